@@ -1,0 +1,61 @@
+import { open, rename, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { errnoCode } from './errors.js';
+
+/** fsync a directory so that a rename or unlink inside it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` so that a reader (or a crash) sees either the old or the new content,
+ * never a mix: temporary file in the same folder, fsync, rename, fsync the folder.
+ * `durable: false` skips both fsyncs, for state that is rebuilt on restart anyway (kept off the
+ * container start path, where every fsync costs milliseconds).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number; durable?: boolean } = {},
+): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'w', options.mode ?? 0o644);
+  try {
+    await fh.writeFile(data);
+    if (options.durable !== false) await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  if (options.durable !== false) await fsyncDir(dir);
+}
+
+export async function writeJsonAtomic(path: string, value: unknown, options?: { durable?: boolean }): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value), options);
+}
+
+/** Reads a JSON file, or returns undefined when it does not exist. */
+export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
