@@ -1,0 +1,67 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * A StorageDriver keeps layers: directories of files, each one a copy-on-write child of a parent
+ * layer (or of nothing). Image layers are filled once with `applyDiff` and never change again;
+ * a container's layer is created writable over its image's top layer and mounted while the
+ * container runs.
+ *
+ * Names of parameters:
+ * - `id`: the driver's own name for a layer (the layer store picks it; a container layer's id is
+ *   the container id). Only [a-zA-Z0-9_.-] characters.
+ * - `parent`: the id of the layer this one starts from, or null for a base layer.
+ *
+ * Life cycle of an image layer:
+ *   create(id, parent) → applyDiff(id, tar) → (get/put as a lower layer of others) → remove(id)
+ * Life cycle of a container layer:
+ *   create(id, imageTop, { writable: true }) → get(id) = rootfs path → … container runs … →
+ *   put(id) → remove(id)
+ *
+ * Example: an image with layers L1 ← L2, and a container C on it.
+ *   create('L1', null); applyDiff('L1', tar1)        // L1 holds tar1's files
+ *   create('L2', 'L1'); applyDiff('L2', tar2)        // L2 = L1 + tar2, whiteouts delete
+ *   create('C', 'L2', { writable: true })
+ *   const root = await get('C')                       // root shows L1+L2; writes land in C only
+ *   await put('C'); await remove('C')
+ *
+ * `get` and `put` are reference counted: a layer mounted twice is unmounted on the second put.
+ * Every driver passes the shared suite in test/integration/storage-driver-suite.ts.
+ */
+export interface StorageDriver {
+  readonly name: string;
+  /** Makes an empty layer on top of `parent`. Fails with already-exists if `id` exists. */
+  create(id: string, parent: string | null, options?: { writable?: boolean }): Promise<void>;
+  /** Unpacks an OCI layer tar (uncompressed) into a layer just made by `create`, translating
+   *  whiteouts to this driver's form. Runs confined (see src/archive). Returns the bytes read. */
+  applyDiff(id: string, diff: Readable): Promise<{ size: number }>;
+  /** Mounts (or otherwise makes ready) the layer and returns the path of its root filesystem. */
+  get(id: string): Promise<string>;
+  /** Releases one `get`; the last one unmounts. */
+  put(id: string): Promise<void>;
+  exists(id: string): Promise<boolean>;
+  /** Removes the layer; it must not be mounted. Removing a missing layer is not an error. */
+  remove(id: string): Promise<void>;
+  /** Lines for `docker info`'s DriverStatus, e.g. [["Backing Filesystem", "extfs"]]. */
+  status(): Promise<Array<[string, string]>>;
+  /** The driver's paths for inspect's GraphDriver.Data (LowerDir, UpperDir, MergedDir, WorkDir). */
+  metadata(id: string): Promise<Record<string, string>>;
+  /** Unmounts everything this driver mounted; called on daemon shutdown. */
+  cleanup(): Promise<void>;
+}
+
+export type StorageDriverFactory = (root: string) => Promise<StorageDriver>;
+
+const factories = new Map<string, StorageDriverFactory>();
+
+/** Drivers register themselves from their own module (src/storage/drivers/<name>/index.ts). */
+export function registerStorageDriver(name: string, factory: StorageDriverFactory): void {
+  factories.set(name, factory);
+}
+
+export function storageDriverNames(): string[] {
+  return [...factories.keys()];
+}
+
+export function storageDriverFactory(name: string): StorageDriverFactory | undefined {
+  return factories.get(name);
+}
