@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'invalid-parameter' // 400
   | 'not-modified' // 304
   | 'unavailable' // 503
+  | 'not-implemented' // 501
   | 'internal'; // 500
 
 export class BerthError extends Error {
@@ -51,3 +52,4 @@ export function wrap(err: unknown, context: string): BerthError {
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
+export const notImplemented = (message: string) => new BerthError('not-implemented', message);

@@ -1,0 +1,90 @@
+import type { AttachConnection } from '../../runtime/conmon.js';
+
+export type StreamName = 'stdout' | 'stderr';
+
+/** One attached client (an HTTP hijacked connection, or a test). */
+export interface AttachClient {
+  stdout: boolean;
+  stderr: boolean;
+  write(stream: StreamName, chunk: Buffer): void;
+  end(): void;
+}
+
+// Stdin that arrives before the process runs is held here (docker run writes it before start).
+// Past this many bytes the client is asked to pause, so a huge pipe cannot fill the daemon's memory.
+const MAX_PENDING_STDIN = 1 << 20;
+
+/**
+ * Fans a running container's output out to its attached clients and funnels their stdin into it,
+ * through conmon's attach socket (one connection per container run, shared by all clients).
+ */
+export class AttachHub {
+  private readonly clients = new Set<AttachClient>();
+  private connection: AttachConnection | null = null;
+  private pendingStdin: Buffer[] = [];
+  private pendingBytes = 0;
+  private stdinClosed = false;
+  private readonly drainWaiters: Array<() => void> = [];
+
+  get hasClients(): boolean {
+    return this.clients.size > 0;
+  }
+
+  get connected(): boolean {
+    return this.connection !== null;
+  }
+
+  add(client: AttachClient): () => void {
+    this.clients.add(client);
+    return () => this.clients.delete(client);
+  }
+
+  /** Binds the conmon connection of a new run; flushes stdin received before it. */
+  bind(connection: AttachConnection): void {
+    this.connection = connection;
+    connection.on('data', (stream: StreamName, chunk: Buffer) => {
+      for (const client of this.clients) if (client[stream]) client.write(stream, chunk);
+    });
+    connection.on('end', () => this.finish());
+    for (const chunk of this.pendingStdin) connection.write(chunk);
+    this.pendingStdin = [];
+    this.pendingBytes = 0;
+    if (this.stdinClosed) connection.closeStdin();
+    this.releaseDrainWaiters();
+  }
+
+  /** Resolves when the caller may send more stdin (immediately unless the buffer is full). */
+  writeStdin(chunk: Buffer): Promise<void> {
+    if (this.stdinClosed) return Promise.resolve();
+    if (this.connection) {
+      this.connection.write(chunk);
+      return Promise.resolve();
+    }
+    this.pendingStdin.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < MAX_PENDING_STDIN) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  closeStdin(): void {
+    if (this.stdinClosed) return;
+    this.stdinClosed = true;
+    this.connection?.closeStdin();
+  }
+
+  /** The run is over: every client gets EOF; a next run starts with a fresh hub state. */
+  finish(): void {
+    for (const client of this.clients) client.end();
+    this.clients.clear();
+    this.connection?.close();
+    this.connection = null;
+    this.pendingStdin = [];
+    this.pendingBytes = 0;
+    this.stdinClosed = false;
+    this.releaseDrainWaiters();
+  }
+
+  private releaseDrainWaiters(): void {
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,92 @@
+import type { ContainerConfigFields } from '../images/image-config.js';
+
+/** `Config` of a container, as POST /containers/create takes it and inspect returns it. */
+export interface ContainerConfig extends ContainerConfigFields {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+/** The part of HostConfig the engine acts on; the rest is kept and echoed back by inspect. */
+export interface HostConfig {
+  AutoRemove: boolean;
+  Runtime: string;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  ReadonlyRootfs: boolean;
+  ShmSize: number;
+  ConsoleSize: [number, number];
+  NetworkMode: string;
+  LogConfig: { Type: string; Config: Record<string, string> };
+  RestartPolicy: { Name: string; MaximumRetryCount: number };
+  [field: string]: unknown;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** Everything the engine persists about one container (DATA/containers/<id>/config.v2.json). */
+export interface ContainerRecord {
+  id: string;
+  /** With Docker's leading slash: "/t1". */
+  name: string;
+  created: string;
+  path: string;
+  args: string[];
+  /** Image id ("sha256:…"); Config.Image keeps the name as the user typed it. */
+  image: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  state: ContainerState;
+  driver: string;
+  restartCount: number;
+  logPath: string;
+  hostnamePath: string;
+  hostsPath: string;
+  resolvConfPath: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+export function initialState(): ContainerState {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
+}

@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { conflict, invalidParameter, notFound } from '../../common/errors.js';
+import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
+import { FULL_ID, shortId } from '../../common/ids.js';
+import type { ContentStore } from '../../storage/content-store.js';
+import type { LayerStore } from '../../storage/layer-store.js';
+import { goArch, type ImageConfig } from './image-config.js';
+import { applyConfigChanges } from './config-changes.js';
+import {
+  canonicalString,
+  familiarRepository,
+  familiarString,
+  parseNormalisedNamed,
+  parseReference,
+  type Reference,
+} from './reference.js';
+import { TagStore } from './tag-store.js';
+
+export interface Image {
+  /** "sha256:<hex>", the digest of the config blob. */
+  id: string;
+  config: ImageConfig;
+  /** Chain ids of the layers, base first. */
+  chainIds: string[];
+  size: number;
+  lastTagTime?: string;
+}
+
+interface ImageMetadata {
+  lastTagTime?: string;
+}
+
+/** A container that uses an image, as the image store needs to know when deleting it. */
+export interface ImageUser {
+  containerId: string;
+  running: boolean;
+}
+
+export interface DeleteResponseItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+export interface ImportOptions {
+  /** `repo` as the API gives it; may carry a tag ("busybox:latest"). */
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+  /** Where the tar came from, for the default comment ("Imported from -"). */
+  source?: string;
+}
+
+function chainIdsOf(diffIds: string[]): string[] {
+  const chain: string[] = [];
+  for (const diffId of diffIds) {
+    const previous = chain[chain.length - 1];
+    chain.push(previous ? `sha256:${createHash('sha256').update(`${previous} ${diffId}`).digest('hex')}` : diffId);
+  }
+  return chain;
+}
+
+/** Images: configs in the content store, metadata and tags beside them, layers in the layer store. */
+export class ImageStore {
+  private readonly images = new Map<string, Image>();
+
+  private constructor(
+    private readonly metaDir: string,
+    private readonly content: ContentStore,
+    private readonly layers: LayerStore,
+    private readonly tags: TagStore,
+  ) {}
+
+  static async open(root: string, content: ContentStore, layers: LayerStore): Promise<ImageStore> {
+    const metaDir = join(root, 'images');
+    const store = new ImageStore(metaDir, content, layers, await TagStore.open(root));
+    const entries = await readdir(metaDir).catch(() => [] as string[]);
+    for (const entry of entries) {
+      if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
+      await store.load(`sha256:${entry.replace(/\.json$/, '')}`);
+    }
+    return store;
+  }
+
+  private async load(id: string): Promise<Image> {
+    const config = JSON.parse((await this.content.read(id)).toString('utf8')) as ImageConfig;
+    const meta = (await readJsonIfExists<ImageMetadata>(this.metaPath(id))) ?? {};
+    const chainIds = chainIdsOf(config.rootfs.diff_ids);
+    let size = 0;
+    for (const chainId of chainIds) {
+      const layer = this.layers.get(chainId);
+      if (!layer) throw notFound(`image ${id}: layer ${chainId} is missing`);
+      size += layer.size;
+    }
+    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime };
+    this.images.set(id, image);
+    return image;
+  }
+
+  private metaPath(id: string): string {
+    return join(this.metaDir, `${id.replace(/^sha256:/, '')}.json`);
+  }
+
+  list(): Image[] {
+    return [...this.images.values()].sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+  }
+
+  get count(): number {
+    return this.images.size;
+  }
+
+  /** Familiar "repo:tag" strings pointing at the image, e.g. ["busybox:latest"]. */
+  repoTags(imageId: string): string[] {
+    return this.tags.referencesTo(imageId).map((ref) => familiarString(parseReference(ref)));
+  }
+
+  /** Finds an image by full id, reference, or id prefix, the order moby's GetImage uses. */
+  resolve(refOrId: string): Image {
+    const image = this.lookup(refOrId);
+    if (!image) throw notFound(`No such image: ${this.displayName(refOrId)}`);
+    return image;
+  }
+
+  private displayName(refOrId: string): string {
+    try {
+      return familiarString(parseNormalisedNamed(refOrId));
+    } catch {
+      return refOrId;
+    }
+  }
+
+  private lookup(refOrId: string): Image | undefined {
+    const asId = refOrId.startsWith('sha256:') ? refOrId : `sha256:${refOrId}`;
+    if (FULL_ID.test(asId.slice(7)) && this.images.has(asId)) return this.images.get(asId);
+    let ref: Reference | undefined;
+    try {
+      ref = parseNormalisedNamed(refOrId);
+    } catch {
+      ref = undefined;
+    }
+    if (ref) {
+      const id = this.tags.get(canonicalString(ref));
+      if (id) return this.images.get(id);
+    }
+    const prefix = asId.slice(7);
+    if (/^[0-9a-f]{1,64}$/.test(prefix) && (refOrId.startsWith('sha256:') || prefix.length >= 1)) {
+      const matches = [...this.images.keys()].filter((id) => id.startsWith(`sha256:${prefix}`));
+      if (matches.length > 1) throw invalidParameter(`ambiguous image id prefix: ${refOrId}`);
+      if (matches.length === 1) return this.images.get(matches[0]);
+    }
+    return undefined;
+  }
+
+  /** `docker import`: one layer from a tar (plain or gzipped), config from `changes`. */
+  async importTar(tar: Readable, options: ImportOptions): Promise<Image> {
+    const target = options.repo ? this.importTarget(options.repo, options.tag) : undefined;
+    const config = applyConfigChanges({}, options.changes ?? []);
+    const layer = await this.layers.register(tar, null);
+    try {
+      const created = new Date().toISOString();
+      const comment = options.message || `Imported from ${options.source ?? '-'}`;
+      const imageConfig: ImageConfig = {
+        architecture: goArch(),
+        os: 'linux',
+        created,
+        comment,
+        config,
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+        history: [{ created, comment }],
+      };
+      const image = await this.addImage(imageConfig);
+      if (target) await this.tagImage(image.id, target);
+      return image;
+    } finally {
+      // The image now holds its own reference to the layer (or registering it failed).
+      await this.layers.release(layer.chainId);
+    }
+  }
+
+  private importTarget(repo: string, tag?: string): Reference {
+    const ref = parseNormalisedNamed(repo);
+    if (tag) {
+      if (ref.digest) throw invalidParameter('cannot import digest reference');
+      return parseNormalisedNamed(`${familiarRepository(ref)}:${tag}`);
+    }
+    return ref;
+  }
+
+  /** Stores a config whose layers are already registered and returns the image. */
+  async addImage(config: ImageConfig): Promise<Image> {
+    const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)));
+    const existing = this.images.get(digest);
+    if (existing) return existing;
+    const chainIds = chainIdsOf(config.rootfs.diff_ids);
+    for (const chainId of chainIds) this.layers.retain(chainId);
+    await writeJsonAtomic(this.metaPath(digest), {} satisfies ImageMetadata);
+    return this.load(digest);
+  }
+
+  /** `docker tag SOURCE REPO[:TAG]` */
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    const image = this.resolve(source);
+    await this.tagImage(image.id, this.importTarget(repo, tag));
+  }
+
+  private async tagImage(imageId: string, ref: Reference): Promise<void> {
+    if (ref.digest) throw invalidParameter('refusing to create a tag with a digest reference');
+    await this.tags.set(canonicalString(ref), imageId);
+    const image = this.images.get(imageId)!;
+    image.lastTagTime = new Date().toISOString();
+    await writeJsonAtomic(this.metaPath(imageId), { lastTagTime: image.lastTagTime } satisfies ImageMetadata);
+  }
+
+  /**
+   * `docker rmi`: untags a reference and deletes the image when nothing else refers to it,
+   * with moby's rules for when `force` is needed.
+   */
+  async remove(refOrId: string, options: { force: boolean }, users: (imageId: string) => ImageUser[]): Promise<DeleteResponseItem[]> {
+    const image = this.resolve(refOrId);
+    const using = users(image.id);
+    const running = using.find((u) => u.running);
+    const refs = this.tags.referencesTo(image.id);
+    const named = this.namedReference(refOrId, image.id);
+    const results: DeleteResponseItem[] = [];
+
+    if (named && (refs.length > 1 || options.force)) {
+      // Untagging one of several names (or forced untag) never deletes the image itself.
+      if (refs.length > 1) {
+        await this.tags.delete(canonicalString(named));
+        return [{ Untagged: familiarString(named) }];
+      }
+    }
+    if (!named && refs.length > 1 && !options.force) {
+      throw conflict(
+        `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
+      );
+    }
+    if (running) {
+      throw conflict(
+        `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`,
+      );
+    }
+    if (using.length > 0 && !options.force) {
+      const what = named ? `remove repository reference "${refOrId}"` : `delete ${shortId(image.id)}`;
+      throw conflict(
+        `conflict: unable to ${what} (must force) - container ${shortId(using[0].containerId)} is using its referenced image ${shortId(image.id)}`,
+      );
+    }
+    for (const ref of refs) {
+      await this.tags.delete(ref);
+      results.push({ Untagged: familiarString(parseReference(ref)) });
+    }
+    if (using.length > 0) return results; // forced untag of an image a stopped container still uses
+    await this.deleteImage(image);
+    results.push({ Deleted: image.id });
+    return results;
+  }
+
+  private namedReference(refOrId: string, imageId: string): Reference | undefined {
+    try {
+      const ref = parseNormalisedNamed(refOrId);
+      return this.tags.get(canonicalString(ref)) === imageId ? ref : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async deleteImage(image: Image): Promise<void> {
+    this.images.delete(image.id);
+    await rm(this.metaPath(image.id), { force: true });
+    for (const chainId of [...image.chainIds].reverse()) await this.layers.release(chainId);
+    await this.content.delete(image.id);
+  }
+}
