@@ -1,0 +1,210 @@
+/**
+ * A typed Docker Engine API v1.50 client for berthd (or any Docker daemon) on a unix socket.
+ * Methods map one-to-one onto endpoints; names and parameters follow the API, not the CLI.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { HttpTransport, readText } from './http-transport.js';
+import { readProgress, type ProgressMessage } from './json-lines.js';
+import type {
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerSummary,
+  Filters,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImageSummary,
+  SystemInfo,
+  VersionResponse,
+  WaitCondition,
+  WaitResponse,
+} from './types.js';
+
+/** A wait whose response headers have arrived; its body comes when the condition is met. */
+export interface PendingWait {
+  result: Promise<WaitResponse>;
+  /** Drops the connection, as `docker run -d` does once the container has started. */
+  abandon(): void;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  timestamps?: boolean;
+  tail?: string;
+  /** Unix seconds (fractions allowed), as the API takes them. */
+  since?: string;
+  until?: string;
+}
+
+export interface AttachOptions {
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  changes?: readonly string[];
+  message?: string;
+}
+
+const encode = encodeURIComponent;
+const filtersQuery = (filters: Filters | undefined) =>
+  filters && Object.keys(filters).length > 0 ? JSON.stringify(filters) : undefined;
+
+export class EngineClient {
+  private readonly transport: HttpTransport;
+
+  constructor(socketPath: string) {
+    this.transport = new HttpTransport(socketPath);
+  }
+
+  get socketPath(): string {
+    return this.transport.socketPath;
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  // --- system
+
+  /** `HEAD /_ping`, unversioned, as every docker CLI invocation starts. */
+  async ping(): Promise<{ apiVersion?: string; osType?: string }> {
+    const response = await this.transport.request('HEAD', '/_ping', { versioned: false });
+    response.resume();
+    return { apiVersion: header(response, 'api-version'), osType: header(response, 'ostype') };
+  }
+
+  version(): Promise<VersionResponse> {
+    return this.transport.json('GET', '/version');
+  }
+
+  info(): Promise<SystemInfo> {
+    return this.transport.json('GET', '/info');
+  }
+
+  // --- containers
+
+  createContainer(config: ContainerCreateRequest, name?: string): Promise<ContainerCreateResponse> {
+    return this.transport.json('POST', '/containers/create', { query: { name }, json: config });
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/start`);
+  }
+
+  /** Resolves also when the container was already stopped (304), as Docker treats it. */
+  stopContainer(id: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/stop`, {
+      query: { t: options.timeout, signal: options.signal },
+    });
+  }
+
+  killContainer(id: string, signal?: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/kill`, { query: { signal } });
+  }
+
+  removeContainer(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    return this.transport.discard('DELETE', `/containers/${encode(id)}`, {
+      query: { force: options.force, v: options.volumes },
+    });
+  }
+
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return this.transport.json('GET', `/containers/${encode(id)}/json`);
+  }
+
+  listContainers(options: { all?: boolean; limit?: number; size?: boolean; filters?: Filters } = {}) {
+    return this.transport.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { all: options.all, limit: options.limit, size: options.size, filters: filtersQuery(options.filters) },
+    });
+  }
+
+  /** The raw log body: multiplexed frames unless the container has a TTY (see FrameDemuxer). */
+  containerLogs(id: string, options: LogsOptions): Promise<IncomingMessage> {
+    return this.transport.request('GET', `/containers/${encode(id)}/logs`, { query: { ...options } });
+  }
+
+  resizeContainer(id: string, size: { height: number; width: number }): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/resize`, {
+      query: { h: size.height, w: size.width },
+    });
+  }
+
+  /**
+   * Hijacks a connection for the container's streams. Write stdin raw to the socket and call
+   * `end()` on it at stdin EOF (a half-close); output keeps arriving until the daemon closes.
+   */
+  attachContainer(id: string, options: AttachOptions): Promise<Socket> {
+    return this.transport.hijack(`/containers/${encode(id)}/attach`, {
+      stream: true,
+      stdin: options.stdin,
+      stdout: options.stdout,
+      stderr: options.stderr,
+    });
+  }
+
+  /**
+   * Resolves as soon as the wait response headers arrive: the docker CLI starts a container only
+   * then, so that the exit cannot slip between start and wait.
+   */
+  async waitContainer(id: string, condition: WaitCondition): Promise<PendingWait> {
+    const response = await this.transport.request('POST', `/containers/${encode(id)}/wait`, { query: { condition } });
+    const result = readText(response).then((body) => JSON.parse(body) as WaitResponse);
+    // An abandoned wait rejects; nobody awaits it then, so keep that from being an unhandled rejection.
+    result.catch(() => undefined);
+    return { result, abandon: () => response.destroy() };
+  }
+
+  // --- images
+
+  listImages(options: { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+    return this.transport.json('GET', '/images/json', {
+      query: { all: options.all, filters: filtersQuery(options.filters) },
+    });
+  }
+
+  inspectImage(name: string): Promise<ImageInspect> {
+    return this.transport.json('GET', `/images/${encode(name)}/json`);
+  }
+
+  removeImage(name: string, options: { force?: boolean; noprune?: boolean } = {}) {
+    return this.transport.json<ImageDeleteResponseItem[]>('DELETE', `/images/${encode(name)}`, {
+      query: { force: options.force, noprune: options.noprune },
+    });
+  }
+
+  tagImage(source: string, target: { repo: string; tag?: string }): Promise<void> {
+    return this.transport.discard('POST', `/images/${encode(source)}/tag`, { query: { ...target } });
+  }
+
+  /** Imports a root filesystem tar as a one-layer image; the last status is the new image ID. */
+  async *importImage(tar: Readable, options: ImportOptions): AsyncGenerator<ProgressMessage> {
+    const response = await this.transport.request('POST', '/images/create', {
+      query: { fromSrc: '-', ...options },
+      body: tar,
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    yield* readProgress(response);
+  }
+
+  async *pullImage(image: { fromImage: string; tag?: string }): AsyncGenerator<ProgressMessage> {
+    const response = await this.transport.request('POST', '/images/create', {
+      query: { ...image },
+      // base64 of "{}": no credentials, as the docker CLI sends for anonymous pulls.
+      headers: { 'X-Registry-Auth': 'e30=' },
+    });
+    yield* readProgress(response);
+  }
+}
+
+function header(response: IncomingMessage, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
