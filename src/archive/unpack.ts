@@ -1,0 +1,140 @@
+import {
+  closeSync,
+  constants,
+  linkSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  chmodSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { extract, type Headers } from 'tar-stream';
+import { lsetxattr, makedev, mknod } from '../native/index.js';
+import { entryPath } from './entry-path.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
+
+const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
+
+/** tar-stream fills `pax` with the entry's PAX records; its type definitions leave it out. */
+type Header = Headers & { pax?: Record<string, string> };
+
+/**
+ * Writes the entries of a layer tar under '/'. It must run chrooted into the layer's directory
+ * (see extract-helper.ts): names are only normalised here, and every symlink, including one the
+ * tar itself just made, resolves inside the chroot, so no entry can reach outside the layer.
+ */
+export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
+  const written = new Set<string>();
+  const whiteouts = whiteoutApplier(mode, written);
+  // Directory times are set last: writing their children would change them again.
+  const directoryTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
+  const entries = extract();
+  tar.on('error', (err) => entries.destroy(err));
+  tar.pipe(entries);
+
+  for await (const entry of entries) {
+    const header: Header = entry.header;
+    const path = entryPath(header.name);
+    const base = posix.basename(path);
+    if (header.type === 'pax-global-header') {
+      entry.resume();
+      continue;
+    }
+    if (base === OPAQUE_WHITEOUT) {
+      whiteouts.opaque(posix.dirname(path));
+    } else if (base.startsWith(WHITEOUT_PREFIX)) {
+      const hidden = posix.join(posix.dirname(path), base.slice(WHITEOUT_PREFIX.length));
+      whiteouts.whiteout(hidden, { uid: header.uid ?? 0, gid: header.gid ?? 0 });
+    } else {
+      await writeEntry(path, header, entry);
+      markWritten(written, path);
+      if (header.type === 'directory') {
+        const mtime = header.mtime ?? new Date(0);
+        directoryTimes.push({ path, atime: paxTime(header, 'atime') ?? mtime, mtime });
+      }
+    }
+    entry.resume();
+  }
+  for (const { path, atime, mtime } of directoryTimes.reverse()) lutimesSync(path, atime, mtime);
+}
+
+async function writeEntry(path: string, header: Header, content: AsyncIterable<Buffer>): Promise<void> {
+  const isDirectory = header.type === 'directory';
+  if (path !== '/') clearPlaceFor(path, isDirectory);
+  switch (header.type) {
+    case 'file':
+    case 'contiguous-file':
+      await writeFile(path, content);
+      break;
+    case 'directory':
+      mkdirSync(path, { recursive: true });
+      break;
+    case 'symlink':
+      symlinkSync(header.linkname ?? '', path);
+      break;
+    case 'link':
+      // The target resolves inside the chroot like any other name.
+      linkSync(entryPath(header.linkname ?? ''), path);
+      return; // a hard link shares its target's inode: owner, mode and times are the target's
+    case 'character-device':
+      mknod(path, constants.S_IFCHR, makedev(header.devmajor ?? 0, header.devminor ?? 0));
+      break;
+    case 'block-device':
+      mknod(path, constants.S_IFBLK, makedev(header.devmajor ?? 0, header.devminor ?? 0));
+      break;
+    case 'fifo':
+      mknod(path, constants.S_IFIFO, 0);
+      break;
+    default:
+      throw new Error(`entry ${header.name}: unsupported tar entry type ${header.type}`);
+  }
+  lchownSync(path, header.uid ?? 0, header.gid ?? 0);
+  // After chown, which clears set-user-ID bits; symlinks have no mode of their own.
+  if (header.type !== 'symlink') chmodSync(path, header.mode ?? 0o644);
+  for (const [key, value] of Object.entries(header.pax ?? {})) {
+    if (key.startsWith(XATTR_PAX_PREFIX)) lsetxattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value));
+  }
+  if (header.type !== 'directory') {
+    const mtime = header.mtime ?? new Date(0);
+    lutimesSync(path, paxTime(header, 'atime') ?? mtime, mtime);
+  }
+}
+
+/** Makes room for a new entry at `path`: an existing directory stays when a directory comes. */
+function clearPlaceFor(path: string, isDirectory: boolean): void {
+  let existing;
+  try {
+    existing = lstatSync(path);
+  } catch {
+    mkdirSync(posix.dirname(path), { recursive: true, mode: 0o755 });
+    return;
+  }
+  if (!(isDirectory && existing.isDirectory())) rmSync(path, { recursive: true, force: true });
+}
+
+async function writeFile(path: string, content: AsyncIterable<Buffer>): Promise<void> {
+  // O_EXCL|O_NOFOLLOW: clearPlaceFor removed whatever was there; never write through a link.
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    for await (const chunk of content) {
+      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function markWritten(written: Set<string>, path: string): void {
+  for (let p = path; !written.has(p) && p !== '/'; p = posix.dirname(p)) written.add(p);
+}
+
+function paxTime(header: Header, key: 'atime'): Date | undefined {
+  const seconds = header.pax?.[key];
+  return seconds === undefined ? undefined : new Date(Number(seconds) * 1000);
+}

@@ -1,0 +1,194 @@
+/*
+ * The few Linux syscalls Node cannot make: mount, umount2, mknod, lsetxattr, lgetxattr, chroot.
+ * Every function is synchronous and throws an Error shaped like Node's fs errors
+ * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
+ * handle them with the same errnoCode() checks as any fs failure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <node_api.h>
+
+/* Longest path or mount option string accepted; mount data beyond a page is refused by the kernel. */
+#define MAX_STRING 8192
+
+static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  const char *name = strerrorname_np(err);
+  char message[MAX_STRING + 128];
+  snprintf(message, sizeof message, "%s: %s, %s '%s'", name ? name : "UNKNOWN", strerror(err), syscall, path);
+  napi_value code, msg, error, value;
+  napi_create_string_utf8(env, name ? name : "UNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_create_int32(env, -err, &value);
+  napi_set_named_property(env, error, "errno", value);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, error, "syscall", value);
+  napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, error, "path", value);
+  napi_throw(env, error);
+}
+
+/* Copies argument `index` into a new heap string; null/undefined give NULL when `optional`. */
+static int get_string(napi_env env, napi_value *argv, size_t index, int optional, char **out) {
+  napi_valuetype type;
+  napi_typeof(env, argv[index], &type);
+  *out = NULL;
+  if (optional && (type == napi_null || type == napi_undefined)) return 1;
+  if (type != napi_string) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a string argument");
+    return 0;
+  }
+  size_t length;
+  napi_get_value_string_utf8(env, argv[index], NULL, 0, &length);
+  if (length > MAX_STRING) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "string argument too long");
+    return 0;
+  }
+  *out = malloc(length + 1);
+  napi_get_value_string_utf8(env, argv[index], *out, length + 1, &length);
+  return 1;
+}
+
+static int get_uint32(napi_env env, napi_value *argv, size_t index, uint32_t *out) {
+  if (napi_get_value_uint32(env, argv[index], out) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a number argument");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
+  size_t argc = expected;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < expected) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
+/* mount(source, target, fstype, flags, data) */
+static napi_value Mount(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
+  uint32_t flags;
+  if (get_args(env, info, 5, argv) && get_string(env, argv, 0, 1, &source) && get_string(env, argv, 1, 0, &target) &&
+      get_string(env, argv, 2, 1, &fstype) && get_uint32(env, argv, 3, &flags) && get_string(env, argv, 4, 1, &data)) {
+    if (mount(source, target, fstype, flags, data) != 0) throw_errno(env, errno, "mount", target);
+  }
+  free(source); free(target); free(fstype); free(data);
+  return undefined(env);
+}
+
+/* umount2(target, flags) */
+static napi_value Umount2(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char *target = NULL;
+  uint32_t flags;
+  if (get_args(env, info, 2, argv) && get_string(env, argv, 0, 0, &target) && get_uint32(env, argv, 1, &flags)) {
+    if (umount2(target, (int)flags) != 0) throw_errno(env, errno, "umount2", target);
+  }
+  free(target);
+  return undefined(env);
+}
+
+/* mknod(path, mode, dev): dev is the encoded makedev(major, minor), see index.ts. */
+static napi_value Mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char *path = NULL;
+  uint32_t mode, dev;
+  if (get_args(env, info, 3, argv) && get_string(env, argv, 0, 0, &path) && get_uint32(env, argv, 1, &mode) &&
+      get_uint32(env, argv, 2, &dev)) {
+    if (mknod(path, (mode_t)mode, (dev_t)dev) != 0) throw_errno(env, errno, "mknod", path);
+  }
+  free(path);
+  return undefined(env);
+}
+
+/* lsetxattr(path, name, value: Buffer) */
+static napi_value Lsetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char *path = NULL, *name = NULL;
+  if (get_args(env, info, 3, argv) && get_string(env, argv, 0, 0, &path) && get_string(env, argv, 1, 0, &name)) {
+    void *value;
+    size_t length;
+    if (napi_get_buffer_info(env, argv[2], &value, &length) != napi_ok) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a Buffer value");
+    } else if (lsetxattr(path, name, value, length, 0) != 0) {
+      throw_errno(env, errno, "lsetxattr", path);
+    }
+  }
+  free(path); free(name);
+  return undefined(env);
+}
+
+/* lgetxattr(path, name) -> Buffer, or null when the attribute is not set. */
+static napi_value Lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result = NULL;
+  char *path = NULL, *name = NULL;
+  if (get_args(env, info, 2, argv) && get_string(env, argv, 0, 0, &path) && get_string(env, argv, 1, 0, &name)) {
+    /* The size can change between the two calls; retry on ERANGE. */
+    for (;;) {
+      ssize_t size = lgetxattr(path, name, NULL, 0);
+      if (size < 0) {
+        if (errno == ENODATA) napi_get_null(env, &result);
+        else throw_errno(env, errno, "lgetxattr", path);
+        break;
+      }
+      void *data;
+      napi_create_buffer(env, (size_t)size, &data, &result);
+      ssize_t got = size == 0 ? 0 : lgetxattr(path, name, data, (size_t)size);
+      if (got >= 0) {
+        if (got < size) napi_create_buffer_copy(env, (size_t)got, data, NULL, &result);
+        break;
+      }
+      if (errno != ERANGE) {
+        result = NULL;
+        throw_errno(env, errno, "lgetxattr", path);
+        break;
+      }
+    }
+  }
+  free(path); free(name);
+  return result ? result : undefined(env);
+}
+
+/* chroot(path) */
+static napi_value Chroot(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) && get_string(env, argv, 0, 0, &path)) {
+    if (chroot(path) != 0) throw_errno(env, errno, "chroot", path);
+  }
+  free(path);
+  return undefined(env);
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+    {"mount", NULL, Mount, NULL, NULL, NULL, napi_default, NULL},
+    {"umount2", NULL, Umount2, NULL, NULL, NULL, napi_default, NULL},
+    {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_default, NULL},
+    {"lsetxattr", NULL, Lsetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"lgetxattr", NULL, Lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,64 @@
+/**
+ * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
+ * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function is synchronous and
+ * throws errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * `err.path`, `err.errno`.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+interface NativeAddon {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  mknod(path: string, mode: number, dev: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  chroot(path: string): void;
+}
+
+// This file runs from dist/src/native/, three levels below the repository root.
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const addon = createRequire(import.meta.url)(join(repoRoot, 'build/Release/berth_native.node')) as NativeAddon;
+
+// Mount flags (linux/mount.h) and umount2 flags.
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MNT_DETACH = 0x2;
+
+/** Encodes a device number the way glibc's makedev does, for majors < 4096. */
+export function makedev(major: number, minor: number): number {
+  return (((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12)) >>> 0;
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  addon.mount(source, target, fstype, flags, data);
+}
+
+export function umount2(target: string, flags: number): void {
+  addon.umount2(target, flags);
+}
+
+/** `mode` includes the file type bits (fs.constants.S_IFCHR, S_IFBLK, S_IFIFO). */
+export function mknod(path: string, mode: number, dev: number): void {
+  addon.mknod(path, mode, dev);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  addon.lsetxattr(path, name, value);
+}
+
+/** The attribute's value, or null when it is not set. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return addon.lgetxattr(path, name);
+}
+
+export function chroot(path: string): void {
+  addon.chroot(path);
+}
