@@ -1,0 +1,154 @@
+import { invalidParameter } from '../../common/errors.js';
+import type { ContainerService, WaitCondition } from '../../engine/containers/service.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
+import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
+import { readJson, sendEmpty, sendJson, type Query } from '../http.js';
+import { containerInspect, containerSummary } from '../views/container-views.js';
+import { frame, outputContentType, streamNumber } from '../stream-framing.js';
+import { hijackAttach } from './attach-hijack.js';
+
+const WAIT_CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
+
+/** "1700000000", "1700000000.5" or an RFC 3339 time → nanoseconds. */
+function parseTime(value: string | undefined, name: string): bigint | undefined {
+  if (value === undefined || value === '' || value === '0') return undefined;
+  const unix = value.match(/^(\d+)(?:\.(\d{1,9}))?$/);
+  if (unix) return BigInt(unix[1]) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalidParameter(`invalid value for ${name}: ${value}`);
+  return BigInt(ms) * 1_000_000n;
+}
+
+function parseTail(value: string | undefined): number | undefined {
+  if (value === undefined || value === '' || value === 'all') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw invalidParameter(`invalid value for tail: ${value}`);
+  return n < 0 ? undefined : n;
+}
+
+type Filters = Record<string, string[] | Record<string, boolean>>;
+
+function filterValues(filters: Filters, key: string): string[] {
+  const value = filters[key];
+  if (!value) return [];
+  return Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+}
+
+const KNOWN_FILTERS = new Set(['status', 'name', 'id', 'label']);
+
+/** The filters of GET /containers/json that apply without networks or volumes. */
+function matchesFilters(record: ContainerRecord, filters: Filters): boolean {
+  for (const key of Object.keys(filters)) {
+    if (!KNOWN_FILTERS.has(key)) throw invalidParameter(`invalid filter '${key}'`);
+  }
+  const status = filterValues(filters, 'status');
+  if (status.length && !status.includes(record.state.Status)) return false;
+  const names = filterValues(filters, 'name');
+  if (names.length && !names.some((n) => new RegExp(n).test(record.name))) return false;
+  const ids = filterValues(filters, 'id');
+  if (ids.length && !ids.some((id) => record.id.startsWith(id))) return false;
+  for (const label of filterValues(filters, 'label')) {
+    const [key, value] = label.split('=', 2);
+    const actual = record.config.Labels?.[key];
+    if (actual === undefined || (value !== undefined && actual !== value)) return false;
+  }
+  return true;
+}
+
+function listOptions(query: Query) {
+  return {
+    all: query.bool('all'),
+    limit: query.int('limit'),
+    filters: query.json<Filters>('filters') ?? {},
+  };
+}
+
+export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<UpgradeHandler>, containers: ContainerService): void {
+  routes.add('GET', '/containers/json', async ({ res, query }) => {
+    const { all, limit, filters } = listOptions(query);
+    let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters));
+    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    sendJson(res, 200, list.map(containerSummary));
+  });
+
+  routes.add('POST', '/containers/create', async ({ req, res, query }) => {
+    const body = await readJson(req);
+    const record = await containers.create(body, query.string('name'));
+    sendJson(res, 201, { Id: record.id, Warnings: [] });
+  });
+
+  routes.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+    const record = containers.inspect(params.id);
+    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record)));
+  });
+
+  routes.add('POST', '/containers/{id}/start', async ({ res, params }) => {
+    await containers.startContainer(params.id);
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/stop', async ({ res, params, query }) => {
+    await containers.stop(params.id, { timeout: query.int('t') ?? query.int('timeout'), signal: query.string('signal') });
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
+    await containers.kill(params.id, query.string('signal') || 'SIGKILL');
+    sendEmpty(res, 204);
+  });
+
+  routes.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
+    await containers.remove(params.id, { force: query.bool('force') });
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/resize', async ({ res, params, query }) => {
+    const height = query.int('h') ?? 0;
+    const width = query.int('w') ?? 0;
+    await containers.resize(params.id, height, width);
+    res.writeHead(200, { 'Content-Length': 0 });
+    res.end();
+  });
+
+  routes.add('POST', '/containers/{id}/wait', async ({ res, params, query, signal }) => {
+    const condition = (query.string('condition') || 'not-running') as WaitCondition;
+    if (!WAIT_CONDITIONS.includes(condition)) throw invalidParameter(`invalid condition: "${condition}"`);
+    const result = containers.wait(params.id, condition, signal);
+    // The docker CLI sends `start` only once these headers arrive: flush them now.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    res.end(JSON.stringify(await result) + '\n');
+  });
+
+  routes.add('GET', '/containers/{id}/logs', async ({ res, params, query, signal, version }) => {
+    const stdout = query.bool('stdout');
+    const stderr = query.bool('stderr');
+    if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
+    const timestamps = query.bool('timestamps');
+    const { record, entries } = containers.logs(
+      params.id,
+      {
+        stdout,
+        stderr,
+        follow: query.bool('follow'),
+        sinceNs: parseTime(query.string('since'), 'since'),
+        untilNs: parseTime(query.string('until'), 'until'),
+        tail: parseTail(query.string('tail')),
+      },
+      signal,
+    );
+    const tty = record.config.Tty;
+    res.writeHead(200, { 'Content-Type': outputContentType(tty, version) });
+    res.flushHeaders();
+    for await (const entry of entries) {
+      const payload = timestamps ? Buffer.concat([Buffer.from(`${entry.timestamp} `), entry.payload]) : entry.payload;
+      if (!res.write(tty ? payload : frame(streamNumber(entry.stream), payload))) {
+        await new Promise((resolve) => res.once('drain', resolve));
+      }
+    }
+    res.end();
+  });
+
+  const attach: UpgradeHandler = (ctx) => hijackAttach(ctx, containers);
+  upgrades.add('POST', '/containers/{id}/attach', attach);
+}

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { notImplemented } from '../../common/errors.js';
+import type { ImageStore } from '../../engine/images/image-store.js';
+import type { ContainerService } from '../../engine/containers/service.js';
+import type { Handler, RouteTable } from '../router.js';
+import { sendJson, type Query } from '../http.js';
+import { imageInspect, imageSummary } from '../views/image-views.js';
+
+/** Progress streams are JSON objects, one per line, each ending in \r\n. */
+function sendProgress(res: ServerResponse, lines: object[]): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  for (const line of lines) res.write(JSON.stringify(line) + '\r\n');
+  res.end();
+}
+
+async function importImage(req: IncomingMessage, res: ServerResponse, query: Query, images: ImageStore): Promise<void> {
+  const source = query.string('fromSrc');
+  if (source !== '-') {
+    throw notImplemented(`importing from a URL (${source}) is not supported yet by berthd; send the tar in the request body with fromSrc=-`);
+  }
+  const image = await images.importTar(req, {
+    repo: query.string('repo'),
+    tag: query.string('tag'),
+    changes: query.all('changes'),
+    message: query.string('message'),
+  });
+  sendProgress(res, [{ status: image.id }]);
+}
+
+export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, containers: ContainerService, driverName: string): void {
+  routes.add('GET', '/images/json', async ({ res, version }) => {
+    sendJson(res, 200, images.list().map((image) => imageSummary(image, images.repoTags(image.id), version)));
+  });
+
+  routes.add('POST', '/images/create', async ({ req, res, query }) => {
+    if (query.string('fromSrc') !== undefined) return importImage(req, res, query, images);
+    const from = query.string('fromImage') ?? '';
+    const tag = query.string('tag');
+    throw notImplemented(
+      `pulling ${from}${tag ? `:${tag}` : ''} failed: berthd cannot pull from registries yet; make local images with 'berth image busybox' or 'docker import'`,
+    );
+  });
+
+  routes.add('GET', '/images/{name:.*}/json', async ({ res, params }) => {
+    const image = images.resolve(params.name);
+    sendJson(res, 200, imageInspect(image, images.repoTags(image.id), driverName));
+  });
+
+  routes.add('POST', '/images/{name:.*}/tag', async ({ res, params, query }) => {
+    await images.tag(params.name, query.string('repo') ?? '', query.string('tag'));
+    res.writeHead(201, { 'Content-Length': 0 });
+    res.end();
+  });
+
+  routes.add('DELETE', '/images/{name:.*}', async ({ res, params, query }) => {
+    const deleted = await images.remove(params.name, { force: query.bool('force') }, (id) => containers.usersOfImage(id));
+    sendJson(res, 200, deleted);
+  });
+}

@@ -1,0 +1,113 @@
+import { humanDuration } from '../../common/human-duration.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
+
+const EMPTY_ENDPOINT = {
+  IPAMConfig: null,
+  Links: null,
+  Aliases: null,
+  MacAddress: '',
+  DriverOpts: null,
+  GwPriority: 0,
+  NetworkID: '',
+  EndpointID: '',
+  Gateway: '',
+  IPAddress: '',
+  IPPrefixLen: 0,
+  IPv6Gateway: '',
+  GlobalIPv6Address: '',
+  GlobalIPv6PrefixLen: 0,
+  DNSNames: null,
+};
+
+/** Containers have a private netns with only loopback, which Docker calls the "none" network. */
+function networks() {
+  return { none: EMPTY_ENDPOINT };
+}
+
+/** `docker ps` STATUS text, from moby's State.String(). */
+export function statusText(record: ContainerRecord, now = Date.now()): string {
+  const { state } = record;
+  switch (state.Status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+    case 'exited':
+      return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** GET /containers/json entry. */
+export function containerSummary(record: ContainerRecord) {
+  return {
+    Id: record.id,
+    Names: [record.name],
+    Image: record.config.Image,
+    ImageID: record.image,
+    Command: [record.path, ...record.args].map(quoteArg).join(' '),
+    Created: Math.floor(Date.parse(record.created) / 1000),
+    Ports: [],
+    Labels: record.config.Labels ?? {},
+    State: record.state.Status,
+    Status: statusText(record),
+    HostConfig: { NetworkMode: record.hostConfig.NetworkMode },
+    NetworkSettings: { Networks: networks() },
+    Mounts: [],
+  };
+}
+
+/** GET /containers/{id}/json */
+export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>) {
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: record.path,
+    Args: record.args,
+    State: record.state,
+    Image: record.image,
+    ResolvConfPath: record.resolvConfPath,
+    HostnamePath: record.hostnamePath,
+    HostsPath: record.hostsPath,
+    LogPath: record.logPath,
+    Name: record.name,
+    RestartCount: record.restartCount,
+    Driver: record.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: record.hostConfig,
+    GraphDriver: { Data: graphDriverData, Name: record.driver },
+    Mounts: [],
+    Config: record.config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      Ports: {},
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: '',
+      Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: networks(),
+    },
+  };
+}

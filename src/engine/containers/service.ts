@@ -1,0 +1,470 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, conflict, invalidParameter, notModified, wrap } from '../../common/errors.js';
+import { writeJsonAtomic } from '../../common/atomic-file.js';
+import { newId } from '../../common/ids.js';
+import type { Logger } from '../../common/logger.js';
+import type { LayerStore } from '../../storage/layer-store.js';
+import type { ImageStore } from '../images/image-store.js';
+import { buildOciSpec } from '../../runtime/oci-spec.js';
+import { seccompFor } from '../../runtime/seccomp.js';
+import { resolveUser } from '../../runtime/user.js';
+import { removeContainerCgroups } from '../../runtime/cgroups.js';
+import {
+  connectAttach,
+  ExitWatcher,
+  launchContainer,
+  readExitCode,
+  readOomFlag,
+  resizeTty,
+} from '../../runtime/conmon.js';
+import {
+  containerState,
+  deleteContainer,
+  killContainer,
+  resolveRuntime,
+  startContainer,
+  type Runtime,
+} from '../../runtime/runtime.js';
+import { AttachHub, type AttachClient } from './attach-hub.js';
+import { completeHostConfig, mergeContainerConfig, processEnv } from './create-config.js';
+import { writeEtcFiles } from './etc-files.js';
+import { readLogs, type LogEntry, type LogReadOptions } from './log-reader.js';
+import { initialState, type ContainerRecord } from './model.js';
+import { generateName, normaliseName } from './names.js';
+import { parseSignal } from './signals.js';
+import type { ContainerStore } from './store.js';
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+export interface ContainerServiceOptions {
+  store: ContainerStore;
+  images: ImageStore;
+  layers: LayerStore;
+  execRoot: string;
+  defaultRuntime: string;
+  logger: Logger;
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+const CGROUP_PARENT = '/berth';
+
+/**
+ * The container use cases. Each container runs under its own conmon, so the daemon only
+ * reacts: exits arrive as files in the exit dir (ExitWatcher), output through the attach socket
+ * and the log file. All state changes go through here and are persisted in the store.
+ */
+export class ContainerService {
+  private readonly events = new EventEmitter();
+  private readonly hubs = new Map<string, AttachHub>();
+  /** Clean-up of a finished run (unmount, runtime state); start and remove wait for it. */
+  private readonly cleanups = new Map<string, Promise<void>>();
+  private readonly exitWatcher: ExitWatcher;
+  private readonly store: ContainerStore;
+  private readonly images: ImageStore;
+  private readonly layers: LayerStore;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ContainerServiceOptions) {
+    this.store = options.store;
+    this.images = options.images;
+    this.layers = options.layers;
+    this.logger = options.logger;
+    this.events.setMaxListeners(0);
+    this.exitWatcher = new ExitWatcher(this.exitDir);
+    this.exitWatcher.on('exit', (id: string, code: number) => {
+      this.onExit(id, code).catch((err) => this.logger.error('handling container exit', { id, err }));
+    });
+  }
+
+  private get exitDir(): string {
+    return join(this.options.execRoot, 'exits');
+  }
+
+  private bundleDir(id: string): string {
+    return join(this.options.execRoot, 'containers', id);
+  }
+
+  private persistDir(id: string): string {
+    return join(this.options.execRoot, 'persist', id);
+  }
+
+  private runtimeOf(record: ContainerRecord): Runtime {
+    return resolveRuntime(record.hostConfig.Runtime, this.options.execRoot);
+  }
+
+  private hub(id: string): AttachHub {
+    let hub = this.hubs.get(id);
+    if (!hub) {
+      hub = new AttachHub();
+      this.hubs.set(id, hub);
+    }
+    return hub;
+  }
+
+  /** Starts watching exits and reconciles records with what is running after a restart. */
+  async start(): Promise<void> {
+    await mkdir(this.exitDir, { recursive: true });
+    await this.exitWatcher.start();
+    for (const record of this.store.all()) {
+      if (!record.state.Running) continue;
+      const code = await readExitCode(this.exitDir, record.id);
+      if (code !== undefined) {
+        await this.onExit(record.id, code);
+        continue;
+      }
+      const state = await containerState(this.runtimeOf(record), record.id).catch(() => undefined);
+      if (state && (state.status === 'running' || state.status === 'created')) {
+        await this.layers.mountContainerLayer(record.id); // take the reference the running container holds
+        continue;
+      }
+      this.logger.warn('container vanished while berthd was down', { id: record.id });
+      await this.onExit(record.id, 255, 'container process vanished while berthd was not running');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.exitWatcher.close();
+    for (const hub of this.hubs.values()) hub.finish();
+    await Promise.allSettled(this.cleanups.values());
+  }
+
+  list(): ContainerRecord[] {
+    return this.store.all().sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  inspect(idOrName: string): ContainerRecord {
+    return this.store.resolve(idOrName);
+  }
+
+  async graphDriverData(record: ContainerRecord): Promise<Record<string, string>> {
+    return this.layers.containerLayerMetadata(record.id);
+  }
+
+  async create(body: Record<string, unknown>, requestedName?: string): Promise<ContainerRecord> {
+    if (typeof body.Image !== 'string' || body.Image === '') {
+      throw invalidParameter('config cannot be empty in order to create a container');
+    }
+    const name = requestedName ? normaliseName(requestedName) : this.freshName();
+    const image = this.images.resolve(body.Image);
+    const hostConfig = completeHostConfig(body.HostConfig, this.options.defaultRuntime);
+    resolveRuntime(hostConfig.Runtime, this.options.execRoot); // unknown runtime → 400 before anything is made
+    const config = mergeContainerConfig(body, image.config.config ?? {});
+    const id = newId();
+    config.Hostname ||= id.slice(0, 12);
+    this.store.reserveName(name, id);
+    const dir = this.store.dir(id);
+    const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    const record: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      path: command[0],
+      args: command.slice(1),
+      image: image.id,
+      config,
+      hostConfig,
+      state: initialState(),
+      driver: this.layers.driverName,
+      restartCount: 0,
+      logPath: join(dir, 'ctr.log'),
+      hostnamePath: join(dir, 'hostname'),
+      hostsPath: join(dir, 'hosts'),
+      resolvConfPath: join(dir, 'resolv.conf'),
+    };
+    try {
+      await mkdir(dir, { recursive: true });
+      await this.layers.createContainerLayer(id, image.chainIds[image.chainIds.length - 1]);
+      await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
+      await this.store.save(record);
+    } catch (err) {
+      this.store.releaseName(name, id);
+      await this.layers.removeContainerLayer(id).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      throw wrap(err, 'creating container');
+    }
+    this.store.add(record);
+    return record;
+  }
+
+  private freshName(): string {
+    for (let attempt = 0; ; attempt++) {
+      const name = `/${generateName(attempt)}`;
+      if (!this.store.hasName(name)) return name;
+    }
+  }
+
+  /** Runs the container: mount, spec, conmon + runtime create, attach, runtime start. */
+  async startContainer(idOrName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    if (record.state.Running) throw notModified();
+    if (record.state.Status === 'removing' || record.state.Status === 'dead') {
+      throw conflict(`cannot start a container that is being removed: ${record.id}`);
+    }
+    await this.cleanups.get(record.id);
+    const runtime = this.runtimeOf(record);
+    const bundle = this.bundleDir(record.id);
+    let mounted = false;
+    try {
+      const rootfs = await this.layers.mountContainerLayer(record.id);
+      mounted = true;
+      await this.writeBundle(record, rootfs, bundle);
+      const hub = this.hub(record.id);
+      const { pid } = await launchContainer({
+        id: record.id,
+        name: record.name.slice(1),
+        runtime,
+        bundleDir: bundle,
+        logPath: record.logPath,
+        tty: record.config.Tty,
+        stdin: record.config.OpenStdin,
+        exitDir: this.exitDir,
+        persistDir: this.persistDir(record.id),
+      });
+      const [rows, cols] = record.hostConfig.ConsoleSize;
+      if (record.config.Tty && rows > 0 && cols > 0) await resizeTty(bundle, rows, cols);
+      if (hub.hasClients || record.config.OpenStdin) hub.bind(await connectAttach(bundle));
+      Object.assign(record.state, {
+        Status: 'running',
+        Running: true,
+        Pid: pid,
+        ExitCode: 0,
+        Error: '',
+        OOMKilled: false,
+        StartedAt: new Date().toISOString(),
+      });
+      // Saved before `start`: the exit (a durable save) may follow within a millisecond.
+      await this.store.save(record, { durable: false });
+      await startContainer(runtime, record.id);
+    } catch (err) {
+      await this.failedStart(record, err, mounted);
+      throw err;
+    }
+  }
+
+  private async writeBundle(record: ContainerRecord, rootfs: string, bundle: string): Promise<void> {
+    const user = await resolveUser(rootfs, record.config.User);
+    const capAdd = record.hostConfig.CapAdd ?? [];
+    const capDrop = record.hostConfig.CapDrop ?? [];
+    const spec = buildOciSpec({
+      rootfs,
+      args: [record.path, ...record.args],
+      env: processEnv(record.config, record.config.Hostname),
+      cwd: record.config.WorkingDir || '/',
+      user,
+      hostname: record.config.Hostname,
+      tty: record.config.Tty,
+      consoleSize: record.config.Tty
+        ? { height: record.hostConfig.ConsoleSize[0], width: record.hostConfig.ConsoleSize[1] }
+        : undefined,
+      mounts: [
+        { destination: '/etc/hostname', source: record.hostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
+        { destination: '/etc/hosts', source: record.hostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+        { destination: '/etc/resolv.conf', source: record.resolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
+      ],
+      capAdd,
+      capDrop,
+      readonlyRootfs: record.hostConfig.ReadonlyRootfs,
+      cgroupsPath: `${CGROUP_PARENT}/${record.id}`,
+      shmSize: record.hostConfig.ShmSize,
+      privileged: false,
+      seccomp: await seccompFor(capAdd, capDrop),
+    });
+    await mkdir(bundle, { recursive: true });
+    await writeJsonAtomic(join(bundle, 'config.json'), spec, { durable: false });
+  }
+
+  /** A start that failed leaves the container "created", with the error and exit code set. */
+  private async failedStart(record: ContainerRecord, err: unknown, mounted: boolean): Promise<void> {
+    const exitCode = err instanceof BerthError && err.exitCode !== undefined ? err.exitCode : 128;
+    Object.assign(record.state, {
+      Status: 'created',
+      Running: false,
+      Pid: 0,
+      ExitCode: exitCode,
+      Error: err instanceof Error ? err.message : String(err),
+    });
+    this.hubs.get(record.id)?.finish();
+    // The runtime may hold a created container if `start` itself failed.
+    await deleteContainer(this.runtimeOf(record), record.id, { force: true }).catch(() => {});
+    if (mounted) await this.layers.unmountContainerLayer(record.id).catch(() => {});
+    await rm(this.bundleDir(record.id), { recursive: true, force: true });
+    await rm(this.persistDir(record.id), { recursive: true, force: true });
+    await this.store.save(record);
+    this.events.emit(`exit:${record.id}`, exitCode);
+    if (record.hostConfig.AutoRemove) await this.removeRecord(record);
+  }
+
+  private async onExit(id: string, code: number, error = ''): Promise<void> {
+    const record = this.store.find(id);
+    if (!record || !record.state.Running) {
+      // A leftover of a run that already ended (a failed start, or a removed container).
+      await unlink(join(this.exitDir, id)).catch(() => {});
+      return;
+    }
+    const oom = await readOomFlag(this.persistDir(id)).catch(() => false);
+    Object.assign(record.state, {
+      Status: 'exited',
+      Running: false,
+      Pid: 0,
+      ExitCode: code,
+      Error: error,
+      OOMKilled: oom,
+      FinishedAt: new Date().toISOString(),
+    });
+    this.hubs.get(id)?.finish();
+    const cleanup = this.cleanupRun(record);
+    this.cleanups.set(id, cleanup);
+    try {
+      await this.store.save(record);
+      this.events.emit(`exit:${id}`, code);
+      await cleanup;
+    } finally {
+      this.cleanups.delete(id);
+    }
+    if (record.hostConfig.AutoRemove) await this.removeRecord(record);
+  }
+
+  private async cleanupRun(record: ContainerRecord): Promise<void> {
+    const results = await Promise.allSettled([
+      deleteContainer(this.runtimeOf(record), record.id, { force: true }),
+      this.layers.unmountContainerLayer(record.id),
+      unlink(join(this.exitDir, record.id)).catch(() => {}),
+    ]);
+    await Promise.allSettled([
+      rm(this.bundleDir(record.id), { recursive: true, force: true }),
+      rm(this.persistDir(record.id), { recursive: true, force: true }),
+      removeContainerCgroups(`${CGROUP_PARENT}/${record.id}`),
+    ]);
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.warn('cleaning up after container exit', { id: record.id, err: result.reason });
+    }
+  }
+
+  /** Resolves with the exit status once the condition holds; abort detaches the waiter. */
+  wait(idOrName: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const record = this.store.resolve(idOrName);
+    if (condition === 'not-running' && !record.state.Running) {
+      return Promise.resolve({ StatusCode: record.state.ExitCode, Error: null });
+    }
+    const event = condition === 'removed' ? `removed:${record.id}` : `exit:${record.id}`;
+    return new Promise((resolve) => {
+      const listener = (code: number) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ StatusCode: code, Error: null });
+      };
+      // A client that goes away gets what dockerd writes then (nobody reads it, but the
+      // handler finishes instead of waiting forever).
+      const onAbort = () => {
+        this.events.off(event, listener);
+        resolve({ StatusCode: -1, Error: { Message: 'context canceled' } });
+      };
+      this.events.once(event, listener);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async kill(idOrName: string, signal: string | number = 'SIGKILL'): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    const number = parseSignal(signal);
+    if (!record.state.Running) throw conflict(`Container ${record.id} is not running`);
+    await killContainer(this.runtimeOf(record), record.id, number);
+  }
+
+  /** SIGTERM (or the stop signal), then SIGKILL after the timeout; 304 if not running. */
+  async stop(idOrName: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    if (!record.state.Running) throw notModified();
+    const exited = this.wait(record.id, 'next-exit');
+    const timeout = options.timeout ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    const stopSignal = parseSignal(options.signal || record.config.StopSignal || 'SIGTERM');
+    await killContainer(this.runtimeOf(record), record.id, stopSignal).catch(() => {});
+    if (timeout < 0) {
+      await exited;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeout * 1000))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut && record.state.Running) {
+      await killContainer(this.runtimeOf(record), record.id, 9).catch(() => {});
+      await exited;
+    }
+  }
+
+  async remove(idOrName: string, options: { force: boolean }): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    if (record.state.Status === 'removing') throw conflict(`removal of container ${record.id} is already in progress`);
+    if (record.state.Running) {
+      if (!options.force) {
+        throw conflict(
+          `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`,
+        );
+      }
+      const exited = this.wait(record.id, 'next-exit');
+      await killContainer(this.runtimeOf(record), record.id, 9).catch(() => {});
+      await exited;
+    }
+    await this.removeRecord(record);
+  }
+
+  private async removeRecord(record: ContainerRecord): Promise<void> {
+    if (!this.store.find(record.id)) return;
+    record.state.Status = 'removing';
+    await this.cleanups.get(record.id);
+    this.hubs.get(record.id)?.finish();
+    this.hubs.delete(record.id);
+    await this.layers.removeContainerLayer(record.id);
+    await this.store.delete(record);
+    this.events.emit(`removed:${record.id}`, record.state.ExitCode);
+  }
+
+  /** Attaches a client. Output flows while the container runs (now or at its next start). */
+  async attach(idOrName: string, client: AttachClient): Promise<{ record: ContainerRecord; hub: AttachHub; detach: () => void }> {
+    const record = this.store.resolve(idOrName);
+    const hub = this.hub(record.id);
+    const detach = hub.add(client);
+    if (record.state.Running && !hub.connected) hub.bind(await connectAttach(this.bundleDir(record.id)));
+    return { record, hub, detach };
+  }
+
+  async resize(idOrName: string, height: number, width: number): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    if (!record.state.Running) throw conflict(`Container ${record.id} is not running`);
+    if (record.config.Tty) await resizeTty(this.bundleDir(record.id), height, width);
+  }
+
+  logs(idOrName: string, options: LogReadOptions, signal: AbortSignal): { record: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
+    const record = this.store.resolve(idOrName);
+    const source = {
+      path: record.logPath,
+      isLive: () => record.state.Running,
+      onStop: (callback: () => void) => {
+        if (!record.state.Running) {
+          callback();
+          return () => {};
+        }
+        const event = `exit:${record.id}`;
+        this.events.once(event, callback);
+        return () => this.events.off(event, callback);
+      },
+    };
+    return { record, entries: readLogs(source, options, signal) };
+  }
+
+  /** Containers using an image, for `rmi` conflict checks. */
+  usersOfImage(imageId: string): Array<{ containerId: string; running: boolean }> {
+    return this.store
+      .all()
+      .filter((c) => c.image === imageId)
+      .map((c) => ({ containerId: c.id, running: c.state.Running }));
+  }
+}
