@@ -1,7 +1,7 @@
 export { EngineClient } from './engine-client.js';
 export type { PendingWait, LogsOptions, AttachOptions, ImportOptions } from './engine-client.js';
 export { DaemonError, ProgressStreamError } from './daemon-error.js';
-export { FrameDemuxer, FrameParser, StreamType, encodeFrame } from './stream-frames.js';
+export { FrameDemuxer, FrameParser, StreamType, containerOutputSink, encodeFrame } from './stream-frames.js';
 export type { Frame } from './stream-frames.js';
 export { readJsonLines, readProgress } from './json-lines.js';
 export type { ProgressMessage } from './json-lines.js';

@@ -56,6 +56,7 @@ export function encodeFrame(stream: StreamType, payload: Buffer | string): Buffe
 /**
  * A sink that demultiplexes frames into stdout and stderr, honouring their backpressure. As in the
  * docker CLI, stdin frames go to stdout and a system-error frame fails the stream with its text.
+ * Ending the sink leaves stdout and stderr open.
  */
 export class FrameDemuxer extends Writable {
   private readonly parser = new FrameParser();
@@ -68,15 +69,39 @@ export class FrameDemuxer extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    let drained: Promise<void> = Promise.resolve();
+    const writes: Promise<void>[] = [];
     for (const frame of this.parser.push(chunk)) {
       if (frame.stream === StreamType.SystemError) {
         callback(new Error(frame.payload.toString()));
         return;
       }
-      const target = frame.stream === StreamType.Stderr ? this.stderr : this.stdout;
-      if (!target.write(frame.payload)) drained = new Promise((resolve) => target.once('drain', resolve));
+      writes.push(writeRespectingDrain(frame.stream === StreamType.Stderr ? this.stderr : this.stdout, frame.payload));
     }
-    drained.then(() => callback(), callback);
+    Promise.all(writes).then(() => callback(), callback);
   }
+}
+
+/** Forwards a TTY's raw stream to stdout; ending it leaves stdout open. */
+class RawForwarder extends Writable {
+  constructor(private readonly stdout: NodeJS.WritableStream) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    writeRespectingDrain(this.stdout, chunk).then(() => callback(), callback);
+  }
+}
+
+/** Where a container's output (attach or logs) goes: raw with a TTY, demultiplexed without. */
+export function containerOutputSink(
+  tty: boolean,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Writable {
+  return tty ? new RawForwarder(stdout) : new FrameDemuxer(stdout, stderr);
+}
+
+function writeRespectingDrain(target: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  if (target.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => target.once('drain', resolve));
 }

@@ -1,0 +1,76 @@
+/**
+ * The client side of an attached container: output from the hijacked socket to the local
+ * stdout/stderr (demultiplexed unless there is a TTY), stdin to the socket with a half-close at
+ * EOF, and the terminal kept in step with the container's TTY.
+ */
+import type { Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { containerOutputSink, type EngineClient, type WaitCondition } from '../client/index.js';
+import type { CliContext } from './context.js';
+import { enterRawMode, terminalSize, watchResize } from './terminal.js';
+
+export interface AttachSession {
+  /** Settles when the daemon closes the stream (the container's output has ended). */
+  output: Promise<void>;
+  /** Starts forwarding the terminal size; call after the container has started. */
+  followTerminalSize(client: EngineClient, id: string): void;
+  /** Gives the terminal back: cooked mode, no resize listener. */
+  close(): void;
+}
+
+export function startAttachSession(ctx: CliContext, socket: Socket, options: { tty: boolean; stdin: boolean }): AttachSession {
+  const output = pipeline(socket, containerOutputSink(options.tty, ctx.stdout, ctx.stderr));
+  if (options.stdin) {
+    // pipe() ends the socket when stdin ends: that end() is the half-close the daemon waits for.
+    ctx.stdin.pipe(socket);
+  } else {
+    socket.end();
+  }
+  const restoreMode = options.tty && options.stdin ? enterRawMode(ctx.stdin) : () => undefined;
+  let stopWatching = () => {};
+  return {
+    output,
+    followTerminalSize(client, id) {
+      if (!options.tty) return;
+      const resize = () => {
+        const size = terminalSize(ctx.stdout);
+        // A resize racing the container's exit gets 409; the docker CLI ignores it too.
+        if (size) client.resizeContainer(id, { height: size[0], width: size[1] }).catch(() => undefined);
+      };
+      resize();
+      stopWatching = watchResize(ctx.stdout, () => {
+        client.killContainer(id, 'WINCH').catch(() => undefined);
+        resize();
+      });
+    },
+    close() {
+      stopWatching();
+      restoreMode();
+      ctx.stdin.unpipe(socket);
+      ctx.stdin.pause();
+      socket.destroy();
+    },
+  };
+}
+
+/**
+ * Waits for the container (the wait's headers must arrive before `start` runs, or a quick exit
+ * could be missed), starts it, follows its output to the end, and returns its exit code.
+ */
+export async function followUntilExit(
+  client: EngineClient,
+  id: string,
+  session: AttachSession,
+  condition: WaitCondition,
+  start: () => Promise<void>,
+): Promise<number> {
+  try {
+    const wait = await client.waitContainer(id, condition);
+    await start();
+    session.followTerminalSize(client, id);
+    await session.output;
+    return (await wait.result).StatusCode;
+  } finally {
+    session.close();
+  }
+}

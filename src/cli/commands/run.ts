@@ -1,0 +1,71 @@
+import { Command } from 'commander';
+import { DaemonError, ProgressStreamError, type EngineClient, type WaitCondition } from '../../client/index.js';
+import { followUntilExit, startAttachSession } from '../attach-session.js';
+import { CliExit, describeError, startErrorExitCode } from '../cli-exit.js';
+import { addContainerFlags, attachTargets, buildCreateRequest, type ContainerFlags } from '../container-flags.js';
+import type { CliContext } from '../context.js';
+import { createContainerPulling } from '../create-container.js';
+import { terminalSize } from '../terminal.js';
+
+/**
+ * `berth run`: create (pulling a missing image), attach, wait, start — in that order and each step
+ * only after the previous answered, as the docker CLI does — then exit with the container's code.
+ */
+export function runCommand(ctx: CliContext): Command {
+  return addContainerFlags(new Command('run'))
+    .description('Create and run a new container from an image')
+    .option('-d, --detach', 'Run container in background and print container ID')
+    .action(async (image: string, command: string[], flags: ContainerFlags) => {
+      try {
+        throw new CliExit(await runContainer(ctx, image, command, flags));
+      } catch (err) {
+        throw asRunFailure(err);
+      }
+    });
+}
+
+async function runContainer(ctx: CliContext, image: string, command: string[], flags: ContainerFlags): Promise<number> {
+  const client = ctx.client();
+  const consoleSize = (flags.tty && terminalSize(ctx.stdout)) || [0, 0];
+  const request = buildCreateRequest(image, command, flags, consoleSize);
+  const id = await createContainerPulling(client, request, flags.name, ctx.stderr);
+  const condition: WaitCondition = flags.rm ? 'removed' : 'next-exit';
+
+  if (flags.detach) {
+    const wait = await client.waitContainer(id, condition);
+    await startContainer(client, id);
+    wait.abandon();
+    ctx.stdout.write(`${id}\n`);
+    return 0;
+  }
+
+  const attach = attachTargets(flags);
+  const socket = await client.attachContainer(id, {
+    stdin: attach.has('stdin'),
+    stdout: attach.has('stdout'),
+    stderr: attach.has('stderr'),
+  });
+  const session = startAttachSession(ctx, socket, { tty: flags.tty ?? false, stdin: attach.has('stdin') });
+  return followUntilExit(client, id, session, condition, () => startContainer(client, id));
+}
+
+/** A failed start ends `run` with 127/126/125 chosen from the daemon's message. */
+async function startContainer(client: EngineClient, id: string): Promise<void> {
+  try {
+    await client.startContainer(id);
+  } catch (err) {
+    if (err instanceof DaemonError) throw new CliExit(startErrorExitCode(err.message), runErrorText(err));
+    throw err;
+  }
+}
+
+/** Every other failure of `run` exits 125 with the docker CLI's "run --help" hint. */
+function asRunFailure(err: unknown): unknown {
+  if (err instanceof CliExit) return err;
+  if (err instanceof DaemonError || err instanceof ProgressStreamError) return new CliExit(125, runErrorText(err));
+  return err;
+}
+
+function runErrorText(err: unknown): string {
+  return `berth: ${describeError(err)}\n\nRun 'berth run --help' for more information`;
+}

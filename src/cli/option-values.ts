@@ -1,0 +1,22 @@
+/** Parsers for flag values, in the shapes commander's option callbacks take. */
+import { InvalidArgumentError } from 'commander';
+
+/** For repeatable flags (`-e A -e B`): each use appends. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError(`invalid integer "${value}"`);
+  return parsed;
+}
+
+const BINARY_SUFFIXES: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Docker's RAMInBytes: "64m" and "1g" in binary units, as `--shm-size` takes them. */
+export function memoryBytes(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgtb]?)b?$/i.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
+  return Math.trunc(Number(match[1]) * BINARY_SUFFIXES[(match[2] ?? '').toLowerCase()]!);
+}
