@@ -73,7 +73,7 @@ async function writeEntry(path: string, header: Header, content: AsyncIterable<B
       await writeFile(path, content);
       break;
     case 'directory':
-      mkdirSync(path, { recursive: true });
+      mkdirSync(path, { recursive: true, mode: 0o755 });
       break;
     case 'symlink':
       symlinkSync(header.linkname ?? '', path);

@@ -30,12 +30,13 @@ export function whiteoutApplier(mode: WhiteoutMode, writtenByThisTar: ReadonlySe
   if (mode === 'overlay') {
     return {
       whiteout(path, owner) {
+        mkdirSync(posix.dirname(path), { recursive: true, mode: 0o755 });
         rmSync(path, { recursive: true, force: true });
         mknod(path, constants.S_IFCHR, 0);
         lchownSync(path, owner.uid, owner.gid);
       },
       opaque(dir) {
-        mkdirSync(dir, { recursive: true });
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
         lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
       },
     };
@@ -52,7 +53,7 @@ export function whiteoutApplier(mode: WhiteoutMode, writtenByThisTar: ReadonlySe
       rmSync(path, { recursive: true, force: true });
     },
     opaque(dir) {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
       removeInherited(dir);
     },
   };

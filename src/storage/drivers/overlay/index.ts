@@ -1,0 +1,171 @@
+import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { extractTar } from '../../../archive/index.js';
+import { alreadyExists, conflict, errnoCode, notFound, unavailable, wrap } from '../../../common/errors.js';
+import { MNT_DETACH, mount, umount2 } from '../../../native/index.js';
+import { registerStorageDriver, type StorageDriver } from '../../driver.js';
+import { checkLayerId } from '../../layer-id.js';
+import { backingFilesystem, unmountAllUnder } from '../../mounts.js';
+import { RefCounts } from '../../ref-counts.js';
+
+/**
+ * overlayfs layers, laid out as moby's overlay2 driver does:
+ *   ROOT/<id>/diff     the layer's own files (overlay's upperdir when mounted)
+ *   ROOT/<id>/work     overlay's workdir
+ *   ROOT/<id>/merged   the mount point
+ *   ROOT/<id>/link     the layer's short name SHORT, with ROOT/l/SHORT -> ../<id>/diff
+ *   ROOT/<id>/lower    "SHORT1:SHORT2:…", the parent's diff first, down to the base layer
+ * The short names keep the mount option string (at most one page) short enough for deep chains.
+ * A layer without a parent needs no mount: its diff is its root filesystem.
+ */
+class OverlayDriver implements StorageDriver {
+  readonly name = 'overlay';
+  private readonly mounts = new RefCounts();
+
+  private constructor(private readonly root: string) {}
+
+  static async open(root: string): Promise<OverlayDriver> {
+    const filesystems = await readFile('/proc/filesystems', 'utf8');
+    if (!/\toverlay$/m.test(filesystems)) throw unavailable('overlay storage driver: the kernel has no overlay filesystem');
+    const absoluteRoot = resolve(root);
+    await mkdir(join(absoluteRoot, 'l'), { recursive: true });
+    const backing = await backingFilesystem(absoluteRoot);
+    if (backing === 'overlayfs') throw unavailable(`overlay storage driver: ${absoluteRoot} is itself on overlayfs`);
+    // Reference counts live in memory: mounts found now were left by a daemon that stopped.
+    await unmountAllUnder(absoluteRoot);
+    return new OverlayDriver(absoluteRoot);
+  }
+
+  async create(id: string, parent: string | null): Promise<void> {
+    const dir = this.dir(id);
+    const lowers = parent === null ? [] : await this.lowerChainOf(parent);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw alreadyExists(`layer ${id} already exists`, err);
+      throw err;
+    }
+    await mkdir(join(dir, 'diff'), { mode: 0o755 });
+    const short = shortName();
+    await symlink(join('..', id, 'diff'), join(this.root, 'l', short));
+    await writeFile(join(dir, 'link'), short);
+    if (parent !== null) {
+      await writeFile(join(dir, 'lower'), lowers.join(':'));
+      await mkdir(join(dir, 'work'), { mode: 0o700 });
+      await mkdir(join(dir, 'merged'), { mode: 0o700 });
+    }
+  }
+
+  async applyDiff(id: string, diff: Readable): Promise<{ size: number }> {
+    await this.requireLayer(id);
+    return extractTar(diff, join(this.dir(id), 'diff'), { whiteouts: 'overlay' });
+  }
+
+  /** Synchronous from the count to the mount, so concurrent gets of one layer mount it once. */
+  async get(id: string): Promise<string> {
+    const dir = this.dir(id);
+    if (!existsSync(dir)) throw notFound(`layer ${id} not found`);
+    const lowers = this.readLowers(id);
+    if (lowers.length === 0) {
+      this.mounts.acquire(id);
+      return join(dir, 'diff');
+    }
+    const merged = join(dir, 'merged');
+    if (this.mounts.acquire(id) > 1) return merged;
+    const options = [
+      `lowerdir=${lowers.map((short) => join(this.root, 'l', short)).join(':')}`,
+      `upperdir=${join(dir, 'diff')}`,
+      `workdir=${join(dir, 'work')}`,
+      'index=off',
+    ].join(',');
+    try {
+      mount('overlay', merged, 'overlay', 0, options);
+    } catch (err) {
+      this.mounts.release(id);
+      throw wrap(err, `mounting layer ${id} (${lowers.length} lower layers)`);
+    }
+    return merged;
+  }
+
+  async put(id: string): Promise<void> {
+    if (this.mounts.count(id) === 0 || this.mounts.release(id) > 0) return;
+    if (this.readLowers(id).length > 0) umount2(join(this.dir(id), 'merged'), MNT_DETACH);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return existsSync(this.dir(id));
+  }
+
+  async remove(id: string): Promise<void> {
+    const dir = this.dir(id);
+    if (this.mounts.count(id) > 0) throw conflict(`layer ${id} is in use`);
+    try {
+      const short = (await readFile(join(dir, 'link'), 'utf8')).trim();
+      await rm(join(this.root, 'l', short), { force: true });
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async status(): Promise<Array<[string, string]>> {
+    return [
+      ['Backing Filesystem', await backingFilesystem(this.root)],
+      ['Supports d_type', 'true'],
+    ];
+  }
+
+  async metadata(id: string): Promise<Record<string, string>> {
+    await this.requireLayer(id);
+    const dir = this.dir(id);
+    const lowers = await Promise.all(
+      this.readLowers(id).map(async (short) => resolve(this.root, 'l', await readlink(join(this.root, 'l', short)))),
+    );
+    const data: Record<string, string> = { UpperDir: join(dir, 'diff') };
+    if (lowers.length > 0) {
+      Object.assign(data, { LowerDir: lowers.join(':'), MergedDir: join(dir, 'merged'), WorkDir: join(dir, 'work') });
+    }
+    return data;
+  }
+
+  async cleanup(): Promise<void> {
+    await unmountAllUnder(this.root);
+    this.mounts.clear();
+  }
+
+  private dir(id: string): string {
+    return join(this.root, checkLayerId(id));
+  }
+
+  private async requireLayer(id: string): Promise<void> {
+    if (!(await this.exists(id))) throw notFound(`layer ${id} not found`);
+  }
+
+  /** The lower chain a child of `parent` gets: the parent's diff, then the parent's lowers. */
+  private async lowerChainOf(parent: string): Promise<string[]> {
+    await this.requireLayer(parent);
+    const short = (await readFile(join(this.dir(parent), 'link'), 'utf8')).trim();
+    return [short, ...this.readLowers(parent)];
+  }
+
+  private readLowers(id: string): string[] {
+    try {
+      return readFileSync(join(this.dir(id), 'lower'), 'utf8').split(':').filter(Boolean);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}
+
+const SHORT_NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** 26 random characters, as moby's overlay2 uses for its l/ links. */
+function shortName(): string {
+  return Array.from({ length: 26 }, () => SHORT_NAME_ALPHABET[randomInt(SHORT_NAME_ALPHABET.length)]).join('');
+}
+
+registerStorageDriver('overlay', (root) => OverlayDriver.open(root));
