@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything Berth needs on Debian bookworm (as root): the OCI runtimes, conmon, the static
+# busybox the base image is made from, the toolchain for the native addon; then npm packages and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(crun runc conmon busybox-static make g++ python3 util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent

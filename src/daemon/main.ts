@@ -1,0 +1,155 @@
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Server } from 'node:http';
+import { Command } from 'commander';
+import { newId } from '../common/ids.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { BerthError, errnoCode, invalidParameter } from '../common/errors.js';
+import { ContentStore } from '../storage/content-store.js';
+import { LayerStore } from '../storage/layer-store.js';
+import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
+import '../storage/drivers/index.js';
+import { ensureCgroupsUsable } from '../runtime/cgroups.js';
+import { resolveRuntime } from '../runtime/runtime.js';
+import { ImageStore } from '../engine/images/image-store.js';
+import { ContainerStore } from '../engine/containers/store.js';
+import { ContainerService } from '../engine/containers/service.js';
+import { SystemInfo } from '../engine/system/system-info.js';
+import { createApiServer } from '../api/server.js';
+import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
+import { claimPidfile } from './pidfile.js';
+
+async function parseArgs(argv: string[]): Promise<DaemonConfig> {
+  const program = new Command('berthd')
+    .description('Berth container engine daemon: serves the Docker Engine API on a unix socket')
+    .option('-H, --host <address...>', 'socket to listen on (unix:///path)')
+    .option('--data-root <dir>', 'root of persistent state')
+    .option('--exec-root <dir>', 'root of runtime state')
+    .option('-s, --storage-driver <name>', `storage driver (${storageDriverNames().join(', ')})`)
+    .option('--default-runtime <name>', 'OCI runtime for containers that do not choose one')
+    .option('-p, --pidfile <path>', 'path of the pid file')
+    .option('-l, --log-level <level>', 'debug, info, warn or error')
+    .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
+    .version('0.1.0');
+  program.parse(argv);
+  const opts = program.opts();
+  const flags: Partial<DaemonConfig> = {};
+  if (opts.host) flags.hosts = opts.host;
+  if (opts.dataRoot) flags.dataRoot = opts.dataRoot;
+  if (opts.execRoot) flags.execRoot = opts.execRoot;
+  if (opts.storageDriver) flags.storageDriver = opts.storageDriver;
+  if (opts.defaultRuntime) flags.defaultRuntime = opts.defaultRuntime;
+  if (opts.pidfile) flags.pidfile = opts.pidfile;
+  if (opts.logLevel) flags.logLevel = opts.logLevel;
+  const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
+  return mergeConfig(file, flags);
+}
+
+/** The engine id `docker info` shows; made once per data root. */
+async function engineId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const id = newId();
+  await writeFileAtomic(path, id);
+  return id;
+}
+
+async function listen(server: Server, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  // A socket file left by a daemon that died is in the way; a live daemon holds the pidfile.
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await chmod(path, 0o660);
+}
+
+async function run(config: DaemonConfig, logger: Logger): Promise<void> {
+  await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
+  await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  const releasePidfile = await claimPidfile(config.pidfile);
+  const warnings: string[] = [];
+  for (const note of await ensureCgroupsUsable()) {
+    logger.warn(note);
+    warnings.push(note);
+  }
+  resolveRuntime(config.defaultRuntime, config.execRoot);
+  const factory = storageDriverFactory(config.storageDriver);
+  if (!factory) {
+    throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
+  }
+  const driver = await factory(join(config.dataRoot, config.storageDriver));
+  const content = await ContentStore.open(join(config.dataRoot, 'content'));
+  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver);
+  const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
+  const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
+  const containers = new ContainerService({
+    store,
+    images,
+    layers,
+    execRoot: config.execRoot,
+    defaultRuntime: config.defaultRuntime,
+    logger,
+  });
+  await containers.start();
+  const system = new SystemInfo(
+    { id: await engineId(config.dataRoot), dataRoot: config.dataRoot, defaultRuntime: config.defaultRuntime, warnings },
+    containers,
+    images,
+    layers,
+  );
+  const servers: Server[] = [];
+  for (const host of config.hosts) {
+    const server = createApiServer({ containers, images, system, storageDriverName: driver.name }, logger);
+    await listen(server, socketPath(host));
+    servers.push(server);
+    logger.info('API listening', { host });
+  }
+  logger.info('berthd started', {
+    pid: process.pid,
+    dataRoot: config.dataRoot,
+    execRoot: config.execRoot,
+    storageDriver: driver.name,
+    defaultRuntime: config.defaultRuntime,
+  });
+
+  // Containers live on under conmon; shutting down only stops serving and releases our state.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
+    await containers.close();
+    await releasePidfile();
+    for (const host of config.hosts) await rm(socketPath(host), { force: true });
+    logger.info('berthd stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let logger = createLogger('info');
+  try {
+    const config = await parseArgs(process.argv);
+    logger = createLogger(config.logLevel);
+    await run(config, logger);
+  } catch (err) {
+    const message = err instanceof BerthError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+    logger.error('berthd failed to start', { error: message, code: errnoCode(err) });
+    process.exit(1);
+  }
+}
+
+await main();

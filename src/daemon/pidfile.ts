@@ -1,0 +1,24 @@
+import { readFile, rm } from 'node:fs/promises';
+import { unavailable } from '../common/errors.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes our pid, refusing to start when another live daemon holds the file. */
+export async function claimPidfile(path: string): Promise<() => Promise<void>> {
+  const existing = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (existing > 0 && existing !== process.pid && alive(existing)) {
+    throw unavailable(`pid file found, ensure berthd is not running or delete ${path} (held by process ${existing})`);
+  }
+  await writeFileAtomic(path, `${process.pid}\n`);
+  return async () => {
+    await rm(path, { force: true });
+  };
+}

@@ -1,0 +1,129 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+export const BERTH = join(REPO_ROOT, 'bin/berth');
+export const BERTHD = join(REPO_ROOT, 'bin/berthd');
+
+export interface TestDaemon {
+  socket: string;
+  dataRoot: string;
+  execRoot: string;
+  /** DOCKER_HOST / BERTH_HOST value. */
+  host: string;
+  env: NodeJS.ProcessEnv;
+  process: ChildProcess;
+  /** Runs the berth CLI against this daemon. */
+  berth(args: string[], options?: { input?: string; allowFailure?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitForSocket(path: string, child: ChildProcess, log: () => Promise<string>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(path)) return;
+    if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}:\n${await log()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`berthd did not create ${path}:\n${await log()}`);
+}
+
+/**
+ * Starts a real berthd as root on temporary data/exec roots and socket. stop() stops it, then
+ * removes every container it made (so no conmon, mount or cgroup stays behind) and the roots.
+ */
+export async function startDaemon(options: { storageDriver?: string; defaultRuntime?: string } = {}): Promise<TestDaemon> {
+  const base = await mkdtemp(join(tmpdir(), 'berth-it-'));
+  const dataRoot = join(base, 'data');
+  const execRoot = join(base, 'exec');
+  const socket = join(base, 'berth.sock');
+  const logPath = join(base, 'berthd.log');
+  const host = `unix://${socket}`;
+  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host };
+  const args = [
+    BERTHD,
+    '--host', host,
+    '--data-root', dataRoot,
+    '--exec-root', execRoot,
+    '--pidfile', join(base, 'berthd.pid'),
+    '--config-file', join(base, 'daemon.json'),
+    '--storage-driver', options.storageDriver ?? 'overlay',
+    '--default-runtime', options.defaultRuntime ?? 'crun',
+    '--log-level', 'debug',
+  ];
+  await writeFile(join(base, 'daemon.json'), '{}');
+  const launch = async () => {
+    const fd = openSync(logPath, 'a');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    await waitForSocket(socket, child, () => readFile(logPath, 'utf8'));
+    return child;
+  };
+
+  const daemon: TestDaemon = {
+    socket,
+    dataRoot,
+    execRoot,
+    host,
+    env,
+    process: await launch(),
+    async berth(argv, opts = {}) {
+      try {
+        const child = run(process.execPath, [BERTH, ...argv], { env, maxBuffer: 64 << 20 });
+        if (opts.input !== undefined) {
+          child.child.stdin!.end(opts.input);
+        } else {
+          child.child.stdin!.end();
+        }
+        const { stdout, stderr } = await child;
+        return { stdout, stderr, code: 0 };
+      } catch (err) {
+        const e = err as { stdout: string; stderr: string; code: number };
+        if (!opts.allowFailure) throw new Error(`berth ${argv.join(' ')} failed (${e.code}): ${e.stderr}`);
+        return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+      }
+    },
+    async restart() {
+      await terminate(daemon.process);
+      daemon.process = await launch();
+    },
+    async stop() {
+      try {
+        if (daemon.process.exitCode === null) {
+          const ids = (await daemon.berth(['ps', '-aq', '--no-trunc'], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+          if (ids.length > 0) await daemon.berth(['rm', '-f', ...ids], { allowFailure: true });
+          const images = (await daemon.berth(['images', '-q'], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+          if (images.length > 0) await daemon.berth(['rmi', '-f', ...new Set(images)], { allowFailure: true });
+        }
+      } finally {
+        await terminate(daemon.process);
+        await unmountUnder(base);
+        await rm(base, { recursive: true, force: true });
+      }
+    },
+  };
+  return daemon;
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Last resort after a failed test: nothing mounted under the test's roots may stay. */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((target) => target && target.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const target of mounts) await run('umount', ['-l', target]).catch(() => {});
+}
