@@ -19,9 +19,9 @@ export async function printProgress(
   return lastStatus;
 }
 
-/** Drains a progress stream silently, keeping only the last status (import prints just that). */
-export async function lastProgressStatus(messages: AsyncIterable<ProgressMessage>): Promise<string | undefined> {
+/** Drains an import's progress silently and prints only its last status: the new image's ID. */
+export async function printImportedImageId(messages: AsyncIterable<ProgressMessage>, out: NodeJS.WritableStream) {
   let lastStatus: string | undefined;
   for await (const message of messages) lastStatus = message.status ?? lastStatus;
-  return lastStatus;
+  if (lastStatus !== undefined) out.write(`${lastStatus}\n`);
 }

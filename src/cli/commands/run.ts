@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DaemonError, ProgressStreamError, type EngineClient, type WaitCondition } from '../../client/index.js';
+import { DaemonError, type EngineClient, type WaitCondition } from '../../client/index.js';
 import { followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit, describeError, startErrorExitCode } from '../cli-exit.js';
 import { addContainerFlags, attachTargets, buildCreateRequest, type ContainerFlags } from '../container-flags.js';
@@ -60,10 +60,8 @@ async function startContainer(client: EngineClient, id: string): Promise<void> {
 }
 
 /** Every other failure of `run` exits 125 with the docker CLI's "run --help" hint. */
-function asRunFailure(err: unknown): unknown {
-  if (err instanceof CliExit) return err;
-  if (err instanceof DaemonError || err instanceof ProgressStreamError) return new CliExit(125, runErrorText(err));
-  return err;
+function asRunFailure(err: unknown): CliExit {
+  return err instanceof CliExit ? err : new CliExit(125, runErrorText(err));
 }
 
 function runErrorText(err: unknown): string {

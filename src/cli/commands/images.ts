@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import type { ImageSummary } from '../../client/index.js';
+import type { CliContext } from '../context.js';
+import { timeAgo } from '../format/duration.js';
+import { humanSize } from '../format/size.js';
+import { renderTable } from '../format/table.js';
+import { shortId } from '../format/text.js';
+
+export function imagesCommand(ctx: CliContext, name = 'images'): Command {
+  return new Command(name)
+    .description('List images')
+    .option('-a, --all', 'Show all images (default hides intermediate images)')
+    .option('-q, --quiet', 'Only show image IDs')
+    .option('--no-trunc', "Don't truncate output")
+    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean }) => {
+      const images = await ctx.client().listImages({ all: flags.all });
+      if (flags.quiet) {
+        // One line per image even when it has several tags, as docker prints it.
+        const ids = new Set(images.map((image) => (flags.trunc ? shortId(image.Id) : image.Id)));
+        for (const id of ids) ctx.stdout.write(`${id}\n`);
+        return;
+      }
+      ctx.stdout.write(imagesTable(images, flags.trunc));
+    });
+}
+
+/** One row per tag; an untagged image shows as <none> <none>. */
+export function imagesTable(images: ImageSummary[], truncate: boolean, now = new Date()): string {
+  const rows = images.flatMap((image) => {
+    const tags = image.RepoTags?.filter((tag) => tag !== '<none>:<none>') ?? [];
+    const references = tags.length > 0 ? tags.map(splitRepoTag) : [['<none>', '<none>'] as const];
+    return references.map(([repository, tag]) => [
+      repository,
+      tag,
+      truncate ? shortId(image.Id) : image.Id,
+      timeAgo(image.Created, now),
+      humanSize(image.Size),
+    ]);
+  });
+  return renderTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+}
+
+function splitRepoTag(repoTag: string): readonly [string, string] {
+  const colon = repoTag.lastIndexOf(':');
+  return [repoTag.slice(0, colon), repoTag.slice(colon + 1)];
+}

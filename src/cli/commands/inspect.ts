@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { DaemonError, type EngineClient } from '../../client/index.js';
+import { CliExit } from '../cli-exit.js';
+import type { CliContext } from '../context.js';
+import { executeTemplate, parseTemplate } from '../format/go-template.js';
+import { dockerJson } from '../format/json.js';
+
+type ObjectType = 'container' | 'image';
+
+const LOOKUPS: Record<ObjectType, (client: EngineClient, name: string) => Promise<unknown>> = {
+  container: (client, name) => client.inspectContainer(name),
+  image: (client, name) => client.inspectImage(name),
+};
+
+/** `berth inspect` (containers, then images) and `berth image inspect` (images only). */
+export function inspectCommand(ctx: CliContext, only?: ObjectType): Command {
+  const command = new Command('inspect')
+    .description(only === 'image' ? 'Display detailed information on one or more images' : 'Return low-level information on Docker objects')
+    .option('-f, --format <template>', 'Format output using a Go template subset: {{.Path}} and {{json .Path}}')
+    .argument('<name...>');
+  if (!only) command.addOption(new Option('--type <type>', 'Only inspect objects of the given type').choices(['container', 'image']));
+  return command.action(async (names: string[], flags: { format?: string; type?: ObjectType }) => {
+    const template = flags.format === undefined ? undefined : parseTemplate(flags.format);
+    const types: ObjectType[] = only ? [only] : flags.type ? [flags.type] : ['container', 'image'];
+    const found: unknown[] = [];
+    const errors: string[] = [];
+    for (const name of names) {
+      const object = await findObject(ctx.client(), name, types);
+      if (object === undefined) errors.push(`Error: No such ${only ?? 'object'}: ${name}`);
+      else found.push(object);
+    }
+    if (template) for (const object of found) ctx.stdout.write(`${executeTemplate(template, object)}\n`);
+    else ctx.stdout.write(`${dockerJson(found)}\n`);
+    if (errors.length > 0) throw new CliExit(1, errors.join('\n'));
+  });
+}
+
+async function findObject(client: EngineClient, name: string, types: ObjectType[]): Promise<unknown> {
+  for (const type of types) {
+    try {
+      return await LOOKUPS[type](client, name);
+    } catch (err) {
+      if (!(err instanceof DaemonError && err.statusCode === 404)) throw err;
+    }
+  }
+  return undefined;
+}

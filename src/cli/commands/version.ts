@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { API_VERSION } from '../../client/index.js';
+import type { VersionResponse } from '../../client/index.js';
+import type { CliContext } from '../context.js';
+
+export const CLIENT_VERSION = '0.1.0';
+
+export function versionCommand(ctx: CliContext): Command {
+  return new Command('version').description('Show the Berth version information').action(async () => {
+    ctx.stdout.write(clientSection());
+    // As docker: the client section prints even when the daemon cannot be reached.
+    const server = await ctx.client().version().catch((err: unknown) => err);
+    if (server instanceof Error) {
+      ctx.stdout.write('\n');
+      throw server;
+    }
+    ctx.stdout.write(`\n${serverSection(server as VersionResponse)}`);
+  });
+}
+
+/** "Key:" padded so values line up, as docker's version template does. */
+const field = (indent: string, key: string, value: string, width: number) =>
+  `${indent}${`${key}:`.padEnd(width)}${value}\n`;
+
+function clientSection(): string {
+  return (
+    'Client:\n' +
+    field(' ', 'Version', CLIENT_VERSION, 19) +
+    field(' ', 'API version', API_VERSION, 19) +
+    field(' ', 'Node version', process.version, 19) +
+    field(' ', 'OS/Arch', `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`, 19)
+  );
+}
+
+export function serverSection(version: VersionResponse): string {
+  const platform = version.Platform?.Name ? ` ${version.Platform.Name}` : '';
+  const components = version.Components ?? [
+    { Name: 'Engine', Version: version.Version, Details: { ApiVersion: version.ApiVersion } },
+  ];
+  let text = `Server:${platform}\n`;
+  for (const component of components) {
+    text += ` ${component.Name}:\n` + field('  ', 'Version', component.Version, 18);
+    if (component.Name === 'Engine') {
+      const minimum = version.MinAPIVersion ? ` (minimum version ${version.MinAPIVersion})` : '';
+      text += field('  ', 'API version', `${version.ApiVersion}${minimum}`, 18);
+      if (version.GitCommit) text += field('  ', 'Git commit', version.GitCommit, 18);
+      text += field('  ', 'OS/Arch', `${version.Os}/${version.Arch}`, 18);
+    } else if (component.Details?.GitCommit) {
+      text += field('  ', 'GitCommit', component.Details.GitCommit, 18);
+    }
+  }
+  return text;
+}
+

@@ -1,0 +1,94 @@
+/**
+ * The `berth` command line: Docker's commands, flags, output and exit codes, over the Engine API.
+ * Commands live one per module in commands/; this file wires them and turns failures into exits.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliExit, describeError } from './cli-exit.js';
+import { createContext, type CliContext } from './context.js';
+import { attachCommand } from './commands/attach.js';
+import { createCommand } from './commands/create.js';
+import { imageCommand } from './commands/image.js';
+import { imagesCommand } from './commands/images.js';
+import { importCommand } from './commands/import.js';
+import { infoCommand } from './commands/info.js';
+import { inspectCommand } from './commands/inspect.js';
+import { killCommand } from './commands/kill.js';
+import { logsCommand } from './commands/logs.js';
+import { psCommand } from './commands/ps.js';
+import { pullCommand } from './commands/pull.js';
+import { rmCommand } from './commands/rm.js';
+import { rmiCommand } from './commands/rmi.js';
+import { runCommand } from './commands/run.js';
+import { startCommand } from './commands/start.js';
+import { stopCommand } from './commands/stop.js';
+import { tagCommand } from './commands/tag.js';
+import { versionCommand } from './commands/version.js';
+
+/** Docker's exit code for a command line it cannot parse. */
+const USAGE_EXIT_CODE = 125;
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('berth')
+    .description('A container engine speaking the Docker Engine API')
+    .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
+  const commands = [
+    runCommand,
+    createCommand,
+    startCommand,
+    attachCommand,
+    logsCommand,
+    psCommand,
+    inspectCommand,
+    stopCommand,
+    killCommand,
+    rmCommand,
+    imagesCommand,
+    rmiCommand,
+    tagCommand,
+    importCommand,
+    pullCommand,
+    versionCommand,
+    infoCommand,
+    imageCommand,
+  ];
+  for (const make of commands) program.addCommand(make(ctx));
+  // Subcommands inherit exitOverride only if set before they are added, so set it on each.
+  for (const command of allCommands(program)) command.exitOverride();
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((child) => [child, ...allCommands(child)]);
+}
+
+/** Runs one command line (without the node and script arguments) and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let program: Command | undefined;
+  const ctx = createContext(() => program?.opts<{ host?: string }>().host);
+  program = buildProgram(ctx);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return reportFailure(err, ctx.stderr);
+  } finally {
+    ctx.close();
+  }
+}
+
+function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed the usage error (or the help, which exits 0).
+    return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+  }
+  if (err instanceof CliExit) {
+    if (err.message) stderr.write(`${err.message}\n`);
+    return err.code;
+  }
+  stderr.write(`${describeError(err)}\n`);
+  return 1;
+}
+
