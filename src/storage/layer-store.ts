@@ -1,0 +1,263 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import { decompress } from '../archive/index.js';
+import { readJsonIfExists, writeJsonAtomic } from '../common/atomic-file.js';
+import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
+import { chainId as chainIdOf, digestHex, type Digest } from './digest.js';
+import type { StorageDriver } from './driver.js';
+import { checkLayerId } from './layer-id.js';
+import { RefCounts } from './ref-counts.js';
+
+export interface Layer {
+  /** Names the layer with everything under it (see chainId in digest.ts). */
+  chainId: Digest;
+  /** sha256 of the layer's uncompressed tar. */
+  diffId: Digest;
+  parent: Digest | null;
+  /** Bytes of the uncompressed tar. */
+  size: number;
+  /** The driver's id for the layer. */
+  cacheId: string;
+}
+
+interface ContainerLayer {
+  containerId: string;
+  parent: Digest | null;
+}
+
+/**
+ * Image layers by chain ID, and containers' writable layers, over one StorageDriver.
+ *
+ * On disk (ROOT):
+ *   layers/<chainId hex>/layer.json   a Layer; a layer exists once this file does
+ *   containers/<containerId>.json     a ContainerLayer (the driver id is the container id)
+ *   pending/<cacheId>                 a driver layer being made or removed; one found on open was
+ *                                     cut short by a crash, and its driver layer is removed
+ *
+ * References: a layer is kept while it is retained, is the parent of another layer, or is under a
+ * container layer. Retains are counted in memory, one per holder: `register` returns the layer
+ * retained once for its caller, `retain` adds one, `release` drops one and, when nothing keeps the
+ * layer any more, removes it and then any parent nothing keeps. Holders (the image store, one
+ * retain per image on its top layer) therefore retain their layers again when the daemon starts,
+ * before they release any or remove container layers.
+ */
+export class LayerStore {
+  private readonly retains = new RefCounts();
+  // One metadata change at a time; the slow parts (unpacking) run outside it.
+  private serial: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly root: string,
+    private readonly driver: StorageDriver,
+    private readonly layers: Map<Digest, Layer>,
+    private readonly containers: Map<string, ContainerLayer>,
+  ) {}
+
+  static async open(root: string, driver: StorageDriver): Promise<LayerStore> {
+    for (const dir of ['layers', 'containers', 'pending']) await mkdir(join(root, dir), { recursive: true });
+    for (const cacheId of await readdir(join(root, 'pending'))) {
+      await driver.remove(cacheId);
+      await rm(join(root, 'pending', cacheId), { force: true });
+    }
+    const layers = new Map<Digest, Layer>();
+    for (const hex of await readdir(join(root, 'layers'))) {
+      const layer = await readJsonIfExists<Layer>(join(root, 'layers', hex, 'layer.json'));
+      if (layer) layers.set(layer.chainId, layer);
+      // A folder without layer.json holds only the temp file of an interrupted write.
+      else await rm(join(root, 'layers', hex), { recursive: true, force: true });
+    }
+    const containers = new Map<string, ContainerLayer>();
+    for (const name of await readdir(join(root, 'containers'))) {
+      if (!name.endsWith('.json')) continue;
+      const layer = await readJsonIfExists<ContainerLayer>(join(root, 'containers', name));
+      if (layer) containers.set(layer.containerId, layer);
+    }
+    return new LayerStore(root, driver, layers, containers);
+  }
+
+  get driverName(): string {
+    return this.driver.name;
+  }
+
+  /**
+   * Unpacks a layer tar (plain or gzipped) over `parent` and records it, computing its diff ID
+   * in the same pass. When a layer with the resulting chain ID exists already, the new copy is
+   * dropped and the existing one returned. Either way the result is retained once for the caller.
+   */
+  async register(diff: Readable, parent: string | null): Promise<Layer> {
+    const parentLayer = parent === null ? null : this.get(parent);
+    const cacheId = randomBytes(16).toString('hex');
+    await this.markPending(cacheId);
+    let diffId: Digest;
+    let size: number;
+    try {
+      await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
+      const hash = createHash('sha256');
+      ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
+      diffId = `sha256:${hash.digest('hex')}`;
+    } catch (err) {
+      await this.dropDriverLayer(cacheId);
+      throw wrap(err, 'registering layer');
+    }
+    const chainId = chainIdOf(parentLayer?.chainId ?? null, diffId);
+    return this.locked(async () => {
+      const existing = this.layers.get(chainId);
+      if (existing || (parentLayer && !this.layers.has(parentLayer.chainId))) {
+        await this.dropDriverLayer(cacheId);
+        if (!existing) throw conflict(`registering layer: parent layer ${parentLayer!.chainId} was removed meanwhile`);
+        this.retains.acquire(chainId);
+        return existing;
+      }
+      const layer: Layer = { chainId, diffId, parent: parentLayer?.chainId ?? null, size, cacheId };
+      await writeJsonAtomic(this.layerFile(chainId), layer);
+      await this.unmarkPending(cacheId);
+      this.layers.set(chainId, layer);
+      this.retains.acquire(chainId);
+      return layer;
+    });
+  }
+
+  get(chainId: string): Layer {
+    digestHex(chainId);
+    const layer = this.layers.get(chainId as Digest);
+    if (!layer) throw notFound(`layer ${chainId} not found`);
+    return layer;
+  }
+
+  list(): Layer[] {
+    return [...this.layers.values()];
+  }
+
+  retain(chainId: string): void {
+    this.retains.acquire(this.get(chainId).chainId);
+  }
+
+  /** Drops one retain; removes the layer, then its parents, as far as nothing keeps them. */
+  async release(chainId: string): Promise<void> {
+    const layer = this.get(chainId);
+    if (this.retains.count(layer.chainId) === 0) throw conflict(`layer ${chainId} is not retained`);
+    this.retains.release(layer.chainId);
+    await this.locked(() => this.removeUnused(layer.chainId));
+  }
+
+  async createContainerLayer(containerId: string, parentChainId: string | null): Promise<void> {
+    checkLayerId(containerId);
+    await this.locked(async () => {
+      if (this.containers.has(containerId)) throw alreadyExists(`container layer ${containerId} already exists`);
+      const parent = parentChainId === null ? null : this.get(parentChainId);
+      await this.markPending(containerId);
+      try {
+        await this.driver.create(containerId, parent?.cacheId ?? null, { writable: true });
+      } catch (err) {
+        await this.dropDriverLayer(containerId);
+        throw wrap(err, `creating container layer ${containerId}`);
+      }
+      const layer: ContainerLayer = { containerId, parent: parent?.chainId ?? null };
+      await writeJsonAtomic(this.containerFile(containerId), layer);
+      await this.unmarkPending(containerId);
+      this.containers.set(containerId, layer);
+    });
+  }
+
+  /** Mounts the container's layer; returns its root filesystem path. */
+  async mountContainerLayer(containerId: string): Promise<string> {
+    this.containerLayer(containerId);
+    return this.driver.get(containerId);
+  }
+
+  async unmountContainerLayer(containerId: string): Promise<void> {
+    this.containerLayer(containerId);
+    await this.driver.put(containerId);
+  }
+
+  /** Removes the container's layer (it must be unmounted), then image layers nothing keeps. */
+  async removeContainerLayer(containerId: string): Promise<void> {
+    await this.locked(async () => {
+      const layer = this.containerLayer(containerId);
+      await this.markPending(containerId);
+      await rm(this.containerFile(containerId));
+      this.containers.delete(containerId);
+      await this.dropDriverLayer(containerId);
+      if (layer.parent !== null) await this.removeUnused(layer.parent);
+    });
+  }
+
+  /** The driver's paths for inspect's GraphDriver.Data. */
+  async containerLayerMetadata(containerId: string): Promise<Record<string, string>> {
+    this.containerLayer(containerId);
+    return this.driver.metadata(containerId);
+  }
+
+  async status(): Promise<Array<[string, string]>> {
+    return this.driver.status();
+  }
+
+  /** Unmounts everything; called on daemon shutdown. */
+  async cleanup(): Promise<void> {
+    await this.driver.cleanup();
+  }
+
+  private containerLayer(containerId: string): ContainerLayer {
+    const layer = this.containers.get(containerId);
+    if (!layer) throw notFound(`container layer ${containerId} not found`);
+    return layer;
+  }
+
+  private async removeUnused(chainId: Digest): Promise<void> {
+    for (let id: Digest | null = chainId; id !== null && !this.isKept(id); ) {
+      const layer: Layer = this.layers.get(id)!;
+      await this.markPending(layer.cacheId);
+      await rm(join(this.root, 'layers', digestHex(id)), { recursive: true, force: true });
+      this.layers.delete(id);
+      await this.dropDriverLayer(layer.cacheId);
+      id = layer.parent;
+    }
+  }
+
+  private isKept(chainId: Digest): boolean {
+    if (this.retains.count(chainId) > 0) return true;
+    for (const layer of this.layers.values()) if (layer.parent === chainId) return true;
+    for (const layer of this.containers.values()) if (layer.parent === chainId) return true;
+    return false;
+  }
+
+  private async markPending(cacheId: string): Promise<void> {
+    await writeFile(join(this.root, 'pending', cacheId), '');
+  }
+
+  private async unmarkPending(cacheId: string): Promise<void> {
+    await rm(join(this.root, 'pending', cacheId), { force: true });
+  }
+
+  private async dropDriverLayer(cacheId: string): Promise<void> {
+    await this.driver.remove(cacheId);
+    await this.unmarkPending(cacheId);
+  }
+
+  private layerFile(chainId: Digest): string {
+    return join(this.root, 'layers', digestHex(chainId), 'layer.json');
+  }
+
+  private containerFile(containerId: string): string {
+    return join(this.root, 'containers', `${containerId}.json`);
+  }
+
+  private locked<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.serial.then(operation);
+    this.serial = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Passes `input` through, feeding every byte to `hash`; errors of `input` surface on the result. */
+function hashed(input: Readable, hash: ReturnType<typeof createHash>): Readable {
+  const through = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return pipeline(input, through, () => {});
+}

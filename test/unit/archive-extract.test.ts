@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { extractTar } from '../../src/archive/index.js';
+import { isKind } from '../../src/common/errors.js';
+import { lgetxattr } from '../../src/native/index.js';
+import { buildTar, streamOf, tempDir, type TarEntry } from './archive-fixtures.js';
+
+/** An empty layer folder `dest` inside a parent folder in which nothing else may appear. */
+async function sandbox(t: { after(fn: () => Promise<void>): void }): Promise<{ parent: string; dest: string }> {
+  const parent = await tempDir(t, 'archive');
+  const dest = join(parent, 'dest');
+  await mkdir(dest);
+  return { parent, dest };
+}
+
+async function extract(dest: string, entries: TarEntry[], whiteouts: 'overlay' | 'delete' = 'overlay') {
+  return extractTar(streamOf(await buildTar(entries)), dest, { whiteouts });
+}
+
+test('writes files, directories, links, devices and fifos with their metadata', async (t) => {
+  const { dest } = await sandbox(t);
+  const mtime = new Date('2020-01-02T03:04:05Z');
+  const tar = await buildTar(
+    [
+      { name: 'bin/', type: 'directory', mode: 0o711, mtime },
+      { name: 'bin/tool', content: '#!/bin/sh\n', mode: 0o4755, uid: 1000, gid: 50, mtime, pax: { 'SCHILY.xattr.user.note': 'hi' } },
+      { name: 'bin/alias', type: 'symlink', linkname: 'tool' },
+      { name: 'bin/hard', type: 'link', linkname: 'bin/tool' },
+      { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+      { name: 'dev/loop0', type: 'block-device', devmajor: 7, devminor: 0 },
+      { name: 'run/pipe', type: 'fifo' },
+    ],
+    { gzip: true },
+  );
+  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  const tool = await lstat(join(dest, 'bin/tool'));
+  assert.deepEqual([tool.uid, tool.gid, tool.mode & 0o7777, tool.mtime.getTime()], [1000, 50, 0o4755, mtime.getTime()]);
+  assert.equal(lgetxattr(join(dest, 'bin/tool'), 'user.note')?.toString(), 'hi');
+  assert.equal((await stat(join(dest, 'bin'))).mtime.getTime(), mtime.getTime());
+  assert.equal((await stat(join(dest, 'bin'))).mode & 0o777, 0o711);
+  assert.equal(await readlink(join(dest, 'bin/alias')), 'tool');
+  assert.equal((await lstat(join(dest, 'bin/hard'))).ino, tool.ino);
+  const devNull = await lstat(join(dest, 'dev/null'));
+  assert.ok(devNull.isCharacterDevice());
+  assert.equal(devNull.rdev, (1 << 8) | 3);
+  assert.ok((await lstat(join(dest, 'dev/loop0'))).isBlockDevice());
+  assert.ok((await lstat(join(dest, 'run/pipe'))).isFIFO());
+});
+
+test('reports the uncompressed tar size for plain and gzipped input', async (t) => {
+  const { dest } = await sandbox(t);
+  const entries = [{ name: 'a', content: 'x'.repeat(3000) }];
+  const plain = await buildTar(entries);
+  assert.equal((await extractTar(streamOf(plain), dest, { whiteouts: 'overlay' })).size, plain.length);
+  const gzipped = await buildTar(entries, { gzip: true });
+  assert.equal((await extractTar(streamOf(gzipped), dest, { whiteouts: 'overlay' })).size, plain.length);
+});
+
+test('keeps absolute names, ../ and symlinked paths inside the destination', async (t) => {
+  const { parent, dest } = await sandbox(t);
+  await extract(dest, [
+    { name: '/absolute', content: 'a' },
+    { name: '../../../dotdot', content: 'b' },
+    { name: 'up', type: 'symlink', linkname: '../../..' },
+    { name: 'up/through-relative-link', content: 'c' },
+    { name: 'root', type: 'symlink', linkname: '/' },
+    { name: 'root/tmp/through-absolute-link', content: 'd' },
+    { name: 'passwd', type: 'symlink', linkname: '/etc/passwd' },
+    { name: 'passwd', content: 'replaced, not written through' },
+  ]);
+  assert.deepEqual(await readdir(parent), ['dest']);
+  assert.equal(await readFile(join(dest, 'absolute'), 'utf8'), 'a');
+  assert.equal(await readFile(join(dest, 'dotdot'), 'utf8'), 'b');
+  assert.equal(await readFile(join(dest, 'through-relative-link'), 'utf8'), 'c');
+  assert.equal(await readFile(join(dest, 'tmp/through-absolute-link'), 'utf8'), 'd');
+  assert.ok((await lstat(join(dest, 'passwd'))).isFile());
+  assert.notEqual(await readFile('/etc/passwd', 'utf8'), 'replaced, not written through');
+});
+
+test('resolves hard link targets inside the destination', async (t) => {
+  const { dest } = await sandbox(t);
+  const before = await stat('/etc/passwd');
+  await assert.rejects(
+    extract(dest, [{ name: 'stolen', type: 'link', linkname: '../../../../etc/passwd' }]),
+    (err) => isKind(err, 'invalid-parameter') && /ENOENT/.test((err as Error).message),
+  );
+  assert.equal((await stat('/etc/passwd')).nlink, before.nlink);
+  assert.equal(existsSync(join(dest, 'stolen')), false);
+});
+
+test('rejects a corrupt tar or gzip stream with invalid-parameter', async (t) => {
+  const { dest } = await sandbox(t);
+  const garbage = Buffer.alloc(2048, 'not a tar header ');
+  await assert.rejects(extractTar(streamOf(garbage), dest, { whiteouts: 'overlay' }), (err) => {
+    assert.ok(isKind(err, 'invalid-parameter'));
+    assert.match((err as Error).message, /extracting layer into .*dest/);
+    return true;
+  });
+  const gzipped = await buildTar([{ name: 'a', content: 'x'.repeat(10000) }], { gzip: true });
+  const truncated = gzipped.subarray(0, gzipped.length - 20);
+  await assert.rejects(extractTar(streamOf(truncated), dest, { whiteouts: 'overlay' }), (err) =>
+    isKind(err, 'invalid-parameter'),
+  );
+});
+
+test("'overlay' whiteouts become 0/0 character devices and opaque xattrs", async (t) => {
+  const { dest } = await sandbox(t);
+  await extract(dest, [
+    { name: 'etc/.wh.gone', uid: 3, gid: 4 },
+    { name: 'var/.wh..wh..opq' },
+  ]);
+  const gone = await lstat(join(dest, 'etc/gone'));
+  assert.ok(gone.isCharacterDevice());
+  assert.deepEqual([gone.rdev, gone.uid, gone.gid], [0, 3, 4]);
+  assert.equal(existsSync(join(dest, 'etc/.wh.gone')), false);
+  assert.equal(lgetxattr(join(dest, 'var'), 'trusted.overlay.opaque')?.toString(), 'y');
+  assert.deepEqual(await readdir(join(dest, 'var')), []);
+});
+
+test("'delete' whiteouts remove inherited entries but keep what the same tar wrote", async (t) => {
+  const { dest } = await sandbox(t);
+  await mkdir(join(dest, 'etc'), { recursive: true });
+  await writeFile(join(dest, 'etc/gone'), 'parent');
+  await mkdir(join(dest, 'data/sub'), { recursive: true });
+  await writeFile(join(dest, 'data/old'), 'parent');
+  await writeFile(join(dest, 'data/sub/old'), 'parent');
+  await extract(
+    dest,
+    [
+      { name: 'etc/.wh.gone' },
+      { name: 'data/new', content: 'child' },
+      { name: 'data/sub/new', content: 'child' },
+      { name: 'data/.wh..wh..opq' },
+    ],
+    'delete',
+  );
+  assert.deepEqual(await readdir(join(dest, 'etc')), []);
+  assert.deepEqual((await readdir(join(dest, 'data'))).sort(), ['new', 'sub']);
+  assert.deepEqual(await readdir(join(dest, 'data/sub')), ['new']);
+});
