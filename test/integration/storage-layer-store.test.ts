@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { isKind } from '../../src/common/errors.js';
+import { storageDriverFactory } from '../../src/storage/driver.js';
+import '../../src/storage/drivers/overlay/index.js';
+import { chainId, sha256Digest } from '../../src/storage/digest.js';
+import { LayerStore } from '../../src/storage/layer-store.js';
+import { unmountAllUnder } from '../../src/storage/mounts.js';
+import { buildTar, streamOf } from '../unit/archive-fixtures.js';
+
+let root: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'berth-layer-store-'));
+});
+after(async () => {
+  await unmountAllUnder(root);
+  await rm(root, { recursive: true, force: true });
+});
+
+/** A fresh store on the overlay driver, in its own folder under `root`. */
+async function openStore(name: string): Promise<LayerStore> {
+  const driver = await storageDriverFactory('overlay')!(join(root, name, 'overlay'));
+  return LayerStore.open(join(root, name), driver);
+}
+
+test('registers layers by chain ID from plain or gzipped tars', async () => {
+  const store = await openStore('chain');
+  const tar1 = await buildTar([{ name: 'one', content: '1' }]);
+  const tar2 = await buildTar([{ name: 'two', content: '2' }]);
+  const l1 = await store.register(streamOf(await buildTar([{ name: 'one', content: '1' }], { gzip: true })), null);
+  assert.equal(l1.diffId, sha256Digest(tar1));
+  assert.equal(l1.chainId, l1.diffId);
+  assert.equal(l1.size, tar1.length);
+  const l2 = await store.register(streamOf(tar2), l1.chainId);
+  assert.equal(l2.chainId, chainId(l1.chainId, sha256Digest(tar2)));
+  assert.equal(l2.parent, l1.chainId);
+  assert.deepEqual(store.get(l2.chainId), l2);
+  assert.equal(store.driverName, 'overlay');
+  await assert.rejects(store.register(streamOf(tar2), sha256Digest('missing')), (err) => isKind(err, 'not-found'));
+  await assert.rejects(store.register(streamOf(Buffer.alloc(1024, 7)), null), (err) => isKind(err, 'invalid-parameter'));
+});
+
+test('dedupes a layer registered twice and keeps it until the last release', async () => {
+  const store = await openStore('dedupe');
+  const tar = await buildTar([{ name: 'same', content: 'same' }]);
+  const [first, second] = await Promise.all([store.register(streamOf(tar), null), store.register(streamOf(tar), null)]);
+  assert.deepEqual(second, first);
+  assert.equal((await readdir(join(root, 'dedupe', 'overlay'))).filter((name) => name !== 'l').length, 1);
+  await store.release(first.chainId);
+  assert.deepEqual(store.get(first.chainId), first);
+  await store.release(first.chainId);
+  assert.throws(() => store.get(first.chainId), (err) => isKind(err, 'not-found'));
+});
+
+test('keeps parents under children and containers, then removes the whole chain', async () => {
+  const store = await openStore('refs');
+  const base = await store.register(streamOf(await buildTar([{ name: 'etc/hostname', content: 'base' }])), null);
+  const top = await store.register(streamOf(await buildTar([{ name: 'etc/.wh.hostname' }])), base.chainId);
+  await store.release(base.chainId); // the image holds only its top layer
+  assert.ok(store.get(base.chainId));
+
+  await store.createContainerLayer('c1', top.chainId);
+  const rootfs = await store.mountContainerLayer('c1');
+  assert.equal(existsSync(join(rootfs, 'etc/hostname')), false);
+  await writeFile(join(rootfs, 'written'), 'by the container');
+  assert.ok(Object.keys(await store.containerLayerMetadata('c1')).includes('UpperDir'));
+  await store.unmountContainerLayer('c1');
+
+  await store.release(top.chainId); // the container still keeps both layers
+  assert.ok(store.get(top.chainId) && store.get(base.chainId));
+  await store.removeContainerLayer('c1');
+  assert.deepEqual(store.list(), []);
+  await assert.rejects(store.mountContainerLayer('c1'), (err) => isKind(err, 'not-found'));
+});
+
+test('forgets a registration cut short by a crash and reloads finished layers', async () => {
+  const store = await openStore('crash');
+  const layer = await store.register(streamOf(await buildTar([{ name: 'kept', content: 'x' }])), null);
+  await store.createContainerLayer('c2', layer.chainId);
+  // What a crash between driver.create and writing layer.json leaves behind.
+  const driverRoot = join(root, 'crash', 'overlay');
+  const orphan = 'f'.repeat(32);
+  await (await storageDriverFactory('overlay')!(driverRoot)).create(orphan, null);
+  await writeFile(join(root, 'crash', 'pending', orphan), '');
+
+  const reopened = await openStore('crash');
+  assert.deepEqual(reopened.get(layer.chainId), layer);
+  assert.equal(existsSync(join(driverRoot, orphan)), false);
+  assert.deepEqual(await readdir(join(root, 'crash', 'pending')), []);
+  const rootfs = await reopened.mountContainerLayer('c2');
+  assert.equal(await readFile(join(rootfs, 'kept'), 'utf8'), 'x');
+  await reopened.unmountContainerLayer('c2');
+  await reopened.removeContainerLayer('c2');
+});
