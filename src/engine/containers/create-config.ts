@@ -80,7 +80,8 @@ export function mergeContainerConfig(body: Json, image: ContainerConfigFields): 
 /** HostConfig with the daemon's defaults filled in, as inspect shows it. */
 export function completeHostConfig(body: unknown, defaultRuntime: string): HostConfig {
   const given: Json = isObject(body) ? body : {};
-  const consoleSize = Array.isArray(given.ConsoleSize) && given.ConsoleSize.length === 2 ? (given.ConsoleSize as [number, number]) : [0, 0];
+  const consoleSize: [number, number] =
+    Array.isArray(given.ConsoleSize) && given.ConsoleSize.length === 2 ? (given.ConsoleSize as [number, number]) : [0, 0];
   const shmSize = typeof given.ShmSize === 'number' && given.ShmSize > 0 ? given.ShmSize : DEFAULT_SHM_SIZE;
   const restart = isObject(given.RestartPolicy) ? given.RestartPolicy : {};
   if (restart.Name && restart.Name !== 'no') {

@@ -115,7 +115,7 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
   }
   const parser = new LineParser();
   let offset = 0;
-  let carry = Buffer.alloc(0);
+  let carry: Buffer = Buffer.alloc(0);
   try {
     // Phase 1: what is already there; with a tail, only the last N entries (a bounded ring).
     const ring: LogEntry[] = [];

@@ -1,0 +1,135 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { runOnPty } from '../helpers/pty.js';
+import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
+
+const DOCKER = '/usr/local/bin/docker';
+
+function docker(daemon: TestDaemon, args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    const child = execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ stdout, stderr, code });
+    });
+    child.stdin!.end(input);
+  });
+}
+
+describe('the docker CLI against berthd', () => {
+  let daemon: TestDaemon;
+  let work: string;
+  before(async () => {
+    daemon = await startDaemon();
+    work = await mkdtemp(join(tmpdir(), 'berth-compat-'));
+    const tar = join(work, 'rootfs.tar');
+    await pipeline(packBusyboxRootfs(), createWriteStream(tar));
+    const imported = await docker(daemon, ['import', '-c', 'CMD ["sh"]', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, 'busybox:latest']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  });
+  after(async () => {
+    await daemon?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test('version and info handshake', async () => {
+    const version = await docker(daemon, ['version']);
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /API version:\s+1\.50/);
+    const info = await docker(daemon, ['info']);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /Storage Driver: overlay/);
+  });
+
+  test('docker images and image inspect', async () => {
+    const images = await docker(daemon, ['images']);
+    assert.match(images.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nbusybox\s+latest\s+[0-9a-f]{12}\s+.+ago\s+\d/);
+    const [inspect] = JSON.parse((await docker(daemon, ['image', 'inspect', 'busybox'])).stdout);
+    assert.deepEqual(inspect.Config.Cmd, ['sh']);
+    assert.equal(inspect.RootFS.Layers.length, 1);
+  });
+
+  test('docker run --rm prints and propagates exit codes', async () => {
+    assert.deepEqual(await docker(daemon, ['run', '--rm', 'busybox', 'echo', 'hi']), { stdout: 'hi\n', stderr: '', code: 0 });
+    assert.equal((await docker(daemon, ['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+    const missing = await docker(daemon, ['run', '--rm', 'busybox', 'nosuchcmd']);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /executable file not found in \$PATH/);
+    const unknown = await docker(daemon, ['run', '--rm', 'nosuchimage:1', 'true']);
+    assert.equal(unknown.code, 125);
+    assert.match(unknown.stderr, /Unable to find image 'nosuchimage:1' locally/);
+    assert.equal((await docker(daemon, ['ps', '-aq'])).stdout, '');
+  });
+
+  test('echo hi | docker run -i cat', async () => {
+    const result = await docker(daemon, ['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n');
+    assert.equal(result.stdout, 'hi\n');
+    assert.equal(result.code, 0);
+  });
+
+  test('docker run -d, logs -f, ps -a, inspect, stop, rm -f', async () => {
+    const run = await docker(daemon, ['run', '-d', '--name', 't1', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; sleep 1; echo late; exec sleep 300']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const follow = execFile(DOCKER, ['logs', '-f', 't1'], { env: daemon.env });
+    let followed = '';
+    follow.stdout!.on('data', (d) => (followed += d));
+    await new Promise((r) => setTimeout(r, 1800));
+    assert.equal(followed, 'out1\nlate\n');
+    const ps = await docker(daemon, ['ps', '-a']);
+    assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo out1; …"\\s+.+\\s+Up .+\\s+t1$`, 'm'));
+    const [inspect] = JSON.parse((await docker(daemon, ['inspect', 't1'])).stdout);
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.State.Status, 'running');
+    assert.equal(inspect.Config.Hostname, id.slice(0, 12));
+    const stop = await docker(daemon, ['stop', '-t', '1', 't1']);
+    assert.equal(stop.stdout, 't1\n');
+    await new Promise((resolve) => follow.once('exit', resolve));
+    assert.equal((await docker(daemon, ['stop', 't1'])).code, 0, 'stopping a stopped container is not an error');
+    assert.match((await docker(daemon, ['ps', '-a'])).stdout, /Exited \(137\) .* ago\s+t1/);
+    assert.equal((await docker(daemon, ['rm', '-f', 't1'])).stdout, 't1\n');
+    const gone = await docker(daemon, ['inspect', 't1']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /No such object: t1/);
+  });
+
+  test('name clash and unknown container errors', async () => {
+    assert.equal((await docker(daemon, ['create', '--name', 'dup', 'busybox', 'true'])).code, 0);
+    const clash = await docker(daemon, ['run', '--name', 'dup', 'busybox', 'true']);
+    assert.equal(clash.code, 125);
+    assert.match(clash.stderr, /Conflict\. The container name "\/dup" is already in use/);
+    const rm = await docker(daemon, ['rm', 'nosuch']);
+    assert.equal(rm.code, 1);
+    assert.match(rm.stderr, /Error response from daemon: No such container: nosuch/);
+    await docker(daemon, ['rm', 'dup']);
+  });
+
+  test('docker run -it gives a shell on a pty', async () => {
+    const env = { ...daemon.env, TERM: 'xterm' };
+    const result = await runOnPty(`${DOCKER} run -it --rm busybox sh`, env, ['tty; echo typed-$((40+2))\r', 'exit 5\r'], 600);
+    assert.equal(result.code, 5, result.output);
+    assert.match(result.output, /\/dev\/pts\/0/);
+    assert.match(result.output, /typed-42/);
+  });
+
+  test('docker tag and rmi', async () => {
+    assert.equal((await docker(daemon, ['tag', 'busybox', 'bb2:x'])).code, 0);
+    assert.match((await docker(daemon, ['images'])).stdout, /bb2\s+x/);
+    assert.equal((await docker(daemon, ['rmi', 'bb2:x'])).stdout, 'Untagged: bb2:x\n');
+    await docker(daemon, ['create', '--name', 'user', 'busybox', 'true']);
+    const conflict = await docker(daemon, ['rmi', 'busybox']);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /conflict: unable to remove repository reference "busybox" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+    await docker(daemon, ['rm', 'user']);
+    const removed = await docker(daemon, ['rmi', 'busybox']);
+    assert.match(removed.stdout, /^Untagged: busybox:latest\nDeleted: sha256:[0-9a-f]{64}\n$/);
+  });
+});

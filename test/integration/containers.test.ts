@@ -1,0 +1,172 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+
+/** Raw HTTP against the daemon, for inputs no client would send. */
+function rawRequest(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
+}
+
+// Each combination runs the same scenarios: both storage drivers and both runtimes are exercised.
+const MATRIX = [
+  { storageDriver: 'overlay', defaultRuntime: 'crun' },
+  { storageDriver: 'vfs', defaultRuntime: 'runc' },
+];
+
+for (const combo of MATRIX) {
+  describe(`containers on ${combo.storageDriver} with ${combo.defaultRuntime}`, () => {
+    let daemon: TestDaemon;
+    before(async () => {
+      daemon = await startDaemon(combo);
+      await daemon.berth(['image', 'busybox']);
+    });
+    after(async () => {
+      await daemon?.stop();
+    });
+
+    test('run --rm prints the output and leaves nothing behind', async () => {
+      const { stdout } = await daemon.berth(['run', '--rm', 'busybox', 'echo', 'hello from a container']);
+      assert.equal(stdout, 'hello from a container\n');
+      assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+      assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    });
+
+    test('exit codes propagate', async () => {
+      const result = await daemon.berth(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'], { allowFailure: true });
+      assert.equal(result.code, 3);
+    });
+
+    test('a command missing from the image exits 127 with Docker\'s message and leaves no container', async () => {
+      const result = await daemon.berth(['run', '--rm', 'busybox', 'nosuchcmd'], { allowFailure: true });
+      assert.equal(result.code, 127);
+      assert.match(result.stderr, /executable file not found/);
+      assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+      assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    });
+
+    test('stdin reaches the container and its EOF ends it', async () => {
+      const { stdout } = await daemon.berth(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'hi\n' });
+      assert.equal(stdout, 'hi\n');
+    });
+
+    test('environment, working directory, user, entrypoint and hostname', async () => {
+      const { stdout } = await daemon.berth([
+        'run', '--rm', '-e', 'GREETING=hello', '-w', '/tmp', '-u', 'nobody', '--entrypoint', 'sh', 'busybox',
+        '-c', 'echo $GREETING; pwd; id -u; hostname; echo $PATH',
+      ]);
+      const [greeting, cwd, uid, hostname, path] = stdout.trim().split('\n');
+      assert.equal(greeting, 'hello');
+      assert.equal(cwd, '/tmp');
+      assert.equal(uid, '65534');
+      assert.match(hostname, /^[0-9a-f]{12}$/);
+      assert.equal(path, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    });
+
+    test('isolation: own pid namespace, Docker capabilities, seccomp, masked paths, loopback-only network', async () => {
+      const { stdout } = await daemon.berth([
+        'run', '--rm', 'busybox', 'sh', '-c',
+        'echo pid=$$; grep -E "^(CapEff|Seccomp):" /proc/self/status; wc -c < /proc/kcore; ls /sys/class/net; ls /proc | grep -cE "^[0-9]+$"',
+      ]);
+      assert.match(stdout, /^pid=1$/m);
+      assert.match(stdout, /^CapEff:\s+00000000a80425fb$/m);
+      assert.match(stdout, /^Seccomp:\s+2$/m);
+      assert.match(stdout, /^0$/m, '/proc/kcore is masked');
+      assert.match(stdout, /^lo$/m);
+      assert.doesNotMatch(stdout, /eth0/);
+    });
+
+    test('detached container: ps, logs, inspect, stop, rm', async () => {
+      const { stdout: id } = await daemon.berth(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo out1; echo err1 >&2; exec sleep 300']);
+      assert.match(id.trim(), /^[0-9a-f]{64}$/);
+      const ps = (await daemon.berth(['ps'])).stdout.split('\n');
+      assert.match(ps[0], /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+      assert.match(ps[1], /busybox.*Up .*web$/);
+      await new Promise((r) => setTimeout(r, 200));
+      const logs = await daemon.berth(['logs', 'web']);
+      assert.equal(logs.stdout, 'out1\n');
+      assert.equal(logs.stderr, 'err1\n');
+      const [inspect] = JSON.parse((await daemon.berth(['inspect', 'web'])).stdout);
+      assert.equal(inspect.Id, id.trim());
+      assert.equal(inspect.Name, '/web');
+      assert.equal(inspect.State.Running, true);
+      assert.ok(inspect.State.Pid > 0);
+      assert.equal(inspect.Config.Image, 'busybox');
+      assert.equal((await daemon.berth(['stop', '-t', '1', 'web'])).stdout, 'web\n');
+      const [stopped] = JSON.parse((await daemon.berth(['inspect', 'web'])).stdout);
+      assert.equal(stopped.State.Status, 'exited');
+      assert.equal(stopped.State.ExitCode, 137);
+      assert.match((await daemon.berth(['ps', '-a'])).stdout, /Exited \(137\)/);
+      await daemon.berth(['rm', 'web']);
+      assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    });
+
+    test('names are unique and unknown names give 404', async () => {
+      await daemon.berth(['create', '--name', 'dup', 'busybox', 'true']);
+      const clash = await daemon.berth(['create', '--name', 'dup', 'busybox', 'true'], { allowFailure: true });
+      assert.notEqual(clash.code, 0);
+      assert.match(clash.stderr, /Conflict\. The container name "\/dup" is already in use by container/);
+      const missing = await daemon.berth(['rm', 'nosuch'], { allowFailure: true });
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /Error response from daemon: No such container: nosuch/);
+      await daemon.berth(['rm', 'dup']);
+    });
+
+    test('rm of a running container needs force; kill sets 137', async () => {
+      await daemon.berth(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']);
+      const refused = await daemon.berth(['rm', 'busy'], { allowFailure: true });
+      assert.match(refused.stderr, /You cannot remove a running container/);
+      await daemon.berth(['kill', 'busy']);
+      const [inspect] = JSON.parse((await daemon.berth(['inspect', 'busy'])).stdout);
+      assert.equal(inspect.State.ExitCode, 137);
+      await daemon.berth(['run', '-d', '--name', 'busy2', 'busybox', 'sleep', '300']);
+      await daemon.berth(['rm', '-f', 'busy', 'busy2']);
+      assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+      assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    });
+
+    test('bad input gets Docker\'s errors and creates nothing', async () => {
+      const unknownImage = await daemon.berth(['run', '--rm', 'nosuchimage:1', 'true'], { allowFailure: true });
+      assert.equal(unknownImage.code, 125);
+      assert.match(unknownImage.stderr, /Unable to find image 'nosuchimage:1' locally/);
+      const malformed = await rawRequest(daemon.socket, 'POST', '/v1.50/containers/create', '{"Image": "busybox",');
+      assert.equal(malformed.status, 400);
+      assert.match(JSON.parse(malformed.body).message, /invalid JSON/);
+      const noImage = await rawRequest(daemon.socket, 'POST', '/v1.50/containers/create', '{"Image":"nosuchimage:1","Cmd":["true"]}');
+      assert.equal(noImage.status, 404);
+      assert.equal(JSON.parse(noImage.body).message, 'No such image: nosuchimage:1');
+      const badName = await rawRequest(daemon.socket, 'POST', '/containers/create?name=bad%20name', '{"Image":"busybox"}');
+      assert.equal(badName.status, 400);
+      const tooNew = await rawRequest(daemon.socket, 'GET', '/v1.99/version');
+      assert.equal(tooNew.status, 400);
+      assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    });
+
+    test('the exit of a container is recorded while berthd is down', async () => {
+      await daemon.berth(['run', '-d', '--name', 'outlive', 'busybox', 'sh', '-c', 'sleep 1; exit 7']);
+      daemon.process.kill('SIGKILL');
+      await new Promise((r) => daemon.process.once('exit', r));
+      await new Promise((r) => setTimeout(r, 1500));
+      await daemon.restart();
+      const [inspect] = JSON.parse((await daemon.berth(['inspect', 'outlive'])).stdout);
+      assert.equal(inspect.State.Status, 'exited');
+      assert.equal(inspect.State.ExitCode, 7);
+      await daemon.berth(['rm', 'outlive']);
+      assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    });
+  });
+}
