@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,6 +6,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID, shortId } from '../../common/ids.js';
 import type { ContentStore } from '../../storage/content-store.js';
 import type { LayerStore } from '../../storage/layer-store.js';
+import { chainId, type Digest } from '../../storage/digest.js';
 import { goArch, type ImageConfig } from './image-config.js';
 import { applyConfigChanges } from './config-changes.js';
 import {
@@ -54,12 +54,9 @@ export interface ImportOptions {
   source?: string;
 }
 
-function chainIdsOf(diffIds: string[]): string[] {
-  const chain: string[] = [];
-  for (const diffId of diffIds) {
-    const previous = chain[chain.length - 1];
-    chain.push(previous ? `sha256:${createHash('sha256').update(`${previous} ${diffId}`).digest('hex')}` : diffId);
-  }
+function chainIdsOf(diffIds: string[]): Digest[] {
+  const chain: Digest[] = [];
+  for (const diffId of diffIds) chain.push(chainId(chain[chain.length - 1] ?? null, diffId as Digest));
   return chain;
 }
 
@@ -85,17 +82,14 @@ export class ImageStore {
     return store;
   }
 
+  /** Loads an image and takes its hold on its layers (the top one keeps those under it). */
   private async load(id: string): Promise<Image> {
     const config = JSON.parse((await this.content.read(id)).toString('utf8')) as ImageConfig;
     const meta = (await readJsonIfExists<ImageMetadata>(this.metaPath(id))) ?? {};
     const chainIds = chainIdsOf(config.rootfs.diff_ids);
-    let size = 0;
-    for (const chainId of chainIds) {
-      const layer = this.layers.get(chainId);
-      if (!layer) throw notFound(`image ${id}: layer ${chainId} is missing`);
-      size += layer.size;
-    }
+    const size = chainIds.reduce((total, layerId) => total + this.layers.get(layerId).size, 0);
     const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime };
+    if (chainIds.length > 0) this.layers.retain(chainIds[chainIds.length - 1]);
     this.images.set(id, image);
     return image;
   }
@@ -194,8 +188,6 @@ export class ImageStore {
     const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)));
     const existing = this.images.get(digest);
     if (existing) return existing;
-    const chainIds = chainIdsOf(config.rootfs.diff_ids);
-    for (const chainId of chainIds) this.layers.retain(chainId);
     await writeJsonAtomic(this.metaPath(digest), {} satisfies ImageMetadata);
     return this.load(digest);
   }
@@ -271,7 +263,7 @@ export class ImageStore {
   private async deleteImage(image: Image): Promise<void> {
     this.images.delete(image.id);
     await rm(this.metaPath(image.id), { force: true });
-    for (const chainId of [...image.chainIds].reverse()) await this.layers.release(chainId);
+    if (image.chainIds.length > 0) await this.layers.release(image.chainIds[image.chainIds.length - 1]);
     await this.content.delete(image.id);
   }
 }
