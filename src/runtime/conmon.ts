@@ -1,0 +1,190 @@
+/**
+ * Launching a container under conmon, the per-container monitor that owns its stdio, log and exit
+ * status, so that a container outlives berthd (see ../shared/notes/conmon.md §1).
+ *
+ * conmon runs `RUNTIME create`; berthd then calls `startContainer` (runtime.ts). The rest of
+ * conmon's interface lives beside this file and is re-exported here: the attach socket, the ctl
+ * fifo (tty resize) and the exit files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BerthError, invalidParameter, unavailable } from '../common/errors.js';
+import { removeContainerCgroups } from './cgroups.js';
+import { createFailure } from './create-error.js';
+import { findExecutable } from './executables.js';
+import type { OciSpec } from './oci-spec.js';
+import { deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
+
+export { connectAttach, type AttachConnection } from './attach-socket.js';
+export { resizeTty } from './conmon-ctl.js';
+export { ExitWatcher, readExitCode, readOomFlag } from './exit-files.js';
+
+export interface LaunchOptions {
+  id: string;
+  /** Shown in conmon's logs. */
+  name: string;
+  runtime: Runtime;
+  /** Holds config.json; conmon puts its pidfile, ctl fifo and attach socket here. */
+  bundleDir: string;
+  /** The k8s-file log (conmon splits the log option at ':', so the path may not contain one). */
+  logPath: string;
+  tty: boolean;
+  /** Keep stdin open for attach clients (docker's -i). */
+  stdin: boolean;
+  /** Shared by all containers; conmon writes the exit status to EXITDIR/ID. */
+  exitDir: string;
+  /** This container's own folder; conmon writes `exit` and `oom` there. */
+  persistDir: string;
+  /** Bytes; past it conmon empties the log. */
+  logSizeMax?: number;
+}
+
+/** Files conmon leaves in the bundle; removed after a failed create. */
+const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'pidfile', 'conmon.pid', 'oom'];
+
+let conmonPath: string | undefined;
+
+function conmonBinary(): string {
+  conmonPath ??= findExecutable('conmon');
+  if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
+  return conmonPath;
+}
+
+function conmonArgs(opts: LaunchOptions): string[] {
+  const { id, bundleDir } = opts;
+  return [
+    '--api-version', '1',
+    '-c', id,
+    '-u', id,
+    '-n', opts.name,
+    '-r', opts.runtime.path,
+    '-b', bundleDir,
+    '-p', join(bundleDir, 'pidfile'),
+    '--conmon-pidfile', join(bundleDir, 'conmon.pid'),
+    '--exit-dir', opts.exitDir,
+    '--persist-dir', opts.persistDir,
+    '--full-attach',
+    '-l', `k8s-file:${opts.logPath}`,
+    ...(opts.logSizeMax ? ['--log-size-max', String(opts.logSizeMax)] : []),
+    '--log-level', 'warning',
+    // With a tty, conmon's -t carries stdin too; -i is for pipes.
+    ...(opts.tty ? ['-t'] : opts.stdin ? ['-i'] : []),
+    ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),
+  ]; // prettier-ignore
+}
+
+/** conmon's one sync line: `{"data": PID}` or `{"data": -1, "message": "…"}`. */
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+/**
+ * Resolves with the first line on the sync pipe, or undefined at EOF (conmon died before it could
+ * report). The daemonized conmon keeps the pipe open while it monitors, so this reads up to the
+ * newline, not to EOF.
+ */
+function readSyncLine(pipe: Readable): Promise<SyncMessage | undefined> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const newline = text.indexOf('\n');
+      if (newline === -1) return;
+      pipe.off('data', onData).off('end', onEnd);
+      try {
+        resolve(JSON.parse(text.slice(0, newline)) as SyncMessage);
+      } catch (err) {
+        reject(new BerthError('internal', `conmon sent an unreadable sync message: ${text}`, { cause: err }));
+      }
+    };
+    const onEnd = () => resolve(undefined);
+    pipe.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+/** Everything a pipe yields until EOF. */
+function readAll(pipe: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    pipe.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).once('end', () => resolve(text)).once('error', reject);
+  });
+}
+
+function processExit(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject).once('exit', (code) => resolve(code));
+  });
+}
+
+/** Resolves at EOF: the daemonized conmon holds the sync pipe until it exits. */
+function pipeClosed(pipe: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (pipe.readableEnded || pipe.destroyed) resolve();
+    else pipe.once('close', resolve).resume();
+  });
+}
+
+/** What a failed create can leave: conmon's files, the runtime's state, the container's cgroup. */
+async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefined): Promise<void> {
+  await deleteContainer(opts.runtime, opts.id, { force: true }).catch(() => {});
+  await Promise.all([
+    ...CONMON_BUNDLE_FILES.map((name) => rm(join(opts.bundleDir, name), { force: true })),
+    rm(opts.persistDir, { recursive: true, force: true }),
+    rm(join(opts.exitDir, opts.id), { force: true }),
+    spec ? removeContainerCgroups(spec.linux.cgroupsPath) : undefined,
+  ]);
+}
+
+async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
+  return readFile(join(bundleDir, 'config.json'), 'utf8')
+    .then((text) => JSON.parse(text) as OciSpec)
+    .catch(() => undefined);
+}
+
+/**
+ * Has conmon create the container described by BUNDLE/config.json (created, not started: call
+ * startContainer next, after connecting to the attach socket if output is wanted). Resolves with
+ * the container's pid. A create that fails is cleaned up and thrown as Docker words it, with the
+ * exit status `docker run` would have (127 command not found, 126 not executable, 125 other).
+ */
+export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
+  if (opts.logPath.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
+  const binary = conmonBinary();
+  // conmon dies without an exit file if the persist dir is missing.
+  await mkdir(opts.persistDir, { recursive: true });
+  const child = spawn(binary, conmonArgs(opts), {
+    cwd: opts.bundleDir,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+  });
+  const [, , stderrPipe, syncPipe, startPipe] = child.stdio as [null, null, Readable, Readable, NodeJS.WritableStream];
+  const closePipes = () => child.stdio.forEach((stream) => stream?.destroy());
+  let sync: SyncMessage | undefined;
+  try {
+    startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
+    [sync] = await Promise.all([readSyncLine(syncPipe), processExit(child)]);
+    if (!sync) {
+      // Only the first conmon ever held stderr (the daemonized one points it at /dev/null).
+      const stderr = (await readAll(stderrPipe)).trim();
+      throw new BerthError('internal', `conmon exited before the container was created: ${stderr || 'no error output'}`);
+    }
+  } catch (err) {
+    closePipes();
+    await cleanUpFailedCreate(opts, await readBundleSpec(opts.bundleDir));
+    throw err;
+  }
+  if (sync.data > 0) {
+    closePipes();
+    return { pid: sync.data };
+  }
+  // conmon exits after reporting the failure; wait for that, so no conmon outlives the error.
+  await pipeClosed(syncPipe);
+  closePipes();
+  const spec = await readBundleSpec(opts.bundleDir);
+  await cleanUpFailedCreate(opts, spec);
+  throw createFailure(sync.message ?? 'unknown error', spec?.process.args[0] ?? '');
+}

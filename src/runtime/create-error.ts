@@ -1,0 +1,44 @@
+/**
+ * Turns the runtime's complaint about a failed `create` (relayed by conmon on the sync pipe) into
+ * the error dockerd would give. The docker CLI picks `run`'s exit status from substrings of the
+ * message ("executable file not found" or "no such file or directory" → 127, "permission denied"
+ * → 126), so exec failures are reworded the way runc words them, whichever runtime said it.
+ */
+import { BerthError } from '../common/errors.js';
+
+const PREFIX = 'failed to create task for container: OCI runtime create failed';
+
+// Podman's classification (libpod/oci_util.go), permission first: crun's "open executable:
+// Permission denied" must not count as not-found.
+const DENIED = /permission denied|operation not permitted/i;
+const NOT_FOUND = /executable file not found in|no such file or directory|open executable/i;
+// Only these messages are about the command itself (not, say, a bind mount's missing source).
+const ABOUT_EXECUTABLE = /executable|exec:/i;
+
+/** runc logs `time=… level=error msg="…"`; the quoted msg is what matters. crun prints it bare. */
+function runtimeDetail(message: string): string {
+  const quoted = /msg="((?:[^"\\]|\\.)*)"/.exec(message);
+  if (quoted) return JSON.parse(`"${quoted[1]}"`) as string;
+  return message.trim();
+}
+
+function notFoundWording(command: string): string {
+  return command.includes('/')
+    ? `exec: "${command}": stat ${command}: no such file or directory`
+    : `exec: "${command}": executable file not found in $PATH`;
+}
+
+/** The error for a failed create of a container whose process is `command`. */
+export function createFailure(runtimeMessage: string, command: string): BerthError {
+  const detail = runtimeDetail(runtimeMessage);
+  const aboutExecutable = ABOUT_EXECUTABLE.test(detail);
+  if (DENIED.test(detail)) {
+    const wording = aboutExecutable ? `exec: "${command}": permission denied` : detail;
+    return new BerthError('invalid-parameter', `${PREFIX}: ${wording}`, { exitCode: 126 });
+  }
+  if (NOT_FOUND.test(detail)) {
+    const wording = aboutExecutable ? notFoundWording(command) : detail;
+    return new BerthError('invalid-parameter', `${PREFIX}: ${wording}`, { exitCode: 127 });
+  }
+  return new BerthError('invalid-parameter', `${PREFIX}: ${detail}`, { exitCode: 125 });
+}
