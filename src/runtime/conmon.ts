@@ -68,7 +68,8 @@ function conmonArgs(opts: LaunchOptions): string[] {
     '--full-attach',
     '-l', `k8s-file:${opts.logPath}`,
     ...(opts.logSizeMax ? ['--log-size-max', String(opts.logSizeMax)] : []),
-    '--log-level', 'warning',
+    // After daemonizing conmon's stderr is /dev/null: its errors reach only syslog.
+    '--log-level', 'warning', '--syslog',
     // With a tty, conmon's -t carries stdin too; -i is for pipes.
     ...(opts.tty ? ['-t'] : opts.stdin ? ['-i'] : []),
     ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),

@@ -107,6 +107,15 @@ for (const runtimeName of RUNTIMES) {
       assert.equal((await output).stdout, '24 80\r\n');
     });
 
+    test('back-to-back resizes are all applied, the last one wins', async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['sh', '-c', 'sleep 0.3; stty size'], tty: true });
+      const output = collectOutput(await connectAttach(container.bundleDir));
+      await startContainer(container.runtime, container.id);
+      await Promise.all([resizeTty(container.bundleDir, 30, 80), resizeTty(container.bundleDir, 50, 120)]);
+      assert.equal(await container.exited, 0);
+      assert.equal((await output).stdout, '50 120\r\n');
+    });
+
     test("the process is isolated with Docker's defaults", async (t) => {
       const script = [
         'hostname',
