@@ -58,6 +58,7 @@ export async function startDaemon(options: { storageDriver?: string; defaultRunt
   ];
   await writeFile(join(base, 'daemon.json'), '{}');
   const launch = async () => {
+    await rm(socket, { force: true }); // a killed daemon leaves its socket behind
     const fd = openSync(logPath, 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
     await waitForSocket(socket, child, () => readFile(logPath, 'utf8'));

@@ -119,10 +119,9 @@ export class ContainerService {
         continue;
       }
       const state = await containerState(this.runtimeOf(record), record.id).catch(() => undefined);
-      if (state && (state.status === 'running' || state.status === 'created')) {
-        await this.layers.mountContainerLayer(record.id); // take the reference the running container holds
-        continue;
-      }
+      // Still running: its rootfs lives on in its own mount namespace, whatever the host side
+      // holds, so nothing is remounted (overlay refuses a second mount on a busy upper dir).
+      if (state && (state.status === 'running' || state.status === 'created')) continue;
       this.logger.warn('container vanished while berthd was down', { id: record.id });
       await this.onExit(record.id, 255, 'container process vanished while berthd was not running');
     }
