@@ -35,10 +35,15 @@ interface Route<H> {
  */
 function compile(path: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];
-  const source = path.replace(/[.+?^$()[\]\\|]/g, '\\$&').replace(/\{(\w+)(:\.\*)?\}/g, (_m, name: string, any?: string) => {
-    names.push(name);
-    return any ? '(.+)' : '([^/]+)';
-  });
+  const source = path
+    .split(/(\{\w+(?::\.\*)?\})/)
+    .map((part) => {
+      const param = part.match(/^\{(\w+)(:\.\*)?\}$/);
+      if (!param) return part.replace(/[.*+?^$()[\]\\|{}]/g, '\\$&');
+      names.push(param[1]);
+      return param[2] ? '(.+)' : '([^/]+)';
+    })
+    .join('');
   return { pattern: new RegExp(`^${source}$`), names };
 }
 

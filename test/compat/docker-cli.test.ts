@@ -85,7 +85,7 @@ describe('the docker CLI against berthd', () => {
     await new Promise((r) => setTimeout(r, 1800));
     assert.equal(followed, 'out1\nlate\n');
     const ps = await docker(daemon, ['ps', '-a']);
-    assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo out1; …"\\s+.+\\s+Up .+\\s+t1$`, 'm'));
+    assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo out1; e…"\\s+.+\\s+Up .+\\s+t1$`, 'm'));
     const [inspect] = JSON.parse((await docker(daemon, ['inspect', 't1'])).stdout);
     assert.equal(inspect.Id, id);
     assert.equal(inspect.State.Status, 'running');
