@@ -47,8 +47,10 @@ export function createApiServer(engine: ApiEngine, logger: Logger): Server {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     for (const [name, value] of Object.entries(standardHeaders())) res.setHeader(name, value);
     const controller = new AbortController();
+    const started = performance.now();
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();
+      logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) });
     });
     handle(req, res, controller.signal).catch((err) => {
       logger.debug('request failed', { method: req.method, url: req.url, err });

@@ -75,6 +75,7 @@ export interface OciSpec {
     sysctl: Record<string, string>;
     seccomp?: OciSeccomp;
   };
+  annotations?: Record<string, string>;
 }
 
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;

@@ -1,8 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+
+const execFileAsync = promisify(execFile);
 
 /** Raw HTTP against the daemon, for inputs no client would send. */
 function rawRequest(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
@@ -88,6 +94,23 @@ for (const combo of MATRIX) {
       assert.match(stdout, /^0$/m, '/proc/timer_list is masked');
       assert.match(stdout, /^lo$/m);
       assert.doesNotMatch(stdout, /eth0/);
+    });
+
+    test('seccomp filters every run, the first and the ones after it', async () => {
+      // personality() with a persona outside Docker's allow-list is refused by the default profile.
+      const work = await mkdtemp(join(tmpdir(), 'berth-seccomp-'));
+      try {
+        await writeFile(join(work, 'persona.c'), '#include <sys/personality.h>\n#include <stdio.h>\nint main(void){return personality(0x40008) < 0 ? (puts("denied"), 0) : (puts("allowed"), 1);}\n');
+        await execFileAsync('gcc', ['-static', '-O2', '-o', join(work, 'persona'), join(work, 'persona.c')]);
+        await execFileAsync('tar', ['-C', work, '-cf', join(work, 'persona.tar'), 'persona']);
+        await daemon.berth(['import', join(work, 'persona.tar'), 'persona:test']);
+        for (let i = 0; i < 3; i++) {
+          assert.equal((await daemon.berth(['run', '--rm', 'persona:test', '/persona'])).stdout, 'denied\n');
+        }
+        await daemon.berth(['rmi', 'persona:test']);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
     });
 
     test('detached container: ps, logs, inspect, stop, rm', async () => {

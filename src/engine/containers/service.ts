@@ -11,6 +11,7 @@ import { buildOciSpec } from '../../runtime/oci-spec.js';
 import { seccompFor } from '../../runtime/seccomp.js';
 import { resolveUser } from '../../runtime/user.js';
 import { removeContainerCgroups } from '../../runtime/cgroups.js';
+import { SeccompBpfCache } from '../../runtime/seccomp-bpf-cache.js';
 import {
   connectAttach,
   ExitWatcher,
@@ -62,9 +63,10 @@ const CGROUP_PARENT = '/berth';
 export class ContainerService {
   private readonly events = new EventEmitter();
   private readonly hubs = new Map<string, AttachHub>();
-  /** Clean-up of a finished run (unmount, runtime state); start and remove wait for it. */
+  /** Release of a finished run's runtime state; a new start of the container waits for it. */
   private readonly cleanups = new Map<string, Promise<void>>();
   private readonly exitWatcher: ExitWatcher;
+  private readonly seccompPrograms = new SeccompBpfCache();
   private readonly store: ContainerStore;
   private readonly images: ImageStore;
   private readonly layers: LayerStore;
@@ -212,7 +214,7 @@ export class ContainerService {
     try {
       const rootfs = await this.layers.mountContainerLayer(record.id);
       mounted = true;
-      await this.writeBundle(record, rootfs, bundle);
+      const compileKey = await this.writeBundle(record, rootfs, bundle, runtime);
       const hub = this.hub(record.id);
       const { pid } = await launchContainer({
         id: record.id,
@@ -225,6 +227,7 @@ export class ContainerService {
         exitDir: this.exitDir,
         persistDir: this.persistDir(record.id),
       });
+      if (compileKey) await this.seccompPrograms.remember(compileKey, runtime, record.id);
       const [rows, cols] = record.hostConfig.ConsoleSize;
       if (record.config.Tty && rows > 0 && cols > 0) await resizeTty(bundle, rows, cols);
       if (hub.hasClients || record.config.OpenStdin) hub.bind(await connectAttach(bundle));
@@ -246,7 +249,8 @@ export class ContainerService {
     }
   }
 
-  private async writeBundle(record: ContainerRecord, rootfs: string, bundle: string): Promise<void> {
+  /** Writes BUNDLE/config.json; returns the seccomp key to remember when crun compiles it. */
+  private async writeBundle(record: ContainerRecord, rootfs: string, bundle: string, runtime: Runtime): Promise<string | undefined> {
     const user = await resolveUser(rootfs, record.config.User);
     const capAdd = record.hostConfig.CapAdd ?? [];
     const capDrop = record.hostConfig.CapDrop ?? [];
@@ -274,8 +278,10 @@ export class ContainerService {
       privileged: false,
       seccomp: await seccompFor(capAdd, capDrop),
     });
+    const compileKey = this.seccompPrograms.prepare(spec, runtime);
     await mkdir(bundle, { recursive: true });
     await writeJsonAtomic(join(bundle, 'config.json'), spec, { durable: false });
+    return compileKey;
   }
 
   /** A start that failed leaves the container "created", with the error and exit code set. */
@@ -317,32 +323,37 @@ export class ContainerService {
       FinishedAt: new Date().toISOString(),
     });
     this.hubs.get(id)?.finish();
-    const cleanup = this.cleanupRun(record);
-    this.cleanups.set(id, cleanup);
-    try {
-      await this.store.save(record);
-      this.events.emit(`exit:${id}`, code);
-      await cleanup;
-    } finally {
-      this.cleanups.delete(id);
-    }
+    this.releaseRuntime(record);
+    await Promise.allSettled([
+      this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err })),
+      unlink(join(this.exitDir, id)).catch(() => {}),
+    ]);
+    await this.store.save(record);
+    this.events.emit(`exit:${id}`, code);
     if (record.hostConfig.AutoRemove) await this.removeRecord(record);
   }
 
-  private async cleanupRun(record: ContainerRecord): Promise<void> {
-    const results = await Promise.allSettled([
-      deleteContainer(this.runtimeOf(record), record.id, { force: true }),
-      this.layers.unmountContainerLayer(record.id),
-      unlink(join(this.exitDir, record.id)).catch(() => {}),
-    ]);
-    await Promise.allSettled([
-      rm(this.bundleDir(record.id), { recursive: true, force: true }),
-      rm(this.persistDir(record.id), { recursive: true, force: true }),
-      removeContainerCgroups(`${CGROUP_PARENT}/${record.id}`),
-    ]);
-    for (const result of results) {
-      if (result.status === 'rejected') this.logger.warn('cleaning up after container exit', { id: record.id, err: result.reason });
-    }
+  /**
+   * Drops the runtime's state, the bundle and the cgroups of a finished run. Nobody waits on
+   * this (it spawns the runtime, which costs milliseconds); a new start of the same container
+   * and daemon shutdown do.
+   */
+  private releaseRuntime(record: ContainerRecord): void {
+    const id = record.id;
+    const release = (async () => {
+      await deleteContainer(this.runtimeOf(record), id, { force: true }).catch((err) =>
+        this.logger.warn('deleting runtime state', { id, err }),
+      );
+      await Promise.allSettled([
+        rm(this.bundleDir(id), { recursive: true, force: true }),
+        rm(this.persistDir(id), { recursive: true, force: true }),
+        removeContainerCgroups(`${CGROUP_PARENT}/${id}`),
+      ]);
+    })();
+    this.cleanups.set(id, release);
+    void release.finally(() => {
+      if (this.cleanups.get(id) === release) this.cleanups.delete(id);
+    });
   }
 
   /** Resolves with the exit status once the condition holds; abort detaches the waiter. */
@@ -418,7 +429,6 @@ export class ContainerService {
   private async removeRecord(record: ContainerRecord): Promise<void> {
     if (!this.store.find(record.id)) return;
     record.state.Status = 'removing';
-    await this.cleanups.get(record.id);
     this.hubs.get(record.id)?.finish();
     this.hubs.delete(record.id);
     await this.layers.removeContainerLayer(record.id);
