@@ -22,7 +22,7 @@ function docker(daemon: TestDaemon, args: string[], input?: string): Promise<{ s
   });
 }
 
-describe('the docker CLI against berthd', () => {
+describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
   let work: string;
   before(async () => {
@@ -80,6 +80,7 @@ describe('the docker CLI against berthd', () => {
     const id = run.stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
     const follow = execFile(DOCKER, ['logs', '-f', 't1'], { env: daemon.env });
+    const followEnded = new Promise((resolve) => follow.once('exit', resolve));
     let followed = '';
     follow.stdout!.on('data', (d) => (followed += d));
     await new Promise((r) => setTimeout(r, 1800));
@@ -92,7 +93,7 @@ describe('the docker CLI against berthd', () => {
     assert.equal(inspect.Config.Hostname, id.slice(0, 12));
     const stop = await docker(daemon, ['stop', '-t', '1', 't1']);
     assert.equal(stop.stdout, 't1\n');
-    await new Promise((resolve) => follow.once('exit', resolve));
+    await followEnded;
     assert.equal((await docker(daemon, ['stop', 't1'])).code, 0, 'stopping a stopped container is not an error');
     assert.match((await docker(daemon, ['ps', '-a'])).stdout, /Exited \(137\) .* ago\s+t1/);
     assert.equal((await docker(daemon, ['rm', '-f', 't1'])).stdout, 't1\n');

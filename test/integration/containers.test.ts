@@ -35,7 +35,7 @@ const MATRIX = [
 ];
 
 for (const combo of MATRIX) {
-  describe(`containers on ${combo.storageDriver} with ${combo.defaultRuntime}`, () => {
+  describe(`containers on ${combo.storageDriver} with ${combo.defaultRuntime}`, { timeout: 180_000 }, () => {
     let daemon: TestDaemon;
     before(async () => {
       daemon = await startDaemon(combo);

@@ -39,7 +39,7 @@ before(async () => {
 after(() => harness.close());
 
 for (const runtimeName of RUNTIMES) {
-  describe(`conmon + ${runtimeName}`, () => {
+  describe(`conmon + ${runtimeName}`, { timeout: 180_000 }, () => {
     test('echo hi: output over the attach socket, exit 0 from the exit file', async (t) => {
       const result = await harness.run(t, runtimeName, { args: ['echo', 'hi'] });
       assert.deepEqual(result, { stdout: 'hi\n', stderr: '', code: 0 });

@@ -14,7 +14,7 @@ import { unmountAllUnder } from '../../src/storage/mounts.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
 
 export function runStorageDriverSuite(driverName: string): void {
-  describe(`storage driver ${driverName}`, () => {
+  describe(`storage driver ${driverName}`, { timeout: 180_000 }, () => {
     let root: string;
     let driver: StorageDriver;
 
