@@ -16,5 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# Not `npm ci`: node-unix-socket lists prebuilt packages for other platforms that the registry
+# does not serve, which npm ci's lock check counts as missing. npm install follows the lockfile.
+npm install --no-audit --no-fund --loglevel=error
 npm run build --silent

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, timeAgo } from '../../src/cli/format/duration.js';
+import { timeAgo } from '../../src/cli/format/duration.js';
+import { humanDuration } from '../../src/common/human-duration.js';
 import { binarySize, humanSize } from '../../src/cli/format/size.js';
 import { renderTable } from '../../src/cli/format/table.js';
 import { ellipsis, goQuote, shortId } from '../../src/cli/format/text.js';
