@@ -138,6 +138,17 @@ for (const combo of MATRIX) {
       assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
     });
 
+    test('logs: --tail, --timestamps and --since', async () => {
+      await daemon.berth(['run', '--name', 'chatty', 'busybox', 'sh', '-c', 'echo one; echo two; echo three']);
+      assert.equal((await daemon.berth(['logs', '--tail', '2', 'chatty'])).stdout, 'two\nthree\n');
+      const stamped = (await daemon.berth(['logs', '-t', '-n', '1', 'chatty'])).stdout;
+      assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z three\n$/);
+      const future = String(Math.floor(Date.now() / 1000) + 3600);
+      assert.equal((await daemon.berth(['logs', '--since', future, 'chatty'])).stdout, '');
+      assert.equal((await daemon.berth(['logs', '--since', '1h', 'chatty'])).stdout, 'one\ntwo\nthree\n');
+      await daemon.berth(['rm', 'chatty']);
+    });
+
     test('names are unique and unknown names give 404', async () => {
       await daemon.berth(['create', '--name', 'dup', 'busybox', 'true']);
       const clash = await daemon.berth(['create', '--name', 'dup', 'busybox', 'true'], { allowFailure: true });
