@@ -1,32 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { mountsUnder, rawRequest } from '../helpers/http.js';
 
 const execFileAsync = promisify(execFile);
-
-/** Raw HTTP against the daemon, for inputs no client would send. */
-function rawRequest(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function mountsUnder(dir: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
-}
 
 // Each combination runs the same scenarios: both storage drivers and both runtimes are exercised.
 const MATRIX = [

@@ -65,6 +65,10 @@ export class ContainerService {
   private readonly hubs = new Map<string, AttachHub>();
   /** Release of a finished run's runtime state; a new start of the container waits for it. */
   private readonly cleanups = new Map<string, Promise<void>>();
+  /** Starts under way, so that a second start of a container waits for the first (moby's lock). */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Removals under way: an AutoRemove and a `rm -f` of one container share one removal. */
+  private readonly removals = new Map<string, Promise<void>>();
   private readonly exitWatcher: ExitWatcher;
   private readonly seccompPrograms = new SeccompBpfCache();
   private readonly store: ContainerStore;
@@ -200,13 +204,29 @@ export class ContainerService {
     }
   }
 
-  /** Runs the container: mount, spec, conmon + runtime create, attach, runtime start. */
   async startContainer(idOrName: string): Promise<void> {
     const record = this.store.resolve(idOrName);
+    await this.startsSettled(record.id);
     if (record.state.Running) throw notModified();
     if (record.state.Status === 'removing' || record.state.Status === 'dead') {
       throw conflict(`cannot start a container that is being removed: ${record.id}`);
     }
+    const started = this.runContainer(record);
+    this.starting.set(record.id, started);
+    try {
+      await started;
+    } finally {
+      this.starting.delete(record.id);
+    }
+  }
+
+  /** Resolves once no start of the container is under way (nothing runs between this and a check). */
+  private async startsSettled(id: string): Promise<void> {
+    for (let pending; (pending = this.starting.get(id)); ) await pending.catch(() => {});
+  }
+
+  /** Runs the container: mount, spec, conmon + runtime create, attach, runtime start. */
+  private async runContainer(record: ContainerRecord): Promise<void> {
     await this.cleanups.get(record.id);
     const runtime = this.runtimeOf(record);
     const bundle = this.bundleDir(record.id);
@@ -312,16 +332,17 @@ export class ContainerService {
       await unlink(join(this.exitDir, id)).catch(() => {});
       return;
     }
-    const oom = await readOomFlag(this.persistDir(id)).catch(() => false);
+    // Set before any await: the exit watcher and restart reconciliation may both report one exit.
     Object.assign(record.state, {
       Status: 'exited',
       Running: false,
       Pid: 0,
       ExitCode: code,
       Error: error,
-      OOMKilled: oom,
+      OOMKilled: false,
       FinishedAt: new Date().toISOString(),
     });
+    record.state.OOMKilled = await readOomFlag(this.persistDir(id)).catch(() => false);
     this.hubs.get(id)?.finish();
     this.releaseRuntime(record);
     await Promise.allSettled([
@@ -412,6 +433,7 @@ export class ContainerService {
 
   async remove(idOrName: string, options: { force: boolean }): Promise<void> {
     const record = this.store.resolve(idOrName);
+    await this.startsSettled(record.id);
     if (record.state.Status === 'removing') throw conflict(`removal of container ${record.id} is already in progress`);
     if (record.state.Running) {
       if (!options.force) {
@@ -426,13 +448,27 @@ export class ContainerService {
     await this.removeRecord(record);
   }
 
-  private async removeRecord(record: ContainerRecord): Promise<void> {
+  private removeRecord(record: ContainerRecord): Promise<void> {
+    let removal = this.removals.get(record.id);
+    if (!removal) {
+      removal = this.deleteRecord(record).finally(() => this.removals.delete(record.id));
+      this.removals.set(record.id, removal);
+    }
+    return removal;
+  }
+
+  private async deleteRecord(record: ContainerRecord): Promise<void> {
     if (!this.store.find(record.id)) return;
     record.state.Status = 'removing';
     this.hubs.get(record.id)?.finish();
     this.hubs.delete(record.id);
-    await this.layers.removeContainerLayer(record.id);
-    await this.store.delete(record);
+    try {
+      await this.layers.removeContainerLayer(record.id);
+      await this.store.delete(record);
+    } catch (err) {
+      record.state.Status = 'dead'; // as moby: not startable, and `rm -f` tries again
+      throw err;
+    }
     this.events.emit(`removed:${record.id}`, record.state.ExitCode);
   }
 

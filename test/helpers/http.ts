@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+
+/** Raw HTTP against the daemon, for inputs no client would send. */
+export function rawRequest(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (data += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The lines of /proc/self/mounts that mention `dir`. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
+}
