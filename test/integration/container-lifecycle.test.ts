@@ -1,13 +1,37 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { readdir, readlink } from 'node:fs/promises';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
+
+/** A connection that sends `head` and then reads nothing until the test says so. */
+async function stalledConnection(path: string, head: string): Promise<Socket> {
+  const socket = connect(path);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.pause();
+  socket.write(head);
+  return socket;
+}
+
+/** Files berthd holds open whose path contains `fragment`. */
+async function openFilesOf(pid: number, fragment: string): Promise<string[]> {
+  const targets = await Promise.all(
+    (await readdir(`/proc/${pid}/fd`)).map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')),
+  );
+  return targets.filter((target) => target.includes(fragment));
+}
+
+const until = async (check: () => Promise<boolean>, ms: number) => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return true;
+  return false;
+};
 
 async function inspect(daemon: TestDaemon, name: string) {
   return JSON.parse((await daemon.berth(['inspect', name])).stdout)[0];
 }
 
-describe('container lifecycle races', { timeout: 120_000 }, () => {
+describe('container lifecycle races and stalled clients', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
   before(async () => {
     daemon = await startDaemon();
@@ -34,5 +58,22 @@ describe('container lifecycle races', { timeout: 120_000 }, () => {
     assert.equal(state.Error, '');
     await daemon.berth(['rm', '-f', 'twice']);
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+  });
+
+  test('a logs -f client that stops reading and goes away releases the log file', async () => {
+    const id = (await daemon.berth(['run', '-d', '--name', 'chatty', 'busybox', 'sh', '-c', 'while :; do echo berth log line; done'])).stdout.trim();
+    const pid = daemon.process.pid!;
+    const reader = await stalledConnection(
+      daemon.socket,
+      `GET /v1.50/containers/${id}/logs?follow=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    try {
+      assert.ok(await until(async () => (await openFilesOf(pid, id)).length > 0, 5000), 'logs opened the file');
+      await new Promise((r) => setTimeout(r, 500)); // the response fills up and waits for the client
+    } finally {
+      reader.destroy();
+    }
+    assert.ok(await until(async () => (await openFilesOf(pid, id)).length === 0, 5000), 'the log file is closed');
+    await daemon.berth(['rm', '-f', 'chatty']);
   });
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerService, WaitCondition } from '../../engine/containers/service.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
@@ -24,6 +25,18 @@ function parseTail(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!Number.isInteger(n)) throw invalidParameter(`invalid value for tail: ${value}`);
   return n < 0 ? undefined : n;
+}
+
+/** Resolves when the response can take more, or when it is gone ('drain' never comes then). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 }
 
 type Filters = Record<string, string[] | Record<string, boolean>>;
@@ -142,9 +155,8 @@ export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTabl
     res.flushHeaders();
     for await (const entry of entries) {
       const payload = timestamps ? Buffer.concat([Buffer.from(`${entry.timestamp} `), entry.payload]) : entry.payload;
-      if (!res.write(tty ? payload : frame(streamNumber(entry.stream), payload))) {
-        await new Promise((resolve) => res.once('drain', resolve));
-      }
+      if (!res.write(tty ? payload : frame(streamNumber(entry.stream), payload))) await drained(res);
+      if (res.destroyed) break; // leaving the loop closes the reader (its file and watcher)
     }
     res.end();
   });
