@@ -76,4 +76,26 @@ describe('container lifecycle races and stalled clients', { timeout: 120_000 }, 
     assert.ok(await until(async () => (await openFilesOf(pid, id)).length === 0, 5000), 'the log file is closed');
     await daemon.berth(['rm', '-f', 'chatty']);
   });
+
+  test('an attach client that stops reading is cut off; the container runs on', async () => {
+    const id = (await daemon.berth(['run', '-d', '--name', 'flood', 'busybox', 'yes', 'berth attach line'])).stdout.trim();
+    const client = await stalledConnection(
+      daemon.socket,
+      `POST /v1.50/containers/${id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`,
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 1000)); // far more output than the daemon holds for one client
+      const ended = new Promise<boolean>((resolve) => {
+        client.once('close', () => resolve(true));
+        setTimeout(() => resolve(false), 5000);
+      });
+      client.on('data', () => {}); // read what was sent before the cut
+      client.resume();
+      assert.equal(await ended, true, 'the daemon closed the connection');
+      assert.equal((await inspect(daemon, 'flood')).State.Running, true);
+    } finally {
+      client.destroy();
+      await daemon.berth(['rm', '-f', 'flood']);
+    }
+  });
 });

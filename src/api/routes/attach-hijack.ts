@@ -4,6 +4,10 @@ import type { AttachClient } from '../../engine/containers/attach-hub.js';
 import type { UpgradeContext } from '../router.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
 
+// conmon's attach socket is never paused (runtime/attach-socket.ts), so output a client does not
+// read piles up in its socket's buffer; a client this far behind is disconnected instead.
+const MAX_UNREAD_OUTPUT = 8 << 20;
+
 /**
  * POST /containers/{id}/attach with `Upgrade: tcp`: answer 101 and use the raw connection.
  * Output goes out framed (or raw with a TTY); stdin comes in raw, and the client's half-close
@@ -22,7 +26,9 @@ export async function hijackAttach(ctx: UpgradeContext, containers: ContainerSer
     stdout: query.bool('stdout'),
     stderr: query.bool('stderr'),
     write: (stream, chunk) => {
-      if (!socket.destroyed) socket.write(tty ? chunk : frame(streamNumber(stream), chunk));
+      if (socket.destroyed) return;
+      if (socket.writableLength > MAX_UNREAD_OUTPUT) socket.destroy();
+      else socket.write(tty ? chunk : frame(streamNumber(stream), chunk));
     },
     end: () => socket.end(),
   };
@@ -30,8 +36,17 @@ export async function hijackAttach(ctx: UpgradeContext, containers: ContainerSer
     socket.end();
     return;
   }
-  const { hub, detach } = await containers.attach(params.id, client);
-  socket.once('close', detach);
+  let attached;
+  try {
+    attached = await containers.attach(params.id, client);
+  } catch {
+    // After the 101 no HTTP error can be sent; most likely the container exited meanwhile.
+    socket.end();
+    return;
+  }
+  const { hub, detach } = attached;
+  if (socket.destroyed) detach(); // gone while attaching: 'close' has been and gone
+  else socket.once('close', detach);
   if (query.bool('stdin') && record.config.OpenStdin) {
     pumpStdin(socket, (chunk) => hub.writeStdin(chunk), () => {
       if (record.config.StdinOnce && !tty) hub.closeStdin();

@@ -21,6 +21,7 @@ const MAX_PENDING_STDIN = 1 << 20;
 export class AttachHub {
   private readonly clients = new Set<AttachClient>();
   private connection: AttachConnection | null = null;
+  private connecting: Promise<void> | null = null;
   private pendingStdin: Buffer[] = [];
   private pendingBytes = 0;
   private stdinClosed = false;
@@ -30,17 +31,26 @@ export class AttachHub {
     return this.clients.size > 0;
   }
 
-  get connected(): boolean {
-    return this.connection !== null;
-  }
-
   add(client: AttachClient): () => void {
     this.clients.add(client);
     return () => this.clients.delete(client);
   }
 
-  /** Binds the conmon connection of a new run; flushes stdin received before it. */
-  bind(connection: AttachConnection): void {
+  /**
+   * Binds the run's conmon connection, opened by `open` unless it is bound or being opened:
+   * attach clients that arrive together must not each open one (the extra would leak and
+   * duplicate every output message).
+   */
+  connect(open: () => Promise<AttachConnection>): Promise<void> {
+    if (this.connection) return Promise.resolve();
+    this.connecting ??= open()
+      .then((connection) => this.bind(connection))
+      .finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  /** Flushes stdin received before the connection. */
+  private bind(connection: AttachConnection): void {
     this.connection = connection;
     connection.on('data', (stream: StreamName, chunk: Buffer) => {
       for (const client of this.clients) if (client[stream]) client.write(stream, chunk);

@@ -250,7 +250,7 @@ export class ContainerService {
       if (compileKey) await this.seccompPrograms.remember(compileKey, runtime, record.id);
       const [rows, cols] = record.hostConfig.ConsoleSize;
       if (record.config.Tty && rows > 0 && cols > 0) await resizeTty(bundle, rows, cols);
-      if (hub.hasClients || record.config.OpenStdin) hub.bind(await connectAttach(bundle));
+      if (hub.hasClients || record.config.OpenStdin) await hub.connect(() => connectAttach(bundle));
       Object.assign(record.state, {
         Status: 'running',
         Running: true,
@@ -477,7 +477,12 @@ export class ContainerService {
     const record = this.store.resolve(idOrName);
     const hub = this.hub(record.id);
     const detach = hub.add(client);
-    if (record.state.Running && !hub.connected) hub.bind(await connectAttach(this.bundleDir(record.id)));
+    try {
+      if (record.state.Running) await hub.connect(() => connectAttach(this.bundleDir(record.id)));
+    } catch (err) {
+      detach();
+      throw err;
+    }
     return { record, hub, detach };
   }
 
