@@ -155,6 +155,24 @@ for (const combo of MATRIX) {
       assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
     });
 
+    test('rmi follows moby: names untag, ids delete, containers in use conflict', async () => {
+      await daemon.berth(['tag', 'busybox', 'spare:1']);
+      const id: string = JSON.parse((await daemon.berth(['image', 'inspect', 'spare:1'])).stdout)[0].Id;
+      const byId = await daemon.berth(['rmi', id], { allowFailure: true });
+      assert.match(byId.stderr, /unable to delete [0-9a-f]{12} \(must be forced\) - image is referenced in multiple repositories/);
+      await daemon.berth(['run', '-d', '--name', 'holder', 'spare:1', 'sleep', '300']);
+      assert.equal((await daemon.berth(['rmi', 'busybox'])).stdout, 'Untagged: busybox:latest\n', 'one of two names only untags');
+      const last = await daemon.berth(['rmi', 'spare:1'], { allowFailure: true });
+      assert.match(last.stderr, /unable to remove repository reference "spare:1" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+      const running = await daemon.berth(['rmi', '-f', id], { allowFailure: true });
+      assert.match(running.stderr, /\(cannot be forced\) - image is being used by running container/);
+      assert.equal((await daemon.berth(['rmi', '-f', 'spare:1'])).stdout, 'Untagged: spare:1\n', 'a running user keeps the image');
+      await daemon.berth(['run', '--rm', id, 'true']);
+      await daemon.berth(['rm', '-f', 'holder']);
+      assert.match((await daemon.berth(['rmi', id])).stdout, /^Deleted: sha256:[0-9a-f]{64}\n$/);
+      await daemon.berth(['image', 'busybox']);
+    });
+
     test('bad input gets Docker\'s errors and creates nothing', async () => {
       const unknownImage = await daemon.berth(['run', '--rm', 'nosuchimage:1', 'true'], { allowFailure: true });
       assert.equal(unknownImage.code, 125);
@@ -186,3 +204,38 @@ for (const combo of MATRIX) {
     });
   });
 }
+
+describe('container output and waits at the edges', { timeout: 120_000 }, () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startDaemon();
+    await daemon.berth(['image', 'busybox']);
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test('a container\'s output arrives whole on the attached client, to its last line', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { stdout } = await daemon.berth(['run', '--rm', 'busybox', 'seq', '1', '20000']);
+      assert.equal(stdout.split('\n').at(-2), '20000');
+    }
+  });
+
+  test('output without a final newline shows in logs', async () => {
+    await daemon.berth(['run', '--name', 'nonl', 'busybox', 'printf', 'abc']);
+    assert.equal((await daemon.berth(['logs', 'nonl'])).stdout, 'abc');
+    await daemon.berth(['rm', 'nonl']);
+  });
+
+  test('a wait for the next exit ends when the container is removed instead', async () => {
+    const { stdout } = await daemon.berth(['create', 'busybox', 'true']);
+    const id = stdout.trim();
+    const waiting = rawRequest(daemon.socket, 'POST', `/containers/${id}/wait?condition=next-exit`);
+    await new Promise((r) => setTimeout(r, 200));
+    await daemon.berth(['rm', id]);
+    const result = await waiting;
+    assert.equal(result.status, 200);
+    assert.deepEqual(JSON.parse(result.body), { StatusCode: 0, Error: null });
+  });
+});

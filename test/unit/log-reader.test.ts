@@ -77,3 +77,12 @@ test('follow yields appended lines and ends when the source stops', async () => 
     assert.deepEqual(seen, ['out2\n', 'late\n']);
   });
 });
+
+test('output that never got its newline is shown as it stands', async () => {
+  const log = '2026-11-23T01:00:00.1+01:00 stdout F first\n2026-11-23T01:00:00.2+01:00 stdout P ab\n2026-11-23T01:00:00.3+01:00 stdout P c\n';
+  await withLog(log, async (path) => {
+    assert.deepEqual((await collect(stopped(path), all)).map((e) => e.payload.toString()), ['first\n', 'abc']);
+    assert.deepEqual((await collect(stopped(path), { ...all, tail: 1 })).map((e) => e.payload.toString()), ['abc']);
+    assert.deepEqual((await collect(stopped(path), { ...all, follow: true })).map((e) => e.payload.toString()), ['first\n', 'abc']);
+  });
+});

@@ -13,6 +13,7 @@ export interface AttachClient {
 // Stdin that arrives before the process runs is held here (docker run writes it before start).
 // Past this many bytes the client is asked to pause, so a huge pipe cannot fill the daemon's memory.
 const MAX_PENDING_STDIN = 1 << 20;
+const END_GRACE_MS = 2000;
 
 /**
  * Fans a running container's output out to its attached clients and funnels their stdin into it,
@@ -80,6 +81,21 @@ export class AttachHub {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
     this.connection?.closeStdin();
+  }
+
+  /**
+   * The container exited. conmon closes the attach socket only after it has sent the last
+   * output, so with a connection its 'end' finishes the clients; cutting it now could drop
+   * output not yet read. The timer covers a conmon that died without closing.
+   */
+  exited(): void {
+    const connection = this.connection;
+    if (!connection) return this.finish();
+    const timer = setTimeout(() => {
+      if (this.connection === connection) this.finish();
+    }, END_GRACE_MS);
+    timer.unref();
+    connection.on('end', () => clearTimeout(timer));
   }
 
   /** The run is over: every client gets EOF; a next run starts with a fresh hub state. */

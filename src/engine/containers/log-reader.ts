@@ -51,6 +51,7 @@ export function parseLogTime(text: string): { timeNs: bigint; timestamp: string 
 /** Splits a buffer of complete lines into records; returns the unconsumed tail. */
 class LineParser {
   private partial: Buffer[] = [];
+  private partialHead: Omit<LogEntry, 'payload'> | undefined;
 
   /** Feeds one log line (without its newline); returns a finished entry or undefined. */
   line(line: Buffer): LogEntry | undefined {
@@ -65,11 +66,22 @@ class LineParser {
     const payload = line.subarray(s3 + 1);
     if (tag.startsWith('P')) {
       this.partial.push(payload);
+      this.partialHead ??= { stream, ...time };
       return undefined;
     }
     const whole = this.partial.length > 0 ? Buffer.concat([...this.partial, payload, NEWLINE]) : Buffer.concat([payload, NEWLINE]);
     this.partial = [];
+    this.partialHead = undefined;
     return { stream, ...time, payload: whole };
+  }
+
+  /** Output that never got its newline (`printf abc`), as it stands, without one. */
+  flush(): LogEntry | undefined {
+    if (!this.partialHead) return undefined;
+    const entry = { ...this.partialHead, payload: Buffer.concat(this.partial) };
+    this.partial = [];
+    this.partialHead = undefined;
+    return entry;
   }
 }
 
@@ -134,8 +146,16 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
       }
       if (signal.aborted) return;
     }
+    if (!options.follow) {
+      const rest = parser.flush();
+      if (rest && wanted(rest, options)) {
+        ring.push(rest);
+        if (options.tail !== undefined && ring.length > options.tail) ring.shift();
+      }
+      if (options.tail === undefined || options.tail > 0) yield* ring;
+      return;
+    }
     yield* ring;
-    if (!options.follow) return;
 
     // Phase 2: follow appends until the container stops.
     // `changed` records a nudge that came while we were reading, so no wake-up is ever lost.
@@ -163,7 +183,11 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
         }
         if (signal.aborted) return;
         if (batch.lines.length > 0) continue;
-        if (!live) return;
+        if (!live) {
+          const rest = parser.flush();
+          if (rest && wanted(rest, options)) yield rest;
+          return;
+        }
         if (!changed) {
           await new Promise<void>((resolve) => {
             wake = resolve;

@@ -184,7 +184,7 @@ export class ContainerService {
     };
     try {
       await mkdir(dir, { recursive: true });
-      await this.layers.createContainerLayer(id, image.chainIds[image.chainIds.length - 1]);
+      await this.layers.createContainerLayer(id, image.chainIds.at(-1) ?? null);
       await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
       await this.store.save(record);
     } catch (err) {
@@ -343,7 +343,7 @@ export class ContainerService {
       FinishedAt: new Date().toISOString(),
     });
     record.state.OOMKilled = await readOomFlag(this.persistDir(id)).catch(() => false);
-    this.hubs.get(id)?.finish();
+    this.hubs.get(id)?.exited();
     this.releaseRuntime(record);
     await Promise.allSettled([
       this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err })),
@@ -383,19 +383,24 @@ export class ContainerService {
     if (condition === 'not-running' && !record.state.Running) {
       return Promise.resolve({ StatusCode: record.state.ExitCode, Error: null });
     }
-    const event = condition === 'removed' ? `removed:${record.id}` : `exit:${record.id}`;
+    // Removal ends every wait: a container removed without running again never exits again.
+    const events = condition === 'removed' ? [`removed:${record.id}`] : [`exit:${record.id}`, `removed:${record.id}`];
     return new Promise((resolve) => {
-      const listener = (code: number) => {
+      const detach = () => {
+        for (const event of events) this.events.off(event, listener);
         signal?.removeEventListener('abort', onAbort);
+      };
+      const listener = (code: number) => {
+        detach();
         resolve({ StatusCode: code, Error: null });
       };
       // A client that goes away gets what dockerd writes then (nobody reads it, but the
       // handler finishes instead of waiting forever).
       const onAbort = () => {
-        this.events.off(event, listener);
+        detach();
         resolve({ StatusCode: -1, Error: { Message: 'context canceled' } });
       };
-      this.events.once(event, listener);
+      for (const event of events) this.events.on(event, listener);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -460,7 +465,7 @@ export class ContainerService {
   private async deleteRecord(record: ContainerRecord): Promise<void> {
     if (!this.store.find(record.id)) return;
     record.state.Status = 'removing';
-    this.hubs.get(record.id)?.finish();
+    this.hubs.get(record.id)?.exited(); // its clients still get the run's last output
     this.hubs.delete(record.id);
     try {
       await this.layers.removeContainerLayer(record.id);

@@ -207,48 +207,49 @@ export class ImageStore {
   }
 
   /**
-   * `docker rmi`: untags a reference and deletes the image when nothing else refers to it,
-   * with moby's rules for when `force` is needed.
+   * `docker rmi`, with moby's rules (daemon/images/image_delete.go). A name untags it; the image
+   * goes when its last name does, unless a container still uses it (a running one always keeps
+   * it, quietly; a stopped one needs `force`). An id deletes the image with all its names, and
+   * then any container using it is a conflict: a running one always, a stopped one without force.
    */
   async remove(refOrId: string, options: { force: boolean }, users: (imageId: string) => ImageUser[]): Promise<DeleteResponseItem[]> {
     const image = this.resolve(refOrId);
     const using = users(image.id);
     const running = using.find((u) => u.running);
+    const stopped = using.find((u) => !u.running);
     const refs = this.tags.referencesTo(image.id);
     const named = this.namedReference(refOrId, image.id);
-    const results: DeleteResponseItem[] = [];
+    const records: DeleteResponseItem[] = [];
+    const short = shortId(image.id);
 
-    if (named && (refs.length > 1 || options.force)) {
-      // Untagging one of several names (or forced untag) never deletes the image itself.
-      if (refs.length > 1) {
-        await this.tags.delete(canonicalString(named));
-        return [{ Untagged: familiarString(named) }];
+    if (named) {
+      if (using.length > 0 && refs.length === 1 && !options.force) {
+        throw conflict(
+          `conflict: unable to remove repository reference "${refOrId}" (must force) - container ${shortId(using[0].containerId)} is using its referenced image ${short}`,
+        );
+      }
+      await this.tags.delete(canonicalString(named));
+      records.push({ Untagged: familiarString(named) });
+      if (refs.length > 1 || running) return records;
+    } else {
+      if (refs.length > 1 && !options.force) {
+        throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
+      }
+      if (running) {
+        throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`);
+      }
+      if (stopped && !options.force) {
+        throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${shortId(stopped.containerId)}`);
+      }
+      for (const ref of refs) {
+        await this.tags.delete(ref);
+        records.push({ Untagged: familiarString(parseReference(ref)) });
       }
     }
-    if (!named && refs.length > 1 && !options.force) {
-      throw conflict(
-        `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
-      );
-    }
-    if (running) {
-      throw conflict(
-        `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`,
-      );
-    }
-    if (using.length > 0 && !options.force) {
-      const what = named ? `remove repository reference "${refOrId}"` : `delete ${shortId(image.id)}`;
-      throw conflict(
-        `conflict: unable to ${what} (must force) - container ${shortId(using[0].containerId)} is using its referenced image ${shortId(image.id)}`,
-      );
-    }
-    for (const ref of refs) {
-      await this.tags.delete(ref);
-      results.push({ Untagged: familiarString(parseReference(ref)) });
-    }
-    if (using.length > 0) return results; // forced untag of an image a stopped container still uses
+    // A stopped container keeps its layers (the layer store holds them under its own layer).
     await this.deleteImage(image);
-    results.push({ Deleted: image.id });
-    return results;
+    records.push({ Deleted: image.id });
+    return records;
   }
 
   private namedReference(refOrId: string, imageId: string): Reference | undefined {
