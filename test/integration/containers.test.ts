@@ -204,38 +204,3 @@ for (const combo of MATRIX) {
     });
   });
 }
-
-describe('container output and waits at the edges', { timeout: 120_000 }, () => {
-  let daemon: TestDaemon;
-  before(async () => {
-    daemon = await startDaemon();
-    await daemon.berth(['image', 'busybox']);
-  });
-  after(async () => {
-    await daemon?.stop();
-  });
-
-  test('a container\'s output arrives whole on the attached client, to its last line', async () => {
-    for (let i = 0; i < 5; i++) {
-      const { stdout } = await daemon.berth(['run', '--rm', 'busybox', 'seq', '1', '20000']);
-      assert.equal(stdout.split('\n').at(-2), '20000');
-    }
-  });
-
-  test('output without a final newline shows in logs', async () => {
-    await daemon.berth(['run', '--name', 'nonl', 'busybox', 'printf', 'abc']);
-    assert.equal((await daemon.berth(['logs', 'nonl'])).stdout, 'abc');
-    await daemon.berth(['rm', 'nonl']);
-  });
-
-  test('a wait for the next exit ends when the container is removed instead', async () => {
-    const { stdout } = await daemon.berth(['create', 'busybox', 'true']);
-    const id = stdout.trim();
-    const waiting = rawRequest(daemon.socket, 'POST', `/containers/${id}/wait?condition=next-exit`);
-    await new Promise((r) => setTimeout(r, 200));
-    await daemon.berth(['rm', id]);
-    const result = await waiting;
-    assert.equal(result.status, 200);
-    assert.deepEqual(JSON.parse(result.body), { StatusCode: 0, Error: null });
-  });
-});
