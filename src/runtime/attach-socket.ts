@@ -26,7 +26,8 @@ const O_PATH = 0o10000000;
 export interface AttachConnection {
   on(event: 'data', listener: (stream: AttachStream, chunk: Buffer) => void): this;
   on(event: 'end', listener: () => void): this;
-  write(stdin: Buffer): void;
+  /** Resolves once the socket has taken the data: a container that reads no stdin holds it. */
+  write(stdin: Buffer): Promise<void>;
   /** Half-closes: the container reads EOF on stdin; output keeps flowing. */
   closeStdin(): void;
   close(): void;
@@ -35,6 +36,8 @@ export interface AttachConnection {
 class ConmonAttachConnection extends EventEmitter implements AttachConnection {
   private ended = false;
   private closed = false;
+  /** Writes not yet taken by the socket; released at the end so no caller waits forever. */
+  private readonly pendingWrites = new Set<() => void>();
 
   constructor(private readonly socket: SeqpacketSocket) {
     super();
@@ -49,17 +52,28 @@ class ConmonAttachConnection extends EventEmitter implements AttachConnection {
   }
 
   private finish(): void {
+    for (const release of this.pendingWrites) release();
+    this.pendingWrites.clear();
     if (this.ended) return;
     this.ended = true;
     this.emit('end');
   }
 
-  write(stdin: Buffer): void {
-    if (this.closed) return;
+  write(stdin: Buffer): Promise<void> {
+    if (this.closed || this.ended) return Promise.resolve();
+    let written: Promise<void> = Promise.resolve();
     for (let offset = 0; offset < stdin.length; offset += MAX_STDIN_MESSAGE) {
       const message = stdin.subarray(offset, offset + MAX_STDIN_MESSAGE);
-      this.socket.write(message, 0, message.length);
+      written = new Promise((resolve) => {
+        const release = () => {
+          this.pendingWrites.delete(release);
+          resolve();
+        };
+        this.pendingWrites.add(release);
+        this.socket.write(message, 0, message.length, release);
+      });
     }
+    return written;
   }
 
   closeStdin(): void {

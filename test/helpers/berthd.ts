@@ -19,7 +19,7 @@ export interface TestDaemon {
   env: NodeJS.ProcessEnv;
   process: ChildProcess;
   /** Runs the berth CLI against this daemon. */
-  berth(args: string[], options?: { input?: string; allowFailure?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
+  berth(args: string[], options?: { input?: string | Buffer; allowFailure?: boolean }): Promise<{ stdout: string; stderr: string; code: number }>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -75,6 +75,8 @@ export async function startDaemon(options: { storageDriver?: string; defaultRunt
     async berth(argv, opts = {}) {
       try {
         const child = run(process.execPath, [BERTH, ...argv], { env, maxBuffer: 64 << 20 });
+        // The CLI may exit before it has read all its input (EPIPE is expected then).
+        child.child.stdin!.on('error', () => {});
         if (opts.input !== undefined) {
           child.child.stdin!.end(opts.input);
         } else {

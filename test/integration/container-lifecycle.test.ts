@@ -2,6 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { readdir, readlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
 
@@ -26,6 +28,10 @@ const until = async (check: () => Promise<boolean>, ms: number) => {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return true;
   return false;
 };
+
+function residentKiB(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)![1]);
+}
 
 async function inspect(daemon: TestDaemon, name: string) {
   return JSON.parse((await daemon.berth(['inspect', name])).stdout)[0];
@@ -121,5 +127,17 @@ describe('container lifecycle races and stalled clients', { timeout: 120_000 }, 
     const result = await waiting;
     assert.equal(result.status, 200);
     assert.deepEqual(JSON.parse(result.body), { StatusCode: 0, Error: null });
+  });
+
+  test('stdin arrives byte-exact, and one the container does not read is held back, not buffered', async () => {
+    const data = randomBytes(3 << 20);
+    const digest = createHash('md5').update(data).digest('hex');
+    assert.equal((await daemon.berth(['run', '-i', '--rm', 'busybox', 'md5sum'], { input: data })).stdout, `${digest}  -\n`);
+
+    const rssBefore = residentKiB(daemon.process.pid!);
+    const flood = Buffer.alloc(200 << 20);
+    const result = await daemon.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'sleep 3; head -c 10 >/dev/null; echo read'], { input: flood, allowFailure: true });
+    assert.equal(result.stdout, 'read\n');
+    assert.ok(residentKiB(daemon.process.pid!) - rssBefore < 64 << 10, 'berthd did not take the 200 MiB into memory');
   });
 });

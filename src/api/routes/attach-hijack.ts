@@ -48,6 +48,8 @@ export async function hijackAttach(ctx: UpgradeContext, containers: ContainerSer
   if (socket.destroyed) detach(); // gone while attaching: 'close' has been and gone
   else socket.once('close', detach);
   if (query.bool('stdin') && record.config.OpenStdin) {
+    // Bytes the client sent right behind its request arrive here, not as socket data.
+    if (ctx.head.length > 0) void hub.writeStdin(ctx.head);
     pumpStdin(socket, (chunk) => hub.writeStdin(chunk), () => {
       if (record.config.StdinOnce && !tty) hub.closeStdin();
     });

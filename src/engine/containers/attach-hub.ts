@@ -57,7 +57,7 @@ export class AttachHub {
       for (const client of this.clients) if (client[stream]) client.write(stream, chunk);
     });
     connection.on('end', () => this.finish());
-    for (const chunk of this.pendingStdin) connection.write(chunk);
+    for (const chunk of this.pendingStdin) void connection.write(chunk);
     this.pendingStdin = [];
     this.pendingBytes = 0;
     if (this.stdinClosed) connection.closeStdin();
@@ -67,10 +67,7 @@ export class AttachHub {
   /** Resolves when the caller may send more stdin (immediately unless the buffer is full). */
   writeStdin(chunk: Buffer): Promise<void> {
     if (this.stdinClosed) return Promise.resolve();
-    if (this.connection) {
-      this.connection.write(chunk);
-      return Promise.resolve();
-    }
+    if (this.connection) return this.connection.write(chunk);
     this.pendingStdin.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < MAX_PENDING_STDIN) return Promise.resolve();
