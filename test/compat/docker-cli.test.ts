@@ -113,6 +113,23 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     await docker(daemon, ['rm', 'dup']);
   });
 
+  test('docker restart and docker rename', async () => {
+    await docker(daemon, ['run', '-d', '--name', 'r1', 'busybox', 'sh', '-c', 'echo started; exec sleep 300']);
+    const [before] = JSON.parse((await docker(daemon, ['inspect', 'r1'])).stdout);
+    assert.equal((await docker(daemon, ['restart', '-t', '0', 'r1'])).stdout, 'r1\n');
+    const [after] = JSON.parse((await docker(daemon, ['inspect', 'r1'])).stdout);
+    assert.equal(after.State.Running, true);
+    assert.notEqual(after.State.Pid, before.State.Pid);
+    assert.equal((await docker(daemon, ['logs', 'r1'])).stdout, 'started\nstarted\n');
+    assert.equal((await docker(daemon, ['rename', 'r1', 'r2'])).code, 0);
+    assert.match((await docker(daemon, ['ps'])).stdout, /\sr2\n/);
+    await docker(daemon, ['create', '--name', 'r3', 'busybox', 'true']);
+    const clash = await docker(daemon, ['rename', 'r2', 'r3']);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /The container name "\/r3" is already in use/);
+    assert.equal((await docker(daemon, ['rm', '-f', 'r2', 'r3'])).code, 0);
+  });
+
   test('docker run -it gives a shell on a pty', async () => {
     const env = { ...daemon.env, TERM: 'xterm' };
     const result = await runOnPty(`${DOCKER} run -it --rm busybox sh`, env, ['tty; echo typed-$((40+2))\r', 'exit 5\r'], 600);

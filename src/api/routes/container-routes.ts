@@ -105,6 +105,18 @@ export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTabl
     sendEmpty(res, 204);
   });
 
+  routes.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
+    await containers.restart(params.id, { timeout: query.int('t') ?? query.int('timeout'), signal: query.string('signal') });
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/rename', async ({ res, params, query }) => {
+    const name = query.string('name');
+    if (!name) throw invalidParameter('Neither old nor new names may be empty');
+    await containers.rename(params.id, name);
+    sendEmpty(res, 204);
+  });
+
   routes.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
     await containers.kill(params.id, query.string('signal') || 'SIGKILL');
     sendEmpty(res, 204);

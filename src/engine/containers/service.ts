@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, conflict, invalidParameter, notModified, wrap } from '../../common/errors.js';
+import { BerthError, conflict, invalidParameter, isKind, notModified, wrap } from '../../common/errors.js';
 import { writeJsonAtomic } from '../../common/atomic-file.js';
 import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
@@ -434,6 +434,33 @@ export class ContainerService {
       await killContainer(this.runtimeOf(record), record.id, 9).catch(() => {});
       await exited;
     }
+  }
+
+  /** `docker restart`: stop if running (as `stop`), then start. */
+  async restart(idOrName: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.stop(record.id, options).catch((err) => {
+      if (!isKind(err, 'not-modified')) throw err;
+    });
+    await this.startContainer(record.id);
+  }
+
+  /** `docker rename`: the new name is taken first, so a clash leaves the old one in place. */
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    const name = normaliseName(newName);
+    if (name === record.name) throw conflict(`Renaming a container with the same name as its current name`);
+    this.store.reserveName(name, record.id);
+    const oldName = record.name;
+    record.name = name;
+    try {
+      await this.store.save(record);
+    } catch (err) {
+      record.name = oldName;
+      this.store.releaseName(name, record.id);
+      throw err;
+    }
+    this.store.releaseName(oldName, record.id);
   }
 
   async remove(idOrName: string, options: { force: boolean }): Promise<void> {
