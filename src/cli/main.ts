@@ -20,7 +20,9 @@ import { rmCommand } from './commands/rm.js';
 import { rmiCommand } from './commands/rmi.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
-import { stopCommand } from './commands/stop.js';
+import { restartCommand, stopCommand } from './commands/stop.js';
+import { renameCommand } from './commands/rename.js';
+import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
 import { versionCommand } from './commands/version.js';
 
@@ -43,6 +45,9 @@ export function buildProgram(ctx: CliContext): Command {
     psCommand,
     inspectCommand,
     stopCommand,
+    restartCommand,
+    renameCommand,
+    waitCommand,
     killCommand,
     rmCommand,
     imagesCommand,

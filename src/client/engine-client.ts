@@ -106,6 +106,16 @@ export class EngineClient {
     });
   }
 
+  restartContainer(id: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/restart`, {
+      query: { t: options.timeout, signal: options.signal },
+    });
+  }
+
+  renameContainer(id: string, name: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/rename`, { query: { name } });
+  }
+
   killContainer(id: string, signal?: string): Promise<void> {
     return this.transport.discard('POST', `/containers/${encode(id)}/kill`, { query: { signal } });
   }

@@ -131,6 +131,16 @@ for (const combo of MATRIX) {
       await daemon.berth(['rm', 'chatty']);
     });
 
+    test('wait, restart and rename', async () => {
+      await daemon.berth(['run', '-d', '--name', 'w1', 'busybox', 'sh', '-c', 'echo ran; exit 4']);
+      assert.equal((await daemon.berth(['wait', 'w1'])).stdout, '4\n');
+      await daemon.berth(['restart', 'w1']);
+      await daemon.berth(['rename', 'w1', 'w2']);
+      assert.equal((await daemon.berth(['wait', 'w2'])).stdout, '4\n');
+      assert.equal((await daemon.berth(['logs', 'w2'])).stdout, 'ran\nran\n');
+      await daemon.berth(['rm', 'w2']);
+    });
+
     test('names are unique and unknown names give 404', async () => {
       await daemon.berth(['create', '--name', 'dup', 'busybox', 'true']);
       const clash = await daemon.berth(['create', '--name', 'dup', 'busybox', 'true'], { allowFailure: true });
