@@ -173,6 +173,11 @@ export class LayerStore {
   }
 
   /** Removes the container's layer (it must be unmounted), then image layers nothing keeps. */
+  /** Ids of the containers that have a layer, e.g. to sweep those whose container is gone. */
+  containerLayerIds(): string[] {
+    return [...this.containers.keys()];
+  }
+
   async removeContainerLayer(containerId: string): Promise<void> {
     await this.locked(async () => {
       const layer = this.containerLayer(containerId);

@@ -16,6 +16,14 @@ export function rawRequest(socket: string, method: string, path: string, body?: 
 }
 
 /** The lines of /proc/self/mounts that mention `dir`. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
+/**
+ * Mounts left under `dir`, after giving berthd up to `graceMs` to finish: a removed container's
+ * layer is unmounted and deleted in the background, just after the API reports the removal.
+ */
+export async function mountsUnder(dir: string, graceMs = 3000): Promise<string[]> {
+  const read = async () => (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
+  for (const end = Date.now() + graceMs; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+    if ((await read()).length === 0) return [];
+  }
+  return read();
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EngineClient } from '../../src/client/index.js';
@@ -68,5 +68,18 @@ describe('kill -9 of berthd in the middle of an operation', { timeout: 120_000 }
     const [stopped] = JSON.parse((await daemon.berth(['inspect', 'survivor'])).stdout);
     assert.equal(stopped.State.ExitCode, 137);
     await daemon.berth(['rm', 'survivor']);
+  });
+
+  test('a container layer whose container is gone (a crash during rm) is swept at start', async () => {
+    const id = (await daemon.berth(['create', 'busybox', 'true'])).stdout.trim();
+    assert.ok((await entries(join(daemon.dataRoot, 'layers', 'containers'))).includes(`${id}.json`));
+    daemon.process.kill('SIGKILL');
+    await new Promise((r) => daemon.process.once('exit', r));
+    // What a crash right after the record was deleted leaves: the layer, without its container.
+    await rm(join(daemon.dataRoot, 'containers', id, 'config.v2.json'));
+    await daemon.restart();
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(await entries(join(daemon.dataRoot, 'layers', 'containers')), []);
+    assert.ok(!(await entries(join(daemon.dataRoot, 'overlay'))).includes(id));
   });
 });

@@ -65,6 +65,8 @@ export class ContainerService {
   private readonly hubs = new Map<string, AttachHub>();
   /** Release of a finished run's runtime state; a new start of the container waits for it. */
   private readonly cleanups = new Map<string, Promise<void>>();
+  /** Work nobody waits for (a removed container's layer files); drained on close. */
+  private readonly background = new Set<Promise<void>>();
   /** Starts under way, so that a second start of a container waits for the first (moby's lock). */
   private readonly starting = new Map<string, Promise<void>>();
   /** Removals under way: an AutoRemove and a `rm -f` of one container share one removal. */
@@ -116,6 +118,7 @@ export class ContainerService {
   /** Starts watching exits and reconciles records with what is running after a restart. */
   async start(): Promise<void> {
     await mkdir(this.exitDir, { recursive: true });
+    await this.sweepOrphanLayers();
     await this.exitWatcher.start();
     for (const record of this.store.all()) {
       if (!record.state.Running) continue;
@@ -136,7 +139,7 @@ export class ContainerService {
   async close(): Promise<void> {
     this.exitWatcher.close();
     for (const hub of this.hubs.values()) hub.finish();
-    await Promise.allSettled(this.cleanups.values());
+    await Promise.allSettled([...this.cleanups.values(), ...this.background]);
   }
 
   list(): ContainerRecord[] {
@@ -345,13 +348,16 @@ export class ContainerService {
     record.state.OOMKilled = await readOomFlag(this.persistDir(id)).catch(() => false);
     this.hubs.get(id)?.exited();
     this.releaseRuntime(record);
+    const autoRemove = record.hostConfig.AutoRemove;
     await Promise.allSettled([
-      this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err })),
+      // An auto-removed container's rootfs is unmounted with its layer, after the removal.
+      autoRemove ? undefined : this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err })),
       unlink(join(this.exitDir, id)).catch(() => {}),
     ]);
-    await this.store.save(record);
+    // No fsync for a record about to be deleted: a crash in between is reconciled at start.
+    await this.store.save(record, { durable: !autoRemove });
     this.events.emit(`exit:${id}`, code);
-    if (record.hostConfig.AutoRemove) await this.removeRecord(record);
+    if (autoRemove) await this.removeRecord(record);
   }
 
   /**
@@ -495,13 +501,37 @@ export class ContainerService {
     this.hubs.get(record.id)?.exited(); // its clients still get the run's last output
     this.hubs.delete(record.id);
     try {
-      await this.layers.removeContainerLayer(record.id);
       await this.store.delete(record);
     } catch (err) {
       record.state.Status = 'dead'; // as moby: not startable, and `rm -f` tries again
       throw err;
     }
     this.events.emit(`removed:${record.id}`, record.state.ExitCode);
+    this.inBackground(this.dropLayer(record.id));
+  }
+
+  /**
+   * Unmounts and deletes a removed container's layer. Nobody waits for the files to go; a layer
+   * left by a crash before this finished is swept when the daemon starts (sweepOrphanLayers).
+   */
+  private async dropLayer(id: string): Promise<void> {
+    try {
+      await this.layers.unmountContainerLayer(id);
+      await this.layers.removeContainerLayer(id);
+    } catch (err) {
+      this.logger.warn('removing the layer of a removed container', { id, err });
+    }
+  }
+
+  private inBackground(work: Promise<void>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+
+  private async sweepOrphanLayers(): Promise<void> {
+    for (const id of this.layers.containerLayerIds()) {
+      if (!this.store.find(id)) await this.dropLayer(id);
+    }
   }
 
   /** Attaches a client. Output flows while the container runs (now or at its next start). */
