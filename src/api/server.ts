@@ -40,7 +40,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger): Server {
   const routes = new RouteTable<Handler>();
   const upgrades = new RouteTable<UpgradeHandler>();
   systemRoutes(routes, engine.system);
-  containerRoutes(routes, upgrades, engine.containers);
+  containerRoutes(routes, upgrades, engine.containers, (ref) => engine.images.find(ref)?.id);
   imageRoutes(routes, engine.images, engine.containers, engine.storageDriverName);
 
   const server = createServer({ requestTimeout: 0 });

@@ -138,6 +138,21 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     assert.match(result.output, /typed-42/);
   });
 
+  test('docker images NAME, docker images -f, docker ps -f ancestor=', async () => {
+    await docker(daemon, ['tag', 'busybox', 'other:1']);
+    assert.match((await docker(daemon, ['images', 'busybox'])).stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\nbusybox\s+latest\s+\S+.*\n$/);
+    assert.match((await docker(daemon, ['images', 'oth*'])).stdout, /\nother\s+1\s/);
+    assert.equal((await docker(daemon, ['images', '-q', '-f', 'dangling=true'])).stdout, '');
+    await docker(daemon, ['create', '--name', 'child', 'other:1', 'true']);
+    assert.match((await docker(daemon, ['ps', '-a', '--format', '{{.Names}}', '-f', 'ancestor=busybox'])).stdout, /^child$/m);
+    assert.equal((await docker(daemon, ['ps', '-a', '-q', '-f', 'ancestor=nosuchimage'])).stdout, '');
+    const bad = await docker(daemon, ['ps', '-f', 'colour=red']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid filter 'colour'/);
+    await docker(daemon, ['rm', 'child']);
+    await docker(daemon, ['rmi', 'other:1']);
+  });
+
   test('docker tag and rmi', async () => {
     assert.equal((await docker(daemon, ['tag', 'busybox', 'bb2:x'])).code, 0);
     assert.match((await docker(daemon, ['images'])).stdout, /bb2\s+x/);

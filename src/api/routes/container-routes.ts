@@ -6,6 +6,7 @@ import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
 import { readJson, sendEmpty, sendJson, type Query } from '../http.js';
 import { containerInspect, containerSummary } from '../views/container-views.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
+import { filterValues, labelsMatch, parseFilters, regexFilter, type Filters } from '../filters.js';
 import { hijackAttach } from './attach-hijack.js';
 
 const WAIT_CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
@@ -39,47 +40,39 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-type Filters = Record<string, string[] | Record<string, boolean>>;
-
-function filterValues(filters: Filters, key: string): string[] {
-  const value = filters[key];
-  if (!value) return [];
-  return Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
-}
-
-const KNOWN_FILTERS = new Set(['status', 'name', 'id', 'label']);
+const CONTAINER_FILTERS = ['status', 'name', 'id', 'label', 'ancestor'];
 
 /** The filters of GET /containers/json that apply without networks or volumes. */
-function matchesFilters(record: ContainerRecord, filters: Filters): boolean {
-  for (const key of Object.keys(filters)) {
-    if (!KNOWN_FILTERS.has(key)) throw invalidParameter(`invalid filter '${key}'`);
-  }
+function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (ref: string) => string | undefined): boolean {
   const status = filterValues(filters, 'status');
   if (status.length && !status.includes(record.state.Status)) return false;
   const names = filterValues(filters, 'name');
-  if (names.length && !names.some((n) => new RegExp(n).test(record.name))) return false;
+  if (names.length && !names.some((n) => regexFilter(n).test(record.name))) return false;
   const ids = filterValues(filters, 'id');
   if (ids.length && !ids.some((id) => record.id.startsWith(id))) return false;
-  for (const label of filterValues(filters, 'label')) {
-    const [key, value] = label.split('=', 2);
-    const actual = record.config.Labels?.[key];
-    if (actual === undefined || (value !== undefined && actual !== value)) return false;
-  }
-  return true;
+  const ancestors = filterValues(filters, 'ancestor');
+  if (ancestors.length && !ancestors.some((ref) => imageIdOf(ref) === record.image)) return false;
+  return labelsMatch(record.config.Labels, filterValues(filters, 'label'));
 }
 
 function listOptions(query: Query) {
   return {
     all: query.bool('all'),
     limit: query.int('limit'),
-    filters: query.json<Filters>('filters') ?? {},
+    filters: parseFilters(query, CONTAINER_FILTERS),
   };
 }
 
-export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<UpgradeHandler>, containers: ContainerService): void {
+/** `imageIdOf` resolves an `ancestor` filter's image name or id (undefined when unknown). */
+export function containerRoutes(
+  routes: RouteTable<Handler>,
+  upgrades: RouteTable<UpgradeHandler>,
+  containers: ContainerService,
+  imageIdOf: (ref: string) => string | undefined,
+): void {
   routes.add('GET', '/containers/json', async ({ res, query }) => {
     const { all, limit, filters } = listOptions(query);
-    let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters));
+    let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters, imageIdOf));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     sendJson(res, 200, list.map(containerSummary));
   });

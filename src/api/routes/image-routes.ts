@@ -5,6 +5,15 @@ import type { ContainerService } from '../../engine/containers/service.js';
 import type { Handler, RouteTable } from '../router.js';
 import { sendJson, type Query } from '../http.js';
 import { imageInspect, imageSummary } from '../views/image-views.js';
+import { filterValues, globMatch, labelsMatch, parseFilters } from '../filters.js';
+
+const IMAGE_FILTERS = ['reference', 'dangling', 'label'];
+
+/** moby's reference.FamiliarMatch: the pattern against "name:tag" or just "name". */
+function referenceMatches(pattern: string, familiarTag: string): boolean {
+  const name = familiarTag.slice(0, familiarTag.lastIndexOf(':'));
+  return globMatch(pattern, familiarTag) || globMatch(pattern, name);
+}
 
 /** Progress streams are JSON objects, one per line, each ending in \r\n. */
 function sendProgress(res: ServerResponse, lines: object[]): void {
@@ -28,8 +37,24 @@ async function importImage(req: IncomingMessage, res: ServerResponse, query: Que
 }
 
 export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, containers: ContainerService, driverName: string): void {
-  routes.add('GET', '/images/json', async ({ res, version }) => {
-    sendJson(res, 200, images.list().map((image) => imageSummary(image, images.repoTags(image.id), version)));
+  routes.add('GET', '/images/json', async ({ res, version, query }) => {
+    const filters = parseFilters(query, IMAGE_FILTERS);
+    const references = filterValues(filters, 'reference');
+    const dangling = filterValues(filters, 'dangling');
+    const labels = filterValues(filters, 'label');
+    const listed = [];
+    for (const image of images.list()) {
+      let repoTags = images.repoTags(image.id);
+      if (dangling.length && dangling.includes('true') !== (repoTags.length === 0)) continue;
+      if (!labelsMatch(image.config.config?.Labels, labels)) continue;
+      if (references.length) {
+        // As moby: only the matching names are listed, and an image with none is left out.
+        repoTags = repoTags.filter((tag) => references.some((pattern) => referenceMatches(pattern, tag)));
+        if (repoTags.length === 0) continue;
+      }
+      listed.push(imageSummary(image, repoTags, version));
+    }
+    sendJson(res, 200, listed);
   });
 
   routes.add('POST', '/images/create', async ({ req, res, query }) => {

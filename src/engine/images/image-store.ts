@@ -118,6 +118,15 @@ export class ImageStore {
     return image;
   }
 
+  /** Like resolve, but undefined for an unknown or ambiguous name (for filters). */
+  find(refOrId: string): Image | undefined {
+    try {
+      return this.lookup(refOrId);
+    } catch {
+      return undefined;
+    }
+  }
+
   private displayName(refOrId: string): string {
     try {
       return familiarString(parseNormalisedNamed(refOrId));
