@@ -8,21 +8,35 @@ import { pipeline } from 'node:stream/promises';
 import { containerOutputSink, type EngineClient, type WaitCondition } from '../client/index.js';
 import type { CliContext } from './context.js';
 import { enterRawMode, terminalSize, watchResize } from './terminal.js';
+import { DEFAULT_DETACH_KEYS, DetachKeysFilter, parseDetachKeys } from './detach-keys.js';
 
 export interface AttachSession {
   /** Settles when the daemon closes the stream (the container's output has ended). */
   output: Promise<void>;
+  /** Settles when the user typed the detach keys (the container keeps running). */
+  detached: Promise<void>;
   /** Starts forwarding the terminal size; call after the container has started. */
   followTerminalSize(client: EngineClient, id: string): void;
   /** Gives the terminal back: cooked mode, no resize listener. */
   close(): void;
 }
 
-export function startAttachSession(ctx: CliContext, socket: Socket, options: { tty: boolean; stdin: boolean }): AttachSession {
+export function startAttachSession(
+  ctx: CliContext,
+  socket: Socket,
+  options: { tty: boolean; stdin: boolean; detachKeys?: string },
+): AttachSession {
   const output = pipeline(socket, containerOutputSink(options.tty, ctx.stdout, ctx.stderr));
+  let detach = () => {};
+  const detached = new Promise<void>((resolve) => (detach = resolve));
+  let input: NodeJS.ReadableStream = ctx.stdin;
+  if (options.stdin && options.tty) {
+    // As the docker CLI: the escape sequence is read on a terminal and never reaches the container.
+    input = ctx.stdin.pipe(new DetachKeysFilter(parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS), detach));
+  }
   if (options.stdin) {
     // pipe() ends the socket when stdin ends: that end() is the half-close the daemon waits for.
-    ctx.stdin.pipe(socket);
+    input.pipe(socket);
   } else {
     socket.end();
   }
@@ -30,6 +44,7 @@ export function startAttachSession(ctx: CliContext, socket: Socket, options: { t
   let stopWatching = () => {};
   return {
     output,
+    detached,
     followTerminalSize(client, id) {
       if (!options.tty) return;
       const resize = () => {
@@ -68,7 +83,11 @@ export async function followUntilExit(
     const wait = await client.waitContainer(id, condition);
     await start();
     session.followTerminalSize(client, id);
-    await session.output;
+    const ended = await Promise.race([session.output.then(() => 'exited' as const), session.detached.then(() => 'detached' as const)]);
+    if (ended === 'detached') {
+      wait.abandon();
+      return 0;
+    }
     return (await wait.result).StatusCode;
   } finally {
     session.close();

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { runOnPty } from '../helpers/pty.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
 
 const execFileAsync = promisify(execFile);
@@ -139,6 +140,18 @@ for (const combo of MATRIX) {
       assert.equal((await daemon.berth(['wait', 'w2'])).stdout, '4\n');
       assert.equal((await daemon.berth(['logs', 'w2'])).stdout, 'ran\nran\n');
       await daemon.berth(['rm', 'w2']);
+    });
+
+    test('run -it gives a shell on a pty; Ctrl-P Ctrl-Q detaches and leaves it running', async () => {
+      const cli = `${process.execPath} ${BERTH} run -it --name pty busybox sh`;
+      const typed = await runOnPty(cli, daemon.env, ['echo typed-$((40+2)); stty size\r', '\x10\x11'], 600);
+      assert.equal(typed.code, 0, typed.output);
+      assert.match(typed.output, /typed-42/);
+      const [inspect] = JSON.parse((await daemon.berth(['inspect', 'pty'])).stdout);
+      assert.equal(inspect.State.Running, true, 'still running after the detach');
+      const exited = await runOnPty(`${process.execPath} ${BERTH} attach pty`, daemon.env, ['exit 5\r'], 600);
+      assert.equal(exited.code, 5, exited.output);
+      await daemon.berth(['rm', 'pty']);
     });
 
     test('names are unique and unknown names give 404', async () => {

@@ -15,7 +15,8 @@ export function runCommand(ctx: CliContext): Command {
   return addContainerFlags(new Command('run'))
     .description('Create and run a new container from an image')
     .option('-d, --detach', 'Run container in background and print container ID')
-    .action(async (image: string, command: string[], flags: ContainerFlags) => {
+    .option('--detach-keys <keys>', 'Override the key sequence for detaching a container')
+    .action(async (image: string, command: string[], flags: RunFlags) => {
       try {
         throw new CliExit(await runContainer(ctx, image, command, flags));
       } catch (err) {
@@ -24,7 +25,9 @@ export function runCommand(ctx: CliContext): Command {
     });
 }
 
-async function runContainer(ctx: CliContext, image: string, command: string[], flags: ContainerFlags): Promise<number> {
+type RunFlags = ContainerFlags & { detachKeys?: string };
+
+async function runContainer(ctx: CliContext, image: string, command: string[], flags: RunFlags): Promise<number> {
   const client = ctx.client();
   const consoleSize = (flags.tty && terminalSize(ctx.stdout)) || [0, 0];
   const request = buildCreateRequest(image, command, flags, consoleSize);
@@ -45,7 +48,11 @@ async function runContainer(ctx: CliContext, image: string, command: string[], f
     stdout: attach.has('stdout'),
     stderr: attach.has('stderr'),
   });
-  const session = startAttachSession(ctx, socket, { tty: flags.tty ?? false, stdin: attach.has('stdin') });
+  const session = startAttachSession(ctx, socket, {
+    tty: flags.tty ?? false,
+    stdin: attach.has('stdin'),
+    detachKeys: flags.detachKeys,
+  });
   return followUntilExit(client, id, session, condition, () => startContainer(client, id));
 }
 
