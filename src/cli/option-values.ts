@@ -1,5 +1,6 @@
 /** Parsers for flag values, in the shapes commander's option callbacks take. */
 import { InvalidArgumentError } from 'commander';
+import { CliExit } from './cli-exit.js';
 
 /** For repeatable flags (`-e A -e B`): each use appends. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -19,4 +20,16 @@ export function memoryBytes(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmgtb]?)b?$/i.exec(value.trim());
   if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
   return Math.trunc(Number(match[1]) * BINARY_SUFFIXES[(match[2] ?? '').toLowerCase()]!);
+}
+
+/** `-f key=value` options, repeated, as the API's filters ({"key": ["value", …]}). */
+export function filterOptions(values: string[] | undefined): Record<string, string[]> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const filters: Record<string, string[]> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new CliExit(1, `Error: bad format of filter (expected name=value)`);
+    (filters[value.slice(0, eq)] ??= []).push(value.slice(eq + 1));
+  }
+  return filters;
 }

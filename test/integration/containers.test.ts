@@ -154,6 +154,19 @@ for (const combo of MATRIX) {
       await daemon.berth(['rm', 'pty']);
     });
 
+    test('ps -f and images REFERENCE / -f narrow the lists', async () => {
+      await daemon.berth(['tag', 'busybox', 'zz:1']);
+      assert.match((await daemon.berth(['images', 'zz'])).stdout, /^REPOSITORY.*\nzz\s+1\s.*\n$/);
+      assert.doesNotMatch((await daemon.berth(['images', '-f', 'reference=busy*'])).stdout, /zz/);
+      await daemon.berth(['create', '--name', 'labelled', '-l', 'team=a', 'busybox', 'true']);
+      await daemon.berth(['create', '--name', 'plain', 'busybox', 'true']);
+      assert.match((await daemon.berth(['ps', '-a', '-f', 'label=team=a'])).stdout, /\slabelled\n$/);
+      assert.equal((await daemon.berth(['ps', '-a', '-q', '-f', 'status=running'])).stdout, '');
+      assert.equal((await daemon.berth(['ps', '-a', '-q', '-f', 'name=plain'])).stdout.trim().length, 12);
+      await daemon.berth(['rm', 'labelled', 'plain']);
+      await daemon.berth(['rmi', 'zz:1']);
+    });
+
     test('names are unique and unknown names give 404', async () => {
       await daemon.berth(['create', '--name', 'dup', 'busybox', 'true']);
       const clash = await daemon.berth(['create', '--name', 'dup', 'busybox', 'true'], { allowFailure: true });

@@ -5,6 +5,7 @@ import { timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
 import { renderTable } from '../format/table.js';
 import { shortId } from '../format/text.js';
+import { collect, filterOptions } from '../option-values.js';
 
 export function imagesCommand(ctx: CliContext, name = 'images'): Command {
   return new Command(name)
@@ -12,8 +13,11 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
     .option('-a, --all', 'Show all images (default hides intermediate images)')
     .option('-q, --quiet', 'Only show image IDs')
     .option('--no-trunc', "Don't truncate output")
-    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean }) => {
-      const images = await ctx.client().listImages({ all: flags.all });
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .argument('[repository[:tag]]')
+    .action(async (reference: string | undefined, flags: { all?: boolean; quiet?: boolean; trunc: boolean; filter?: string[] }) => {
+      const filters = filterOptions([...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])]);
+      const images = await ctx.client().listImages({ all: flags.all, filters });
       if (flags.quiet) {
         // One line per image even when it has several tags, as docker prints it.
         const ids = new Set(images.map((image) => (flags.trunc ? shortId(image.Id) : image.Id)));

@@ -5,7 +5,7 @@ import { timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
 import { renderTable } from '../format/table.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
-import { integer } from '../option-values.js';
+import { collect, filterOptions, integer } from '../option-values.js';
 
 interface PsFlags {
   all?: boolean;
@@ -14,6 +14,7 @@ interface PsFlags {
   last?: number;
   latest?: boolean;
   size?: boolean;
+  filter?: string[];
 }
 
 export function psCommand(ctx: CliContext): Command {
@@ -25,9 +26,11 @@ export function psCommand(ctx: CliContext): Command {
     .option('-n, --last <n>', 'Show n last created containers (includes all states)', integer)
     .option('-l, --latest', 'Show the latest created container (includes all states)')
     .option('-s, --size', 'Display total file sizes')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
     .action(async (flags: PsFlags) => {
       const limit = flags.latest ? 1 : flags.last;
-      const containers = await ctx.client().listContainers({ all: flags.all, limit, size: flags.size });
+      const filters = filterOptions(flags.filter);
+      const containers = await ctx.client().listContainers({ all: flags.all, limit, size: flags.size, filters });
       const truncate = !flags.noTrunc;
       if (flags.quiet) {
         for (const container of containers) ctx.stdout.write(`${truncate ? shortId(container.Id) : container.Id}\n`);
