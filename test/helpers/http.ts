@@ -1,21 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
 /** Raw HTTP against the daemon, for inputs no client would send. */
-export function rawRequest(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+export function rawRequest(
+  socket: string,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-/** The lines of /proc/self/mounts that mention `dir`. */
 /**
  * Mounts left under `dir`, after giving berthd up to `graceMs` to finish: a removed container's
  * layer is unmounted and deleted in the background, just after the API reports the removal.

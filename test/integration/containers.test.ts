@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,6 +77,24 @@ for (const combo of MATRIX) {
       assert.match(stdout, /^0$/m, '/proc/timer_list is masked');
       assert.match(stdout, /^lo$/m);
       assert.doesNotMatch(stdout, /eth0/);
+    });
+
+    test('isolation: new ipc, mount, uts, net and pid namespaces; Docker\'s /dev, /sys and /proc/sys mounts', async () => {
+      const { stdout } = await daemon.berth([
+        'run', '--rm', 'busybox', 'sh', '-c',
+        'for n in ipc mnt uts net pid; do readlink /proc/1/ns/$n; done; grep -E " /(dev|dev/pts|dev/shm|dev/mqueue|sys|proc/sys) " /proc/mounts',
+      ]);
+      const lines = stdout.trim().split('\n');
+      for (const [i, ns] of ['ipc', 'mnt', 'uts', 'net', 'pid'].entries()) {
+        assert.notEqual(lines[i], await readlink(`/proc/self/ns/${ns}`), `${ns} namespace is the host's`);
+      }
+      const mounts = new Map(lines.slice(5).map((line) => [line.split(' ')[1], line]));
+      assert.match(mounts.get('/dev') ?? '', /^tmpfs /);
+      assert.match(mounts.get('/dev/pts') ?? '', /^devpts /);
+      assert.match(mounts.get('/dev/shm') ?? '', /size=65536k/);
+      assert.match(mounts.get('/dev/mqueue') ?? '', /^mqueue /);
+      assert.match(mounts.get('/sys') ?? '', /^sysfs \/sys sysfs ro,/);
+      assert.match(mounts.get('/proc/sys') ?? '', / ro,/);
     });
 
     test('seccomp filters every run, the first and the ones after it', async () => {
