@@ -153,6 +153,19 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     await docker(daemon, ['rmi', 'other:1']);
   });
 
+  test('docker container prune and docker image prune', async () => {
+    const stopped = (await docker(daemon, ['create', 'busybox', 'true'])).stdout.trim();
+    await docker(daemon, ['run', '-d', '--name', 'alive', 'busybox', 'sleep', '300']);
+    const pruned = await docker(daemon, ['container', 'prune', '-f']);
+    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${stopped}\\n`));
+    assert.match((await docker(daemon, ['ps', '-a', '--format', '{{.Names}}'])).stdout, /^alive\n$/);
+    await docker(daemon, ['tag', 'busybox', 'spare:1']);
+    assert.doesNotMatch((await docker(daemon, ['image', 'prune', '-f'])).stdout, /deleted:/, 'nothing is dangling');
+    assert.doesNotMatch((await docker(daemon, ['image', 'prune', '-a', '-f'])).stdout, /deleted:/, 'a running container uses it');
+    await docker(daemon, ['rm', '-f', 'alive']);
+    await docker(daemon, ['rmi', 'spare:1']);
+  });
+
   test('docker tag and rmi', async () => {
     assert.equal((await docker(daemon, ['tag', 'busybox', 'bb2:x'])).code, 0);
     assert.match((await docker(daemon, ['images'])).stdout, /bb2\s+x/);

@@ -77,6 +77,13 @@ export function containerRoutes(
     sendJson(res, 200, list.map(containerSummary));
   });
 
+  routes.add('POST', '/containers/prune', async ({ res, query }) => {
+    const filters = parseFilters(query, ['label']);
+    const labels = filterValues(filters, 'label');
+    const removed = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
+    sendJson(res, 200, { ContainersDeleted: removed, SpaceReclaimed: 0 });
+  });
+
   routes.add('POST', '/containers/create', async ({ req, res, query }) => {
     const body = await readJson(req);
     const record = await containers.create(body, query.string('name'));

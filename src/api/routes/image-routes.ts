@@ -66,6 +66,19 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, con
     );
   });
 
+  routes.add('POST', '/images/prune', async ({ res, query }) => {
+    const filters = parseFilters(query, ['dangling', 'label']);
+    const labels = filterValues(filters, 'label');
+    const { deleted, spaceReclaimed } = await images.prune(
+      {
+        danglingOnly: !filterValues(filters, 'dangling').some((v) => v === 'false' || v === '0'),
+        matches: (image) => labelsMatch(image.config.config?.Labels, labels),
+      },
+      (id) => containers.usersOfImage(id),
+    );
+    sendJson(res, 200, { ImagesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: spaceReclaimed });
+  });
+
   routes.add('GET', '/images/{name:.*}/json', async ({ res, params }) => {
     const image = images.resolve(params.name);
     sendJson(res, 200, imageInspect(image, images.repoTags(image.id), driverName));

@@ -469,6 +469,17 @@ export class ContainerService {
     this.store.releaseName(oldName, record.id);
   }
 
+  /** `docker container prune`: removes every container that is not running; returns their ids. */
+  async prune(matches: (record: ContainerRecord) => boolean = () => true): Promise<string[]> {
+    const removed: string[] = [];
+    for (const record of this.store.all()) {
+      if (record.state.Running || !matches(record)) continue;
+      await this.remove(record.id, { force: false });
+      removed.push(record.id);
+    }
+    return removed;
+  }
+
   async remove(idOrName: string, options: { force: boolean }): Promise<void> {
     const record = this.store.resolve(idOrName);
     await this.startsSettled(record.id);

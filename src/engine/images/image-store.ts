@@ -261,6 +261,31 @@ export class ImageStore {
     return records;
   }
 
+  /**
+   * `docker image prune`: deletes images no container uses, either only the untagged ones
+   * (`dangling`) or all of them (`-a`), with their names.
+   */
+  async prune(
+    options: { danglingOnly: boolean; matches?: (image: Image) => boolean },
+    users: (imageId: string) => ImageUser[],
+  ): Promise<{ deleted: DeleteResponseItem[]; spaceReclaimed: number }> {
+    const deleted: DeleteResponseItem[] = [];
+    let spaceReclaimed = 0;
+    for (const image of this.list()) {
+      const refs = this.tags.referencesTo(image.id);
+      if ((options.danglingOnly && refs.length > 0) || users(image.id).length > 0) continue;
+      if (options.matches && !options.matches(image)) continue;
+      for (const ref of refs) {
+        await this.tags.delete(ref);
+        deleted.push({ Untagged: familiarString(parseReference(ref)) });
+      }
+      await this.deleteImage(image);
+      deleted.push({ Deleted: image.id });
+      spaceReclaimed += image.size;
+    }
+    return { deleted, spaceReclaimed };
+  }
+
   private namedReference(refOrId: string, imageId: string): Reference | undefined {
     try {
       const ref = parseNormalisedNamed(refOrId);
