@@ -22,6 +22,24 @@ export function filterValues(filters: Filters, key: string): string[] {
   return Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
 }
 
+/**
+ * A boolean filter (`dangling`), as moby's GetBoolOrDefault: true/1 or false/0, one value only;
+ * undefined when absent.
+ */
+export function boolFilter(filters: Filters, key: string): boolean | undefined {
+  const values = filterValues(filters, key);
+  if (values.length === 0) return undefined;
+  const parsed = new Set(
+    values.map((value) => {
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      throw invalidParameter(`invalid filter '${key}=${value}'`);
+    }),
+  );
+  if (parsed.size > 1) throw invalidParameter(`invalid filter '${key}': conflicting values`);
+  return [...parsed][0];
+}
+
 /** Every `label` filter ("key" or "key=value") must hold. */
 export function labelsMatch(labels: Record<string, string> | null | undefined, wanted: string[]): boolean {
   return wanted.every((label) => {

@@ -22,7 +22,8 @@ export function parseDetachKeys(spec: string): Buffer {
 
 /**
  * Passes stdin through, except the escape sequence: on it, `onDetach` runs and nothing more is
- * sent. A partial match that breaks is sent on as typed, as the docker CLI does.
+ * sent. A partial match that breaks is sent on as typed, and the match restarts at the byte
+ * that broke it (so Ctrl-P Ctrl-P Ctrl-Q detaches, where the docker CLI would not).
  */
 export class DetachKeysFilter extends Transform {
   private matched = 0;

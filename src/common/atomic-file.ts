@@ -22,10 +22,10 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  options: { mode?: number; durable?: boolean } = {},
+  options: { mode?: number; durable?: boolean; createDir?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  if (options.createDir !== false) await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w', options.mode ?? 0o644);
   try {
@@ -46,7 +46,11 @@ export async function writeFileAtomic(
   if (options.durable !== false) await fsyncDir(dir);
 }
 
-export async function writeJsonAtomic(path: string, value: unknown, options?: { durable?: boolean }): Promise<void> {
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  options?: { durable?: boolean; createDir?: boolean },
+): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value), options);
 }
 

@@ -172,12 +172,12 @@ export class LayerStore {
     await this.driver.put(containerId);
   }
 
-  /** Removes the container's layer (it must be unmounted), then image layers nothing keeps. */
   /** Ids of the containers that have a layer, e.g. to sweep those whose container is gone. */
   containerLayerIds(): string[] {
     return [...this.containers.keys()];
   }
 
+  /** Removes the container's layer (it must be unmounted), then image layers nothing keeps. */
   async removeContainerLayer(containerId: string): Promise<void> {
     await this.locked(async () => {
       const layer = this.containerLayer(containerId);

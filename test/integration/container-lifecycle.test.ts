@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { readdir, readlink } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
@@ -139,5 +140,34 @@ describe('container lifecycle races and stalled clients', { timeout: 120_000 }, 
     const result = await daemon.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'sleep 3; head -c 10 >/dev/null; echo read'], { input: flood, allowFailure: true });
     assert.equal(result.stdout, 'read\n');
     assert.ok(residentKiB(daemon.process.pid!) - rssBefore < 64 << 10, 'berthd did not take the 200 MiB into memory');
+  });
+
+  test('rm right after an exit removes the container for good (no record comes back)', async () => {
+    const ids: string[] = [];
+    for (let round = 0; round < 15; round++) {
+      const id = (await daemon.berth(['run', '-d', 'busybox', 'sleep', '300'])).stdout.trim();
+      ids.push(id);
+      await rawRequest(daemon.socket, 'POST', `/containers/${id}/kill`);
+      while (JSON.parse((await rawRequest(daemon.socket, 'GET', `/containers/${id}/json`)).body).State.Running) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const removed = await rawRequest(daemon.socket, 'DELETE', `/containers/${id}`);
+      assert.equal(removed.status, 204, removed.body);
+    }
+    await daemon.restart();
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    for (const id of ids) assert.ok(!existsSync(join(daemon.dataRoot, 'containers', id)), `${id} came back`);
+  });
+
+  test('ps -f status=exited lists stopped containers without -a; a bad status or dangling value is refused', async () => {
+    await daemon.berth(['run', '--name', 'done', 'busybox', 'true']);
+    assert.match((await daemon.berth(['ps', '-f', 'status=exited'])).stdout, /\sdone\n$/);
+    const badStatus = await rawRequest(daemon.socket, 'GET', `/containers/json?filters=${encodeURIComponent('{"status":["sleepy"]}')}`);
+    assert.equal(badStatus.status, 400);
+    const badDangling = await rawRequest(daemon.socket, 'GET', `/images/json?filters=${encodeURIComponent('{"dangling":["yes"]}')}`);
+    assert.equal(badDangling.status, 400);
+    const dangling = await rawRequest(daemon.socket, 'GET', `/images/json?filters=${encodeURIComponent('{"dangling":["1"]}')}`);
+    assert.deepEqual(JSON.parse(dangling.body), []);
+    await daemon.berth(['rm', 'done']);
   });
 });

@@ -41,6 +41,7 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 const CONTAINER_FILTERS = ['status', 'name', 'id', 'label', 'ancestor'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 /** The filters of GET /containers/json that apply without networks or volumes. */
 function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (ref: string) => string | undefined): boolean {
@@ -55,12 +56,14 @@ function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (r
   return labelsMatch(record.config.Labels, filterValues(filters, 'label'));
 }
 
+/** As moby's foldFilter: a status filter lists stopped containers too; unknown statuses are refused. */
 function listOptions(query: Query) {
-  return {
-    all: query.bool('all'),
-    limit: query.int('limit'),
-    filters: parseFilters(query, CONTAINER_FILTERS),
-  };
+  const filters = parseFilters(query, CONTAINER_FILTERS);
+  const statuses = filterValues(filters, 'status');
+  for (const status of statuses) {
+    if (!STATUSES.includes(status)) throw invalidParameter(`invalid filter 'status=${status}'`);
+  }
+  return { all: query.bool('all') || statuses.length > 0, limit: query.int('limit'), filters };
 }
 
 /** `imageIdOf` resolves an `ancestor` filter's image name or id (undefined when unknown). */
@@ -81,7 +84,7 @@ export function containerRoutes(
     const filters = parseFilters(query, ['label']);
     const labels = filterValues(filters, 'label');
     const removed = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
-    sendJson(res, 200, { ContainersDeleted: removed, SpaceReclaimed: 0 });
+    sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 });
   });
 
   routes.add('POST', '/containers/create', async ({ req, res, query }) => {

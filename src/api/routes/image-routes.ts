@@ -5,7 +5,7 @@ import type { ContainerService } from '../../engine/containers/service.js';
 import type { Handler, RouteTable } from '../router.js';
 import { sendJson, type Query } from '../http.js';
 import { imageInspect, imageSummary } from '../views/image-views.js';
-import { filterValues, globMatch, labelsMatch, parseFilters } from '../filters.js';
+import { boolFilter, filterValues, globMatch, labelsMatch, parseFilters } from '../filters.js';
 
 const IMAGE_FILTERS = ['reference', 'dangling', 'label'];
 
@@ -40,12 +40,12 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, con
   routes.add('GET', '/images/json', async ({ res, version, query }) => {
     const filters = parseFilters(query, IMAGE_FILTERS);
     const references = filterValues(filters, 'reference');
-    const dangling = filterValues(filters, 'dangling');
+    const dangling = boolFilter(filters, 'dangling');
     const labels = filterValues(filters, 'label');
     const listed = [];
     for (const image of images.list()) {
       let repoTags = images.repoTags(image.id);
-      if (dangling.length && dangling.includes('true') !== (repoTags.length === 0)) continue;
+      if (dangling !== undefined && dangling !== (repoTags.length === 0)) continue;
       if (!labelsMatch(image.config.config?.Labels, labels)) continue;
       if (references.length) {
         // As moby: only the matching names are listed, and an image with none is left out.
@@ -71,7 +71,7 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, con
     const labels = filterValues(filters, 'label');
     const { deleted, spaceReclaimed } = await images.prune(
       {
-        danglingOnly: !filterValues(filters, 'dangling').some((v) => v === 'false' || v === '0'),
+        danglingOnly: boolFilter(filters, 'dangling') ?? true,
         matches: (image) => labelsMatch(image.config.config?.Labels, labels),
       },
       (id) => containers.usersOfImage(id),

@@ -15,13 +15,20 @@ export interface AttachClient {
 const MAX_PENDING_STDIN = 1 << 20;
 const END_GRACE_MS = 2000;
 
+/** The clients of one run and, once bound, that run's conmon connection. */
+interface Run {
+  clients: Set<AttachClient>;
+  connection: AttachConnection | null;
+}
+
 /**
  * Fans a running container's output out to its attached clients and funnels their stdin into it,
  * through conmon's attach socket (one connection per container run, shared by all clients).
+ * Clients belong to a run: when it ends they drain its last output while the next run starts
+ * with its own clients and connection.
  */
 export class AttachHub {
-  private readonly clients = new Set<AttachClient>();
-  private connection: AttachConnection | null = null;
+  private run: Run = { clients: new Set(), connection: null };
   private connecting: Promise<void> | null = null;
   private pendingStdin: Buffer[] = [];
   private pendingBytes = 0;
@@ -29,12 +36,13 @@ export class AttachHub {
   private readonly drainWaiters: Array<() => void> = [];
 
   get hasClients(): boolean {
-    return this.clients.size > 0;
+    return this.run.clients.size > 0;
   }
 
   add(client: AttachClient): () => void {
-    this.clients.add(client);
-    return () => this.clients.delete(client);
+    const { clients } = this.run;
+    clients.add(client);
+    return () => clients.delete(client);
   }
 
   /**
@@ -43,20 +51,25 @@ export class AttachHub {
    * duplicate every output message).
    */
   connect(open: () => Promise<AttachConnection>): Promise<void> {
-    if (this.connection) return Promise.resolve();
+    if (this.run.connection) return Promise.resolve();
+    const run = this.run;
     this.connecting ??= open()
-      .then((connection) => this.bind(connection))
+      .then((connection) => {
+        if (this.run === run) this.bind(connection);
+        else connection.close(); // the run ended while it was being opened
+      })
       .finally(() => (this.connecting = null));
     return this.connecting;
   }
 
   /** Flushes stdin received before the connection. */
   private bind(connection: AttachConnection): void {
-    this.connection = connection;
+    const run = this.run;
+    run.connection = connection;
     connection.on('data', (stream: StreamName, chunk: Buffer) => {
-      for (const client of this.clients) if (client[stream]) client.write(stream, chunk);
+      for (const client of run.clients) if (client[stream]) client.write(stream, chunk);
     });
-    connection.on('end', () => this.finish());
+    connection.on('end', () => this.endRun(run));
     for (const chunk of this.pendingStdin) void connection.write(chunk);
     this.pendingStdin = [];
     this.pendingBytes = 0;
@@ -67,7 +80,7 @@ export class AttachHub {
   /** Resolves when the caller may send more stdin (immediately unless the buffer is full). */
   writeStdin(chunk: Buffer): Promise<void> {
     if (this.stdinClosed) return Promise.resolve();
-    if (this.connection) return this.connection.write(chunk);
+    if (this.run.connection) return this.run.connection.write(chunk);
     this.pendingStdin.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < MAX_PENDING_STDIN) return Promise.resolve();
@@ -77,34 +90,42 @@ export class AttachHub {
   closeStdin(): void {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
-    this.connection?.closeStdin();
+    this.run.connection?.closeStdin();
   }
 
   /**
    * The container exited. conmon closes the attach socket only after it has sent the last
-   * output, so with a connection its 'end' finishes the clients; cutting it now could drop
-   * output not yet read. The timer covers a conmon that died without closing.
+   * output, so the run's clients end on that close; cutting them now could drop output not yet
+   * read. The timer covers a conmon that died without closing. The hub is ready for a next run.
    */
   exited(): void {
-    const connection = this.connection;
-    if (!connection) return this.finish();
-    const timer = setTimeout(() => {
-      if (this.connection === connection) this.finish();
-    }, END_GRACE_MS);
+    const run = this.startNextRun();
+    if (!run.connection) return this.endRun(run);
+    const timer = setTimeout(() => this.endRun(run), END_GRACE_MS);
     timer.unref();
-    connection.on('end', () => clearTimeout(timer));
+    run.connection.on('end', () => clearTimeout(timer));
   }
 
-  /** The run is over: every client gets EOF; a next run starts with a fresh hub state. */
+  /** Ends every client now (a failed start, daemon shutdown). */
   finish(): void {
-    for (const client of this.clients) client.end();
-    this.clients.clear();
-    this.connection?.close();
-    this.connection = null;
+    this.endRun(this.startNextRun());
+  }
+
+  private startNextRun(): Run {
+    const run = this.run;
+    this.run = { clients: new Set(), connection: null };
     this.pendingStdin = [];
     this.pendingBytes = 0;
     this.stdinClosed = false;
     this.releaseDrainWaiters();
+    return run;
+  }
+
+  private endRun(run: Run): void {
+    for (const client of run.clients) client.end();
+    run.clients.clear();
+    run.connection?.close();
+    run.connection = null;
   }
 
   private releaseDrainWaiters(): void {

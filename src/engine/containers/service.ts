@@ -53,6 +53,15 @@ export interface ContainerServiceOptions {
 }
 
 const DEFAULT_STOP_TIMEOUT = 10;
+const KILL_EXIT_GRACE_MS = 5000;
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
 const CGROUP_PARENT = '/berth';
 
 /**
@@ -69,6 +78,8 @@ export class ContainerService {
   private readonly background = new Set<Promise<void>>();
   /** Starts under way, so that a second start of a container waits for the first (moby's lock). */
   private readonly starting = new Map<string, Promise<void>>();
+  /** Exit handling under way (bookkeeping, saving, auto-removal); start, rm and rename wait for it. */
+  private readonly exiting = new Map<string, Promise<void>>();
   /** Removals under way: an AutoRemove and a `rm -f` of one container share one removal. */
   private readonly removals = new Map<string, Promise<void>>();
   private readonly exitWatcher: ExitWatcher;
@@ -118,7 +129,7 @@ export class ContainerService {
   /** Starts watching exits and reconciles records with what is running after a restart. */
   async start(): Promise<void> {
     await mkdir(this.exitDir, { recursive: true });
-    await this.sweepOrphanLayers();
+    this.sweepOrphanLayers();
     await this.exitWatcher.start();
     for (const record of this.store.all()) {
       if (!record.state.Running) continue;
@@ -209,7 +220,7 @@ export class ContainerService {
 
   async startContainer(idOrName: string): Promise<void> {
     const record = this.store.resolve(idOrName);
-    await this.startsSettled(record.id);
+    await this.settled(record.id);
     if (record.state.Running) throw notModified();
     if (record.state.Status === 'removing' || record.state.Status === 'dead') {
       throw conflict(`cannot start a container that is being removed: ${record.id}`);
@@ -223,9 +234,12 @@ export class ContainerService {
     }
   }
 
-  /** Resolves once no start of the container is under way (nothing runs between this and a check). */
-  private async startsSettled(id: string): Promise<void> {
-    for (let pending; (pending = this.starting.get(id)); ) await pending.catch(() => {});
+  /**
+   * Resolves once no start and no exit handling of the container is under way (nothing runs
+   * between this and the caller's checks).
+   */
+  private async settled(id: string): Promise<void> {
+    for (let pending; (pending = this.starting.get(id) ?? this.exiting.get(id)); ) await pending.catch(() => {});
   }
 
   /** Runs the container: mount, spec, conmon + runtime create, attach, runtime start. */
@@ -328,14 +342,21 @@ export class ContainerService {
     if (record.hostConfig.AutoRemove) await this.removeRecord(record);
   }
 
-  private async onExit(id: string, code: number, error = ''): Promise<void> {
-    const record = this.store.find(id);
+  /** Records an exit once, however many reports of it arrive (watcher, reconciliation). */
+  private onExit(id: string, code: number, error = ''): Promise<void> {
+    const record = this.store.get(id);
     if (!record || !record.state.Running) {
       // A leftover of a run that already ended (a failed start, or a removed container).
-      await unlink(join(this.exitDir, id)).catch(() => {});
-      return;
+      return unlink(join(this.exitDir, id)).catch(() => {});
     }
-    // Set before any await: the exit watcher and restart reconciliation may both report one exit.
+    // Registered before any await, so a start, rm or rename arriving now waits for all of it.
+    const handling = this.handleExit(record, code, error).finally(() => this.exiting.delete(id));
+    this.exiting.set(id, handling);
+    return handling;
+  }
+
+  private async handleExit(record: ContainerRecord, code: number, error: string): Promise<void> {
+    const id = record.id;
     Object.assign(record.state, {
       Status: 'exited',
       Running: false,
@@ -345,17 +366,18 @@ export class ContainerService {
       OOMKilled: false,
       FinishedAt: new Date().toISOString(),
     });
-    record.state.OOMKilled = await readOomFlag(this.persistDir(id)).catch(() => false);
     this.hubs.get(id)?.exited();
-    this.releaseRuntime(record);
+    record.state.OOMKilled = await readOomFlag(this.persistDir(id)).catch(() => false);
     const autoRemove = record.hostConfig.AutoRemove;
-    await Promise.allSettled([
-      // An auto-removed container's rootfs is unmounted with its layer, after the removal.
-      autoRemove ? undefined : this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err })),
-      unlink(join(this.exitDir, id)).catch(() => {}),
-    ]);
+    // An auto-removed container's rootfs is unmounted with its layer, after the removal.
+    if (!autoRemove) {
+      await this.layers.unmountContainerLayer(id).catch((err) => this.logger.warn('unmounting rootfs', { id, err }));
+    }
     // No fsync for a record about to be deleted: a crash in between is reconciled at start.
     await this.store.save(record, { durable: !autoRemove });
+    // Only now that the code is saved may conmon's files go (a crash before keeps them to read).
+    await unlink(join(this.exitDir, id)).catch(() => {});
+    this.releaseRuntime(record);
     this.events.emit(`exit:${id}`, code);
     if (autoRemove) await this.removeRecord(record);
   }
@@ -430,16 +452,26 @@ export class ContainerService {
       await exited;
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeout * 1000))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut && record.state.Running) {
-      await killContainer(this.runtimeOf(record), record.id, 9).catch(() => {});
-      await exited;
+    if (!(await settlesWithin(exited, timeout * 1000))) await this.killAndAwaitExit(record);
+  }
+
+  /**
+   * SIGKILL and the exit it causes. When no exit is reported (conmon died with the container),
+   * the runtime is asked, and a container it no longer runs is recorded as killed, so `stop`
+   * and `rm -f` never hang on an exit that cannot come.
+   */
+  private async killAndAwaitExit(record: ContainerRecord): Promise<void> {
+    if (!record.state.Running) return;
+    const exited = this.wait(record.id, 'next-exit');
+    const runtime = this.runtimeOf(record);
+    await killContainer(runtime, record.id, 9).catch(() => {});
+    if (await settlesWithin(exited, KILL_EXIT_GRACE_MS)) return;
+    const state = await containerState(runtime, record.id).catch(() => undefined);
+    if (!state || state.status === 'stopped') {
+      await this.onExit(record.id, 137, 'the container was killed; conmon did not report its exit');
+      return;
     }
+    await exited;
   }
 
   /** `docker restart`: stop if running (as `stop`), then start. */
@@ -454,9 +486,17 @@ export class ContainerService {
   /** `docker rename`: the new name is taken first, so a clash leaves the old one in place. */
   async rename(idOrName: string, newName: string): Promise<void> {
     const record = this.store.resolve(idOrName);
+    await this.settled(record.id);
     const name = normaliseName(newName);
-    if (name === record.name) throw conflict(`Renaming a container with the same name as its current name`);
-    this.store.reserveName(name, record.id);
+    if (name === record.name) throw invalidParameter('Renaming a container with the same name as its current name');
+    if (record.state.Status === 'removing' || record.state.Status === 'dead') {
+      throw conflict(`cannot rename container ${record.id}: it is being removed`);
+    }
+    try {
+      this.store.reserveName(name, record.id);
+    } catch (err) {
+      throw wrap(err, 'Error when allocating new name');
+    }
     const oldName = record.name;
     record.name = name;
     try {
@@ -474,15 +514,20 @@ export class ContainerService {
     const removed: string[] = [];
     for (const record of this.store.all()) {
       if (record.state.Running || !matches(record)) continue;
-      await this.remove(record.id, { force: false });
-      removed.push(record.id);
+      try {
+        await this.remove(record.id, { force: false });
+        removed.push(record.id);
+      } catch (err) {
+        // As moby: one container that cannot go (started meanwhile, being removed) stops nothing.
+        this.logger.warn('prune: container not removed', { id: record.id, err });
+      }
     }
     return removed;
   }
 
   async remove(idOrName: string, options: { force: boolean }): Promise<void> {
     const record = this.store.resolve(idOrName);
-    await this.startsSettled(record.id);
+    await this.settled(record.id);
     if (record.state.Status === 'removing') throw conflict(`removal of container ${record.id} is already in progress`);
     if (record.state.Running) {
       if (!options.force) {
@@ -490,9 +535,8 @@ export class ContainerService {
           `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`,
         );
       }
-      const exited = this.wait(record.id, 'next-exit');
-      await killContainer(this.runtimeOf(record), record.id, 9).catch(() => {});
-      await exited;
+      await this.killAndAwaitExit(record);
+      await this.settled(record.id);
     }
     await this.removeRecord(record);
   }
@@ -507,7 +551,7 @@ export class ContainerService {
   }
 
   private async deleteRecord(record: ContainerRecord): Promise<void> {
-    if (!this.store.find(record.id)) return;
+    if (!this.store.get(record.id)) return;
     record.state.Status = 'removing';
     this.hubs.get(record.id)?.exited(); // its clients still get the run's last output
     this.hubs.delete(record.id);
@@ -539,15 +583,18 @@ export class ContainerService {
     void work.finally(() => this.background.delete(work));
   }
 
-  private async sweepOrphanLayers(): Promise<void> {
+  private sweepOrphanLayers(): void {
     for (const id of this.layers.containerLayerIds()) {
-      if (!this.store.find(id)) await this.dropLayer(id);
+      if (!this.store.get(id)) this.inBackground(this.dropLayer(id));
     }
   }
 
   /** Attaches a client. Output flows while the container runs (now or at its next start). */
   async attach(idOrName: string, client: AttachClient): Promise<{ record: ContainerRecord; hub: AttachHub; detach: () => void }> {
     const record = this.store.resolve(idOrName);
+    if (record.state.Status === 'removing' || record.state.Status === 'dead') {
+      throw conflict(`cannot attach to container ${record.id}: it is being removed`);
+    }
     const hub = this.hub(record.id);
     const detach = hub.add(client);
     try {

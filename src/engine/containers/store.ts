@@ -62,6 +62,11 @@ export class ContainerStore {
     return this.idByName.has(name);
   }
 
+  /** By full id only (no names, no prefixes). */
+  get(id: string): ContainerRecord | undefined {
+    return this.byId.get(id);
+  }
+
   /** By full id, exact name, or unique id prefix — the order moby's GetContainer uses. */
   resolve(idOrName: string): ContainerRecord {
     const found = this.find(idOrName);
@@ -90,7 +95,8 @@ export class ContainerStore {
    * reconciles from conmon's files anyway; creation and exits are written durably.
    */
   async save(record: ContainerRecord, options?: { durable?: boolean }): Promise<void> {
-    await writeJsonAtomic(join(this.dir(record.id), RECORD_FILE), record, options);
+    // The folder is made by create and goes with delete: a late save must not bring it back.
+    await writeJsonAtomic(join(this.dir(record.id), RECORD_FILE), record, { ...options, createDir: false });
   }
 
   async delete(record: ContainerRecord): Promise<void> {

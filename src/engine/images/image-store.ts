@@ -241,11 +241,12 @@ export class ImageStore {
       records.push({ Untagged: familiarString(named) });
       if (refs.length > 1 || running) return records;
     } else {
-      if (refs.length > 1 && !options.force) {
-        throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
-      }
+      // A running user first: telling the user to force what force cannot do would mislead.
       if (running) {
         throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`);
+      }
+      if (refs.length > 1 && !options.force) {
+        throw conflict(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
       }
       if (stopped && !options.force) {
         throw conflict(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container ${shortId(stopped.containerId)}`);
