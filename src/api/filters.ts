@@ -67,11 +67,13 @@ export function globMatch(pattern: string, text: string): boolean {
   return new RegExp(`^${source}$`).test(text);
 }
 
-/** `name` filters are regular expressions in dockerd; a bad one is the client's error. */
+const MATCHES_NOTHING = /(?!)/;
+
+/** `name` filters are regular expressions in dockerd; one that does not compile matches nothing. */
 export function regexFilter(pattern: string): RegExp {
   try {
     return new RegExp(pattern);
   } catch {
-    throw invalidParameter(`invalid filter 'name=${pattern}': not a regular expression`);
+    return MATCHES_NOTHING;
   }
 }

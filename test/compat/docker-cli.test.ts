@@ -157,7 +157,8 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     const stopped = (await docker(daemon, ['create', 'busybox', 'true'])).stdout.trim();
     await docker(daemon, ['run', '-d', '--name', 'alive', 'busybox', 'sleep', '300']);
     const pruned = await docker(daemon, ['container', 'prune', '-f']);
-    assert.match(pruned.stdout, new RegExp(`Deleted Containers:\\n${stopped}\\n`));
+    assert.match(pruned.stdout, /^Deleted Containers:\n/);
+    assert.ok(pruned.stdout.split('\n').includes(stopped), pruned.stdout);
     assert.match((await docker(daemon, ['ps', '-a', '--format', '{{.Names}}'])).stdout, /^alive\n$/);
     await docker(daemon, ['tag', 'busybox', 'spare:1']);
     assert.doesNotMatch((await docker(daemon, ['image', 'prune', '-f'])).stdout, /deleted:/, 'nothing is dangling');

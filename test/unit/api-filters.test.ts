@@ -28,5 +28,5 @@ test('labels by key or by key=value; names by regular expression', () => {
   assert.ok(!labelsMatch(null, ['a']));
   assert.ok(labelsMatch(null, []));
   assert.ok(regexFilter('^/we').test('/web'));
-  assert.throws(() => regexFilter('('), /not a regular expression/);
+  assert.ok(!regexFilter('(').test('('), 'a pattern that does not compile matches nothing, as in moby');
 });
