@@ -1,9 +1,8 @@
 import { versionAtLeast } from './version.js';
 
 /** Docker's multiplexed stream framing: [stream, 0, 0, 0, length (uint32 BE)] + payload. */
-export const STREAM_STDIN = 0;
-export const STREAM_STDOUT = 1;
-export const STREAM_STDERR = 2;
+const STREAM_STDOUT = 1;
+const STREAM_STDERR = 2;
 
 export function frame(stream: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(8);

@@ -11,4 +11,3 @@ export function shortId(id: string): string {
 }
 
 export const FULL_ID = /^[0-9a-f]{64}$/;
-export const ID_PREFIX = /^[0-9a-f]{1,64}$/;

@@ -26,5 +26,3 @@ export function createLogger(
     error: (m, f) => log('error', m, f),
   };
 }
-
-export const silentLogger: Logger = createLogger('error', () => {});

@@ -21,15 +21,7 @@ interface NativeAddon {
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const addon = createRequire(import.meta.url)(join(repoRoot, 'build/Release/berth_native.node')) as NativeAddon;
 
-// Mount flags (linux/mount.h) and umount2 flags.
-export const MS_RDONLY = 0x1;
-export const MS_NOSUID = 0x2;
-export const MS_NODEV = 0x4;
-export const MS_NOEXEC = 0x8;
-export const MS_REMOUNT = 0x20;
-export const MS_BIND = 0x1000;
-export const MS_REC = 0x4000;
-export const MS_PRIVATE = 0x40000;
+// umount2 flag (linux/fs.h); mount flags are added here as callers need them.
 export const MNT_DETACH = 0x2;
 
 /** Encodes a device number the way glibc's makedev does, for majors < 4096. */

@@ -116,7 +116,3 @@ export function canonicalString(ref: Reference): string {
   if (ref.digest !== undefined) out += `@${ref.digest}`;
   return out;
 }
-
-export function isValidTag(tag: string): boolean {
-  return TAG.test(tag);
-}
