@@ -68,6 +68,19 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     assert.equal((await docker(daemon, ['ps', '-aq'])).stdout, '');
   });
 
+  test('settings berthd cannot carry out yet are refused with the flag named, and nothing is created', async () => {
+    for (const [flag, message] of [
+      [['-v', '/tmp:/x'], /-v\/--volume \(HostConfig\.Binds\) is not supported yet by berthd/],
+      [['-p', '8080:80'], /-p\/--publish/],
+      [['-m', '64m'], /-m\/--memory/],
+    ] as const) {
+      const result = await docker(daemon, ['run', '--rm', ...flag, 'busybox', 'true']);
+      assert.equal(result.code, 125);
+      assert.match(result.stderr, message);
+    }
+    assert.equal((await docker(daemon, ['ps', '-aq'])).stdout, '');
+  });
+
   test('echo hi | docker run -i cat', async () => {
     const result = await docker(daemon, ['run', '-i', '--rm', 'busybox', 'cat'], 'hi\n');
     assert.equal(result.stdout, 'hi\n');

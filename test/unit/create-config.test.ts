@@ -49,3 +49,17 @@ test('the process environment has PATH, HOSTNAME and, with a tty, TERM, unless t
   const own = mergeContainerConfig({ Image: 'x', Cmd: ['true'], Env: ['PATH=/mine', 'TERM=dumb'], Tty: true }, {});
   assert.deepEqual(processEnv(own, 'abc'), ['HOSTNAME=abc', 'PATH=/mine', 'TERM=dumb']);
 });
+
+test('settings not carried out yet are refused, not ignored; the docker CLI\'s empty values pass', () => {
+  assert.throws(() => completeHostConfig({ Binds: ['/tmp:/x'] }, 'crun'), /-v\/--volume \(HostConfig\.Binds\) is not supported yet/);
+  assert.throws(() => completeHostConfig({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, 'crun'), /-p\/--publish/);
+  assert.throws(() => completeHostConfig({ Memory: 64 << 20 }, 'crun'), /-m\/--memory/);
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: { '/data': {} } }, {}), /Config\.Volumes/);
+  const dockerDefaults = {
+    Binds: null, PortBindings: {}, Links: null, Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, VolumesFrom: null,
+    Privileged: false, Memory: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, Ulimits: [], Devices: [], PidMode: '',
+    IpcMode: '', UTSMode: '', UsernsMode: '', CgroupParent: '', OomScoreAdj: 0, Init: null, SecurityOpt: null,
+  };
+  assert.doesNotThrow(() => completeHostConfig(dockerDefaults, 'crun'));
+  assert.doesNotThrow(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: {}, Healthcheck: { Test: [] } }, {}));
+});

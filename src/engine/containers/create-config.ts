@@ -62,12 +62,16 @@ export function mergeContainerConfig(body: Json, image: ContainerConfigFields): 
     Env: env.length > 0 ? env : null,
     Cmd: cmd,
     Image: str(body.Image, 'Image'),
-    Volumes: (isObject(body.Volumes) ? body.Volumes : null) as ContainerConfig['Volumes'],
+    Volumes: null,
     WorkingDir: str(body.WorkingDir, 'WorkingDir') || image.WorkingDir || '',
     Entrypoint: inheritedEntrypoint,
     OnBuild: image.OnBuild ?? null,
     Labels: labels,
   };
+  if (!isUnset(body.Volumes)) throw invalidParameter('volumes (Config.Volumes) are not supported yet by berthd');
+  if (isObject(body.Healthcheck) && !isUnset(body.Healthcheck.Test)) {
+    throw invalidParameter('health checks (Config.Healthcheck) are not supported yet by berthd');
+  }
   const stopSignal = str(body.StopSignal, 'StopSignal') || image.StopSignal;
   if (stopSignal) config.StopSignal = stopSignal;
   if (typeof body.StopTimeout === 'number') config.StopTimeout = body.StopTimeout;
@@ -77,9 +81,72 @@ export function mergeContainerConfig(body: Json, image: ContainerConfigFields): 
   return config;
 }
 
+/**
+ * Settings Berth does not carry out yet, with the docker flag that sets each. A container asked
+ * for one of them is refused rather than run without it (a bind mount that silently is not there,
+ * a memory limit that is not enforced).
+ */
+const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
+  Binds: '-v/--volume',
+  Mounts: '--mount',
+  VolumesFrom: '--volumes-from',
+  PortBindings: '-p/--publish',
+  PublishAllPorts: '-P/--publish-all',
+  Links: '--link',
+  Dns: '--dns',
+  DnsOptions: '--dns-option',
+  DnsSearch: '--dns-search',
+  ExtraHosts: '--add-host',
+  Privileged: '--privileged',
+  Devices: '--device',
+  DeviceRequests: '--gpus',
+  DeviceCgroupRules: '--device-cgroup-rule',
+  Memory: '-m/--memory',
+  MemorySwap: '--memory-swap',
+  MemoryReservation: '--memory-reservation',
+  NanoCpus: '--cpus',
+  CpuShares: '--cpu-shares',
+  CpuPeriod: '--cpu-period',
+  CpuQuota: '--cpu-quota',
+  CpusetCpus: '--cpuset-cpus',
+  CpusetMems: '--cpuset-mems',
+  BlkioWeight: '--blkio-weight',
+  PidsLimit: '--pids-limit',
+  Ulimits: '--ulimit',
+  OomKillDisable: '--oom-kill-disable',
+  OomScoreAdj: '--oom-score-adj',
+  PidMode: '--pid',
+  IpcMode: '--ipc',
+  UTSMode: '--uts',
+  UsernsMode: '--userns',
+  CgroupParent: '--cgroup-parent',
+  Init: '--init',
+  Sysctls: '--sysctl',
+  Tmpfs: '--tmpfs',
+  SecurityOpt: '--security-opt',
+  GroupAdd: '--group-add',
+};
+
+/** What clients send for "not set": null, false, 0, "", [] or {} (the docker CLI sends all of these). */
+function isUnset(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return typeof value === 'number' && value < 0; // PidsLimit -1: unlimited, the default
+}
+
+function refuseUnsupported(given: Json): void {
+  for (const [field, flag] of Object.entries(UNSUPPORTED_HOST_CONFIG)) {
+    if (!isUnset(given[field])) {
+      throw invalidParameter(`${flag} (HostConfig.${field}) is not supported yet by berthd`);
+    }
+  }
+}
+
 /** HostConfig with the daemon's defaults filled in, as inspect shows it. */
 export function completeHostConfig(body: unknown, defaultRuntime: string): HostConfig {
   const given: Json = isObject(body) ? body : {};
+  refuseUnsupported(given);
   const consoleSize: [number, number] =
     Array.isArray(given.ConsoleSize) && given.ConsoleSize.length === 2 ? (given.ConsoleSize as [number, number]) : [0, 0];
   const shmSize = typeof given.ShmSize === 'number' && given.ShmSize > 0 ? given.ShmSize : DEFAULT_SHM_SIZE;
