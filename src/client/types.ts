@@ -61,6 +61,8 @@ export interface ContainerSummary {
   SizeRootFs?: number;
   State: string;
   Status: string;
+  Labels?: Record<string, string>;
+  NetworkSettings?: { Networks?: Record<string, unknown> };
 }
 
 export interface ContainerInspect {

@@ -1,11 +1,19 @@
 import { Command } from 'commander';
 import type { ImageSummary } from '../../client/index.js';
 import type { CliContext } from '../context.js';
-import { timeAgo } from '../format/duration.js';
+import { goTime, timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
-import { renderTable } from '../format/table.js';
+import { renderList } from '../format/list-format.js';
 import { shortId } from '../format/text.js';
 import { collect, filterOptions } from '../option-values.js';
+
+interface ImagesFlags {
+  all?: boolean;
+  quiet?: boolean;
+  trunc: boolean;
+  filter?: string[];
+  format?: string;
+}
 
 export function imagesCommand(ctx: CliContext, name = 'images'): Command {
   return new Command(name)
@@ -14,8 +22,9 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
     .option('-q, --quiet', 'Only show image IDs')
     .option('--no-trunc', "Don't truncate output")
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <format>', "Format output using a Go template ('table …', '{{.Repository}}', 'json')")
     .argument('[repository[:tag]]')
-    .action(async (reference: string | undefined, flags: { all?: boolean; quiet?: boolean; trunc: boolean; filter?: string[] }) => {
+    .action(async (reference: string | undefined, flags: ImagesFlags) => {
       const filters = filterOptions([...(flags.filter ?? []), ...(reference ? [`reference=${reference}`] : [])]);
       const images = await ctx.client().listImages({ all: flags.all, filters });
       if (flags.quiet) {
@@ -24,24 +33,39 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
         for (const id of ids) ctx.stdout.write(`${id}\n`);
         return;
       }
-      ctx.stdout.write(imagesTable(images, flags.trunc));
+      ctx.stdout.write(imagesTable(images, flags.trunc, new Date(), flags.format));
     });
 }
 
+const IMAGE_TITLES: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+};
+const IMAGES_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
 /** One row per tag; an untagged image shows as <none> <none>. */
-export function imagesTable(images: ImageSummary[], truncate: boolean, now = new Date()): string {
+export function imagesTable(images: ImageSummary[], truncate: boolean, now = new Date(), format = IMAGES_TABLE): string {
   const rows = images.flatMap((image) => {
     const tags = image.RepoTags?.filter((tag) => tag !== '<none>:<none>') ?? [];
     const references = tags.length > 0 ? tags.map(splitRepoTag) : [['<none>', '<none>'] as const];
-    return references.map(([repository, tag]) => [
-      repository,
-      tag,
-      truncate ? shortId(image.Id) : image.Id,
-      timeAgo(image.Created, now),
-      humanSize(image.Size),
-    ]);
+    return references.map(([repository, tag]) => ({
+      ID: truncate ? shortId(image.Id) : image.Id,
+      Repository: repository,
+      Tag: tag,
+      Digest: '<none>',
+      CreatedSince: timeAgo(image.Created, now),
+      CreatedAt: goTime(image.Created),
+      Size: humanSize(image.Size),
+      Containers: 'N/A',
+    }));
   });
-  return renderTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+  return renderList(format, rows, IMAGE_TITLES);
 }
 
 function splitRepoTag(repoTag: string): readonly [string, string] {

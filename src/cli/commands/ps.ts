@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { ContainerSummary, Port } from '../../client/index.js';
 import type { CliContext } from '../context.js';
-import { timeAgo } from '../format/duration.js';
+import { goTime, timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
-import { renderTable } from '../format/table.js';
+import { renderList } from '../format/list-format.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
 import { collect, filterOptions, integer } from '../option-values.js';
 
@@ -15,6 +15,7 @@ interface PsFlags {
   latest?: boolean;
   size?: boolean;
   filter?: string[];
+  format?: string;
 }
 
 export function psCommand(ctx: CliContext): Command {
@@ -27,6 +28,7 @@ export function psCommand(ctx: CliContext): Command {
     .option('-l, --latest', 'Show the latest created container (includes all states)')
     .option('-s, --size', 'Display total file sizes')
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <format>', "Format output using a Go template ('table …', '{{.Names}}', 'json')")
     .action(async (flags: PsFlags) => {
       const limit = flags.latest ? 1 : flags.last;
       const filters = filterOptions(flags.filter);
@@ -36,27 +38,53 @@ export function psCommand(ctx: CliContext): Command {
         for (const container of containers) ctx.stdout.write(`${truncate ? shortId(container.Id) : container.Id}\n`);
         return;
       }
-      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false }));
+      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format: flags.format }));
     });
 }
 
-export function psTable(containers: ContainerSummary[], options: { truncate: boolean; size: boolean }, now = new Date()) {
-  const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-  if (options.size) header.push('SIZE');
-  const rows = containers.map((container) => {
-    const row = [
-      options.truncate ? shortId(container.Id) : container.Id,
-      container.Image,
-      goQuote(options.truncate ? ellipsis(container.Command, 20) : container.Command),
-      timeAgo(container.Created, now),
-      container.Status,
-      formatPorts(container.Ports ?? []),
-      containerNames(container.Names),
-    ];
-    if (options.size) row.push(containerSize(container));
-    return row;
-  });
-  return renderTable(header, rows);
+const PS_TITLES: Record<string, string> = {
+  ID: 'CONTAINER ID',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Size: 'SIZE',
+  Names: 'NAMES',
+  Labels: 'LABELS',
+  Mounts: 'MOUNTS',
+  Networks: 'NETWORKS',
+};
+const PS_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+
+/** One container as the docker CLI's `ps` formatter sees it (the fields --format can name). */
+function psRow(container: ContainerSummary, truncate: boolean, now: Date): Record<string, string> {
+  return {
+    ID: truncate ? shortId(container.Id) : container.Id,
+    Image: container.Image,
+    Command: goQuote(truncate ? ellipsis(container.Command, 20) : container.Command),
+    CreatedAt: goTime(container.Created),
+    RunningFor: timeAgo(container.Created, now),
+    Ports: formatPorts(container.Ports ?? []),
+    State: container.State,
+    Status: container.Status,
+    Size: containerSize(container),
+    Names: containerNames(container.Names),
+    Labels: Object.entries(container.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Mounts: '',
+    Networks: Object.keys(container.NetworkSettings?.Networks ?? {}).join(','),
+  };
+}
+
+export function psTable(
+  containers: ContainerSummary[],
+  options: { truncate: boolean; size: boolean; format?: string },
+  now = new Date(),
+): string {
+  const format = options.format ?? (options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE);
+  return renderList(format, containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES);
 }
 
 /** Names without the leading "/"; names with more slashes are links, which docker leaves out. */
