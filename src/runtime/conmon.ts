@@ -17,11 +17,14 @@ import { findExecutable } from './executables.js';
 import type { OciSpec } from './oci-spec.js';
 import { deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
 
-export { connectAttach, type AttachConnection } from './attach-socket.js';
+// The event-style socket under its old name, for the engine until it uses ContainerRuntime.
+export { connectAttach, type AttachSocket as AttachConnection } from './attach-socket.js';
 export { resizeTty } from './conmon-ctl.js';
 export { ExitWatcher, readExitCode, readOomFlag } from './exit-files.js';
 
 export interface LaunchOptions {
+  /** conmon's path (findConmon() when absent). */
+  conmonPath?: string;
   id: string;
   /** Shown in conmon's logs. */
   name: string;
@@ -39,17 +42,18 @@ export interface LaunchOptions {
   persistDir: string;
   /** Bytes; past it conmon empties the log. */
   logSizeMax?: number;
+  /** Removes the cgroups a failed create left (removeContainerCgroups on /sys/fs/cgroup when absent). */
+  removeCgroups?: (cgroupsPath: string) => Promise<void>;
 }
 
 /** Files conmon leaves in the bundle; removed after a failed create. */
 const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'pidfile', 'conmon.pid', 'oom'];
 
-let conmonPath: string | undefined;
-
-function conmonBinary(): string {
-  conmonPath ??= findExecutable('conmon');
-  if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
-  return conmonPath;
+/** conmon's path; fails when it is not installed. */
+export function findConmon(): string {
+  const path = findExecutable('conmon');
+  if (!path) throw unavailable('conmon is not installed (apt-get install conmon)');
+  return path;
 }
 
 function conmonArgs(opts: LaunchOptions): string[] {
@@ -135,7 +139,7 @@ async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefine
     ...CONMON_BUNDLE_FILES.map((name) => rm(join(opts.bundleDir, name), { force: true })),
     rm(opts.persistDir, { recursive: true, force: true }),
     rm(join(opts.exitDir, opts.id), { force: true }),
-    spec ? removeContainerCgroups(spec.linux.cgroupsPath) : undefined,
+    spec ? (opts.removeCgroups ?? removeContainerCgroups)(spec.linux.cgroupsPath) : undefined,
   ]);
 }
 
@@ -153,7 +157,7 @@ async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
  */
 export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
   if (opts.logPath.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
-  const binary = conmonBinary();
+  const binary = opts.conmonPath ?? findConmon();
   // conmon dies without an exit file if the persist dir is missing.
   await mkdir(opts.persistDir, { recursive: true });
   const child = spawn(binary, conmonArgs(opts), {
