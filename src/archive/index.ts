@@ -1,3 +1,3 @@
 export { extractTar } from './extract.js';
-export { decompress } from './decompress.js';
+export { decompress, isGzip } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
