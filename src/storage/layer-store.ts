@@ -7,7 +7,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { chainId as chainIdOf, digestHex, type Digest } from './digest.js';
-import type { StorageDriver } from './driver.js';
+import type { Change, StorageDriver } from './driver.js';
 import { checkLayerId } from './layer-id.js';
 import { RefCounts } from './ref-counts.js';
 
@@ -46,6 +46,7 @@ interface ContainerLayer {
  */
 export class LayerStore {
   private readonly retains = new RefCounts();
+  private readonly layerSizes = new Map<Digest, number>();
   // One metadata change at a time; the slow parts (unpacking) run outside it.
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -197,6 +198,42 @@ export class LayerStore {
     });
   }
 
+  /** `docker diff`: what the container changed in its image's files. */
+  async containerLayerChanges(containerId: string): Promise<Change[]> {
+    this.containerLayer(containerId);
+    return this.driver.changes(containerId);
+  }
+
+  /** The container's changes as an uncompressed OCI layer tar (what commit and export build on). */
+  async containerLayerDiff(containerId: string): Promise<Readable> {
+    this.containerLayer(containerId);
+    return this.driver.diff(containerId);
+  }
+
+  /**
+   * Sizes for `docker ps -s` and inspect `?size=1`, as moby computes them: SizeRw is what the
+   * container's own layer holds, SizeRootFs that plus every image layer under it.
+   */
+  async containerLayerSize(containerId: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const layer = this.containerLayer(containerId);
+    const sizeRw = (await this.driver.usage(containerId)).size;
+    let sizeRootFs = sizeRw;
+    for (let id = layer.parent; id !== null; id = this.get(id).parent) sizeRootFs += await this.layerSize(id);
+    return { sizeRw, sizeRootFs };
+  }
+
+  /** Bytes an image layer's own files take on disk (not those of the layers under it). */
+  async layerSize(chainId: string): Promise<number> {
+    const layer = this.get(chainId);
+    // Image layers never change: measured once per daemon run.
+    let size = this.layerSizes.get(layer.chainId);
+    if (size === undefined) {
+      size = (await this.driver.usage(layer.cacheId)).size;
+      this.layerSizes.set(layer.chainId, size);
+    }
+    return size;
+  }
+
   /** The driver's paths for inspect's GraphDriver.Data. */
   async containerLayerMetadata(containerId: string): Promise<Record<string, string>> {
     this.containerLayer(containerId);
@@ -224,6 +261,7 @@ export class LayerStore {
       await this.markPending(layer.cacheId);
       await rm(join(this.root, 'layers', digestHex(id)), { recursive: true, force: true });
       this.layers.delete(id);
+      this.layerSizes.delete(id);
       await this.dropDriverLayer(layer.cacheId);
       id = layer.parent;
     }
