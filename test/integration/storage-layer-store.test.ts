@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
@@ -96,4 +97,12 @@ test('forgets a registration cut short by a crash and reloads finished layers', 
   assert.equal(await readFile(join(rootfs, 'kept'), 'utf8'), 'x');
   await reopened.unmountContainerLayer('c2');
   await reopened.removeContainerLayer('c2');
+});
+
+test('decompresses a layer once: a gzip inside a gzip is not a layer tar', async () => {
+  const store = await openStore('once');
+  const gzipped = await buildTar([{ name: 'file', content: 'x' }], { gzip: true });
+  // Unpacked twice, this would be stored with the inner gzip's digest as its diff ID.
+  await assert.rejects(store.register(streamOf(gzipSync(gzipped)), null), (err) => isKind(err, 'invalid-parameter'));
+  assert.deepEqual(store.list(), []);
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { extractTar } from '../../src/archive/index.js';
+import { decompress, extractTar } from '../../src/archive/index.js';
 import { isKind } from '../../src/common/errors.js';
 import { lgetxattr } from '../../src/native/index.js';
 import { buildTar, streamOf, tempDir, type TarEntry } from './archive-fixtures.js';
@@ -35,7 +36,7 @@ test('writes files, directories, links, devices and fifos with their metadata', 
     ],
     { gzip: true },
   );
-  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  await extractTar(decompress(streamOf(tar)), dest, { whiteouts: 'overlay' });
   const tool = await lstat(join(dest, 'bin/tool'));
   assert.deepEqual([tool.uid, tool.gid, tool.mode & 0o7777, tool.mtime.getTime()], [1000, 50, 0o4755, mtime.getTime()]);
   assert.equal(lgetxattr(join(dest, 'bin/tool'), 'user.note')?.toString(), 'hi');
@@ -56,7 +57,7 @@ test('reports the uncompressed tar size for plain and gzipped input', async (t) 
   const plain = await buildTar(entries);
   assert.equal((await extractTar(streamOf(plain), dest, { whiteouts: 'overlay' })).size, plain.length);
   const gzipped = await buildTar(entries, { gzip: true });
-  assert.equal((await extractTar(streamOf(gzipped), dest, { whiteouts: 'overlay' })).size, plain.length);
+  assert.equal((await extractTar(decompress(streamOf(gzipped)), dest, { whiteouts: 'overlay' })).size, plain.length);
 });
 
 test('keeps absolute names, ../ and symlinked paths inside the destination', async (t) => {
@@ -101,7 +102,7 @@ test('rejects a corrupt tar or gzip stream with invalid-parameter', async (t) =>
   });
   const gzipped = await buildTar([{ name: 'a', content: 'x'.repeat(10000) }], { gzip: true });
   const truncated = gzipped.subarray(0, gzipped.length - 20);
-  await assert.rejects(extractTar(streamOf(truncated), dest, { whiteouts: 'overlay' }), (err) =>
+  await assert.rejects(extractTar(decompress(streamOf(truncated)), dest, { whiteouts: 'overlay' }), (err) =>
     isKind(err, 'invalid-parameter'),
   );
 });
@@ -140,4 +141,75 @@ test("'delete' whiteouts remove inherited entries but keep what the same tar wro
   assert.deepEqual(await readdir(join(dest, 'etc')), []);
   assert.deepEqual((await readdir(join(dest, 'data'))).sort(), ['new', 'sub']);
   assert.deepEqual(await readdir(join(dest, 'data/sub')), ['new']);
+});
+
+test('refuses whiteout names used as a directory inside a path', async (t) => {
+  for (const name of ['keep/sub/.wh..wh..opq/x', 'a/.wh.b/c', 'a/.wh.']) {
+    const { dest } = await sandbox(t);
+    await mkdir(join(dest, 'keep/sub'), { recursive: true });
+    await writeFile(join(dest, 'keep/sub/kept'), 'parent');
+    for (const whiteouts of ['overlay', 'delete'] as const) {
+      await assert.rejects(extract(dest, [{ name, content: 'x' }], whiteouts), (err) => {
+        assert.ok(isKind(err, 'invalid-parameter'));
+        assert.match((err as Error).message, /whiteout/);
+        return true;
+      });
+    }
+    assert.equal(await readFile(join(dest, 'keep/sub/kept'), 'utf8'), 'parent');
+    assert.deepEqual((await readdir(dest)).sort(), ['keep']);
+  }
+});
+
+/** A 64 MiB file with data at three places and holes between, tarred by GNU tar with `flags`. */
+async function gnuSparseTar(dir: string, flags: string[]): Promise<Buffer> {
+  const src = join(dir, 'src');
+  await mkdir(src, { recursive: true });
+  const file = await open(join(src, 'sparse.img'), 'w');
+  await file.truncate(SPARSE_SIZE);
+  for (const [offset, text] of SPARSE_DATA) await file.write(text, offset);
+  await file.close();
+  return execFileSync('tar', ['--sparse', ...flags, '-C', src, '-cf', '-', 'sparse.img']);
+}
+
+const SPARSE_SIZE = 64 * 1024 * 1024;
+const SPARSE_DATA: Array<[number, string]> = [
+  [0, 'head'],
+  [5_000_000, 'middle'],
+  [SPARSE_SIZE - 3, 'end'],
+];
+
+test('expands GNU PAX sparse 1.0 and 0.1 entries with their holes kept', async (t) => {
+  for (const version of ['1.0', '0.1']) {
+    const { dest, parent } = await sandbox(t);
+    const tar = await gnuSparseTar(parent, ['--format=pax', `--sparse-version=${version}`]);
+    assert.ok(tar.length < 64 * 1024, `GNU tar wrote a sparse ${version} entry`);
+    await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+    assert.deepEqual(await readdir(dest), ['sparse.img']);
+    const image = await stat(join(dest, 'sparse.img'));
+    assert.equal(image.size, SPARSE_SIZE);
+    assert.ok(image.blocks * 512 < 1024 * 1024, `holes kept (${image.blocks} blocks allocated)`);
+    const file = await open(join(dest, 'sparse.img'), 'r');
+    try {
+      for (const [offset, text] of SPARSE_DATA) {
+        const { buffer } = await file.read(Buffer.alloc(text.length + 2), 0, text.length + 2, Math.max(offset - 1, 0));
+        const expected = offset === 0 ? `${text}\0\0` : `\0${text}${offset + text.length < SPARSE_SIZE ? '\0' : ''}`;
+        assert.equal(buffer.subarray(0, expected.length).toString('latin1'), expected);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+});
+
+test('refuses GNU sparse formats it cannot expand, naming them, and writes no file', async (t) => {
+  for (const flags of [['--format=gnu'], ['--format=pax', '--sparse-version=0.0']]) {
+    const { dest, parent } = await sandbox(t);
+    const tar = await gnuSparseTar(parent, flags);
+    await assert.rejects(extractTar(streamOf(tar), dest, { whiteouts: 'overlay' }), (err) => {
+      assert.ok(isKind(err, 'invalid-parameter'));
+      assert.match((err as Error).message, /sparse/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dest), []);
+  }
 });
