@@ -5,7 +5,7 @@ import type { ContainerService } from '../../engine/containers/service.js';
 import type { Handler, RouteTable } from '../router.js';
 import { sendJson, type Query } from '../http.js';
 import { imageInspect, imageSummary } from '../views/image-views.js';
-import { boolFilter, filterValues, globMatch, labelsMatch, parseFilters } from '../filters.js';
+import { boolFilter, filterValues, globMatch, labelsMatch, parseFilters } from '../../engine/filters.js';
 
 const IMAGE_FILTERS = ['reference', 'dangling', 'label'];
 
@@ -38,7 +38,7 @@ async function importImage(req: IncomingMessage, res: ServerResponse, query: Que
 
 export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, containers: ContainerService, driverName: string): void {
   routes.add('GET', '/images/json', async ({ res, version, query }) => {
-    const filters = parseFilters(query, IMAGE_FILTERS);
+    const filters = parseFilters(query.string('filters'), IMAGE_FILTERS);
     const references = filterValues(filters, 'reference');
     const dangling = boolFilter(filters, 'dangling');
     const labels = filterValues(filters, 'label');
@@ -67,7 +67,7 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageStore, con
   });
 
   routes.add('POST', '/images/prune', async ({ res, query }) => {
-    const filters = parseFilters(query, ['dangling', 'label']);
+    const filters = parseFilters(query.string('filters'), ['dangling', 'label']);
     const labels = filterValues(filters, 'label');
     const { deleted, spaceReclaimed } = await images.prune(
       {
