@@ -11,6 +11,8 @@ export interface DaemonConfig {
   defaultRuntime: string;
   pidfile: string;
   logLevel: LogLevel;
+  /** Group that may use the API socket besides root (-G/--group); unset: `berth` if it exists. */
+  group?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -34,6 +36,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'default-runtime': 'defaultRuntime',
   pidfile: 'pidfile',
   'log-level': 'logLevel',
+  group: 'group',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
