@@ -87,8 +87,9 @@ export class ImageService {
       throw notImplemented(`importing from a URL (${request.source}) is not supported yet by berthd; send the tar in the request body with fromSrc=-`);
     }
     const image = await this.store.importTar(tar, { repo: request.repo, tag: request.tag, changes: request.changes, message: request.message });
-    this.publish(image, 'import', image.id);
+    // dockerd tags the new image before it logs the import.
     if (request.repo) this.publish(image, 'tag', taggedName(request.repo, request.tag));
+    this.publish(image, 'import', image.id);
     return image;
   }
 
