@@ -14,6 +14,8 @@ export interface DaemonConfig {
   runtimes: Record<string, RuntimeConfig>;
   pidfile: string;
   logLevel: LogLevel;
+  /** Group that may use the API socket besides root (-G/--group); unset: `berth` if it exists. */
+  group?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -39,6 +41,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   runtimes: 'runtimes',
   pidfile: 'pidfile',
   'log-level': 'logLevel',
+  group: 'group',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 

@@ -6,7 +6,7 @@ import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
 import { readJson, sendEmpty, sendJson, type Query } from '../http.js';
 import { containerInspect, containerSummary } from '../views/container-views.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
-import { filterValues, labelsMatch, parseFilters, regexFilter, type Filters } from '../filters.js';
+import { filterValues, labelsMatch, parseFilters, regexFilter, type Filters } from '../../engine/filters.js';
 import { hijackAttach } from './attach-hijack.js';
 
 const WAIT_CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
@@ -58,7 +58,7 @@ function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (r
 
 /** As moby's foldFilter: a status filter lists stopped containers too; unknown statuses are refused. */
 function listOptions(query: Query) {
-  const filters = parseFilters(query, CONTAINER_FILTERS);
+  const filters = parseFilters(query.string('filters'), CONTAINER_FILTERS);
   const statuses = filterValues(filters, 'status');
   for (const status of statuses) {
     if (!STATUSES.includes(status)) throw invalidParameter(`invalid filter 'status=${status}'`);
@@ -81,7 +81,7 @@ export function containerRoutes(
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {
-    const filters = parseFilters(query, ['label']);
+    const filters = parseFilters(query.string('filters'), ['label']);
     const labels = filterValues(filters, 'label');
     const removed = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
     sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 });

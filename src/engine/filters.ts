@@ -1,25 +1,47 @@
+/**
+ * List filters as Docker's filters.Args: each key with its values. The API only decodes the
+ * `filters` parameter into this shape; which keys an endpoint knows and what they match is decided
+ * here and in the services that list things (containers, images, events).
+ */
 import { invalidParameter } from '../common/errors.js';
-import type { Query } from './http.js';
 
-/** `filters` as clients send it: {"key": ["v1", …]} or the older {"key": {"v1": true}}. */
-export type Filters = Record<string, string[] | Record<string, boolean>>;
+export type Filters = Readonly<Record<string, readonly string[]>>;
 
-/** Parses the `filters` parameter, refusing keys the endpoint does not know, as dockerd does. */
-export function parseFilters(query: Query, known: readonly string[]): Filters {
-  const filters = query.json<Filters>('filters') ?? {};
-  if (typeof filters !== 'object' || filters === null || Array.isArray(filters)) {
+/**
+ * Decodes the `filters` parameter as clients send it, {"key": ["v1", …]} or the older
+ * {"key": {"v1": true}}; with `known`, refuses keys the endpoint does not know, as dockerd does.
+ */
+export function parseFilters(text: string | undefined, known?: readonly string[]): Filters {
+  if (text === undefined || text === '') return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalidParameter(`invalid filter: ${text}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalidParameter('invalid filters: expected a JSON object');
   }
-  for (const key of Object.keys(filters)) {
-    if (!known.includes(key)) throw invalidParameter(`invalid filter '${key}'`);
+  const filters: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) filters[key] = value;
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'boolean')) {
+      filters[key] = Object.keys(value).filter((v) => (value as Record<string, boolean>)[v]);
+    } else throw invalidParameter(`invalid filter '${key}': expected a list of strings`);
   }
+  if (known) checkFilters(filters, known);
   return filters;
 }
 
-export function filterValues(filters: Filters, key: string): string[] {
-  const value = filters[key];
-  if (!value) return [];
-  return Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+/** Refuses a key the list does not know: "invalid filter 'colour'". */
+export function checkFilters(filters: Filters, known: readonly string[]): void {
+  for (const key of Object.keys(filters)) {
+    if (!known.includes(key)) throw invalidParameter(`invalid filter '${key}'`);
+  }
+}
+
+export function filterValues(filters: Filters, key: string): readonly string[] {
+  return filters[key] ?? [];
 }
 
 /**
@@ -41,7 +63,7 @@ export function boolFilter(filters: Filters, key: string): boolean | undefined {
 }
 
 /** Every `label` filter ("key" or "key=value") must hold. */
-export function labelsMatch(labels: Record<string, string> | null | undefined, wanted: string[]): boolean {
+export function labelsMatch(labels: Readonly<Record<string, string>> | null | undefined, wanted: readonly string[]): boolean {
   return wanted.every((label) => {
     const eq = label.indexOf('=');
     const key = eq < 0 ? label : label.slice(0, eq);

@@ -1,15 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globMatch, labelsMatch, parseFilters, regexFilter } from '../../src/api/filters.js';
-import { Query } from '../../src/api/http.js';
+import { boolFilter, globMatch, labelsMatch, parseFilters, regexFilter } from '../../src/engine/filters.js';
 
-const query = (filters: unknown) => new Query(new URLSearchParams({ filters: JSON.stringify(filters) }));
+const query = (filters: unknown) => JSON.stringify(filters);
 
 test('filters come as lists or as maps of true, and unknown keys are refused', () => {
   assert.deepEqual(parseFilters(query({ status: ['exited'] }), ['status']), { status: ['exited'] });
-  assert.deepEqual(parseFilters(query({ reference: { busybox: true } }), ['reference']), { reference: { busybox: true } });
+  assert.deepEqual(parseFilters(query({ reference: { busybox: true, alpine: false } }), ['reference']), { reference: ['busybox'] });
   assert.throws(() => parseFilters(query({ colour: ['red'] }), ['status']), /invalid filter 'colour'/);
-  assert.deepEqual(parseFilters(new Query(new URLSearchParams()), ['status']), {});
+  assert.deepEqual(parseFilters(undefined, ['status']), {});
+  assert.throws(() => parseFilters('{"status":', ['status']), /invalid filter/);
+  assert.throws(() => parseFilters(query({ status: [1] }), ['status']), /invalid filter 'status'/);
+});
+
+test('boolean filters take true/1/false/0, one meaning only', () => {
+  assert.equal(boolFilter(parseFilters(query({ dangling: ['1'] })), 'dangling'), true);
+  assert.equal(boolFilter(parseFilters(query({ dangling: ['false', '0'] })), 'dangling'), false);
+  assert.equal(boolFilter({}, 'dangling'), undefined);
+  assert.throws(() => boolFilter(parseFilters(query({ dangling: ['yes'] })), 'dangling'), /invalid filter 'dangling=yes'/);
+  assert.throws(() => boolFilter(parseFilters(query({ dangling: ['true', '0'] })), 'dangling'), /conflicting/);
 });
 
 test('glob patterns match as Go path.Match does', () => {
