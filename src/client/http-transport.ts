@@ -2,7 +2,7 @@
  * HTTP/1.1 over the daemon's unix socket: versioned paths, query encoding, JSON bodies, error
  * answers turned into DaemonError, and the hijacked connections attach uses.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage, RequestOptions as NodeRequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { DaemonError } from './daemon-error.js';
@@ -35,17 +35,21 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
   return encoded === '' ? '' : `?${encoded}`;
 }
 
-export class HttpTransport {
-  private readonly agent: http.Agent;
+/**
+ * node:http is loaded at the first request, not when the CLI starts: `berth --version` and `--help`
+ * never need it, and it cannot be part of the CLI's startup snapshot (scripts/build-cli.mjs).
+ */
+const http = () => process.getBuiltinModule('node:http');
 
-  constructor(readonly socketPath: string) {
-    this.agent = new http.Agent({ keepAlive: true });
-  }
+export class HttpTransport {
+  private agent: Agent | undefined;
+
+  constructor(readonly socketPath: string) {}
 
   /** Resolves once the response headers arrive; a status of 400 or more rejects with DaemonError. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = http.request(this.requestOptions(method, path, options), resolve);
+      const request = http().request(this.requestOptions(method, path, options), resolve);
       request.on('error', reject);
       if (options.body) {
         options.body.on('error', (err) => request.destroy(err));
@@ -75,7 +79,7 @@ export class HttpTransport {
    */
   hijack(path: string, query: Record<string, QueryValue>): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const request = http.request({
+      const request = http().request({
         ...this.requestOptions('POST', path, { query }),
         agent: false,
         headers: { 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' },
@@ -98,16 +102,20 @@ export class HttpTransport {
 
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
-  private requestOptions(method: string, path: string, options: RequestOptions): http.RequestOptions {
+  private requestOptions(method: string, path: string, options: RequestOptions): NodeRequestOptions & { servername: string } {
     const prefix = options.versioned === false ? '' : `/v${API_VERSION}`;
     const headers: Record<string, string> = { 'User-Agent': 'Berth-Client/0.1.0', ...options.headers };
     if (options.json !== undefined) headers['Content-Type'] = 'application/json';
     return {
       socketPath: this.socketPath,
-      agent: this.agent,
+      agent: (this.agent ??= new (http().Agent)({ keepAlive: true })),
+      // The agent would otherwise work out a TLS server name from the host with net.isIP, whose
+      // first call compiles a large IPv6 regular expression: several milliseconds per CLI call for
+      // a name a unix socket never uses.
+      servername: '',
       method,
       path: `${prefix}${path}${encodeQuery(options.query)}`,
       headers,
