@@ -24,7 +24,7 @@ import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
 import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
-import { versionCommand } from './commands/version.js';
+import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
@@ -33,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('berth')
     .description('A container engine speaking the Docker Engine API')
     .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+    .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });

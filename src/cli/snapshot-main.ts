@@ -6,10 +6,15 @@
  * the deserialized main function runs.
  */
 import { startupSnapshot } from 'node:v8';
-import { main } from './main.js';
+import { createContext } from './context.js';
+import { buildProgram, main } from './main.js';
 
 /** bin/berth moves NODE_EXTRA_CA_CERTS aside (see there); the CLI's own environment gets it back. */
 const SAVED_CA_CERTS = 'BERTH_SAVED_NODE_EXTRA_CA_CERTS';
+
+// Every call builds the command tree first: build it once now, so the snapshot holds that code
+// compiled rather than only parsed. (The context's streams and client are not touched by this.)
+buildProgram(createContext(() => undefined));
 
 startupSnapshot.setDeserializeMainFunction(() => {
   const saved = process.env[SAVED_CA_CERTS];
