@@ -7,6 +7,7 @@ import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
 import { attachCommand } from './commands/attach.js';
 import { createCommand } from './commands/create.js';
+import { eventsCommand } from './commands/events.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
     pullCommand,
     versionCommand,
     infoCommand,
+    eventsCommand,
     imageCommand,
   ];
   for (const make of commands) program.addCommand(make(ctx));

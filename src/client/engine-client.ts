@@ -6,7 +6,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { HttpTransport, readText } from './http-transport.js';
-import { readProgress, type ProgressMessage } from './json-lines.js';
+import { readLines, readProgress, type ProgressMessage } from './json-lines.js';
+import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -44,6 +45,13 @@ export interface AttachOptions {
   stdin?: boolean;
   stdout?: boolean;
   stderr?: boolean;
+}
+
+export interface EventsOptions {
+  /** API timestamps (Unix seconds, fractions allowed). */
+  since?: string;
+  until?: string;
+  filters?: Filters;
 }
 
 export interface ImportOptions {
@@ -87,6 +95,19 @@ export class EngineClient {
 
   info(): Promise<SystemInfo> {
     return this.transport.json('GET', '/info');
+  }
+
+  /** `GET /events`: past events from `since`, then new ones as they happen, until `until` (if given). */
+  async *events(options: EventsOptions = {}): AsyncGenerator<ReceivedEvent> {
+    const response = await this.transport.request('GET', '/events', {
+      query: { since: options.since, until: options.until, filters: filtersQuery(options.filters) },
+    });
+    for await (const line of readLines(response)) {
+      const message = JSON.parse(line) as EventMessage;
+      // JSON.parse rounds timeNano to a double; the digits on the line are exact.
+      const nanos = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+      yield { message, line, timeNano: nanos ? BigInt(nanos) : BigInt(message.time ?? 0) * 1_000_000_000n };
+    }
   }
 
   // --- containers

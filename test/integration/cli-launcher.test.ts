@@ -51,11 +51,9 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
   before(async () => {
     daemon = await startDaemon();
-    await daemon.berth(['image', 'busybox']);
+    assert.equal((await berth(['image', 'busybox'], daemon.env)).code, 0);
   });
-  after(async () => {
-    await daemon?.stop();
-  });
+  after(() => daemon?.stop());
 
   test('run --rm --network none runs the container on its own loopback-only network', async () => {
     const result = await berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'], daemon.env);
