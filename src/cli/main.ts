@@ -30,7 +30,40 @@ import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
 
-export function buildProgram(ctx: CliContext): Command {
+type CommandFactory = (ctx: CliContext) => Command;
+
+/** Every top-level command by its name, in the order help lists them. */
+const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
+  ['run', runCommand],
+  ['create', createCommand],
+  ['start', startCommand],
+  ['attach', attachCommand],
+  ['logs', logsCommand],
+  ['ps', psCommand],
+  ['inspect', inspectCommand],
+  ['stop', stopCommand],
+  ['restart', restartCommand],
+  ['rename', renameCommand],
+  ['wait', waitCommand],
+  ['kill', killCommand],
+  ['rm', rmCommand],
+  ['images', imagesCommand],
+  ['rmi', rmiCommand],
+  ['tag', tagCommand],
+  ['import', importCommand],
+  ['pull', pullCommand],
+  ['version', versionCommand],
+  ['info', infoCommand],
+  ['events', eventsCommand],
+  ['image', imageCommand],
+] satisfies [string, CommandFactory][]);
+
+/**
+ * The command tree for one command line. Only the command the line names is built when it names
+ * one (building all of them is a good part of a short call's own time); help, `berth help …`, a
+ * line without a command and a misspelt one get the whole tree, for the listing and suggestions.
+ */
+export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
   const program = new Command('berth')
     .description('A container engine speaking the Docker Engine API')
     .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
@@ -38,34 +71,21 @@ export function buildProgram(ctx: CliContext): Command {
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
-  const commands = [
-    runCommand,
-    createCommand,
-    startCommand,
-    attachCommand,
-    logsCommand,
-    psCommand,
-    inspectCommand,
-    stopCommand,
-    restartCommand,
-    renameCommand,
-    waitCommand,
-    killCommand,
-    rmCommand,
-    imagesCommand,
-    rmiCommand,
-    tagCommand,
-    importCommand,
-    pullCommand,
-    versionCommand,
-    infoCommand,
-    eventsCommand,
-    imageCommand,
-  ];
-  for (const make of commands) program.addCommand(make(ctx));
+  const named = args && COMMANDS.get(commandName(args) ?? '');
+  for (const make of named ? [named] : COMMANDS.values()) program.addCommand(make(ctx));
   // Subcommands inherit exitOverride only if set before they are added, so set it on each.
   for (const command of allCommands(program)) command.exitOverride();
   return program;
+}
+
+/** The first operand before which only the global options stand (`-H` takes a value). */
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-H' || arg === '--host') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
 }
 
 function allCommands(command: Command): Command[] {
@@ -76,7 +96,7 @@ function allCommands(command: Command): Command[] {
 export async function main(args: string[]): Promise<number> {
   let program: Command | undefined;
   const ctx = createContext(() => program?.opts<{ host?: string }>().host);
-  program = buildProgram(ctx);
+  program = buildProgram(ctx, args);
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

@@ -2,9 +2,9 @@
  * A typed Docker Engine API v1.50 client for berthd (or any Docker daemon) on a unix socket.
  * Methods map one-to-one onto endpoints; names and parameters follow the API, not the CLI.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
 import { readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
@@ -86,7 +86,7 @@ export class EngineClient {
   async ping(): Promise<{ apiVersion?: string; osType?: string }> {
     const response = await this.transport.request('HEAD', '/_ping', { versioned: false });
     response.resume();
-    return { apiVersion: header(response, 'api-version'), osType: header(response, 'ostype') };
+    return { apiVersion: response.headers['api-version'], osType: response.headers.ostype };
   }
 
   version(): Promise<VersionResponse> {
@@ -158,7 +158,7 @@ export class EngineClient {
   }
 
   /** The raw log body: multiplexed frames unless the container has a TTY (see FrameDemuxer). */
-  containerLogs(id: string, options: LogsOptions): Promise<IncomingMessage> {
+  containerLogs(id: string, options: LogsOptions): Promise<HttpResponse> {
     return this.transport.request('GET', `/containers/${encode(id)}/logs`, { query: { ...options } });
   }
 
@@ -233,9 +233,4 @@ export class EngineClient {
     });
     yield* readProgress(response);
   }
-}
-
-function header(response: IncomingMessage, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
