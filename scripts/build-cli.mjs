@@ -24,13 +24,16 @@ await build({
 /**
  * Node refuses some built-in modules in a snapshot (node:http) and only warns about others
  * (node:child_process, which commander loads for executable subcommands berth does not have).
- * Our code loads node:http on first use; this hands commander a stand-in that loads
- * node:child_process the same way, when a property of it is first read.
+ * Our code does not load node:http (src/client/http-exchange.ts), and loads node:child_process
+ * only in commands that run at call time; this hands commander a stand-in that loads
+ * node:child_process when a property of it is first read.
  */
 const deferChildProcess = {
   name: 'defer-child-process',
   setup(plugin) {
-    plugin.onResolve({ filter: /^node:child_process$/ }, () => ({ path: 'child_process', namespace: 'deferred' }));
+    plugin.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'deferred' } : undefined,
+    );
     plugin.onLoad({ filter: /.*/, namespace: 'deferred' }, () => ({
       contents:
         "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });",

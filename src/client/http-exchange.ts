@@ -114,8 +114,9 @@ async function sendChunked(socket: Socket, body: Readable): Promise<void> {
     for await (const chunk of body) {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       if (data.length === 0) continue;
-      const ok = socket.write(`${data.length.toString(16)}\r\n`) && socket.write(data) && socket.write('\r\n');
-      if (!ok) await new Promise((resolve) => socket.once('drain', resolve));
+      socket.write(`${data.length.toString(16)}\r\n`);
+      socket.write(data);
+      if (!socket.write('\r\n')) await new Promise((resolve) => socket.once('drain', resolve));
     }
     socket.write('0\r\n\r\n');
   } catch (err) {

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,4 +119,32 @@ test('a connection closed before the body is complete is an error, not a short b
 test('the chunked decoder refuses a size that is not hexadecimal', () => {
   const decoder = new ChunkedDecoder(() => undefined, () => undefined);
   assert.throws(() => decoder.push(Buffer.from('zz\r\n')), /malformed chunked body/);
+});
+
+test('a large streamed body reaches a strict HTTP server whole, whatever the socket buffers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-http-'));
+  const path = join(dir, 'peer.sock');
+  const server = http.createServer(async (req, res) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of req) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      await new Promise((resolve) => setImmediate(resolve)); // a slow reader, so the client must wait for drain
+    }
+    res.end(JSON.stringify({ bytes, sha256: hash.digest('hex') }));
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  try {
+    const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(65536 + i, i));
+    const expected = createHash('sha256').update(Buffer.concat(chunks)).digest('hex');
+    const result = await exchange(path, { method: 'POST', path: '/images/create', headers: {}, body: Readable.from(chunks) }, () => undefined);
+    assert.equal(result.kind, 'response');
+    const { response } = result as Extract<typeof result, { kind: 'response' }>;
+    assert.deepEqual(JSON.parse(await readText(response)), { bytes: chunks.reduce((n, c) => n + c.length, 0), sha256: expected });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  }
 });
