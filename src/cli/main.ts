@@ -2,7 +2,7 @@
  * The `berth` command line: Docker's commands, flags, output and exit codes, over the Engine API.
  * Commands live one per module in commands/; this file wires them and turns failures into exits.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
 import { attachCommand } from './commands/attach.js';
@@ -68,6 +68,15 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     .description('A container engine speaking the Docker Engine API')
     .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
+    // docker's other global flags: the two that only set the client's own log output are accepted
+    // (berth's client writes no log); the two that pick where to connect are refused, by name.
+    .option('-D, --debug', 'Enable debug mode (no effect: the berth client writes no log)')
+    .addOption(
+      new Option('-l, --log-level <level>', 'Set the logging level (no effect: the berth client writes no log)').choices(LOG_LEVELS),
+    )
+    .option('--config <dir>', 'Location of client config files (not supported)')
+    .option('-c, --context <name>', 'Name of the context to use (not supported)')
+    .hook('preAction', refuseUnsupportedGlobals)
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
@@ -78,14 +87,26 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
   return program;
 }
 
-/** The first operand before which only the global options stand (`-H` takes a value). */
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
+/** The global options that take a value as the next argument. */
+const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+
+/** The first operand before which only the global options stand. */
 function commandName(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '-H' || arg === '--host') i++;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
     else if (!arg.startsWith('-')) return arg;
   }
   return undefined;
+}
+
+function refuseUnsupportedGlobals(program: Command): void {
+  const { config, context } = program.opts<{ config?: string; context?: string }>();
+  if (context !== undefined) {
+    throw new CliExit(125, 'berth: --context is not supported: berth has no contexts; name the daemon with -H or DOCKER_HOST');
+  }
+  if (config !== undefined) throw new CliExit(125, 'berth: --config is not supported: berth reads no client configuration files');
 }
 
 function allCommands(command: Command): Command[] {

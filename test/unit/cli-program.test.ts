@@ -19,3 +19,25 @@ test('help, no command and an unknown one get every command, for the listing and
     assert.deepEqual(commandsFor(args), all, args.join(' '));
   }
 });
+
+test('docker\'s global flags: -D and -l are accepted, --context and --config refused by name', async () => {
+  const stderr: string[] = [];
+  const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
+  const run = async (args: string[]) => {
+    const program = buildProgram(ctx, args);
+    // The command's own action is replaced: only the global flags are under test.
+    for (const command of program.commands) command.action(() => undefined);
+    try {
+      await program.parseAsync(args, { from: 'user' });
+      return 0;
+    } catch (err) {
+      return (err as { code?: unknown; exitCode?: number }).exitCode ?? (err as { code: number }).code;
+    }
+  };
+  assert.equal(await run(['-D', '-l', 'debug', 'ps']), 0);
+  assert.deepEqual(commandsFor(['-l', 'warn', '--config', '/x', 'ps']), ['ps']);
+  assert.equal(await run(['-l', 'loud', 'ps']), 1);
+  assert.match(stderr.join(''), /Allowed choices are debug, info, warn, error, fatal/);
+  await assert.rejects(buildProgram(ctx, ['--context', 'prod', 'ps']).parseAsync(['--context', 'prod', 'ps'], { from: 'user' }), /--context is not supported/);
+  await assert.rejects(buildProgram(ctx, ['--config', '/x', 'ps']).parseAsync(['--config', '/x', 'ps'], { from: 'user' }), /--config is not supported/);
+});
