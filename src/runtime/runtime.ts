@@ -4,7 +4,7 @@
  * conmon-exec.ts), so that the process's stdio and exit status belong to conmon and outlive the
  * daemon.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BerthError, invalidParameter } from '../common/errors.js';
 import { ConmonPaths } from './conmon-paths.js';
@@ -72,21 +72,6 @@ async function runtimeCommand(rt: Runtime, args: string[]): Promise<string> {
   }
 }
 
-/** Runs a runtime command that reads `input` on its stdin. */
-function runtimeCommandWithInput(rt: Runtime, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(rt.path, [...runtimeGlobalArgs(rt), ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', (err) => reject(commandError(rt, args, err)));
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(commandError(rt, args, Object.assign(new Error(`exit status ${code}`), { stderr })));
-    });
-    child.stdin.end(input);
-  });
-}
-
 export async function startContainer(rt: Runtime, id: string): Promise<void> {
   await runtimeCommand(rt, ['start', id]);
 }
@@ -103,9 +88,12 @@ export async function resumeContainer(rt: Runtime, id: string): Promise<void> {
   await runtimeCommand(rt, ['resume', id]);
 }
 
-/** Applies an OCI LinuxResources object to the running container's cgroup. */
-export function updateContainer(rt: Runtime, id: string, resources: object): Promise<void> {
-  return runtimeCommandWithInput(rt, ['update', '--resources', '-', id], JSON.stringify(resources));
+/**
+ * Applies the OCI LinuxResources object in file `resourcesPath` to the running container's
+ * cgroup. (A file, not stdin: crun opens /dev/stdin, which fails on Node's socket pipes.)
+ */
+export async function updateContainer(rt: Runtime, id: string, resourcesPath: string): Promise<void> {
+  await runtimeCommand(rt, ['update', '--resources', resourcesPath, id]);
 }
 
 /** Removes the runtime's state (and cgroup) of the container; a container already gone is fine. */
