@@ -7,7 +7,7 @@ import { unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { errnoCode, invalidParameter } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { CGROUP_ROOT, detectCgroups, type CgroupInfo } from './cgroups.js';
+import { CGROUP_ROOT, detectCgroups, enableV2Controllers, type CgroupInfo } from './cgroups.js';
 import { ConmonPaths } from './conmon-paths.js';
 import { ConmonRuntime, type ConmonHost } from './conmon-runtime.js';
 import type { ContainerRuntime, Exit, RuntimeSet } from './container-runtime.js';
@@ -77,12 +77,15 @@ export class ConmonRuntimeSet implements RuntimeSet {
   /** Finds the runtimes and conmon, and the host's cgroup version. */
   static async open(options: ConmonRuntimeSetOptions): Promise<ConmonRuntimeSet> {
     const cgroupRoot = options.cgroupRoot ?? CGROUP_ROOT;
+    const cgroups = await detectCgroups(cgroupRoot);
+    const cgroupParent = options.cgroupParent ?? DEFAULT_CGROUP_PARENT;
+    if (cgroups.version === '2') await enableV2Controllers(cgroupRoot, cgroupParent);
     const host: ConmonHost = {
       conmonPath: findExecutable('conmon'),
       paths: new ConmonPaths(options.execRoot),
       cgroupRoot,
-      cgroups: await detectCgroups(cgroupRoot),
-      cgroupParent: options.cgroupParent ?? DEFAULT_CGROUP_PARENT,
+      cgroups,
+      cgroupParent,
       seccompPrograms: new SeccompBpfCache(),
       rlimitCeilings: hostHardLimits(),
     };
