@@ -145,6 +145,12 @@ async function enableIn(dir: string, wanted: string[], fs: CgroupFs): Promise<vo
   }
 }
 
+/** The folders that hold cgroups: a v2 root is itself a cgroup (it has cgroup.procs), a v1 root a tmpfs of hierarchies. */
+async function hierarchiesOf(root: string): Promise<string[]> {
+  const names = await readdir(root);
+  return names.includes('cgroup.procs') ? [root] : names.map((name) => join(root, name));
+}
+
 /** Removes `dir` and then each empty parent up to (not including) `stop`. */
 async function rmdirUpTo(dir: string, stop: string, fs: CgroupFs): Promise<void> {
   for (let current = dir; current.startsWith(`${stop}/`); current = dirname(current)) {
@@ -165,8 +171,23 @@ async function rmdirUpTo(dir: string, stop: string, fs: CgroupFs): Promise<void>
  * this; these are what a killed runtime or a failed create leave behind.
  */
 export async function removeContainerCgroups(cgroupsPath: string, root = CGROUP_ROOT, fs: CgroupFs = kernelCgroupFs): Promise<void> {
-  const names = await readdir(root);
-  // A v2 root is itself a cgroup (it has cgroup.procs); a v1 root is a tmpfs of hierarchies.
-  const hierarchies = names.includes('cgroup.procs') ? [root] : names.map((name) => join(root, name));
+  const hierarchies = await hierarchiesOf(root);
   await Promise.all(hierarchies.map((hierarchy) => rmdirUpTo(join(hierarchy, cgroupsPath), hierarchy, fs)));
+}
+
+/** The names of the cgroups under `parent` (e.g. /berth): on v1 in any hierarchy. */
+export async function cgroupsUnder(parent: string, root = CGROUP_ROOT): Promise<string[]> {
+  const hierarchies = await hierarchiesOf(root);
+  const children = await Promise.all(
+    hierarchies.map(async (hierarchy) => {
+      try {
+        const entries = await readdir(join(hierarchy, parent), { withFileTypes: true });
+        return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+        throw err;
+      }
+    }),
+  );
+  return [...new Set(children.flat())];
 }
