@@ -178,6 +178,10 @@ for (const runtimeName of RUNTIMES) {
       await runtime.kill(id, 9);
       assert.equal((await container.exited).code, 137);
       assert.equal((await runtime.state(id))?.status, 'stopped');
+      const wrongState = (err: unknown) => err instanceof BerthError && err.kind === 'conflict';
+      await assert.rejects(runtime.kill(id, 15), wrongState);
+      await assert.rejects(runtime.start(id), wrongState);
+      await assert.rejects(runtime.pause(id), wrongState);
       await runtime.delete(id, { force: false });
       assert.deepEqual(await leftovers(container), []);
       assert.equal(await runtime.state(id), undefined);
