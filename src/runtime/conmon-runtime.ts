@@ -8,10 +8,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
-import { notImplemented, unavailable } from '../common/errors.js';
+import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
+import { readContainerStats } from './cgroup-stats.js';
 import { removeContainerCgroups, type CgroupInfo } from './cgroups.js';
+import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
+import { launchExec } from './conmon-exec.js';
 import { resizeTty } from './conmon-ctl.js';
 import type { ConmonPaths } from './conmon-paths.js';
 import type {
@@ -74,6 +77,23 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 async function isConmonOf(pid: number, id: string): Promise<boolean> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   return cmdline.includes(id);
+}
+
+/** An exec's process: the container's (capabilities, rlimits, …) with the request's own. */
+function execProcess(base: OciSpec['process'], request: ExecRequest): OciSpec['process'] {
+  const capabilities = request.privileged ? [...availableCapabilities()] : undefined;
+  return {
+    ...base,
+    terminal: request.tty,
+    consoleSize: request.tty ? request.consoleSize : undefined,
+    user: { ...request.user, additionalGids: [...request.user.additionalGids] },
+    args: [...request.args],
+    env: [...request.env],
+    cwd: request.cwd,
+    capabilities: capabilities
+      ? { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] }
+      : base.capabilities,
+  };
 }
 
 export class ConmonRuntime implements ContainerRuntime {
@@ -145,12 +165,12 @@ export class ConmonRuntime implements ContainerRuntime {
    */
   async delete(id: string, options: { force: boolean }): Promise<void> {
     const bundleDir = this.bundle(id);
-    const spec = await readJson<OciSpec>(join(bundleDir, 'config.json'));
+    const cgroupsPath = await this.cgroupsPath(id);
     const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
     await deleteContainer(this.oci, id, options);
     if (conmonPid > 0) await this.awaitConmonExit(conmonPid, id);
     // The cgroups before the bundle: the bundle's config.json says where they are.
-    await removeContainerCgroups(spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`, this.host.cgroupRoot);
+    await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     await Promise.all([
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
@@ -186,9 +206,29 @@ export class ConmonRuntime implements ContainerRuntime {
     return resizeTty(this.bundle(id), height, width);
   }
 
-  exec(id: string, request: ExecRequest): Promise<ExecProcess> {
-    void request;
-    throw notImplemented(`exec in ${id}: not implemented`);
+  async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
+    const conmonPath = this.host.conmonPath;
+    if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
+    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
+    if (!spec) throw notFound(`no such container: ${id}`);
+    const dir = this.host.paths.exec(id, request.execId);
+    const launched = await launchExec({
+      conmonPath,
+      runtime: this.oci,
+      containerId: id,
+      execId: request.execId,
+      name: `exec-${request.execId.slice(0, 12)}`,
+      dir,
+      process: execProcess(spec.process, request),
+      tty: request.tty,
+      stdin: request.stdin,
+    });
+    return {
+      pid: launched.pid,
+      attach: attachConnection(launched.socket),
+      resize: (height, width) => resizeTty(dir, height, width),
+      exited: launched.exited,
+    };
   }
 
   pause(id: string): Promise<void> {
@@ -199,11 +239,33 @@ export class ConmonRuntime implements ContainerRuntime {
     return resumeContainer(this.oci, id);
   }
 
-  update(id: string, resources: ResourceUpdate): Promise<void> {
-    return updateContainer(this.oci, id, resources);
+  async update(id: string, resources: ResourceUpdate): Promise<void> {
+    const path = join(this.bundle(id), 'resources.json');
+    await writeJsonAtomic(path, resources, { durable: false }).catch((err) => {
+      throw errnoCode(err) === 'ENOENT' ? notFound(`no such container: ${id}`, err) : err;
+    });
+    try {
+      await updateContainer(this.oci, id, path);
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
-  stats(id: string): Promise<RuntimeStats> {
-    throw notImplemented(`stats of ${id}: not implemented`);
+  async stats(id: string): Promise<RuntimeStats> {
+    const state = await this.state(id);
+    if (!state) throw notFound(`no such container: ${id}`);
+    if (state.status === 'stopped' || state.pid <= 0) throw conflict(`container ${id} is not running`);
+    return readContainerStats({
+      root: this.host.cgroupRoot,
+      cgroups: this.host.cgroups,
+      cgroupsPath: await this.cgroupsPath(id),
+      pid: state.pid,
+    });
+  }
+
+  /** Where the container's cgroup is: its bundle says, else where create would have put it. */
+  private async cgroupsPath(id: string): Promise<string> {
+    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
+    return spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`;
   }
 }

@@ -6,12 +6,13 @@
  * conmon's interface lives beside this file and is re-exported here: the attach socket, the ctl
  * fifo (tty resize) and the exit files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalidParameter, unavailable } from '../common/errors.js';
 import { removeContainerCgroups } from './cgroups.js';
+import { pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
 import { findExecutable } from './executables.js';
 import type { OciSpec } from './oci-spec.js';
@@ -80,58 +81,6 @@ function conmonArgs(opts: LaunchOptions): string[] {
   ]; // prettier-ignore
 }
 
-/** conmon's one sync line: `{"data": PID}` or `{"data": -1, "message": "…"}`. */
-interface SyncMessage {
-  data: number;
-  message?: string;
-}
-
-/**
- * Resolves with the first line on the sync pipe, or undefined at EOF (conmon died before it could
- * report). The daemonized conmon keeps the pipe open while it monitors, so this reads up to the
- * newline, not to EOF.
- */
-function readSyncLine(pipe: Readable): Promise<SyncMessage | undefined> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const newline = text.indexOf('\n');
-      if (newline === -1) return;
-      pipe.off('data', onData).off('end', onEnd);
-      try {
-        resolve(JSON.parse(text.slice(0, newline)) as SyncMessage);
-      } catch (err) {
-        reject(new BerthError('internal', `conmon sent an unreadable sync message: ${text}`, { cause: err }));
-      }
-    };
-    const onEnd = () => resolve(undefined);
-    pipe.on('data', onData).once('end', onEnd).once('error', reject);
-  });
-}
-
-/** Everything a pipe yields until EOF. */
-function readAll(pipe: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    pipe.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).once('end', () => resolve(text)).once('error', reject);
-  });
-}
-
-function processExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    child.once('error', reject).once('exit', (code) => resolve(code));
-  });
-}
-
-/** Resolves at EOF: the daemonized conmon holds the sync pipe until it exits. */
-function pipeClosed(pipe: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (pipe.readableEnded || pipe.destroyed) resolve();
-    else pipe.once('close', resolve).resume();
-  });
-}
-
 /** What a failed create can leave: conmon's files, the runtime's state, the container's cgroup. */
 async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefined): Promise<void> {
   await deleteContainer(opts.runtime, opts.id, { force: true }).catch(() => {});
@@ -171,7 +120,7 @@ export async function launchContainer(opts: LaunchOptions): Promise<{ pid: numbe
   let sync: SyncMessage | undefined;
   try {
     startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
-    [sync] = await Promise.all([readSyncLine(syncPipe), processExit(child)]);
+    [sync] = await Promise.all([syncMessages(syncPipe).next(), processExit(child)]);
     if (!sync) {
       // Only the first conmon ever held stderr (the daemonized one points it at /dev/null).
       const stderr = (await readAll(stderrPipe)).trim();

@@ -4,10 +4,11 @@
  * conmon-exec.ts), so that the process's stdio and exit status belong to conmon and outlive the
  * daemon.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BerthError, invalidParameter } from '../common/errors.js';
 import { ConmonPaths } from './conmon-paths.js';
+import { runtimeDetail } from './create-error.js';
 import { findExecutable } from './executables.js';
 
 export interface Runtime {
@@ -54,11 +55,13 @@ export function runtimeGlobalArgs(rt: Runtime): string[] {
 
 // crun says "No such file or directory" about the state folder, runc "container does not exist".
 const MISSING_CONTAINER = /does not exist|No such file or directory/;
-// crun: "container `X` is not running"; runc: "container not running", "cannot … container that is not stopped".
-const WRONG_STATE = /not running|not stopped|is not paused|is paused|already paused|not paused/i;
+// The process is not in a state for the command. crun: "container `X` is not running", "open pidfd:
+// No such process" (kill after the exit); runc: "container not running", "cannot start a
+// container that has stopped", "… that is not stopped" (delete without force).
+const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
-  const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+  const stderr = runtimeDetail(String((err as { stderr?: unknown }).stderr ?? ''));
   const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : WRONG_STATE.test(stderr) ? 'conflict' : 'internal';
   return new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
 }
@@ -70,21 +73,6 @@ async function runtimeCommand(rt: Runtime, args: string[]): Promise<string> {
   } catch (err) {
     throw commandError(rt, args, err);
   }
-}
-
-/** Runs a runtime command that reads `input` on its stdin. */
-function runtimeCommandWithInput(rt: Runtime, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(rt.path, [...runtimeGlobalArgs(rt), ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', (err) => reject(commandError(rt, args, err)));
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(commandError(rt, args, Object.assign(new Error(`exit status ${code}`), { stderr })));
-    });
-    child.stdin.end(input);
-  });
 }
 
 export async function startContainer(rt: Runtime, id: string): Promise<void> {
@@ -103,9 +91,12 @@ export async function resumeContainer(rt: Runtime, id: string): Promise<void> {
   await runtimeCommand(rt, ['resume', id]);
 }
 
-/** Applies an OCI LinuxResources object to the running container's cgroup. */
-export function updateContainer(rt: Runtime, id: string, resources: object): Promise<void> {
-  return runtimeCommandWithInput(rt, ['update', '--resources', '-', id], JSON.stringify(resources));
+/**
+ * Applies the OCI LinuxResources object in file `resourcesPath` to the running container's
+ * cgroup. (A file, not stdin: crun opens /dev/stdin, which fails on Node's socket pipes.)
+ */
+export async function updateContainer(rt: Runtime, id: string, resourcesPath: string): Promise<void> {
+  await runtimeCommand(rt, ['update', '--resources', resourcesPath, id]);
 }
 
 /** Removes the runtime's state (and cgroup) of the container; a container already gone is fine. */
