@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { extract, type Headers } from 'tar-stream';
 import { lsetxattr, makedev, mknod } from '../native/index.js';
 import { entryPath } from './entry-path.js';
+import { GnuSparseAsPax } from './gnu-sparse.js';
 import { sparseEntry, writeSparse, type SparseEntry } from './sparse.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
 
@@ -36,8 +37,10 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
   // Directory times are set last: writing their children would change them again.
   const directoryTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
   const entries = extract();
+  const blocks = new GnuSparseAsPax();
   tar.on('error', (err) => entries.destroy(err));
-  tar.pipe(entries);
+  blocks.on('error', (err) => entries.destroy(err));
+  tar.pipe(blocks).pipe(entries);
 
   for await (const entry of entries) {
     const header: Header = entry.header;
@@ -96,10 +99,7 @@ async function writeEntry(path: string, header: Header, content: AsyncIterable<B
       mknod(path, constants.S_IFIFO, 0);
       break;
     default:
-      // tar-stream names every type it knows; the rest include GNU's old sparse type 'S'.
-      throw new Error(
-        `entry ${header.name}: unsupported tar entry type ${header.type ?? '(not POSIX: e.g. a GNU old-style sparse file; make the tar with --format=pax)'}`,
-      );
+      throw new Error(`entry ${header.name}: unsupported tar entry type ${header.type ?? '(not a POSIX or GNU file type)'}`);
   }
   lchownSync(path, header.uid ?? 0, header.gid ?? 0);
   // After chown, which clears set-user-ID bits; symlinks have no mode of their own.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { test } from 'node:test';
 import { decompress, extractTar } from '../../src/archive/index.js';
 import { isKind } from '../../src/common/errors.js';
@@ -160,15 +160,15 @@ test('refuses whiteout names used as a directory inside a path', async (t) => {
   }
 });
 
-/** A 64 MiB file with data at three places and holes between, tarred by GNU tar with `flags`. */
-async function gnuSparseTar(dir: string, flags: string[]): Promise<Buffer> {
+/** A 64 MiB file `name` with `data` at its offsets and holes between, tarred by GNU tar with `flags`. */
+async function gnuSparseTar(dir: string, flags: string[], name = 'sparse.img', data = SPARSE_DATA): Promise<Buffer> {
   const src = join(dir, 'src');
-  await mkdir(src, { recursive: true });
-  const file = await open(join(src, 'sparse.img'), 'w');
+  await mkdir(join(src, posix.dirname(name)), { recursive: true });
+  const file = await open(join(src, name), 'w');
   await file.truncate(SPARSE_SIZE);
-  for (const [offset, text] of SPARSE_DATA) await file.write(text, offset);
+  for (const [offset, text] of data) await file.write(text, offset);
   await file.close();
-  return execFileSync('tar', ['--sparse', ...flags, '-C', src, '-cf', '-', 'sparse.img']);
+  return execFileSync('tar', ['--sparse', ...flags, '-C', src, '-cf', '-', name]);
 }
 
 const SPARSE_SIZE = 64 * 1024 * 1024;
@@ -178,11 +178,11 @@ const SPARSE_DATA: Array<[number, string]> = [
   [SPARSE_SIZE - 3, 'end'],
 ];
 
-test('expands GNU PAX sparse 1.0 and 0.1 entries with their holes kept', async (t) => {
-  for (const version of ['1.0', '0.1']) {
+test('expands GNU sparse entries (old GNU, PAX 1.0 and 0.1) with their holes kept', async (t) => {
+  for (const flags of [['--format=gnu'], ['--format=pax', '--sparse-version=1.0'], ['--format=pax', '--sparse-version=0.1']]) {
     const { dest, parent } = await sandbox(t);
-    const tar = await gnuSparseTar(parent, ['--format=pax', `--sparse-version=${version}`]);
-    assert.ok(tar.length < 64 * 1024, `GNU tar wrote a sparse ${version} entry`);
+    const tar = await gnuSparseTar(parent, flags);
+    assert.ok(tar.length < 64 * 1024, `GNU tar wrote a sparse entry (${flags.join(' ')})`);
     await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
     assert.deepEqual(await readdir(dest), ['sparse.img']);
     const image = await stat(join(dest, 'sparse.img'));
@@ -201,8 +201,29 @@ test('expands GNU PAX sparse 1.0 and 0.1 entries with their holes kept', async (
   }
 });
 
-test('refuses GNU sparse formats it cannot expand, naming them, and writes no file', async (t) => {
-  for (const flags of [['--format=gnu'], ['--format=pax', '--sparse-version=0.0']]) {
+test('expands an old GNU sparse entry with map extension blocks and a long name', async (t) => {
+  const { dest, parent } = await sandbox(t);
+  // 40 pieces of data: more than the 4 map slots of the header, so GNU tar adds extension blocks.
+  const data: Array<[number, string]> = Array.from({ length: 40 }, (_, i) => [i * 1_000_000 + 7, `piece ${i}`]);
+  const name = `${'long-directory-name/'.repeat(6)}sparse.img`;
+  const tar = await gnuSparseTar(parent, ['--format=gnu'], name, data);
+  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  const image = await stat(join(dest, name));
+  assert.equal(image.size, SPARSE_SIZE);
+  assert.ok(image.blocks * 512 < 2 * 1024 * 1024, `holes kept (${image.blocks} blocks allocated)`);
+  const file = await open(join(dest, name), 'r');
+  try {
+    for (const [offset, text] of data) {
+      const { buffer } = await file.read(Buffer.alloc(text.length + 2), 0, text.length + 2, offset - 1);
+      assert.equal(buffer.toString('latin1'), `\0${text}\0`);
+    }
+  } finally {
+    await file.close();
+  }
+});
+
+test('refuses the GNU sparse format it cannot expand (PAX 0.0), naming it, and writes no file', async (t) => {
+  for (const flags of [['--format=pax', '--sparse-version=0.0']]) {
     const { dest, parent } = await sandbox(t);
     const tar = await gnuSparseTar(parent, flags);
     await assert.rejects(extractTar(streamOf(tar), dest, { whiteouts: 'overlay' }), (err) => {
