@@ -93,6 +93,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     warnings.push(note);
   }
   resolveRuntime(config.defaultRuntime, config.execRoot);
+  const events = new EventBus();
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
     throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
@@ -111,7 +112,6 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   await containers.start();
-  const events = new EventBus();
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {
