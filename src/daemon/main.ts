@@ -100,6 +100,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   logger.info('cgroups', { ...runtimes.cgroupInfo() });
+  const events = new EventBus();
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
     throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
@@ -118,7 +119,6 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   await containers.start();
-  const events = new EventBus();
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {

@@ -26,7 +26,8 @@ export function parseFilters(text: string | undefined, known?: readonly string[]
   for (const [key, value] of Object.entries(raw)) {
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) filters[key] = value;
     else if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'boolean')) {
-      filters[key] = Object.keys(value).filter((v) => (value as Record<string, boolean>)[v]);
+      // As moby's Args.Get: every key of the set counts, whatever its boolean says.
+      filters[key] = Object.keys(value);
     } else throw invalidParameter(`invalid filter '${key}': expected a list of strings`);
   }
   if (known) checkFilters(filters, known);
@@ -45,21 +46,17 @@ export function filterValues(filters: Filters, key: string): readonly string[] {
 }
 
 /**
- * A boolean filter (`dangling`), as moby's GetBoolOrDefault: true/1 or false/0, one value only;
- * undefined when absent.
+ * A boolean filter (`dangling`), as moby's GetBoolOrDefault: undefined when absent; true when
+ * "true" or "1" is among the values and neither "false" nor "0" is, false the other way round;
+ * anything else (no valid value, or both) is refused.
  */
 export function boolFilter(filters: Filters, key: string): boolean | undefined {
-  const values = filterValues(filters, key);
-  if (values.length === 0) return undefined;
-  const parsed = new Set(
-    values.map((value) => {
-      if (value === 'true' || value === '1') return true;
-      if (value === 'false' || value === '0') return false;
-      throw invalidParameter(`invalid filter '${key}=${value}'`);
-    }),
-  );
-  if (parsed.size > 1) throw invalidParameter(`invalid filter '${key}': conflicting values`);
-  return [...parsed][0];
+  const values = filters[key];
+  if (values === undefined) return undefined;
+  const isTrue = values.includes('true') || values.includes('1');
+  const isFalse = values.includes('false') || values.includes('0');
+  if (isTrue === isFalse) throw invalidParameter(`invalid filter '${key}=${values.join(',')}'`);
+  return isTrue;
 }
 
 /** Every `label` filter ("key" or "key=value") must hold. */

@@ -135,6 +135,12 @@ describe('GET /events', { timeout: 60_000 }, () => {
     } finally {
       stream.close();
     }
+    // A client that goes away stops being a listener.
+    let listeners = -1;
+    for (let i = 0; i < 40 && listeners !== 0; i++, await new Promise((r) => setTimeout(r, 25))) {
+      listeners = JSON.parse((await rawRequest(daemon.socket, 'GET', '/info')).body).NEventsListener;
+    }
+    assert.equal(listeners, 0);
 
     const until = (Date.now() + 1500) / 1000;
     const opened = Date.now();

@@ -26,8 +26,8 @@ async function smallTar(dir: string): Promise<Buffer> {
   return execFileSync('tar', ['-C', dir, '-c', 'hello']);
 }
 
-function importImage(daemon: TestDaemon, tar: Buffer, repo: string): Promise<{ status: number; body: string }> {
-  return rawRequest(daemon.socket, 'POST', `/images/create?fromSrc=-&repo=${encodeURIComponent(repo)}&changes=${encodeURIComponent('LABEL team=web')}`, tar as unknown as string);
+function importImage(daemon: TestDaemon, tar: Buffer, repo: string, label = 'team=web'): Promise<{ status: number; body: string }> {
+  return rawRequest(daemon.socket, 'POST', `/images/create?fromSrc=-&repo=${encodeURIComponent(repo)}&changes=${encodeURIComponent(`LABEL ${label}`)}`, tar as unknown as string);
 }
 
 describe('API requests: status codes, routing, invalid names', { timeout: 60_000 }, () => {
@@ -115,5 +115,32 @@ describe('API requests: status codes, routing, invalid names', { timeout: 60_000
     const pruneBad = await rawRequest(daemon.socket, 'POST', `/images/prune?filters=${encodeURIComponent('{"reference":["x"]}')}`);
     assert.equal(pruneBad.status, 400);
     assert.equal(JSON.parse(pruneBad.body).message, "invalid filter 'reference'");
+  });
+
+  test('image list before/since/until and prune label!/until filters', async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    const between = Date.now() / 1000;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await importImage(daemon, await smallTar(work), 'newer:1', 'team=db')).status, 200);
+    const names = async (f: Record<string, string[]>) => {
+      const res = await rawRequest(daemon.socket, 'GET', `/images/json?filters=${encodeURIComponent(JSON.stringify(f))}`);
+      assert.equal(res.status, 200, res.body);
+      return JSON.parse(res.body).flatMap((i: { RepoTags: string[] }) => i.RepoTags).sort();
+    };
+    assert.deepEqual(await names({ before: ['newer:1'] }), ['small:1']);
+    assert.deepEqual(await names({ since: ['small:1'] }), ['newer:1']);
+    assert.deepEqual(await names({ until: [between.toFixed(3)] }), ['small:1']);
+    assert.deepEqual(await names({ until: ['0s'] }), ['newer:1', 'small:1']);
+    const unknown = await rawRequest(daemon.socket, 'GET', `/images/json?filters=${encodeURIComponent('{"before":["nosuch"]}')}`);
+    assert.equal(unknown.status, 404);
+    const badTime = await rawRequest(daemon.socket, 'GET', `/images/json?filters=${encodeURIComponent('{"until":["soon"]}')}`);
+    assert.equal(badTime.status, 400);
+    assert.equal(JSON.parse(badTime.body).message, 'failed to parse value as time or duration: "soon"');
+
+    const keepNewer = await rawRequest(daemon.socket, 'POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ['false'], until: [between.toFixed(3)], 'label!': ['team=web'] }))}`);
+    assert.equal(JSON.parse(keepNewer.body).ImagesDeleted, null, 'small:1 has team=web; newer:1 is too new');
+    const pruned = await rawRequest(daemon.socket, 'POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ['false'], 'label!': ['team=web'] }))}`);
+    assert.deepEqual(JSON.parse(pruned.body).ImagesDeleted[0], { Untagged: 'newer:1' });
+    assert.deepEqual(await names({}), ['small:1']);
   });
 });

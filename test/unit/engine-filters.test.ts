@@ -6,7 +6,7 @@ const query = (filters: unknown) => JSON.stringify(filters);
 
 test('filters come as lists or as maps of true, and unknown keys are refused', () => {
   assert.deepEqual(parseFilters(query({ status: ['exited'] }), ['status']), { status: ['exited'] });
-  assert.deepEqual(parseFilters(query({ reference: { busybox: true, alpine: false } }), ['reference']), { reference: ['busybox'] });
+  assert.deepEqual(parseFilters(query({ reference: { busybox: true, alpine: false } }), ['reference']), { reference: ['busybox', 'alpine'] });
   assert.throws(() => parseFilters(query({ colour: ['red'] }), ['status']), /invalid filter 'colour'/);
   assert.deepEqual(parseFilters(undefined, ['status']), {});
   assert.throws(() => parseFilters('{"status":', ['status']), /invalid filter/);
@@ -18,7 +18,9 @@ test('boolean filters take true/1/false/0, one meaning only', () => {
   assert.equal(boolFilter(parseFilters(query({ dangling: ['false', '0'] })), 'dangling'), false);
   assert.equal(boolFilter({}, 'dangling'), undefined);
   assert.throws(() => boolFilter(parseFilters(query({ dangling: ['yes'] })), 'dangling'), /invalid filter 'dangling=yes'/);
-  assert.throws(() => boolFilter(parseFilters(query({ dangling: ['true', '0'] })), 'dangling'), /conflicting/);
+  assert.throws(() => boolFilter(parseFilters(query({ dangling: ['true', '0'] })), 'dangling'), /invalid filter 'dangling=true,0'/);
+  assert.equal(boolFilter(parseFilters(query({ dangling: ['true', 'maybe'] })), 'dangling'), true, 'one valid value is enough, as in moby');
+  assert.throws(() => boolFilter(parseFilters(query({ dangling: [] })), 'dangling'), /invalid filter 'dangling='/);
 });
 
 test('glob patterns match as Go path.Match does', () => {

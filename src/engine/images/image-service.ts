@@ -55,7 +55,10 @@ export class ImageService {
   ) {}
 
   list(filters: Filters): ImageWithNames[] {
-    const keep = imageListFilter(filters);
+    const keep = imageListFilter(filters, (name) => {
+      checkImageName(name);
+      return this.store.resolve(name);
+    });
     const listed: ImageWithNames[] = [];
     for (const image of this.store.list()) {
       const repoTags = keep(image, this.store.repoTags(image.id));
