@@ -60,8 +60,9 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
 
 /**
  * The command tree for one command line. Only the command the line names is built when it names
- * one (building all of them is a good part of a short call's own time); help, `berth help …`, a
- * line without a command and a misspelt one get the whole tree, for the listing and suggestions.
+ * one (building all of them is a good part of a short call's own time), and none for `--version`;
+ * help, `berth help …`, a line without a command and a misspelt one get the whole tree, for the
+ * listing and the suggestions.
  */
 export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
   const program = new Command('berth')
@@ -80,8 +81,7 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
-  const named = args && COMMANDS.get(commandName(args) ?? '');
-  for (const make of named ? [named] : COMMANDS.values()) program.addCommand(make(ctx));
+  for (const make of commandsFor(args)) program.addCommand(make(ctx));
   // Subcommands inherit exitOverride only if set before they are added, so set it on each.
   for (const command of allCommands(program)) command.exitOverride();
   return program;
@@ -90,6 +90,17 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
 /** The global options that take a value as the next argument. */
 const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+
+function commandsFor(args: readonly string[] | undefined): Iterable<CommandFactory> {
+  if (args === undefined) return COMMANDS.values();
+  const name = commandName(args);
+  const named = COMMANDS.get(name ?? '');
+  if (named) return [named];
+  const versionOnly = name === undefined && (args.includes('-v') || args.includes('--version')) && !args.some(isHelpFlag);
+  return versionOnly ? [] : COMMANDS.values();
+}
+
+const isHelpFlag = (arg: string) => arg === '-h' || arg === '--help';
 
 /** The first operand before which only the global options stand. */
 function commandName(args: readonly string[]): string | undefined {
