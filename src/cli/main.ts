@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
 import { attachCommand } from './commands/attach.js';
+import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { imageCommand } from './commands/image.js';
@@ -56,6 +57,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 
 /**
