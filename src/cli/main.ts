@@ -143,8 +143,9 @@ export async function main(args: string[]): Promise<number> {
 
 function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof CommanderError) {
-    // Commander has already printed the usage error (or the help, which exits 0).
-    return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    // Commander has already printed the usage error, or the help. A command line that names no
+    // (sub)command gets the help on stderr, and docker exits 0 for it (`docker`, `docker image`).
+    return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
   }
   if (err instanceof CliExit) {
     if (err.message) stderr.write(`${err.message}\n`);
