@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
 import { attachCommand } from './commands/attach.js';
+import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { imageCommand } from './commands/image.js';
@@ -56,12 +57,14 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 
 /**
  * The command tree for one command line. Only the command the line names is built when it names
- * one (building all of them is a good part of a short call's own time); help, `berth help …`, a
- * line without a command and a misspelt one get the whole tree, for the listing and suggestions.
+ * one (building all of them is a good part of a short call's own time), and none for `--version`;
+ * help, `berth help …`, a line without a command and a misspelt one get the whole tree, for the
+ * listing and the suggestions.
  */
 export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
   const program = new Command('berth')
@@ -80,8 +83,7 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
-  const named = args && COMMANDS.get(commandName(args) ?? '');
-  for (const make of named ? [named] : COMMANDS.values()) program.addCommand(make(ctx));
+  for (const make of commandsFor(args)) program.addCommand(make(ctx));
   // Subcommands inherit exitOverride only if set before they are added, so set it on each.
   for (const command of allCommands(program)) command.exitOverride();
   return program;
@@ -90,6 +92,17 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
 /** The global options that take a value as the next argument. */
 const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+
+function commandsFor(args: readonly string[] | undefined): Iterable<CommandFactory> {
+  if (args === undefined) return COMMANDS.values();
+  const name = commandName(args);
+  const named = COMMANDS.get(name ?? '');
+  if (named) return [named];
+  const versionOnly = name === undefined && (args.includes('-v') || args.includes('--version')) && !args.some(isHelpFlag);
+  return versionOnly ? [] : COMMANDS.values();
+}
+
+const isHelpFlag = (arg: string) => arg === '-h' || arg === '--help';
 
 /** The first operand before which only the global options stand. */
 function commandName(args: readonly string[]): string | undefined {
@@ -130,8 +143,9 @@ export async function main(args: string[]): Promise<number> {
 
 function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof CommanderError) {
-    // Commander has already printed the usage error (or the help, which exits 0).
-    return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    // Commander has already printed the usage error, or the help. A command line that names no
+    // (sub)command gets the help on stderr, and docker exits 0 for it (`docker`, `docker image`).
+    return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
   }
   if (err instanceof CliExit) {
     if (err.message) stderr.write(`${err.message}\n`);

@@ -41,6 +41,14 @@ test('the launcher finds the snapshot through a symlink to bin/berth', async () 
   }
 });
 
+test('a line naming no command prints the usage on stderr and exits 0, as docker does', async () => {
+  for (const args of [[], ['image']]) {
+    const result = await berth(args);
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stderr, /^Usage: berth /);
+  }
+});
+
 test('a usage error exits 125 as docker does', async () => {
   const result = await berth(['--no-such-flag']);
   assert.equal(result.code, 125);

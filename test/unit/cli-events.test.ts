@@ -87,5 +87,6 @@ test('--format templates see Go\'s field names, the exact timeNano, and {{json .
 });
 
 test('a template construct berth does not carry out is refused when the command starts', () => {
-  assert.throws(() => eventFormatter('{{upper .Type}}'), TemplateError);
+  assert.throws(() => eventFormatter('{{template "x" .}}'), TemplateError);
+  assert.equal(eventFormatter('{{upper .Type}}')(received(START, 0n)), 'CONTAINER\n');
 });

@@ -10,12 +10,14 @@ test('a command line that names a command builds that command alone, past the gl
   assert.deepEqual(commandsFor(['-H', 'unix:///x.sock', 'run', '--rm', 'busybox']), ['run']);
   assert.deepEqual(commandsFor(['--host', 'unix:///x.sock', 'image', 'ls']), ['image']);
   assert.deepEqual(commandsFor(['--host=unix:///x.sock', 'events']), ['events']);
+  assert.deepEqual(commandsFor(['--version']), []);
+  assert.deepEqual(commandsFor(['-H', 'unix:///x.sock', '-v']), []);
 });
 
 test('help, no command and an unknown one get every command, for the listing and suggestions', () => {
   const all = commandsFor();
   assert.ok(all.length > 20 && all.includes('events') && all.includes('version'), all.join(' '));
-  for (const args of [[], ['--help'], ['help', 'ps'], ['pss'], ['-H', 'unix:///x.sock']]) {
+  for (const args of [[], ['--help'], ['help', 'ps'], ['pss'], ['-H', 'unix:///x.sock'], ['-v', '--help']]) {
     assert.deepEqual(commandsFor(args), all, args.join(' '));
   }
 });
