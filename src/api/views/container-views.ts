@@ -1,7 +1,9 @@
 import { humanDuration } from '../../common/human-duration.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
+import type { WaitResult } from '../../engine/containers/lifecycle-types.js';
+import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
 
-const EMPTY_ENDPOINT = {
+const EMPTY_ENDPOINT: EndpointSettings = {
   IPAMConfig: null,
   Links: null,
   Aliases: null,
@@ -20,7 +22,7 @@ const EMPTY_ENDPOINT = {
 };
 
 /** Containers have a private netns with only loopback, which Docker calls the "none" network. */
-function networks() {
+function networks(): Record<string, EndpointSettings> {
   return { none: EMPTY_ENDPOINT };
 }
 
@@ -46,7 +48,7 @@ function quoteArg(arg: string): string {
 }
 
 /** GET /containers/json entry. */
-export function containerSummary(record: ContainerRecord) {
+export function containerSummary(record: ContainerRecord): ContainerSummary {
   return {
     Id: record.id,
     Names: [record.name],
@@ -65,7 +67,7 @@ export function containerSummary(record: ContainerRecord) {
 }
 
 /** GET /containers/{id}/json */
-export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>) {
+export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>): ContainerInspectResponse {
   return {
     Id: record.id,
     Created: record.created,
@@ -88,7 +90,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
     HostConfig: record.hostConfig,
     GraphDriver: { Data: graphDriverData, Name: record.driver },
     Mounts: [],
-    Config: record.config,
+    Config: { ...record.config },
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
@@ -110,4 +112,10 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
       Networks: networks(),
     },
   };
+}
+
+/** What dockerd writes when a wait ends; a canceled one is answered though nobody reads it. */
+export function waitResponse(result: WaitResult): ContainerWaitResponse {
+  if ('canceled' in result) return { StatusCode: -1, Error: { Message: 'context canceled' } };
+  return { StatusCode: result.exitCode, Error: null };
 }

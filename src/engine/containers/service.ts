@@ -36,12 +36,10 @@ import { initialState, type ContainerRecord } from './model.js';
 import { generateName, normaliseName } from './names.js';
 import { parseSignal } from './signals.js';
 import type { ContainerStore } from './store.js';
+import type { ContainerSpec } from './spec.js';
+import type { StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-export interface WaitResult {
-  StatusCode: number;
-  Error: { Message: string } | null;
-}
+export type { WaitCondition, WaitResult, StopOptions };
 
 export interface ContainerServiceOptions {
   store: ContainerStore;
@@ -165,15 +163,13 @@ export class ContainerService {
     return this.layers.containerLayerMetadata(record.id);
   }
 
-  async create(body: Record<string, unknown>, requestedName?: string): Promise<ContainerRecord> {
-    if (typeof body.Image !== 'string' || body.Image === '') {
-      throw invalidParameter('config cannot be empty in order to create a container');
-    }
+  async create(spec: ContainerSpec, requestedName?: string): Promise<{ record: ContainerRecord; warnings: string[] }> {
+    if (spec.config.Image === '') throw invalidParameter('config cannot be empty in order to create a container');
     const name = requestedName ? normaliseName(requestedName) : this.freshName();
-    const image = this.images.resolve(body.Image);
-    const hostConfig = completeHostConfig(body.HostConfig, this.options.defaultRuntime);
+    const image = this.images.resolve(spec.config.Image);
+    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, this.options.defaultRuntime);
     resolveRuntime(hostConfig.Runtime, this.options.execRoot); // unknown runtime → 400 before anything is made
-    const config = mergeContainerConfig(body, image.config.config ?? {});
+    const config = mergeContainerConfig(spec.config, image.config.config ?? {});
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);
@@ -208,7 +204,7 @@ export class ContainerService {
       throw wrap(err, 'creating container');
     }
     this.store.add(record);
-    return record;
+    return { record, warnings };
   }
 
   private freshName(): string {
@@ -409,7 +405,7 @@ export class ContainerService {
   wait(idOrName: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     const record = this.store.resolve(idOrName);
     if (condition === 'not-running' && !record.state.Running) {
-      return Promise.resolve({ StatusCode: record.state.ExitCode, Error: null });
+      return Promise.resolve({ exitCode: record.state.ExitCode });
     }
     // Removal ends every wait: a container removed without running again never exits again.
     const events = condition === 'removed' ? [`removed:${record.id}`] : [`exit:${record.id}`, `removed:${record.id}`];
@@ -420,33 +416,32 @@ export class ContainerService {
       };
       const listener = (code: number) => {
         detach();
-        resolve({ StatusCode: code, Error: null });
+        resolve({ exitCode: code });
       };
       // A client that goes away gets what dockerd writes then (nobody reads it, but the
       // handler finishes instead of waiting forever).
       const onAbort = () => {
         detach();
-        resolve({ StatusCode: -1, Error: { Message: 'context canceled' } });
+        resolve({ canceled: true });
       };
       for (const event of events) this.events.on(event, listener);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  async kill(idOrName: string, signal: string | number = 'SIGKILL'): Promise<void> {
+  async kill(idOrName: string, number = 9): Promise<void> {
     const record = this.store.resolve(idOrName);
-    const number = parseSignal(signal);
     if (!record.state.Running) throw conflict(`Container ${record.id} is not running`);
     await killContainer(this.runtimeOf(record), record.id, number);
   }
 
   /** SIGTERM (or the stop signal), then SIGKILL after the timeout; 304 if not running. */
-  async stop(idOrName: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+  async stop(idOrName: string, options: StopOptions = {}): Promise<void> {
     const record = this.store.resolve(idOrName);
     if (!record.state.Running) throw notModified();
     const exited = this.wait(record.id, 'next-exit');
-    const timeout = options.timeout ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
-    const stopSignal = parseSignal(options.signal || record.config.StopSignal || 'SIGTERM');
+    const timeout = options.timeoutSeconds ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    const stopSignal = options.signal ?? parseSignal(record.config.StopSignal || 'SIGTERM');
     await killContainer(this.runtimeOf(record), record.id, stopSignal).catch(() => {});
     if (timeout < 0) {
       await exited;
@@ -475,7 +470,7 @@ export class ContainerService {
   }
 
   /** `docker restart`: stop if running (as `stop`), then start. */
-  async restart(idOrName: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+  async restart(idOrName: string, options: StopOptions = {}): Promise<void> {
     const record = this.store.resolve(idOrName);
     await this.stop(record.id, options).catch((err) => {
       if (!isKind(err, 'not-modified')) throw err;
