@@ -11,7 +11,7 @@ import { LayerStore } from '../storage/layer-store.js';
 import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
 import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
-import { resolveRuntime } from '../runtime/runtime.js';
+import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
@@ -79,7 +79,14 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger.warn(note);
     warnings.push(note);
   }
-  resolveRuntime(config.defaultRuntime, config.execRoot);
+  // Checks default-runtime and daemon.json's runtimes, and detects the host's cgroup version.
+  const runtimes = await ConmonRuntimeSet.open({
+    execRoot: config.execRoot,
+    defaultRuntime: config.defaultRuntime,
+    runtimes: config.runtimes,
+    logger,
+  });
+  logger.info('cgroups', { ...runtimes.cgroupInfo() });
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
     throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
@@ -130,6 +137,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }
     await containers.close();
+    runtimes.close();
     await releasePidfile();
     for (const host of config.hosts) await rm(socketPath(host), { force: true });
     logger.info('berthd stopped');

@@ -1,16 +1,63 @@
 /**
- * Host cgroup checks done once at daemon start, and removal of a container's leftover cgroups.
+ * The host's cgroups: which version it runs (v1, hybrid or unified v2), the checks done once at
+ * daemon start, the parent folder containers are placed under, and removal of a container's
+ * leftover cgroups. Every function takes the cgroup root, so the v2 paths are tested on a
+ * recorded v2 tree (test/fixtures/cgroup-v2) on these v1 machines.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode } from '../common/errors.js';
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-const UNIFIED = join(CGROUP_ROOT, 'unified');
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+// f_type values of statfs(2) (linux/magic.h).
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+const TMPFS_MAGIC = 0x01021994;
+
+export interface CgroupInfo {
+  /** '2' when the root is a cgroup2 mount (unified); '1' otherwise, hybrid included. */
+  version: '1' | '2';
+  /** Containers are placed by path (cgroupsPath), not through systemd. */
+  driver: 'cgroupfs';
+  /** v1 hierarchies plus a cgroup2 mount at ROOT/unified. */
+  hybrid: boolean;
+}
 
 const run = promisify(execFile);
+
+/** The version from the file-system types of the root and of ROOT/unified (undefined: absent). */
+export function classifyCgroupMount(rootType: number, unifiedType: number | undefined): CgroupInfo {
+  if (rootType === CGROUP2_SUPER_MAGIC) return { version: '2', driver: 'cgroupfs', hybrid: false };
+  return { version: '1', driver: 'cgroupfs', hybrid: rootType === TMPFS_MAGIC && unifiedType === CGROUP2_SUPER_MAGIC };
+}
+
+async function fsType(path: string): Promise<number | undefined> {
+  try {
+    return Number((await statfs(path)).type);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Which cgroups the host runs, from statfs of the root and of ROOT/unified. */
+export async function detectCgroups(root = CGROUP_ROOT): Promise<CgroupInfo> {
+  const rootType = await fsType(root);
+  if (rootType === undefined) throw new Error(`no cgroup file system at ${root}`);
+  return classifyCgroupMount(rootType, rootType === CGROUP2_SUPER_MAGIC ? undefined : await fsType(join(root, 'unified')));
+}
+
+/** The controllers listed in a cgroup v2 folder's cgroup.controllers (none when absent). */
+export async function v2Controllers(dir: string): Promise<string[]> {
+  try {
+    return (await readFile(join(dir, 'cgroup.controllers'), 'utf8')).split(/\s+/).filter((c) => c !== '');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
 
 /** Controllers attached to some mounted cgroup v1 hierarchy, read from /proc/self/mounts. */
 async function mountedV1Controllers(): Promise<Set<string>> {
@@ -23,43 +70,61 @@ async function mountedV1Controllers(): Promise<Set<string>> {
   return controllers;
 }
 
-async function unifiedControllers(): Promise<string[]> {
-  try {
-    return (await readFile(join(UNIFIED, 'cgroup.controllers'), 'utf8')).split(/\s+/).filter((c) => c !== '');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw err;
-  }
-}
-
 /**
- * crun refuses hybrid hosts whose cgroup2 mount (at /sys/fs/cgroup/unified) holds controllers
+ * crun refuses hybrid hosts whose cgroup2 mount (at ROOT/unified) holds controllers
  * ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"). A controller
  * lands there when no v1 hierarchy claims it; mounting a v1 hierarchy for it moves it back.
- * Returns what was done, for the daemon's log.
+ * Nothing to do on v1 without the unified mount, nor on v2. Returns what was done, for the log.
  */
-export async function ensureCgroupsUsable(): Promise<string[]> {
-  const stranded = await unifiedControllers();
+export async function ensureCgroupsUsable(root = CGROUP_ROOT): Promise<string[]> {
+  const unified = join(root, 'unified');
+  const stranded = await v2Controllers(unified);
   if (stranded.length === 0) return [];
   const v1 = await mountedV1Controllers();
   const notes: string[] = [];
   for (const controller of stranded.filter((c) => !v1.has(c))) {
-    const target = join(CGROUP_ROOT, controller);
+    const target = join(root, controller);
     await mkdir(target, { recursive: true });
     await run('mount', ['-t', 'cgroup', '-o', controller, 'cgroup', target]);
     notes.push(
-      `cgroup controller "${controller}" was only on the cgroup2 mount ${UNIFIED}, which makes crun refuse ` +
+      `cgroup controller "${controller}" was only on the cgroup2 mount ${unified}, which makes crun refuse ` +
         `to run ("hybrid mode not supported"); mounted its cgroup v1 hierarchy at ${target}`,
     );
   }
   return notes;
 }
 
+/**
+ * On v2, a controller reaches a container's cgroup only when every ancestor enables it in
+ * cgroup.subtree_control. Enables, from the root down to `parent` (e.g. /berth, made if absent),
+ * every controller the root offers, so that limits and stats work in the containers below.
+ * (The runtimes do this as they create the container's cgroup too; doing it once here keeps it
+ * true whatever the runtime, and lets the daemon report a controller it cannot have.)
+ */
+export async function enableV2Controllers(root: string, parent: string): Promise<string[]> {
+  const wanted = await v2Controllers(root);
+  let dir = root;
+  for (const part of ['', ...parent.split('/').filter((p) => p !== '')]) {
+    dir = join(dir, part);
+    await mkdir(dir, { recursive: true });
+    const offered = new Set(await v2Controllers(dir));
+    const enable = wanted.filter((c) => offered.has(c));
+    // One write per controller: a write naming one the kernel refuses fails as a whole.
+    for (const controller of enable) {
+      await writeFile(join(dir, 'cgroup.subtree_control'), `+${controller}`).catch(() => {});
+    }
+  }
+  return v2Controllers(join(root, parent));
+}
+
+/** rmdir(2) of a cgroup folder: injectable so cleanup is tested on a recorded tree. */
+export type RemoveCgroupDir = (path: string) => Promise<void>;
+
 /** Removes `dir` and then each empty parent up to (not including) `stop`. */
-async function rmdirUpTo(dir: string, stop: string): Promise<void> {
+async function rmdirUpTo(dir: string, stop: string, remove: RemoveCgroupDir): Promise<void> {
   for (let current = dir; current.startsWith(`${stop}/`); current = dirname(current)) {
     try {
-      await rmdir(current);
+      await remove(current);
     } catch (err) {
       // ENOENT: already gone; EBUSY/ENOTEMPTY: other containers still live under the parent.
       if (errnoCode(err) === 'ENOENT') continue;
@@ -69,16 +134,18 @@ async function rmdirUpTo(dir: string, stop: string): Promise<void> {
 }
 
 /**
- * Removes the container's cgroup folders (`cgroupsPath` as in the OCI spec, e.g. /berth/ID) from
- * every hierarchy, and the parents left empty. The runtime's `delete` normally does this; these
- * are what a killed runtime or a failed create leave behind.
+ * Removes the container's cgroup folders (`cgroupsPath` as in the OCI spec, e.g. /berth/ID) and
+ * the parents left empty: on v2 the one folder under the root, on v1 one in every hierarchy
+ * (the hybrid cgroup2 mount at ROOT/unified included). The runtime's `delete` normally does
+ * this; these are what a killed runtime or a failed create leave behind.
  */
-export async function removeContainerCgroups(cgroupsPath: string): Promise<void> {
-  const hierarchies = await readdir(CGROUP_ROOT);
-  await Promise.all(
-    hierarchies.map((name) => {
-      const root = join(CGROUP_ROOT, name);
-      return rmdirUpTo(join(root, cgroupsPath), root);
-    }),
-  );
+export async function removeContainerCgroups(
+  cgroupsPath: string,
+  root = CGROUP_ROOT,
+  remove: RemoveCgroupDir = (path) => rmdir(path),
+): Promise<void> {
+  const names = await readdir(root);
+  // A v2 root is itself a cgroup (it has cgroup.procs); a v1 root is a tmpfs of hierarchies.
+  const hierarchies = names.includes('cgroup.procs') ? [root] : names.map((name) => join(root, name));
+  await Promise.all(hierarchies.map((hierarchy) => rmdirUpTo(join(hierarchy, cgroupsPath), hierarchy, remove)));
 }
