@@ -93,7 +93,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   }
   const driver = await factory(join(config.dataRoot, config.storageDriver));
   const content = await ContentStore.open(join(config.dataRoot, 'content'));
-  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver);
+  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
   const containers = new ContainerService({

@@ -1,5 +1,6 @@
 /*
- * The few Linux syscalls Node cannot make: mount, umount2, mknod, lsetxattr, lgetxattr, chroot.
+ * The few Linux syscalls Node cannot make: mount, umount2, mknod, lsetxattr, lgetxattr, llistxattr,
+ * chroot.
  * Every function is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
@@ -136,6 +137,36 @@ static napi_value Lsetxattr(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* llistxattr(path) -> Buffer of the attribute names, each ending with a NUL byte. */
+static napi_value Llistxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL;
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) && get_string(env, argv, 0, 0, &path)) {
+    /* The list can grow between the two calls; retry on ERANGE. */
+    for (;;) {
+      ssize_t size = llistxattr(path, NULL, 0);
+      if (size < 0) {
+        throw_errno(env, errno, "llistxattr", path);
+        break;
+      }
+      void *data;
+      napi_create_buffer(env, (size_t)size, &data, &result);
+      ssize_t got = size == 0 ? 0 : llistxattr(path, data, (size_t)size);
+      if (got >= 0) {
+        if (got < size) napi_create_buffer_copy(env, (size_t)got, data, NULL, &result);
+        break;
+      }
+      if (errno != ERANGE) {
+        result = NULL;
+        throw_errno(env, errno, "llistxattr", path);
+        break;
+      }
+    }
+  }
+  free(path);
+  return result ? result : undefined(env);
+}
+
 /* lgetxattr(path, name) -> Buffer, or null when the attribute is not set. */
 static napi_value Lgetxattr(napi_env env, napi_callback_info info) {
   napi_value argv[2], result = NULL;
@@ -185,6 +216,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_default, NULL},
     {"lsetxattr", NULL, Lsetxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lgetxattr", NULL, Lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"llistxattr", NULL, Llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
