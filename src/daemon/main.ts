@@ -12,6 +12,7 @@ import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
 import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
 import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
+import { EventBus } from '../engine/events/event-bus.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
@@ -73,6 +74,9 @@ async function listen(server: Server, path: string): Promise<void> {
 async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  // Roots made earlier (or by hand) with wider modes are tightened, as dockerd does.
+  await chmod(config.dataRoot, 0o710);
+  await chmod(config.execRoot, 0o700);
   const releasePidfile = await claimPidfile(config.pidfile);
   const warnings: string[] = [];
   for (const note of await ensureCgroupsUsable()) {
@@ -87,6 +91,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   logger.info('cgroups', { ...runtimes.cgroupInfo() });
+  const events = new EventBus();
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
     throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
@@ -100,8 +105,8 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     store,
     images,
     layers,
-    execRoot: config.execRoot,
-    defaultRuntime: config.defaultRuntime,
+    runtimes,
+    events,
     logger,
   });
   await containers.start();

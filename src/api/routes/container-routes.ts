@@ -78,14 +78,15 @@ export function containerRoutes(
     const { all, limit, filters } = listOptions(query);
     let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters, imageIdOf));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map(containerSummary));
+    const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
+    sendJson(res, 200, list.map((c, i) => containerSummary(c, sizes[i])));
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {
     const filters = parseFilters(query, ['label']);
     const labels = filterValues(filters, 'label');
-    const removed = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
-    const pruned: ContainerPruneResponse = { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 };
+    const { removed, spaceReclaimed } = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
+    const pruned: ContainerPruneResponse = { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: spaceReclaimed };
     sendJson(res, 200, pruned);
   });
 
@@ -96,9 +97,10 @@ export function containerRoutes(
     sendJson(res, 201, created);
   });
 
-  routes.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+  routes.add('GET', '/containers/{id}/json', async ({ res, params, query }) => {
     const record = containers.inspect(params.id);
-    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record)));
+    const sizes = query.bool('size') ? await containers.sizes(record) : undefined;
+    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record), sizes));
   });
 
   routes.add('POST', '/containers/{id}/start', async ({ res, params }) => {
@@ -113,6 +115,16 @@ export function containerRoutes(
 
   routes.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
     await containers.restart(params.id, decodeStopOptions(query));
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/pause', async ({ res, params }) => {
+    await containers.pause(params.id);
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/unpause', async ({ res, params }) => {
+    await containers.unpause(params.id);
     sendEmpty(res, 204);
   });
 

@@ -1,6 +1,6 @@
 import { humanDuration } from '../../common/human-duration.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
-import type { WaitResult } from '../../engine/containers/lifecycle-types.js';
+import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
 import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
 
 const EMPTY_ENDPOINT: EndpointSettings = {
@@ -34,6 +34,8 @@ export function statusText(record: ContainerRecord, now = Date.now()): string {
       return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
     case 'exited':
       return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(state.StartedAt))} (Paused)`;
     case 'removing':
       return 'Removal In Progress';
     case 'dead':
@@ -48,8 +50,9 @@ function quoteArg(arg: string): string {
 }
 
 /** GET /containers/json entry. */
-export function containerSummary(record: ContainerRecord): ContainerSummary {
+export function containerSummary(record: ContainerRecord, sizes?: ContainerSizes): ContainerSummary {
   return {
+    ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
     Names: [record.name],
     Image: record.config.Image,
@@ -67,8 +70,9 @@ export function containerSummary(record: ContainerRecord): ContainerSummary {
 }
 
 /** GET /containers/{id}/json */
-export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>): ContainerInspectResponse {
+export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>, sizes?: ContainerSizes): ContainerInspectResponse {
   return {
+    ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
     Created: record.created,
     Path: record.path,

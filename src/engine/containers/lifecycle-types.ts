@@ -11,3 +11,9 @@ export interface StopOptions {
   /** The signal number; absent: the container's StopSignal or SIGTERM. */
   signal?: number;
 }
+
+/** Bytes of a container's own changes, and of its whole root file system (image included). */
+export interface ContainerSizes {
+  sizeRw: number;
+  sizeRootFs: number;
+}
