@@ -114,8 +114,8 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     store,
     images,
     layers,
-    execRoot: config.execRoot,
-    defaultRuntime: config.defaultRuntime,
+    runtimes,
+    events,
     logger,
   });
   await containers.start();
