@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
+import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
@@ -84,8 +85,11 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
   for (const make of commandsFor(args)) program.addCommand(make(ctx));
-  // Subcommands inherit exitOverride only if set before they are added, so set it on each.
-  for (const command of allCommands(program)) command.exitOverride();
+  for (const [path, command] of allCommands(program)) {
+    // Subcommands inherit exitOverride only if set before they are added, so set it on each.
+    command.exitOverride();
+    refuseNotCarriedOut(command, path);
+  }
   return program;
 }
 
@@ -122,8 +126,12 @@ function refuseUnsupportedGlobals(program: Command): void {
   if (config !== undefined) throw new CliExit(125, 'berth: --config is not supported: berth reads no client configuration files');
 }
 
-function allCommands(command: Command): Command[] {
-  return command.commands.flatMap((child) => [child, ...allCommands(child)]);
+/** Every command under `command`, with its path ('run', 'image ls'). */
+function allCommands(command: Command, prefix = ''): [string, Command][] {
+  return command.commands.flatMap((child): [string, Command][] => {
+    const path = prefix === '' ? child.name() : `${prefix} ${child.name()}`;
+    return [[path, child], ...allCommands(child, path)];
+  });
 }
 
 /** Runs one command line (without the node and script arguments) and returns the exit code. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createContext } from '../../src/cli/context.js';
+import { CliExit } from '../../src/cli/cli-exit.js';
 import { buildProgram } from '../../src/cli/main.js';
 
 const commandsFor = (args?: string[]) => buildProgram(createContext(() => undefined), args).commands.map((c) => c.name());
@@ -42,4 +43,15 @@ test('docker\'s global flags: -D and -l are accepted, --context and --config ref
   assert.match(stderr.join(''), /Allowed choices are debug, info, warn, error, fatal/);
   await assert.rejects(buildProgram(ctx, ['--context', 'prod', 'ps']).parseAsync(['--context', 'prod', 'ps'], { from: 'user' }), /--context is not supported/);
   await assert.rejects(buildProgram(ctx, ['--config', '/x', 'ps']).parseAsync(['--config', '/x', 'ps'], { from: 'user' }), /--config is not supported/);
+});
+
+test('a docker flag berth does not carry out yet is refused by name with its reason, before any request', async () => {
+  const line = ['run', '--rm', '-p', '8080:80', 'busybox'];
+  await assert.rejects(buildProgram(createContext(() => undefined), line).parseAsync(line, { from: 'user' }), (err: unknown) => {
+    assert.ok(err instanceof CliExit);
+    assert.equal(err.code, 125);
+    assert.match(err.message, /^berth: --publish is not supported yet: published ports are not carried out yet/);
+    return true;
+  });
+  assert.doesNotMatch(buildProgram(createContext(() => undefined), ['run']).commands[0]!.helpInformation(), /--publish/);
 });
