@@ -1,20 +1,7 @@
-/** Engine API v1.50 shapes the CLI needs beyond types.ts (SystemEvents). */
+/** What the client makes of GET /events lines (the wire shape itself is src/wire/events.ts). */
+import type { EventMessage } from '../wire/events.js';
 
-/** EventMessage, as GET /events streams it, one JSON object a line. */
-export interface EventMessage {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes?: Record<string, string> };
-  scope?: string;
-  /** Unix seconds. */
-  time?: number;
-  /** Unix nanoseconds: more digits than a JS number holds exactly; see ReceivedEvent.timeNano. */
-  timeNano?: number;
-  /** Deprecated fields older daemons still send. */
-  status?: string;
-  id?: string;
-  from?: string;
-}
+export type { EventMessage };
 
 /** One event and the exact line it came in. */
 export interface ReceivedEvent {

@@ -36,6 +36,14 @@ export interface ContainerStateWire {
   FinishedAt: string;
 }
 
+/** A published port, as GET /containers/json lists it. */
+export interface Port {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: 'tcp' | 'udp' | 'sctp';
+}
+
 /** An entry of GET /containers/json. */
 export interface ContainerSummary {
   Id: string;
@@ -44,7 +52,7 @@ export interface ContainerSummary {
   ImageID: string;
   Command: string;
   Created: number;
-  Ports: unknown[];
+  Ports: Port[];
   SizeRw?: number;
   SizeRootFs?: number;
   Labels: Record<string, string>;
@@ -101,7 +109,7 @@ export interface ContainerInspectResponse {
   SizeRw?: number;
   SizeRootFs?: number;
   Mounts: unknown[];
-  Config: Record<string, unknown>;
+  Config: ContainerConfigWire;
   NetworkSettings: NetworkSettingsWire;
 }
 
@@ -121,4 +129,47 @@ export interface ContainerWaitResponse {
 export interface ContainerPruneResponse {
   ContainersDeleted: string[] | null;
   SpaceReclaimed: number;
+}
+
+/** `Config` of a container, as inspect shows it. */
+export interface ContainerConfigWire {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Image: string;
+  Volumes?: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild?: string[] | null;
+  Labels: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+/** POST /containers/create body: the same fields, every one optional but Image. */
+export type ContainerConfigRequest = Partial<ContainerConfigWire> & { Image: string };
+
+export interface HostConfigRequest {
+  AutoRemove?: boolean;
+  ConsoleSize?: [number, number];
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  ReadonlyRootfs?: boolean;
+  ShmSize?: number;
+  Runtime?: string;
+  NetworkMode?: string;
+  RestartPolicy?: { Name: string; MaximumRetryCount: number };
+}
+
+export interface ContainerCreateRequest extends ContainerConfigRequest {
+  HostConfig: HostConfigRequest;
 }

@@ -66,6 +66,10 @@ test('ps prints docker columns', () => {
         Ports: [],
         State: 'running',
         Status: 'Up 8 seconds',
+        Labels: {},
+        HostConfig: { NetworkMode: 'none' },
+        NetworkSettings: { Networks: {} },
+        Mounts: [],
       },
     ],
     { truncate: true, size: false },
@@ -81,7 +85,7 @@ test('ps prints docker columns', () => {
 test('images prints one row per tag', () => {
   const now = new Date((1795417285 + 150) * 1000);
   const table = imagesTable(
-    [{ Id: 'sha256:737341e6ab30106f', ParentId: '', RepoTags: ['busybox:latest'], RepoDigests: null, Created: 1795417285, Size: 1985589 }],
+    [{ Id: 'sha256:737341e6ab30106f', ParentId: '', RepoTags: ['busybox:latest'], RepoDigests: [], Created: 1795417285, Size: 1985589, Containers: -1, Labels: null, SharedSize: -1 }],
     true,
     now,
   );
