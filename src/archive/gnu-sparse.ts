@@ -66,6 +66,13 @@ export class GnuSparseAsPax extends Transform {
       this.push(block);
       return;
     }
+    if (!checksumValid(block)) {
+      // Not a tar (or a corrupt one): pass everything on for tar-stream to say so.
+      this.push(Buffer.concat([block, this.pending]));
+      this.pending = Buffer.alloc(0);
+      this.dataLeft = Number.POSITIVE_INFINITY;
+      return;
+    }
     const type = String.fromCharCode(block[156]!);
     const size = numeric(block, 124, 12);
     if (type === 'S') {
@@ -166,10 +173,20 @@ function writeOctal(block: Buffer, offset: number, length: number, value: number
   block.write(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length, 'latin1');
 }
 
+/** The header's checksum: its bytes summed, with the checksum field counted as spaces. */
+function checksum(block: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return sum;
+}
+
+function checksumValid(block: Buffer): boolean {
+  const text = block.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  return /^[0-7]+$/.test(text) && parseInt(text, 8) === checksum(block);
+}
+
 function setChecksum(block: Buffer): void {
-  block.fill(0x20, 148, 156);
-  const sum = block.reduce((total, byte) => total + byte, 0);
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+  block.write(`${checksum(block).toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
 }
 
 /** PAX records "LEN key=value\n", LEN counting the whole record with its own digits. */
