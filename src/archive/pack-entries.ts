@@ -5,6 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { pack, type Headers, type Pack } from 'tar-stream';
 import { lgetxattr, llistxattr } from '../native/index.js';
+import { base64XattrsAsBinary, xattrPaxRecord } from './pax-xattrs.js';
+import { TarRewriter } from './tar-rewriter.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteouts.js';
 
 /** An entry of a layer diff: a path (absolute in the layer) added, changed or deleted. */
@@ -27,7 +29,8 @@ const PRIVATE_XATTR_PREFIX = 'trusted.overlay.';
  */
 export async function writeDiffTar(top: string, entries: DiffEntry[], out: Writable): Promise<void> {
   const archive = pack();
-  const written = pipeline(archive, out);
+  // Binary xattr values pass tar-stream in base64 and are written raw (see pax-xattrs.ts).
+  const written = pipeline(archive, new TarRewriter({ sparseToPax: false, rewritePax: base64XattrsAsBinary }), out);
   try {
     await writeEntries(archive, top, entries);
     archive.finalize();
@@ -86,10 +89,13 @@ function headerFor(name: string, stats: Stats, path: string): Headers & { pax?: 
     header.devminor = (stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00);
   }
   const pax: Record<string, string> = {};
-  for (const key of llistxattr(path)) {
-    if (key.startsWith(PRIVATE_XATTR_PREFIX)) continue;
-    const value = lgetxattr(path, key);
-    if (value) pax[`SCHILY.xattr.${key}`] = value.toString('utf8');
+  for (const name of llistxattr(path)) {
+    if (name.startsWith(PRIVATE_XATTR_PREFIX)) continue;
+    const value = lgetxattr(path, name);
+    if (value) {
+      const [key, text] = xattrPaxRecord(name, value);
+      pax[key] = text;
+    }
   }
   if (Object.keys(pax).length > 0) header.pax = pax;
   return header;

@@ -72,6 +72,8 @@ describe('layer blobs in the content store', { timeout: 120_000 }, () => {
     const broken: Array<[string, Buffer]> = [
       ['garbage.tar', Buffer.alloc(4096, 'not a tar ')],
       ['truncated.tar.gz', gzipped.subarray(0, gzipped.length - 100)],
+      // Refused while most of it is still on its way: both branches of the tee must stop.
+      ['long-garbage.tar', Buffer.alloc(64 << 20, 'not a tar ')],
     ];
     for (const [name, data] of broken) {
       await writeFile(join(work, name), data);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { extract } from 'tar-stream';
-import { packDiff } from '../../src/archive/index.js';
+import { extractTar, packDiff } from '../../src/archive/index.js';
+import { lgetxattr, lsetxattr } from '../../src/native/index.js';
 import { streamOf, tempDir } from './archive-fixtures.js';
 
 /** name → [type, content or link target] of every entry of a tar. */
@@ -59,4 +61,29 @@ test('reads nothing outside the layer, even through a symlink swapped in for a d
   await symlink(outside, join(top, 'etc'));
   const tar = packDiff(top, [{ path: '/etc/secret', kind: 'A', opaque: false }]);
   await assert.rejects(tar.toArray(), /packing layer changes in .*ENOENT/);
+});
+
+const BINARY = Buffer.from([0xff, 0x00, 0x80, 0x41, 0xc3]);
+
+test('keeps binary xattr values byte for byte: GNU tar’s in, ours out and back in', async (t) => {
+  const src = await tempDir(t, 'xattr-src');
+  await writeFile(join(src, 'file'), 'x');
+  lsetxattr(join(src, 'file'), 'user.bin', BINARY);
+  lsetxattr(join(src, 'file'), 'user.text', Buffer.from('héllo'));
+  const gnuTar = execFileSync('tar', ['--xattrs', '--xattrs-include=user.*', '--format=pax', '-C', src, '-cf', '-', 'file']);
+  const fromGnu = await tempDir(t, 'xattr-dest');
+  await extractTar(streamOf(gnuTar), fromGnu, { whiteouts: 'overlay' });
+  assert.deepEqual(lgetxattr(join(fromGnu, 'file'), 'user.bin'), BINARY);
+  assert.equal(lgetxattr(join(fromGnu, 'file'), 'user.text')?.toString(), 'héllo');
+
+  const ours = Buffer.concat(await packDiff(fromGnu, [{ path: '/file', kind: 'A', opaque: false }]).toArray());
+  assert.ok(ours.includes(Buffer.concat([Buffer.from('SCHILY.xattr.user.bin='), BINARY, Buffer.from('\n')])), 'the raw value, as Docker writes it');
+  const back = await tempDir(t, 'xattr-back');
+  await extractTar(streamOf(ours), back, { whiteouts: 'overlay' });
+  assert.deepEqual(lgetxattr(join(back, 'file'), 'user.bin'), BINARY);
+  assert.equal(lgetxattr(join(back, 'file'), 'user.text')?.toString(), 'héllo');
+  // GNU tar reads our tar too.
+  const byGnu = await tempDir(t, 'xattr-gnu');
+  execFileSync('tar', ['--xattrs', '--xattrs-include=user.*', '-C', byGnu, '-xf', '-'], { input: ours });
+  assert.deepEqual(lgetxattr(join(byGnu, 'file'), 'user.bin'), BINARY);
 });
