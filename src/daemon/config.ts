@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { invalidParameter } from '../common/errors.js';
 import { errnoCode } from '../common/errors.js';
 import type { LogLevel } from '../common/logger.js';
+import type { RuntimeConfig } from '../runtime/conmon-runtime-set.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -9,6 +10,8 @@ export interface DaemonConfig {
   execRoot: string;
   storageDriver: string;
   defaultRuntime: string;
+  /** daemon.json `runtimes`: further OCI runtimes by name, as dockerd. */
+  runtimes: Record<string, RuntimeConfig>;
   pidfile: string;
   logLevel: LogLevel;
   /** Group that may use the API socket besides root (-G/--group); unset: `berth` if it exists. */
@@ -23,6 +26,7 @@ export const DEFAULTS: DaemonConfig = {
   execRoot: '/run/berth',
   storageDriver: 'overlay',
   defaultRuntime: 'crun',
+  runtimes: {},
   pidfile: '/run/berth/berthd.pid',
   logLevel: 'info',
 };
@@ -34,6 +38,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'exec-root': 'execRoot',
   'storage-driver': 'storageDriver',
   'default-runtime': 'defaultRuntime',
+  runtimes: 'runtimes',
   pidfile: 'pidfile',
   'log-level': 'logLevel',
   group: 'group',
@@ -63,7 +68,30 @@ export async function readConfigFile(path: string, required: boolean): Promise<P
     if (!field) throw invalidParameter(`the following directives don't match any configuration option: ${key}`);
     config[field] = value;
   }
+  if ('runtimes' in config) config.runtimes = runtimeConfigs(config.runtimes);
   return config as Partial<DaemonConfig>;
+}
+
+/** daemon.json `runtimes`: `{"name": {"path": "...", "runtimeArgs": ["..."]}}`. */
+function runtimeConfigs(value: unknown): Record<string, RuntimeConfig> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) throw invalidParameter('unable to configure the daemon: runtimes must be an object');
+  const runtimes: Record<string, RuntimeConfig> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    if (!isObject(entry) || typeof entry.path !== 'string' || entry.path === '') {
+      throw invalidParameter(`unable to configure the daemon: runtime ${name} needs a "path"`);
+    }
+    const args = entry.runtimeArgs ?? [];
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+      throw invalidParameter(`unable to configure the daemon: runtimeArgs of runtime ${name} must be a list of strings`);
+    }
+    const unknown = Object.keys(entry).filter((k) => k !== 'path' && k !== 'runtimeArgs');
+    if (unknown.length > 0) {
+      throw invalidParameter(`unable to configure the daemon: runtime ${name}: unsupported option ${unknown.join(', ')}`);
+    }
+    runtimes[name] = { path: entry.path, runtimeArgs: args as string[] };
+  }
+  return runtimes;
 }
 
 /** Flags and file together, refusing a setting given in both (as dockerd does). */

@@ -12,7 +12,7 @@ import { LayerStore } from '../storage/layer-store.js';
 import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
 import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
-import { resolveRuntime } from '../runtime/runtime.js';
+import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
@@ -92,7 +92,14 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger.warn(note);
     warnings.push(note);
   }
-  resolveRuntime(config.defaultRuntime, config.execRoot);
+  // Checks default-runtime and daemon.json's runtimes, and detects the host's cgroup version.
+  const runtimes = await ConmonRuntimeSet.open({
+    execRoot: config.execRoot,
+    defaultRuntime: config.defaultRuntime,
+    runtimes: config.runtimes,
+    logger,
+  });
+  logger.info('cgroups', { ...runtimes.cgroupInfo() });
   const events = new EventBus();
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
@@ -100,15 +107,15 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   }
   const driver = await factory(join(config.dataRoot, config.storageDriver));
   const content = await ContentStore.open(join(config.dataRoot, 'content'));
-  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver);
+  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
   const containers = new ContainerService({
     store,
     images,
     layers,
-    execRoot: config.execRoot,
-    defaultRuntime: config.defaultRuntime,
+    runtimes,
+    events,
     logger,
   });
   await containers.start();
@@ -149,6 +156,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }
     await containers.close();
+    runtimes.close();
     await releasePidfile();
     await unlockDataRoot();
     for (const host of config.hosts) await rm(socketPath(host), { force: true });

@@ -10,10 +10,12 @@
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { BerthError, errnoCode, notFound } from '../common/errors.js';
+import type { AttachConnection, StdStream } from './container-runtime.js';
 
-export type AttachStream = 'stdout' | 'stderr';
+export type AttachStream = StdStream;
 
 const STREAM_BY_BYTE: Readonly<Record<number, AttachStream>> = { 2: 'stdout', 3: 'stderr' };
 
@@ -23,7 +25,7 @@ const MAX_STDIN_MESSAGE = 32768;
 // Node's fs.constants lacks O_PATH.
 const O_PATH = 0o10000000;
 
-export interface AttachConnection {
+export interface AttachSocket {
   on(event: 'data', listener: (stream: AttachStream, chunk: Buffer) => void): this;
   on(event: 'end', listener: () => void): this;
   /** Resolves once the socket has taken the data: a container that reads no stdin holds it. */
@@ -33,7 +35,7 @@ export interface AttachConnection {
   close(): void;
 }
 
-class ConmonAttachConnection extends EventEmitter implements AttachConnection {
+class ConmonAttachSocket extends EventEmitter implements AttachSocket {
   private ended = false;
   private closed = false;
   /** Writes not yet taken by the socket; released at the end so no caller waits forever. */
@@ -92,7 +94,7 @@ class ConmonAttachConnection extends EventEmitter implements AttachConnection {
  * Connects to a created or running container's attach socket. Connect before `start` to get all
  * output: conmon does not replay what was sent while no client was connected.
  */
-export async function connectAttach(bundleDir: string): Promise<AttachConnection> {
+export async function connectAttach(bundleDir: string): Promise<AttachSocket> {
   const path = join(bundleDir, 'attach');
   let fd: number;
   try {
@@ -117,5 +119,53 @@ export async function connectAttach(bundleDir: string): Promise<AttachConnection
   } finally {
     closeSync(fd);
   }
-  return new ConmonAttachConnection(socket);
+  return new ConmonAttachSocket(socket);
+}
+
+/**
+ * The socket as ContainerRuntime's AttachConnection: output as an async iterable (filled as
+ * conmon sends, never paused: see above), stdin as a Writable whose writes complete when the
+ * socket has taken them, and whose end half-closes.
+ */
+export function attachConnection(socket: AttachSocket): AttachConnection {
+  const queue: Array<{ stream: StdStream; data: Buffer }> = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on('data', (stream, data) => {
+    queue.push({ stream, data });
+    signal();
+  });
+  socket.on('end', () => {
+    ended = true;
+    signal();
+  });
+  async function* output(): AsyncGenerator<{ stream: StdStream; data: Buffer }> {
+    for (;;) {
+      const next = queue.shift();
+      if (next) yield next;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  const stdin = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk).then(() => callback(), callback);
+    },
+    final(callback) {
+      socket.closeStdin();
+      callback();
+    },
+  });
+  return {
+    output: output(),
+    stdin,
+    close: () => {
+      socket.close();
+      stdin.destroy();
+    },
+  };
 }

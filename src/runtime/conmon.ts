@@ -6,22 +6,26 @@
  * conmon's interface lives beside this file and is re-exported here: the attach socket, the ctl
  * fifo (tty resize) and the exit files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalidParameter, unavailable } from '../common/errors.js';
 import { removeContainerCgroups } from './cgroups.js';
+import { pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
 import { findExecutable } from './executables.js';
 import type { OciSpec } from './oci-spec.js';
 import { deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
 
-export { connectAttach, type AttachConnection } from './attach-socket.js';
+// The event-style socket under its old name, for the engine until it uses ContainerRuntime.
+export { connectAttach, type AttachSocket as AttachConnection } from './attach-socket.js';
 export { resizeTty } from './conmon-ctl.js';
 export { ExitWatcher, readExitCode, readOomFlag } from './exit-files.js';
 
 export interface LaunchOptions {
+  /** conmon's path (findConmon() when absent). */
+  conmonPath?: string;
   id: string;
   /** Shown in conmon's logs. */
   name: string;
@@ -39,17 +43,18 @@ export interface LaunchOptions {
   persistDir: string;
   /** Bytes; past it conmon empties the log. */
   logSizeMax?: number;
+  /** Removes the cgroups a failed create left (removeContainerCgroups on /sys/fs/cgroup when absent). */
+  removeCgroups?: (cgroupsPath: string) => Promise<void>;
 }
 
 /** Files conmon leaves in the bundle; removed after a failed create. */
 const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'pidfile', 'conmon.pid', 'oom'];
 
-let conmonPath: string | undefined;
-
-function conmonBinary(): string {
-  conmonPath ??= findExecutable('conmon');
-  if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
-  return conmonPath;
+/** conmon's path; fails when it is not installed. */
+export function findConmon(): string {
+  const path = findExecutable('conmon');
+  if (!path) throw unavailable('conmon is not installed (apt-get install conmon)');
+  return path;
 }
 
 function conmonArgs(opts: LaunchOptions): string[] {
@@ -76,58 +81,6 @@ function conmonArgs(opts: LaunchOptions): string[] {
   ]; // prettier-ignore
 }
 
-/** conmon's one sync line: `{"data": PID}` or `{"data": -1, "message": "…"}`. */
-interface SyncMessage {
-  data: number;
-  message?: string;
-}
-
-/**
- * Resolves with the first line on the sync pipe, or undefined at EOF (conmon died before it could
- * report). The daemonized conmon keeps the pipe open while it monitors, so this reads up to the
- * newline, not to EOF.
- */
-function readSyncLine(pipe: Readable): Promise<SyncMessage | undefined> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const newline = text.indexOf('\n');
-      if (newline === -1) return;
-      pipe.off('data', onData).off('end', onEnd);
-      try {
-        resolve(JSON.parse(text.slice(0, newline)) as SyncMessage);
-      } catch (err) {
-        reject(new BerthError('internal', `conmon sent an unreadable sync message: ${text}`, { cause: err }));
-      }
-    };
-    const onEnd = () => resolve(undefined);
-    pipe.on('data', onData).once('end', onEnd).once('error', reject);
-  });
-}
-
-/** Everything a pipe yields until EOF. */
-function readAll(pipe: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    pipe.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).once('end', () => resolve(text)).once('error', reject);
-  });
-}
-
-function processExit(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    child.once('error', reject).once('exit', (code) => resolve(code));
-  });
-}
-
-/** Resolves at EOF: the daemonized conmon holds the sync pipe until it exits. */
-function pipeClosed(pipe: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (pipe.readableEnded || pipe.destroyed) resolve();
-    else pipe.once('close', resolve).resume();
-  });
-}
-
 /** What a failed create can leave: conmon's files, the runtime's state, the container's cgroup. */
 async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefined): Promise<void> {
   await deleteContainer(opts.runtime, opts.id, { force: true }).catch(() => {});
@@ -135,7 +88,7 @@ async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefine
     ...CONMON_BUNDLE_FILES.map((name) => rm(join(opts.bundleDir, name), { force: true })),
     rm(opts.persistDir, { recursive: true, force: true }),
     rm(join(opts.exitDir, opts.id), { force: true }),
-    spec ? removeContainerCgroups(spec.linux.cgroupsPath) : undefined,
+    spec ? (opts.removeCgroups ?? removeContainerCgroups)(spec.linux.cgroupsPath) : undefined,
   ]);
 }
 
@@ -153,7 +106,7 @@ async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
  */
 export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
   if (opts.logPath.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
-  const binary = conmonBinary();
+  const binary = opts.conmonPath ?? findConmon();
   // conmon dies without an exit file if the persist dir is missing.
   await mkdir(opts.persistDir, { recursive: true });
   const child = spawn(binary, conmonArgs(opts), {
@@ -167,7 +120,7 @@ export async function launchContainer(opts: LaunchOptions): Promise<{ pid: numbe
   let sync: SyncMessage | undefined;
   try {
     startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
-    [sync] = await Promise.all([readSyncLine(syncPipe), processExit(child)]);
+    [sync] = await Promise.all([syncMessages(syncPipe).next(), processExit(child)]);
     if (!sync) {
       // Only the first conmon ever held stderr (the daemonized one points it at /dev/null).
       const stderr = (await readAll(stderrPipe)).trim();

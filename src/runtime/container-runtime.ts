@@ -7,7 +7,7 @@
  * daemon.json), and an in-memory fake for unit tests of the state machine.
  *
  * Life cycle of one run of a container (id = the container id):
- *   create({ id, bundleDir, spec, … })  → the init process exists, stopped before the user's
+ *   create({ id, spec, … })              → the init process exists, stopped before the user's
  *                                         program; `state` says 'created'
  *   attach(id) / resize(id, …)          → optional, before start so no output is lost
  *   start(id)                           → the program runs; `state` says 'running'
@@ -20,14 +20,19 @@
  * first), which is how a crash between create and start is cleaned up.
  */
 import type { Writable } from 'node:stream';
+import type { CgroupInfo } from './cgroups.js';
 import type { OciSpec } from './oci-spec.js';
 
 export interface CreateRequest {
   id: string;
   /** For the monitor's logs (the container name without its slash). */
   name: string;
-  /** Where config.json is written and the monitor keeps its files. */
-  bundleDir: string;
+  /**
+   * The container as the OCI runtime sees it. The runtime writes it to its own bundle (where
+   * its monitor keeps its files too, found again from the id alone), fills in
+   * `linux.cgroupsPath` when empty (PARENT/ID) and clamps `process.rlimits` to the daemon's hard
+   * limits.
+   */
   spec: OciSpec;
   /** The container's log file (k8s-file format). */
   logPath: string;
@@ -135,6 +140,15 @@ export interface RuntimeSet {
   /** '' means the default. Unknown names fail with invalid-parameter ("unknown or invalid runtime name: X"). */
   get(name: string): ContainerRuntime;
   all(): ContainerRuntime[];
+  /** The host's cgroups, for /info's CgroupVersion and CgroupDriver. */
+  cgroupInfo(): CgroupInfo;
+  /**
+   * Deletes (as `delete` with force) every container that any runtime holds anything for —
+   * runtime state, bundle, monitor files, exec folders, cgroups — and that `isKnown` rejects:
+   * what a crash between create and the saved record, or in the middle of a removal, left
+   * behind (reconciliation at daemon start). Resolves with the ids swept.
+   */
+  sweep(isKnown: (id: string) => boolean): Promise<string[]>;
   /** Begins reporting exits; each exit is reported until acknowledged. */
   watchExits(listener: (exit: Exit) => void): Promise<void>;
   /** An exit recorded (possibly while berthd was down) and not yet acknowledged. */

@@ -4,7 +4,7 @@
  * would see under dockerd. Pure: everything host-dependent comes in through SpecInput.
  */
 import { effectiveCapabilities } from './capabilities.js';
-import { clampRlimits, type OciRlimit, type RlimitCeilings } from './rlimits.js';
+import type { OciRlimit } from './rlimits.js';
 import type { OciSeccomp } from './seccomp.js';
 
 export interface OciMount {
@@ -35,10 +35,8 @@ export interface SpecInput {
   shmSize: number;
   privileged: false;
   seccomp: OciSeccomp | undefined;
-  /** Docker sets none by default. */
+  /** Docker sets none by default. The runtime clamps them to the daemon's hard limits. */
   rlimits?: OciRlimit[];
-  /** Hard limits the rlimits are clamped to (hostHardLimits() in the daemon). */
-  rlimitCeilings?: RlimitCeilings;
 }
 
 interface OciDeviceRule {
@@ -174,7 +172,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       env: [...input.env],
       cwd: input.cwd,
       capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
-      ...(input.rlimits?.length ? { rlimits: clampRlimits(input.rlimits, input.rlimitCeilings ?? {}) } : {}),
+      ...(input.rlimits?.length ? { rlimits: input.rlimits.map((r) => ({ ...r })) } : {}),
       noNewPrivileges: false,
       oomScoreAdj: 0,
     },

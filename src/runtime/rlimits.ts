@@ -46,12 +46,9 @@ export function parseHardLimits(text: string): Record<string, number> {
   return ceilings;
 }
 
-let hostCeilings: RlimitCeilings | undefined;
-
-/** The daemon's own hard limits (a container may not exceed them), read once. */
+/** The daemon's own hard limits (a container may not exceed them); the RuntimeSet reads them once. */
 export function hostHardLimits(): RlimitCeilings {
-  hostCeilings ??= parseHardLimits(readFileSync('/proc/self/limits', 'utf8'));
-  return hostCeilings;
+  return parseHardLimits(readFileSync('/proc/self/limits', 'utf8'));
 }
 
 export function clampRlimits(rlimits: readonly OciRlimit[], ceilings: RlimitCeilings): OciRlimit[] {

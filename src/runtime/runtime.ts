@@ -1,12 +1,14 @@
 /**
- * The OCI runtimes berthd can drive (crun by default, runc on request) and the four runtime
- * commands the engine issues itself. `create` is not here: conmon runs it (see conmon.ts), so that
- * the container's stdio and exit status belong to conmon and outlive the daemon.
+ * An OCI runtime binary (crun, runc, or any path daemon.json names) and the commands berthd issues
+ * to it directly. `create` and `exec` are not here: conmon runs them (see conmon.ts and
+ * conmon-exec.ts), so that the process's stdio and exit status belong to conmon and outlive the
+ * daemon.
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, invalidParameter } from '../common/errors.js';
+import { ConmonPaths } from './conmon-paths.js';
+import { runtimeDetail } from './create-error.js';
 import { findExecutable } from './executables.js';
 
 export interface Runtime {
@@ -15,48 +17,61 @@ export interface Runtime {
   path: string;
   /** The runtime's state directory (`--root`), e.g. EXECROOT/runtime/<name>. */
   root: string;
+  /** Extra global arguments from daemon.json's `runtimeArgs`, placed before `--root`. */
+  args?: readonly string[];
 }
 
 export const DEFAULT_RUNTIME = 'crun';
-const RUNTIME_NAMES = [DEFAULT_RUNTIME, 'runc'];
+
+/** The runtimes berthd offers without configuration, when their binary is installed. */
+export const BUILTIN_RUNTIMES: readonly string[] = [DEFAULT_RUNTIME, 'runc'];
 
 const run = promisify(execFile);
 
-let installed: Array<{ name: string; path: string }> | undefined;
-
-/** The runtimes installed on this host, looked up once. */
+/** The built-in runtimes installed on this host (looked up on each call: a PATH search is cheap). */
 export function knownRuntimes(): Array<{ name: string; path: string }> {
-  installed ??= RUNTIME_NAMES.flatMap((name) => {
+  return BUILTIN_RUNTIMES.flatMap((name) => {
     const path = findExecutable(name);
     return path ? [{ name, path }] : [];
   });
-  return installed;
 }
 
-/** The runtime called `name` ('' means the default), with its state kept under `execRoot`. */
+/**
+ * The built-in runtime called `name` ('' means the default), with its state kept under
+ * `execRoot`. Kept for callers that predate RuntimeSet (conmon-runtime-set.ts), which also knows
+ * daemon.json's runtimes.
+ */
 export function resolveRuntime(name: string, execRoot: string): Runtime {
   const wanted = name || DEFAULT_RUNTIME;
   const found = knownRuntimes().find((r) => r.name === wanted);
   if (!found) throw invalidParameter(`unknown or invalid runtime name: ${wanted}`);
-  return { ...found, root: join(execRoot, 'runtime', found.name) };
+  return { ...found, root: new ConmonPaths(execRoot).runtimeRoot(found.name) };
 }
 
 /** Global arguments placed before every subcommand (conmon passes them to `create` too). */
 export function runtimeGlobalArgs(rt: Runtime): string[] {
-  return ['--root', rt.root];
+  return [...(rt.args ?? []), '--root', rt.root];
 }
 
 // crun says "No such file or directory" about the state folder, runc "container does not exist".
 const MISSING_CONTAINER = /does not exist|No such file or directory/;
+// The process is not in a state for the command. crun: "container `X` is not running", "open pidfd:
+// No such process" (kill after the exit); runc: "container not running", "cannot start a
+// container that has stopped", "… that is not stopped" (delete without force).
+const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
+
+function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
+  const stderr = runtimeDetail(String((err as { stderr?: unknown }).stderr ?? ''));
+  const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : WRONG_STATE.test(stderr) ? 'conflict' : 'internal';
+  return new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
+}
 
 async function runtimeCommand(rt: Runtime, args: string[]): Promise<string> {
   try {
     const { stdout } = await run(rt.path, [...runtimeGlobalArgs(rt), ...args], { encoding: 'utf8' });
     return stdout;
   } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
-    const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : 'internal';
-    throw new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
+    throw commandError(rt, args, err);
   }
 }
 
@@ -66,6 +81,22 @@ export async function startContainer(rt: Runtime, id: string): Promise<void> {
 
 export async function killContainer(rt: Runtime, id: string, signal: string | number): Promise<void> {
   await runtimeCommand(rt, ['kill', id, String(signal)]);
+}
+
+export async function pauseContainer(rt: Runtime, id: string): Promise<void> {
+  await runtimeCommand(rt, ['pause', id]);
+}
+
+export async function resumeContainer(rt: Runtime, id: string): Promise<void> {
+  await runtimeCommand(rt, ['resume', id]);
+}
+
+/**
+ * Applies the OCI LinuxResources object in file `resourcesPath` to the running container's
+ * cgroup. (A file, not stdin: crun opens /dev/stdin, which fails on Node's socket pipes.)
+ */
+export async function updateContainer(rt: Runtime, id: string, resourcesPath: string): Promise<void> {
+  await runtimeCommand(rt, ['update', '--resources', resourcesPath, id]);
 }
 
 /** Removes the runtime's state (and cgroup) of the container; a container already gone is fine. */
@@ -94,4 +125,11 @@ export async function containerState(rt: Runtime, id: string): Promise<RuntimeSt
   }
   const state = JSON.parse(out) as { status: string; pid: number };
   return { status: state.status, pid: state.pid };
+}
+
+/** Every container the runtime holds state for under its root (crun prints [], runc null when none). */
+export async function listContainers(rt: Runtime): Promise<Array<{ id: string } & RuntimeState>> {
+  const out = await runtimeCommand(rt, ['list', '--format', 'json']);
+  const entries = (JSON.parse(out) as Array<{ id: string; status: string; pid: number }> | null) ?? [];
+  return entries.map(({ id, status, pid }) => ({ id, status, pid }));
 }

@@ -37,8 +37,16 @@ async function waitForSocket(path: string, child: ChildProcess, log: () => Promi
  * Starts a real berthd as root on temporary data/exec roots and socket. stop() stops it, then
  * removes every container it made (so no conmon, mount or cgroup stays behind) and the roots.
  */
-export async function startDaemon(options: { storageDriver?: string; defaultRuntime?: string } = {}): Promise<TestDaemon> {
+export interface DaemonOptions {
+  storageDriver?: string;
+  defaultRuntime?: string;
+  /** Called with the temporary base folder before berthd first starts (e.g. to mount a small tmpfs). */
+  prepare?: (base: string) => Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
   const base = await mkdtemp(join(tmpdir(), 'berth-it-'));
+  await options.prepare?.(base);
   const dataRoot = join(base, 'data');
   const execRoot = join(base, 'exec');
   const socket = join(base, 'berth.sock');

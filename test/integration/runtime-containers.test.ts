@@ -1,42 +1,53 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../../src/common/errors.js';
-import { connectAttach, resizeTty } from '../../src/runtime/conmon.js';
-import { containerState, killContainer, startContainer } from '../../src/runtime/runtime.js';
-import { collectOutput, RuntimeHarness, RUNTIMES } from './runtime-harness.js';
+import { CGROUP_ROOT } from '../../src/runtime/cgroups.js';
+import {
+  collectOutput,
+  existingCgroupDirs,
+  processesMentioning,
+  RuntimeHarness,
+  RUNTIMES,
+  type TestContainer,
+} from './runtime-harness.js';
 
 const run = promisify(execFile);
-
-async function processesMentioning(text: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  const matches = await Promise.all(
-    pids.map(async (pid) => ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(text) ? Number(pid) : 0)),
-  );
-  return matches.filter((pid) => pid !== 0);
-}
-
-async function existingCgroupDirs(cgroupsPath: string): Promise<string[]> {
-  const hierarchies = await readdir('/sys/fs/cgroup');
-  const found = await Promise.all(
-    hierarchies.map((h) =>
-      readdir(join('/sys/fs/cgroup', h, cgroupsPath)).then(
-        () => h,
-        () => '',
-      ),
-    ),
-  );
-  return found.filter((h) => h !== '');
-}
 
 let harness: RuntimeHarness;
 before(async () => {
   harness = await RuntimeHarness.open();
 });
 after(() => harness.close());
+
+const exists = (path: string) => access(path).then(
+  () => true,
+  () => false,
+);
+
+/** What a container may leave on the host once deleted: nothing. */
+async function leftovers(c: TestContainer): Promise<string[]> {
+  const found: string[] = [];
+  const paths = [
+    join(harness.execRoot, 'containers', c.id),
+    join(harness.execRoot, 'persist', c.id),
+    join(harness.execRoot, 'exits', c.id),
+    join(harness.execRoot, 'runtime', c.runtime.name, c.id),
+  ];
+  for (const path of paths) if (await exists(path)) found.push(path);
+  found.push(...(await existingCgroupDirs(c.cgroupsPath)).map((h) => `cgroup ${h}${c.cgroupsPath}`));
+  found.push(...(await processesMentioning(c.id)).map((pid) => `process ${pid}`));
+  if (await c.runtime.state(c.id)) found.push('runtime state');
+  return found;
+}
+
+async function conmonPid(c: TestContainer): Promise<number> {
+  return Number(await readFile(join(harness.execRoot, 'containers', c.id, 'conmon.pid'), 'utf8'));
+}
 
 for (const runtimeName of RUNTIMES) {
   describe(`conmon + ${runtimeName}`, { timeout: 180_000 }, () => {
@@ -45,9 +56,20 @@ for (const runtimeName of RUNTIMES) {
       assert.deepEqual(result, { stdout: 'hi\n', stderr: '', code: 0 });
     });
 
-    test('the exit status of the process is recorded', async (t) => {
-      const result = await harness.run(t, runtimeName, { args: ['sh', '-c', 'echo oops >&2; exit 3'] });
-      assert.deepEqual(result, { stdout: '', stderr: 'oops\n', code: 3 });
+    test('the exit status of the process is recorded, with the time the process ended', async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['sh', '-c', 'echo oops >&2; exit 3'] });
+      const output = collectOutput(await container.runtime.attach(container.id));
+      await container.runtime.start(container.id);
+      const exit = await container.exited;
+      assert.deepEqual(await output, { stdout: '', stderr: 'oops\n' });
+      assert.equal(exit.code, 3);
+      assert.equal(exit.oomKilled, false);
+      const pending = await harness.runtimes.pendingExit(container.id);
+      const file = await stat(join(harness.execRoot, 'exits', container.id));
+      assert.equal(exit.finishedAt.getTime(), file.mtime.getTime(), 'the exit file time, not the time it was read');
+      assert.deepEqual(pending, exit);
+      await harness.runtimes.acknowledgeExit(container.id);
+      assert.equal(await harness.runtimes.pendingExit(container.id), undefined);
     });
 
     test('a missing command fails create with 127 and leaves nothing behind', async (t) => {
@@ -59,15 +81,14 @@ for (const runtimeName of RUNTIMES) {
       assert.equal(err.kind, 'invalid-parameter');
       assert.equal(err.exitCode, 127);
       assert.match(err.message, /^failed to create task for container: OCI runtime create failed: exec: "nosuchcmd": executable file not found in \$PATH$/);
-      const runtime = harness.runtime(runtimeName);
-      const { stdout } = await run(runtime.path, ['--root', runtime.root, 'list', '-q']);
-      assert.equal(stdout.trim(), '');
+      const runtime = harness.runtimes.get(runtimeName);
+      assert.deepEqual(await runtime.list(), []);
       const containerDirs = await readdir(join(harness.execRoot, 'containers'));
       for (const id of containerDirs) {
         assert.deepEqual(await readdir(join(harness.execRoot, 'containers', id)), ['config.json']);
         assert.deepEqual(await processesMentioning(id), []);
         assert.deepEqual(await existingCgroupDirs(`/berth-test/${id}`), []);
-        assert.equal(await containerState(runtime, id), undefined);
+        assert.equal(await runtime.state(id), undefined);
       }
     });
 
@@ -83,14 +104,13 @@ for (const runtimeName of RUNTIMES) {
 
     test('stdin reaches the process through the attach socket; closing it ends cat', async (t) => {
       const container = await harness.create(t, runtimeName, { args: ['cat'], stdin: true });
-      const connection = await connectAttach(container.bundleDir);
+      const connection = await container.runtime.attach(container.id);
       const output = collectOutput(connection);
-      await startContainer(container.runtime, container.id);
-      connection.write(Buffer.from('hello\n'));
+      await container.runtime.start(container.id);
+      connection.stdin.write(Buffer.from('hello\n'));
       const big = Buffer.alloc(70000, 'x'); // more than two stdin messages
-      connection.write(big);
-      connection.closeStdin();
-      assert.equal(await container.exited, 0);
+      connection.stdin.end(big);
+      assert.equal((await container.exited).code, 0);
       assert.equal((await output).stdout, `hello\n${big.toString()}`);
     });
 
@@ -100,19 +120,19 @@ for (const runtimeName of RUNTIMES) {
         tty: true,
         consoleSize: { height: 24, width: 80 },
       });
-      await resizeTty(container.bundleDir, 24, 80);
-      const output = collectOutput(await connectAttach(container.bundleDir));
-      await startContainer(container.runtime, container.id);
-      assert.equal(await container.exited, 0);
+      await container.runtime.resize(container.id, 24, 80);
+      const output = collectOutput(await container.runtime.attach(container.id));
+      await container.runtime.start(container.id);
+      assert.equal((await container.exited).code, 0);
       assert.equal((await output).stdout, '24 80\r\n');
     });
 
     test('back-to-back resizes are all applied, the last one wins', async (t) => {
       const container = await harness.create(t, runtimeName, { args: ['sh', '-c', 'sleep 0.3; stty size'], tty: true });
-      const output = collectOutput(await connectAttach(container.bundleDir));
-      await startContainer(container.runtime, container.id);
-      await Promise.all([resizeTty(container.bundleDir, 30, 80), resizeTty(container.bundleDir, 50, 120)]);
-      assert.equal(await container.exited, 0);
+      const output = collectOutput(await container.runtime.attach(container.id));
+      await container.runtime.start(container.id);
+      await Promise.all([container.runtime.resize(container.id, 30, 80), container.runtime.resize(container.id, 50, 120)]);
+      assert.equal((await container.exited).code, 0);
       assert.equal((await output).stdout, '50 120\r\n');
     });
 
@@ -138,12 +158,80 @@ for (const runtimeName of RUNTIMES) {
       assert.equal(lines[6], '0');
     });
 
-    test('SIGKILL ends the container with 137', async (t) => {
+    test('rlimits above the daemon hard limit are clamped to it', async (t) => {
+      const limits = await readFile('/proc/self/limits', 'utf8');
+      const hardNofile = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(limits)![1]);
+      const result = await harness.run(t, runtimeName, {
+        args: ['sh', '-c', 'ulimit -Hn; ulimit -Sn'],
+        rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }],
+      });
+      assert.deepEqual(result, { stdout: `${hardNofile}\n${hardNofile}\n`, stderr: '', code: 0 });
+    });
+
+    test('create, state, list, kill: SIGKILL ends the container with 137', async (t) => {
       const container = await harness.create(t, runtimeName, { args: ['sleep', '100'] });
-      await startContainer(container.runtime, container.id);
-      assert.equal((await containerState(container.runtime, container.id))?.status, 'running');
-      await killContainer(container.runtime, container.id, 'SIGKILL');
-      assert.equal(await container.exited, 137);
+      const { runtime, id } = container;
+      assert.deepEqual(await runtime.state(id), { status: 'created', pid: container.pid });
+      await runtime.start(id);
+      assert.deepEqual(await runtime.state(id), { status: 'running', pid: container.pid });
+      assert.deepEqual(await runtime.list(), [{ id, state: { status: 'running', pid: container.pid } }]);
+      await runtime.kill(id, 9);
+      assert.equal((await container.exited).code, 137);
+      assert.equal((await runtime.state(id))?.status, 'stopped');
+      const wrongState = (err: unknown) => err instanceof BerthError && err.kind === 'conflict';
+      await assert.rejects(runtime.kill(id, 15), wrongState);
+      await assert.rejects(runtime.start(id), wrongState);
+      await assert.rejects(runtime.pause(id), wrongState);
+      await runtime.delete(id, { force: false });
+      assert.deepEqual(await leftovers(container), []);
+      assert.equal(await runtime.state(id), undefined);
+      await assert.rejects(runtime.kill(id, 9), (err: unknown) => err instanceof BerthError && err.kind === 'not-found');
+      await runtime.delete(id, { force: true }); // again: nothing to do, no error
+    });
+
+    test('delete of a created container that never started leaves nothing', async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['sleep', '100'] });
+      assert.ok((await processesMentioning(container.id)).length > 0, 'conmon runs');
+      assert.ok((await existingCgroupDirs(container.cgroupsPath)).length > 0, 'the cgroups exist');
+      await container.runtime.delete(container.id, { force: true });
+      assert.deepEqual(await leftovers(container), []);
+    });
+
+    test('delete of a running container whose conmon was killed leaves nothing', async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['sleep', '100'] });
+      await container.runtime.start(container.id);
+      process.kill(await conmonPid(container), 'SIGKILL');
+      await sleep(50);
+      assert.equal((await container.runtime.state(container.id))?.status, 'running', 'the container runs on');
+      await container.runtime.delete(container.id, { force: true });
+      assert.deepEqual(await leftovers(container), []);
+    });
+
+    test('delete refuses a running container without force', async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['sleep', '100'] });
+      await container.runtime.start(container.id);
+      await assert.rejects(container.runtime.delete(container.id, { force: false }), (err: unknown) => err instanceof BerthError);
+      assert.equal((await container.runtime.state(container.id))?.status, 'running');
     });
   });
 }
+
+
+test('sweep deletes, in the runtime that holds it, every container nobody knows, and only those', { timeout: 120_000 }, async (t) => {
+  const created = await harness.create(t, 'crun', { args: ['sleep', '100'] });
+  const orphaned = await harness.create(t, 'runc', { args: ['sleep', '100'] });
+  await orphaned.runtime.start(orphaned.id);
+  process.kill(await conmonPid(orphaned), 'SIGKILL');
+  const known = await harness.create(t, 'runc', { args: ['sleep', '100'] });
+  await known.runtime.start(known.id);
+  // What a crash in the middle of a removal leaves: files and a cgroup, no runtime state.
+  const halfRemoved = await harness.create(t, 'crun', { args: ['sleep', '100'] });
+  await run('crun', ['--root', join(harness.execRoot, 'runtime', 'crun'), 'delete', '--force', halfRemoved.id]);
+  await mkdir(join(CGROUP_ROOT, 'memory', halfRemoved.cgroupsPath), { recursive: true });
+
+  const swept = await harness.runtimes.sweep((id) => id === known.id);
+  assert.deepEqual(swept.sort(), [created.id, orphaned.id, halfRemoved.id].sort());
+  for (const container of [created, orphaned, halfRemoved]) assert.deepEqual(await leftovers(container), [], container.id);
+  assert.equal((await known.runtime.state(known.id))?.status, 'running');
+  assert.deepEqual(await harness.runtimes.sweep((id) => id === known.id), []);
+});

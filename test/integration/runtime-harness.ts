@@ -1,36 +1,39 @@
 /**
- * Runs real containers (conmon + crun or runc, busybox rootfs) for the runtime tests, in a
- * temporary exec root, and removes everything each one leaves: processes, runtime state, cgroups,
- * bundle files.
+ * Runs real containers (conmon + crun or runc, busybox rootfs) through ConmonRuntimeSet for the
+ * runtime tests, in a temporary exec root. Each container is deleted after its test with the
+ * runtime's own teardown, which the tests check leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { writeBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
-import { ensureCgroupsUsable, removeContainerCgroups } from '../../src/runtime/cgroups.js';
-import { connectAttach, ExitWatcher, launchContainer, type AttachConnection } from '../../src/runtime/conmon.js';
-import { buildOciSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
+import { createLogger } from '../../src/common/logger.js';
+import { CGROUP_ROOT, ensureCgroupsUsable } from '../../src/runtime/cgroups.js';
+import { ConmonRuntimeSet, type RuntimeConfig } from '../../src/runtime/conmon-runtime-set.js';
+import type { AttachConnection, ContainerRuntime, Exit } from '../../src/runtime/container-runtime.js';
+import { buildOciSpec, type OciSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
 import { seccompFor } from '../../src/runtime/seccomp.js';
-import { deleteContainer, killContainer, resolveRuntime, startContainer, type Runtime } from '../../src/runtime/runtime.js';
 
 export const RUNTIMES = ['crun', 'runc'];
+export const CGROUP_PARENT = '/berth-test';
 const EXIT_TIMEOUT_MS = 10_000;
 
-export type ContainerOptions = Partial<Pick<SpecInput, 'tty' | 'consoleSize' | 'capAdd' | 'capDrop' | 'hostname'>> & {
+export type ContainerOptions = Partial<Pick<SpecInput, 'tty' | 'consoleSize' | 'capAdd' | 'capDrop' | 'hostname' | 'rlimits'>> & {
   args: string[];
   stdin?: boolean;
+  /** Changes to the spec before create (resources, …). */
+  adjust?: (spec: OciSpec) => void;
 };
 
 export interface TestContainer {
   id: string;
-  runtime: Runtime;
-  bundleDir: string;
+  runtime: ContainerRuntime;
   cgroupsPath: string;
   pid: number;
-  /** Resolves with the exit status ExitWatcher reports. */
-  exited: Promise<number>;
+  /** Resolves with the exit the RuntimeSet reports. */
+  exited: Promise<Exit>;
 }
 
 export interface Output {
@@ -39,68 +42,70 @@ export interface Output {
 }
 
 /** Collects what an attach connection delivers until it ends. */
-export function collectOutput(connection: AttachConnection): Promise<Output> {
+export async function collectOutput(connection: AttachConnection): Promise<Output> {
   const output = { stdout: '', stderr: '' };
-  connection.on('data', (stream, chunk) => (output[stream] += chunk.toString('utf8')));
-  return new Promise((resolve) => connection.on('end', () => resolve(output)));
+  for await (const { stream, data } of connection.output) output[stream] += data.toString('utf8');
+  return output;
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, what: string, ms = EXIT_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), EXIT_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export async function processesMentioning(text: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const matches = await Promise.all(
+    pids.map(async (pid) => ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(text) ? Number(pid) : 0)),
+  );
+  return matches.filter((pid) => pid !== 0 && pid !== process.pid);
 }
 
-/** One temporary exec root with a busybox rootfs and an exit watcher, shared by a test file. */
+/** The hierarchies (v1) in which the cgroup folder exists. */
+export async function existingCgroupDirs(cgroupsPath: string): Promise<string[]> {
+  const hierarchies = await readdir(CGROUP_ROOT);
+  const found = await Promise.all(
+    hierarchies.map((h) =>
+      readdir(join(CGROUP_ROOT, h, cgroupsPath)).then(
+        () => h,
+        () => '',
+      ),
+    ),
+  );
+  return found.filter((h) => h !== '');
+}
+
+/** One temporary exec root with a busybox rootfs and a runtime set, shared by a test file. */
 export class RuntimeHarness {
-  private readonly waiters = new Map<string, (code: number) => void>();
+  private readonly waiters = new Map<string, (exit: Exit) => void>();
 
   private constructor(
     readonly execRoot: string,
     private readonly rootfs: string,
-    private readonly watcher: ExitWatcher,
-  ) {
-    watcher.on('exit', (id: string, code: number) => this.waiters.get(id)?.(code));
-  }
+    readonly runtimes: ConmonRuntimeSet,
+  ) {}
 
-  static async open(): Promise<RuntimeHarness> {
+  /** `runtimes` as daemon.json's, each made from the exec root (for files the runtime writes). */
+  static async open(runtimes: (execRoot: string) => Record<string, RuntimeConfig> = () => ({})): Promise<RuntimeHarness> {
     await ensureCgroupsUsable();
     const execRoot = await mkdtemp(join(tmpdir(), 'berth-runtime-'));
     const rootfs = join(execRoot, 'rootfs');
     await writeBusyboxRootfs(rootfs);
-    const watcher = new ExitWatcher(join(execRoot, 'exits'));
-    await watcher.start();
-    return new RuntimeHarness(execRoot, rootfs, watcher);
+    const set = await ConmonRuntimeSet.open({
+      execRoot,
+      logger: createLogger('error'),
+      cgroupParent: CGROUP_PARENT,
+      runtimes: runtimes(execRoot),
+    });
+    const harness = new RuntimeHarness(execRoot, rootfs, set);
+    await set.watchExits((exit) => harness.waiters.get(exit.id)?.(exit));
+    return harness;
   }
 
-  get exitDir(): string {
-    return join(this.execRoot, 'exits');
-  }
-
-  runtime(name: string): Runtime {
-    return resolveRuntime(name, this.execRoot);
-  }
-
-  /** Writes the bundle and has conmon create the container (not started); removed after test `t`. */
-  async create(t: TestContext, runtimeName: string, options: ContainerOptions): Promise<TestContainer> {
-    const id = randomBytes(16).toString('hex');
-    const runtime = this.runtime(runtimeName);
-    const bundleDir = join(this.execRoot, 'containers', id);
-    const cgroupsPath = `/berth-test/${id}`;
-    const persistDir = join(this.execRoot, 'persist', id);
-    const exited = new Promise<number>((resolve) => this.waiters.set(id, resolve));
-    t.after(() => this.remove({ id, runtime, bundleDir, cgroupsPath, persistDir }));
+  async spec(id: string, options: ContainerOptions): Promise<OciSpec> {
     const capAdd = options.capAdd ?? [];
     const capDrop = options.capDrop ?? [];
     const spec = buildOciSpec({
@@ -116,59 +121,56 @@ export class RuntimeHarness {
       capAdd,
       capDrop,
       readonlyRootfs: false,
-      cgroupsPath,
+      cgroupsPath: '',
       shmSize: 0,
       privileged: false,
       seccomp: await seccompFor(capAdd, capDrop),
+      rlimits: options.rlimits,
     });
-    await mkdir(bundleDir, { recursive: true });
+    options.adjust?.(spec);
+    return spec;
+  }
+
+  logPath(id: string): string {
+    return join(this.execRoot, 'logs', `${id}.log`);
+  }
+
+  /** Creates the container (not started); it is deleted after test `t`. */
+  async create(t: TestContext, runtimeName: string, options: ContainerOptions): Promise<TestContainer> {
+    const id = randomBytes(16).toString('hex');
+    const runtime = this.runtimes.get(runtimeName);
+    const exited = new Promise<Exit>((resolve) => this.waiters.set(id, resolve));
+    t.after(async () => {
+      await runtime.delete(id, { force: true });
+      await rm(this.logPath(id), { force: true });
+      this.waiters.delete(id);
+    });
     await mkdir(join(this.execRoot, 'logs'), { recursive: true });
-    await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-    const { pid } = await launchContainer({
+    const { pid } = await runtime.create({
       id,
       name: `test-${id.slice(0, 8)}`,
-      runtime,
-      bundleDir,
-      logPath: join(this.execRoot, 'logs', `${id}.log`),
+      spec: await this.spec(id, options),
+      logPath: this.logPath(id),
       tty: options.tty ?? false,
       stdin: options.stdin ?? false,
-      exitDir: this.exitDir,
-      persistDir,
     });
-    return { id, runtime, bundleDir, cgroupsPath, pid, exited: withTimeout(exited, `exit of ${id}`) };
+    const timedExit = withTimeout(exited, `exit of ${id}`);
+    timedExit.catch(() => {}); // a test that never awaits the exit (it deletes the container) is fine
+    return { id, runtime, cgroupsPath: `${CGROUP_PARENT}/${id}`, pid, exited: timedExit };
   }
 
   /** Creates, attaches, starts; resolves with the output and the exit status. */
   async run(t: TestContext, runtimeName: string, options: ContainerOptions): Promise<Output & { code: number }> {
     const container = await this.create(t, runtimeName, options);
-    const output = collectOutput(await connectAttach(container.bundleDir));
-    await startContainer(container.runtime, container.id);
-    const [code, out] = await Promise.all([container.exited, output]);
-    return { ...out, code };
-  }
-
-  private async remove(c: Pick<TestContainer, 'id' | 'runtime' | 'bundleDir' | 'cgroupsPath'> & { persistDir: string }): Promise<void> {
-    const conmonPid = Number(await readFile(join(c.bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
-    await killContainer(c.runtime, c.id, 'SIGKILL').catch(() => {});
-    await deleteContainer(c.runtime, c.id, { force: true });
-    // conmon leaves once the container is gone; one that is somehow still here is ours to end.
-    if (conmonPid > 0 && processAlive(conmonPid)) {
-      const cmdline = await readFile(`/proc/${conmonPid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.includes(c.id)) process.kill(conmonPid, 'SIGKILL');
-    }
-    await removeContainerCgroups(c.cgroupsPath);
-    await Promise.all([
-      rm(c.bundleDir, { recursive: true, force: true }),
-      rm(c.persistDir, { recursive: true, force: true }),
-      rm(join(this.exitDir, c.id), { force: true }),
-      rm(join(this.execRoot, 'logs', `${c.id}.log`), { force: true }),
-    ]);
-    this.waiters.delete(c.id);
+    const output = collectOutput(await container.runtime.attach(container.id));
+    await container.runtime.start(container.id);
+    const [exit, out] = await Promise.all([container.exited, output]);
+    return { ...out, code: exit.code };
   }
 
   /** Removes the exec root (the containers are gone by then: each test removes its own). */
   async close(): Promise<void> {
-    this.watcher.close();
+    this.runtimes.close();
     await rm(this.execRoot, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFailure } from '../../src/runtime/create-error.js';
+import { createFailure, execFailure } from '../../src/runtime/create-error.js';
 
 const PREFIX = 'failed to create task for container: OCI runtime create failed: ';
 
@@ -30,4 +30,14 @@ test('other failures keep the runtime’s words, exit 125', () => {
   const err = createFailure('mount `/x` to `/y`: Invalid argument', 'sh');
   assert.equal(err.exitCode, 125);
   assert.equal(err.message, `${PREFIX}mount \`/x\` to \`/y\`: Invalid argument`);
+});
+
+test('exec failures are worded as dockerd words them, with the same exit statuses', () => {
+  const prefix = 'OCI runtime exec failed: exec failed: unable to start container process: ';
+  const missing = execFailure('executable file `nosuch` not found in $PATH: No such file or directory', 'nosuch');
+  assert.equal(missing.exitCode, 127);
+  assert.equal(missing.message, `${prefix}exec: "nosuch": executable file not found in $PATH`);
+  const denied = execFailure('open executable: Permission denied', '/etc/passwd');
+  assert.equal(denied.exitCode, 126);
+  assert.equal(denied.message, `${prefix}exec: "/etc/passwd": permission denied`);
 });

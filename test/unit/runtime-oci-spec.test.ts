@@ -100,18 +100,17 @@ test('a read-only rootfs makes the root read-only', () => {
   assert.ok(!spec.mounts.find((m) => m.destination === '/dev/shm')?.options.includes('ro'));
 });
 
-test('no rlimits by default; requested ones are clamped to the hard limits', () => {
+// The runtime clamps them to the daemon's hard limits as it writes the bundle (tested on real
+// containers in test/integration/runtime-containers.test.ts).
+test('no rlimits by default; requested ones are passed on', () => {
   assert.equal(buildOciSpec(input()).process.rlimits, undefined);
-  const spec = buildOciSpec(
-    input({
-      rlimits: [
-        { type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 },
-        { type: 'RLIMIT_CORE', soft: 0, hard: 10 },
-      ],
-      rlimitCeilings: { RLIMIT_NOFILE: 20000 },
-    }),
-  );
-  assert.deepEqual(spec.process.rlimits, [
+  const rlimits = [
+    { type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 10 },
+  ];
+  const spec = buildOciSpec(input({ rlimits }));
+  assert.deepEqual(spec.process.rlimits, rlimits);
+  assert.deepEqual(clampRlimits(rlimits, { RLIMIT_NOFILE: 20000 }), [
     { type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 },
     { type: 'RLIMIT_CORE', soft: 0, hard: 10 },
   ]);

@@ -1,0 +1,271 @@
+/**
+ * ContainerRuntime for conmon with an OCI runtime binary (crun, runc, or a daemon.json entry).
+ * Each container runs under its own conmon, which owns its stdio, log and exit status, so the
+ * container outlives berthd. Files live where ConmonPaths says, so that `delete` can tear down
+ * from the id alone, whatever state the container is in.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeJsonAtomic } from '../common/atomic-file.js';
+import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
+import { attachConnection, connectAttach } from './attach-socket.js';
+import { readContainerStats } from './cgroup-stats.js';
+import { removeContainerCgroups, type CgroupInfo } from './cgroups.js';
+import { availableCapabilities } from './capabilities.js';
+import { launchContainer } from './conmon.js';
+import { launchExec } from './conmon-exec.js';
+import { resizeTty } from './conmon-ctl.js';
+import type { ConmonPaths } from './conmon-paths.js';
+import type {
+  AttachConnection,
+  ContainerRuntime,
+  CreateRequest,
+  ExecProcess,
+  ExecRequest,
+  ResourceUpdate,
+  RuntimeState,
+  RuntimeStats,
+  RuntimeStatus,
+} from './container-runtime.js';
+import type { OciSpec } from './oci-spec.js';
+import { clampRlimits, type RlimitCeilings } from './rlimits.js';
+import {
+  containerState,
+  deleteContainer,
+  killContainer,
+  listContainers,
+  pauseContainer,
+  resumeContainer,
+  startContainer,
+  updateContainer,
+  type Runtime,
+} from './runtime.js';
+import type { SeccompBpfCache } from './seccomp-bpf-cache.js';
+
+/** What the runtimes of one daemon share. */
+export interface ConmonHost {
+  /** undefined when conmon is not installed: creating a container then fails with 503. */
+  conmonPath: string | undefined;
+  paths: ConmonPaths;
+  cgroupRoot: string;
+  cgroups: CgroupInfo;
+  /** Where containers go when the spec names no cgroupsPath (e.g. /berth → /berth/ID). */
+  cgroupParent: string;
+  seccompPrograms: SeccompBpfCache;
+  /** The daemon's own hard rlimits: a runtime asked for more fails the create. */
+  rlimitCeilings: RlimitCeilings;
+}
+
+/** After the runtime killed a container, how long its conmon may take to write the exit and leave. */
+const CONMON_EXIT_GRACE_MS = 2000;
+const CONMON_POLL_MS = 10;
+
+/** The runtime's status words in the interface's four (crun says 'creating' for an instant). */
+function runtimeStatus(status: string): RuntimeStatus {
+  if (status === 'running' || status === 'paused' || status === 'stopped') return status;
+  return 'created';
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  return readFile(path, 'utf8')
+    .then((text) => JSON.parse(text) as T)
+    .catch(() => undefined);
+}
+
+/** Whether `pid` is still the conmon of container `id` (pids are reused). */
+async function isConmonOf(pid: number, id: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes(id);
+}
+
+/** An exec's process: the container's (capabilities, rlimits, …) with the request's own. */
+function execProcess(base: OciSpec['process'], request: ExecRequest): OciSpec['process'] {
+  const capabilities = request.privileged ? [...availableCapabilities()] : undefined;
+  return {
+    ...base,
+    terminal: request.tty,
+    consoleSize: request.tty ? request.consoleSize : undefined,
+    user: { ...request.user, additionalGids: [...request.user.additionalGids] },
+    args: [...request.args],
+    env: [...request.env],
+    cwd: request.cwd,
+    capabilities: capabilities
+      ? { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] }
+      : base.capabilities,
+  };
+}
+
+export class ConmonRuntime implements ContainerRuntime {
+  readonly name: string;
+  readonly path: string;
+
+  constructor(
+    private readonly oci: Runtime,
+    private readonly host: ConmonHost,
+  ) {
+    this.name = oci.name;
+    this.path = oci.path;
+  }
+
+  private bundle(id: string): string {
+    return this.host.paths.bundle(id);
+  }
+
+  async create(request: CreateRequest): Promise<{ pid: number }> {
+    const { id } = request;
+    const conmonPath = this.host.conmonPath;
+    if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
+    const spec = this.hostSpec(request);
+    const compileKey = this.host.seccompPrograms.prepare(spec, this.oci);
+    const bundleDir = this.bundle(id);
+    const persistDir = this.host.paths.persist(id);
+    // A previous run's `oom` must not mark this one.
+    await rm(persistDir, { recursive: true, force: true });
+    await writeJsonAtomic(join(bundleDir, 'config.json'), spec, { durable: false });
+    const { pid } = await launchContainer({
+      conmonPath,
+      id,
+      name: request.name,
+      runtime: this.oci,
+      bundleDir,
+      logPath: request.logPath,
+      tty: request.tty,
+      stdin: request.stdin,
+      exitDir: this.host.paths.exits,
+      persistDir,
+      logSizeMax: request.logSizeMax,
+      removeCgroups: (cgroupsPath) => removeContainerCgroups(cgroupsPath, this.host.cgroupRoot),
+    });
+    if (compileKey) await this.host.seccompPrograms.remember(compileKey, this.oci, id);
+    return { pid };
+  }
+
+  /** The request's spec as this host can run it: a cgroup path, and rlimits within the daemon's. */
+  private hostSpec(request: CreateRequest): OciSpec {
+    const spec = structuredClone(request.spec);
+    spec.linux.cgroupsPath ||= `${this.host.cgroupParent}/${request.id}`;
+    if (spec.process.rlimits) spec.process.rlimits = clampRlimits(spec.process.rlimits, this.host.rlimitCeilings);
+    return spec;
+  }
+
+  start(id: string): Promise<void> {
+    return startContainer(this.oci, id);
+  }
+
+  kill(id: string, signal: number): Promise<void> {
+    return killContainer(this.oci, id, signal);
+  }
+
+  /**
+   * The one teardown: the runtime's state (killing the process if need be), conmon (which leaves
+   * once its container is gone), the cgroups, the bundle, the persist dir and the exit file.
+   * Each step tolerates what is already gone, so a teardown cut short by a crash is finished by
+   * the next call.
+   */
+  async delete(id: string, options: { force: boolean }): Promise<void> {
+    const bundleDir = this.bundle(id);
+    const cgroupsPath = await this.cgroupsPath(id);
+    const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
+    await deleteContainer(this.oci, id, options);
+    if (conmonPid > 0) await this.awaitConmonExit(conmonPid, id);
+    // The cgroups before the bundle: the bundle's config.json says where they are.
+    await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
+    await Promise.all([
+      rm(bundleDir, { recursive: true, force: true }),
+      rm(this.host.paths.persist(id), { recursive: true, force: true }),
+      rm(join(this.host.paths.exits, id), { force: true }),
+      rm(join(this.host.paths.execRoot, 'exec', id), { recursive: true, force: true }),
+    ]);
+  }
+
+  /** Waits for conmon to record the exit and leave; one that lingers is killed. */
+  private async awaitConmonExit(pid: number, id: string): Promise<void> {
+    for (let waited = 0; waited < CONMON_EXIT_GRACE_MS; waited += CONMON_POLL_MS) {
+      if (!(await isConmonOf(pid, id))) return;
+      await sleep(CONMON_POLL_MS);
+    }
+    if (await isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    const state = await containerState(this.oci, id);
+    return state && { status: runtimeStatus(state.status), pid: state.pid };
+  }
+
+  async list(): Promise<Array<{ id: string; state: RuntimeState }>> {
+    const entries = await listContainers(this.oci);
+    return entries.map(({ id, status, pid }) => ({ id, state: { status: runtimeStatus(status), pid } }));
+  }
+
+  async attach(id: string): Promise<AttachConnection> {
+    return attachConnection(await connectAttach(this.bundle(id)));
+  }
+
+  resize(id: string, height: number, width: number): Promise<void> {
+    return resizeTty(this.bundle(id), height, width);
+  }
+
+  async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
+    const conmonPath = this.host.conmonPath;
+    if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
+    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
+    if (!spec) throw notFound(`no such container: ${id}`);
+    const dir = this.host.paths.exec(id, request.execId);
+    const launched = await launchExec({
+      conmonPath,
+      runtime: this.oci,
+      containerId: id,
+      execId: request.execId,
+      name: `exec-${request.execId.slice(0, 12)}`,
+      dir,
+      process: execProcess(spec.process, request),
+      tty: request.tty,
+      stdin: request.stdin,
+    });
+    return {
+      pid: launched.pid,
+      attach: attachConnection(launched.socket),
+      resize: (height, width) => resizeTty(dir, height, width),
+      exited: launched.exited,
+    };
+  }
+
+  pause(id: string): Promise<void> {
+    return pauseContainer(this.oci, id);
+  }
+
+  resume(id: string): Promise<void> {
+    return resumeContainer(this.oci, id);
+  }
+
+  async update(id: string, resources: ResourceUpdate): Promise<void> {
+    const path = join(this.bundle(id), 'resources.json');
+    await writeJsonAtomic(path, resources, { durable: false }).catch((err) => {
+      throw errnoCode(err) === 'ENOENT' ? notFound(`no such container: ${id}`, err) : err;
+    });
+    try {
+      await updateContainer(this.oci, id, path);
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  async stats(id: string): Promise<RuntimeStats> {
+    const state = await this.state(id);
+    if (!state) throw notFound(`no such container: ${id}`);
+    if (state.status === 'stopped' || state.pid <= 0) throw conflict(`container ${id} is not running`);
+    return readContainerStats({
+      root: this.host.cgroupRoot,
+      cgroups: this.host.cgroups,
+      cgroupsPath: await this.cgroupsPath(id),
+      pid: state.pid,
+    });
+  }
+
+  /** Where the container's cgroup is: its bundle says, else where create would have put it. */
+  private async cgroupsPath(id: string): Promise<string> {
+    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
+    return spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`;
+  }
+}

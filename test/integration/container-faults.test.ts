@@ -1,0 +1,118 @@
+/**
+ * Issue 12's container faults, through the API on real containers: wrong-typed create bodies,
+ * state file modes, kill and stop timing, sizes and what a prune reclaims.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { rawRequest } from '../helpers/http.js';
+
+describe('container faults (issue 12)', { timeout: 120_000 }, () => {
+  let daemon: TestDaemon;
+  const api = (method: string, path: string, body?: unknown) =>
+    rawRequest(daemon.socket, method, `/v1.50${path}`, body === undefined ? undefined : JSON.stringify(body));
+  const create = async (body: Record<string, unknown>, name?: string) =>
+    api('POST', `/containers/create${name ? `?name=${name}` : ''}`, { Image: 'busybox', ...body });
+  const containerCount = async () => JSON.parse((await api('GET', '/containers/json?all=1')).body).length as number;
+
+  before(async () => {
+    daemon = await startDaemon();
+    await daemon.berth(['image', 'busybox']);
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test('wrong types, out-of-range numbers and unknown capabilities are 400 at create, and nothing is created (item 5)', async () => {
+    const bodies: Array<[Record<string, unknown>, RegExp]> = [
+      [{ Cmd: ['true'], Labels: { a: 1 } }, /cannot unmarshal number into Go struct field CreateRequest\.Labels/],
+      [{ Cmd: ['true'], Tty: 'yes' }, /cannot unmarshal string into Go struct field CreateRequest\.Tty of type bool/],
+      [{ Cmd: ['true'], HostConfig: 'x' }, /CreateRequest\.HostConfig/],
+      [{ Cmd: ['true'], HostConfig: { ShmSize: -1 } }, /SHM size can not be less than 0/],
+      [{ Cmd: ['true'], HostConfig: { ShmSize: 'abc' } }, /HostConfig\.ShmSize of type int64/],
+      [{ Cmd: ['true'], HostConfig: { ShmSize: 1e300 } }, /HostConfig\.ShmSize of type int64/],
+      [{ Cmd: ['true'], HostConfig: { CapAdd: ['NOT_A_CAP'] } }, /unknown capability: "CAP_NOT_A_CAP"/],
+      [{ Cmd: ['true'], HostConfig: { LogConfig: { Type: 'nosuch' } } }, /logger: no log driver named 'nosuch' is registered/],
+      [{ Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, /Config\.MacAddress/],
+    ];
+    for (const [body, message] of bodies) {
+      const response = await create(body);
+      assert.equal(response.status, 400, `${JSON.stringify(body)}: ${response.body}`);
+      assert.match(JSON.parse(response.body).message, message);
+    }
+    assert.equal(await containerCount(), 0);
+  });
+
+  test('LogConfig reports json-file; bridge networking is accepted with a warning (items 14, 15)', async () => {
+    const response = await create({ Cmd: ['true'], HostConfig: { NetworkMode: 'bridge' } }, 'logcfg');
+    assert.equal(response.status, 201, response.body);
+    const { Warnings } = JSON.parse(response.body);
+    assert.equal(Warnings.length, 1);
+    assert.match(Warnings[0], /loopback only/);
+    const inspect = JSON.parse((await api('GET', '/containers/logcfg/json')).body);
+    assert.deepEqual(inspect.HostConfig.LogConfig, { Type: 'json-file', Config: {} });
+    await api('DELETE', '/containers/logcfg');
+  });
+
+  test('container state is root-only: folder 0700, config.v2.json 0600, also when made wider before (item 9)', async () => {
+    const response = await create({ Cmd: ['true'], Env: ['DB_PASSWORD=secret'] }, 'secret');
+    const { Id } = JSON.parse(response.body);
+    const dir = join(daemon.dataRoot, 'containers', Id);
+    const record = join(dir, 'config.v2.json');
+    const modes = async () => [daemon.dataRoot, daemon.execRoot, dir, record].map(async (path) => (await stat(path)).mode & 0o777);
+    assert.deepEqual(await Promise.all(await modes()), [0o710, 0o700, 0o700, 0o600]);
+    // As an older berthd (or a hand-made data root) left them:
+    for (const path of [daemon.dataRoot, daemon.execRoot, dir]) await chmod(path, 0o755);
+    await chmod(record, 0o644);
+    await daemon.restart();
+    assert.deepEqual(await Promise.all(await modes()), [0o710, 0o700, 0o700, 0o600]);
+    await api('DELETE', '/containers/secret');
+  });
+
+  test('kill with SIGKILL answers once the container is dead: inspect and rm right after succeed (item 13)', async () => {
+    await daemon.berth(['run', '-d', '--name', 'victim', 'busybox', 'sleep', '300']);
+    assert.equal((await api('POST', '/containers/victim/kill')).status, 204);
+    const state = JSON.parse((await api('GET', '/containers/victim/json')).body).State;
+    assert.deepEqual([state.Status, state.Running, state.ExitCode], ['exited', false, 137]);
+    assert.equal((await api('DELETE', '/containers/victim')).status, 204);
+  });
+
+  test('resize?h=-1 is a 400 (item 10)', async () => {
+    await daemon.berth(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '300']);
+    const response = await api('POST', '/containers/sized/resize?h=-1&w=80');
+    assert.equal(response.status, 400, response.body);
+    await api('DELETE', '/containers/sized?force=1');
+  });
+
+  test('stop?t=2147484 waits instead of killing at once (item 6)', async () => {
+    // PID 1 without a SIGTERM handler ignores SIGTERM: only the timeout's SIGKILL would end it.
+    await daemon.berth(['run', '-d', '--name', 'patient', 'busybox', 'sleep', '300']);
+    let answered = false;
+    const stopping = api('POST', '/containers/patient/stop?t=2147484').then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(answered, false, 'stop returned before its timeout');
+    assert.equal(JSON.parse((await api('GET', '/containers/patient/json')).body).State.Running, true);
+    await api('POST', '/containers/patient/kill');
+    assert.equal((await stopping).status, 204);
+    await api('DELETE', '/containers/patient');
+  });
+
+  test('sizes: ps and inspect with size=1 count what the container wrote; prune reports what it reclaimed (item 16)', async () => {
+    const MiB = 1 << 20;
+    await daemon.berth(['run', '--name', 'writer', 'busybox', 'dd', 'if=/dev/zero', 'of=/blob', 'bs=1024', 'count=1024']);
+    const listed = JSON.parse((await api('GET', '/containers/json?all=1&size=1')).body).find((c: { Names: string[] }) => c.Names[0] === '/writer');
+    assert.ok(listed.SizeRw >= MiB && listed.SizeRw < 2 * MiB, `SizeRw ${listed.SizeRw}`);
+    assert.ok(listed.SizeRootFs > listed.SizeRw, `SizeRootFs ${listed.SizeRootFs}`);
+    const inspected = JSON.parse((await api('GET', '/containers/writer/json?size=1')).body);
+    assert.equal(inspected.SizeRw, listed.SizeRw);
+    assert.equal(JSON.parse((await api('GET', '/containers/writer/json')).body).SizeRw, undefined, 'only when asked');
+    const pruned = JSON.parse((await api('POST', '/containers/prune')).body);
+    assert.ok(pruned.ContainersDeleted.includes(inspected.Id));
+    assert.ok(pruned.SpaceReclaimed >= MiB, `SpaceReclaimed ${pruned.SpaceReclaimed}`);
+  });
+});
