@@ -1,5 +1,4 @@
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Command } from 'commander';
@@ -18,7 +17,7 @@ import { ImageService } from '../engine/images/image-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
-import { SystemInfo, type CgroupInfo } from '../engine/system/system-info.js';
+import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -73,13 +72,6 @@ async function privateDir(path: string, mode: number): Promise<void> {
   if ((current & ~mode) !== 0) await chmod(path, current & mode);
 }
 
-/**
- * How the host's cgroups are laid out. Berth places containers on v1 hierarchies (with the
- * cgroup2 mount beside them when there is one); runtime/cgroups.ts detects v2 when it handles it.
- */
-function cgroupLayout(): CgroupInfo {
-  return { version: '1', driver: 'cgroupfs', hybrid: existsSync('/sys/fs/cgroup/unified/cgroup.controllers') };
-}
 
 async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   await privateDir(config.dataRoot, 0o710);
@@ -124,11 +116,9 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     {
       id: await engineId(config.dataRoot),
       dataRoot: config.dataRoot,
-      defaultRuntime: config.defaultRuntime,
       warnings,
-      cgroup: cgroupLayout(),
     },
-    { containers, images, layers, events },
+    { containers, images, layers, events, runtimes },
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {

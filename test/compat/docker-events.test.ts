@@ -79,6 +79,9 @@ describe('docker events against berthd', { timeout: 120_000 }, () => {
     assert.equal(run.code, 0, run.stderr);
     await pause(1100);
     const listed = await docker(daemon, ['events', '--since', rfc3339(since), '--until', rfc3339(Date.now()), '--filter', 'type=container', '--format', '{{.Action}}']);
+    // As dockerd for `docker run --rm` without a network: attach comes before start.
     assert.equal(listed.stdout, 'create\nattach\nstart\ndie\ndestroy\n');
+    const exits = await docker(daemon, ['events', '--since', rfc3339(since), '--until', rfc3339(Date.now()), '--filter', 'event=die', '--filter', 'image=busybox', '--format', '{{.Actor.Attributes.exitCode}} {{.From}}']);
+    assert.equal(exits.stdout, '0 busybox\n');
   });
 });

@@ -56,7 +56,7 @@ describe('API requests: status codes, routing, invalid names', { timeout: 60_000
   });
 
   test('an invalid reference is 400 "invalid reference format" wherever an image name is taken', async () => {
-    const cases: Array<[string, string]> = [
+    const cases: Array<[string, string, string?]> = [
       ['GET', '/images/BUSYBOX/json'],
       ['GET', '/images/a\u002f\u002fb/json'],
       ['GET', '/images/busybox@sha256:abc/json'],
@@ -67,9 +67,11 @@ describe('API requests: status codes, routing, invalid names', { timeout: 60_000
       ['POST', '/images/small:1/tag?repo=a//b'],
       ['POST', '/images/small:1/tag?repo=UPPER'],
       ['POST', '/images/create?fromImage=busybox@sha256:abc'],
+      ['POST', '/containers/create', '{"Image":"BUSYBOX"}'],
+      ['POST', '/containers/create', '{"Image":"a//b"}'],
     ];
-    for (const [method, path] of cases) {
-      const res = await rawRequest(daemon.socket, method, path);
+    for (const [method, path, body] of cases) {
+      const res = await rawRequest(daemon.socket, method, path, body);
       assert.equal(res.status, 400, `${method} ${path}: ${res.body}`);
       assert.match(JSON.parse(res.body).message, /^invalid reference format/, `${method} ${path}`);
     }

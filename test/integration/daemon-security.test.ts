@@ -89,6 +89,24 @@ describe('berthd: state roots, data root lock and socket access', { timeout: 60_
     } finally {
       await stopBerthd(child);
     }
+    // The socket in the 0700 exec root, as by default: the group may enter, nobody else.
+    const inExecRoot = join(base, 'inner-exec', 'api.sock');
+    await chmod(base, 0o711);
+    const inner = spawn(process.execPath, [...args('inner', 'inner-data', ['-G', 'daemon']).map((a) => a.replace(`unix://${join(base, 'inner.sock')}`, `unix://${inExecRoot}`))], { stdio: 'ignore' });
+    children.push(inner);
+    try {
+      for (let i = 0; i < 200 && !existsSync(inExecRoot); i++) await new Promise((r) => setTimeout(r, 25));
+      const execRoot = await stat(join(base, 'inner-exec'));
+      assert.equal(execRoot.gid, daemonGid);
+      assert.equal(execRoot.mode & 0o777, 0o710);
+      const ping = (gid: string) => run('setpriv', ['--reuid', '65534', '--regid', gid, '--clear-groups', 'curl', '-s', '--unix-socket', inExecRoot, 'http://x/_ping']).then((r) => r.stdout, (err) => `failed: ${err.code}`);
+      assert.equal(await ping(String(daemonGid)), 'OK', 'a member of the socket group uses the API');
+      assert.match(await ping('65534'), /^failed/, 'anybody else cannot');
+    } finally {
+      await chmod(base, 0o700);
+      await stopBerthd(inner);
+    }
+
     const numeric = await startBerthd('numeric', 'numeric-data', ['--group', '4242']);
     try {
       assert.equal((await stat(join(base, 'numeric.sock'))).gid, 4242);

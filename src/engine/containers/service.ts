@@ -12,6 +12,7 @@ import type { RuntimeSet } from '../../runtime/container-runtime.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../images/image-store.js';
+import { checkImageName } from '../images/image-service.js';
 import type { AttachClient, AttachHub } from './attach-hub.js';
 import { completeHostConfig, mergeContainerConfig } from './create-config.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -78,6 +79,7 @@ export class ContainerService {
     if (spec.config.Image === '') throw invalidParameter('config cannot be empty in order to create a container');
     const { images, layers, runtimes } = this.options;
     const name = requestedName ? normaliseName(requestedName) : this.freshName();
+    checkImageName(spec.config.Image); // `BUSYBOX` is a 400 "invalid reference format", not a 404
     const image = images.resolve(spec.config.Image);
     const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName);
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made

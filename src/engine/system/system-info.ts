@@ -4,25 +4,16 @@ import type { ContainerService } from '../containers/service.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import type { EventBus } from '../events/event-bus.js';
-import { knownRuntimes } from '../../runtime/runtime.js';
+import type { RuntimeSet } from '../../runtime/container-runtime.js';
+import type { CgroupInfo } from '../../runtime/cgroups.js';
 import { goArch } from '../images/image-config.js';
 
 export const BERTH_VERSION = '0.1.0';
 
-/** How the host's cgroups are set up, as the runtime detects them (runtime/cgroups.ts). */
-export interface CgroupInfo {
-  version: '1' | '2';
-  driver: 'cgroupfs';
-  /** v1 controllers with a cgroup2 mount beside them (systemd's "hybrid" layout). */
-  hybrid: boolean;
-}
-
 export interface SystemInfoOptions {
   id: string;
   dataRoot: string;
-  defaultRuntime: string;
   warnings: string[];
-  cgroup: CgroupInfo;
 }
 
 export interface SystemInfoDeps {
@@ -30,6 +21,8 @@ export interface SystemInfoDeps {
   images: ImageStore;
   layers: LayerStore;
   events: EventBus;
+  /** The OCI runtimes (daemon.json's included) and the cgroup layout they detected. */
+  runtimes: RuntimeSet;
 }
 
 /** What this daemon is and what it holds; api/views turns it into /info. */
@@ -90,7 +83,7 @@ export class SystemInfo {
       containers: { total: all.length, running, paused, stopped: all.length - running - paused },
       images: this.deps.images.count,
       storageDriver: { name: this.deps.layers.driverName, status: await this.deps.layers.status() },
-      cgroup: this.options.cgroup,
+      cgroup: this.deps.runtimes.cgroupInfo(),
       eventListeners: this.deps.events.listenerCount,
       kernelVersion: release(),
       operatingSystem: await osName(),
@@ -100,8 +93,8 @@ export class SystemInfo {
       hostname: hostname(),
       dataRoot: this.options.dataRoot,
       serverVersion: BERTH_VERSION,
-      runtimes: knownRuntimes(),
-      defaultRuntime: this.options.defaultRuntime,
+      runtimes: this.deps.runtimes.all().map(({ name, path }) => ({ name, path })),
+      defaultRuntime: this.deps.runtimes.defaultName,
       warnings: this.options.warnings,
       systemTime: new Date(),
     };
