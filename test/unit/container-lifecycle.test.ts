@@ -285,6 +285,9 @@ describe('container life cycle on the in-memory runtime', () => {
     const alive = await newRecord();
     markRunning(alive.state, 43);
     await plant(alive.id);
+    const neverStarted = await newRecord();
+    markRunning(neverStarted.state, 44);
+    await runtime.create({ id: neverStarted.id, name: 'ns', spec: {} as OciSpec, logPath: '', tty: false, stdin: false });
     const leftover = 'e'.repeat(64); // an rm -f cut short after the record went: only its layer (and maybe bundle, cgroups) is left
     layerIds.push(leftover, alive.id);
     await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
@@ -299,6 +302,8 @@ describe('container life cycle on the in-memory runtime', () => {
     assert.equal(vanished.state.ExitCode, 255);
     assert.equal(alive.state.Status, 'running');
     assert.equal(runtime.containers.has(alive.id), true);
+    assert.deepEqual([neverStarted.state.Status, neverStarted.state.ExitCode], ['exited', 255]);
+    assert.equal(runtime.containers.has(neverStarted.id), false, 'its run torn down');
   });
 
   test('the state machine refuses a change the life cycle does not have', () => {

@@ -6,7 +6,8 @@
  *   - a record that is not running whose container the runtime still holds (berthd died between
  *     the runtime's create and the saved "running") has it deleted and stays as recorded;
  *   - a running record: its exit, if one was recorded meanwhile, arrives through the exit watch;
- *     one the runtime no longer runs and whose exit was never recorded is marked exited (255);
+ *     one the runtime no longer runs (or never started) and whose exit was never recorded is
+ *     marked exited (255), and its run is torn down;
  * and whatever a container no record owns left (a layer, a bundle, monitor files, cgroups) is
  * released through the life cycle's one teardown path.
  */
@@ -50,7 +51,9 @@ export async function reconcile(context: ReconcileContext): Promise<void> {
   for (const record of store.all()) {
     if (!record.state.Running) continue;
     const live = held.get(record.id);
-    if (live && live.state.status !== 'stopped') continue; // still running: its rootfs lives on in its own mount namespace
+    // Still running (or paused): its rootfs lives on in its own mount namespace. A runtime
+    // container still 'created' was never started (a record saved running before its start).
+    if (live && (live.state.status === 'running' || live.state.status === 'paused')) continue;
     if (await runtimes.pendingExit(record.id)) continue; // the exit watch reports it
     const finishedAt = new Date();
     void lifecycle.onExit({ id: record.id, code: 255, finishedAt, oomKilled: false }, VANISHED);
