@@ -95,36 +95,67 @@ export async function ensureCgroupsUsable(root = CGROUP_ROOT): Promise<string[]>
 }
 
 /**
- * On v2, a controller reaches a container's cgroup only when every ancestor enables it in
- * cgroup.subtree_control. Enables, from the root down to `parent` (e.g. /berth, made if absent),
- * every controller the root offers, so that limits and stats work in the containers below.
- * (The runtimes do this as they create the container's cgroup too; doing it once here keeps it
- * true whatever the runtime, and lets the daemon report a controller it cannot have.)
+ * The three writes berthd makes to a cgroup file system: an interface so that the v2 paths are
+ * tested on a recorded tree with the kernel's rules emulated (test/unit/runtime-cgroups.test.ts).
  */
-export async function enableV2Controllers(root: string, parent: string): Promise<string[]> {
-  const wanted = await v2Controllers(root);
-  let dir = root;
-  for (const part of ['', ...parent.split('/').filter((p) => p !== '')]) {
-    dir = join(dir, part);
-    await mkdir(dir, { recursive: true });
-    const offered = new Set(await v2Controllers(dir));
-    const enable = wanted.filter((c) => offered.has(c));
-    // One write per controller: a write naming one the kernel refuses fails as a whole.
-    for (const controller of enable) {
-      await writeFile(join(dir, 'cgroup.subtree_control'), `+${controller}`).catch(() => {});
-    }
-  }
-  return v2Controllers(join(root, parent));
+export interface CgroupFs {
+  /** mkdir(2) of a cgroup: the kernel fills it with interface files. */
+  mkdir(path: string): Promise<void>;
+  /** rmdir(2): fails with EBUSY while the cgroup has processes or child cgroups. */
+  rmdir(path: string): Promise<void>;
+  /** One write(2) to an interface file. */
+  write(path: string, text: string): Promise<void>;
 }
 
-/** rmdir(2) of a cgroup folder: injectable so cleanup is tested on a recorded tree. */
-export type RemoveCgroupDir = (path: string) => Promise<void>;
+export const kernelCgroupFs: CgroupFs = {
+  mkdir: async (path) => {
+    await mkdir(path, { recursive: true });
+  },
+  rmdir: (path) => rmdir(path),
+  write: (path, text) => writeFile(path, text),
+};
+
+/**
+ * On v2, a controller reaches a container's cgroup only when every ancestor enables it in
+ * cgroup.subtree_control. Enables, from the root down to `parent` (e.g. /berth, made if absent),
+ * every controller the root offers, so that limits and stats work in the containers placed
+ * below. (The runtimes enable what they need as they create a container's cgroup too; doing it
+ * here makes it true whatever the runtime.) Returns the controllers containers will get.
+ */
+export async function enableV2Controllers(root: string, parent: string, fs: CgroupFs = kernelCgroupFs): Promise<string[]> {
+  const wanted = await v2Controllers(root);
+  let dir = root;
+  for (const part of parent.split('/').filter((p) => p !== '')) {
+    await enableIn(dir, wanted, fs);
+    dir = join(dir, part);
+    await fs.mkdir(dir);
+  }
+  await enableIn(dir, wanted, fs);
+  return v2Controllers(dir);
+}
+
+/** Enables in `dir`'s children each of `wanted` that `dir` has, one write per controller. */
+async function enableIn(dir: string, wanted: string[], fs: CgroupFs): Promise<void> {
+  const offered = new Set(await v2Controllers(dir));
+  const subtree = await readFile(join(dir, 'cgroup.subtree_control'), 'utf8').catch(() => '');
+  const enabled = new Set(subtree.split(/\s+/).filter((c) => c !== ''));
+  for (const controller of wanted.filter((c) => offered.has(c) && !enabled.has(c))) {
+    // A write naming one controller the kernel refuses (e.g. cpuset busy) fails alone.
+    await fs.write(join(dir, 'cgroup.subtree_control'), `+${controller}`).catch(() => {});
+  }
+}
+
+/** The folders that hold cgroups: a v2 root is itself a cgroup (it has cgroup.procs), a v1 root a tmpfs of hierarchies. */
+async function hierarchiesOf(root: string): Promise<string[]> {
+  const names = await readdir(root);
+  return names.includes('cgroup.procs') ? [root] : names.map((name) => join(root, name));
+}
 
 /** Removes `dir` and then each empty parent up to (not including) `stop`. */
-async function rmdirUpTo(dir: string, stop: string, remove: RemoveCgroupDir): Promise<void> {
+async function rmdirUpTo(dir: string, stop: string, fs: CgroupFs): Promise<void> {
   for (let current = dir; current.startsWith(`${stop}/`); current = dirname(current)) {
     try {
-      await remove(current);
+      await fs.rmdir(current);
     } catch (err) {
       // ENOENT: already gone; EBUSY/ENOTEMPTY: other containers still live under the parent.
       if (errnoCode(err) === 'ENOENT') continue;
@@ -139,13 +170,24 @@ async function rmdirUpTo(dir: string, stop: string, remove: RemoveCgroupDir): Pr
  * (the hybrid cgroup2 mount at ROOT/unified included). The runtime's `delete` normally does
  * this; these are what a killed runtime or a failed create leave behind.
  */
-export async function removeContainerCgroups(
-  cgroupsPath: string,
-  root = CGROUP_ROOT,
-  remove: RemoveCgroupDir = (path) => rmdir(path),
-): Promise<void> {
-  const names = await readdir(root);
-  // A v2 root is itself a cgroup (it has cgroup.procs); a v1 root is a tmpfs of hierarchies.
-  const hierarchies = names.includes('cgroup.procs') ? [root] : names.map((name) => join(root, name));
-  await Promise.all(hierarchies.map((hierarchy) => rmdirUpTo(join(hierarchy, cgroupsPath), hierarchy, remove)));
+export async function removeContainerCgroups(cgroupsPath: string, root = CGROUP_ROOT, fs: CgroupFs = kernelCgroupFs): Promise<void> {
+  const hierarchies = await hierarchiesOf(root);
+  await Promise.all(hierarchies.map((hierarchy) => rmdirUpTo(join(hierarchy, cgroupsPath), hierarchy, fs)));
+}
+
+/** The names of the cgroups under `parent` (e.g. /berth): on v1 in any hierarchy. */
+export async function cgroupsUnder(parent: string, root = CGROUP_ROOT): Promise<string[]> {
+  const hierarchies = await hierarchiesOf(root);
+  const children = await Promise.all(
+    hierarchies.map(async (hierarchy) => {
+      try {
+        const entries = await readdir(join(hierarchy, parent), { withFileTypes: true });
+        return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+        throw err;
+      }
+    }),
+  );
+  return [...new Set(children.flat())];
 }

@@ -3,7 +3,9 @@
  * every runtime, so that a container can be cleaned up from its id alone (after a crash, with no
  * record left to say where its files were).
  */
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoCode } from '../common/errors.js';
 
 export class ConmonPaths {
   constructor(readonly execRoot: string) {}
@@ -28,8 +30,27 @@ export class ConmonPaths {
     return join(this.execRoot, 'exec', id, execId);
   }
 
+  /**
+   * Every container id with a bundle, persist dir, exit file or exec folder here. (conmon's
+   * temporary exit files carry a '.XXXXXX' suffix; ids never contain a dot.)
+   */
+  async containerIds(): Promise<string[]> {
+    const folders = ['containers', 'persist', 'exits', 'exec'].map((name) => join(this.execRoot, name));
+    const names = await Promise.all(folders.map(namesIn));
+    return [...new Set(names.flat().filter((name) => !name.includes('.')))];
+  }
+
   /** The runtime's state root (`--root`). */
   runtimeRoot(name: string): string {
     return join(this.execRoot, 'runtime', name);
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
   }
 }

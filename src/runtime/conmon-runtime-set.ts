@@ -7,7 +7,7 @@ import { unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { errnoCode, invalidParameter } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { CGROUP_ROOT, detectCgroups, type CgroupInfo } from './cgroups.js';
+import { CGROUP_ROOT, cgroupsUnder, detectCgroups, enableV2Controllers, type CgroupInfo } from './cgroups.js';
 import { ConmonPaths } from './conmon-paths.js';
 import { ConmonRuntime, type ConmonHost } from './conmon-runtime.js';
 import type { ContainerRuntime, Exit, RuntimeSet } from './container-runtime.js';
@@ -77,12 +77,15 @@ export class ConmonRuntimeSet implements RuntimeSet {
   /** Finds the runtimes and conmon, and the host's cgroup version. */
   static async open(options: ConmonRuntimeSetOptions): Promise<ConmonRuntimeSet> {
     const cgroupRoot = options.cgroupRoot ?? CGROUP_ROOT;
+    const cgroups = await detectCgroups(cgroupRoot);
+    const cgroupParent = options.cgroupParent ?? DEFAULT_CGROUP_PARENT;
+    if (cgroups.version === '2') await enableV2Controllers(cgroupRoot, cgroupParent);
     const host: ConmonHost = {
       conmonPath: findExecutable('conmon'),
       paths: new ConmonPaths(options.execRoot),
       cgroupRoot,
-      cgroups: await detectCgroups(cgroupRoot),
-      cgroupParent: options.cgroupParent ?? DEFAULT_CGROUP_PARENT,
+      cgroups,
+      cgroupParent,
       seccompPrograms: new SeccompBpfCache(),
       rlimitCeilings: hostHardLimits(),
     };
@@ -101,6 +104,32 @@ export class ConmonRuntimeSet implements RuntimeSet {
 
   cgroupInfo(): CgroupInfo {
     return { ...this.host.cgroups };
+  }
+
+  async sweep(isKnown: (id: string) => boolean): Promise<string[]> {
+    // Runtime state must be deleted by the runtime that holds it; the rest by any.
+    const holders = new Map<string, ConmonRuntime>();
+    for (const runtime of this.runtimes.values()) {
+      const listed = await runtime.list().catch((err: unknown) => {
+        this.logger.warn('listing the containers of a runtime', { runtime: runtime.name, err });
+        return [];
+      });
+      for (const { id } of listed) holders.set(id, runtime);
+    }
+    const files = await this.host.paths.containerIds();
+    const cgroups = await cgroupsUnder(this.host.cgroupParent, this.host.cgroupRoot);
+    const ids = [...new Set([...holders.keys(), ...files, ...cgroups])].filter((id) => !isKnown(id));
+    const swept: string[] = [];
+    for (const id of ids) {
+      const runtime = holders.get(id) ?? this.runtimes.get(this.defaultName)!;
+      try {
+        await runtime.delete(id, { force: true });
+        swept.push(id);
+      } catch (err) {
+        this.logger.warn('removing what a container left behind', { id, err });
+      }
+    }
+    return swept;
   }
 
   /**

@@ -142,6 +142,13 @@ export interface RuntimeSet {
   all(): ContainerRuntime[];
   /** The host's cgroups, for /info's CgroupVersion and CgroupDriver. */
   cgroupInfo(): CgroupInfo;
+  /**
+   * Deletes (as `delete` with force) every container that any runtime holds anything for —
+   * runtime state, bundle, monitor files, exec folders, cgroups — and that `isKnown` rejects:
+   * what a crash between create and the saved record, or in the middle of a removal, left
+   * behind (reconciliation at daemon start). Resolves with the ids swept.
+   */
+  sweep(isKnown: (id: string) => boolean): Promise<string[]>;
   /** Begins reporting exits; each exit is reported until acknowledged. */
   watchExits(listener: (exit: Exit) => void): Promise<void>;
   /** An exit recorded (possibly while berthd was down) and not yet acknowledged. */

@@ -17,7 +17,7 @@ const NOT_FOUND = /executable file not found in|no such file or directory|open e
 const ABOUT_EXECUTABLE = /executable|exec:/i;
 
 /** runc logs `time=… level=error msg="…"`; the quoted msg is what matters. crun prints it bare. */
-function runtimeDetail(message: string): string {
+export function runtimeDetail(message: string): string {
   const quoted = /msg="((?:[^"\\]|\\.)*)"/.exec(message);
   if (quoted) return JSON.parse(`"${quoted[1]}"`) as string;
   return message.trim();

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BerthError, invalidParameter } from '../common/errors.js';
 import { ConmonPaths } from './conmon-paths.js';
+import { runtimeDetail } from './create-error.js';
 import { findExecutable } from './executables.js';
 
 export interface Runtime {
@@ -54,11 +55,13 @@ export function runtimeGlobalArgs(rt: Runtime): string[] {
 
 // crun says "No such file or directory" about the state folder, runc "container does not exist".
 const MISSING_CONTAINER = /does not exist|No such file or directory/;
-// crun: "container `X` is not running"; runc: "container not running", "cannot … container that is not stopped".
-const WRONG_STATE = /not running|not stopped|is not paused|is paused|already paused|not paused/i;
+// The process is not in a state for the command. crun: "container `X` is not running", "open pidfd:
+// No such process" (kill after the exit); runc: "container not running", "cannot start a
+// container that has stopped", "… that is not stopped" (delete without force).
+const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
-  const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+  const stderr = runtimeDetail(String((err as { stderr?: unknown }).stderr ?? ''));
   const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : WRONG_STATE.test(stderr) ? 'conflict' : 'internal';
   return new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
 }

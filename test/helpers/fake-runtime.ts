@@ -346,6 +346,17 @@ export class FakeRuntimeSet implements RuntimeSet {
     return { ...this.cgroups };
   }
 
+  async sweep(isKnown: (id: string) => boolean): Promise<string[]> {
+    const swept: string[] = [];
+    for (const runtime of this.runtimes.values()) {
+      for (const id of [...runtime.containers.keys()].filter((id) => !isKnown(id))) {
+        await runtime.delete(id, { force: true });
+        swept.push(id);
+      }
+    }
+    return swept;
+  }
+
   private recordExit(exit: Exit): void {
     this.pending.set(exit.id, exit);
     this.listener?.(exit);

@@ -1,9 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, readdir, readFile, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../../src/common/errors.js';
+import { CGROUP_ROOT } from '../../src/runtime/cgroups.js';
 import {
   collectOutput,
   existingCgroupDirs,
@@ -12,6 +15,8 @@ import {
   RUNTIMES,
   type TestContainer,
 } from './runtime-harness.js';
+
+const run = promisify(execFile);
 
 let harness: RuntimeHarness;
 before(async () => {
@@ -173,6 +178,10 @@ for (const runtimeName of RUNTIMES) {
       await runtime.kill(id, 9);
       assert.equal((await container.exited).code, 137);
       assert.equal((await runtime.state(id))?.status, 'stopped');
+      const wrongState = (err: unknown) => err instanceof BerthError && err.kind === 'conflict';
+      await assert.rejects(runtime.kill(id, 15), wrongState);
+      await assert.rejects(runtime.start(id), wrongState);
+      await assert.rejects(runtime.pause(id), wrongState);
       await runtime.delete(id, { force: false });
       assert.deepEqual(await leftovers(container), []);
       assert.equal(await runtime.state(id), undefined);
@@ -207,3 +216,22 @@ for (const runtimeName of RUNTIMES) {
   });
 }
 
+
+test('sweep deletes, in the runtime that holds it, every container nobody knows, and only those', { timeout: 120_000 }, async (t) => {
+  const created = await harness.create(t, 'crun', { args: ['sleep', '100'] });
+  const orphaned = await harness.create(t, 'runc', { args: ['sleep', '100'] });
+  await orphaned.runtime.start(orphaned.id);
+  process.kill(await conmonPid(orphaned), 'SIGKILL');
+  const known = await harness.create(t, 'runc', { args: ['sleep', '100'] });
+  await known.runtime.start(known.id);
+  // What a crash in the middle of a removal leaves: files and a cgroup, no runtime state.
+  const halfRemoved = await harness.create(t, 'crun', { args: ['sleep', '100'] });
+  await run('crun', ['--root', join(harness.execRoot, 'runtime', 'crun'), 'delete', '--force', halfRemoved.id]);
+  await mkdir(join(CGROUP_ROOT, 'memory', halfRemoved.cgroupsPath), { recursive: true });
+
+  const swept = await harness.runtimes.sweep((id) => id === known.id);
+  assert.deepEqual(swept.sort(), [created.id, orphaned.id, halfRemoved.id].sort());
+  for (const container of [created, orphaned, halfRemoved]) assert.deepEqual(await leftovers(container), [], container.id);
+  assert.equal((await known.runtime.state(known.id))?.status, 'running');
+  assert.deepEqual(await harness.runtimes.sweep((id) => id === known.id), []);
+});

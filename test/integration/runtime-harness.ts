@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import { writeBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 import { createLogger } from '../../src/common/logger.js';
 import { CGROUP_ROOT, ensureCgroupsUsable } from '../../src/runtime/cgroups.js';
-import { ConmonRuntimeSet } from '../../src/runtime/conmon-runtime-set.js';
+import { ConmonRuntimeSet, type RuntimeConfig } from '../../src/runtime/conmon-runtime-set.js';
 import type { AttachConnection, ContainerRuntime, Exit } from '../../src/runtime/container-runtime.js';
 import { buildOciSpec, type OciSpec, type SpecInput } from '../../src/runtime/oci-spec.js';
 import { seccompFor } from '../../src/runtime/seccomp.js';
@@ -88,14 +88,20 @@ export class RuntimeHarness {
     readonly runtimes: ConmonRuntimeSet,
   ) {}
 
-  static async open(): Promise<RuntimeHarness> {
+  /** `runtimes` as daemon.json's, each made from the exec root (for files the runtime writes). */
+  static async open(runtimes: (execRoot: string) => Record<string, RuntimeConfig> = () => ({})): Promise<RuntimeHarness> {
     await ensureCgroupsUsable();
     const execRoot = await mkdtemp(join(tmpdir(), 'berth-runtime-'));
     const rootfs = join(execRoot, 'rootfs');
     await writeBusyboxRootfs(rootfs);
-    const runtimes = await ConmonRuntimeSet.open({ execRoot, logger: createLogger('error'), cgroupParent: CGROUP_PARENT });
-    const harness = new RuntimeHarness(execRoot, rootfs, runtimes);
-    await runtimes.watchExits((exit) => harness.waiters.get(exit.id)?.(exit));
+    const set = await ConmonRuntimeSet.open({
+      execRoot,
+      logger: createLogger('error'),
+      cgroupParent: CGROUP_PARENT,
+      runtimes: runtimes(execRoot),
+    });
+    const harness = new RuntimeHarness(execRoot, rootfs, set);
+    await set.watchExits((exit) => harness.waiters.get(exit.id)?.(exit));
     return harness;
   }
 

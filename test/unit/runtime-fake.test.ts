@@ -112,3 +112,14 @@ test('exec, pause, update and stats', async () => {
   assert.equal((await runtime.stats('e')).memory.limit, 64 << 20);
   assert.deepEqual(set.cgroupInfo(), { version: '2', driver: 'cgroupfs', hybrid: false });
 });
+
+test('sweep deletes the containers nobody knows, in every runtime', async () => {
+  const set = new FakeRuntimeSet();
+  await set.runtime('crun').create(request('known'));
+  await set.runtime('crun').create(request('stray1'));
+  await set.runtime('runc').create(request('stray2'));
+  await set.runtime('runc').start('stray2');
+  assert.deepEqual((await set.sweep((id) => id === 'known')).sort(), ['stray1', 'stray2']);
+  assert.deepEqual((await set.runtime('crun').list()).map((c) => c.id), ['known']);
+  assert.deepEqual(await set.runtime('runc').list(), []);
+});
