@@ -209,12 +209,9 @@ export class ContainerLifecycle {
     return this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: false }));
   }
 
-  /**
-   * What a container no record owns left behind (a create or removal cut short by a crash):
-   * runtime state, bundle, monitor files, cgroups, rootfs and layer, as that id's next job.
-   */
-  releaseOrphan(id: string, runtime: ContainerRuntime = this.options.runtimes.get('')): Promise<void> {
-    return this.executor.run(id, () => this.teardown(id, runtime, { unmount: true, removeLayer: true }));
+  /** The layer of a container no record owns (its runtime side is swept by the runtime set), as that id's next job. */
+  releaseOrphanLayer(id: string): Promise<void> {
+    return this.executor.run(id, () => this.teardown(id, undefined, { unmount: true, removeLayer: true }));
   }
 
   /**
@@ -222,9 +219,9 @@ export class ContainerLifecycle {
    * for a removed container, its layer. The layer goes last, so that one left by a crash still
    * marks the rest for the sweep at the next start.
    */
-  private async teardown(id: string, runtime: ContainerRuntime, what: Teardown): Promise<void> {
+  private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
-    await runtime.delete(id, { force: true }).catch(log('deleting runtime state'));
+    await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
     if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
     if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
   }
