@@ -115,4 +115,19 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     assert.ok(pruned.ContainersDeleted.includes(inspected.Id));
     assert.ok(pruned.SpaceReclaimed >= MiB, `SpaceReclaimed ${pruned.SpaceReclaimed}`);
   });
+
+  test('pause and unpause freeze and thaw a running container', async () => {
+    await daemon.berth(['run', '-d', '--name', 'frozen', 'busybox', 'sleep', '300']);
+    assert.equal((await api('POST', '/containers/frozen/pause')).status, 204);
+    const paused = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
+    assert.deepEqual([paused.Status, paused.Running, paused.Paused], ['paused', true, true]);
+    const listed = JSON.parse((await api('GET', '/containers/json')).body).find((c: { Names: string[] }) => c.Names[0] === '/frozen');
+    assert.match(listed.Status, /^Up .* \(Paused\)$/);
+    assert.equal((await api('POST', '/containers/frozen/pause')).status, 409);
+    assert.equal((await api('POST', '/containers/frozen/kill?signal=TERM')).status, 409);
+    assert.equal((await api('POST', '/containers/frozen/unpause')).status, 204);
+    const running = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
+    assert.deepEqual([running.Status, running.Paused], ['running', false]);
+    assert.equal((await api('DELETE', '/containers/frozen?force=1')).status, 204);
+  });
 });
