@@ -76,4 +76,18 @@ describe('berthd killed during run -d and rm -f', { timeout: 240_000 }, () => {
     assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
   });
+
+  test('a container that exited while berthd was down shows its own exit time and code (issue 12 item 10)', async () => {
+    await daemon.berth(['run', '-d', '--name', 'whiledown', 'busybox', 'sh', '-c', 'sleep 1; exit 7']);
+    const exited = new Promise((resolve) => daemon.process.once('exit', resolve));
+    daemon.process.kill('SIGKILL');
+    await exited;
+    await sleep(2500);
+    const restartedAt = Date.now();
+    await daemon.restart();
+    const state = JSON.parse((await daemon.berth(['inspect', 'whiledown'])).stdout)[0].State;
+    assert.deepEqual([state.Status, state.ExitCode], ['exited', 7]);
+    assert.ok(Date.parse(state.FinishedAt) < restartedAt - 1000, `FinishedAt ${state.FinishedAt} is the exit, not the restart`);
+    await daemon.berth(['rm', 'whiledown']);
+  });
 });
