@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter } from '../common/errors.js';
+import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
 const HELPER = fileURLToPath(new URL('./extract-helper.js', import.meta.url));
@@ -44,13 +45,4 @@ export async function extractTar(
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
   return { size };
-}
-
-function helperFailure(stderr: string, status: number | null, signal: string | null): { message: string; code?: string } {
-  try {
-    return JSON.parse(stderr) as { message: string; code?: string };
-  } catch {
-    // Not our JSON line: the helper died before its own handler ran.
-    return { message: `helper exited with ${signal ?? `status ${status}`}: ${stderr.trim()}` };
-  }
 }

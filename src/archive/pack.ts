@@ -1,117 +1,34 @@
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readlink } from 'node:fs/promises';
-import { posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { pack, type Headers, type Pack } from 'tar-stream';
-import { lgetxattr, llistxattr } from '../native/index.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteouts.js';
+import { spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { helperFailure } from './helper-process.js';
+import type { DiffEntry } from './pack-entries.js';
 
-/** An entry of a layer diff: a path (absolute in the layer) added, changed or deleted. */
-export interface DiffEntry {
-  path: string;
-  kind: 'A' | 'C' | 'D';
-  /** A directory that hides everything its parent layers had in it. */
-  opaque: boolean;
-}
+export type { DiffEntry } from './pack-entries.js';
 
-// overlayfs's own bookkeeping, never part of a layer's content.
-const PRIVATE_XATTR_PREFIX = 'trusted.overlay.';
+const HELPER = fileURLToPath(new URL('./pack-helper.js', import.meta.url));
 
 /**
- * The OCI layer tar of `entries`, read from the directory `top`: A and C entries with their
- * content and metadata (owner, mode, times, xattrs, hard links within the tar), D entries as
- * `.wh.NAME` whiteouts, opaque directories followed by `.wh..wh..opq` (and the deletions under
- * them left implied). Symlinks are stored, never followed; files are opened O_NOFOLLOW.
+ * The OCI layer tar (uncompressed) of a layer's changes `entries`, whose files are read from the
+ * directory `top` (see pack-entries.ts for what goes in). A helper process chrooted into `top`
+ * reads them, so no symlink in the layer can lead outside it. The tar streams as it is made;
+ * a failure of the helper is an error of the stream, and destroying the stream stops the helper.
  */
 export function packDiff(top: string, entries: DiffEntry[]): Readable {
-  const archive = pack();
-  void writeEntries(archive, top, entries).then(
-    () => archive.finalize(),
-    (err: unknown) => archive.destroy(err as Error),
-  );
-  // tar-stream's streams are streamx ones: give callers a Node stream (async iteration keeps backpressure).
-  return Readable.from(archive, { objectMode: false });
-}
-
-async function writeEntries(archive: Pack, top: string, entries: DiffEntry[]): Promise<void> {
-  const hardLinks = new Map<string, string>();
-  const opaqueDirs: string[] = [];
-  for (const entry of entries) {
-    const name = entry.path.slice(1);
-    if (entry.kind === 'D') {
-      if (opaqueDirs.some((dir) => entry.path.startsWith(`${dir}/`))) continue;
-      await add(archive, { name: posix.join(posix.dirname(name), `${WHITEOUT_PREFIX}${posix.basename(name)}`), type: 'file', size: 0, mode: 0o644 });
-      continue;
-    }
-    const path = top + entry.path;
-    const stats = await lstat(path);
-    // As Docker does: a socket is a running program's endpoint, not content.
-    if (stats.isSocket()) continue;
-    const header = headerFor(name, stats, path);
-    const inode = `${stats.dev}:${stats.ino}`;
-    if (stats.isFile() && stats.nlink > 1) {
-      const first = hardLinks.get(inode);
-      if (first !== undefined) {
-        await add(archive, { name, type: 'link', linkname: first, size: 0 });
-        continue;
-      }
-      hardLinks.set(inode, name);
-    }
-    if (stats.isSymbolicLink()) header.linkname = await readlink(path);
-    if (stats.isFile()) await addFile(archive, header, path);
-    else await add(archive, header);
-    if (entry.opaque) {
-      opaqueDirs.push(entry.path);
-      await add(archive, { name: posix.join(name, OPAQUE_WHITEOUT), type: 'file', size: 0, mode: 0o644 });
-    }
-  }
-}
-
-function headerFor(name: string, stats: Stats, path: string): Headers & { pax?: Record<string, string> } {
-  const header: Headers & { pax?: Record<string, string> } = {
-    name: stats.isDirectory() ? `${name}/` : name,
-    mode: stats.mode & 0o7777,
-    uid: stats.uid,
-    gid: stats.gid,
-    mtime: stats.mtime,
-    size: stats.isFile() ? stats.size : 0,
-    type: entryType(stats),
-  };
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-    header.devmajor = Math.floor(stats.rdev / 256) & 0xfff;
-    header.devminor = (stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00);
-  }
-  const pax: Record<string, string> = {};
-  for (const key of llistxattr(path)) {
-    if (key.startsWith(PRIVATE_XATTR_PREFIX)) continue;
-    const value = lgetxattr(path, key);
-    if (value) pax[`SCHILY.xattr.${key}`] = value.toString('utf8');
-  }
-  if (Object.keys(pax).length > 0) header.pax = pax;
-  return header;
-}
-
-function entryType(stats: Stats): Headers['type'] {
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isCharacterDevice()) return 'character-device';
-  if (stats.isBlockDevice()) return 'block-device';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isFile()) return 'file';
-  throw new Error('an entry of unknown type cannot go into a layer tar');
-}
-
-function add(archive: Pack, header: Headers): Promise<void> {
-  // An entry without data still takes an (empty) buffer, or tar-stream waits for its stream to end.
-  return new Promise((resolve, reject) => archive.entry(header, '', (err) => (err ? reject(err) : resolve())));
-}
-
-async function addFile(archive: Pack, header: Headers, path: string): Promise<void> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = archive.entry(header, (err) => (err ? reject(err) : resolve()));
-    pipeline(file.createReadStream(), sink).catch(reject);
+  const helper = spawn(process.execPath, [HELPER, top], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const tar = new PassThrough();
+  const stderr: Buffer[] = [];
+  helper.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  helper.stdin.on('error', () => {}); // a helper that failed early closes its stdin: the status tells
+  helper.stdin.end(JSON.stringify(entries));
+  helper.stdout.pipe(tar, { end: false });
+  helper.on('error', (err) => tar.destroy(err));
+  helper.on('close', (status, signal) => {
+    if (status === 0) tar.end();
+    else tar.destroy(new Error(`packing layer changes in ${top}: ${helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal).message}`));
   });
-  await done;
+  tar.on('close', () => {
+    if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
+  });
+  return tar;
 }

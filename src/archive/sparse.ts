@@ -7,7 +7,7 @@ import { ftruncateSync, writeSync } from 'node:fs';
  * - 1.0 (`--sparse-version=1.0`): the map is at the start of the entry's data, in decimal
  *   numbers one per line (count, then offset and size pairs), padded to a 512-byte block;
  * - 0.1: the map is the PAX record GNU.sparse.map ("offset,size,offset,size,…").
- * GNU's old 'S' entry reaches this module already rewritten as 1.0 (gnu-sparse.ts). Version 0.0
+ * GNU's old 'S' entry reaches this module already rewritten as 1.0 (tar-rewriter.ts). Version 0.0
  * repeats PAX keys (the map cannot be read back from a key/value record): it is refused by name
  * rather than stored as a wrong file.
  */

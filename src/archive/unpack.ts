@@ -17,11 +17,11 @@ import type { Readable } from 'node:stream';
 import { extract, type Headers } from 'tar-stream';
 import { lsetxattr, makedev, mknod } from '../native/index.js';
 import { entryPath } from './entry-path.js';
-import { GnuSparseAsPax } from './gnu-sparse.js';
+import { binaryXattrsAsBase64, XATTR_BASE64_PAX_PREFIX, XATTR_PAX_PREFIX } from './pax-xattrs.js';
+import { TarRewriter } from './tar-rewriter.js';
 import { sparseEntry, writeSparse, type SparseEntry } from './sparse.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
 
-const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
 
 /** tar-stream fills `pax` with the entry's PAX records; its type definitions leave it out. */
 type Header = Headers & { pax?: Record<string, string> };
@@ -37,7 +37,7 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
   // Directory times are set last: writing their children would change them again.
   const directoryTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
   const entries = extract();
-  const blocks = new GnuSparseAsPax();
+  const blocks = new TarRewriter({ sparseToPax: true, rewritePax: binaryXattrsAsBase64 });
   tar.on('error', (err) => entries.destroy(err));
   blocks.on('error', (err) => entries.destroy(err));
   tar.pipe(blocks).pipe(entries);
@@ -106,6 +106,7 @@ async function writeEntry(path: string, header: Header, content: AsyncIterable<B
   if (header.type !== 'symlink') chmodSync(path, header.mode ?? 0o644);
   for (const [key, value] of Object.entries(header.pax ?? {})) {
     if (key.startsWith(XATTR_PAX_PREFIX)) lsetxattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value));
+    else if (key.startsWith(XATTR_BASE64_PAX_PREFIX)) lsetxattr(path, key.slice(XATTR_BASE64_PAX_PREFIX.length), Buffer.from(value, 'base64'));
   }
   if (header.type !== 'directory') {
     const mtime = header.mtime ?? new Date(0);

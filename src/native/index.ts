@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  mountFrom(dir: string, source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   mknod(path: string, mode: number, dev: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
@@ -35,6 +36,11 @@ export function makedev(major: number, minor: number): number {
 
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   addon.mount(source, target, fstype, flags, data);
+}
+
+/** `mount` with `dir` as working directory (relative paths in `data` resolve from it); the daemon's own stays. */
+export function mountFrom(dir: string, source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  addon.mountFrom(dir, source, target, fstype, flags, data);
 }
 
 export function umount2(target: string, flags: number): void {

@@ -133,10 +133,6 @@ export class ContentStore {
     return file.createReadStream();
   }
 
-  async delete(digest: string): Promise<void> {
-    await this.missingAsNotFound(digest, () => rm(this.blobPath(digest)));
-  }
-
   async list(): Promise<Digest[]> {
     const names = await readdir(this.blobDir);
     return names.map((hex) => `sha256:${hex}` as const).filter(isDigest);

@@ -53,6 +53,8 @@ export async function ingestLayer(
     for (const stream of [toContent, toLayers, sniff]) stream.destroy(err as Error);
   };
   blob.on('error', fail);
+  // Their errors reach the two promises below; an 'error' event nobody listens to would be thrown.
+  for (const stream of [toContent, toLayers, sniff]) stream.on('error', () => {});
 
   const stored = content.ingest(toContent, {}, lease);
   const registered = layers.register(toLayers, parent);

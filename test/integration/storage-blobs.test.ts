@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,5 +63,24 @@ describe('layer blobs in the content store', { timeout: 120_000 }, () => {
     assert.ok(existsSync(blobPath(sha256(plain))), 'a referenced blob survives the restart');
     await docker(['rmi', 'blobs:plain']);
     assert.equal(existsSync(blobPath(sha256(plain))), false);
+  });
+
+  test('a failed import keeps no blob and no layer', async () => {
+    const blobs = join(daemon.dataRoot, 'content', 'blobs', 'sha256');
+    const before = await readdir(blobs);
+    const gzipped = await buildTar([{ name: 'big', content: Buffer.alloc(300_000, 3) }], { gzip: true });
+    const broken: Array<[string, Buffer]> = [
+      ['garbage.tar', Buffer.alloc(4096, 'not a tar ')],
+      ['truncated.tar.gz', gzipped.subarray(0, gzipped.length - 100)],
+      // Refused while most of it is still on its way: both branches of the tee must stop.
+      ['long-garbage.tar', Buffer.alloc(64 << 20, 'not a tar ')],
+    ];
+    for (const [name, data] of broken) {
+      await writeFile(join(work, name), data);
+      await assert.rejects(docker(['import', join(work, name), 'blobs:broken']), /invalid|unexpected end|layer/i);
+    }
+    assert.deepEqual(await readdir(blobs), before);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'content', 'ingest')), []);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'layers', 'layers')), []);
   });
 });

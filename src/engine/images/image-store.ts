@@ -184,6 +184,12 @@ export class ImageStore {
     const lease = this.content.lease();
     try {
       return await this.importLayer(tar, config, options, target, lease);
+    } catch (err) {
+      lease.release();
+      // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
+      // collection fail too, the next one takes it; the import's own failure is what to report.
+      await this.collectGarbage().catch(() => undefined);
+      throw err;
     } finally {
       lease.release();
     }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractTar, packDiff } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
-import { MNT_DETACH, mount, umount2 } from '../../../native/index.js';
+import { MNT_DETACH, mountFrom, umount2 } from '../../../native/index.js';
 import { layerChanges, type LayerChange } from '../../changes.js';
 import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import { checkLayerId } from '../../layer-id.js';
@@ -24,8 +24,8 @@ import { RefCounts } from '../../ref-counts.js';
  *   ROOT/<id>/view     the mount point of readOnlyView: the layer's diff and lowers, no upper
  *   ROOT/<id>/parent-view-*  the parent's read-only view while changes are computed
  * The mount options (at most one page) name the lower layers by their short links, relative to
- * ROOT, the mount's working directory (moby's mountFrom): 29 bytes a layer, so that chains reach
- * Docker's 128 lower layers. A layer without a parent needs no mount: its diff is its root
+ * ROOT, the mount's working directory (native mountFrom, as moby's): 29 bytes a layer, so that
+ * chains reach Docker's 128 lower layers. A layer without a parent needs no mount: its diff is its root
  * filesystem.
  *
  * `link` is written (atomically) before the l/ symlink it names is made, so a layer whose link
@@ -90,7 +90,7 @@ class OverlayDriver implements StorageDriver {
     if (this.mounts.acquire(id) > 1) return merged;
     const options = `lowerdir=${lowers.map((short) => `l/${short}`).join(':')}`;
     try {
-      mountFrom(this.root, merged, `${options},upperdir=${id}/diff,workdir=${id}/work,index=off`);
+      mountFrom(this.root, 'overlay', merged, 'overlay', 0, `${options},upperdir=${id}/diff,workdir=${id}/work,index=off`);
     } catch (err) {
       this.mounts.release(id);
       throw wrap(err, `mounting layer ${id} (${lowers.length} lower layers)`);
@@ -161,7 +161,7 @@ class OverlayDriver implements StorageDriver {
   private mountReadOnly(shorts: string[], target: string): void {
     // overlayfs without an upper dir needs two lower dirs; one is a read-only bind mount.
     if (shorts.length === 1) bindReadOnly(join(this.root, 'l', shorts[0]!), target);
-    else mountFrom(this.root, target, `lowerdir=${shorts.map((short) => `l/${short}`).join(':')}`);
+    else mountFrom(this.root, 'overlay', target, 'overlay', 0, `lowerdir=${shorts.map((short) => `l/${short}`).join(':')}`);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -261,21 +261,6 @@ const SHORT_NAME = /^[A-Z0-9]{26}$/;
 
 /** Docker's overlay2 limit: lower layers of one mount. */
 const MAX_LOWERS = 128;
-
-/**
- * Mounts overlay at `target` with `options` whose paths are relative to `dir`. The working
- * directory is the process's, but nothing can run between the two chdirs: mount is synchronous.
- */
-function mountFrom(dir: string, target: string, options: string): void {
-  // Relative paths in `options` resolve from the working directory at the mount call.
-  const previous = process.cwd();
-  process.chdir(dir);
-  try {
-    mount('overlay', target, 'overlay', 0, options);
-  } finally {
-    process.chdir(previous);
-  }
-}
 
 /** 26 random characters, as moby's overlay2 uses for its l/ links. */
 function shortName(): string {

@@ -1,26 +1,33 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { encodeRecord } from './pax-xattrs.js';
 
 const BLOCK = 512;
 
 /**
- * GNU tar's old sparse entry (type 'S', what `tar --sparse` writes by default) keeps its map in
- * header fields and extension blocks that tar-stream does not expose, so this stream rewrites
- * each one, on the way into tar-stream, as the PAX sparse 1.0 entry GNU tar would write with
- * `--format=pax --sparse-version=1.0`: a PAX header (GNU.sparse.major/minor/realsize, size), a
- * regular file header, then the map as text and the same data blocks. sparse.ts expands that.
- * Every other entry passes through unchanged; the stream only follows header sizes to find the
- * headers (PAX `size` records included, as tar-stream reads them).
+ * Rewrites what tar-stream cannot handle in a tar as it streams by, finding the headers by their
+ * sizes (PAX `size` records included, as tar-stream reads them); the rest passes through as is.
+ * - `sparseToPax`: GNU tar's old sparse entry (type 'S', what `tar --sparse` writes by default)
+ *   keeps its map in header fields and extension blocks that tar-stream does not expose; each
+ *   becomes the PAX sparse 1.0 entry GNU tar would write with `--format=pax
+ *   --sparse-version=1.0`: a PAX header (GNU.sparse.major/minor/realsize, size), a regular file
+ *   header, then the map as text and the same data blocks. sparse.ts expands that.
+ * - `rewritePax`: a function of the raw records of each PAX header (see pax-xattrs.ts: tar-stream
+ *   reads and writes record values as UTF-8 text, which binary xattr values are not).
  */
-export class GnuSparseAsPax extends Transform {
+export class TarRewriter extends Transform {
   private pending: Buffer = Buffer.alloc(0);
   /** Bytes of entry data (with padding) still to pass through before the next header. */
   private dataLeft = 0;
-  /** A PAX header's data being gathered (to read its `size`), with the bytes still to come. */
-  private pax?: { chunks: Buffer[]; length: number };
+  /** A PAX header and its records being gathered (to rewrite them and read their `size`). */
+  private pax?: { header: Buffer; chunks: Buffer[]; length: number };
   /** The next entry's size from a PAX `size` record. */
   private paxSize?: number;
   /** An 'S' header whose extension blocks are being read. */
   private sparse?: { header: Buffer; chunks: Array<[number, number]> };
+
+  constructor(private readonly options: { sparseToPax: boolean; rewritePax?: (records: Buffer) => Buffer }) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -66,19 +73,27 @@ export class GnuSparseAsPax extends Transform {
       this.push(block);
       return;
     }
+    if (!checksumValid(block)) {
+      // Not a tar (or a corrupt one): pass everything on for tar-stream to say so.
+      this.push(Buffer.concat([block, this.pending]));
+      this.pending = Buffer.alloc(0);
+      this.dataLeft = Number.POSITIVE_INFINITY;
+      return;
+    }
     const type = String.fromCharCode(block[156]!);
     const size = numeric(block, 124, 12);
-    if (type === 'S') {
+    if (type === 'S' && this.options.sparseToPax) {
       this.sparse = { header: Buffer.from(block), chunks: sparseChunks(block, 386, 4) };
       if (block[482] === 0) this.finishSparse();
       return;
     }
-    this.push(block);
     if (type === 'x') {
-      this.pax = { chunks: [], length: size };
+      this.pax = { header: Buffer.from(block), chunks: [], length: size };
       this.dataLeft = padded(size);
+      if (size === 0) this.finishPax();
       return;
     }
+    this.push(block);
     const entrySize = type === 'g' || type === 'L' || type === 'K' ? size : (this.paxSize ?? size);
     if (type !== 'g' && type !== 'L' && type !== 'K') this.paxSize = undefined;
     // tar-stream reads no data for a directory, whatever its size field says.
@@ -86,14 +101,22 @@ export class GnuSparseAsPax extends Transform {
   }
 
   private gatherPax(piece: Buffer): void {
-    const pax = this.pax!;
-    pax.chunks.push(piece);
-    this.push(piece);
-    if (this.dataLeft > 0) return;
-    const records = Buffer.concat(pax.chunks).subarray(0, pax.length).toString('utf8');
-    const size = /(?:^|\n)\d+ size=(\d+)\n/.exec(records)?.[1];
-    this.paxSize = size === undefined ? undefined : Number(size);
+    this.pax!.chunks.push(piece);
+    if (this.dataLeft === 0) this.finishPax();
+  }
+
+  private finishPax(): void {
+    const { header, chunks, length } = this.pax!;
     this.pax = undefined;
+    const original = Buffer.concat(chunks).subarray(0, length);
+    const records = this.options.rewritePax ? this.options.rewritePax(original) : original;
+    writeOctal(header, 124, 12, records.length);
+    setChecksum(header);
+    const recordBlocks = Buffer.alloc(padded(records.length));
+    records.copy(recordBlocks);
+    this.push(Buffer.concat([header, recordBlocks]));
+    const size = /(?:^|\n)\d+ size=(\d+)\n/.exec(records.toString('latin1'))?.[1];
+    this.paxSize = size === undefined ? undefined : Number(size);
   }
 
   private readExtension(block: Buffer): void {
@@ -111,12 +134,14 @@ export class GnuSparseAsPax extends Transform {
     const mapBlocks = Buffer.alloc(padded(map.length));
     map.copy(mapBlocks);
     const size = mapBlocks.length + dataSize;
-    const records = paxRecords({
-      'GNU.sparse.major': '1',
-      'GNU.sparse.minor': '0',
-      'GNU.sparse.realsize': String(numeric(header, 483, 12)),
-      size: String(size),
-    });
+    const records = Buffer.concat(
+      Object.entries({
+        'GNU.sparse.major': '1',
+        'GNU.sparse.minor': '0',
+        'GNU.sparse.realsize': String(numeric(header, 483, 12)),
+        size: String(size),
+      }).map(([key, value]) => encodeRecord(key, Buffer.from(value))),
+    );
     const paxHeader = Buffer.alloc(BLOCK);
     paxHeader.write('PaxHeaders/sparse', 0, 'latin1');
     paxHeader.write('0000644\0', 100, 'latin1');
@@ -166,21 +191,20 @@ function writeOctal(block: Buffer, offset: number, length: number, value: number
   block.write(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length, 'latin1');
 }
 
-function setChecksum(block: Buffer): void {
-  block.fill(0x20, 148, 156);
-  const sum = block.reduce((total, byte) => total + byte, 0);
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+/** The header's checksum: its bytes summed, with the checksum field counted as spaces. */
+function checksum(block: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return sum;
 }
 
-/** PAX records "LEN key=value\n", LEN counting the whole record with its own digits. */
-function paxRecords(values: Record<string, string>): Buffer {
-  const records = Object.entries(values).map(([key, value]) => {
-    const body = ` ${key}=${value}\n`;
-    let length = body.length + 1;
-    while (String(length).length + body.length !== length) length++;
-    return `${length}${body}`;
-  });
-  return Buffer.from(records.join(''), 'utf8');
+function checksumValid(block: Buffer): boolean {
+  const text = block.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  return /^[0-7]+$/.test(text) && parseInt(text, 8) === checksum(block);
+}
+
+function setChecksum(block: Buffer): void {
+  block.write(`${checksum(block).toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
 }
 
 function padded(size: number): number {
