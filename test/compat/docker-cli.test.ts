@@ -193,6 +193,6 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     assert.match(conflict.stderr, /conflict: unable to remove repository reference "busybox" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
     await docker(daemon, ['rm', 'user']);
     const removed = await docker(daemon, ['rmi', 'busybox']);
-    assert.match(removed.stdout, /^Untagged: busybox:latest\nDeleted: sha256:[0-9a-f]{64}\n$/);
+    assert.match(removed.stdout, /^Untagged: busybox:latest\nDeleted: sha256:[0-9a-f]{64}\n$/, removed.stderr);
   });
 });
