@@ -4,10 +4,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
-import { rawRequest } from '../helpers/http.js';
+import { mountsUnder, rawRequest } from '../helpers/http.js';
 
 describe('container faults (issue 12)', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
@@ -114,5 +116,51 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     const pruned = JSON.parse((await api('POST', '/containers/prune')).body);
     assert.ok(pruned.ContainersDeleted.includes(inspected.Id));
     assert.ok(pruned.SpaceReclaimed >= MiB, `SpaceReclaimed ${pruned.SpaceReclaimed}`);
+  });
+
+  test('pause and unpause freeze and thaw a running container', async () => {
+    await daemon.berth(['run', '-d', '--name', 'frozen', 'busybox', 'sleep', '300']);
+    assert.equal((await api('POST', '/containers/frozen/pause')).status, 204);
+    const paused = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
+    assert.deepEqual([paused.Status, paused.Running, paused.Paused], ['paused', true, true]);
+    const listed = JSON.parse((await api('GET', '/containers/json')).body).find((c: { Names: string[] }) => c.Names[0] === '/frozen');
+    assert.match(listed.Status, /^Up .* \(Paused\)$/);
+    assert.equal((await api('POST', '/containers/frozen/pause')).status, 409);
+    assert.equal((await api('POST', '/containers/frozen/kill?signal=TERM')).status, 409);
+    assert.equal((await api('POST', '/containers/frozen/unpause')).status, 204);
+    const running = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
+    assert.deepEqual([running.Status, running.Paused], ['running', false]);
+    assert.equal((await api('DELETE', '/containers/frozen?force=1')).status, 204);
+  });
+
+  test('a full disk at exit: the wait is answered, the run torn down, and the exit saved once space returns (item 4)', async () => {
+    const id = (await daemon.berth(['run', '-d', '--name', 'fullexit', 'busybox', 'sh', '-c', 'sleep 2; exit 3'])).stdout.trim();
+    // The container's folder becomes a full file system: the exit's save fails with ENOSPC.
+    const dir = join(daemon.dataRoot, 'containers', id);
+    const full = await mkdtemp(join(tmpdir(), 'berth-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
+    try {
+      execFileSync('cp', ['-a', `${dir}/.`, full]);
+      execFileSync('sh', ['-c', `dd if=/dev/zero of=${full}/filler bs=4k 2>/dev/null; true`]);
+      execFileSync('mount', ['--bind', full, dir]);
+      try {
+        const waited = await api('POST', '/containers/fullexit/wait');
+        assert.deepEqual(JSON.parse(waited.body), { Error: null, StatusCode: 3 });
+        const state = JSON.parse((await api('GET', '/containers/fullexit/json')).body).State;
+        assert.deepEqual([state.Status, state.ExitCode], ['exited', 3]);
+        assert.deepEqual(await mountsUnder(join(daemon.dataRoot, 'overlay'), 5000), [], 'rootfs unmounted');
+      } finally {
+        execFileSync('umount', [dir]);
+      }
+    } finally {
+      execFileSync('umount', [full]);
+      await rm(full, { recursive: true, force: true });
+    }
+    // Space is back: the retry saves the exit, which a restart then reads.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await daemon.restart();
+    const state = JSON.parse((await api('GET', '/containers/fullexit/json')).body).State;
+    assert.deepEqual([state.Status, state.ExitCode], ['exited', 3]);
+    await api('DELETE', '/containers/fullexit');
   });
 });

@@ -285,20 +285,24 @@ describe('container life cycle on the in-memory runtime', () => {
     const alive = await newRecord();
     markRunning(alive.state, 43);
     await plant(alive.id);
-    const leftover = 'e'.repeat(64); // an rm -f cut short after the record went: only its layer (and maybe bundle, cgroups) is left
+    const neverStarted = await newRecord();
+    markRunning(neverStarted.state, 44);
+    await runtime.create({ id: neverStarted.id, name: 'ns', spec: {} as OciSpec, logPath: '', tty: false, stdin: false });
+    const leftover = 'e'.repeat(64); // an rm -f cut short after the record went: its layer is left (issue 12 item 3)
     layerIds.push(leftover, alive.id);
     await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
     await lifecycle.close();
-    assert.ok(runtime.callsOf('delete').some((call) => call.id === leftover), 'the runtime releases bundle, monitor files and cgroups of a leftover (issue 12 item 3)');
     assert.deepEqual(layerCalls.filter((c) => c.endsWith(leftover)), [`unmount ${leftover}`, `remove ${leftover}`]);
     assert.ok(!layerCalls.some((c) => c.endsWith(alive.id)), 'a live container\'s layer stays');
-    assert.equal(runtime.containers.has(orphanId), false, 'a runtime container without a record is deleted');
+    assert.equal(runtime.containers.has(orphanId), false, 'a runtime container without a record is swept');
     assert.equal(runtime.containers.has(created.id), false, 'a created record\'s runtime container is deleted');
     assert.equal(created.state.Status, 'created');
     assert.equal(vanished.state.Status, 'exited');
     assert.equal(vanished.state.ExitCode, 255);
     assert.equal(alive.state.Status, 'running');
     assert.equal(runtime.containers.has(alive.id), true);
+    assert.deepEqual([neverStarted.state.Status, neverStarted.state.ExitCode], ['exited', 255]);
+    assert.equal(runtime.containers.has(neverStarted.id), false, 'its run torn down');
   });
 
   test('the state machine refuses a change the life cycle does not have', () => {

@@ -95,6 +95,10 @@ test('values of the right type that Docker refuses at create: negative ShmSize, 
   assert.throws(() => completeHostConfig({ ShmSize: -1 }, 'crun'), /SHM size can not be less than 0/);
   assert.throws(() => completeHostConfig({ CapAdd: ['NOPE'] }, 'crun'), /unknown capability: "CAP_NOPE"/);
   assert.doesNotThrow(() => completeHostConfig({ CapAdd: 'chown', CapDrop: ['ALL'] }, 'crun'));
+  assert.throws(() => completeHostConfig({ Isolation: 'hyperv' }, 'crun'), /invalid isolation: "hyperv" - linux only supports 'default'/);
+  assert.throws(() => completeHostConfig({ CgroupnsMode: 'shared' }, 'crun'), /invalid cgroup namespace mode: shared/);
+  assert.throws(() => completeHostConfig({ CgroupnsMode: 'private' }, 'crun'), /--cgroupns private/);
+  assert.doesNotThrow(() => completeHostConfig({ Isolation: 'default', CgroupnsMode: 'host' }, 'crun'));
 });
 
 test('the log driver is reported as Docker would: json-file by default; unknown, other drivers and options refused (item 14)', () => {

@@ -134,6 +134,15 @@ function logConfig(given: LogConfigRequest | undefined): LogConfigRequest {
 function checkHostSettings(given: HostConfigRequest): void {
   if ((given.ShmSize ?? 0) < 0) throw invalidParameter('SHM size can not be less than 0');
   effectiveCapabilities(given.CapAdd ?? [], given.CapDrop ?? []); // throws on an unknown or unavailable name
+  const isolation = given.other.Isolation;
+  if (typeof isolation === 'string' && isolation !== '' && isolation !== 'default') {
+    throw invalidParameter(`invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
+  }
+  const cgroupns = given.other.CgroupnsMode;
+  if (typeof cgroupns === 'string' && !['', 'host', 'private'].includes(cgroupns)) {
+    throw invalidParameter(`invalid cgroup namespace mode: ${cgroupns}`);
+  }
+  if (cgroupns === 'private') throw invalidParameter('--cgroupns private (HostConfig.CgroupnsMode) is not supported yet by berthd');
 }
 
 /** Networks other than the container's own loopback wait for the networks issue. */

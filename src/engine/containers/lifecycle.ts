@@ -134,7 +134,7 @@ export class ContainerLifecycle {
     await this.teardown(record.id, runtime, { unmount: mounted, removeLayer: false });
     await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
     this.options.notifier.runEnded(record.id, exitCode);
-    if (record.hostConfig.AutoRemove) await this.deleteRecord(record);
+    if (record.hostConfig.AutoRemove) await this.deleteRecord(record, { runLeft: false });
   }
 
   /** An exit the runtime reported (also those that happened while berthd was down). */
@@ -165,7 +165,7 @@ export class ContainerLifecycle {
     await this.saveExit(record, { durable: !autoRemove });
     this.options.notifier.runEnded(id, exit.code);
     this.publish('die', record, { exitCode: String(exit.code) });
-    if (autoRemove) await this.deleteRecord(record);
+    if (autoRemove) await this.deleteRecord(record, { runLeft: true });
     else this.inBackground(record, { unmount: true, removeLayer: false });
   }
 
@@ -209,12 +209,9 @@ export class ContainerLifecycle {
     return this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: false }));
   }
 
-  /**
-   * What a container no record owns left behind (a create or removal cut short by a crash):
-   * runtime state, bundle, monitor files, cgroups, rootfs and layer, as that id's next job.
-   */
-  releaseOrphan(id: string, runtime: ContainerRuntime = this.options.runtimes.get('')): Promise<void> {
-    return this.executor.run(id, () => this.teardown(id, runtime, { unmount: true, removeLayer: true }));
+  /** The layer of a container no record owns (its runtime side is swept by the runtime set), as that id's next job. */
+  releaseOrphanLayer(id: string): Promise<void> {
+    return this.executor.run(id, () => this.teardown(id, undefined, { unmount: true, removeLayer: true }));
   }
 
   /**
@@ -222,9 +219,9 @@ export class ContainerLifecycle {
    * for a removed container, its layer. The layer goes last, so that one left by a crash still
    * marks the rest for the sweep at the next start.
    */
-  private async teardown(id: string, runtime: ContainerRuntime, what: Teardown): Promise<void> {
+  private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
-    await runtime.delete(id, { force: true }).catch(log('deleting runtime state'));
+    await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
     if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
     if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
   }
@@ -329,15 +326,20 @@ export class ContainerLifecycle {
       const removed = await this.executor.run(record.id, async () => {
         if (this.store.get(record.id) !== record) return true; // removed meanwhile (AutoRemove)
         if (record.state.Running) return false;
-        await this.deleteRecord(record);
+        await this.deleteRecord(record, { runLeft: false });
         return true;
       });
       if (removed) return;
     }
   }
 
-  /** Deletes the record (inside a job); the runtime state and the layer go after, in the background. */
-  private async deleteRecord(record: ContainerRecord): Promise<void> {
+  /**
+   * Deletes the record (inside a job); the layer goes after, in the background, with the run's
+   * runtime state when `runLeft` (an auto-removal at exit). A container that is not running has
+   * no run left otherwise: its last one was torn down when it ended, and reconciliation at start
+   * releases what a crash left.
+   */
+  private async deleteRecord(record: ContainerRecord, options: { runLeft: boolean }): Promise<void> {
     if (this.store.get(record.id) !== record) return;
     markRemoving(record.state);
     this.options.streams.removed(record.id);
@@ -350,8 +352,9 @@ export class ContainerLifecycle {
     this.unsaved.delete(record.id);
     this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
-    // Whatever the record said, the runtime's state goes too (a crash may have left a run behind).
-    this.inBackground(record, { unmount: true, removeLayer: true });
+    void this.executor.run(record.id, () =>
+      this.teardown(record.id, options.runLeft ? this.runtimeOf(record) : undefined, { unmount: true, removeLayer: true }),
+    );
   }
 
   /** Resolves once the condition holds; abort detaches the waiter. */

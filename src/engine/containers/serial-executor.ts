@@ -21,11 +21,6 @@ export class SerialExecutor {
     return result;
   }
 
-  /** Resolves once every job given so far for `key` has settled. */
-  idle(key: string): Promise<void> {
-    return this.tails.get(key) ?? Promise.resolve();
-  }
-
   /** Resolves once no job of any key is left (jobs may queue more jobs meanwhile). */
   async drain(): Promise<void> {
     while (this.tails.size > 0) await Promise.all(this.tails.values());
