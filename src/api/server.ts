@@ -56,7 +56,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   const routes = new RouteTable<Handler>();
   const upgrades = new RouteTable<UpgradeHandler>();
   systemRoutes(routes, engine.system, engine.events);
-  containerRoutes(routes, upgrades, engine.containers, (ref) => engine.images.idOf(ref));
+  containerRoutes(routes, upgrades, engine.containers);
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
 

@@ -35,6 +35,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('-p, --pidfile <path>', 'path of the pid file')
     .option('-l, --log-level <level>', 'debug, info, warn or error')
     .option('-G, --group <group>', 'group that may use the API socket (default: berth, when that group exists)')
+    .option('--cgroup-parent <path>', 'parent cgroup of all containers (default: /berth)')
     .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .version('0.1.0');
   program.parse(argv);
@@ -48,6 +49,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (opts.pidfile) flags.pidfile = opts.pidfile;
   if (opts.logLevel) flags.logLevel = opts.logLevel;
   if (opts.group) flags.group = opts.group;
+  if (opts.cgroupParent) flags.cgroupParent = opts.cgroupParent;
   const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
   return mergeConfig(file, flags);
 }
@@ -89,6 +91,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     execRoot: config.execRoot,
     defaultRuntime: config.defaultRuntime,
     runtimes: config.runtimes,
+    cgroupParent: config.cgroupParent,
     logger,
   });
   logger.info('cgroups', { ...runtimes.cgroupInfo() });

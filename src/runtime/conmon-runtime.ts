@@ -159,7 +159,8 @@ export class ConmonRuntime implements ContainerRuntime {
 
   /**
    * The one teardown: the runtime's state (killing the process if need be), conmon (which leaves
-   * once its container is gone), the cgroups, the bundle, the persist dir and the exit file.
+   * once its container is gone), the cgroups, the bundle and the persist dir. The exit file stays
+   * until the engine acknowledges it, so an exit it could not save yet (a full disk) is read again.
    * Each step tolerates what is already gone, so a teardown cut short by a crash is finished by
    * the next call.
    */
@@ -174,7 +175,6 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
-      rm(join(this.host.paths.exits, id), { force: true }),
       rm(join(this.host.paths.execRoot, 'exec', id), { recursive: true, force: true }),
     ]);
   }

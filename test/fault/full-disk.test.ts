@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { rawRequest } from '../helpers/http.js';
-import { containerCgroups, reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
+import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
 import { createContainer, runToEnd, startContainer } from './operations.js';
 
 const run = promisify(execFile);
@@ -31,11 +31,9 @@ async function fillDisk(path: string): Promise<void> {
 
 describe('a full disk under the data root', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
-  let cgroupsBefore: Set<string>;
   let filler: string;
 
   before(async () => {
-    cgroupsBefore = await containerCgroups();
     daemon = await startDaemon({
       prepare: async (base) => {
         await mkdir(join(base, 'data'));
@@ -48,9 +46,9 @@ describe('a full disk under the data root', { timeout: 180_000 }, () => {
   after(async () => {
     if (!daemon) return;
     await rm(filler, { force: true });
-    await reapLeftovers(daemon, cgroupsBefore);
+    await reapLeftovers(daemon);
     await daemon.stop(); // unmounts the tmpfs with the rest of the test's mounts
-    await removeCgroups(cgroupsBefore);
+    await removeCgroups(daemon.cgroupParent);
   });
 
   test('create on a full disk says so, and a restart after space is freed finds everything whole', async () => {
@@ -62,7 +60,7 @@ describe('a full disk under the data root', { timeout: 180_000 }, () => {
     await daemon.restart(); // still full: the daemon must start anyway
     await rm(filler);
     await daemon.restart();
-    assert.deepEqual(await settledViolations(daemon, cgroupsBefore), []);
+    assert.deepEqual(await settledViolations(daemon), []);
     assert.equal(await runToEnd({ socket: daemon.socket }, ['sh', '-c', 'exit 5']), 5);
   });
 
@@ -81,7 +79,7 @@ describe('a full disk under the data root', { timeout: 180_000 }, () => {
     const inspect = JSON.parse((await rawRequest(daemon.socket, 'GET', `/containers/${id}/json`)).body);
     assert.equal(inspect.State.Running, false);
     assert.equal(inspect.State.ExitCode, 137);
-    assert.deepEqual(await settledViolations(daemon, cgroupsBefore), []);
+    assert.deepEqual(await settledViolations(daemon), []);
     await daemon.restart();
     const again = JSON.parse((await rawRequest(daemon.socket, 'GET', `/containers/${id}/json`)).body);
     assert.equal(again.State.ExitCode, 137, 'the exit was saved once space came back');

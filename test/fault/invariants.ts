@@ -25,12 +25,11 @@ async function api<T>(daemon: TestDaemon, method: string, path: string): Promise
   return JSON.parse(res.body) as T;
 }
 
-/** Container ids under the daemon's cgroup parent, in every v1 hierarchy (or the v2 tree). */
-export async function containerCgroups(): Promise<Set<string>> {
+/** Container ids under the daemon's own cgroup parent, in every v1 hierarchy (or the v2 tree). */
+async function containerCgroups(cgroupParent: string): Promise<Set<string>> {
   const found = new Set<string>();
-  const hierarchies = await entries(CGROUP_ROOT);
-  for (const hierarchy of ['', ...hierarchies]) {
-    for (const id of await entries(join(CGROUP_ROOT, hierarchy, 'berth'))) {
+  for (const hierarchy of ['', ...(await entries(CGROUP_ROOT))]) {
+    for (const id of await entries(join(CGROUP_ROOT, hierarchy, cgroupParent))) {
       if (/^[0-9a-f]{64}$/.test(id)) found.add(id);
     }
   }
@@ -65,7 +64,7 @@ async function runtimeContainers(execRoot: string): Promise<Array<{ runtime: str
  * the daemon owns, and their cgroups), so that a failed run leaves the machine clean for the next
  * one. Call it before stopping the daemon: its roots go with it.
  */
-export async function reapLeftovers(daemon: TestDaemon, cgroupsBefore: Set<string>): Promise<void> {
+export async function reapLeftovers(daemon: TestDaemon): Promise<void> {
   const listed = await rawRequest(daemon.socket, 'GET', '/containers/json?all=1').catch(() => undefined);
   const owned = new Set(listed?.status === 200 ? (JSON.parse(listed.body) as Array<{ Id: string }>).map((c) => c.Id) : []);
   for (const { runtime, root, id } of await runtimeContainers(daemon.execRoot)) {
@@ -79,16 +78,17 @@ export async function reapLeftovers(daemon: TestDaemon, cgroupsBefore: Set<strin
       // already gone
     }
   }
-  await removeCgroups(cgroupsBefore, owned);
+  await removeCgroups(daemon.cgroupParent, owned);
 }
 
-/** Removes the container cgroups made since `cgroupsBefore`, but for those of `keep`. */
-export async function removeCgroups(cgroupsBefore: Set<string>, keep: Set<string> = new Set()): Promise<void> {
-  for (const id of await containerCgroups()) {
-    if (cgroupsBefore.has(id) || keep.has(id)) continue;
-    for (const hierarchy of ['', ...(await entries(CGROUP_ROOT))]) {
-      await rmdir(join(CGROUP_ROOT, hierarchy, 'berth', id)).catch(() => {});
+/** Removes the daemon's container cgroups but for those of `keep`, and its parent once empty. */
+export async function removeCgroups(cgroupParent: string, keep: Set<string> = new Set()): Promise<void> {
+  for (const hierarchy of ['', ...(await entries(CGROUP_ROOT))]) {
+    const parent = join(CGROUP_ROOT, hierarchy, cgroupParent);
+    for (const id of await entries(parent)) {
+      if (/^[0-9a-f]{64}$/.test(id) && !keep.has(id)) await rmdir(join(parent, id)).catch(() => {});
     }
+    if (keep.size === 0) await rmdir(parent).catch(() => {});
   }
 }
 
@@ -106,11 +106,8 @@ interface ContainerView {
   State: { Status: string; Running: boolean; Paused: boolean };
 }
 
-/**
- * Every violation of the invariants, given the cgroups that existed before the daemon started
- * (other daemons on the machine may own those).
- */
-export async function violations(daemon: TestDaemon, cgroupsBefore: Set<string>): Promise<string[]> {
+/** Every violation of the invariants. */
+export async function violations(daemon: TestDaemon): Promise<string[]> {
   const found: string[] = [];
   const summaries = await api<Array<{ Id: string }>>(daemon, 'GET', '/containers/json?all=1');
   const containers: ContainerView[] = [];
@@ -127,7 +124,7 @@ export async function violations(daemon: TestDaemon, cgroupsBefore: Set<string>)
 
   unowned('runtime container', (await runtimeContainers(daemon.execRoot)).map((c) => c.id), live);
   unowned('conmon process for', (await conmons(daemon.execRoot)).values(), live);
-  unowned('cgroup', [...(await containerCgroups())].filter((id) => !cgroupsBefore.has(id)), live);
+  unowned('cgroup', await containerCgroups(daemon.cgroupParent), live);
   unowned('bundle', await entries(join(daemon.execRoot, 'containers')), live);
   unowned('conmon persist dir', await entries(join(daemon.execRoot, 'persist')), live);
   for (const name of await entries(join(daemon.execRoot, 'exits'))) found.push(`exit file ${name} was never collected`);
@@ -172,10 +169,10 @@ export async function violations(daemon: TestDaemon, cgroupsBefore: Set<string>)
  * The violations still there after giving the daemon `graceMs` to finish its background work
  * (removed layers, released runtimes go after the API has answered).
  */
-export async function settledViolations(daemon: TestDaemon, cgroupsBefore: Set<string>, graceMs = 5000): Promise<string[]> {
+export async function settledViolations(daemon: TestDaemon, graceMs = 5000): Promise<string[]> {
   let last: string[] = [];
   for (const end = Date.now() + graceMs; ; await new Promise((r) => setTimeout(r, 100))) {
-    last = await violations(daemon, cgroupsBefore);
+    last = await violations(daemon);
     if (last.length === 0 || Date.now() > end) return last;
   }
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 import { rawRequest } from '../helpers/http.js';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
-import { containerCgroups, reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
+import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
 import {
   createContainer,
   importImage,
@@ -55,11 +55,9 @@ interface Operation {
 describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
   let daemon: TestDaemon;
   let target: Target;
-  let cgroupsBefore: Set<string>;
   let busyboxTar: Buffer;
 
   before(async () => {
-    cgroupsBefore = await containerCgroups();
     daemon = await startDaemon();
     target = { socket: daemon.socket };
     busyboxTar = await collect(packBusyboxRootfs());
@@ -67,9 +65,9 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
   });
   after(async () => {
     if (!daemon) return;
-    await reapLeftovers(daemon, cgroupsBefore);
+    await reapLeftovers(daemon);
     await daemon.stop();
-    await removeCgroups(cgroupsBefore);
+    await removeCgroups(daemon.cgroupParent);
   });
 
   test(`${KILLS} kills during create, start, run -d, stop, rm -f, import and rmi leave nothing half-done`, async (t) => {
@@ -123,7 +121,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
       await outcome;
       await daemon.restart();
 
-      const found = await settledViolations(daemon, cgroupsBefore);
+      const found = await settledViolations(daemon);
       for (const v of found.filter((v) => !seen.has(v))) {
         seen.add(v);
         failures.push(`kill ${kill} (${op.name} after ${delay} ms): ${v}`);

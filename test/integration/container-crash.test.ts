@@ -46,10 +46,8 @@ describe('berthd killed during run -d and rm -f', { timeout: 240_000 }, () => {
       ...(await namesIn(join(daemon.execRoot, 'containers'))),
       ...(await namesIn(join(daemon.execRoot, 'persist'))),
     ];
-    const cgroups = (await namesIn('/sys/fs/cgroup/memory/berth')).filter((name) => /^[0-9a-f]{64}$/.test(name));
-    const ours = new Set([...listed, ...files]);
-    // cgroups under /berth are shared with other daemons on this machine: only ids seen here count.
-    return [...ours, ...cgroups.filter((id) => ours.has(id))].filter((id) => !known.has(id));
+    const cgroups = (await namesIn(join('/sys/fs/cgroup/memory', daemon.cgroupParent))).filter((name) => /^[0-9a-f]{64}$/.test(name));
+    return [...new Set([...listed, ...files, ...cgroups])].filter((id) => !known.has(id));
   }
 
   test('after each kill every container starts and goes, and nothing is left that no record owns', async () => {

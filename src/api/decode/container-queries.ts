@@ -5,7 +5,9 @@
 import { invalidParameter } from '../../common/errors.js';
 import { parseSignal } from '../../engine/containers/signals.js';
 import type { StopOptions, WaitCondition } from '../../engine/containers/lifecycle-types.js';
+import type { LogReadOptions } from '../../engine/containers/log-reader.js';
 import type { Query } from '../http.js';
+import { parseTimestamp } from './timestamps.js';
 
 const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
 
@@ -39,4 +41,33 @@ function uint16Of(query: Query, name: string): number {
 
 export function decodeResize(query: Query): { height: number; width: number } {
   return { height: uint16Of(query, 'h'), width: uint16Of(query, 'w') };
+}
+
+/** A logs bound; "0" means none, as dockerd reads since and until. */
+function logBound(query: Query, name: string): bigint | undefined {
+  const value = query.string(name);
+  return value === '0' ? undefined : parseTimestamp(value, name);
+}
+
+/** `tail`: "all", absent or negative means every line. */
+function logTail(value: string | undefined): number | undefined {
+  if (value === undefined || value === '' || value === 'all') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw invalidParameter(`invalid value for tail: ${value}`);
+  return n < 0 ? undefined : n;
+}
+
+/** GET /containers/{id}/logs: at least one stream, bounds, tail. */
+export function decodeLogOptions(query: Query): LogReadOptions {
+  const stdout = query.bool('stdout');
+  const stderr = query.bool('stderr');
+  if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
+  return {
+    stdout,
+    stderr,
+    follow: query.bool('follow'),
+    sinceNs: logBound(query, 'since'),
+    untilNs: logBound(query, 'until'),
+    tail: logTail(query.string('tail')),
+  };
 }

@@ -1,33 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerService } from '../../engine/containers/service.js';
-import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
-import { readJson, sendEmpty, sendJson, type Query } from '../http.js';
+import { readJson, sendEmpty, sendJson } from '../http.js';
 import { containerInspect, containerSummary, waitResponse } from '../views/container-views.js';
 import { decodeContainerSpec } from '../decode/container-create.js';
-import { decodeKillSignal, decodeResize, decodeStopOptions, decodeWaitCondition } from '../decode/container-queries.js';
+import { decodeKillSignal, decodeLogOptions, decodeResize, decodeStopOptions, decodeWaitCondition } from '../decode/container-queries.js';
 import type { ContainerCreateResponse, ContainerPruneResponse } from '../../wire/containers.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
-import { filterValues, labelsMatch, parseFilters, regexFilter, type Filters } from '../../engine/filters.js';
+import { parseFilters } from '../../engine/filters.js';
 import { hijackAttach } from './attach-hijack.js';
-
-/** "1700000000", "1700000000.5" or an RFC 3339 time → nanoseconds. */
-function parseTime(value: string | undefined, name: string): bigint | undefined {
-  if (value === undefined || value === '' || value === '0') return undefined;
-  const unix = value.match(/^(\d+)(?:\.(\d{1,9}))?$/);
-  if (unix) return BigInt(unix[1]) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidParameter(`invalid value for ${name}: ${value}`);
-  return BigInt(ms) * 1_000_000n;
-}
-
-function parseTail(value: string | undefined): number | undefined {
-  if (value === undefined || value === '' || value === 'all') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw invalidParameter(`invalid value for tail: ${value}`);
-  return n < 0 ? undefined : n;
-}
 
 /** Resolves when the response can take more, or when it is gone ('drain' never comes then). */
 function drained(res: ServerResponse): Promise<void> {
@@ -41,51 +23,15 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-const CONTAINER_FILTERS = ['status', 'name', 'id', 'label', 'ancestor'];
-const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-
-/** The filters of GET /containers/json that apply without networks or volumes. */
-function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (ref: string) => string | undefined): boolean {
-  const status = filterValues(filters, 'status');
-  if (status.length && !status.includes(record.state.Status)) return false;
-  const names = filterValues(filters, 'name');
-  if (names.length && !names.some((n) => regexFilter(n).test(record.name))) return false;
-  const ids = filterValues(filters, 'id');
-  if (ids.length && !ids.some((id) => record.id.startsWith(id))) return false;
-  const ancestors = filterValues(filters, 'ancestor');
-  if (ancestors.length && !ancestors.some((ref) => imageIdOf(ref) === record.image)) return false;
-  return labelsMatch(record.config.Labels, filterValues(filters, 'label'));
-}
-
-/** As moby's foldFilter: a status filter lists stopped containers too; unknown statuses are refused. */
-function listOptions(query: Query) {
-  const filters = parseFilters(query.string('filters'), CONTAINER_FILTERS);
-  const statuses = filterValues(filters, 'status');
-  for (const status of statuses) {
-    if (!STATUSES.includes(status)) throw invalidParameter(`invalid filter 'status=${status}'`);
-  }
-  return { all: query.bool('all') || statuses.length > 0, limit: query.int('limit'), filters };
-}
-
-/** `imageIdOf` resolves an `ancestor` filter's image name or id (undefined when unknown). */
-export function containerRoutes(
-  routes: RouteTable<Handler>,
-  upgrades: RouteTable<UpgradeHandler>,
-  containers: ContainerService,
-  imageIdOf: (ref: string) => string | undefined,
-): void {
+export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<UpgradeHandler>, containers: ContainerService): void {
   routes.add('GET', '/containers/json', async ({ res, query }) => {
-    const { all, limit, filters } = listOptions(query);
-    let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters, imageIdOf));
-    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
     const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
     sendJson(res, 200, list.map((c, i) => containerSummary(c, sizes[i])));
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {
-    const filters = parseFilters(query.string('filters'), ['label']);
-    const labels = filterValues(filters, 'label');
-    const { removed, spaceReclaimed } = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
+    const { removed, spaceReclaimed } = await containers.prune(parseFilters(query.string('filters')));
     const pruned: ContainerPruneResponse = { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: spaceReclaimed };
     sendJson(res, 200, pruned);
   });
@@ -161,22 +107,8 @@ export function containerRoutes(
   });
 
   routes.add('GET', '/containers/{id}/logs', async ({ res, params, query, signal, version }) => {
-    const stdout = query.bool('stdout');
-    const stderr = query.bool('stderr');
-    if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
     const timestamps = query.bool('timestamps');
-    const { record, entries } = containers.logs(
-      params.id,
-      {
-        stdout,
-        stderr,
-        follow: query.bool('follow'),
-        sinceNs: parseTime(query.string('since'), 'since'),
-        untilNs: parseTime(query.string('until'), 'until'),
-        tail: parseTail(query.string('tail')),
-      },
-      signal,
-    );
+    const { record, entries } = containers.logs(params.id, decodeLogOptions(query), signal);
     const tty = record.config.Tty;
     res.writeHead(200, { 'Content-Type': outputContentType(tty, version) });
     res.flushHeaders();

@@ -26,6 +26,8 @@ import { RunNotifier } from './run-notifier.js';
 import type { ContainerSpec } from './spec.js';
 import { isGoing } from './state-machine.js';
 import type { ContainerStore } from './store.js';
+import { pruneMatcher, selectContainers, type ListOptions } from './container-filters.js';
+import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
 
 export interface ContainerServiceOptions {
@@ -63,8 +65,10 @@ export class ContainerService {
     await this.lifecycle.close();
   }
 
-  list(): ContainerRecord[] {
-    return this.store.all().sort((a, b) => b.created.localeCompare(a.created));
+  /** Every container, newest first; with options, those `docker ps` would show. */
+  list(options?: ListOptions): ContainerRecord[] {
+    const all = this.store.all().sort((a, b) => b.created.localeCompare(a.created));
+    return options ? selectContainers(all, options, (ref) => this.options.images.find(ref)?.id) : all;
   }
 
   inspect(idOrName: string): ContainerRecord {
@@ -192,7 +196,8 @@ export class ContainerService {
   }
 
   /** `docker container prune`: removes every container that is not running; returns their ids and the bytes of their own layers. */
-  async prune(matches: (record: ContainerRecord) => boolean = () => true): Promise<{ removed: string[]; spaceReclaimed: number }> {
+  async prune(filters: Filters = {}): Promise<{ removed: string[]; spaceReclaimed: number }> {
+    const matches = pruneMatcher(filters);
     const removed: string[] = [];
     let spaceReclaimed = 0;
     for (const record of this.store.all()) {
