@@ -1,4 +1,5 @@
 /** Image endpoints' wire shapes (Engine API v1.50). */
+import type { ContainerConfigWire } from './containers.js';
 
 /** GET /images/json entry. */
 export interface ImageSummary {
@@ -16,27 +17,7 @@ export interface ImageSummary {
 }
 
 /** The container configuration an image carries, with every field present as dockerd shows it. */
-export interface ImageContainerConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, object>;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Image: string;
-  Volumes: Record<string, object> | null;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: string[] | null;
-  Labels: Record<string, string> | null;
-  StopSignal?: string;
-}
+export type ImageContainerConfig = Omit<ContainerConfigWire, 'StopTimeout'>;
 
 /** GET /images/{name}/json */
 export interface ImageInspect {
