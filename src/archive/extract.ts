@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, invalidParameter } from '../common/errors.js';
+import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
@@ -26,7 +26,12 @@ export async function extractTar(
   const helper = spawn(process.execPath, [HELPER, destDir, options.whiteouts], { stdio: ['pipe', 'ignore', 'pipe'] });
   const stderr: Buffer[] = [];
   helper.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  const exited = once(helper, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  // Settled from the start: a helper that cannot be spawned ('error') must not be an unhandled
+  // rejection while the feed below is awaited.
+  const exited = (once(helper, 'close') as Promise<[number | null, NodeJS.Signals | null]>).then(
+    ([status, signal]) => ({ status, signal, spawnError: undefined }),
+    (spawnError: Error) => ({ status: null, signal: null, spawnError }),
+  );
 
   let size = 0;
   tar.on('data', (chunk: Buffer) => (size += chunk.length));
@@ -35,9 +40,10 @@ export async function extractTar(
     () => undefined,
     (err: unknown) => err,
   );
-  const [status, signal] = await exited;
+  const { status, signal, spawnError } = await exited;
 
   const context = `extracting layer into ${destDir}`;
+  if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting the extract helper`);
   if (status !== 0) {
     const failure = helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal);
     const kind = failure.code !== undefined && STORAGE_ERRORS.has(failure.code) ? 'internal' : 'invalid-parameter';
