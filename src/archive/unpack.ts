@@ -142,7 +142,9 @@ async function writeFile(path: string, content: AsyncIterable<Buffer>, sparse?: 
 /**
  * A whiteout name is a marker for its own directory only: as a parent component
  * (`a/.wh.b/c`, `keep/sub/.wh..wh..opq/x`) it would make the marker's directory replace or delete
- * real entries. Docker's own tars never hold such names, so they are refused.
+ * real entries, and hiding `.` or `..` (`.wh..`, `.wh...`) would replace the marker's directory
+ * or its parent, up to the layer root. Docker's own tars never hold such names, so they are
+ * refused before anything is changed for the entry.
  */
 function refuseWhiteoutInPath(name: string, path: string): void {
   const components = path.split('/').filter(Boolean);
@@ -151,6 +153,8 @@ function refuseWhiteoutInPath(name: string, path: string): void {
     throw new Error(`entry ${name}: a whiteout name (${WHITEOUT_PREFIX}…) can only be the last component of a path`);
   }
   if (base === WHITEOUT_PREFIX) throw new Error(`entry ${name}: whiteout without a name`);
+  const hidden = base?.startsWith(WHITEOUT_PREFIX) ? base.slice(WHITEOUT_PREFIX.length) : undefined;
+  if (hidden === '.' || hidden === '..') throw new Error(`entry ${name}: a whiteout cannot hide '${hidden}'`);
 }
 
 function markWritten(written: Set<string>, path: string): void {

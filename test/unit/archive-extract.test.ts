@@ -160,6 +160,40 @@ test('refuses whiteout names used as a directory inside a path', async (t) => {
   }
 });
 
+test("refuses whiteouts of '.' and '..' before touching the tree", async (t) => {
+  const cases: TarEntry[][] = [
+    [{ name: 'x/', type: 'directory' }, { name: 'x/keep', content: 'k' }, { name: 'x/y/', type: 'directory' }, { name: 'x/y/.wh..', content: '' }],
+    [{ name: 'a/.wh...', content: '' }],
+    [
+      { name: 'x/', type: 'directory' },
+      { name: 'x/keep', content: 'k' },
+      { name: 'x/y/', type: 'directory' },
+      { name: 'x/y/f', content: 'f' },
+      { name: 'x/y/.wh...', content: '' },
+    ],
+    [{ name: '.wh..', content: '' }],
+  ];
+  for (const entries of cases) {
+    for (const whiteouts of ['overlay', 'delete'] as const) {
+      const { parent, dest } = await sandbox(t);
+      await mkdir(join(dest, 'a'));
+      await assert.rejects(extract(dest, entries, whiteouts), (err) => {
+        assert.ok(isKind(err, 'invalid-parameter'), String(err));
+        assert.match((err as Error).message, /entry .*\.wh\.\.+: a whiteout cannot hide '\.\.?'/);
+        return true;
+      });
+      // What the tar wrote before the refused entry stays as written; nothing was replaced.
+      assert.deepEqual(await readdir(parent), ['dest']);
+      assert.ok((await lstat(join(dest, 'a'))).isDirectory());
+      if (entries.length > 1) {
+        assert.equal(await readFile(join(dest, 'x/keep'), 'utf8'), 'k');
+        assert.ok((await lstat(join(dest, 'x/y'))).isDirectory());
+        assert.deepEqual(await readdir(join(dest, 'x/y')), entries.length === 5 ? ['f'] : []);
+      }
+    }
+  }
+});
+
 /** A 64 MiB file `name` with `data` at its offsets and holes between, tarred by GNU tar with `flags`. */
 async function gnuSparseTar(dir: string, flags: string[], name = 'sparse.img', data = SPARSE_DATA): Promise<Buffer> {
   const src = join(dir, 'src');
