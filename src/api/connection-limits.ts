@@ -1,13 +1,15 @@
 /**
  * Keeps berthd reachable under a flood of connections that never finish a request: request
- * headers must arrive within a timeout (dockerd's ReadHeaderTimeout), idle keep-alive connections
- * are closed, and the number of open connections is capped below the file descriptor limit. At the
- * cap the oldest connection that is not in a request (half-sent or idle) makes room for the new
- * one, so a flood delays new clients but cannot lock them out.
+ * headers must arrive within a timeout (dockerd's ReadHeaderTimeout), a request body that stops
+ * arriving is cut after a long idle time, idle keep-alive connections are closed, and the number
+ * of open connections is capped below the file descriptor limit. At the cap the oldest connection
+ * that is not in a request (half-sent or idle) makes room for the new one, so a flood delays new
+ * clients but cannot lock them out.
  */
 import { readFileSync } from 'node:fs';
 import type { Server, ServerOptions, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { invalidParameter } from '../common/errors.js';
 
 export interface ConnectionLimits {
   /** Time allowed for a request's headers to arrive. */
@@ -15,6 +17,20 @@ export interface ConnectionLimits {
   /** Time an idle keep-alive connection stays open between requests. */
   idleTimeoutMs: number;
   maxConnections: number;
+  /**
+   * Time a request body may go without a byte arriving while berthd is waiting for it. dockerd
+   * has no body timeout at all (an import may legitimately be slow), so this is generous.
+   */
+  bodyIdleTimeoutMs: number;
+}
+
+/** Environment override of bodyIdleTimeoutMs (milliseconds), for tests of stalled bodies. */
+export const BODY_IDLE_TIMEOUT_ENV = 'BERTH_BODY_IDLE_TIMEOUT_MS';
+const DEFAULT_BODY_IDLE_TIMEOUT_MS = 5 * 60_000;
+
+function bodyIdleTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const value = Number(env[BODY_IDLE_TIMEOUT_ENV]);
+  return env[BODY_IDLE_TIMEOUT_ENV] !== undefined && Number.isInteger(value) && value > 0 ? value : DEFAULT_BODY_IDLE_TIMEOUT_MS;
 }
 
 /** The soft RLIMIT_NOFILE, which Node cannot read directly. */
@@ -25,8 +41,13 @@ function openFileLimit(): number {
 }
 
 /** A quarter of the descriptors stay for containers, logs, layers and conmon pipes. */
-export function defaultConnectionLimits(): ConnectionLimits {
-  return { headersTimeoutMs: 60_000, idleTimeoutMs: 5_000, maxConnections: Math.floor(openFileLimit() * 0.75) };
+export function defaultConnectionLimits(env: NodeJS.ProcessEnv = process.env): ConnectionLimits {
+  return {
+    headersTimeoutMs: 60_000,
+    idleTimeoutMs: 5_000,
+    maxConnections: Math.floor(openFileLimit() * 0.75),
+    bodyIdleTimeoutMs: bodyIdleTimeoutMs(env),
+  };
 }
 
 export function serverOptions(limits: ConnectionLimits): ServerOptions {
@@ -71,4 +92,37 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
   });
   // A hijacked connection (attach) is in its request for as long as it lives.
   server.on('upgrade', (req: IncomingMessage) => waiting.delete(req.socket));
+}
+
+/**
+ * Cuts a request whose body stops arriving: no byte for `bodyIdleTimeoutMs` while the handler is
+ * waiting for one. Bytes berthd has not read yet (its consumer is busy, or queued) are berthd's
+ * delay, not the client's, and never count against it. Destroying the request fails its handler
+ * (an import then cleans up) and closes the connection.
+ */
+export function limitBodyIdleTime(server: Server, limits: Pick<ConnectionLimits, 'bodyIdleTimeoutMs'>): void {
+  server.on('request', (req: IncomingMessage) => {
+    if (req.complete || !hasBody(req)) return;
+    const socket = req.socket;
+    const onTimeout = () => {
+      if (req.readableLength > 0) {
+        socket.setTimeout(limits.bodyIdleTimeoutMs);
+        return;
+      }
+      req.destroy(invalidParameter(`request body timed out: no data for ${limits.bodyIdleTimeoutMs / 1000} s`));
+    };
+    const disarm = () => {
+      req.off('timeout', onTimeout);
+      if (!socket.destroyed) socket.setTimeout(0);
+    };
+    // The socket's idle timer: any byte read from the client re-arms it.
+    req.setTimeout(limits.bodyIdleTimeoutMs, onTimeout);
+    req.once('end', disarm);
+    req.once('close', disarm);
+  });
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -7,7 +7,7 @@ import { Query, sendEmpty, sendJson, standardHeaders } from './http.js';
 import { RouteTable, type Handler, type UpgradeHandler } from './router.js';
 import { splitVersion } from './version.js';
 import { parseRequestTarget } from './request-target.js';
-import { defaultConnectionLimits, limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
+import { defaultConnectionLimits, limitBodyIdleTime, limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ContainerService } from '../engine/containers/service.js';
 import type { ImageService } from '../engine/images/image-service.js';
 import type { SystemInfo } from '../engine/system/system-info.js';
@@ -69,6 +69,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
 
   const server = createServer(serverOptions(limits));
   limitConnections(server, limits);
+  limitBodyIdleTime(server, limits);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     for (const [name, value] of Object.entries(standardHeaders())) res.setHeader(name, value);
     const controller = new AbortController();

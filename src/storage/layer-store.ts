@@ -10,6 +10,10 @@ import { chainId as chainIdOf, digestHex, type Digest } from './digest.js';
 import type { Change, StorageDriver } from './driver.js';
 import { checkLayerId } from './layer-id.js';
 import { RefCounts } from './ref-counts.js';
+import { Semaphore } from './semaphore.js';
+
+/** Layers unpacked at once per store (per daemon); more imports wait their turn. */
+export const MAX_CONCURRENT_UNPACKS = 4;
 
 export interface Layer {
   /** Names the layer with everything under it (see chainId in digest.ts). */
@@ -47,6 +51,7 @@ interface ContainerLayer {
 export class LayerStore {
   private readonly retains = new RefCounts();
   private readonly layerSizes = new Map<Digest, number>();
+  private readonly unpacks = new Semaphore(MAX_CONCURRENT_UNPACKS);
   // One metadata change at a time; the slow parts (unpacking) run outside it.
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -97,6 +102,31 @@ export class LayerStore {
    */
   async register(diff: Readable, parent: string | null): Promise<Layer> {
     const parentLayer = parent === null ? null : this.get(parent);
+    const release = await this.unpackSlot(diff);
+    try {
+      return await this.registerUnpacking(diff, parentLayer);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A place among the MAX_CONCURRENT_UNPACKS layers being unpacked (each runs an extract helper
+   * process), so a flood of imports queues here instead of starting a process each. A diff that
+   * closes while it waits (its client went away) gives up its turn.
+   */
+  private async unpackSlot(diff: Readable): Promise<() => void> {
+    const closed = new AbortController();
+    const onClose = () => closed.abort(wrap(diff.errored ?? new Error('the layer stream closed'), 'registering layer: waiting to unpack'));
+    diff.once('close', onClose);
+    try {
+      return await this.unpacks.acquire(closed.signal);
+    } finally {
+      diff.off('close', onClose);
+    }
+  }
+
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null): Promise<Layer> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;

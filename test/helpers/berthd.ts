@@ -44,6 +44,8 @@ export interface DaemonOptions {
   defaultRuntime?: string;
   /** Called with the temporary base folder before berthd first starts (e.g. to mount a small tmpfs). */
   prepare?: (base: string) => Promise<void>;
+  /** Added to berthd's environment (e.g. BERTH_BODY_IDLE_TIMEOUT_MS). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -72,7 +74,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   const launch = async () => {
     await rm(socket, { force: true }); // a killed daemon leaves its socket behind
     const fd = openSync(logPath, 'a');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...options.env } });
     await waitForSocket(socket, child, () => readFile(logPath, 'utf8'));
     return child;
   };

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { rawRequest } from '../helpers/http.js';
+import { buildTar } from '../unit/archive-fixtures.js';
 
 const run = promisify(execFile);
 const DOCKER = '/usr/local/bin/docker';
@@ -129,5 +130,76 @@ describe('an import onto a full disk', { timeout: 120_000 }, () => {
     }
     // Space freed: the same import works.
     await run('sh', ['-c', `tar -C ${work} -cf - r.bin | ${DOCKER} import - x`], { env: daemon.env });
+  });
+});
+
+/** berthd's extract helper processes running now. */
+async function extractHelpers(daemon: TestDaemon): Promise<number> {
+  const { stdout } = await run('pgrep', ['-P', String(daemon.process.pid), '-f', 'extract-helper']).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter(Boolean).length;
+}
+
+/** Driver layers left under overlay/ (its shared l/ folder of short links aside). */
+async function driverLeftovers(daemon: TestDaemon): Promise<string[]> {
+  const root = join(daemon.dataRoot, 'overlay');
+  const links = await readdir(join(root, 'l')).catch(() => []);
+  return [...(await readdir(root)).filter((name) => name !== 'l'), ...links.map((name) => `l/${name}`)];
+}
+
+describe('a flood of imports whose bodies stop', { timeout: 120_000 }, () => {
+  const IDLE_MS = 2000;
+  const FLOOD = 100;
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startDaemon({ env: { BERTH_BODY_IDLE_TIMEOUT_MS: String(IDLE_MS) } });
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test('runs at most 4 extract helpers, keeps answering, and cuts and cleans up every stalled import', async () => {
+    const flood = [];
+    for (let i = 0; i < FLOOD; i++) {
+      const conn = halfSentImport(daemon.socket, Buffer.from('abc'));
+      flood.push(new Promise<number>((r) => conn.once('close', () => r(Date.now()))));
+      if (i % 20 === 19) await sleep(50);
+    }
+    const started = Date.now();
+    let mostHelpers = 0;
+    while (Date.now() - started < IDLE_MS / 2) {
+      mostHelpers = Math.max(mostHelpers, await extractHelpers(daemon));
+      await sleep(100);
+    }
+    const pinged = Date.now();
+    await assertServing(daemon);
+    assert.ok(Date.now() - pinged < 2000, `/_ping took ${Date.now() - pinged} ms`);
+    assert.ok(mostHelpers <= 4, `${mostHelpers} extract helpers at once`);
+
+    // berthd itself closes every stalled import, soon after the idle timeout.
+    const closed = await Promise.race([Promise.all(flood), sleep(IDLE_MS + 20_000).then(() => undefined)]);
+    assert.ok(closed, 'berthd left stalled imports open');
+    await assertServing(daemon);
+    assert.deepEqual(await settledLeftovers(daemon, 10_000), []);
+    assert.deepEqual(await driverLeftovers(daemon), []);
+    assert.equal(await extractHelpers(daemon), 0);
+  });
+
+  test('a slow body that keeps making progress is not cut', async () => {
+    const tar = await buildTar([{ name: 'slow', content: 'x'.repeat(10_000) }]);
+    const conn = connect(daemon.socket);
+    conn.on('error', () => {});
+    let answer = '';
+    conn.on('data', (chunk) => (answer += chunk));
+    const ended = new Promise((r) => conn.once('close', r));
+    conn.write(`POST /v1.50/images/create?fromSrc=-&repo=slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${tar.length}\r\n\r\n`);
+    // Longer than the idle timeout in all, never idle that long.
+    const pieces = 6;
+    for (let i = 0; i < pieces; i++) {
+      conn.write(tar.subarray(Math.floor((i * tar.length) / pieces), Math.floor(((i + 1) * tar.length) / pieces)));
+      await sleep(IDLE_MS / 3);
+    }
+    await ended;
+    assert.match(answer, /^HTTP\/1.1 200 /);
+    assert.match(answer, /"status":"sha256:/);
   });
 });

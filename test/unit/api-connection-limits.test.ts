@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConnectionLimits, limitConnections, serverOptions, type ConnectionLimits } from '../../src/api/connection-limits.js';
 
-const LIMITS: ConnectionLimits = { headersTimeoutMs: 600, idleTimeoutMs: 400, maxConnections: 20 };
+const LIMITS: ConnectionLimits = { headersTimeoutMs: 600, idleTimeoutMs: 400, maxConnections: 20, bodyIdleTimeoutMs: 500 };
 
 async function withServer(body: (socket: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-conn-'));
