@@ -101,24 +101,26 @@ export function limitConnections(server: Server, limits: ConnectionLimits): void
  * (an import then cleans up) and closes the connection.
  */
 export function limitBodyIdleTime(server: Server, limits: Pick<ConnectionLimits, 'bodyIdleTimeoutMs'>): void {
-  server.on('request', (req: IncomingMessage) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.complete || !hasBody(req)) return;
     const socket = req.socket;
+    // Heard through the response: Node emits a socket's timeout on the request only until the
+    // body is complete, and closes a socket whose timeout nobody hears.
     const onTimeout = () => {
-      if (req.readableLength > 0) {
-        socket.setTimeout(limits.bodyIdleTimeoutMs);
-        return;
-      }
+      if (req.destroyed) return;
+      if (req.complete) return disarm();
+      if (req.readableLength > 0) return socket.setTimeout(limits.bodyIdleTimeoutMs);
       req.destroy(invalidParameter(`request body timed out: no data for ${limits.bodyIdleTimeoutMs / 1000} s`));
     };
     const disarm = () => {
-      req.off('timeout', onTimeout);
+      res.off('timeout', onTimeout);
       if (!socket.destroyed) socket.setTimeout(0);
     };
     // The socket's idle timer: any byte read from the client re-arms it.
-    req.setTimeout(limits.bodyIdleTimeoutMs, onTimeout);
+    res.on('timeout', onTimeout);
+    socket.setTimeout(limits.bodyIdleTimeoutMs);
     req.once('end', disarm);
-    req.once('close', disarm);
+    res.once('close', disarm);
   });
 }
 
