@@ -114,7 +114,8 @@ export function limitBodyIdleTime(server: Server, limits: Pick<ConnectionLimits,
     };
     const disarm = () => {
       res.off('timeout', onTimeout);
-      if (!socket.destroyed) socket.setTimeout(0);
+      // Once the response is finished the socket's timer is Node's keep-alive timeout: kept.
+      if (!socket.destroyed && !res.writableFinished) socket.setTimeout(0);
     };
     // The socket's idle timer: any byte read from the client re-arms it.
     res.on('timeout', onTimeout);

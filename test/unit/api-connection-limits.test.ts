@@ -139,6 +139,21 @@ test('a request body that stops arriving is cut after the body idle timeout; one
   }, countingHandler());
 });
 
+test('a keep-alive connection that sent a request body is still closed after the idle timeout', async () => {
+  await withServer(async (path) => {
+    const socket = connect(path);
+    socket.on('error', () => {});
+    let answered = 0;
+    socket.on('data', () => (answered = answered || Date.now()));
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
+    socket.write('POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789');
+    const idleFor = await Promise.race([closed.then((at) => at - answered), sleep(3000).then(() => Infinity)]);
+    socket.destroy();
+    assert.ok(answered > 0);
+    assert.ok(idleFor >= LIMITS.idleTimeoutMs - 50 && idleFor < LIMITS.idleTimeoutMs + 1500, `idle for ${idleFor} ms`);
+  }, countingHandler());
+});
+
 test('body bytes the server has not read yet do not count as the client stalling', async () => {
   await withServer(async (path) => {
     const held = await sendBody(path, [Buffer.alloc(1000)], 0);
