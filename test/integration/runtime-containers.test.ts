@@ -29,8 +29,12 @@ const exists = (path: string) => access(path).then(
   () => false,
 );
 
-/** What a container may leave on the host once deleted: nothing. */
+/**
+ * What a container may leave on the host once deleted and its exit acknowledged: nothing. (The
+ * exit file outlives `delete` on purpose: it goes when the engine has saved the exit.)
+ */
 async function leftovers(c: TestContainer): Promise<string[]> {
+  await harness.runtimes.acknowledgeExit(c.id);
   const found: string[] = [];
   const paths = [
     join(harness.execRoot, 'containers', c.id),
