@@ -143,10 +143,15 @@ export class ConmonRuntime implements ContainerRuntime {
 
   /** The request's spec as this host can run it: a cgroup path, and rlimits within the daemon's. */
   private hostSpec(request: CreateRequest): OciSpec {
-    const spec = structuredClone(request.spec);
-    spec.linux.cgroupsPath ||= `${this.host.cgroupParent}/${request.id}`;
-    if (spec.process.rlimits) spec.process.rlimits = clampRlimits(spec.process.rlimits, this.host.rlimitCeilings);
-    return spec;
+    // Copies of the parts changed here and by the seccomp cache; the caller's spec stays as it was
+    // (a deep copy of a seccomp profile would cost a good part of a millisecond per start).
+    const { spec } = request;
+    const rlimits = spec.process.rlimits && clampRlimits(spec.process.rlimits, this.host.rlimitCeilings);
+    return {
+      ...spec,
+      process: { ...spec.process, ...(rlimits ? { rlimits } : {}) },
+      linux: { ...spec.linux, cgroupsPath: spec.linux.cgroupsPath || `${this.host.cgroupParent}/${request.id}` },
+    };
   }
 
   start(id: string): Promise<void> {

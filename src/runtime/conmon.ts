@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalidParameter, unavailable } from '../common/errors.js';
 import { removeContainerCgroups } from './cgroups.js';
-import { pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
+import { ownPipes, pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
 import { findExecutable } from './executables.js';
 import type { OciSpec } from './oci-spec.js';
@@ -116,15 +116,16 @@ export async function launchContainer(opts: LaunchOptions): Promise<{ pid: numbe
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
   });
   const [, , stderrPipe, syncPipe, startPipe] = child.stdio as [null, null, Readable, Readable, NodeJS.WritableStream];
-  const closePipes = () => child.stdio.forEach((stream) => stream?.destroy());
+  const closePipes = ownPipes(child);
+  // Only the first conmon ever holds stderr (the daemonized one points it at /dev/null).
+  const stderr = readAll(stderrPipe);
   let sync: SyncMessage | undefined;
   try {
     startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
     [sync] = await Promise.all([syncMessages(syncPipe).next(), processExit(child)]);
     if (!sync) {
-      // Only the first conmon ever held stderr (the daemonized one points it at /dev/null).
-      const stderr = (await readAll(stderrPipe)).trim();
-      throw new BerthError('internal', `conmon exited before the container was created: ${stderr || 'no error output'}`);
+      const complaint = (await stderr).trim();
+      throw new BerthError('internal', `conmon exited before the container was created: ${complaint || 'no error output'}`);
     }
   } catch (err) {
     closePipes();

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BerthError, invalidParameter } from '../common/errors.js';
+import { BerthError, errnoCode, invalidParameter } from '../common/errors.js';
 import { ConmonPaths } from './conmon-paths.js';
 import { runtimeDetail } from './create-error.js';
 import { findExecutable } from './executables.js';
@@ -61,6 +61,7 @@ const MISSING_CONTAINER = /does not exist|No such file or directory/;
 const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
+  if (errnoCode(err) === 'ENOENT') return new BerthError('unavailable', `${rt.name}: runtime binary ${rt.path} not found`, { cause: err });
   const stderr = runtimeDetail(String((err as { stderr?: unknown }).stderr ?? ''));
   const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : WRONG_STATE.test(stderr) ? 'conflict' : 'internal';
   return new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
@@ -104,7 +105,8 @@ export async function deleteContainer(rt: Runtime, id: string, options: { force:
   try {
     await runtimeCommand(rt, ['delete', ...(options.force ? ['--force'] : []), id]);
   } catch (err) {
-    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    // Without its binary a runtime can have made nothing since; the rest of the teardown goes on.
+    if (!(err instanceof BerthError && (err.kind === 'not-found' || errnoCode(err.cause) === 'ENOENT'))) throw err;
   }
 }
 
