@@ -166,7 +166,7 @@ export class ConmonRuntime implements ContainerRuntime {
    * The one teardown: the runtime's state (killing the process if need be), conmon (which leaves
    * once its container is gone), the cgroups, the bundle, the persist dir and the exit file.
    * Each step tolerates what is already gone, so a teardown cut short by a crash is finished by
-   * the next call.
+   * the next call. (A live container deleted with force may still have its exit reported.)
    */
   async delete(id: string, options: { force: boolean }): Promise<void> {
     const bundleDir = this.bundle(id);
@@ -180,7 +180,7 @@ export class ConmonRuntime implements ContainerRuntime {
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
       rm(join(this.host.paths.exits, id), { force: true }),
-      rm(join(this.host.paths.execRoot, 'exec', id), { recursive: true, force: true }),
+      rm(this.host.paths.execs(id), { recursive: true, force: true }),
     ]);
   }
 
@@ -190,7 +190,11 @@ export class ConmonRuntime implements ContainerRuntime {
       if (!(await isConmonOf(pid, id))) return;
       await sleep(CONMON_POLL_MS);
     }
-    if (await isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
+    try {
+      if (await isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if (errnoCode(err) !== 'ESRCH') throw err; // it left meanwhile
+    }
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {
