@@ -1,7 +1,11 @@
 /**
- * Start-up latency of a container, end to end as a user sees it: p50 and p90 of
- * `berth run --rm busybox true` and of the docker CLI against berthd, plus Docker and Podman
- * themselves where they are installed. Figures, not assertions.
+ * Figures, not assertions: what a CLI call costs as a user sees it, `berth` side by side with the
+ * docker CLI against the same berthd, with `node -e 0` as the floor no Node program can go below;
+ * then container start-up, and Docker and Podman themselves where they are installed.
+ *
+ * The commands of one table run in turn (A B C A B C …), so a machine that slows down or speeds up
+ * during the run weighs on all of them alike. CPU per call is the user+system time the kernel
+ * charged to the calls, read with the shell's `times` after a loop of them.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,22 +14,56 @@ import { BERTH, startDaemon } from '../test/helpers/berthd.js';
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const WARMUP = 3;
+const DOCKER = '/usr/local/bin/docker';
+const CONTAINERS = 200;
+
+interface Case {
+  label: string;
+  argv: string[];
+  env?: NodeJS.ProcessEnv;
+}
 
 function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)];
+  return sorted[Math.max(0, index)]!;
 }
 
-async function measure(label: string, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  for (let i = 0; i < WARMUP; i++) await run(file, args, { env });
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+async function wallTimes(cases: Case[], env: NodeJS.ProcessEnv): Promise<number[][]> {
+  const once = async (c: Case) => {
     const start = process.hrtime.bigint();
-    await run(file, args, { env });
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    await run(c.argv[0]!, c.argv.slice(1), { env: c.env ?? env, maxBuffer: 64 << 20 });
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  for (let i = 0; i < WARMUP; i++) for (const c of cases) await once(c);
+  const times = cases.map(() => [] as number[]);
+  for (let i = 0; i < RUNS; i++) for (const [n, c] of cases.entries()) times[n]!.push(await once(c));
+  return times.map((t) => t.sort((a, b) => a - b));
+}
+
+/** Milliseconds of CPU (user + system) per call, over `RUNS` calls in a shell loop. */
+async function cpuPerCall(c: Case, env: NodeJS.ProcessEnv): Promise<number> {
+  const quoted = c.argv.map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `i=0; while [ $i -lt ${RUNS} ]; do ${quoted} >/dev/null 2>&1; i=$((i+1)); done; times`;
+  const { stdout } = await run('sh', ['-c', script], { env: c.env ?? env });
+  // `times` prints the shell's own times, then its children's: "0m1.234s 0m0.567s".
+  const children = stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g)!;
+  const seconds = children.map((field) => {
+    const [, minutes, secs] = /(\d+)m([\d.]+)s/.exec(field)!;
+    return Number(minutes) * 60 + Number(secs);
+  });
+  return ((seconds[0]! + seconds[1]!) * 1000) / RUNS;
+}
+
+async function table(title: string, cases: Case[], env: NodeJS.ProcessEnv, withCpu = true): Promise<void> {
+  console.log(`\n${title} (${RUNS} runs each, interleaved)`);
+  const times = await wallTimes(cases, env);
+  for (const [n, c] of cases.entries()) {
+    const cpu = withCpu ? `   cpu/call ${(await cpuPerCall(c, env)).toFixed(1).padStart(6)} ms` : '';
+    const t = times[n]!;
+    console.log(
+      `  ${c.label.padEnd(52)} p50 ${percentile(t, 50).toFixed(1).padStart(6)} ms   p90 ${percentile(t, 90).toFixed(1).padStart(6)} ms${cpu}`,
+    );
   }
-  times.sort((a, b) => a - b);
-  console.log(`${label.padEnd(58)} p50 ${percentile(times, 50).toFixed(1).padStart(7)} ms   p90 ${percentile(times, 90).toFixed(1).padStart(7)} ms   (${RUNS} runs)`);
 }
 
 function installed(command: string): boolean {
@@ -37,22 +75,54 @@ function installed(command: string): boolean {
   }
 }
 
+const withoutExtraCerts = { ...process.env };
+delete withoutExtraCerts.NODE_EXTRA_CA_CERTS;
+
 const daemon = await startDaemon();
 try {
+  const env = daemon.env;
   await daemon.berth(['image', 'busybox']);
-  await measure('berth run --rm busybox true', process.execPath, [BERTH, 'run', '--rm', 'busybox', 'true'], daemon.env);
-  await measure('docker run --rm --network none busybox true (berthd)', '/usr/local/bin/docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], daemon.env);
-  await measure('berth run --rm --runtime runc busybox true', process.execPath, [BERTH, 'run', '--rm', '--runtime', 'runc', 'busybox', 'true'], daemon.env);
+  const floor: Case[] = [{ label: 'node -e 0', argv: [process.execPath, '-e', '0'] }];
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    floor.push({ label: 'node -e 0 (NODE_EXTRA_CA_CERTS unset)', argv: [process.execPath, '-e', '0'], env: withoutExtraCerts });
+  }
+  await table('Client start-up', [
+    ...floor,
+    { label: 'berth --version', argv: [BERTH, '--version'] },
+    { label: 'docker --version', argv: [DOCKER, '--version'] },
+    { label: 'berth version', argv: [BERTH, 'version'] },
+    { label: 'node bin/berth version (no snapshot)', argv: [process.execPath, BERTH, 'version'] },
+    { label: 'docker version', argv: [DOCKER, 'version'] },
+  ], env);
+
+  for (let i = 0; i < CONTAINERS; i += 10) {
+    await Promise.all(Array.from({ length: 10 }, () => run(BERTH, ['create', 'busybox', 'true'], { env })));
+  }
+  await table(`Listing ${CONTAINERS} containers`, [
+    { label: 'berth ps -a', argv: [BERTH, 'ps', '-a'] },
+    { label: 'docker ps -a', argv: [DOCKER, 'ps', '-a'] },
+  ], env);
+  const ids = (await daemon.berth(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  await daemon.berth(['rm', ...ids]);
+
+  await table('Container start-up', [
+    { label: 'berth run --rm --network none busybox true', argv: [BERTH, 'run', '--rm', '--network', 'none', 'busybox', 'true'] },
+    { label: 'docker run --rm --network none busybox true', argv: [DOCKER, 'run', '--rm', '--network', 'none', 'busybox', 'true'] },
+    { label: 'berth run --rm --runtime runc busybox true', argv: [BERTH, 'run', '--rm', '--runtime', 'runc', 'busybox', 'true'] },
+  ], env, false);
 } finally {
   await daemon.stop();
 }
+
+const others: Case[] = [];
 if (installed('dockerd') && installed('docker')) {
-  await measure('docker run --rm --network none busybox true (dockerd)', 'docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], { ...process.env, DOCKER_HOST: '' });
+  others.push({ label: 'docker run (dockerd)', argv: ['docker', 'run', '--rm', '--network', 'none', 'busybox', 'true'], env: { ...process.env, DOCKER_HOST: '' } });
 } else {
-  console.log('dockerd is not installed here: no Docker figures');
+  console.log('\ndockerd is not installed here: no Docker figures');
 }
 if (installed('podman')) {
-  await measure('podman run --rm --network none busybox true', 'podman', ['run', '--rm', '--network', 'none', 'busybox', 'true'], process.env);
+  others.push({ label: 'podman run', argv: ['podman', 'run', '--rm', '--network', 'none', 'busybox', 'true'] });
 } else {
   console.log('podman is not installed here: no Podman figures');
 }
+if (others.length > 0) await table('Other engines', others, process.env, false);

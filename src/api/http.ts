@@ -50,6 +50,9 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   return value as Record<string, unknown>;
 }
 
+/** What moby's httputils.BoolValue reads as false; anything else given is true. */
+const FALSE_VALUES = ['', '0', 'no', 'false', 'none'];
+
 /** Query helpers with Docker's parsing rules ("1", "true", "True" are true). */
 export class Query {
   constructor(private readonly params: URLSearchParams) {}
@@ -63,10 +66,11 @@ export class Query {
     return this.params.getAll(name);
   }
 
+  /** As moby's BoolValueOrDefault: `fallback` when absent, else false only for its false words. */
   bool(name: string, fallback = false): boolean {
     const value = this.params.get(name);
-    if (value === null || value === '') return fallback;
-    return !['0', 'false', 'False', 'FALSE', 'no'].includes(value);
+    if (value === null) return fallback;
+    return !FALSE_VALUES.includes(value.trim().toLowerCase());
   }
 
   int(name: string): number | undefined {

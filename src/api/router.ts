@@ -26,6 +26,8 @@ interface Route<H> {
   method: string;
   pattern: RegExp;
   names: string[];
+  /** Ends in a catch-all (`/images/{name:.*}`): it matches nearly any path below its prefix. */
+  catchAll: boolean;
   handler: H;
 }
 
@@ -33,7 +35,7 @@ interface Route<H> {
  * Routes in gorilla/mux syntax as moby writes them: `{id}` matches one segment, `{name:.*}`
  * anything (image names contain slashes).
  */
-function compile(path: string): { pattern: RegExp; names: string[] } {
+function compile(path: string): { pattern: RegExp; names: string[]; catchAll: boolean } {
   const names: string[] = [];
   const source = path
     .split(/(\{\w+(?::\.\*)?\})/)
@@ -44,7 +46,7 @@ function compile(path: string): { pattern: RegExp; names: string[] } {
       return param[2] ? '(.+)' : '([^/]+)';
     })
     .join('');
-  return { pattern: new RegExp(`^${source}$`), names };
+  return { pattern: new RegExp(`^${source}$`), names, catchAll: /\{\w+:\.\*\}$/.test(path) };
 }
 
 export type Match<H> = { handler: H; params: Record<string, string> } | 'method-not-allowed' | undefined;
@@ -57,12 +59,17 @@ export class RouteTable<H> {
     return this;
   }
 
+  /**
+   * The route for a request. A path that some route takes with another method is 405, except
+   * when only a catch-all takes it: `GET /images/x/history` is a missing endpoint (404), not a
+   * wrong method for `DELETE /images/{name:.*}`, which is what clients expect.
+   */
   match(method: string, path: string): Match<H> {
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
       if (!m) continue;
-      pathMatched = true;
+      pathMatched ||= !route.catchAll;
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1])));

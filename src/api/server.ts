@@ -6,44 +6,69 @@ import { messageOf, statusOf } from './errors.js';
 import { Query, sendEmpty, sendJson, standardHeaders } from './http.js';
 import { RouteTable, type Handler, type UpgradeHandler } from './router.js';
 import { splitVersion } from './version.js';
+import { parseRequestTarget } from './request-target.js';
+import { defaultConnectionLimits, limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ContainerService } from '../engine/containers/service.js';
-import type { ImageStore } from '../engine/images/image-store.js';
+import type { ImageService } from '../engine/images/image-service.js';
 import type { SystemInfo } from '../engine/system/system-info.js';
+import type { EventBus } from '../engine/events/event-bus.js';
+import type { ErrorResponse } from '../wire/errors.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { containerRoutes } from './routes/container-routes.js';
 import { imageRoutes } from './routes/image-routes.js';
+import { swarmRoutes } from './routes/swarm-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
-  images: ImageStore;
+  images: ImageService;
   system: SystemInfo;
+  events: EventBus;
   storageDriverName: string;
+}
+
+function errorBody(err: unknown): ErrorResponse {
+  return { message: messageOf(err) };
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
   const status = statusOf(err);
   if (status === 304) return sendEmpty(res, 304);
-  sendJson(res, status, { message: messageOf(err) });
+  sendJson(res, status, errorBody(err));
 }
 
 /** Writes an HTTP error on a connection that was about to be hijacked (no 101 sent yet). */
 function writeRawError(socket: Duplex, err: unknown): void {
   const status = statusOf(err);
-  const body = JSON.stringify({ message: messageOf(err) }) + '\n';
+  const body = JSON.stringify(errorBody(err)) + '\n';
   const headers = { ...standardHeaders(), 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
 }
 
+/** Parses the target and version prefix of a request, refusing malformed ones with a 400. */
+function target(req: IncomingMessage): { version: string; path: string; query: Query } {
+  const { pathname, searchParams } = parseRequestTarget(req.url);
+  return { ...splitVersion(pathname), query: new Query(searchParams) };
+}
+
 /** The Engine API server: versioned paths, Docker's headers and error bodies, hijacked attach. */
-export function createApiServer(engine: ApiEngine, logger: Logger): Server {
+export function createApiServer(engine: ApiEngine, logger: Logger, limits: ConnectionLimits = defaultConnectionLimits()): Server {
   const routes = new RouteTable<Handler>();
   const upgrades = new RouteTable<UpgradeHandler>();
-  systemRoutes(routes, engine.system);
-  containerRoutes(routes, upgrades, engine.containers, (ref) => engine.images.find(ref)?.id);
-  imageRoutes(routes, engine.images, engine.containers, engine.storageDriverName);
+  systemRoutes(routes, engine.system, engine.events);
+  containerRoutes(routes, upgrades, engine.containers);
+  imageRoutes(routes, engine.images, engine.storageDriverName);
+  swarmRoutes(routes);
 
-  const server = createServer({ requestTimeout: 0 });
+  /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
+  const logFailure = (req: IncomingMessage, err: unknown) => {
+    const fields = { method: req.method, url: req.url, err };
+    if (statusOf(err) >= 500 && statusOf(err) !== 501 && statusOf(err) !== 503) logger.error('request failed', fields);
+    else logger.debug('request failed', fields);
+  };
+
+  const server = createServer(serverOptions(limits));
+  limitConnections(server, limits);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     for (const [name, value] of Object.entries(standardHeaders())) res.setHeader(name, value);
     const controller = new AbortController();
@@ -53,24 +78,23 @@ export function createApiServer(engine: ApiEngine, logger: Logger): Server {
       logger.debug('request', { method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) });
     });
     handle(req, res, controller.signal).catch((err) => {
-      logger.debug('request failed', { method: req.method, url: req.url, err });
+      logFailure(req, err);
       if (!res.headersSent) sendError(res, err);
       else res.destroy(); // mid-stream: the client sees a cut stream, as with dockerd
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const { version, path } = splitVersion(url.pathname);
+    const { version, path, query } = target(req);
     const match = routes.match(req.method ?? 'GET', path);
     if (match === undefined) {
       if (upgrades.match(req.method ?? 'GET', path)) {
         throw invalidParameter('this endpoint needs a connection upgrade (Connection: Upgrade, Upgrade: tcp)');
       }
-      return sendJson(res, 404, { message: 'page not found' });
+      return sendJson(res, 404, { message: 'page not found' } satisfies ErrorResponse);
     }
-    if (match === 'method-not-allowed') return sendJson(res, 405, { message: 'method not allowed' });
-    await match.handler({ req, res, params: match.params, query: new Query(url.searchParams), version, signal });
+    if (match === 'method-not-allowed') return sendJson(res, 405, { message: 'method not allowed' } satisfies ErrorResponse);
+    await match.handler({ req, res, params: match.params, query, version, signal });
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -78,15 +102,17 @@ export function createApiServer(engine: ApiEngine, logger: Logger): Server {
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     const run = async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const { version, path } = splitVersion(url.pathname);
+      const { version, path, query } = target(req);
       const match = upgrades.match(req.method ?? 'GET', path);
       if (match === undefined || match === 'method-not-allowed') {
         return writeRawError(socket, notFound('page not found'));
       }
-      await match.handler({ req, socket, head, params: match.params, query: new Query(url.searchParams), version, signal: controller.signal });
+      await match.handler({ req, socket, head, params: match.params, query, version, signal: controller.signal });
     };
-    run().catch((err) => writeRawError(socket, err));
+    run().catch((err) => {
+      logFailure(req, err);
+      writeRawError(socket, err);
+    });
   });
   return server;
 }

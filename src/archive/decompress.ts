@@ -3,6 +3,11 @@ import { createGunzip } from 'node:zlib';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+/** Whether bytes starting with `head` (two bytes are enough) are gzip-compressed. */
+export function isGzip(head: Uint8Array): boolean {
+  return GZIP_MAGIC.every((byte, i) => head[i] === byte);
+}
+
 /**
  * Returns the stream's bytes, gunzipped when they start with gzip's magic number, so callers can
  * pass a layer as .tar or .tar.gz alike. Errors of `input` or of gunzip surface on the result.
@@ -23,7 +28,7 @@ async function* decompressedChunks(input: AsyncIterable<Buffer>): AsyncGenerator
     if (head.length > 0) yield head;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  if (!GZIP_MAGIC.every((byte, i) => head[i] === byte)) {
+  if (!isGzip(head)) {
     yield* whole();
     return;
   }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter } from '../common/errors.js';
-import { decompress } from './decompress.js';
+import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
 const HELPER = fileURLToPath(new URL('./extract-helper.js', import.meta.url));
@@ -13,10 +13,10 @@ const HELPER = fileURLToPath(new URL('./extract-helper.js', import.meta.url));
 const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 /**
- * Unpacks a layer tar (plain or gzipped) into `destDir`. Paths are never resolved in this
+ * Unpacks an uncompressed layer tar into `destDir` (callers decompress once, see decompress.ts). Paths are never resolved in this
  * process: a helper process chroots into `destDir` and writes the entries there (see
  * extract-helper.ts), so no name, '..' or symlink in the tar can reach outside it.
- * Resolves with the number of (uncompressed) tar bytes read.
+ * Resolves with the number of tar bytes read.
  */
 export async function extractTar(
   tar: Readable,
@@ -29,10 +29,9 @@ export async function extractTar(
   const exited = once(helper, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
 
   let size = 0;
-  const source = decompress(tar);
-  source.on('data', (chunk: Buffer) => (size += chunk.length));
+  tar.on('data', (chunk: Buffer) => (size += chunk.length));
   // A source error closes the helper's stdin; the helper then fails on the truncated tar.
-  const feedError = await pipeline(source, helper.stdin).then(
+  const feedError = await pipeline(tar, helper.stdin).then(
     () => undefined,
     (err: unknown) => err,
   );
@@ -46,13 +45,4 @@ export async function extractTar(
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
   return { size };
-}
-
-function helperFailure(stderr: string, status: number | null, signal: string | null): { message: string; code?: string } {
-  try {
-    return JSON.parse(stderr) as { message: string; code?: string };
-  } catch {
-    // Not our JSON line: the helper died before its own handler ran.
-    return { message: `helper exited with ${signal ?? `status ${status}`}: ${stderr.trim()}` };
-  }
 }

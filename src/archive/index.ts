@@ -1,3 +1,4 @@
 export { extractTar } from './extract.js';
-export { decompress } from './decompress.js';
+export { decompress, isGzip } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
+export { packDiff, type DiffEntry } from './pack.js';

@@ -17,9 +17,11 @@ import type { Readable } from 'node:stream';
 import { extract, type Headers } from 'tar-stream';
 import { lsetxattr, makedev, mknod } from '../native/index.js';
 import { entryPath } from './entry-path.js';
+import { binaryXattrsAsBase64, XATTR_BASE64_PAX_PREFIX, XATTR_PAX_PREFIX } from './pax-xattrs.js';
+import { TarRewriter } from './tar-rewriter.js';
+import { sparseEntry, writeSparse, type SparseEntry } from './sparse.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
 
-const XATTR_PAX_PREFIX = 'SCHILY.xattr.';
 
 /** tar-stream fills `pax` with the entry's PAX records; its type definitions leave it out. */
 type Header = Headers & { pax?: Record<string, string> };
@@ -35,24 +37,29 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
   // Directory times are set last: writing their children would change them again.
   const directoryTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
   const entries = extract();
+  const blocks = new TarRewriter({ sparseToPax: true, rewritePax: binaryXattrsAsBase64 });
   tar.on('error', (err) => entries.destroy(err));
-  tar.pipe(entries);
+  blocks.on('error', (err) => entries.destroy(err));
+  tar.pipe(blocks).pipe(entries);
 
   for await (const entry of entries) {
     const header: Header = entry.header;
-    const path = entryPath(header.name);
+    const sparse = sparseEntry(header.name, header.pax);
+    const name = sparse?.name ?? header.name;
+    const path = entryPath(name);
     const base = posix.basename(path);
     if (header.type === 'pax-global-header') {
       entry.resume();
       continue;
     }
+    refuseWhiteoutInPath(name, path);
     if (base === OPAQUE_WHITEOUT) {
       whiteouts.opaque(posix.dirname(path));
     } else if (base.startsWith(WHITEOUT_PREFIX)) {
       const hidden = posix.join(posix.dirname(path), base.slice(WHITEOUT_PREFIX.length));
       whiteouts.whiteout(hidden, { uid: header.uid ?? 0, gid: header.gid ?? 0 });
     } else {
-      await writeEntry(path, header, entry);
+      await writeEntry(path, header, entry, sparse);
       markWritten(written, path);
       if (header.type === 'directory') {
         const mtime = header.mtime ?? new Date(0);
@@ -64,13 +71,13 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
   for (const { path, atime, mtime } of directoryTimes.reverse()) lutimesSync(path, atime, mtime);
 }
 
-async function writeEntry(path: string, header: Header, content: AsyncIterable<Buffer>): Promise<void> {
+async function writeEntry(path: string, header: Header, content: AsyncIterable<Buffer>, sparse?: SparseEntry): Promise<void> {
   const isDirectory = header.type === 'directory';
   if (path !== '/') clearPlaceFor(path, isDirectory);
   switch (header.type) {
     case 'file':
     case 'contiguous-file':
-      await writeFile(path, content);
+      await writeFile(path, content, sparse);
       break;
     case 'directory':
       mkdirSync(path, { recursive: true, mode: 0o755 });
@@ -92,13 +99,14 @@ async function writeEntry(path: string, header: Header, content: AsyncIterable<B
       mknod(path, constants.S_IFIFO, 0);
       break;
     default:
-      throw new Error(`entry ${header.name}: unsupported tar entry type ${header.type}`);
+      throw new Error(`entry ${header.name}: unsupported tar entry type ${header.type ?? '(not a POSIX or GNU file type)'}`);
   }
   lchownSync(path, header.uid ?? 0, header.gid ?? 0);
   // After chown, which clears set-user-ID bits; symlinks have no mode of their own.
   if (header.type !== 'symlink') chmodSync(path, header.mode ?? 0o644);
   for (const [key, value] of Object.entries(header.pax ?? {})) {
     if (key.startsWith(XATTR_PAX_PREFIX)) lsetxattr(path, key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value));
+    else if (key.startsWith(XATTR_BASE64_PAX_PREFIX)) lsetxattr(path, key.slice(XATTR_BASE64_PAX_PREFIX.length), Buffer.from(value, 'base64'));
   }
   if (header.type !== 'directory') {
     const mtime = header.mtime ?? new Date(0);
@@ -118,16 +126,31 @@ function clearPlaceFor(path: string, isDirectory: boolean): void {
   if (!(isDirectory && existing.isDirectory())) rmSync(path, { recursive: true, force: true });
 }
 
-async function writeFile(path: string, content: AsyncIterable<Buffer>): Promise<void> {
+async function writeFile(path: string, content: AsyncIterable<Buffer>, sparse?: SparseEntry): Promise<void> {
   // O_EXCL|O_NOFOLLOW: clearPlaceFor removed whatever was there; never write through a link.
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
+    if (sparse) return await writeSparse(fd, sparse, content);
     for await (const chunk of content) {
       for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A whiteout name is a marker for its own directory only: as a parent component
+ * (`a/.wh.b/c`, `keep/sub/.wh..wh..opq/x`) it would make the marker's directory replace or delete
+ * real entries. Docker's own tars never hold such names, so they are refused.
+ */
+function refuseWhiteoutInPath(name: string, path: string): void {
+  const components = path.split('/').filter(Boolean);
+  const base = components.pop();
+  if (components.some((component) => component.startsWith(WHITEOUT_PREFIX))) {
+    throw new Error(`entry ${name}: a whiteout name (${WHITEOUT_PREFIX}…) can only be the last component of a path`);
+  }
+  if (base === WHITEOUT_PREFIX) throw new Error(`entry ${name}: whiteout without a name`);
 }
 
 function markWritten(written: Set<string>, path: string): void {

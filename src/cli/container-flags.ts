@@ -20,6 +20,8 @@ export interface ContainerFlags {
   interactive?: boolean;
   label?: string[];
   name?: string;
+  network?: string;
+  net?: string;
   readOnly?: boolean;
   rm?: boolean;
   runtime?: string;
@@ -45,6 +47,9 @@ export function addContainerFlags(command: Command): Command {
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-l, --label <KEY=VALUE>', 'Set meta data on a container', collect)
     .option('--name <name>', 'Assign a name to the container')
+    .option('--network <network>', 'Connect a container to a network')
+    // docker's older spelling, still accepted and hidden from its help.
+    .addOption(new Option('--net <network>').hideHelp())
     .option('--read-only', "Mount the container's root filesystem as read only")
     .option('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits')
     .option('--runtime <runtime>', 'Runtime to use for this container')
@@ -109,7 +114,7 @@ export function buildCreateRequest(
       ReadonlyRootfs: flags.readOnly ?? false,
       ShmSize: flags.shmSize ?? 0,
       ...(flags.runtime === undefined ? {} : { Runtime: flags.runtime }),
-      NetworkMode: 'default',
+      NetworkMode: flags.network ?? flags.net ?? 'default',
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     },
   };

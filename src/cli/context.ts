@@ -13,10 +13,17 @@ export interface CliContext {
 
 export function createContext(host: () => string | undefined): CliContext {
   let client: EngineClient | undefined;
+  // Getters: node makes each stdio stream on first use, and stdin alone costs milliseconds.
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     client: () => (client ??= new EngineClient(resolveSocketPath(host()))),
     close: () => client?.close(),
   };

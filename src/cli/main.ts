@@ -2,11 +2,14 @@
  * The `berth` command line: Docker's commands, flags, output and exit codes, over the Engine API.
  * Commands live one per module in commands/; this file wires them and turns failures into exits.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
+import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
+import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
+import { eventsCommand } from './commands/events.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -24,56 +27,118 @@ import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
 import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
-import { versionCommand } from './commands/version.js';
+import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
 
-export function buildProgram(ctx: CliContext): Command {
+type CommandFactory = (ctx: CliContext) => Command;
+
+/** Every top-level command by its name, in the order help lists them. */
+const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
+  ['run', runCommand],
+  ['create', createCommand],
+  ['start', startCommand],
+  ['attach', attachCommand],
+  ['logs', logsCommand],
+  ['ps', psCommand],
+  ['inspect', inspectCommand],
+  ['stop', stopCommand],
+  ['restart', restartCommand],
+  ['rename', renameCommand],
+  ['wait', waitCommand],
+  ['kill', killCommand],
+  ['rm', rmCommand],
+  ['images', imagesCommand],
+  ['rmi', rmiCommand],
+  ['tag', tagCommand],
+  ['import', importCommand],
+  ['pull', pullCommand],
+  ['version', versionCommand],
+  ['info', infoCommand],
+  ['events', eventsCommand],
+  ['image', imageCommand],
+  ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
+] satisfies [string, CommandFactory][]);
+
+/**
+ * The command tree for one command line. Only the command the line names is built when it names
+ * one (building all of them is a good part of a short call's own time), and none for `--version`;
+ * help, `berth help …`, a line without a command and a misspelt one get the whole tree, for the
+ * listing and the suggestions.
+ */
+export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
   const program = new Command('berth')
     .description('A container engine speaking the Docker Engine API')
     .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+    .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
+    // docker's other global flags: the two that only set the client's own log output are accepted
+    // (berth's client writes no log); the two that pick where to connect are refused, by name.
+    .option('-D, --debug', 'Enable debug mode (no effect: the berth client writes no log)')
+    .addOption(
+      new Option('-l, --log-level <level>', 'Set the logging level (no effect: the berth client writes no log)').choices(LOG_LEVELS),
+    )
+    .option('--config <dir>', 'Location of client config files (not supported)')
+    .option('-c, --context <name>', 'Name of the context to use (not supported)')
+    .hook('preAction', refuseUnsupportedGlobals)
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
-  const commands = [
-    runCommand,
-    createCommand,
-    startCommand,
-    attachCommand,
-    logsCommand,
-    psCommand,
-    inspectCommand,
-    stopCommand,
-    restartCommand,
-    renameCommand,
-    waitCommand,
-    killCommand,
-    rmCommand,
-    imagesCommand,
-    rmiCommand,
-    tagCommand,
-    importCommand,
-    pullCommand,
-    versionCommand,
-    infoCommand,
-    imageCommand,
-  ];
-  for (const make of commands) program.addCommand(make(ctx));
-  // Subcommands inherit exitOverride only if set before they are added, so set it on each.
-  for (const command of allCommands(program)) command.exitOverride();
+  for (const make of commandsFor(args)) program.addCommand(make(ctx));
+  for (const [path, command] of allCommands(program)) {
+    // Subcommands inherit exitOverride only if set before they are added, so set it on each.
+    command.exitOverride();
+    refuseNotCarriedOut(command, path);
+  }
   return program;
 }
 
-function allCommands(command: Command): Command[] {
-  return command.commands.flatMap((child) => [child, ...allCommands(child)]);
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
+/** The global options that take a value as the next argument. */
+const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
+
+function commandsFor(args: readonly string[] | undefined): Iterable<CommandFactory> {
+  if (args === undefined) return COMMANDS.values();
+  const name = commandName(args);
+  const named = COMMANDS.get(name ?? '');
+  if (named) return [named];
+  const versionOnly = name === undefined && (args.includes('-v') || args.includes('--version')) && !args.some(isHelpFlag);
+  return versionOnly ? [] : COMMANDS.values();
+}
+
+const isHelpFlag = (arg: string) => arg === '-h' || arg === '--help';
+
+/** The first operand before which only the global options stand. */
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+function refuseUnsupportedGlobals(program: Command): void {
+  const { config, context } = program.opts<{ config?: string; context?: string }>();
+  if (context !== undefined) {
+    throw new CliExit(125, 'berth: --context is not supported: berth has no contexts; name the daemon with -H or DOCKER_HOST');
+  }
+  if (config !== undefined) throw new CliExit(125, 'berth: --config is not supported: berth reads no client configuration files');
+}
+
+/** Every command under `command`, with its path ('run', 'image ls'). */
+function allCommands(command: Command, prefix = ''): [string, Command][] {
+  return command.commands.flatMap((child): [string, Command][] => {
+    const path = prefix === '' ? child.name() : `${prefix} ${child.name()}`;
+    return [[path, child], ...allCommands(child, path)];
+  });
 }
 
 /** Runs one command line (without the node and script arguments) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let program: Command | undefined;
   const ctx = createContext(() => program?.opts<{ host?: string }>().host);
-  program = buildProgram(ctx);
+  program = buildProgram(ctx, args);
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;
@@ -86,8 +151,9 @@ export async function main(args: string[]): Promise<number> {
 
 function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof CommanderError) {
-    // Commander has already printed the usage error (or the help, which exits 0).
-    return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    // Commander has already printed the usage error, or the help. A command line that names no
+    // (sub)command gets the help on stderr, and docker exits 0 for it (`docker`, `docker image`).
+    return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
   }
   if (err instanceof CliExit) {
     if (err.message) stderr.write(`${err.message}\n`);

@@ -2,11 +2,12 @@
  * A typed Docker Engine API v1.50 client for berthd (or any Docker daemon) on a unix socket.
  * Methods map one-to-one onto endpoints; names and parameters follow the API, not the CLI.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
-import { readProgress, type ProgressMessage } from './json-lines.js';
+import { readLines, readProgress, type ProgressMessage } from './json-lines.js';
+import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -46,6 +47,13 @@ export interface AttachOptions {
   stderr?: boolean;
 }
 
+export interface EventsOptions {
+  /** API timestamps (Unix seconds, fractions allowed). */
+  since?: string;
+  until?: string;
+  filters?: Filters;
+}
+
 export interface ImportOptions {
   repo?: string;
   tag?: string;
@@ -78,7 +86,7 @@ export class EngineClient {
   async ping(): Promise<{ apiVersion?: string; osType?: string }> {
     const response = await this.transport.request('HEAD', '/_ping', { versioned: false });
     response.resume();
-    return { apiVersion: header(response, 'api-version'), osType: header(response, 'ostype') };
+    return { apiVersion: response.headers['api-version'], osType: response.headers.ostype };
   }
 
   version(): Promise<VersionResponse> {
@@ -87,6 +95,19 @@ export class EngineClient {
 
   info(): Promise<SystemInfo> {
     return this.transport.json('GET', '/info');
+  }
+
+  /** `GET /events`: past events from `since`, then new ones as they happen, until `until` (if given). */
+  async *events(options: EventsOptions = {}): AsyncGenerator<ReceivedEvent> {
+    const response = await this.transport.request('GET', '/events', {
+      query: { since: options.since, until: options.until, filters: filtersQuery(options.filters) },
+    });
+    for await (const line of readLines(response)) {
+      const message = JSON.parse(line) as EventMessage;
+      // JSON.parse rounds timeNano to a double; the digits on the line are exact.
+      const nanos = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+      yield { message, line, timeNano: nanos ? BigInt(nanos) : BigInt(message.time ?? 0) * 1_000_000_000n };
+    }
   }
 
   // --- containers
@@ -137,7 +158,7 @@ export class EngineClient {
   }
 
   /** The raw log body: multiplexed frames unless the container has a TTY (see FrameDemuxer). */
-  containerLogs(id: string, options: LogsOptions): Promise<IncomingMessage> {
+  containerLogs(id: string, options: LogsOptions): Promise<HttpResponse> {
     return this.transport.request('GET', `/containers/${encode(id)}/logs`, { query: { ...options } });
   }
 
@@ -212,9 +233,4 @@ export class EngineClient {
     });
     yield* readProgress(response);
   }
-}
-
-function header(response: IncomingMessage, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

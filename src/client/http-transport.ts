@@ -1,11 +1,12 @@
 /**
- * HTTP/1.1 over the daemon's unix socket: versioned paths, query encoding, JSON bodies, error
- * answers turned into DaemonError, and the hijacked connections attach uses.
+ * The Engine API's conventions over the daemon's unix socket (http-exchange.ts speaks the HTTP/1.1):
+ * versioned paths, query encoding, JSON bodies, error answers turned into DaemonError, and the
+ * hijacked connections attach uses.
  */
-import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { DaemonError } from './daemon-error.js';
+import { exchange, type HttpResponse } from './http-exchange.js';
 
 export const API_VERSION = '1.50';
 
@@ -36,27 +37,26 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
 }
 
 export class HttpTransport {
-  private readonly agent: http.Agent;
+  /** Connections still open, so close() can end them (an abandoned wait, a hijacked stream). */
+  private readonly sockets = new Set<Socket>();
 
-  constructor(readonly socketPath: string) {
-    this.agent = new http.Agent({ keepAlive: true });
-  }
+  constructor(readonly socketPath: string) {}
 
   /** Resolves once the response headers arrive; a status of 400 or more rejects with DaemonError. */
-  async request(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = http.request(this.requestOptions(method, path, options), resolve);
-      request.on('error', reject);
-      if (options.body) {
-        options.body.on('error', (err) => request.destroy(err));
-        options.body.pipe(request);
-      } else {
-        request.end(options.json === undefined ? undefined : JSON.stringify(options.json));
-      }
-    });
-    if ((response.statusCode ?? 500) >= 400) {
-      throw DaemonError.fromBody(response.statusCode ?? 500, await readText(response));
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
+    const headers = this.headers(options.headers);
+    if (options.json !== undefined) headers['Content-Type'] = 'application/json';
+    const result = await exchange(
+      this.socketPath,
+      { method, path: this.target(path, options), headers, body: options.body ?? (options.json === undefined ? undefined : JSON.stringify(options.json)) },
+      this.track,
+    );
+    if (result.kind === 'upgraded') {
+      result.socket.destroy();
+      throw new Error(`the daemon switched protocols on ${method} ${path}, which was not asked for`);
     }
+    const { response } = result;
+    if (response.statusCode >= 400) throw DaemonError.fromBody(response.statusCode, await readText(response));
     return response;
   }
 
@@ -70,48 +70,33 @@ export class HttpTransport {
   }
 
   /**
-   * Sends an `Upgrade: tcp` request and returns the raw socket of the 101 answer. The connection
-   * leaves the keep-alive pool: after the upgrade it belongs to the caller, who must destroy it.
+   * Sends an `Upgrade: tcp` request and returns the raw socket of the 101 answer; it belongs to the
+   * caller, who must destroy it. A daemon that refuses the upgrade answers with an error instead.
    */
-  hijack(path: string, query: Record<string, QueryValue>): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const request = http.request({
-        ...this.requestOptions('POST', path, { query }),
-        agent: false,
-        headers: { 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' },
-      });
-      request.on('error', reject);
-      request.on('upgrade', (_response, socket: Socket, head: Buffer) => {
-        if (head.length > 0) socket.unshift(head);
-        resolve(socket);
-      });
-      request.on('response', (response) => {
-        // A daemon that refuses the upgrade answers with a normal (error) response instead of 101.
-        readText(response).then(
-          (body) => reject(DaemonError.fromBody(response.statusCode ?? 500, body)),
-          reject,
-        );
-      });
-      request.end();
-    });
+  async hijack(path: string, query: Record<string, QueryValue>): Promise<Socket> {
+    const headers = { ...this.headers(), 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' };
+    const result = await exchange(this.socketPath, { method: 'POST', path: this.target(path, { query }), headers }, this.track);
+    if (result.kind === 'upgraded') return result.socket;
+    throw DaemonError.fromBody(result.response.statusCode, await readText(result.response));
   }
 
-  /** Closes idle keep-alive connections so the process can exit. */
+  /** Ends the connections still open so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    for (const socket of this.sockets) socket.destroy();
   }
 
-  private requestOptions(method: string, path: string, options: RequestOptions): http.RequestOptions {
+  private readonly track = (socket: Socket) => {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  };
+
+  private headers(extra?: Record<string, string>): Record<string, string> {
+    return { 'User-Agent': 'Berth-Client/0.1.0', ...extra };
+  }
+
+  private target(path: string, options: RequestOptions): string {
     const prefix = options.versioned === false ? '' : `/v${API_VERSION}`;
-    const headers: Record<string, string> = { 'User-Agent': 'Berth-Client/0.1.0', ...options.headers };
-    if (options.json !== undefined) headers['Content-Type'] = 'application/json';
-    return {
-      socketPath: this.socketPath,
-      agent: this.agent,
-      method,
-      path: `${prefix}${path}${encodeQuery(options.query)}`,
-      headers,
-    };
+    return `${prefix}${path}${encodeQuery(options.query)}`;
   }
 }
 

@@ -1,5 +1,5 @@
 export { EngineClient } from './engine-client.js';
-export type { PendingWait, LogsOptions, AttachOptions, ImportOptions } from './engine-client.js';
+export type { PendingWait, LogsOptions, AttachOptions, EventsOptions, ImportOptions } from './engine-client.js';
 export { DaemonError, ProgressStreamError } from './daemon-error.js';
 export { FrameDemuxer, FrameParser, StreamType, containerOutputSink, encodeFrame } from './stream-frames.js';
 export type { Frame } from './stream-frames.js';
@@ -8,3 +8,4 @@ export type { ProgressMessage } from './json-lines.js';
 export { resolveSocketPath, DEFAULT_SOCKET_PATH } from './socket-address.js';
 export { API_VERSION } from './http-transport.js';
 export type * from './types.js';
+export type * from './types-cli.js';

@@ -12,17 +12,22 @@ export interface ProgressMessage {
   aux?: unknown;
 }
 
-/** Parses a newline-delimited JSON body, lines ending in "\n" or "\r\n", split across chunks anywhere. */
-export async function* readJsonLines<T>(body: Readable): AsyncGenerator<T> {
+/** The non-blank lines of a body, without their "\n" or "\r\n", however the chunks split them. */
+export async function* readLines(body: Readable): AsyncGenerator<string> {
   let pending = '';
   body.setEncoding('utf8');
   for await (const chunk of body as AsyncIterable<string>) {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as T;
+    for (const line of lines) if (line.trim() !== '') yield line.trim();
   }
-  if (pending.trim() !== '') yield JSON.parse(pending) as T;
+  if (pending.trim() !== '') yield pending.trim();
+}
+
+/** Parses a newline-delimited JSON body. */
+export async function* readJsonLines<T>(body: Readable): AsyncGenerator<T> {
+  for await (const line of readLines(body)) yield JSON.parse(line) as T;
 }
 
 /** Progress messages of a pull or import; a message carrying `error` ends the stream with that error. */

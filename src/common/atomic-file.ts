@@ -49,7 +49,7 @@ export async function writeFileAtomic(
 export async function writeJsonAtomic(
   path: string,
   value: unknown,
-  options?: { durable?: boolean; createDir?: boolean },
+  options?: { mode?: number; durable?: boolean; createDir?: boolean },
 ): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value), options);
 }

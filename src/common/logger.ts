@@ -9,6 +9,28 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+interface LoggedError {
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: LoggedError | string;
+}
+
+/** Causes are followed this deep; a cycle or a very long chain must not stop the logger. */
+const MAX_CAUSES = 8;
+
+/** An error with what a post-mortem needs: its stack, errno code and the chain of causes. */
+function loggedError(err: Error, depth = 0): LoggedError {
+  const out: LoggedError = { message: err.message };
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined) out.code = String(code);
+  if (err.stack) out.stack = err.stack;
+  if (err.cause !== undefined && depth < MAX_CAUSES) {
+    out.cause = err.cause instanceof Error ? loggedError(err.cause, depth + 1) : String(err.cause);
+  }
+  return out;
+}
+
 export function createLogger(
   minLevel: LogLevel = 'info',
   write: (line: string) => void = (l) => process.stderr.write(l),
@@ -16,7 +38,7 @@ export function createLogger(
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (order[level] < order[minLevel]) return;
     const extra: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(fields ?? {})) extra[k] = v instanceof Error ? v.message : v;
+    for (const [k, v] of Object.entries(fields ?? {})) extra[k] = v instanceof Error ? loggedError(v) : v;
     write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra }) + '\n');
   };
   return {

@@ -14,6 +14,10 @@ export interface DaemonConfig {
   runtimes: Record<string, RuntimeConfig>;
   pidfile: string;
   logLevel: LogLevel;
+  /** Group that may use the API socket besides root (-G/--group); unset: `berth` if it exists. */
+  group?: string;
+  /** The cgroup containers are placed under (--cgroup-parent), as dockerd's; /berth by default. */
+  cgroupParent: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -27,6 +31,7 @@ export const DEFAULTS: DaemonConfig = {
   runtimes: {},
   pidfile: '/run/berth/berthd.pid',
   logLevel: 'info',
+  cgroupParent: '/berth',
 };
 
 /** daemon.json keys, named as Docker names them, and the config field each one sets. */
@@ -39,6 +44,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   runtimes: 'runtimes',
   pidfile: 'pidfile',
   'log-level': 'logLevel',
+  group: 'group',
+  'cgroup-parent': 'cgroupParent',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -103,6 +110,10 @@ export function mergeConfig(file: Partial<DaemonConfig>, flags: Partial<DaemonCo
   const config: DaemonConfig = { ...DEFAULTS, ...file, ...flags };
   if (!LOG_LEVELS.includes(config.logLevel)) throw invalidParameter(`invalid log level: ${config.logLevel}`);
   if (!Array.isArray(config.hosts) || config.hosts.length === 0) throw invalidParameter('hosts must list at least one address');
+  // cgroupfs only: a path from the hierarchy's root; no `..`, which would leave it.
+  if (typeof config.cgroupParent !== 'string' || !/^(\/[\w.-]+)+$/.test(config.cgroupParent) || config.cgroupParent.split('/').includes('..')) {
+    throw invalidParameter(`invalid cgroup-parent ${JSON.stringify(config.cgroupParent)}: give an absolute cgroup path such as /berth`);
+  }
   return config;
 }
 

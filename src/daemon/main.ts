@@ -1,5 +1,5 @@
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Command } from 'commander';
 import { newId } from '../common/ids.js';
@@ -13,12 +13,16 @@ import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
 import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
 import { ImageStore } from '../engine/images/image-store.js';
+import { ImageService } from '../engine/images/image-service.js';
+import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
+import { lockDataRoot } from './data-root-lock.js';
+import { listenUnix, socketGroupId } from './unix-socket.js';
 
 async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   const program = new Command('berthd')
@@ -30,6 +34,8 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('--default-runtime <name>', 'OCI runtime for containers that do not choose one')
     .option('-p, --pidfile <path>', 'path of the pid file')
     .option('-l, --log-level <level>', 'debug, info, warn or error')
+    .option('-G, --group <group>', 'group that may use the API socket (default: berth, when that group exists)')
+    .option('--cgroup-parent <path>', 'parent cgroup of all containers (default: /berth)')
     .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .version('0.1.0');
   program.parse(argv);
@@ -42,6 +48,8 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (opts.defaultRuntime) flags.defaultRuntime = opts.defaultRuntime;
   if (opts.pidfile) flags.pidfile = opts.pidfile;
   if (opts.logLevel) flags.logLevel = opts.logLevel;
+  if (opts.group) flags.group = opts.group;
+  if (opts.cgroupParent) flags.cgroupParent = opts.cgroupParent;
   const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
   return mergeConfig(file, flags);
 }
@@ -56,24 +64,23 @@ async function engineId(dataRoot: string): Promise<string> {
   return id;
 }
 
-async function listen(server: Server, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  // A socket file left by a daemon that died is in the way; a live daemon holds the pidfile.
-  await rm(path, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await chmod(path, 0o660);
+/**
+ * Creates a state root, or takes away from an existing one any permission beyond `mode`: a data
+ * root made 0755 by hand must not let other users read container configs (their environment).
+ */
+async function privateDir(path: string, mode: number): Promise<void> {
+  await mkdir(path, { recursive: true, mode });
+  const current = (await stat(path)).mode & 0o7777;
+  if ((current & ~mode) !== 0) await chmod(path, current & mode);
 }
 
+
 async function run(config: DaemonConfig, logger: Logger): Promise<void> {
-  await mkdir(config.dataRoot, { recursive: true, mode: 0o710 });
-  await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  await privateDir(config.dataRoot, 0o710);
+  await privateDir(config.execRoot, 0o700);
+  const unlockDataRoot = await lockDataRoot(config.dataRoot);
   const releasePidfile = await claimPidfile(config.pidfile);
+  const socketGid = await socketGroupId(config.group);
   const warnings: string[] = [];
   for (const note of await ensureCgroupsUsable()) {
     logger.warn(note);
@@ -84,37 +91,42 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     execRoot: config.execRoot,
     defaultRuntime: config.defaultRuntime,
     runtimes: config.runtimes,
+    cgroupParent: config.cgroupParent,
     logger,
   });
   logger.info('cgroups', { ...runtimes.cgroupInfo() });
+  const events = new EventBus();
   const factory = storageDriverFactory(config.storageDriver);
   if (!factory) {
     throw invalidParameter(`unknown storage driver "${config.storageDriver}" (available: ${storageDriverNames().join(', ')})`);
   }
   const driver = await factory(join(config.dataRoot, config.storageDriver));
   const content = await ContentStore.open(join(config.dataRoot, 'content'));
-  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver);
+  const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
   const containers = new ContainerService({
     store,
     images,
     layers,
-    execRoot: config.execRoot,
-    defaultRuntime: config.defaultRuntime,
+    runtimes,
+    events,
     logger,
   });
   await containers.start();
+  const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
-    { id: await engineId(config.dataRoot), dataRoot: config.dataRoot, defaultRuntime: config.defaultRuntime, warnings },
-    containers,
-    images,
-    layers,
+    {
+      id: await engineId(config.dataRoot),
+      dataRoot: config.dataRoot,
+      warnings,
+    },
+    { containers, images, layers, events, runtimes },
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, images, system, storageDriverName: driver.name }, logger);
-    await listen(server, socketPath(host));
+    const server = createApiServer({ containers, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });
   }
@@ -139,6 +151,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     await containers.close();
     runtimes.close();
     await releasePidfile();
+    await unlockDataRoot();
     for (const host of config.hosts) await rm(socketPath(host), { force: true });
     logger.info('berthd stopped');
     process.exit(0);
@@ -154,8 +167,9 @@ async function main(): Promise<void> {
     logger = createLogger(config.logLevel);
     await run(config, logger);
   } catch (err) {
-    const message = err instanceof BerthError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
-    logger.error('berthd failed to start', { error: message, code: errnoCode(err) });
+    // A refusal (bad flag, data root in use) is its message; anything else is logged with its stack.
+    if (err instanceof BerthError && err.kind !== 'internal') logger.error('berthd failed to start', { error: err.message });
+    else logger.error('berthd failed to start', { err, code: errnoCode(err) });
     process.exit(1);
   }
 }

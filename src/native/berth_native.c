@@ -1,5 +1,6 @@
 /*
- * The few Linux syscalls Node cannot make: mount, umount2, mknod, lsetxattr, lgetxattr, chroot.
+ * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
+ * mknod, lsetxattr, lgetxattr, llistxattr, chroot.
  * Every function is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -94,6 +96,38 @@ static napi_value Mount(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/*
+ * mountFrom(dir, source, target, fstype, flags, data): mount with `dir` as the working directory,
+ * so relative paths in `data` (overlay's lowerdir=l/SHORT:…) resolve from it and the option string
+ * stays under a page. The chdir happens in a vfork()ed child, which has its own working directory:
+ * the daemon's, and any relative path its other threads resolve meanwhile, never change. The child
+ * only calls chdir, mount and _exit, and reports errno as its exit status.
+ */
+static napi_value MountFrom(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  char *dir = NULL, *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
+  uint32_t flags;
+  if (get_args(env, info, 6, argv) && get_string(env, argv, 0, 0, &dir) && get_string(env, argv, 1, 1, &source) &&
+      get_string(env, argv, 2, 0, &target) && get_string(env, argv, 3, 1, &fstype) && get_uint32(env, argv, 4, &flags) &&
+      get_string(env, argv, 5, 1, &data)) {
+    pid_t pid = vfork();
+    if (pid == 0) {
+      if (chdir(dir) != 0) _exit(errno);
+      _exit(mount(source, target, fstype, flags, data) == 0 ? 0 : errno);
+    }
+    if (pid < 0) {
+      throw_errno(env, errno, "vfork", target);
+    } else {
+      int status = 0;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+      if (!WIFEXITED(status)) throw_errno(env, EIO, "mount", target);
+      else if (WEXITSTATUS(status) != 0) throw_errno(env, WEXITSTATUS(status), "mount", target);
+    }
+  }
+  free(dir); free(source); free(target); free(fstype); free(data);
+  return undefined(env);
+}
+
 /* umount2(target, flags) */
 static napi_value Umount2(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -134,6 +168,36 @@ static napi_value Lsetxattr(napi_env env, napi_callback_info info) {
   }
   free(path); free(name);
   return undefined(env);
+}
+
+/* llistxattr(path) -> Buffer of the attribute names, each ending with a NUL byte. */
+static napi_value Llistxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result = NULL;
+  char *path = NULL;
+  if (get_args(env, info, 1, argv) && get_string(env, argv, 0, 0, &path)) {
+    /* The list can grow between the two calls; retry on ERANGE. */
+    for (;;) {
+      ssize_t size = llistxattr(path, NULL, 0);
+      if (size < 0) {
+        throw_errno(env, errno, "llistxattr", path);
+        break;
+      }
+      void *data;
+      napi_create_buffer(env, (size_t)size, &data, &result);
+      ssize_t got = size == 0 ? 0 : llistxattr(path, data, (size_t)size);
+      if (got >= 0) {
+        if (got < size) napi_create_buffer_copy(env, (size_t)got, data, NULL, &result);
+        break;
+      }
+      if (errno != ERANGE) {
+        result = NULL;
+        throw_errno(env, errno, "llistxattr", path);
+        break;
+      }
+    }
+  }
+  free(path);
+  return result ? result : undefined(env);
 }
 
 /* lgetxattr(path, name) -> Buffer, or null when the attribute is not set. */
@@ -181,10 +245,12 @@ static napi_value Chroot(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"mount", NULL, Mount, NULL, NULL, NULL, napi_default, NULL},
+    {"mountFrom", NULL, MountFrom, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, Umount2, NULL, NULL, NULL, napi_default, NULL},
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_default, NULL},
     {"lsetxattr", NULL, Lsetxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lgetxattr", NULL, Lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"llistxattr", NULL, Llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 
 interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  mountFrom(dir: string, source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   mknod(path: string, mode: number, dev: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): Buffer;
   chroot(path: string): void;
 }
 
@@ -23,6 +25,9 @@ const addon = createRequire(import.meta.url)(join(repoRoot, 'build/Release/berth
 
 // umount2 flag (linux/fs.h); mount flags are added here as callers need them.
 export const MNT_DETACH = 0x2;
+export const MS_RDONLY = 0x1;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
 
 /** Encodes a device number the way glibc's makedev does, for majors < 4096. */
 export function makedev(major: number, minor: number): number {
@@ -31,6 +36,11 @@ export function makedev(major: number, minor: number): number {
 
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   addon.mount(source, target, fstype, flags, data);
+}
+
+/** `mount` with `dir` as working directory (relative paths in `data` resolve from it); the daemon's own stays. */
+export function mountFrom(dir: string, source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  addon.mountFrom(dir, source, target, fstype, flags, data);
 }
 
 export function umount2(target: string, flags: number): void {
@@ -49,6 +59,11 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
 /** The attribute's value, or null when it is not set. */
 export function lgetxattr(path: string, name: string): Buffer | null {
   return addon.lgetxattr(path, name);
+}
+
+/** The names of the extended attributes set on `path` (not following a symlink). */
+export function llistxattr(path: string): string[] {
+  return addon.llistxattr(path).toString('utf8').split('\0').filter(Boolean);
 }
 
 export function chroot(path: string): void {

@@ -124,6 +124,8 @@ export class ConmonRuntimeSet implements RuntimeSet {
       const runtime = holders.get(id) ?? this.runtimes.get(this.defaultName)!;
       try {
         await runtime.delete(id, { force: true });
+        // The exit file is the exit protocol's, not the run's: nobody will acknowledge this one.
+        await this.acknowledgeExit(id);
         swept.push(id);
       } catch (err) {
         this.logger.warn('removing what a container left behind', { id, err });

@@ -164,7 +164,8 @@ export class ConmonRuntime implements ContainerRuntime {
 
   /**
    * The one teardown: the runtime's state (killing the process if need be), conmon (which leaves
-   * once its container is gone), the cgroups, the bundle, the persist dir and the exit file.
+   * once its container is gone), the cgroups, the bundle and the persist dir. The exit file stays
+   * until the engine acknowledges it, so an exit it could not save yet (a full disk) is read again.
    * Each step tolerates what is already gone, so a teardown cut short by a crash is finished by
    * the next call. (A live container deleted with force may still have its exit reported.)
    */
@@ -179,7 +180,6 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
-      rm(join(this.host.paths.exits, id), { force: true }),
       rm(this.host.paths.execs(id), { recursive: true, force: true }),
     ]);
   }

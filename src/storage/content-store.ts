@@ -7,13 +7,33 @@ import { errnoCode, invalidParameter, notFound } from '../common/errors.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
 
 /**
+ * Blobs an operation in progress holds, so that garbage collection keeps them until the
+ * operation has recorded its references (an import between storing its layer blob and writing
+ * its image) or is done with them (a save streaming them out). Release it in a `finally`.
+ */
+export interface Lease {
+  /** Keeps `digest` from garbage collection until the lease is released. */
+  hold(digest: Digest): void;
+  release(): void;
+}
+
+/**
  * Blobs (layer tars, image configs, manifests) by sha256 digest, at ROOT/blobs/sha256/<hex>.
  * A blob becomes visible only complete and verified: it is written to ROOT/ingest/, fsynced,
  * checked against the expected size and digest, renamed into place and its folder fsynced, as
  * containerd's content store does. Writing the same blob twice at once is harmless: both
  * renames put identical bytes in place.
+ *
+ * Garbage collection (`collectGarbage`) removes every blob that neither its caller's references
+ * (the images) nor a live lease name. It runs exclusive of the rename that makes an ingested
+ * blob visible, and an ingest given a lease holds its digest before that rename, so a blob is
+ * never removed between being stored and being referenced.
  */
 export class ContentStore {
+  private readonly leases = new Set<Set<Digest>>();
+  // Serialises collection with the renames that publish blobs.
+  private exclusive: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly blobDir: string,
     private readonly ingestDir: string,
@@ -29,7 +49,26 @@ export class ContentStore {
     return new ContentStore(blobDir, ingestDir);
   }
 
-  async ingest(stream: Readable, expected: { digest?: string; size?: number } = {}): Promise<{ digest: Digest; size: number }> {
+  lease(): Lease {
+    const held = new Set<Digest>();
+    this.leases.add(held);
+    return {
+      hold: (digest) => {
+        digestHex(digest);
+        held.add(digest);
+      },
+      release: () => {
+        this.leases.delete(held);
+      },
+    };
+  }
+
+  /** Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists. */
+  async ingest(
+    stream: Readable,
+    expected: { digest?: string; size?: number } = {},
+    lease?: Lease,
+  ): Promise<{ digest: Digest; size: number }> {
     if (expected.digest !== undefined) digestHex(expected.digest);
     const temp = join(this.ingestDir, randomBytes(12).toString('hex'));
     const hash = createHash('sha256');
@@ -53,7 +92,10 @@ export class ContentStore {
       if (expected.digest !== undefined && digest !== expected.digest) {
         throw invalidParameter(`blob digest mismatch: expected ${expected.digest}, got ${digest}`);
       }
-      await rename(temp, this.blobPath(digest));
+      await this.serially(async () => {
+        lease?.hold(digest);
+        await rename(temp, this.blobPath(digest));
+      });
       await fsyncDir(this.blobDir);
       return { digest, size };
     } catch (err) {
@@ -63,8 +105,8 @@ export class ContentStore {
   }
 
   /** `ingest` for a blob already in memory (configs, manifests). */
-  async put(data: Buffer, expected?: { digest?: string; size?: number }): Promise<{ digest: Digest; size: number }> {
-    return this.ingest(Readable.from([data], { objectMode: false }), expected);
+  async put(data: Buffer, expected?: { digest?: string; size?: number }, lease?: Lease): Promise<{ digest: Digest; size: number }> {
+    return this.ingest(Readable.from([data], { objectMode: false }), expected, lease);
   }
 
   async has(digest: string): Promise<boolean> {
@@ -91,13 +133,42 @@ export class ContentStore {
     return file.createReadStream();
   }
 
-  async delete(digest: string): Promise<void> {
-    await this.missingAsNotFound(digest, () => rm(this.blobPath(digest)));
-  }
-
   async list(): Promise<Digest[]> {
     const names = await readdir(this.blobDir);
     return names.map((hex) => `sha256:${hex}` as const).filter(isDigest);
+  }
+
+  /**
+   * Removes the blobs that `referenced` (asked afresh before each removal, so references made
+   * meanwhile count) and the live leases leave out. Resolves with what it removed.
+   */
+  async collectGarbage(referenced: () => ReadonlySet<string>): Promise<{ removed: Digest[]; bytes: number }> {
+    return this.serially(async () => {
+      const removed: Digest[] = [];
+      let bytes = 0;
+      for (const digest of await this.list()) {
+        const path = this.blobPath(digest);
+        const size = (await stat(path)).size;
+        // Checked right before the unlink, with no await between them.
+        if (referenced().has(digest) || this.isLeased(digest)) continue;
+        await rm(path);
+        removed.push(digest);
+        bytes += size;
+      }
+      if (removed.length > 0) await fsyncDir(this.blobDir);
+      return { removed, bytes };
+    });
+  }
+
+  private isLeased(digest: Digest): boolean {
+    for (const held of this.leases) if (held.has(digest)) return true;
+    return false;
+  }
+
+  private serially<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.exclusive.then(operation);
+    this.exclusive = result.catch(() => undefined);
+    return result;
   }
 
   private blobPath(digest: string): string {

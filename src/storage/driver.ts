@@ -1,4 +1,9 @@
 import type { Readable } from 'node:stream';
+import type { Change } from './changes.js';
+import type { Usage } from './usage.js';
+
+export type { Change } from './changes.js';
+export type { Usage } from './usage.js';
 
 /**
  * A StorageDriver keeps layers: directories of files, each one a copy-on-write child of a parent
@@ -22,9 +27,15 @@ import type { Readable } from 'node:stream';
  *   create('L2', 'L1'); applyDiff('L2', tar2)        // L2 = L1 + tar2, whiteouts delete
  *   create('C', 'L2', { writable: true })
  *   const root = await get('C')                       // root shows L1+L2; writes land in C only
+ *   await changes('C')     // [{ path: '/etc', kind: 'C' }, { path: '/etc/new', kind: 'A' }]
+ *   diff('C')              // the same as an OCI layer tar: what commit would store
+ *   await usage('C')       // { size: bytes C's own files take, inodes }
  *   await put('C'); await remove('C')
+ *   const view = await readOnlyView('L2')             // L1+L2, read-only (for cp, commit, build)
+ *   await put('L2')
  *
- * `get` and `put` are reference counted: a layer mounted twice is unmounted on the second put.
+ * `get`, `readOnlyView` and `put` are reference counted: a layer mounted twice is unmounted on
+ * the second put.
  * Every driver passes the shared suite in test/integration/storage-driver-suite.ts.
  */
 export interface StorageDriver {
@@ -36,8 +47,16 @@ export interface StorageDriver {
   applyDiff(id: string, diff: Readable): Promise<{ size: number }>;
   /** Mounts (or otherwise makes ready) the layer and returns the path of its root filesystem. */
   get(id: string): Promise<string>;
-  /** Releases one `get`; the last one unmounts. */
+  /** Mounts the layer with everything under it read-only and returns its path; `put` releases it. */
+  readOnlyView(id: string): Promise<string>;
+  /** Releases one `get` (or, when none is held, one `readOnlyView`); the last one unmounts. */
   put(id: string): Promise<void>;
+  /** The layer's changes against its parent, as `docker diff` lists them (see changes.ts). */
+  changes(id: string): Promise<Change[]>;
+  /** The layer's changes as an OCI layer tar (uncompressed), with `.wh.` whiteouts for deletions. */
+  diff(id: string): Promise<Readable>;
+  /** Disk use of the layer's own changes (not of its parents): for `docker ps -s` and image sizes. */
+  usage(id: string): Promise<Usage>;
   exists(id: string): Promise<boolean>;
   /** Removes the layer; it must not be mounted. Removing a missing layer is not an error. */
   remove(id: string): Promise<void>;

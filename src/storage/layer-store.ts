@@ -5,8 +5,9 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { decompress } from '../archive/index.js';
 import { readJsonIfExists, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { chainId as chainIdOf, digestHex, type Digest } from './digest.js';
-import type { StorageDriver } from './driver.js';
+import type { Change, StorageDriver } from './driver.js';
 import { checkLayerId } from './layer-id.js';
 import { RefCounts } from './ref-counts.js';
 
@@ -45,6 +46,7 @@ interface ContainerLayer {
  */
 export class LayerStore {
   private readonly retains = new RefCounts();
+  private readonly layerSizes = new Map<Digest, number>();
   // One metadata change at a time; the slow parts (unpacking) run outside it.
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -53,13 +55,20 @@ export class LayerStore {
     private readonly driver: StorageDriver,
     private readonly layers: Map<Digest, Layer>,
     private readonly containers: Map<string, ContainerLayer>,
+    private readonly logger?: Pick<Logger, 'warn'>,
   ) {}
 
-  static async open(root: string, driver: StorageDriver): Promise<LayerStore> {
+  /** `logger` hears of the half-made layers recovery could not remove (they are tried again next time). */
+  static async open(root: string, driver: StorageDriver, logger?: Pick<Logger, 'warn'>): Promise<LayerStore> {
     for (const dir of ['layers', 'containers', 'pending']) await mkdir(join(root, dir), { recursive: true });
     for (const cacheId of await readdir(join(root, 'pending'))) {
-      await driver.remove(cacheId);
-      await rm(join(root, 'pending', cacheId), { force: true });
+      // One layer that cannot be removed now (a full disk, a stray name) must not stop the daemon.
+      try {
+        await driver.remove(cacheId);
+        await rm(join(root, 'pending', cacheId), { force: true });
+      } catch (err) {
+        logger?.warn('could not remove a layer left half-made; trying again at the next start', { cacheId, err });
+      }
     }
     const layers = new Map<Digest, Layer>();
     for (const hex of await readdir(join(root, 'layers'))) {
@@ -74,7 +83,7 @@ export class LayerStore {
       const layer = await readJsonIfExists<ContainerLayer>(join(root, 'containers', name));
       if (layer) containers.set(layer.containerId, layer);
     }
-    return new LayerStore(root, driver, layers, containers);
+    return new LayerStore(root, driver, layers, containers, logger);
   }
 
   get driverName(): string {
@@ -98,7 +107,7 @@ export class LayerStore {
       ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
       diffId = `sha256:${hash.digest('hex')}`;
     } catch (err) {
-      await this.dropDriverLayer(cacheId);
+      await this.rollBack(cacheId, err);
       throw wrap(err, 'registering layer');
     }
     const chainId = chainIdOf(parentLayer?.chainId ?? null, diffId);
@@ -151,7 +160,7 @@ export class LayerStore {
       try {
         await this.driver.create(containerId, parent?.cacheId ?? null, { writable: true });
       } catch (err) {
-        await this.dropDriverLayer(containerId);
+        await this.rollBack(containerId, err);
         throw wrap(err, `creating container layer ${containerId}`);
       }
       const layer: ContainerLayer = { containerId, parent: parent?.chainId ?? null };
@@ -189,6 +198,42 @@ export class LayerStore {
     });
   }
 
+  /** `docker diff`: what the container changed in its image's files. */
+  async containerLayerChanges(containerId: string): Promise<Change[]> {
+    this.containerLayer(containerId);
+    return this.driver.changes(containerId);
+  }
+
+  /** The container's changes as an uncompressed OCI layer tar (what commit and export build on). */
+  async containerLayerDiff(containerId: string): Promise<Readable> {
+    this.containerLayer(containerId);
+    return this.driver.diff(containerId);
+  }
+
+  /**
+   * Sizes for `docker ps -s` and inspect `?size=1`, as moby computes them: SizeRw is what the
+   * container's own layer holds, SizeRootFs that plus every image layer under it.
+   */
+  async containerLayerSize(containerId: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const layer = this.containerLayer(containerId);
+    const sizeRw = (await this.driver.usage(containerId)).size;
+    let sizeRootFs = sizeRw;
+    for (let id = layer.parent; id !== null; id = this.get(id).parent) sizeRootFs += await this.layerSize(id);
+    return { sizeRw, sizeRootFs };
+  }
+
+  /** Bytes an image layer's own files take on disk (not those of the layers under it). */
+  async layerSize(chainId: string): Promise<number> {
+    const layer = this.get(chainId);
+    // Image layers never change: measured once per daemon run.
+    let size = this.layerSizes.get(layer.chainId);
+    if (size === undefined) {
+      size = (await this.driver.usage(layer.cacheId)).size;
+      this.layerSizes.set(layer.chainId, size);
+    }
+    return size;
+  }
+
   /** The driver's paths for inspect's GraphDriver.Data. */
   async containerLayerMetadata(containerId: string): Promise<Record<string, string>> {
     this.containerLayer(containerId);
@@ -216,6 +261,7 @@ export class LayerStore {
       await this.markPending(layer.cacheId);
       await rm(join(this.root, 'layers', digestHex(id)), { recursive: true, force: true });
       this.layers.delete(id);
+      this.layerSizes.delete(id);
       await this.dropDriverLayer(layer.cacheId);
       id = layer.parent;
     }
@@ -234,6 +280,17 @@ export class LayerStore {
 
   private async unmarkPending(cacheId: string): Promise<void> {
     await rm(join(this.root, 'pending', cacheId), { force: true });
+  }
+
+  /**
+   * Removes a driver layer whose making failed with `cause`. When that fails too (the disk that
+   * was full still is), the pending marker stays for recovery, and `cause` is what the caller
+   * reports: it says what went wrong, the rollback's failure only echoes it.
+   */
+  private async rollBack(cacheId: string, cause: unknown): Promise<void> {
+    await this.dropDriverLayer(cacheId).catch((err: unknown) => {
+      this.logger?.warn('could not remove a half-made layer; recovery removes it at the next start', { cacheId, err, cause });
+    });
   }
 
   private async dropDriverLayer(cacheId: string): Promise<void> {

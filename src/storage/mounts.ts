@@ -1,5 +1,5 @@
 import { readFile, statfs } from 'node:fs/promises';
-import { MNT_DETACH, umount2 } from '../native/index.js';
+import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT, mount, umount2 } from '../native/index.js';
 
 const FILESYSTEM_MAGIC: Record<number, string> = {
   0xef53: 'extfs',
@@ -30,4 +30,15 @@ export async function mountPointsUnder(dir: string): Promise<string[]> {
 /** Lazily unmounts whatever is mounted at or below `dir` (mounts left by a daemon that died). */
 export async function unmountAllUnder(dir: string): Promise<void> {
   for (const point of await mountPointsUnder(dir)) umount2(point, MNT_DETACH);
+}
+
+/** Mounts `source` at `target` read-only (a bind mount, then remounted read-only as the kernel requires). */
+export function bindReadOnly(source: string, target: string): void {
+  mount(source, target, null, MS_BIND, null);
+  try {
+    mount(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+  } catch (err) {
+    umount2(target, MNT_DETACH);
+    throw err;
+  }
 }

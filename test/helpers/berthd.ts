@@ -1,8 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, rmdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -14,6 +14,8 @@ export interface TestDaemon {
   socket: string;
   dataRoot: string;
   execRoot: string;
+  /** Its own cgroup parent (e.g. /berth-it-AbC123), so that what it leaks is told apart from others'. */
+  cgroupParent: string;
   /** DOCKER_HOST / BERTH_HOST value. */
   host: string;
   env: NodeJS.ProcessEnv;
@@ -37,10 +39,19 @@ async function waitForSocket(path: string, child: ChildProcess, log: () => Promi
  * Starts a real berthd as root on temporary data/exec roots and socket. stop() stops it, then
  * removes every container it made (so no conmon, mount or cgroup stays behind) and the roots.
  */
-export async function startDaemon(options: { storageDriver?: string; defaultRuntime?: string } = {}): Promise<TestDaemon> {
+export interface DaemonOptions {
+  storageDriver?: string;
+  defaultRuntime?: string;
+  /** Called with the temporary base folder before berthd first starts (e.g. to mount a small tmpfs). */
+  prepare?: (base: string) => Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
   const base = await mkdtemp(join(tmpdir(), 'berth-it-'));
+  await options.prepare?.(base);
   const dataRoot = join(base, 'data');
   const execRoot = join(base, 'exec');
+  const cgroupParent = `/${basename(base)}`;
   const socket = join(base, 'berth.sock');
   const logPath = join(base, 'berthd.log');
   const host = `unix://${socket}`;
@@ -50,6 +61,7 @@ export async function startDaemon(options: { storageDriver?: string; defaultRunt
     '--host', host,
     '--data-root', dataRoot,
     '--exec-root', execRoot,
+    '--cgroup-parent', cgroupParent,
     '--pidfile', join(base, 'berthd.pid'),
     '--config-file', join(base, 'daemon.json'),
     '--storage-driver', options.storageDriver ?? 'overlay',
@@ -69,6 +81,7 @@ export async function startDaemon(options: { storageDriver?: string; defaultRunt
     socket,
     dataRoot,
     execRoot,
+    cgroupParent,
     host,
     env,
     process: await launch(),
@@ -105,6 +118,7 @@ export async function startDaemon(options: { storageDriver?: string; defaultRunt
       } finally {
         await terminate(daemon.process);
         await unmountUnder(base);
+        await removeEmptyCgroupParent(cgroupParent);
         await rm(base, { recursive: true, force: true });
       }
     },
@@ -129,4 +143,11 @@ async function unmountUnder(dir: string): Promise<void> {
     .filter((target) => target && target.startsWith(dir))
     .sort((a, b) => b.length - a.length);
   for (const target of mounts) await run('umount', ['-l', target]).catch(() => {});
+}
+
+/** The daemon's own cgroup parent, in every hierarchy, once its containers have gone. */
+async function removeEmptyCgroupParent(parent: string): Promise<void> {
+  const root = '/sys/fs/cgroup';
+  const hierarchies = await readdir(root).catch(() => [] as string[]);
+  await Promise.all(['', ...hierarchies].map((h) => rmdir(join(root, h, parent)).catch(() => {})));
 }

@@ -90,8 +90,9 @@ describe('berthd: configuration, pidfile and shutdown', { timeout: 60_000 }, () 
       assert.equal(info.Driver, 'vfs');
       assert.equal(info.DefaultRuntime, 'runc');
 
-      // A second daemon on the same pidfile refuses to start.
-      const second = await run(process.execPath, [BERTHD, '--config-file', config]).catch((err) => err);
+      // A second daemon on the same pidfile refuses to start (its own data root is free).
+      await writeFile(join(base, 'empty.json'), '{}');
+      const second = await run(process.execPath, [BERTHD, '--config-file', join(base, 'empty.json'), '-p', join(base, 'pid'), '-H', `unix://${join(base, 'second.sock')}`, '--data-root', join(base, 'd3'), '--exec-root', join(base, 'e3')]).catch((err) => err);
       assert.equal(second.code, 1);
       assert.match(second.stderr, /pid file found, ensure berthd is not running/);
 

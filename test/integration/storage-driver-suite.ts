@@ -4,14 +4,57 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isKind } from '../../src/common/errors.js';
+import { extract } from 'tar-stream';
+import { errnoCode, isKind } from '../../src/common/errors.js';
 import { storageDriverFactory, type StorageDriver } from '../../src/storage/driver.js';
-import { unmountAllUnder } from '../../src/storage/mounts.js';
+import { mountPointsUnder, unmountAllUnder } from '../../src/storage/mounts.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
+
+const EXPECTED_CHANGES = [
+  { path: '/added', kind: 'A' },
+  { path: '/added/f', kind: 'A' },
+  { path: '/etc', kind: 'C' },
+  { path: '/etc/hosts', kind: 'D' },
+  { path: '/etc/mod', kind: 'C' },
+  { path: '/etc/new', kind: 'A' },
+  { path: '/gone', kind: 'D' },
+  { path: '/opq', kind: 'C' },
+  { path: '/opq/new', kind: 'A' },
+  { path: '/opq/old1', kind: 'D' },
+  { path: '/opq/old2', kind: 'D' },
+];
+
+/** Names of a tar's entries. */
+async function tarNames(tar: Buffer): Promise<string[]> {
+  const names: string[] = [];
+  const entries = extract();
+  streamOf(tar).pipe(entries);
+  for await (const entry of entries) {
+    names.push(entry.header.name);
+    entry.resume();
+  }
+  return names;
+}
+
+/** Every entry under `root` with its type, owner, mode and content, sorted by path. */
+async function snapshot(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(join(root, dir))).sort()) {
+      const path = join(dir, name);
+      const stats = await lstat(join(root, path));
+      const content = stats.isFile() ? await readFile(join(root, path), 'utf8') : stats.isSymbolicLink() ? await readlink(join(root, path)) : '';
+      lines.push(`${path} ${stats.mode.toString(8)} ${stats.uid}:${stats.gid} ${content}`);
+      if (stats.isDirectory()) await walk(path);
+    }
+  };
+  await walk('');
+  return lines;
+}
 
 export function runStorageDriverSuite(driverName: string): void {
   describe(`storage driver ${driverName}`, { timeout: 180_000 }, () => {
@@ -121,6 +164,90 @@ export function runStorageDriverSuite(driverName: string): void {
       await assert.rejects(driver.create('container', 'child'), (err) => isKind(err, 'already-exists'));
       await assert.rejects(driver.get('missing'), (err) => isKind(err, 'not-found'));
       await assert.rejects(driver.create('x', 'missing'), (err) => isKind(err, 'not-found'));
+    });
+
+    const BASE_FILES: Array<[string, string]> = [
+      ['etc/hosts', 'hosts'],
+      ['etc/keep', 'keep'],
+      ['etc/mod', 'short'],
+      ['data/a', 'a'],
+      ['data/sub/b', 'b'],
+      ['gone/x', 'x'],
+      ['gone/y/z', 'z'],
+      ['opq/old1', 'old1'],
+      ['opq/old2', 'old2'],
+    ];
+    const WRITTEN: Array<[string, string]> = [
+      ['etc/new', 'n'.repeat(1000)],
+      ['etc/mod', 'modified, and longer'],
+      ['added/f', 'f'.repeat(3000)],
+      ['opq/new', 'new'],
+    ];
+
+    it('lists a writable layer’s changes as docker diff does: added, changed, deleted files and directories', async () => {
+      await driver.create('d-base', null);
+      await driver.applyDiff('d-base', streamOf(await buildTar(BASE_FILES.map(([name, content]) => ({ name, content })))));
+      await driver.create('d-c', 'd-base', { writable: true });
+      await withRoot('d-c', async (rootfs) => {
+        await rm(join(rootfs, 'etc/hosts'));
+        await rm(join(rootfs, 'gone'), { recursive: true });
+        // A directory deleted and made again: overlayfs marks it opaque.
+        await rm(join(rootfs, 'opq'), { recursive: true });
+        await mkdir(join(rootfs, 'opq'));
+        await mkdir(join(rootfs, 'added'));
+        for (const [name, content] of WRITTEN) await writeFile(join(rootfs, name), content);
+      });
+      assert.deepEqual(await driver.changes('d-c'), EXPECTED_CHANGES);
+      assert.deepEqual(
+        await driver.changes('d-base'),
+        ['/data', '/data/a', '/data/sub', '/data/sub/b', '/etc', '/etc/hosts', '/etc/keep', '/etc/mod', '/gone', '/gone/x', '/gone/y', '/gone/y/z', '/opq', '/opq/old1', '/opq/old2'].map((path) => ({ path, kind: 'A' })),
+      );
+    });
+
+    it('diffs a layer into an OCI tar that applyDiff turns into the same tree', async () => {
+      const tar = Buffer.concat(await (await driver.diff('d-c')).toArray());
+      const names = await tarNames(tar);
+      assert.ok(names.includes('etc/.wh.hosts') && names.includes('.wh.gone'), names.join(' '));
+      assert.ok(!names.some((name) => name.startsWith('gone/')), 'a deleted directory is one whiteout');
+      assert.ok(names.includes('opq/.wh..wh..opq') || names.includes('opq/.wh.old1'), names.join(' '));
+      await driver.create('d-copy', 'd-base');
+      await driver.applyDiff('d-copy', streamOf(tar));
+      const expected = await withRoot('d-c', snapshot);
+      const view = await driver.readOnlyView('d-copy');
+      try {
+        assert.deepEqual(await snapshot(view), expected);
+      } finally {
+        await driver.put('d-copy');
+      }
+      assert.deepEqual(await driver.changes('d-copy'), EXPECTED_CHANGES);
+    });
+
+    it('mounts a read-only view of an image layer with everything under it', async () => {
+      const view = await driver.readOnlyView('d-copy');
+      assert.equal(await driver.readOnlyView('d-copy'), view);
+      try {
+        assert.equal(await readFile(join(view, 'etc/new'), 'utf8'), 'n'.repeat(1000));
+        assert.equal(await readFile(join(view, 'data/sub/b'), 'utf8'), 'b');
+        assert.equal(existsSync(join(view, 'etc/hosts')), false);
+        await assert.rejects(writeFile(join(view, 'etc/written'), 'x'), (err) => errnoCode(err) === 'EROFS');
+        await driver.put('d-copy');
+        assert.ok(await mountPointsUnder(root).then((points) => points.includes(view)), 'still mounted for the second user');
+        await assert.rejects(driver.remove('d-copy'), (err) => isKind(err, 'conflict'));
+      } finally {
+        await driver.put('d-copy');
+      }
+      assert.equal((await mountPointsUnder(root)).includes(view), false);
+    });
+
+    it('measures the disk use of a layer’s own changes', async () => {
+      const sum = (files: Array<[string, string]>) => files.reduce((total, [, content]) => total + content.length, 0);
+      const base = await driver.usage('d-base');
+      assert.equal(base.size, sum(BASE_FILES));
+      assert.ok(base.inodes >= BASE_FILES.length);
+      const container = await driver.usage('d-c');
+      assert.equal(container.size, sum(WRITTEN));
+      assert.ok(container.inodes >= WRITTEN.length);
+      for (const id of ['d-copy', 'd-c', 'd-base']) await driver.remove(id);
     });
 
     it('removes layers, and removing a missing one is not an error', async () => {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
@@ -96,4 +97,33 @@ test('forgets a registration cut short by a crash and reloads finished layers', 
   assert.equal(await readFile(join(rootfs, 'kept'), 'utf8'), 'x');
   await reopened.unmountContainerLayer('c2');
   await reopened.removeContainerLayer('c2');
+});
+
+test('decompresses a layer once: a gzip inside a gzip is not a layer tar', async () => {
+  const store = await openStore('once');
+  const gzipped = await buildTar([{ name: 'file', content: 'x' }], { gzip: true });
+  // Unpacked twice, this would be stored with the inner gzip's digest as its diff ID.
+  await assert.rejects(store.register(streamOf(gzipSync(gzipped)), null), (err) => isKind(err, 'invalid-parameter'));
+  assert.deepEqual(store.list(), []);
+});
+
+test('reports a container layer’s changes, diff and sizes (SizeRw, SizeRootFs)', async () => {
+  const store = await openStore('sizes');
+  const base = await store.register(streamOf(await buildTar([{ name: 'etc/hostname', content: 'x'.repeat(100) }])), null);
+  const top = await store.register(streamOf(await buildTar([{ name: 'etc/motd', content: 'y'.repeat(50) }])), base.chainId);
+  await store.createContainerLayer('c3', top.chainId);
+  assert.deepEqual(await store.containerLayerSize('c3'), { sizeRw: 0, sizeRootFs: 150 });
+  const rootfs = await store.mountContainerLayer('c3');
+  await writeFile(join(rootfs, 'written'), Buffer.alloc(1 << 20, 1));
+  await store.unmountContainerLayer('c3');
+  assert.deepEqual(await store.containerLayerSize('c3'), { sizeRw: 1 << 20, sizeRootFs: (1 << 20) + 150 });
+  assert.equal(await store.layerSize(base.chainId), 100);
+  assert.deepEqual(await store.containerLayerChanges('c3'), [{ path: '/written', kind: 'A' }]);
+  const diff = Buffer.concat(await (await store.containerLayerDiff('c3')).toArray());
+  assert.ok(diff.length > 1 << 20);
+  assert.equal(diff.subarray(0, 7).toString(), 'written');
+  await store.removeContainerLayer('c3');
+  await assert.rejects(store.containerLayerSize('c3'), (err) => isKind(err, 'not-found'));
+  await store.release(top.chainId);
+  await store.release(base.chainId);
 });

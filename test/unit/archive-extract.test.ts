@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { test } from 'node:test';
-import { extractTar } from '../../src/archive/index.js';
+import { decompress, extractTar } from '../../src/archive/index.js';
 import { isKind } from '../../src/common/errors.js';
 import { lgetxattr } from '../../src/native/index.js';
 import { buildTar, streamOf, tempDir, type TarEntry } from './archive-fixtures.js';
@@ -35,7 +36,7 @@ test('writes files, directories, links, devices and fifos with their metadata', 
     ],
     { gzip: true },
   );
-  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  await extractTar(decompress(streamOf(tar)), dest, { whiteouts: 'overlay' });
   const tool = await lstat(join(dest, 'bin/tool'));
   assert.deepEqual([tool.uid, tool.gid, tool.mode & 0o7777, tool.mtime.getTime()], [1000, 50, 0o4755, mtime.getTime()]);
   assert.equal(lgetxattr(join(dest, 'bin/tool'), 'user.note')?.toString(), 'hi');
@@ -56,7 +57,7 @@ test('reports the uncompressed tar size for plain and gzipped input', async (t) 
   const plain = await buildTar(entries);
   assert.equal((await extractTar(streamOf(plain), dest, { whiteouts: 'overlay' })).size, plain.length);
   const gzipped = await buildTar(entries, { gzip: true });
-  assert.equal((await extractTar(streamOf(gzipped), dest, { whiteouts: 'overlay' })).size, plain.length);
+  assert.equal((await extractTar(decompress(streamOf(gzipped)), dest, { whiteouts: 'overlay' })).size, plain.length);
 });
 
 test('keeps absolute names, ../ and symlinked paths inside the destination', async (t) => {
@@ -101,7 +102,7 @@ test('rejects a corrupt tar or gzip stream with invalid-parameter', async (t) =>
   });
   const gzipped = await buildTar([{ name: 'a', content: 'x'.repeat(10000) }], { gzip: true });
   const truncated = gzipped.subarray(0, gzipped.length - 20);
-  await assert.rejects(extractTar(streamOf(truncated), dest, { whiteouts: 'overlay' }), (err) =>
+  await assert.rejects(extractTar(decompress(streamOf(truncated)), dest, { whiteouts: 'overlay' }), (err) =>
     isKind(err, 'invalid-parameter'),
   );
 });
@@ -140,4 +141,96 @@ test("'delete' whiteouts remove inherited entries but keep what the same tar wro
   assert.deepEqual(await readdir(join(dest, 'etc')), []);
   assert.deepEqual((await readdir(join(dest, 'data'))).sort(), ['new', 'sub']);
   assert.deepEqual(await readdir(join(dest, 'data/sub')), ['new']);
+});
+
+test('refuses whiteout names used as a directory inside a path', async (t) => {
+  for (const name of ['keep/sub/.wh..wh..opq/x', 'a/.wh.b/c', 'a/.wh.']) {
+    const { dest } = await sandbox(t);
+    await mkdir(join(dest, 'keep/sub'), { recursive: true });
+    await writeFile(join(dest, 'keep/sub/kept'), 'parent');
+    for (const whiteouts of ['overlay', 'delete'] as const) {
+      await assert.rejects(extract(dest, [{ name, content: 'x' }], whiteouts), (err) => {
+        assert.ok(isKind(err, 'invalid-parameter'));
+        assert.match((err as Error).message, /whiteout/);
+        return true;
+      });
+    }
+    assert.equal(await readFile(join(dest, 'keep/sub/kept'), 'utf8'), 'parent');
+    assert.deepEqual((await readdir(dest)).sort(), ['keep']);
+  }
+});
+
+/** A 64 MiB file `name` with `data` at its offsets and holes between, tarred by GNU tar with `flags`. */
+async function gnuSparseTar(dir: string, flags: string[], name = 'sparse.img', data = SPARSE_DATA): Promise<Buffer> {
+  const src = join(dir, 'src');
+  await mkdir(join(src, posix.dirname(name)), { recursive: true });
+  const file = await open(join(src, name), 'w');
+  await file.truncate(SPARSE_SIZE);
+  for (const [offset, text] of data) await file.write(text, offset);
+  await file.close();
+  return execFileSync('tar', ['--sparse', ...flags, '-C', src, '-cf', '-', name]);
+}
+
+const SPARSE_SIZE = 64 * 1024 * 1024;
+const SPARSE_DATA: Array<[number, string]> = [
+  [0, 'head'],
+  [5_000_000, 'middle'],
+  [SPARSE_SIZE - 3, 'end'],
+];
+
+test('expands GNU sparse entries (old GNU, PAX 1.0 and 0.1) with their holes kept', async (t) => {
+  for (const flags of [['--format=gnu'], ['--format=pax', '--sparse-version=1.0'], ['--format=pax', '--sparse-version=0.1']]) {
+    const { dest, parent } = await sandbox(t);
+    const tar = await gnuSparseTar(parent, flags);
+    assert.ok(tar.length < 64 * 1024, `GNU tar wrote a sparse entry (${flags.join(' ')})`);
+    await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+    assert.deepEqual(await readdir(dest), ['sparse.img']);
+    const image = await stat(join(dest, 'sparse.img'));
+    assert.equal(image.size, SPARSE_SIZE);
+    assert.ok(image.blocks * 512 < 1024 * 1024, `holes kept (${image.blocks} blocks allocated)`);
+    const file = await open(join(dest, 'sparse.img'), 'r');
+    try {
+      for (const [offset, text] of SPARSE_DATA) {
+        const { buffer } = await file.read(Buffer.alloc(text.length + 2), 0, text.length + 2, Math.max(offset - 1, 0));
+        const expected = offset === 0 ? `${text}\0\0` : `\0${text}${offset + text.length < SPARSE_SIZE ? '\0' : ''}`;
+        assert.equal(buffer.subarray(0, expected.length).toString('latin1'), expected);
+      }
+    } finally {
+      await file.close();
+    }
+  }
+});
+
+test('expands an old GNU sparse entry with map extension blocks and a long name', async (t) => {
+  const { dest, parent } = await sandbox(t);
+  // 40 pieces of data: more than the 4 map slots of the header, so GNU tar adds extension blocks.
+  const data: Array<[number, string]> = Array.from({ length: 40 }, (_, i) => [i * 1_000_000 + 7, `piece ${i}`]);
+  const name = `${'long-directory-name/'.repeat(6)}sparse.img`;
+  const tar = await gnuSparseTar(parent, ['--format=gnu'], name, data);
+  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  const image = await stat(join(dest, name));
+  assert.equal(image.size, SPARSE_SIZE);
+  assert.ok(image.blocks * 512 < 2 * 1024 * 1024, `holes kept (${image.blocks} blocks allocated)`);
+  const file = await open(join(dest, name), 'r');
+  try {
+    for (const [offset, text] of data) {
+      const { buffer } = await file.read(Buffer.alloc(text.length + 2), 0, text.length + 2, offset - 1);
+      assert.equal(buffer.toString('latin1'), `\0${text}\0`);
+    }
+  } finally {
+    await file.close();
+  }
+});
+
+test('refuses the GNU sparse format it cannot expand (PAX 0.0), naming it, and writes no file', async (t) => {
+  for (const flags of [['--format=pax', '--sparse-version=0.0']]) {
+    const { dest, parent } = await sandbox(t);
+    const tar = await gnuSparseTar(parent, flags);
+    await assert.rejects(extractTar(streamOf(tar), dest, { whiteouts: 'overlay' }), (err) => {
+      assert.ok(isKind(err, 'invalid-parameter'));
+      assert.match((err as Error).message, /sparse/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dest), []);
+  }
 });

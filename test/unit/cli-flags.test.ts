@@ -74,3 +74,12 @@ test('--since takes seconds, durations and dates', () => {
   assert.equal(apiTimestamp('2023-11-14T22:13:20Z', now), '1700000000');
   assert.equal(memoryBytes('1g'), 1024 ** 3);
 });
+
+test('--network (and the older --net) set the network mode; without it the daemon picks the default', () => {
+  for (const args of [['--network', 'none', 'busybox'], ['--net', 'none', 'busybox'], ['--network=none', 'busybox']]) {
+    const { image, command, flags } = parseRun(args);
+    assert.equal(buildCreateRequest(image, command, flags).HostConfig.NetworkMode, 'none', args.join(' '));
+  }
+  const { image, command, flags } = parseRun(['busybox']);
+  assert.equal(buildCreateRequest(image, command, flags).HostConfig.NetworkMode, 'default');
+});

@@ -176,6 +176,33 @@ test('import streams the tar chunked and reads the progress; an in-stream error 
   );
 });
 
+test('events streams one event a line, split across chunks, with the exact timeNano', async () => {
+  let query = '';
+  await withPeer(
+    (req, res) => {
+      query = req.url ?? '';
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // As dockerd: one JSON object a line, written as events happen (here split mid-line).
+      res.write('{"Type":"container","Action":"start","Actor":{"ID":"abc","Attributes":{"name":"web"}},"scope":"local","time":1764480662,"timeNano":1764480662');
+      res.write('123456789}\n{"Type":"image","Action":"tag","Actor":{"ID":"sha256:1"},"time":1764480663}\n');
+      res.end();
+    },
+    noUpgrade,
+    async (client) => {
+      const events = [];
+      for await (const event of client.events({ since: '1764480000', until: '1764480700', filters: { type: ['container'] } })) {
+        events.push(event);
+      }
+      assert.equal(query, '/v1.50/events?since=1764480000&until=1764480700&filters=%7B%22type%22%3A%5B%22container%22%5D%7D');
+      assert.deepEqual(events.map((event) => [event.message.Type, event.message.Action, event.timeNano]), [
+        ['container', 'start', 1764480662123456789n],
+        ['image', 'tag', 1764480663000000000n],
+      ]);
+      assert.equal(events[1]!.line, '{"Type":"image","Action":"tag","Actor":{"ID":"sha256:1"},"time":1764480663}');
+    },
+  );
+});
+
 test('the socket comes from -H, then BERTH_HOST, then a unix DOCKER_HOST', () => {
   assert.equal(resolveSocketPath('unix:///a.sock', { BERTH_HOST: 'unix:///b.sock' }), '/a.sock');
   assert.equal(resolveSocketPath(undefined, { BERTH_HOST: 'unix:///b.sock' }), '/b.sock');

@@ -21,7 +21,7 @@ function slowly(data: Buffer): Readable {
   );
 }
 
-test('stores, reads, streams, lists and deletes a blob', async (t) => {
+test('stores, reads, streams, lists and collects a blob', async (t) => {
   const root = await tempDir(t, 'content');
   const store = await ContentStore.open(root);
   const data = Buffer.from('{"config":true}');
@@ -33,7 +33,8 @@ test('stores, reads, streams, lists and deletes a blob', async (t) => {
   assert.deepEqual(await store.read(digest), data);
   assert.deepEqual(Buffer.concat(await (await store.open(digest)).toArray()), data);
   assert.deepEqual(await store.list(), [digest]);
-  await store.delete(digest);
+  // Blobs go only by garbage collection, once nothing refers to them.
+  await store.collectGarbage(() => new Set());
   assert.equal(await store.has(digest), false);
   await assert.rejects(store.read(digest), (err) => isKind(err, 'not-found'));
 });
@@ -74,4 +75,39 @@ test('computes OCI chain IDs', () => {
   const d2 = sha256Digest('layer two');
   assert.equal(chainId(null, d1), d1);
   assert.equal(chainId(d1, d2), sha256Digest(`${d1} ${d2}`));
+});
+
+test('collects unreferenced blobs, keeping referenced and leased ones', async (t) => {
+  const root = await tempDir(t, 'content');
+  const store = await ContentStore.open(root);
+  const referenced = await store.put(Buffer.from('referenced'));
+  const garbage = await store.put(Buffer.from('garbage'));
+  const lease = store.lease();
+  const leased = await store.ingest(slowly(Buffer.alloc(3000, 'l')), {}, lease);
+  const references = new Set<string>([referenced.digest]);
+  const first = await store.collectGarbage(() => references);
+  assert.deepEqual(first, { removed: [garbage.digest], bytes: garbage.size });
+  assert.deepEqual((await store.list()).sort(), [referenced.digest, leased.digest].sort());
+  lease.release();
+  references.delete(referenced.digest);
+  const second = await store.collectGarbage(() => references);
+  assert.deepEqual(second.removed.sort(), [referenced.digest, leased.digest].sort());
+  assert.deepEqual(await store.list(), []);
+});
+
+test('never collects a blob an ingest with a lease is publishing', async (t) => {
+  const store = await ContentStore.open(await tempDir(t, 'content'));
+  const data = Buffer.alloc(100_000, 'c');
+  const lease = store.lease();
+  // Collections run all through the ingest; the blob must survive every one of them.
+  const ingesting = store.ingest(slowly(data), {}, lease);
+  let done = false;
+  void ingesting.finally(() => (done = true));
+  while (!done) await store.collectGarbage(() => new Set());
+  const { digest } = await ingesting;
+  await store.collectGarbage(() => new Set());
+  assert.equal(await store.has(digest), true);
+  lease.release();
+  await store.collectGarbage(() => new Set());
+  assert.equal(await store.has(digest), false);
 });

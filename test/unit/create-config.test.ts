@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeHostConfig, mergeContainerConfig, processEnv, DEFAULT_PATH } from '../../src/engine/containers/create-config.js';
+import { completeHostConfig as completeSpecHostConfig, mergeContainerConfig as mergeSpecConfig, processEnv, DEFAULT_PATH } from '../../src/engine/containers/create-config.js';
+import { decodeContainerSpec } from '../../src/api/decode/container-create.js';
+import type { ContainerConfigFields } from '../../src/engine/images/image-config.js';
+
+// Each request goes through the API's decoder first, as a create body does.
+const mergeContainerConfig = (body: Record<string, unknown>, image: ContainerConfigFields) => mergeSpecConfig(decodeContainerSpec(body).config, image);
+const completeHostConfig = (hostConfig: unknown, runtime: string, rest: Record<string, unknown> = {}) => {
+  const spec = decodeContainerSpec({ ...rest, HostConfig: hostConfig });
+  return completeSpecHostConfig(spec.hostConfig, spec.endpoints, runtime).hostConfig;
+};
 
 const image = { Env: ['PATH=/img/bin', 'A=image'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/srv', User: 'nobody', Labels: { from: 'image' } };
 
@@ -28,8 +37,8 @@ test('an explicit entrypoint drops the image Cmd; an empty one drops the image e
 test('no command at all, a relative workdir and wrong types are refused', () => {
   assert.throws(() => mergeContainerConfig({ Image: 'x' }, {}), /No command specified/);
   assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], WorkingDir: 'rel' }, {}), /needs to be an absolute path/);
-  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: [1] }, {}), /invalid Cmd/);
-  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], User: 5 }, {}), /invalid User/);
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: [1] }, {}), /json: cannot unmarshal number into Go struct field CreateRequest\.Cmd of type string/);
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], User: 5 }, {}), /json: cannot unmarshal number into Go struct field CreateRequest\.User of type string/);
 });
 
 test('host config defaults and refusals', () => {
@@ -62,4 +71,60 @@ test('settings not carried out yet are refused, not ignored; the docker CLI\'s e
   };
   assert.doesNotThrow(() => completeHostConfig(dockerDefaults, 'crun'));
   assert.doesNotThrow(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: {}, Healthcheck: { Test: [] } }, {}));
+});
+
+test('wrong JSON types and out-of-range numbers are refused with Go\'s decoder messages (issue 12 item 5)', () => {
+  const refused: Array<[Record<string, unknown>, RegExp]> = [
+    [{ Labels: { a: 1 } }, /cannot unmarshal number into Go struct field CreateRequest\.Labels of type string/],
+    [{ Tty: 'yes' }, /cannot unmarshal string into Go struct field CreateRequest\.Tty of type bool/],
+    [{ HostConfig: 'x' }, /cannot unmarshal string into Go struct field CreateRequest\.HostConfig of type HostConfig/],
+    [{ HostConfig: { ShmSize: 'abc' } }, /cannot unmarshal string into Go struct field HostConfig\.HostConfig\.ShmSize of type int64/],
+    [{ HostConfig: { ShmSize: 1e300 } }, /cannot unmarshal number 1e\+300 into Go struct field HostConfig\.HostConfig\.ShmSize of type int64/],
+    [{ HostConfig: { Memory: 1.5 } }, /HostConfig\.HostConfig\.Memory of type int64/],
+    [{ HostConfig: { BlkioWeight: 70000 } }, /HostConfig\.HostConfig\.BlkioWeight of type uint16/],
+    [{ HostConfig: { Binds: 'x' } }, /HostConfig\.HostConfig\.Binds of type \[\]string/],
+    [{ HostConfig: { LogConfig: { Config: { a: 1 } } } }, /HostConfig\.HostConfig\.LogConfig\.Config of type string/],
+    [{ NetworkingConfig: { EndpointsConfig: [] } }, /NetworkingConfig\.EndpointsConfig of type EndpointsConfig/],
+  ];
+  for (const [body, message] of refused) {
+    assert.throws(() => decodeContainerSpec({ Image: 'x', Cmd: ['true'], ...body }), message, JSON.stringify(body));
+  }
+});
+
+test('values of the right type that Docker refuses at create: negative ShmSize, unknown capability', () => {
+  assert.throws(() => completeHostConfig({ ShmSize: -1 }, 'crun'), /SHM size can not be less than 0/);
+  assert.throws(() => completeHostConfig({ CapAdd: ['NOPE'] }, 'crun'), /unknown capability: "CAP_NOPE"/);
+  assert.doesNotThrow(() => completeHostConfig({ CapAdd: 'chown', CapDrop: ['ALL'] }, 'crun'));
+  assert.throws(() => completeHostConfig({ Isolation: 'hyperv' }, 'crun'), /invalid isolation: "hyperv" - linux only supports 'default'/);
+  assert.throws(() => completeHostConfig({ CgroupnsMode: 'shared' }, 'crun'), /invalid cgroup namespace mode: shared/);
+  assert.throws(() => completeHostConfig({ CgroupnsMode: 'private' }, 'crun'), /--cgroupns private/);
+  assert.doesNotThrow(() => completeHostConfig({ Isolation: 'default', CgroupnsMode: 'host' }, 'crun'));
+});
+
+test('the log driver is reported as Docker would: json-file by default; unknown, other drivers and options refused (item 14)', () => {
+  assert.deepEqual(completeHostConfig({}, 'crun').LogConfig, { Type: 'json-file', Config: {} });
+  assert.deepEqual(completeHostConfig({ LogConfig: { Type: '', Config: {} } }, 'crun').LogConfig, { Type: 'json-file', Config: {} });
+  assert.throws(() => completeHostConfig({ LogConfig: { Type: 'nosuch' } }, 'crun'), /logger: no log driver named 'nosuch' is registered/);
+  assert.throws(() => completeHostConfig({ LogConfig: { Type: 'syslog' } }, 'crun'), /log driver "syslog" \(--log-driver\) is not supported yet/);
+  assert.throws(() => completeHostConfig({ LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }, 'crun'), /log option "max-size" \(--log-opt\)/);
+});
+
+test('MacAddress and network endpoints are refused by name; bridge/default get a warning (item 15)', () => {
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, {}), /--mac-address \(Config\.MacAddress\)/);
+  const plain = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', IPAddress: '', DNSNames: null };
+  const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: plain } } });
+  const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, spec.endpoints, 'crun');
+  assert.equal(hostConfig.NetworkMode, 'default');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /loopback only/);
+  const none = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'none' } });
+  assert.deepEqual(completeSpecHostConfig(none.hostConfig, none.endpoints, 'crun').warnings, []);
+  assert.throws(
+    () => completeHostConfig({ NetworkMode: 'default' }, 'crun', { NetworkingConfig: { EndpointsConfig: { default: { ...plain, Aliases: ['web'] } } } }),
+    /NetworkingConfig\.EndpointsConfig\.default\.Aliases/,
+  );
+  assert.throws(
+    () => completeHostConfig({ NetworkMode: 'none' }, 'crun', { NetworkingConfig: { EndpointsConfig: { other: {} } } }),
+    /connecting to network "other"/,
+  );
 });

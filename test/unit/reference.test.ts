@@ -40,4 +40,6 @@ test('invalid references are rejected with Docker messages', () => {
     assert.throws(() => parseReference(bad), /invalid reference format/, bad);
   }
   assert.throws(() => parseReference('Busybox'), /must be lowercase/);
+  assert.throws(() => parseNormalisedNamed('a'.repeat(64)), /^BerthError: invalid repository name \(a{64}\), cannot specify 64-byte hexadecimal strings$/);
+  assert.equal(parseNormalisedNamed(`${'a'.repeat(64)}:1`).path, `library/${'a'.repeat(64)}`, 'with a tag it is a name');
 });

@@ -13,4 +13,13 @@ test('segment and catch-all parameters, as moby routes them', () => {
   assert.equal(routes.match('GET', '/containers/a/b/json'), undefined);
   assert.equal(routes.match('POST', '/containers/abc/json'), 'method-not-allowed');
   assert.equal(routes.match('GET', '/containersXabc/json'), undefined);
+  assert.equal(routes.match('POST', '/images/busybox/json'), 'method-not-allowed');
+});
+
+test('a path only a catch-all route takes is a missing endpoint (404), not a wrong method', () => {
+  const routes = new RouteTable<string>().add('GET', '/images/{name:.*}/json', 'image').add('DELETE', '/images/{name:.*}', 'rmi');
+  for (const path of ['/images/busybox/history', '/images/busybox/get', '/images/load', '/images/busybox/push']) {
+    assert.equal(routes.match(path.endsWith('push') || path.endsWith('load') ? 'POST' : 'GET', path), undefined, path);
+  }
+  assert.deepEqual(routes.match('DELETE', '/images/busybox/history'), { handler: 'rmi', params: { name: 'busybox/history' } });
 });

@@ -38,3 +38,12 @@ test('malformed runtimes are refused when the daemon starts', async () => {
   await assert.rejects(read({ runtimes: { x: { path: '/bin/x', runtimeArgs: '--debug' } } }), /runtimeArgs of runtime x must be a list of strings/);
   await assert.rejects(read({ runtimes: { x: { path: '/bin/x', shim: 'io.containerd.runc.v2' } } }), /runtime x: unsupported option shim/);
 });
+
+test('cgroup-parent: /berth by default, from daemon.json or the flag; a relative or escaping path is refused', async () => {
+  assert.equal(mergeConfig({}, {}).cgroupParent, '/berth');
+  assert.equal(mergeConfig({}, { cgroupParent: '/ci/berth-1' }).cgroupParent, '/ci/berth-1');
+  assert.equal(mergeConfig(await read({ 'cgroup-parent': '/tenant.a' }), {}).cgroupParent, '/tenant.a');
+  for (const bad of ['berth', '/a/../..', '/', '/a b']) {
+    assert.throws(() => mergeConfig({}, { cgroupParent: bad }), /invalid cgroup-parent/);
+  }
+});

@@ -49,7 +49,7 @@ export async function hijackAttach(ctx: UpgradeContext, containers: ContainerSer
   else socket.once('close', detach);
   if (query.bool('stdin') && record.config.OpenStdin) {
     // Bytes the client sent right behind its request arrive here, not as socket data.
-    if (ctx.head.length > 0) void hub.writeStdin(ctx.head);
+    if (ctx.head.length > 0) hub.writeStdin(ctx.head).catch(() => socket.destroy());
     pumpStdin(socket, (chunk) => hub.writeStdin(chunk), () => {
       if (record.config.StdinOnce && !tty) hub.closeStdin();
     });

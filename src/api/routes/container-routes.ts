@@ -1,32 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
-import type { ContainerService, WaitCondition } from '../../engine/containers/service.js';
-import type { ContainerRecord } from '../../engine/containers/model.js';
+import type { ContainerService } from '../../engine/containers/service.js';
 import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
-import { readJson, sendEmpty, sendJson, type Query } from '../http.js';
-import { containerInspect, containerSummary } from '../views/container-views.js';
+import { readJson, sendEmpty, sendJson } from '../http.js';
+import { containerInspect, containerSummary, waitResponse } from '../views/container-views.js';
+import { decodeContainerSpec } from '../decode/container-create.js';
+import { decodeKillSignal, decodeLogOptions, decodeResize, decodeStopOptions, decodeWaitCondition } from '../decode/container-queries.js';
+import type { ContainerCreateResponse, ContainerPruneResponse } from '../../wire/containers.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
-import { filterValues, labelsMatch, parseFilters, regexFilter, type Filters } from '../filters.js';
+import { parseFilters } from '../../engine/filters.js';
 import { hijackAttach } from './attach-hijack.js';
-
-const WAIT_CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
-
-/** "1700000000", "1700000000.5" or an RFC 3339 time → nanoseconds. */
-function parseTime(value: string | undefined, name: string): bigint | undefined {
-  if (value === undefined || value === '' || value === '0') return undefined;
-  const unix = value.match(/^(\d+)(?:\.(\d{1,9}))?$/);
-  if (unix) return BigInt(unix[1]) * 1_000_000_000n + BigInt((unix[2] ?? '').padEnd(9, '0'));
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidParameter(`invalid value for ${name}: ${value}`);
-  return BigInt(ms) * 1_000_000n;
-}
-
-function parseTail(value: string | undefined): number | undefined {
-  if (value === undefined || value === '' || value === 'all') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw invalidParameter(`invalid value for tail: ${value}`);
-  return n < 0 ? undefined : n;
-}
 
 /** Resolves when the response can take more, or when it is gone ('drain' never comes then). */
 function drained(res: ServerResponse): Promise<void> {
@@ -40,62 +23,30 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-const CONTAINER_FILTERS = ['status', 'name', 'id', 'label', 'ancestor'];
-const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-
-/** The filters of GET /containers/json that apply without networks or volumes. */
-function matchesFilters(record: ContainerRecord, filters: Filters, imageIdOf: (ref: string) => string | undefined): boolean {
-  const status = filterValues(filters, 'status');
-  if (status.length && !status.includes(record.state.Status)) return false;
-  const names = filterValues(filters, 'name');
-  if (names.length && !names.some((n) => regexFilter(n).test(record.name))) return false;
-  const ids = filterValues(filters, 'id');
-  if (ids.length && !ids.some((id) => record.id.startsWith(id))) return false;
-  const ancestors = filterValues(filters, 'ancestor');
-  if (ancestors.length && !ancestors.some((ref) => imageIdOf(ref) === record.image)) return false;
-  return labelsMatch(record.config.Labels, filterValues(filters, 'label'));
-}
-
-/** As moby's foldFilter: a status filter lists stopped containers too; unknown statuses are refused. */
-function listOptions(query: Query) {
-  const filters = parseFilters(query, CONTAINER_FILTERS);
-  const statuses = filterValues(filters, 'status');
-  for (const status of statuses) {
-    if (!STATUSES.includes(status)) throw invalidParameter(`invalid filter 'status=${status}'`);
-  }
-  return { all: query.bool('all') || statuses.length > 0, limit: query.int('limit'), filters };
-}
-
-/** `imageIdOf` resolves an `ancestor` filter's image name or id (undefined when unknown). */
-export function containerRoutes(
-  routes: RouteTable<Handler>,
-  upgrades: RouteTable<UpgradeHandler>,
-  containers: ContainerService,
-  imageIdOf: (ref: string) => string | undefined,
-): void {
+export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<UpgradeHandler>, containers: ContainerService): void {
   routes.add('GET', '/containers/json', async ({ res, query }) => {
-    const { all, limit, filters } = listOptions(query);
-    let list = containers.list().filter((c) => (all || c.state.Running || (limit ?? 0) > 0) && matchesFilters(c, filters, imageIdOf));
-    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map(containerSummary));
+    const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
+    const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
+    sendJson(res, 200, list.map((c, i) => containerSummary(c, sizes[i])));
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {
-    const filters = parseFilters(query, ['label']);
-    const labels = filterValues(filters, 'label');
-    const removed = await containers.prune((record) => labelsMatch(record.config.Labels, labels));
-    sendJson(res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 });
+    const { removed, spaceReclaimed } = await containers.prune(parseFilters(query.string('filters')));
+    const pruned: ContainerPruneResponse = { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: spaceReclaimed };
+    sendJson(res, 200, pruned);
   });
 
   routes.add('POST', '/containers/create', async ({ req, res, query }) => {
-    const body = await readJson(req);
-    const record = await containers.create(body, query.string('name'));
-    sendJson(res, 201, { Id: record.id, Warnings: [] });
+    const spec = decodeContainerSpec(await readJson(req));
+    const { record, warnings } = await containers.create(spec, query.string('name'));
+    const created: ContainerCreateResponse = { Id: record.id, Warnings: warnings };
+    sendJson(res, 201, created);
   });
 
-  routes.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+  routes.add('GET', '/containers/{id}/json', async ({ res, params, query }) => {
     const record = containers.inspect(params.id);
-    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record)));
+    const sizes = query.bool('size') ? await containers.sizes(record) : undefined;
+    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record), sizes));
   });
 
   routes.add('POST', '/containers/{id}/start', async ({ res, params }) => {
@@ -104,12 +55,22 @@ export function containerRoutes(
   });
 
   routes.add('POST', '/containers/{id}/stop', async ({ res, params, query }) => {
-    await containers.stop(params.id, { timeout: query.int('t') ?? query.int('timeout'), signal: query.string('signal') });
+    await containers.stop(params.id, decodeStopOptions(query));
     sendEmpty(res, 204);
   });
 
   routes.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
-    await containers.restart(params.id, { timeout: query.int('t') ?? query.int('timeout'), signal: query.string('signal') });
+    await containers.restart(params.id, decodeStopOptions(query));
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/pause', async ({ res, params }) => {
+    await containers.pause(params.id);
+    sendEmpty(res, 204);
+  });
+
+  routes.add('POST', '/containers/{id}/unpause', async ({ res, params }) => {
+    await containers.unpause(params.id);
     sendEmpty(res, 204);
   });
 
@@ -121,7 +82,7 @@ export function containerRoutes(
   });
 
   routes.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
-    await containers.kill(params.id, query.string('signal') || 'SIGKILL');
+    await containers.kill(params.id, decodeKillSignal(query));
     sendEmpty(res, 204);
   });
 
@@ -131,40 +92,23 @@ export function containerRoutes(
   });
 
   routes.add('POST', '/containers/{id}/resize', async ({ res, params, query }) => {
-    const height = query.int('h') ?? 0;
-    const width = query.int('w') ?? 0;
+    const { height, width } = decodeResize(query);
     await containers.resize(params.id, height, width);
     res.writeHead(200, { 'Content-Length': 0 });
     res.end();
   });
 
   routes.add('POST', '/containers/{id}/wait', async ({ res, params, query, signal }) => {
-    const condition = (query.string('condition') || 'not-running') as WaitCondition;
-    if (!WAIT_CONDITIONS.includes(condition)) throw invalidParameter(`invalid condition: "${condition}"`);
-    const result = containers.wait(params.id, condition, signal);
+    const result = containers.wait(params.id, decodeWaitCondition(query), signal);
     // The docker CLI sends `start` only once these headers arrive: flush them now.
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
-    res.end(JSON.stringify(await result) + '\n');
+    res.end(JSON.stringify(waitResponse(await result)) + '\n');
   });
 
   routes.add('GET', '/containers/{id}/logs', async ({ res, params, query, signal, version }) => {
-    const stdout = query.bool('stdout');
-    const stderr = query.bool('stderr');
-    if (!stdout && !stderr) throw invalidParameter('Bad parameters: you must choose at least one stream');
     const timestamps = query.bool('timestamps');
-    const { record, entries } = containers.logs(
-      params.id,
-      {
-        stdout,
-        stderr,
-        follow: query.bool('follow'),
-        sinceNs: parseTime(query.string('since'), 'since'),
-        untilNs: parseTime(query.string('until'), 'until'),
-        tail: parseTail(query.string('tail')),
-      },
-      signal,
-    );
+    const { record, entries } = containers.logs(params.id, decodeLogOptions(query), signal);
     const tty = record.config.Tty;
     res.writeHead(200, { 'Content-Type': outputContentType(tty, version) });
     res.flushHeaders();

@@ -1,7 +1,9 @@
 import { humanDuration } from '../../common/human-duration.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
+import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
+import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
 
-const EMPTY_ENDPOINT = {
+const EMPTY_ENDPOINT: EndpointSettings = {
   IPAMConfig: null,
   Links: null,
   Aliases: null,
@@ -20,7 +22,7 @@ const EMPTY_ENDPOINT = {
 };
 
 /** Containers have a private netns with only loopback, which Docker calls the "none" network. */
-function networks() {
+function networks(): Record<string, EndpointSettings> {
   return { none: EMPTY_ENDPOINT };
 }
 
@@ -32,6 +34,8 @@ export function statusText(record: ContainerRecord, now = Date.now()): string {
       return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
     case 'exited':
       return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(state.StartedAt))} (Paused)`;
     case 'removing':
       return 'Removal In Progress';
     case 'dead':
@@ -46,8 +50,9 @@ function quoteArg(arg: string): string {
 }
 
 /** GET /containers/json entry. */
-export function containerSummary(record: ContainerRecord) {
+export function containerSummary(record: ContainerRecord, sizes?: ContainerSizes): ContainerSummary {
   return {
+    ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
     Names: [record.name],
     Image: record.config.Image,
@@ -65,8 +70,9 @@ export function containerSummary(record: ContainerRecord) {
 }
 
 /** GET /containers/{id}/json */
-export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>) {
+export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>, sizes?: ContainerSizes): ContainerInspectResponse {
   return {
+    ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
     Created: record.created,
     Path: record.path,
@@ -88,7 +94,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
     HostConfig: record.hostConfig,
     GraphDriver: { Data: graphDriverData, Name: record.driver },
     Mounts: [],
-    Config: record.config,
+    Config: { ...record.config },
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',
@@ -110,4 +116,10 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
       Networks: networks(),
     },
   };
+}
+
+/** What dockerd writes when a wait ends; a canceled one is answered though nobody reads it. */
+export function waitResponse(result: WaitResult): ContainerWaitResponse {
+  if ('canceled' in result) return { StatusCode: -1, Error: { Message: 'context canceled' } };
+  return { StatusCode: result.exitCode, Error: null };
 }

@@ -1,4 +1,5 @@
 import type { Image } from '../../engine/images/image-store.js';
+import type { ImageContainerConfig, ImageInspect, ImageSummary } from '../../wire/images.js';
 import { versionAtLeast } from '../version.js';
 
 function createdSeconds(image: Image): number {
@@ -6,8 +7,8 @@ function createdSeconds(image: Image): number {
 }
 
 /** GET /images/json entry. */
-export function imageSummary(image: Image, repoTags: string[], apiVersion: string) {
-  const summary: Record<string, unknown> = {
+export function imageSummary(image: Image, repoTags: string[], apiVersion: string): ImageSummary {
+  const summary: ImageSummary = {
     Containers: -1,
     Created: createdSeconds(image),
     Id: image.id,
@@ -24,7 +25,7 @@ export function imageSummary(image: Image, repoTags: string[], apiVersion: strin
 }
 
 /** The image's Config with every container-config field present, as dockerd shows it. */
-function fullConfig(image: Image) {
+function fullConfig(image: Image): ImageContainerConfig {
   const c = image.config.config ?? {};
   return {
     Hostname: '',
@@ -50,7 +51,7 @@ function fullConfig(image: Image) {
 }
 
 /** GET /images/{name}/json */
-export function imageInspect(image: Image, repoTags: string[], driverName: string) {
+export function imageInspect(image: Image, repoTags: string[], driverName: string): ImageInspect {
   return {
     Id: image.id,
     RepoTags: repoTags,

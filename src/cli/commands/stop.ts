@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { forEachTarget } from '../each-target.js';
 import { integer } from '../option-values.js';
@@ -15,10 +15,13 @@ function stopLikeCommand(
   return new Command(name)
     .description(description)
     .option('-s, --signal <signal>', 'Signal to send to the container')
-    .option('-t, --time <seconds>', 'Seconds to wait before killing the container', integer)
+    .option('-t, --timeout <seconds>', 'Seconds to wait before killing the container', integer)
+    // docker's older spelling, deprecated and hidden there too.
+    .addOption(new Option('--time <seconds>').argParser(integer).hideHelp())
     .argument('<container...>')
-    .action(async (names: string[], flags: { signal?: string; time?: number }) => {
-      await forEachTarget(ctx, names, (target) => call(target, { timeout: flags.time, signal: flags.signal }));
+    .action(async (names: string[], flags: { signal?: string; timeout?: number; time?: number }) => {
+      const timeout = flags.timeout ?? flags.time;
+      await forEachTarget(ctx, names, (target) => call(target, { timeout, signal: flags.signal }));
     });
 }
 

@@ -9,3 +9,23 @@ export function timeAgo(unixSeconds: number, now: Date = new Date()): string {
 export function goTime(unixSeconds: number): string {
   return `${new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
 }
+
+/**
+ * Unix nanoseconds in the local time zone as Go's "2006-01-02T15:04:05.000000000Z07:00"
+ * (jsonmessage.RFC3339NanoFixed, which `docker events` prints): always nine fraction digits.
+ */
+export function rfc3339NanoFixed(unixNanos: bigint): string {
+  const seconds = unixNanos / 1_000_000_000n;
+  const fraction = (unixNanos % 1_000_000_000n).toString().padStart(9, '0');
+  const milliseconds = Number(seconds) * 1000;
+  const offsetMinutes = -new Date(milliseconds).getTimezoneOffset();
+  const local = new Date(milliseconds + offsetMinutes * 60_000).toISOString().slice(0, 19);
+  return `${local}.${fraction}${zoneSuffix(offsetMinutes)}`;
+}
+
+function zoneSuffix(offsetMinutes: number): string {
+  if (offsetMinutes === 0) return 'Z';
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const minutes = Math.abs(offsetMinutes);
+  return `${sign}${String(Math.trunc(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}

@@ -6,17 +6,23 @@ const MIN_WIDTH = 10;
 const PADDING = 3;
 
 /** Width in terminal columns, counting code points as Go's tabwriter counts runes. */
-const displayWidth = (text: string) => [...text].length;
+const displayWidth = (text: string) => (ONE_UNIT_PER_CHARACTER.test(text) ? text.length : [...text].length);
+/** Text without surrogate pairs, whose length already counts code points (nearly every cell). */
+const ONE_UNIT_PER_CHARACTER = /^[^\ud800-\udfff]*$/;
 
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
+  const cellWidths = all.map((row) => row.map(displayWidth));
   const widths = header.map((_, column) =>
-    Math.max(MIN_WIDTH, ...all.map((row) => displayWidth(row[column] ?? '') + PADDING)),
+    cellWidths.reduce((widest, row) => Math.max(widest, (row[column] ?? 0) + PADDING), MIN_WIDTH),
   );
-  const lines = all.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell + ' '.repeat(widths[column]! - displayWidth(cell))))
-      .join(''),
-  );
-  return lines.map((line) => `${line}\n`).join('');
+  let text = '';
+  for (const [r, row] of all.entries()) {
+    const last = row.length - 1;
+    for (const [column, cell] of row.entries()) {
+      text += column === last ? cell : cell + ' '.repeat(widths[column]! - cellWidths[r]![column]!);
+    }
+    text += '\n';
+  }
+  return text;
 }

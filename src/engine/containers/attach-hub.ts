@@ -1,6 +1,6 @@
-import type { AttachConnection } from '../../runtime/conmon.js';
+import type { AttachConnection, StdStream } from '../../runtime/container-runtime.js';
 
-export type StreamName = 'stdout' | 'stderr';
+export type StreamName = StdStream;
 
 /** One attached client (an HTTP hijacked connection, or a test). */
 export interface AttachClient {
@@ -19,11 +19,19 @@ const END_GRACE_MS = 2000;
 interface Run {
   clients: Set<AttachClient>;
   connection: AttachConnection | null;
+  /** The connection's output has ended. */
+  ended?: boolean;
+  onEnd?: () => void;
+}
+
+/** Resolves when the connection has taken the chunk (so a client sending more waits for it). */
+function writeTo(connection: AttachConnection, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => connection.stdin.write(chunk, (err) => (err ? reject(err) : resolve())));
 }
 
 /**
  * Fans a running container's output out to its attached clients and funnels their stdin into it,
- * through conmon's attach socket (one connection per container run, shared by all clients).
+ * through the runtime's attach connection (one per container run, shared by all clients).
  * Clients belong to a run: when it ends they drain its last output while the next run starts
  * with its own clients and connection.
  */
@@ -46,7 +54,7 @@ export class AttachHub {
   }
 
   /**
-   * Binds the run's conmon connection, opened by `open` unless it is bound or being opened:
+   * Binds the run's monitor connection, opened by `open` unless it is bound or being opened:
    * attach clients that arrive together must not each open one (the extra would leak and
    * duplicate every output message).
    */
@@ -66,21 +74,35 @@ export class AttachHub {
   private bind(connection: AttachConnection): void {
     const run = this.run;
     run.connection = connection;
-    connection.on('data', (stream: StreamName, chunk: Buffer) => {
-      for (const client of run.clients) if (client[stream]) client.write(stream, chunk);
-    });
-    connection.on('end', () => this.endRun(run));
-    for (const chunk of this.pendingStdin) void connection.write(chunk);
+    // A write after the container closed its stdin fails that write (see writeTo); the stream's
+    // 'error' event says the same again and must not go unheard (it would end the daemon).
+    connection.stdin.on('error', () => {});
+    void this.pump(run, connection);
+    for (const chunk of this.pendingStdin) writeTo(connection, chunk).catch(() => {}); // the container closed its stdin
     this.pendingStdin = [];
     this.pendingBytes = 0;
-    if (this.stdinClosed) connection.closeStdin();
+    if (this.stdinClosed) connection.stdin.end();
     this.releaseDrainWaiters();
+  }
+
+  /** Fans the run's output out until it ends (the monitor sends the last output, then closes). */
+  private async pump(run: Run, connection: AttachConnection): Promise<void> {
+    try {
+      for await (const { stream, data } of connection.output) {
+        for (const client of run.clients) if (client[stream]) client.write(stream, data);
+      }
+    } catch {
+      // A broken connection ends the run's clients like a closed one.
+    }
+    run.ended = true;
+    run.onEnd?.();
+    this.endRun(run);
   }
 
   /** Resolves when the caller may send more stdin (immediately unless the buffer is full). */
   writeStdin(chunk: Buffer): Promise<void> {
     if (this.stdinClosed) return Promise.resolve();
-    if (this.run.connection) return this.run.connection.write(chunk);
+    if (this.run.connection) return writeTo(this.run.connection, chunk);
     this.pendingStdin.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < MAX_PENDING_STDIN) return Promise.resolve();
@@ -90,7 +112,7 @@ export class AttachHub {
   closeStdin(): void {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
-    this.run.connection?.closeStdin();
+    this.run.connection?.stdin.end();
   }
 
   /**
@@ -101,9 +123,10 @@ export class AttachHub {
   exited(): void {
     const run = this.startNextRun();
     if (!run.connection) return this.endRun(run);
+    if (run.ended) return;
     const timer = setTimeout(() => this.endRun(run), END_GRACE_MS);
     timer.unref();
-    run.connection.on('end', () => clearTimeout(timer));
+    run.onEnd = () => clearTimeout(timer);
   }
 
   /** Ends every client now (a failed start, daemon shutdown). */

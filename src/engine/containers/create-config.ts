@@ -1,80 +1,57 @@
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
+import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import type { ContainerConfig, HostConfig } from './model.js';
+import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest, type LogConfigRequest } from './spec.js';
 
 /** Docker's default: 64 MiB for /dev/shm. */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringArray(value: unknown, field: string): string[] | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
-  throw invalidParameter(`invalid ${field}: expected an array of strings`);
-}
-
-function str(value: unknown, field: string): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw invalidParameter(`invalid ${field}: expected a string`);
-  return value;
-}
-
-function bool(value: unknown): boolean {
-  return value === true;
-}
 
 function envKey(entry: string): string {
   return entry.split('=', 1)[0];
 }
 
 /**
- * Builds a container's Config from the create body merged with its image's config, the way
+ * Builds a container's Config from the create request merged with its image's config, the way
  * moby's mergeAndVerifyConfig does: image values fill what the user left empty, image Env comes
  * first and is overridden by the user's, and a command must result.
  */
-export function mergeContainerConfig(body: Json, image: ContainerConfigFields): ContainerConfig {
-  const userEnv = stringArray(body.Env, 'Env') ?? [];
+export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfigFields): ContainerConfig {
+  const userEnv = given.Env ?? [];
   const userKeys = new Set(userEnv.map(envKey));
   const env = [...(image.Env ?? []).filter((e) => !userKeys.has(envKey(e))), ...userEnv];
-  const entrypoint = stringArray(body.Entrypoint, 'Entrypoint');
-  let cmd = stringArray(body.Cmd, 'Cmd');
+  const entrypoint = given.Entrypoint;
+  let cmd = given.Cmd;
   // An explicit entrypoint drops the image's Cmd (moby: only an empty Entrypoint inherits it).
   const inheritedEntrypoint = entrypoint === null ? image.Entrypoint ?? null : entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === '') ? null : entrypoint;
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
-  const labels = { ...(image.Labels ?? {}), ...(isObject(body.Labels) ? (body.Labels as Record<string, string>) : {}) };
+  if (!isUnset(given.Volumes)) throw invalidParameter('volumes (Config.Volumes) are not supported yet by berthd');
+  if (!isUnset(given.HealthcheckTest)) throw invalidParameter('health checks (Config.Healthcheck) are not supported yet by berthd');
+  if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
   const config: ContainerConfig = {
-    Hostname: str(body.Hostname, 'Hostname'),
-    Domainname: str(body.Domainname, 'Domainname'),
-    User: str(body.User, 'User') || image.User || '',
-    AttachStdin: bool(body.AttachStdin),
-    AttachStdout: bool(body.AttachStdout),
-    AttachStderr: bool(body.AttachStderr),
-    Tty: bool(body.Tty),
-    OpenStdin: bool(body.OpenStdin),
-    StdinOnce: bool(body.StdinOnce),
+    Hostname: given.Hostname ?? '',
+    Domainname: given.Domainname ?? '',
+    User: given.User || image.User || '',
+    AttachStdin: given.AttachStdin ?? false,
+    AttachStdout: given.AttachStdout ?? false,
+    AttachStderr: given.AttachStderr ?? false,
+    Tty: given.Tty ?? false,
+    OpenStdin: given.OpenStdin ?? false,
+    StdinOnce: given.StdinOnce ?? false,
     Env: env.length > 0 ? env : null,
     Cmd: cmd,
-    Image: str(body.Image, 'Image'),
+    Image: given.Image,
     Volumes: null,
-    WorkingDir: str(body.WorkingDir, 'WorkingDir') || image.WorkingDir || '',
+    WorkingDir: given.WorkingDir || image.WorkingDir || '',
     Entrypoint: inheritedEntrypoint,
     OnBuild: image.OnBuild ?? null,
-    Labels: labels,
+    Labels: { ...(image.Labels ?? {}), ...(given.Labels ?? {}) },
   };
-  if (!isUnset(body.Volumes)) throw invalidParameter('volumes (Config.Volumes) are not supported yet by berthd');
-  if (isObject(body.Healthcheck) && !isUnset(body.Healthcheck.Test)) {
-    throw invalidParameter('health checks (Config.Healthcheck) are not supported yet by berthd');
-  }
-  const stopSignal = str(body.StopSignal, 'StopSignal') || image.StopSignal;
+  const stopSignal = given.StopSignal || image.StopSignal;
   if (stopSignal) config.StopSignal = stopSignal;
-  if (typeof body.StopTimeout === 'number') config.StopTimeout = body.StopTimeout;
+  if (given.StopTimeout !== undefined) config.StopTimeout = given.StopTimeout;
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalidParameter(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   }
@@ -127,52 +104,97 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   GroupAdd: '--group-add',
 };
 
-/** What clients send for "not set": null, false, 0, "", [] or {} (the docker CLI sends all of these). */
-function isUnset(value: unknown): boolean {
-  if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
-  if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === 'object') return Object.keys(value).length === 0;
-  return typeof value === 'number' && value < 0; // PidsLimit -1: unlimited, the default
-}
-
-function refuseUnsupported(given: Json): void {
+function refuseUnsupported(other: Record<string, unknown>): void {
   for (const [field, flag] of Object.entries(UNSUPPORTED_HOST_CONFIG)) {
-    if (!isUnset(given[field])) {
+    if (!isUnset(other[field])) {
       throw invalidParameter(`${flag} (HostConfig.${field}) is not supported yet by berthd`);
     }
   }
 }
 
-/** HostConfig with the daemon's defaults filled in, as inspect shows it. */
-export function completeHostConfig(body: unknown, defaultRuntime: string): HostConfig {
-  const given: Json = isObject(body) ? body : {};
-  refuseUnsupported(given);
-  const consoleSize: [number, number] =
-    Array.isArray(given.ConsoleSize) && given.ConsoleSize.length === 2 ? (given.ConsoleSize as [number, number]) : [0, 0];
-  const shmSize = typeof given.ShmSize === 'number' && given.ShmSize > 0 ? given.ShmSize : DEFAULT_SHM_SIZE;
-  const restart = isObject(given.RestartPolicy) ? given.RestartPolicy : {};
-  if (restart.Name && restart.Name !== 'no') {
-    throw invalidParameter(`restart policy "${String(restart.Name)}" is not supported yet by berthd`);
+/** The log drivers dockerd has built in; berthd carries out json-file (kept by conmon on disk). */
+const DOCKER_LOG_DRIVERS = ['json-file', 'local', 'journald', 'syslog', 'none', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
+const DEFAULT_LOG_DRIVER = 'json-file';
+
+/**
+ * The log driver as Docker reports it. The log is written by conmon (k8s-file format, read back by
+ * log-reader.ts), which serves what json-file promises: `docker logs` reads it back. Options are
+ * not carried out (no rotation), so any is refused rather than silently dropped.
+ */
+function logConfig(given: LogConfigRequest | undefined): LogConfigRequest {
+  const type = given?.Type || DEFAULT_LOG_DRIVER;
+  if (!DOCKER_LOG_DRIVERS.includes(type)) throw invalidParameter(`logger: no log driver named '${type}' is registered`);
+  if (type !== DEFAULT_LOG_DRIVER) throw invalidParameter(`log driver "${type}" (--log-driver) is not supported yet by berthd`);
+  const options = Object.keys(given?.Config ?? {});
+  if (options.length > 0) throw invalidParameter(`log option "${options[0]}" (--log-opt) is not supported yet by berthd`);
+  return { Type: type, Config: {} };
+}
+
+/** Moby's verifyPlatformContainerSettings and capability checks, made at create rather than at start. */
+function checkHostSettings(given: HostConfigRequest): void {
+  if ((given.ShmSize ?? 0) < 0) throw invalidParameter('SHM size can not be less than 0');
+  effectiveCapabilities(given.CapAdd ?? [], given.CapDrop ?? []); // throws on an unknown or unavailable name
+  const isolation = given.other.Isolation;
+  if (typeof isolation === 'string' && isolation !== '' && isolation !== 'default') {
+    throw invalidParameter(`invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
   }
-  const networkMode = str(given.NetworkMode, 'NetworkMode') || 'default';
-  if (!['default', 'none', 'bridge'].includes(networkMode)) {
-    throw invalidParameter(`network mode "${networkMode}" is not supported yet by berthd (containers get a private loopback-only network)`);
+  const cgroupns = given.other.CgroupnsMode;
+  if (typeof cgroupns === 'string' && !['', 'host', 'private'].includes(cgroupns)) {
+    throw invalidParameter(`invalid cgroup namespace mode: ${cgroupns}`);
   }
-  return {
-    ...given,
-    AutoRemove: bool(given.AutoRemove),
-    Runtime: str(given.Runtime, 'Runtime') || defaultRuntime,
-    CapAdd: stringArray(given.CapAdd, 'CapAdd'),
-    CapDrop: stringArray(given.CapDrop, 'CapDrop'),
-    ReadonlyRootfs: bool(given.ReadonlyRootfs),
-    ShmSize: shmSize,
-    ConsoleSize: consoleSize,
-    NetworkMode: networkMode,
-    LogConfig: { Type: 'k8s-file', Config: {} },
+  if (cgroupns === 'private') throw invalidParameter('--cgroupns private (HostConfig.CgroupnsMode) is not supported yet by berthd');
+}
+
+/** Networks other than the container's own loopback wait for the networks issue. */
+function networkMode(given: HostConfigRequest, endpoints: EndpointRequest[], warnings: string[]): string {
+  const mode = given.NetworkMode || 'default';
+  if (!['default', 'none', 'bridge'].includes(mode)) {
+    throw invalidParameter(`network mode "${mode}" is not supported yet by berthd (containers get a private loopback-only network)`);
+  }
+  for (const endpoint of endpoints) {
+    if (endpoint.network !== mode) {
+      throw invalidParameter(`connecting to network "${endpoint.network}" (NetworkingConfig.EndpointsConfig) is not supported yet by berthd`);
+    }
+    if (endpoint.settingsGiven.length > 0) {
+      throw invalidParameter(`endpoint settings (NetworkingConfig.EndpointsConfig.${endpoint.network}.${endpoint.settingsGiven[0]}) are not supported yet by berthd`);
+    }
+  }
+  if (mode !== 'none') warnings.push(`network mode "${mode}": berthd has no bridge network yet; the container gets a private network with loopback only`);
+  return mode;
+}
+
+/**
+ * HostConfig with the daemon's defaults filled in, as inspect shows it, and the warnings the
+ * create response carries.
+ */
+export function completeHostConfig(
+  given: HostConfigRequest,
+  endpoints: EndpointRequest[],
+  defaultRuntime: string,
+): { hostConfig: HostConfig; warnings: string[] } {
+  refuseUnsupported(given.other);
+  checkHostSettings(given);
+  const restart = given.RestartPolicy;
+  if (restart?.Name && restart.Name !== 'no') {
+    throw invalidParameter(`restart policy "${restart.Name}" is not supported yet by berthd`);
+  }
+  const warnings: string[] = [];
+  const hostConfig: HostConfig = {
+    ...given.other,
+    AutoRemove: given.AutoRemove ?? false,
+    Runtime: given.Runtime || defaultRuntime,
+    CapAdd: given.CapAdd ?? null,
+    CapDrop: given.CapDrop ?? null,
+    ReadonlyRootfs: given.ReadonlyRootfs ?? false,
+    ShmSize: given.ShmSize || DEFAULT_SHM_SIZE,
+    ConsoleSize: given.ConsoleSize ?? [0, 0],
+    NetworkMode: networkMode(given, endpoints, warnings),
+    LogConfig: logConfig(given.LogConfig),
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     CgroupnsMode: 'host',
     IpcMode: 'private',
   };
+  return { hostConfig, warnings };
 }
 
 /** Docker's process environment: PATH default, HOSTNAME, TERM for a tty, then the config's Env. */

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
@@ -6,6 +6,9 @@ import { FULL_ID } from '../../common/ids.js';
 import type { ContainerRecord } from './model.js';
 
 const RECORD_FILE = 'config.v2.json';
+/** A record holds the container's environment (often secrets): root only, as dockerd keeps it. */
+const DIR_MODE = 0o700;
+const RECORD_MODE = 0o600;
 
 /** Containers by id, with the name index, persisted one folder per container. */
 export class ContainerStore {
@@ -25,6 +28,9 @@ export class ContainerStore {
         await rm(join(root, entry), { recursive: true, force: true });
         continue;
       }
+      // Folders made by an older berthd (or under a wider umask) are tightened.
+      await chmod(join(root, entry), DIR_MODE);
+      await chmod(join(root, entry, RECORD_FILE), RECORD_MODE);
       store.byId.set(record.id, record);
       store.idByName.set(record.name, record.id);
     }
@@ -33,6 +39,13 @@ export class ContainerStore {
 
   dir(id: string): string {
     return join(this.root, id);
+  }
+
+  /** Makes a new container's folder, root only. */
+  async makeDir(id: string): Promise<string> {
+    const dir = this.dir(id);
+    await mkdir(dir, { mode: DIR_MODE }); // a umask can only narrow it further
+    return dir;
   }
 
   all(): ContainerRecord[] {
@@ -96,7 +109,7 @@ export class ContainerStore {
    */
   async save(record: ContainerRecord, options?: { durable?: boolean }): Promise<void> {
     // The folder is made by create and goes with delete: a late save must not bring it back.
-    await writeJsonAtomic(join(this.dir(record.id), RECORD_FILE), record, { ...options, createDir: false });
+    await writeJsonAtomic(join(this.dir(record.id), RECORD_FILE), record, { ...options, mode: RECORD_MODE, createDir: false });
   }
 
   async delete(record: ContainerRecord): Promise<void> {

@@ -81,6 +81,11 @@ export class EventBus {
     );
   }
 
+  /** Subscribers now listening (/info's NEventsListener). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** Live events from now on; call the returned function to stop. */
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
 import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID, shortId } from '../../common/ids.js';
-import type { ContentStore } from '../../storage/content-store.js';
+import type { ContentStore, Lease } from '../../storage/content-store.js';
+import { ingestLayer, type LayerBlob } from '../../storage/layer-ingest.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { chainId, type Digest } from '../../storage/digest.js';
 import { goArch, type ImageConfig } from './image-config.js';
@@ -27,10 +28,13 @@ export interface Image {
   chainIds: string[];
   size: number;
   lastTagTime?: string;
+  /** The layers' blobs as received, base first; empty for an image stored before blobs were kept. */
+  layerBlobs: LayerBlob[];
 }
 
 interface ImageMetadata {
   lastTagTime?: string;
+  layerBlobs?: LayerBlob[];
 }
 
 /** A container that uses an image, as the image store needs to know when deleting it. */
@@ -79,7 +83,23 @@ export class ImageStore {
       if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
       await store.load(`sha256:${entry.replace(/\.json$/, '')}`);
     }
+    // Blobs of imports a crash cut short, and of images deleted just before it.
+    await store.collectGarbage();
     return store;
+  }
+
+  /** Removes the blobs no image refers to (nor an operation in progress holds). */
+  async collectGarbage(): Promise<void> {
+    await this.content.collectGarbage(() => this.referencedBlobs());
+  }
+
+  private referencedBlobs(): Set<string> {
+    const digests = new Set<string>();
+    for (const image of this.images.values()) {
+      digests.add(image.id);
+      for (const blob of image.layerBlobs) digests.add(blob.digest);
+    }
+    return digests;
   }
 
   /** Loads an image and takes its hold on its layers (the top one keeps those under it). */
@@ -88,7 +108,7 @@ export class ImageStore {
     const meta = (await readJsonIfExists<ImageMetadata>(this.metaPath(id))) ?? {};
     const chainIds = chainIdsOf(config.rootfs.diff_ids);
     const size = chainIds.reduce((total, layerId) => total + this.layers.get(layerId).size, 0);
-    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime };
+    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime, layerBlobs: meta.layerBlobs ?? [] };
     if (chainIds.length > 0) this.layers.retain(chainIds[chainIds.length - 1]);
     this.images.set(id, image);
     return image;
@@ -157,11 +177,32 @@ export class ImageStore {
     return undefined;
   }
 
-  /** `docker import`: one layer from a tar (plain or gzipped), config from `changes`. */
+  /** `docker import`: one layer from a tar (plain or gzipped), kept as received; config from `changes`. */
   async importTar(tar: Readable, options: ImportOptions): Promise<Image> {
     const target = options.repo ? this.importTarget(options.repo, options.tag) : undefined;
     const config = applyConfigChanges({}, options.changes ?? []);
-    const layer = await this.layers.register(tar, null);
+    const lease = this.content.lease();
+    try {
+      return await this.importLayer(tar, config, options, target, lease);
+    } catch (err) {
+      lease.release();
+      // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
+      // collection fail too, the next one takes it; the import's own failure is what to report.
+      await this.collectGarbage().catch(() => undefined);
+      throw err;
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async importLayer(
+    tar: Readable,
+    config: ImageConfig['config'],
+    options: ImportOptions,
+    target: Reference | undefined,
+    lease: Lease,
+  ): Promise<Image> {
+    const { layer, blob } = await ingestLayer(this.content, this.layers, tar, null, lease);
     try {
       const created = new Date().toISOString();
       const comment = options.message || `Imported from ${options.source ?? '-'}`;
@@ -174,7 +215,7 @@ export class ImageStore {
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
         history: [{ created, comment }],
       };
-      const image = await this.addImage(imageConfig);
+      const image = await this.addImage(imageConfig, [blob]);
       if (target) await this.tagImage(image.id, target);
       return image;
     } finally {
@@ -192,13 +233,22 @@ export class ImageStore {
     return ref;
   }
 
-  /** Stores a config whose layers are already registered and returns the image. */
-  async addImage(config: ImageConfig): Promise<Image> {
-    const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)));
-    const existing = this.images.get(digest);
-    if (existing) return existing;
-    await writeJsonAtomic(this.metaPath(digest), {} satisfies ImageMetadata);
-    return this.load(digest);
+  /**
+   * Stores a config whose layers are already registered and returns the image. `layerBlobs`
+   * (base first) are the layers' blobs in the content store, which the caller holds by a lease
+   * until this returns; from then on the image refers to them.
+   */
+  async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = []): Promise<Image> {
+    const lease = this.content.lease();
+    try {
+      const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)), undefined, lease);
+      const existing = this.images.get(digest);
+      if (existing) return existing;
+      await writeJsonAtomic(this.metaPath(digest), { layerBlobs } satisfies ImageMetadata);
+      return await this.load(digest);
+    } finally {
+      lease.release();
+    }
   }
 
   /** `docker tag SOURCE REPO[:TAG]` */
@@ -212,7 +262,7 @@ export class ImageStore {
     await this.tags.set(canonicalString(ref), imageId);
     const image = this.images.get(imageId)!;
     image.lastTagTime = new Date().toISOString();
-    await writeJsonAtomic(this.metaPath(imageId), { lastTagTime: image.lastTagTime } satisfies ImageMetadata);
+    await writeJsonAtomic(this.metaPath(imageId), { lastTagTime: image.lastTagTime, layerBlobs: image.layerBlobs } satisfies ImageMetadata);
   }
 
   /**
@@ -300,6 +350,7 @@ export class ImageStore {
     this.images.delete(image.id);
     await rm(this.metaPath(image.id), { force: true });
     if (image.chainIds.length > 0) await this.layers.release(image.chainIds[image.chainIds.length - 1]);
-    await this.content.delete(image.id);
+    // Its config and layer blobs, unless another image shares them.
+    await this.collectGarbage();
   }
 }

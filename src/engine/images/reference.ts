@@ -85,6 +85,10 @@ export function parseReference(input: string): Reference {
 
 /** Like parseReference, but adds the `latest` tag when neither a tag nor a digest was given. */
 export function parseNormalisedNamed(input: string): Reference {
+  // A name that reads as an image id would be ambiguous with that id.
+  if (/^[a-f0-9]{64}$/.test(input)) {
+    throw invalidParameter(`invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`);
+  }
   const ref = parseReference(input);
   if (ref.tag === undefined && ref.digest === undefined) ref.tag = 'latest';
   return ref;

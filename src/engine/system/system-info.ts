@@ -3,15 +3,58 @@ import { readFile } from 'node:fs/promises';
 import type { ContainerService } from '../containers/service.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../../storage/layer-store.js';
-import { knownRuntimes } from '../../runtime/runtime.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { RuntimeSet } from '../../runtime/container-runtime.js';
+import type { CgroupInfo } from '../../runtime/cgroups.js';
+import { goArch } from '../images/image-config.js';
 
 export const BERTH_VERSION = '0.1.0';
 
 export interface SystemInfoOptions {
   id: string;
   dataRoot: string;
+  warnings: string[];
+}
+
+export interface SystemInfoDeps {
+  containers: ContainerService;
+  images: ImageStore;
+  layers: LayerStore;
+  events: EventBus;
+  /** The OCI runtimes (daemon.json's included) and the cgroup layout they detected. */
+  runtimes: RuntimeSet;
+}
+
+/** What this daemon is and what it holds; api/views turns it into /info. */
+export interface SystemReport {
+  id: string;
+  containers: { total: number; running: number; paused: number; stopped: number };
+  images: number;
+  storageDriver: { name: string; status: Array<[string, string]> };
+  cgroup: CgroupInfo;
+  eventListeners: number;
+  kernelVersion: string;
+  operatingSystem: string;
+  /** uname's machine name: "x86_64", "aarch64". */
+  architecture: string;
+  ncpu: number;
+  memTotal: number;
+  hostname: string;
+  dataRoot: string;
+  serverVersion: string;
+  runtimes: Array<{ name: string; path: string }>;
   defaultRuntime: string;
   warnings: string[];
+  systemTime: Date;
+}
+
+/** What /version shows about the daemon build and host. */
+export interface VersionReport {
+  version: string;
+  /** GOARCH-style name: "amd64". */
+  arch: string;
+  kernelVersion: string;
+  runtimeVersion: string;
 }
 
 async function osName(): Promise<string> {
@@ -19,79 +62,41 @@ async function osName(): Promise<string> {
   return text.match(/^PRETTY_NAME="?([^"\n]*)"?/m)?.[1] ?? 'Linux';
 }
 
-/** Data for /version and /info: what this daemon is and what it holds. */
+const UNAME_MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
 export class SystemInfo {
   constructor(
     private readonly options: SystemInfoOptions,
-    private readonly containers: ContainerService,
-    private readonly images: ImageStore,
-    private readonly layers: LayerStore,
+    private readonly deps: SystemInfoDeps,
   ) {}
 
-  get kernelVersion(): string {
-    return release();
+  version(): VersionReport {
+    return { version: BERTH_VERSION, arch: goArch(), kernelVersion: release(), runtimeVersion: process.version };
   }
 
-  async info() {
-    const all = this.containers.list();
-    const running = all.filter((c) => c.state.Running).length;
-    const runtimes = Object.fromEntries(knownRuntimes().map((r) => [r.name, { path: r.path }]));
+  async info(): Promise<SystemReport> {
+    const all = this.deps.containers.list();
+    const running = all.filter((c) => c.state.Running && !c.state.Paused).length;
+    const paused = all.filter((c) => c.state.Paused).length;
     return {
-      ID: this.options.id,
-      Containers: all.length,
-      ContainersRunning: running,
-      ContainersPaused: 0,
-      ContainersStopped: all.length - running,
-      Images: this.images.count,
-      Driver: this.layers.driverName,
-      DriverStatus: await this.layers.status(),
-      Plugins: { Volume: [], Network: ['none'], Authorization: null, Log: ['k8s-file'] },
-      MemoryLimit: true,
-      SwapLimit: false,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
-      IPv4Forwarding: false,
-      Debug: false,
-      NFd: 0,
-      OomKillDisable: true,
-      NGoroutines: 0,
-      SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
-      CgroupDriver: 'cgroupfs',
-      CgroupVersion: '1',
-      NEventsListener: 0,
-      KernelVersion: release(),
-      OperatingSystem: await osName(),
-      OSVersion: '',
-      OSType: 'linux',
-      Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
-      IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
-      NCPU: cpus().length,
-      MemTotal: totalmem(),
-      GenericResources: null,
-      DockerRootDir: this.options.dataRoot,
-      HttpProxy: '',
-      HttpsProxy: '',
-      NoProxy: '',
-      Name: hostname(),
-      Labels: [],
-      ExperimentalBuild: false,
-      ServerVersion: BERTH_VERSION,
-      Runtimes: runtimes,
-      DefaultRuntime: this.options.defaultRuntime,
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true,
-      Isolation: '',
-      InitBinary: '',
-      ContainerdCommit: { ID: '' },
-      RuncCommit: { ID: '' },
-      InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin'],
-      Warnings: this.options.warnings.length > 0 ? this.options.warnings : null,
+      id: this.options.id,
+      containers: { total: all.length, running, paused, stopped: all.length - running - paused },
+      images: this.deps.images.count,
+      storageDriver: { name: this.deps.layers.driverName, status: await this.deps.layers.status() },
+      cgroup: this.deps.runtimes.cgroupInfo(),
+      eventListeners: this.deps.events.listenerCount,
+      kernelVersion: release(),
+      operatingSystem: await osName(),
+      architecture: UNAME_MACHINE[process.arch] ?? process.arch,
+      ncpu: cpus().length,
+      memTotal: totalmem(),
+      hostname: hostname(),
+      dataRoot: this.options.dataRoot,
+      serverVersion: BERTH_VERSION,
+      runtimes: this.deps.runtimes.all().map(({ name, path }) => ({ name, path })),
+      defaultRuntime: this.deps.runtimes.defaultName,
+      warnings: this.options.warnings,
+      systemTime: new Date(),
     };
   }
 }

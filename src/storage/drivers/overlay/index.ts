@@ -1,14 +1,17 @@
-import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractTar } from '../../../archive/index.js';
-import { alreadyExists, conflict, errnoCode, notFound, unavailable, wrap } from '../../../common/errors.js';
-import { MNT_DETACH, mount, umount2 } from '../../../native/index.js';
-import { registerStorageDriver, type StorageDriver } from '../../driver.js';
+import { extractTar, packDiff } from '../../../archive/index.js';
+import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
+import { MNT_DETACH, mountFrom, umount2 } from '../../../native/index.js';
+import { layerChanges, type LayerChange } from '../../changes.js';
+import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import { checkLayerId } from '../../layer-id.js';
-import { backingFilesystem, unmountAllUnder } from '../../mounts.js';
+import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
+import { directoryUsage } from '../../usage.js';
 import { RefCounts } from '../../ref-counts.js';
 
 /**
@@ -18,12 +21,20 @@ import { RefCounts } from '../../ref-counts.js';
  *   ROOT/<id>/merged   the mount point
  *   ROOT/<id>/link     the layer's short name SHORT, with ROOT/l/SHORT -> ../<id>/diff
  *   ROOT/<id>/lower    "SHORT1:SHORT2:…", the parent's diff first, down to the base layer
- * The short names keep the mount option string (at most one page) short enough for deep chains.
- * A layer without a parent needs no mount: its diff is its root filesystem.
+ *   ROOT/<id>/view     the mount point of readOnlyView: the layer's diff and lowers, no upper
+ *   ROOT/<id>/parent-view-*  the parent's read-only view while changes are computed
+ * The mount options (at most one page) name the lower layers by their short links, relative to
+ * ROOT, the mount's working directory (native mountFrom, as moby's): 29 bytes a layer, so that
+ * chains reach Docker's 128 lower layers. A layer without a parent needs no mount: its diff is its root
+ * filesystem.
+ *
+ * `link` is written (atomically) before the l/ symlink it names is made, so a layer whose link
+ * file is missing or unreadable has no symlink to remove — or one a scan of l/ finds.
  */
 class OverlayDriver implements StorageDriver {
   readonly name = 'overlay';
   private readonly mounts = new RefCounts();
+  private readonly views = new RefCounts();
 
   private constructor(private readonly root: string) {}
 
@@ -42,6 +53,7 @@ class OverlayDriver implements StorageDriver {
   async create(id: string, parent: string | null): Promise<void> {
     const dir = this.dir(id);
     const lowers = parent === null ? [] : await this.lowerChainOf(parent);
+    if (lowers.length > MAX_LOWERS) throw invalidParameter(`layer ${id}: max depth exceeded (${MAX_LOWERS} lower layers)`);
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (err) {
@@ -50,8 +62,9 @@ class OverlayDriver implements StorageDriver {
     }
     await mkdir(join(dir, 'diff'), { mode: 0o755 });
     const short = shortName();
-    await symlink(join('..', id, 'diff'), join(this.root, 'l', short));
-    await writeFile(join(dir, 'link'), short);
+    // Not fsynced: a layer a crash cuts short is removed at start (pending markers), scan included.
+    await writeFileAtomic(join(dir, 'link'), short, { durable: false, createDir: false });
+    await symlink(join('..', id, 'diff'), this.linkPath(short));
     if (parent !== null) {
       await writeFile(join(dir, 'lower'), lowers.join(':'));
       await mkdir(join(dir, 'work'), { mode: 0o700 });
@@ -75,14 +88,9 @@ class OverlayDriver implements StorageDriver {
     }
     const merged = join(dir, 'merged');
     if (this.mounts.acquire(id) > 1) return merged;
-    const options = [
-      `lowerdir=${lowers.map((short) => join(this.root, 'l', short)).join(':')}`,
-      `upperdir=${join(dir, 'diff')}`,
-      `workdir=${join(dir, 'work')}`,
-      'index=off',
-    ].join(',');
+    const options = `lowerdir=${lowers.map((short) => `l/${short}`).join(':')}`;
     try {
-      mount('overlay', merged, 'overlay', 0, options);
+      mountFrom(this.root, 'overlay', merged, 'overlay', 0, `${options},upperdir=${id}/diff,workdir=${id}/work,index=off`);
     } catch (err) {
       this.mounts.release(id);
       throw wrap(err, `mounting layer ${id} (${lowers.length} lower layers)`);
@@ -90,9 +98,70 @@ class OverlayDriver implements StorageDriver {
     return merged;
   }
 
+  /** Synchronous from the count to the mount, as `get`. */
+  async readOnlyView(id: string): Promise<string> {
+    const dir = this.dir(id);
+    if (!existsSync(dir)) throw notFound(`layer ${id} not found`);
+    const view = join(dir, 'view');
+    if (this.views.acquire(id) > 1) return view;
+    try {
+      const short = readFileSync(join(dir, 'link'), 'utf8').trim();
+      mkdirSync(view, { recursive: true, mode: 0o700 });
+      this.mountReadOnly([short, ...this.readLowers(id)], view);
+    } catch (err) {
+      this.views.release(id);
+      throw wrap(err, `mounting a read-only view of layer ${id}`);
+    }
+    return view;
+  }
+
   async put(id: string): Promise<void> {
-    if (this.mounts.count(id) === 0 || this.mounts.release(id) > 0) return;
-    if (this.readLowers(id).length > 0) umount2(join(this.dir(id), 'merged'), MNT_DETACH);
+    if (this.mounts.count(id) > 0) {
+      if (this.mounts.release(id) === 0 && this.readLowers(id).length > 0) umount2(join(this.dir(id), 'merged'), MNT_DETACH);
+    } else if (this.views.count(id) > 0 && this.views.release(id) === 0) {
+      umount2(join(this.dir(id), 'view'), MNT_DETACH);
+    }
+  }
+
+  async changes(id: string): Promise<Change[]> {
+    return (await this.layerChanges(id)).map(({ path, kind }) => ({ path, kind }));
+  }
+
+  async diff(id: string): Promise<Readable> {
+    return packDiff(join(this.dir(id), 'diff'), await this.layerChanges(id));
+  }
+
+  async usage(id: string): Promise<Usage> {
+    await this.requireLayer(id);
+    return directoryUsage(join(this.dir(id), 'diff'));
+  }
+
+  /** The upper dir against the parent's view: a read-only mount of the layer's lowers. */
+  private async layerChanges(id: string): Promise<LayerChange[]> {
+    await this.requireLayer(id);
+    const dir = this.dir(id);
+    const lowers = this.readLowers(id);
+    const top = join(dir, 'diff');
+    if (lowers.length === 0) return layerChanges({ top, parent: null, complete: false });
+    const parentView = join(dir, `parent-view-${randomBytes(6).toString('hex')}`);
+    await mkdir(parentView, { mode: 0o700 });
+    try {
+      this.mountReadOnly(lowers, parentView);
+      try {
+        return await layerChanges({ top, parent: parentView, complete: false });
+      } finally {
+        umount2(parentView, MNT_DETACH);
+      }
+    } finally {
+      await rm(parentView, { recursive: false, force: true }).catch(() => {});
+    }
+  }
+
+  /** Mounts the diffs of `shorts` (top first) read-only at `target`. */
+  private mountReadOnly(shorts: string[], target: string): void {
+    // overlayfs without an upper dir needs two lower dirs; one is a read-only bind mount.
+    if (shorts.length === 1) bindReadOnly(join(this.root, 'l', shorts[0]!), target);
+    else mountFrom(this.root, 'overlay', target, 'overlay', 0, `lowerdir=${shorts.map((short) => `l/${short}`).join(':')}`);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -101,13 +170,10 @@ class OverlayDriver implements StorageDriver {
 
   async remove(id: string): Promise<void> {
     const dir = this.dir(id);
-    if (this.mounts.count(id) > 0) throw conflict(`layer ${id} is in use`);
-    try {
-      const short = (await readFile(join(dir, 'link'), 'utf8')).trim();
-      await rm(join(this.root, 'l', short), { force: true });
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
-    }
+    if (this.mounts.count(id) > 0 || this.views.count(id) > 0) throw conflict(`layer ${id} is in use`);
+    const short = await this.readLink(id);
+    if (short !== undefined) await rm(this.linkPath(short), { force: true });
+    else await this.removeLinksTo(id);
     await rm(dir, { recursive: true, force: true });
   }
 
@@ -134,6 +200,7 @@ class OverlayDriver implements StorageDriver {
   async cleanup(): Promise<void> {
     await unmountAllUnder(this.root);
     this.mounts.clear();
+    this.views.clear();
   }
 
   private dir(id: string): string {
@@ -147,8 +214,36 @@ class OverlayDriver implements StorageDriver {
   /** The lower chain a child of `parent` gets: the parent's diff, then the parent's lowers. */
   private async lowerChainOf(parent: string): Promise<string[]> {
     await this.requireLayer(parent);
-    const short = (await readFile(join(this.dir(parent), 'link'), 'utf8')).trim();
+    const short = await this.readLink(parent);
+    if (short === undefined) throw new BerthError('internal', `layer ${parent} has no valid link file`);
     return [short, ...this.readLowers(parent)];
+  }
+
+  /** The layer's short name, or undefined when its link file is missing or not a short name. */
+  private async readLink(id: string): Promise<string | undefined> {
+    try {
+      const short = (await readFile(join(this.dir(id), 'link'), 'utf8')).trim();
+      return SHORT_NAME.test(short) ? short : undefined;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** ROOT/l/SHORT; anything but a short name (an empty one above all) would name l/ itself. */
+  private linkPath(short: string): string {
+    if (!SHORT_NAME.test(short)) throw new BerthError('internal', `overlay: invalid short link name ${JSON.stringify(short)}`);
+    return join(this.root, 'l', short);
+  }
+
+  /** Removes the l/ links to the layer's diff, found by their targets. */
+  private async removeLinksTo(id: string): Promise<void> {
+    const target = join('..', id, 'diff');
+    for (const short of await readdir(join(this.root, 'l'))) {
+      if (!SHORT_NAME.test(short)) continue;
+      const link = this.linkPath(short);
+      if ((await readlink(link).catch(() => undefined)) === target) await rm(link, { force: true });
+    }
   }
 
   private readLowers(id: string): string[] {
@@ -162,6 +257,10 @@ class OverlayDriver implements StorageDriver {
 }
 
 const SHORT_NAME_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const SHORT_NAME = /^[A-Z0-9]{26}$/;
+
+/** Docker's overlay2 limit: lower layers of one mount. */
+const MAX_LOWERS = 128;
 
 /** 26 random characters, as moby's overlay2 uses for its l/ links. */
 function shortName(): string {

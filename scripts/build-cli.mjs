@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Builds the berth CLI from tsc's output (dist/src/cli):
+ *  - dist/berth-cli.mjs: one ESM bundle, which `node bin/berth` loads;
+ *  - dist/berth-cli.blob: a V8 startup snapshot with that code already loaded and evaluated, which
+ *    bin/berth run as a program hands to node (--snapshot-blob): no module to read, parse or link.
+ * The snapshot is tied to the node binary that built it; rebuild after changing node.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+
+await build({
+  ...common,
+  entryPoints: ['dist/src/cli/main.js'],
+  format: 'esm',
+  outfile: 'dist/berth-cli.mjs',
+  // Commander is CommonJS: its require() calls need a require in the ESM bundle.
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+});
+
+/**
+ * Node refuses some built-in modules in a snapshot (node:http) and only warns about others
+ * (node:child_process, which commander loads for executable subcommands berth does not have).
+ * Our code does not load node:http (src/client/http-exchange.ts), and loads node:child_process
+ * only in commands that run at call time; this hands commander a stand-in that loads
+ * node:child_process when a property of it is first read.
+ */
+const deferChildProcess = {
+  name: 'defer-child-process',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'deferred' } : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: 'deferred' }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+const snapshotEntry = 'dist/berth-cli-snapshot.cjs';
+await build({
+  ...common,
+  entryPoints: ['dist/src/cli/snapshot-main.js'],
+  format: 'cjs',
+  outfile: snapshotEntry,
+  plugins: [deferChildProcess],
+});
+execFileSync(process.execPath, ['--snapshot-blob', 'dist/berth-cli.blob', '--build-snapshot', snapshotEntry], {
+  stdio: 'inherit',
+});
+rmSync(snapshotEntry);

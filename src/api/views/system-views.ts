@@ -1,0 +1,92 @@
+import type { SystemReport, VersionReport } from '../../engine/system/system-info.js';
+import type { SystemInfoResponse, VersionResponse } from '../../wire/system.js';
+import { API_VERSION, MIN_API_VERSION } from '../version.js';
+
+/** GET /version */
+export function versionView(report: VersionReport): VersionResponse {
+  const details = {
+    ApiVersion: API_VERSION,
+    Arch: report.arch,
+    BuildTime: '',
+    Experimental: 'false',
+    GitCommit: '',
+    GoVersion: report.runtimeVersion,
+    KernelVersion: report.kernelVersion,
+    MinAPIVersion: MIN_API_VERSION,
+    Os: 'linux',
+  };
+  return {
+    Platform: { Name: 'Berth' },
+    Components: [{ Name: 'Engine', Version: report.version, Details: details }],
+    Version: report.version,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: '',
+    GoVersion: report.runtimeVersion,
+    Os: 'linux',
+    Arch: report.arch,
+    KernelVersion: report.kernelVersion,
+    BuildTime: '',
+  };
+}
+
+/** GET /info */
+export function infoView(report: SystemReport): SystemInfoResponse {
+  return {
+    ID: report.id,
+    Containers: report.containers.total,
+    ContainersRunning: report.containers.running,
+    ContainersPaused: report.containers.paused,
+    ContainersStopped: report.containers.stopped,
+    Images: report.images,
+    Driver: report.storageDriver.name,
+    DriverStatus: report.storageDriver.status,
+    Plugins: { Volume: [], Network: ['none'], Authorization: null, Log: ['k8s-file'] },
+    MemoryLimit: true,
+    SwapLimit: false,
+    CpuCfsPeriod: true,
+    CpuCfsQuota: true,
+    CPUShares: true,
+    CPUSet: true,
+    PidsLimit: true,
+    IPv4Forwarding: false,
+    Debug: false,
+    NFd: 0,
+    OomKillDisable: report.cgroup.version === '1',
+    NGoroutines: 0,
+    SystemTime: report.systemTime.toISOString(),
+    LoggingDriver: 'k8s-file',
+    CgroupDriver: report.cgroup.driver,
+    CgroupVersion: report.cgroup.version,
+    NEventsListener: report.eventListeners,
+    KernelVersion: report.kernelVersion,
+    OperatingSystem: report.operatingSystem,
+    OSVersion: '',
+    OSType: 'linux',
+    Architecture: report.architecture,
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+    NCPU: report.ncpu,
+    MemTotal: report.memTotal,
+    GenericResources: null,
+    DockerRootDir: report.dataRoot,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Name: report.hostname,
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: report.serverVersion,
+    Runtimes: Object.fromEntries(report.runtimes.map((r) => [r.name, { path: r.path }])),
+    DefaultRuntime: report.defaultRuntime,
+    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: '',
+    ContainerdCommit: { ID: '' },
+    RuncCommit: { ID: '' },
+    InitCommit: { ID: '' },
+    SecurityOptions: ['name=seccomp,profile=builtin'],
+    Warnings: report.warnings.length > 0 ? report.warnings : null,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The docker CLI's flags that berth knows but does not carry out yet, per command, each with the
+ * reason. Commands declare them (hidden from help) and refuse them by name, so a docker command
+ * line gets a clear answer instead of "unknown option"; test/unit/cli-docker-parity.test.ts checks
+ * against the docker CLI's own --help that every docker flag is either carried out or listed here.
+ */
+import { Option, type Command } from 'commander';
+import { CliExit } from './cli-exit.js';
+
+/** [commander flags, reason]. */
+type Refused = readonly [string, string];
+
+const PORTS = 'published ports are not carried out yet: containers get a loopback-only network';
+const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
+const LIMITS = 'resource limits are not carried out yet';
+const NETWORK = 'network settings beyond --network none are not carried out yet';
+const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
+const HEALTH = 'health checks are not carried out yet';
+const LOGGING = 'log drivers other than the default are not carried out yet';
+const REGISTRY = 'berth has no registry client or multi-platform images yet';
+const CHECKPOINT = 'checkpoints are not carried out yet';
+const LATER = 'not carried out yet';
+const PLATFORM: Refused = ['--platform <value>', REGISTRY];
+
+const CONTAINER_FLAGS: Refused[] = [
+  ['--add-host <value>', NETWORK],
+  ['--annotation <value>', 'OCI annotations are not carried out yet'],
+  ['--blkio-weight <value>', LIMITS],
+  ['--blkio-weight-device <value>', LIMITS],
+  ['--cgroup-parent <value>', ISOLATION],
+  ['--cgroupns <value>', ISOLATION],
+  ['--cidfile <value>', LATER],
+  ['--cpu-count <value>', LIMITS],
+  ['--cpu-percent <value>', LIMITS],
+  ['--cpu-period <value>', LIMITS],
+  ['--cpu-quota <value>', LIMITS],
+  ['--cpu-rt-period <value>', LIMITS],
+  ['--cpu-rt-runtime <value>', LIMITS],
+  ['-c, --cpu-shares <value>', LIMITS],
+  ['--cpus <value>', LIMITS],
+  ['--cpuset-cpus <value>', LIMITS],
+  ['--cpuset-mems <value>', LIMITS],
+  ['--device <value>', ISOLATION],
+  ['--device-cgroup-rule <value>', ISOLATION],
+  ['--device-read-bps <value>', LIMITS],
+  ['--device-read-iops <value>', LIMITS],
+  ['--device-write-bps <value>', LIMITS],
+  ['--device-write-iops <value>', LIMITS],
+  ['--disable-content-trust', REGISTRY],
+  ['--dns <value>', NETWORK],
+  ['--dns-option <value>', NETWORK],
+  ['--dns-search <value>', NETWORK],
+  ['--domainname <value>', LATER],
+  ['--expose <value>', PORTS],
+  ['--gpus <value>', LIMITS],
+  ['--group-add <value>', ISOLATION],
+  ['--health-cmd <value>', HEALTH],
+  ['--health-interval <value>', HEALTH],
+  ['--health-retries <value>', HEALTH],
+  ['--health-start-interval <value>', HEALTH],
+  ['--health-start-period <value>', HEALTH],
+  ['--health-timeout <value>', HEALTH],
+  ['--init', 'an init process in the container is not carried out yet'],
+  ['--io-maxbandwidth <value>', LIMITS],
+  ['--io-maxiops <value>', LIMITS],
+  ['--ip <value>', NETWORK],
+  ['--ip6 <value>', NETWORK],
+  ['--ipc <value>', ISOLATION],
+  ['--isolation <value>', ISOLATION],
+  ['--kernel-memory <value>', LIMITS],
+  ['--label-file <value>', LATER],
+  ['--link <value>', NETWORK],
+  ['--link-local-ip <value>', NETWORK],
+  ['--log-driver <value>', LOGGING],
+  ['--log-opt <value>', LOGGING],
+  ['--mac-address <value>', NETWORK],
+  ['-m, --memory <value>', LIMITS],
+  ['--memory-reservation <value>', LIMITS],
+  ['--memory-swap <value>', LIMITS],
+  ['--memory-swappiness <value>', LIMITS],
+  ['--mount <value>', VOLUMES],
+  ['--network-alias <value>', NETWORK],
+  ['--no-healthcheck', HEALTH],
+  ['--oom-kill-disable', LIMITS],
+  ['--oom-score-adj <value>', LIMITS],
+  ['--pid <value>', ISOLATION],
+  ['--pids-limit <value>', LIMITS],
+  ['--platform <value>', REGISTRY],
+  ['--privileged', ISOLATION],
+  ['-p, --publish <value>', PORTS],
+  ['-P, --publish-all', PORTS],
+  ['--pull <value>', REGISTRY],
+  ['-q, --quiet', LATER],
+  ['--restart <value>', 'restart policies other than no are not carried out yet'],
+  ['--security-opt <value>', ISOLATION],
+  ['--stop-signal <value>', LATER],
+  ['--stop-timeout <value>', LATER],
+  ['--storage-opt <value>', VOLUMES],
+  ['--sysctl <value>', ISOLATION],
+  ['--tmpfs <value>', VOLUMES],
+  ['--ulimit <value>', LIMITS],
+  ['--use-api-socket', LATER],
+  ['--userns <value>', ISOLATION],
+  ['--uts <value>', ISOLATION],
+  ['-v, --volume <value>', VOLUMES],
+  ['--volume-driver <value>', VOLUMES],
+  ['--volumes-from <value>', VOLUMES],
+];
+const PULL_FLAGS: Refused[] = [
+  ['-a, --all-tags', REGISTRY],
+  ['--disable-content-trust', REGISTRY],
+  ['--platform <value>', REGISTRY],
+  ['-q, --quiet', LATER],
+];
+const IMAGES_FLAGS: Refused[] = [
+  ['--digests', 'berth images have no registry digests yet'],
+  ['--tree', 'the tree view is not carried out yet'],
+];
+
+/** By command path ('run', 'image ls'). */
+export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
+  run: [...CONTAINER_FLAGS, ['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
+  create: CONTAINER_FLAGS,
+  start: [
+    ['--checkpoint <value>', CHECKPOINT],
+    ['--checkpoint-dir <value>', CHECKPOINT],
+    ['--detach-keys <value>', 'detach keys for start are not carried out yet'],
+  ],
+  attach: [['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
+  logs: [['--details', 'log details (extra attributes) are not carried out yet']],
+  inspect: [['-s, --size', 'sizes in inspect are not carried out yet']],
+  rm: [['-l, --link', NETWORK]],
+  images: IMAGES_FLAGS,
+  'image ls': IMAGES_FLAGS,
+  rmi: [PLATFORM],
+  'image rm': [PLATFORM],
+  'image inspect': [PLATFORM],
+  import: [PLATFORM],
+  'image import': [PLATFORM],
+  pull: PULL_FLAGS,
+  'image pull': PULL_FLAGS,
+  version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
+  info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
+};
+
+/** Declares the command's not-yet-carried-out docker flags; using one ends the call with its reason. */
+export function refuseNotCarriedOut(command: Command, path: string): void {
+  const refused = (NOT_CARRIED_OUT[path] ?? []).map(([flags, reason]) => {
+    const option = new Option(flags).hideHelp();
+    command.addOption(option);
+    return { option, reason };
+  });
+  if (refused.length === 0) return;
+  command.hook('preAction', (_command, action) => {
+    const given = refused.find(({ option }) => action.getOptionValueSource(option.attributeName()) === 'cli');
+    if (given) {
+      throw new CliExit(125, `berth: ${given.option.long} is not supported yet: ${given.reason}\n\nRun 'berth ${path} --help' for more information`);
+    }
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * The entry of the CLI's V8 startup snapshot (scripts/build-cli.mjs builds it; bin/berth starts
+ * node with it). Everything here runs once, at build time: the modules are loaded and evaluated
+ * then, so a call starts with them already in the heap instead of reading and compiling the bundle.
+ * Nothing that depends on the calling process (environment, streams, arguments) may be read before
+ * the deserialized main function runs.
+ */
+import { startupSnapshot } from 'node:v8';
+import { createContext } from './context.js';
+import { buildProgram, main } from './main.js';
+
+/** bin/berth moves NODE_EXTRA_CA_CERTS aside (see there); the CLI's own environment gets it back. */
+const SAVED_CA_CERTS = 'BERTH_SAVED_NODE_EXTRA_CA_CERTS';
+
+// Every call builds the command tree first: build it once now, so the snapshot holds that code
+// compiled rather than only parsed. (The context's streams and client are not touched by this.)
+buildProgram(createContext(() => undefined));
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  const saved = process.env[SAVED_CA_CERTS];
+  if (saved !== undefined) {
+    process.env.NODE_EXTRA_CA_CERTS = saved;
+    delete process.env[SAVED_CA_CERTS];
+  }
+  // bin/berth passes `--` before the arguments, so node hands them all to us: argv is [node, ...args].
+  main(process.argv.slice(1)).then((code) => process.exit(code));
+});

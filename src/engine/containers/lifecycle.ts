@@ -1,0 +1,385 @@
+/**
+ * The container life cycle: start, stop, kill, restart, pause, exits, removal. Every change of a
+ * container's state runs as a job of its serial executor, so that concurrent requests and the
+ * runtime's exit reports are applied one at a time, in order (moby holds a per-container lock for
+ * the same reason). Waiting for an exit never happens inside a job: the exit is itself a job.
+ *
+ * One teardown path: after a run (ended, failed or removed) the runtime deletes its state,
+ * bundle, monitor files and cgroups; a removed container's layer goes after that.
+ */
+import { BerthError, conflict, isKind, notFound, notModified } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { settlesWithin } from '../../common/long-timer.js';
+import type { ContainerRuntime, Exit, RuntimeSet } from '../../runtime/container-runtime.js';
+import type { LayerStore } from '../../storage/layer-store.js';
+import type { ContainerAction, EventBus } from '../events/event-bus.js';
+import type { StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
+import type { ContainerRecord } from './model.js';
+import { buildRunSpec } from './run-spec.js';
+import { RunNotifier } from './run-notifier.js';
+import { SerialExecutor } from './serial-executor.js';
+import { parseSignal } from './signals.js';
+import { isGoing, markDead, markExited, markPaused, markRemoving, markRunning, markStartFailed, markUnpaused } from './state-machine.js';
+import type { ContainerStore } from './store.js';
+import type { ContainerStreams } from './streams.js';
+
+export interface LifecycleOptions {
+  store: ContainerStore;
+  layers: LayerStore;
+  runtimes: RuntimeSet;
+  events: EventBus;
+  streams: ContainerStreams;
+  notifier: RunNotifier;
+  logger: Logger;
+  /** How often an exit that could not be saved (a full disk) is tried again; 5 s. */
+  saveRetryMs?: number;
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+/** How long a SIGKILL may take to show as an exit before the runtime is asked (moby waits 10 s at most). */
+const KILL_EXIT_GRACE_MS = 5000;
+const SAVE_RETRY_MS = 5000;
+
+const SIGKILL = 9;
+
+interface Teardown {
+  unmount: boolean;
+  removeLayer: boolean;
+}
+
+export function notRunning(id: string): BerthError {
+  return conflict(`Container ${id} is not running`);
+}
+
+export class ContainerLifecycle {
+  private readonly executor = new SerialExecutor();
+  /** Exits recorded in memory whose save failed; saved (and acknowledged) when the disk allows. */
+  private readonly unsaved = new Map<string, ContainerRecord>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: LifecycleOptions) {}
+
+  private get store(): ContainerStore {
+    return this.options.store;
+  }
+
+  runtimeOf(record: ContainerRecord): ContainerRuntime {
+    return this.options.runtimes.get(record.hostConfig.Runtime);
+  }
+
+  /** Runs `job` as the container's next state change. */
+  exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T> {
+    return this.executor.run(record.id, async () => {
+      if (this.store.get(record.id) !== record) throw notFound(`No such container: ${record.id}`);
+      return job();
+    });
+  }
+
+  /** Docker's event for a container: its labels, image and name, and the action's details. */
+  publish(action: ContainerAction, record: ContainerRecord, details: Record<string, string> = {}): void {
+    this.options.events.publish('container', action, record.id, {
+      ...record.config.Labels,
+      image: record.config.Image,
+      name: record.name.slice(1),
+      ...details,
+    });
+  }
+
+  start(record: ContainerRecord): Promise<void> {
+    return this.exclusive(record, async () => {
+      if (record.state.Running) throw notModified();
+      if (isGoing(record.state)) throw conflict(`cannot start a container that is being removed: ${record.id}`);
+      await this.run(record);
+    });
+  }
+
+  /** Mount, spec, runtime create, attach, runtime start; nothing else on this path (it sets `docker run`'s latency). */
+  private async run(record: ContainerRecord): Promise<void> {
+    const { id } = record;
+    const runtime = this.runtimeOf(record);
+    let mounted = false;
+    try {
+      const rootfs = await this.options.layers.mountContainerLayer(id);
+      mounted = true;
+      const spec = await buildRunSpec(record, rootfs);
+      const { pid } = await runtime.create({
+        id,
+        name: record.name.slice(1),
+        spec,
+        logPath: record.logPath,
+        tty: record.config.Tty,
+        stdin: record.config.OpenStdin,
+      });
+      const [rows, cols] = record.hostConfig.ConsoleSize;
+      if (record.config.Tty && rows > 0 && cols > 0) await runtime.resize(id, rows, cols);
+      await this.options.streams.beforeStart(record, runtime);
+      await runtime.start(id);
+      // Its exit, however soon, is a job queued behind this one. A crash before this save
+      // leaves a record that is not running and a runtime container, which reconciliation
+      // deletes; the start never completed.
+      markRunning(record.state, pid);
+      await this.store.save(record, { durable: false });
+    } catch (err) {
+      await this.failedStart(record, runtime, err, mounted);
+      throw err;
+    }
+    this.publish('start', record);
+  }
+
+  private async failedStart(record: ContainerRecord, runtime: ContainerRuntime, err: unknown, mounted: boolean): Promise<void> {
+    const exitCode = err instanceof BerthError && err.exitCode !== undefined ? err.exitCode : 128;
+    markStartFailed(record.state, exitCode, err instanceof Error ? err.message : String(err));
+    this.options.streams.startFailed(record.id);
+    await this.teardown(record.id, runtime, { unmount: mounted, removeLayer: false });
+    await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
+    this.options.notifier.runEnded(record.id, exitCode);
+    if (record.hostConfig.AutoRemove) await this.deleteRecord(record, { runLeft: false });
+  }
+
+  /** An exit the runtime reported (also those that happened while berthd was down). */
+  onExit(exit: Exit, error = ''): Promise<void> {
+    const record = this.store.get(exit.id);
+    if (!record) {
+      // A container removed while its exit was on its way, or one no record owns: nothing to
+      // record, only its leftovers to release.
+      return this.executor.run(exit.id, async () => {
+        await this.options.runtimes.acknowledgeExit(exit.id).catch(() => {});
+      });
+    }
+    return this.executor.run(exit.id, () => this.recordExit(record, exit, error));
+  }
+
+  private async recordExit(record: ContainerRecord, exit: Exit, error: string): Promise<void> {
+    const { id } = record;
+    if (this.store.get(id) !== record || !record.state.Running) {
+      // A leftover of a run that already ended (a failed start, or a kill recorded by us).
+      await this.options.runtimes.acknowledgeExit(id).catch(() => {});
+      return;
+    }
+    markExited(record.state, { ...exit, error });
+    this.options.streams.runEnded(id);
+    const autoRemove = record.hostConfig.AutoRemove;
+    if (exit.oomKilled) this.publish('oom', record);
+    // No fsync for a record about to be deleted: a crash in between is reconciled at start.
+    await this.saveExit(record, { durable: !autoRemove });
+    this.options.notifier.runEnded(id, exit.code);
+    this.publish('die', record, { exitCode: String(exit.code) });
+    if (autoRemove) await this.deleteRecord(record, { runLeft: true });
+    else this.inBackground(record, { unmount: true, removeLayer: false });
+  }
+
+  /**
+   * Saves an exit; only then may the runtime's exit record go (a crash before keeps it to read
+   * again). A failed save (a full disk) leaves the exit in memory: waiters are answered and the
+   * run torn down all the same, and the save is retried until it succeeds.
+   */
+  private async saveExit(record: ContainerRecord, options: { durable: boolean }): Promise<void> {
+    try {
+      await this.store.save(record, options);
+    } catch (err) {
+      this.options.logger.error('saving a container exit; will retry', { id: record.id, err });
+      this.unsaved.set(record.id, record);
+      this.scheduleSaveRetry();
+      return;
+    }
+    this.unsaved.delete(record.id);
+    await this.options.runtimes.acknowledgeExit(record.id).catch((err) => this.options.logger.warn('acknowledging an exit', { id: record.id, err }));
+  }
+
+  private scheduleSaveRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const record of this.unsaved.values()) {
+        this.unsaved.delete(record.id);
+        if (this.store.get(record.id) !== record) continue;
+        void this.executor.run(record.id, () => this.saveExit(record, { durable: true }));
+      }
+    }, this.options.saveRetryMs ?? SAVE_RETRY_MS);
+  }
+
+  /** Releases a run's runtime state (and a removed container's layer) as the container's next job; nobody waits. */
+  private inBackground(record: ContainerRecord, what: Teardown): void {
+    void this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), what));
+  }
+
+  /** A run the runtime still holds for a container that is not running (a start cut short by a crash). */
+  releaseRun(record: ContainerRecord): Promise<void> {
+    return this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: false }));
+  }
+
+  /** The layer of a container no record owns (its runtime side is swept by the runtime set), as that id's next job. */
+  releaseOrphanLayer(id: string): Promise<void> {
+    return this.executor.run(id, () => this.teardown(id, undefined, { unmount: true, removeLayer: true }));
+  }
+
+  /**
+   * The one teardown path: runtime state, bundle, monitor files and cgroups; then the rootfs and,
+   * for a removed container, its layer. The layer goes last, so that one left by a crash still
+   * marks the rest for the sweep at the next start.
+   */
+  private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
+    const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
+    await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
+    if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
+    if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
+  }
+
+  /** SIGKILL, and the exit it causes, a few seconds at most; a container the runtime no longer runs is recorded as killed. */
+  private async killAndAwaitExit(record: ContainerRecord): Promise<void> {
+    if (!record.state.Running) return;
+    const exited = this.options.notifier.nextRunEnd(record.id);
+    const runtime = this.runtimeOf(record);
+    await runtime.kill(record.id, SIGKILL).catch(() => {});
+    this.publish('kill', record, { signal: String(SIGKILL) });
+    if (await settlesWithin(exited, KILL_EXIT_GRACE_MS)) return;
+    const state = await runtime.state(record.id).catch(() => undefined);
+    if (!state || state.status === 'stopped') {
+      const exit = { id: record.id, code: 128 + SIGKILL, finishedAt: new Date(), oomKilled: false };
+      await this.executor.run(record.id, () => this.recordExit(record, exit, 'the container was killed; its monitor did not report the exit'));
+      return;
+    }
+    await exited;
+  }
+
+  /** Sends a signal; after SIGKILL answers once the container is dead (as dockerd, issue 12 item 13). */
+  async kill(record: ContainerRecord, signal: number): Promise<void> {
+    if (!record.state.Running) throw notRunning(record.id);
+    if (record.state.Paused && signal !== SIGKILL) throw conflict(`Container ${record.id} is paused. Unpause the container before stopping or killing`);
+    if (signal === SIGKILL) {
+      await this.killAndAwaitExit(record);
+      return;
+    }
+    try {
+      await this.runtimeOf(record).kill(record.id, signal);
+    } catch (err) {
+      if (isKind(err, 'not-found')) throw notRunning(record.id);
+      throw err;
+    }
+    this.publish('kill', record, { signal: String(signal) });
+  }
+
+  /** The stop signal, then SIGKILL after the timeout (any length: a long timer, issue 12 item 6); 304 if not running. */
+  async stop(record: ContainerRecord, options: StopOptions): Promise<void> {
+    if (!record.state.Running) throw notModified();
+    const timeoutS = options.timeoutSeconds ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    const signal = options.signal ?? parseSignal(record.config.StopSignal || 'SIGTERM');
+    const exited = this.options.notifier.nextRunEnd(record.id);
+    if (record.state.Paused) {
+      await this.killAndAwaitExit(record);
+    } else {
+      await this.runtimeOf(record).kill(record.id, signal).catch(() => {});
+      this.publish('kill', record, { signal: String(signal) });
+      if (timeoutS < 0) await exited;
+      else if (!(await settlesWithin(exited, timeoutS * 1000))) await this.killAndAwaitExit(record);
+    }
+    this.publish('stop', record);
+  }
+
+  async restart(record: ContainerRecord, options: StopOptions): Promise<void> {
+    await this.stop(record, options).catch((err) => {
+      if (!isKind(err, 'not-modified')) throw err;
+    });
+    await this.start(record).catch((err) => {
+      // Started meanwhile by someone else: restarted all the same.
+      if (!isKind(err, 'not-modified')) throw err;
+    });
+    this.publish('restart', record);
+  }
+
+  pause(record: ContainerRecord): Promise<void> {
+    return this.exclusive(record, async () => {
+      if (!record.state.Running) throw notRunning(record.id);
+      if (record.state.Paused) throw conflict(`Container ${record.id} is already paused`);
+      await this.runtimeOf(record).pause(record.id);
+      markPaused(record.state);
+      await this.store.save(record, { durable: false });
+      this.publish('pause', record);
+    });
+  }
+
+  unpause(record: ContainerRecord): Promise<void> {
+    return this.exclusive(record, async () => {
+      if (!record.state.Paused) throw conflict(`Container ${record.id} is not paused`);
+      await this.runtimeOf(record).resume(record.id);
+      markUnpaused(record.state);
+      await this.store.save(record, { durable: false });
+      this.publish('unpause', record);
+    });
+  }
+
+  /**
+   * `docker rm`: a running container only with force (killed first, outside any job, since its
+   * exit is a job). A container started again between the kill and the removal is killed again.
+   */
+  async remove(record: ContainerRecord, options: { force: boolean }): Promise<void> {
+    for (;;) {
+      if (record.state.Running) {
+        if (!options.force) {
+          throw conflict(
+            `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`,
+          );
+        }
+        await this.killAndAwaitExit(record);
+      }
+      const removed = await this.executor.run(record.id, async () => {
+        if (this.store.get(record.id) !== record) return true; // removed meanwhile (AutoRemove)
+        if (record.state.Running) return false;
+        await this.deleteRecord(record, { runLeft: false });
+        return true;
+      });
+      if (removed) return;
+    }
+  }
+
+  /**
+   * Deletes the record (inside a job); the layer goes after, in the background, with the run's
+   * runtime state when `runLeft` (an auto-removal at exit). A container that is not running has
+   * no run left otherwise: its last one was torn down when it ended, and reconciliation at start
+   * releases what a crash left.
+   */
+  private async deleteRecord(record: ContainerRecord, options: { runLeft: boolean }): Promise<void> {
+    if (this.store.get(record.id) !== record) return;
+    markRemoving(record.state);
+    this.options.streams.removed(record.id);
+    try {
+      await this.store.delete(record);
+    } catch (err) {
+      markDead(record.state);
+      throw err;
+    }
+    this.unsaved.delete(record.id);
+    this.options.notifier.removed(record.id, record.state.ExitCode);
+    this.publish('destroy', record);
+    void this.executor.run(record.id, () =>
+      this.teardown(record.id, options.runLeft ? this.runtimeOf(record) : undefined, { unmount: true, removeLayer: true }),
+    );
+  }
+
+  /** Resolves once the condition holds; abort detaches the waiter. */
+  wait(record: ContainerRecord, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    if (condition === 'not-running' && !record.state.Running) return Promise.resolve({ exitCode: record.state.ExitCode });
+    const { notifier } = this.options;
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        stop();
+        resolve({ canceled: true });
+      };
+      const done = (exitCode: number) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ exitCode });
+      };
+      // Removal ends every wait: a container removed without running again never exits again.
+      const stop = condition === 'removed' ? notifier.onRemoved(record.id, done) : notifier.onRunEnd(record.id, done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Waits for the state changes under way (daemon shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.executor.drain();
+  }
+}

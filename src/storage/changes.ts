@@ -1,0 +1,110 @@
+import { lstat, readdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { errnoCode } from '../common/errors.js';
+import { lgetxattr } from '../native/index.js';
+
+/** One entry of `docker diff`: A added, C changed, D deleted; `path` is absolute in the rootfs. */
+export interface Change {
+  path: string;
+  kind: 'A' | 'C' | 'D';
+}
+
+/** A Change, telling also whether a changed directory hides everything its parent layers had in it. */
+export interface LayerChange extends Change {
+  opaque: boolean;
+}
+
+/**
+ * What a layer's changes are computed from.
+ * - `top`: the layer's own entries (overlay: its upper dir; vfs: its full copy).
+ * - `parent`: the parent layer's root filesystem as a reader sees it, or null for a base layer.
+ * - `complete`: whether an entry missing from `top` is deleted (a full copy) or inherited (an
+ *   overlay upper dir, where deletions are 0/0 character devices and opaque directories are
+ *   marked with the trusted.overlay.opaque xattr).
+ */
+export interface LayerTree {
+  top: string;
+  parent: string | null;
+  complete: boolean;
+}
+
+/**
+ * The changes of a layer against its parent, as `docker diff` reports them (moby's
+ * pkg/archive changes): depth first, names sorted. An added or deleted entry whose parent
+ * directory is not itself reported brings a C for that directory; a directory deleted with
+ * everything in it is one D; a directory whose own metadata is unchanged is not reported for a
+ * changed file inside it. On overlay a file in the upper dir counts as changed (it was copied up).
+ */
+export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
+  const changes: LayerChange[] = [];
+  const reported = new Set<string>();
+  const report = (path: string, kind: Change['kind'], opaque = false): void => {
+    const parent = posix.dirname(path);
+    if (kind !== 'C' && parent !== '/' && !reported.has(parent)) {
+      changes.push({ path: parent, kind: 'C', opaque: false });
+      reported.add(parent);
+    }
+    changes.push({ path, kind, opaque });
+    if (kind !== 'D') reported.add(path);
+  };
+
+  const walk = async (dir: string, complete: boolean): Promise<void> => {
+    const own = await namesIn(tree.top + dir);
+    const names = complete && tree.parent !== null ? union(own, await namesIn(tree.parent + dir)) : own;
+    for (const name of names) {
+      const path = posix.join(dir, name);
+      const stats = await lstatIfExists(tree.top + path);
+      const lower = tree.parent === null ? undefined : await lstatIfExists(tree.parent + path);
+      if (!stats || (!complete && isOverlayWhiteout(stats))) {
+        if (lower) report(path, 'D');
+        continue;
+      }
+      const opaque = !complete && stats.isDirectory() && lower?.isDirectory() === true && isOverlayOpaque(tree.top + path);
+      if (!lower) report(path, 'A');
+      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque);
+      if (stats.isDirectory()) await walk(path, complete || opaque);
+    }
+  };
+  await walk('/', tree.complete);
+  return changes;
+}
+
+/** The 0/0 character device overlayfs leaves where a lower entry was deleted. */
+export function isOverlayWhiteout(stats: Stats): boolean {
+  return stats.isCharacterDevice() && stats.rdev === 0;
+}
+
+export function isOverlayOpaque(path: string): boolean {
+  return lgetxattr(path, 'trusted.overlay.opaque')?.toString() === 'y';
+}
+
+function differs(own: Stats, lower: Stats, complete: boolean): boolean {
+  const type = (stats: Stats) => stats.mode & 0o170000;
+  if (type(own) !== type(lower) || own.mode !== lower.mode || own.uid !== lower.uid || own.gid !== lower.gid) return true;
+  if (own.isDirectory()) return own.mtimeMs !== lower.mtimeMs;
+  // An overlay upper entry exists only because it was written (copied up).
+  return !complete || own.size !== lower.size || own.mtimeMs !== lower.mtimeMs || own.rdev !== lower.rdev;
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function union(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])].sort();
+}

@@ -1,0 +1,73 @@
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { isGzip } from '../archive/index.js';
+import type { ContentStore, Lease } from './content-store.js';
+import type { Digest } from './digest.js';
+import type { Layer, LayerStore } from './layer-store.js';
+
+export const LAYER_MEDIA_TYPE = {
+  tar: 'application/vnd.oci.image.layer.v1.tar',
+  gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+} as const;
+
+/** A layer blob as an image refers to it: what save and push hand out. */
+export interface LayerBlob {
+  /** sha256 of the blob as received (compressed or not). */
+  digest: Digest;
+  mediaType: string;
+  /** Bytes of the blob. */
+  size: number;
+  /** sha256 of the uncompressed tar. */
+  diffId: Digest;
+}
+
+/**
+ * Stores a layer blob as received and unpacks it, in one pass over the input: the bytes are
+ * teed into the content store (which computes the blob digest) and into the layer store (which
+ * decompresses them once and computes the diff ID). `lease` holds the blob until the caller has
+ * recorded it in an image. The layer comes back retained once for the caller, as from
+ * LayerStore.register.
+ */
+export async function ingestLayer(
+  content: ContentStore,
+  layers: LayerStore,
+  blob: Readable,
+  parent: string | null,
+  lease: Lease,
+): Promise<{ layer: Layer; blob: LayerBlob }> {
+  let head = Buffer.alloc(0);
+  const sniff = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (head.length < 2) head = Buffer.concat([head, chunk.subarray(0, 2)]);
+      callback(null, chunk);
+    },
+  });
+  const toContent = new PassThrough();
+  const toLayers = new PassThrough();
+  // pipe() waits for both branches to drain: the slower consumer paces the input.
+  blob.pipe(sniff);
+  sniff.pipe(toContent);
+  sniff.pipe(toLayers);
+  let failure: { reason: unknown } | undefined;
+  const fail = (err: unknown) => {
+    failure ??= { reason: err };
+    for (const stream of [toContent, toLayers, sniff]) stream.destroy(err as Error);
+  };
+  blob.on('error', fail);
+  // Their errors reach the two promises below; an 'error' event nobody listens to would be thrown.
+  for (const stream of [toContent, toLayers, sniff]) stream.on('error', () => {});
+
+  const stored = content.ingest(toContent, {}, lease);
+  const registered = layers.register(toLayers, parent);
+  // Either side failing stops the other, which would otherwise wait for bytes for ever; the
+  // first failure is the cause, the other side's is its echo.
+  stored.catch(fail);
+  registered.catch(fail);
+  const [storedResult, registeredResult] = await Promise.allSettled([stored, registered]);
+  if (failure || storedResult.status === 'rejected' || registeredResult.status === 'rejected') {
+    if (registeredResult.status === 'fulfilled') await layers.release(registeredResult.value.chainId);
+    throw failure!.reason;
+  }
+  const layer = registeredResult.value;
+  const { digest, size } = storedResult.value;
+  return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: isGzip(head) ? LAYER_MEDIA_TYPE.gzip : LAYER_MEDIA_TYPE.tar } };
+}

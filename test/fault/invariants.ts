@@ -1,0 +1,178 @@
+/**
+ * What must hold of a daemon's state after any crash and restart: every object the API lists is
+ * whole, and nothing exists that nothing owns. Each check returns the violations it found (as
+ * sentences), so that a fault run can count them instead of stopping at the first.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { rawRequest } from '../helpers/http.js';
+import type { TestDaemon } from '../helpers/berthd.js';
+
+const run = promisify(execFile);
+const CGROUP_ROOT = '/sys/fs/cgroup';
+const RUNTIMES = ['crun', 'runc'];
+
+export async function entries(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).sort();
+}
+
+async function api<T>(daemon: TestDaemon, method: string, path: string): Promise<T> {
+  const res = await rawRequest(daemon.socket, method, path);
+  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${res.body}`);
+  return JSON.parse(res.body) as T;
+}
+
+/** Container ids under the daemon's own cgroup parent, in every v1 hierarchy (or the v2 tree). */
+async function containerCgroups(cgroupParent: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const hierarchy of ['', ...(await entries(CGROUP_ROOT))]) {
+    for (const id of await entries(join(CGROUP_ROOT, hierarchy, cgroupParent))) {
+      if (/^[0-9a-f]{64}$/.test(id)) found.add(id);
+    }
+  }
+  return found;
+}
+
+/** The conmon processes monitoring containers of this exec root: pid → container id. */
+async function conmons(execRoot: string): Promise<Map<number, string>> {
+  const found = new Map<number, string>();
+  for (const pid of (await entries('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!args[0]?.endsWith('conmon') || !args.some((a) => a.startsWith(execRoot))) continue;
+    const id = args[args.indexOf('-c') + 1];
+    if (id) found.set(Number(pid), id);
+  }
+  return found;
+}
+
+async function runtimeContainers(execRoot: string): Promise<Array<{ runtime: string; root: string; id: string }>> {
+  const found: Array<{ runtime: string; root: string; id: string }> = [];
+  for (const runtime of RUNTIMES) {
+    const root = join(execRoot, 'runtime', runtime);
+    if ((await entries(root)).length === 0) continue;
+    const { stdout } = await run(runtime, ['--root', root, 'list', '-q']).catch(() => ({ stdout: '' }));
+    for (const id of stdout.split('\n').filter(Boolean)) found.push({ runtime, root, id });
+  }
+  return found;
+}
+
+/**
+ * Removes what a faulty daemon leaked (runtime containers and their conmons that no container of
+ * the daemon owns, and their cgroups), so that a failed run leaves the machine clean for the next
+ * one. Call it before stopping the daemon: its roots go with it.
+ */
+export async function reapLeftovers(daemon: TestDaemon): Promise<void> {
+  const listed = await rawRequest(daemon.socket, 'GET', '/containers/json?all=1').catch(() => undefined);
+  const owned = new Set(listed?.status === 200 ? (JSON.parse(listed.body) as Array<{ Id: string }>).map((c) => c.Id) : []);
+  for (const { runtime, root, id } of await runtimeContainers(daemon.execRoot)) {
+    if (!owned.has(id)) await run(runtime, ['--root', root, 'delete', '--force', id]).catch(() => {});
+  }
+  for (const [pid, id] of await conmons(daemon.execRoot)) {
+    if (owned.has(id)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await removeCgroups(daemon.cgroupParent, owned);
+}
+
+/** Removes the daemon's container cgroups but for those of `keep`, and its parent once empty. */
+export async function removeCgroups(cgroupParent: string, keep: Set<string> = new Set()): Promise<void> {
+  for (const hierarchy of ['', ...(await entries(CGROUP_ROOT))]) {
+    const parent = join(CGROUP_ROOT, hierarchy, cgroupParent);
+    for (const id of await entries(parent)) {
+      if (/^[0-9a-f]{64}$/.test(id) && !keep.has(id)) await rmdir(join(parent, id)).catch(() => {});
+    }
+    if (keep.size === 0) await rmdir(parent).catch(() => {});
+  }
+}
+
+function chainIds(diffIds: string[]): string[] {
+  const chains: string[] = [];
+  for (const diffId of diffIds) {
+    const previous = chains.at(-1);
+    chains.push(previous ? `sha256:${createHash('sha256').update(`${previous} ${diffId}`).digest('hex')}` : diffId);
+  }
+  return chains;
+}
+
+interface ContainerView {
+  Id: string;
+  State: { Status: string; Running: boolean; Paused: boolean };
+}
+
+/** Every violation of the invariants. */
+export async function violations(daemon: TestDaemon): Promise<string[]> {
+  const found: string[] = [];
+  const summaries = await api<Array<{ Id: string }>>(daemon, 'GET', '/containers/json?all=1');
+  const containers: ContainerView[] = [];
+  for (const { Id } of summaries) {
+    const res = await rawRequest(daemon.socket, 'GET', `/containers/${Id}/json`);
+    if (res.status === 200) containers.push(JSON.parse(res.body) as ContainerView);
+    else found.push(`container ${Id} is listed but inspect gives ${res.status}`);
+  }
+  const known = new Set(containers.map((c) => c.Id));
+  const live = new Set(containers.filter((c) => c.State.Running || c.State.Paused).map((c) => c.Id));
+  const unowned = (what: string, ids: Iterable<string>, owners: Set<string>) => {
+    for (const id of ids) if (!owners.has(id)) found.push(`${what} ${id} belongs to no ${owners === live ? 'running ' : ''}container`);
+  };
+
+  unowned('runtime container', (await runtimeContainers(daemon.execRoot)).map((c) => c.id), live);
+  unowned('conmon process for', (await conmons(daemon.execRoot)).values(), live);
+  unowned('cgroup', await containerCgroups(daemon.cgroupParent), live);
+  unowned('bundle', await entries(join(daemon.execRoot, 'containers')), live);
+  unowned('conmon persist dir', await entries(join(daemon.execRoot, 'persist')), live);
+  for (const name of await entries(join(daemon.execRoot, 'exits'))) found.push(`exit file ${name} was never collected`);
+
+  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
+  for (const target of mounts.filter((t) => t.startsWith(`${daemon.dataRoot}/`))) {
+    const id = target.match(/\/overlay\/([0-9a-f]{64})\/merged$/)?.[1];
+    if (!id || !live.has(id)) found.push(`mount ${target} belongs to no running container`);
+  }
+
+  unowned('container dir', await entries(join(daemon.dataRoot, 'containers')), known);
+  unowned(
+    'container layer',
+    (await entries(join(daemon.dataRoot, 'layers', 'containers'))).map((f) => f.replace(/\.json$/, '')),
+    known,
+  );
+  for (const dir of ['content/ingest', 'layers/pending']) {
+    for (const name of await entries(join(daemon.dataRoot, dir))) found.push(`leftover ${dir}/${name}`);
+  }
+
+  const images = await api<Array<{ Id: string }>>(daemon, 'GET', '/images/json?all=1');
+  const reachable = new Set<string>();
+  for (const { Id } of images) {
+    const image = await api<{ RootFS: { Layers?: string[] } }>(daemon, 'GET', `/images/${Id}/json`);
+    const blob = join(daemon.dataRoot, 'content', 'blobs', 'sha256', Id.replace('sha256:', ''));
+    if (!(await stat(blob).catch(() => undefined))) found.push(`image ${Id} has no config blob`);
+    for (const chain of chainIds(image.RootFS.Layers ?? [])) {
+      const hex = chain.replace('sha256:', '');
+      reachable.add(hex);
+      if (!(await stat(join(daemon.dataRoot, 'layers', 'layers', hex, 'layer.json')).catch(() => undefined))) {
+        found.push(`image ${Id} misses its layer ${chain}`);
+      }
+    }
+  }
+  for (const hex of await entries(join(daemon.dataRoot, 'layers', 'layers'))) {
+    if (!reachable.has(hex)) found.push(`layer ${hex} is used by no image`);
+  }
+  return found;
+}
+
+/**
+ * The violations still there after giving the daemon `graceMs` to finish its background work
+ * (removed layers, released runtimes go after the API has answered).
+ */
+export async function settledViolations(daemon: TestDaemon, graceMs = 5000): Promise<string[]> {
+  let last: string[] = [];
+  for (const end = Date.now() + graceMs; ; await new Promise((r) => setTimeout(r, 100))) {
+    last = await violations(daemon);
+    if (last.length === 0 || Date.now() > end) return last;
+  }
+}

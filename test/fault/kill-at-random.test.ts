@@ -1,0 +1,141 @@
+/**
+ * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
+ * run -d, stop, rm -f, import and rmi; after each restart every invariant of ./invariants.ts must
+ * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
+ * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
+ * raise it for a soak).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
+import { rawRequest } from '../helpers/http.js';
+import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
+import {
+  createContainer,
+  importImage,
+  removeContainer,
+  removeImage,
+  runToEnd,
+  startContainer,
+  stopContainer,
+  type Target,
+} from './operations.js';
+
+const KILLS = Number(process.env.BERTH_FAULT_KILLS ?? 100);
+const SEED = Number(process.env.BERTH_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** More containers than this and the run removes some, so that each check stays quick. */
+const MAX_CONTAINERS = 6;
+
+/** mulberry32: small, seedable, good enough to pick operations and delays. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+interface Operation {
+  name: string;
+  /** Longest useful kill delay: past it the operation is usually over. */
+  windowMs: number;
+  run(): Promise<unknown>;
+}
+
+describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
+  let daemon: TestDaemon;
+  let target: Target;
+  let busyboxTar: Buffer;
+
+  before(async () => {
+    daemon = await startDaemon();
+    target = { socket: daemon.socket };
+    busyboxTar = await collect(packBusyboxRootfs());
+    await daemon.berth(['image', 'busybox']);
+  });
+  after(async () => {
+    if (!daemon) return;
+    await reapLeftovers(daemon);
+    await daemon.stop();
+    await removeCgroups(daemon.cgroupParent);
+  });
+
+  test(`${KILLS} kills during create, start, run -d, stop, rm -f, import and rmi leave nothing half-done`, async (t) => {
+    t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
+    const random = prng(SEED);
+    const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
+    const list = async <T>(path: string): Promise<T[]> => JSON.parse((await rawRequest(daemon.socket, 'GET', path)).body) as T[];
+    const containers = () => list<{ Id: string; State: string }>('/containers/json?all=1');
+    const imported = async () =>
+      (await list<{ RepoTags: string[] }>(`/images/json?filters=${encodeURIComponent('{"reference":["imp"]}')}`)).flatMap((i) => i.RepoTags);
+
+    let serial = 0;
+    const operations = async (): Promise<Operation[]> => {
+      const all = await containers();
+      const stopped = all.filter((c) => c.State !== 'running').map((c) => c.Id);
+      const running = all.filter((c) => c.State === 'running').map((c) => c.Id);
+      const tags = await imported();
+      const ops: Operation[] = [
+        { name: 'create', windowMs: 60, run: () => createContainer(target, `f${++serial}`) },
+        {
+          name: 'run -d',
+          windowMs: 120,
+          run: async () => startContainer(target, await createContainer(target, `f${++serial}`)),
+        },
+        { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
+      ];
+      const stoppedId = pick(stopped);
+      if (stoppedId) ops.push({ name: 'start', windowMs: 80, run: () => startContainer(target, stoppedId) });
+      const runningId = pick(running);
+      if (runningId) ops.push({ name: 'stop', windowMs: 1500, run: () => stopContainer(target, runningId) });
+      const anyId = pick(all.map((c) => c.Id));
+      if (anyId) ops.push({ name: 'rm -f', windowMs: 150, run: () => removeContainer(target, anyId) });
+      const tag = pick(tags);
+      if (tag) ops.push({ name: 'rmi', windowMs: 80, run: () => removeImage(target, tag) });
+      return ops;
+    };
+
+    const tally = new Map<string, number>();
+    // A leak stays until the end; it is counted once, at the kill that made it.
+    const seen = new Set<string>();
+    const failures: string[] = [];
+    for (let kill = 1; kill <= KILLS; kill++) {
+      const op = pick(await operations())!;
+      tally.set(op.name, (tally.get(op.name) ?? 0) + 1);
+      const delay = Math.floor(random() * op.windowMs);
+      const outcome = op.run().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, delay));
+      const exited = new Promise((r) => daemon.process.once('exit', r));
+      daemon.process.kill('SIGKILL');
+      await exited;
+      await outcome;
+      await daemon.restart();
+
+      const found = await settledViolations(daemon);
+      for (const v of found.filter((v) => !seen.has(v))) {
+        seen.add(v);
+        failures.push(`kill ${kill} (${op.name} after ${delay} ms): ${v}`);
+      }
+      const code = await runToEnd(target, ['sh', '-c', 'exit 3']).catch((err: Error) => err.message);
+      if (code !== 3) failures.push(`kill ${kill} (${op.name} after ${delay} ms): a container no longer runs: ${code}`);
+
+      const all = await containers();
+      for (const c of all.slice(MAX_CONTAINERS)) await removeContainer(target, c.Id);
+      const tags = await imported();
+      for (const tag of tags.slice(3)) await removeImage(target, tag);
+    }
+    t.diagnostic(`kills per operation: ${JSON.stringify(Object.fromEntries(tally))}`);
+    t.diagnostic(`violations: ${failures.length}`);
+    assert.deepEqual(failures, [], `seed ${SEED}`);
+  });
+});

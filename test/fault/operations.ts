@@ -1,0 +1,81 @@
+/**
+ * The operations a fault run interrupts, each one API call sequence as the docker CLI sends it.
+ * An operation resolves with a description of what it did, or rejects when the daemon refused
+ * it or died under it.
+ */
+import { request } from 'node:http';
+import { rawRequest } from '../helpers/http.js';
+
+export interface Target {
+  socket: string;
+}
+
+async function call(target: Target, method: string, path: string, body?: unknown): Promise<string> {
+  const res = await rawRequest(target.socket, method, path, body === undefined ? undefined : JSON.stringify(body));
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${res.body.trim()}`);
+  return res.body;
+}
+
+export async function createContainer(target: Target, name: string): Promise<string> {
+  const body = await call(target, 'POST', `/containers/create?name=${name}`, {
+    Image: 'busybox',
+    Cmd: ['sleep', '600'],
+    HostConfig: { NetworkMode: 'none' },
+  });
+  return (JSON.parse(body) as { Id: string }).Id;
+}
+
+export async function startContainer(target: Target, id: string): Promise<void> {
+  await call(target, 'POST', `/containers/${id}/start`);
+}
+
+export async function stopContainer(target: Target, id: string): Promise<void> {
+  await call(target, 'POST', `/containers/${id}/stop?t=1`);
+}
+
+export async function removeContainer(target: Target, id: string): Promise<void> {
+  await call(target, 'DELETE', `/containers/${id}?force=1`);
+}
+
+export async function removeImage(target: Target, ref: string): Promise<void> {
+  await call(target, 'DELETE', `/images/${ref}?force=1`);
+}
+
+/** A container that runs to its end: create, start, wait (what `docker run --rm … true` does). */
+export async function runToEnd(target: Target, command: string[]): Promise<number> {
+  const body = await call(target, 'POST', '/containers/create', {
+    Image: 'busybox',
+    Cmd: command,
+    HostConfig: { NetworkMode: 'none', AutoRemove: true },
+  });
+  const { Id } = JSON.parse(body) as { Id: string };
+  const waiting = call(target, 'POST', `/containers/${Id}/wait?condition=removed`);
+  await startContainer(target, Id);
+  return (JSON.parse(await waiting) as { StatusCode: number }).StatusCode;
+}
+
+/** `docker import - repo:tag` of the given tar. */
+export function importImage(target: Target, tar: Buffer, ref: { repo: string; tag: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: target.socket,
+        method: 'POST',
+        path: `/images/create?fromSrc=-&repo=${ref.repo}&tag=${ref.tag}`,
+        headers: { 'Content-Type': 'application/x-tar' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          if ((res.statusCode ?? 500) >= 400 || text.includes('"error"')) reject(new Error(`import: ${res.statusCode} ${text}`));
+          else resolve();
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(tar);
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * bin/berth run as a program, as users run it: /bin/sh starts node from the CLI's startup
+ * snapshot. (The shared test helper runs `node bin/berth`, the module path of the same file.)
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
+
+const execFileAsync = promisify(execFile);
+
+async function berth(args: string[], env: NodeJS.ProcessEnv = process.env, file = BERTH) {
+  try {
+    const { stdout, stderr } = await execFileAsync(file, args, { env });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+test('--version and -v print the client version without a daemon, from both entry paths', async () => {
+  for (const flag of ['--version', '-v']) {
+    assert.deepEqual(await berth([flag]), { stdout: 'Berth version 0.1.0\n', stderr: '', code: 0 });
+  }
+  const { stdout } = await execFileAsync(process.execPath, [BERTH, '--version']);
+  assert.equal(stdout, 'Berth version 0.1.0\n');
+});
+
+test('the launcher finds the snapshot through a symlink to bin/berth', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
+  try {
+    await symlink(BERTH, join(dir, 'berth'));
+    assert.equal((await berth(['--version'], process.env, join(dir, 'berth'))).stdout, 'Berth version 0.1.0\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a line naming no command prints the usage on stderr and exits 0, as docker does', async () => {
+  for (const args of [[], ['image']]) {
+    const result = await berth(args);
+    assert.equal(result.code, 0, args.join(' '));
+    assert.match(result.stderr, /^Usage: berth /);
+  }
+});
+
+test('a usage error exits 125 as docker does', async () => {
+  const result = await berth(['--no-such-flag']);
+  assert.equal(result.code, 125);
+  assert.match(result.stderr, /unknown option '--no-such-flag'/);
+});
+
+describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startDaemon();
+    assert.equal((await berth(['image', 'busybox'], daemon.env)).code, 0);
+  });
+  after(() => daemon?.stop());
+
+  test('run --rm --network none runs the container on its own loopback-only network', async () => {
+    const result = await berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'], daemon.env);
+    assert.deepEqual(result, { stdout: 'lo\n', stderr: '', code: 0 });
+  });
+
+  test('NODE_EXTRA_CA_CERTS, moved aside for node, is still passed on by run -e', async () => {
+    const env = { ...daemon.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
+    const result = await berth(['run', '--rm', '-e', 'NODE_EXTRA_CA_CERTS', 'busybox', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"'], env);
+    assert.deepEqual(result, { stdout: '/nonexistent/ca.pem\n', stderr: '', code: 0 });
+    const unset = { ...daemon.env };
+    delete unset.NODE_EXTRA_CA_CERTS;
+    const without = await berth(['run', '--rm', '-e', 'NODE_EXTRA_CA_CERTS', 'busybox', 'sh', '-c', 'echo "[${NODE_EXTRA_CA_CERTS-unset}]"'], unset);
+    assert.equal(without.stdout, '[unset]\n');
+  });
+
+  test('version prints the client and the server sections', async () => {
+    const result = await berth(['version'], daemon.env);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^Client:\n Version: +0\.1\.0\n[\s\S]*\nServer: Berth\n Engine:\n/);
+  });
+});

@@ -1,0 +1,313 @@
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBus, type EngineEvent } from '../../src/engine/events/event-bus.js';
+import { ContainerLifecycle } from '../../src/engine/containers/lifecycle.js';
+import { initialState, type ContainerRecord } from '../../src/engine/containers/model.js';
+import { RunNotifier } from '../../src/engine/containers/run-notifier.js';
+import { ContainerStreams } from '../../src/engine/containers/streams.js';
+import { ContainerStore } from '../../src/engine/containers/store.js';
+import { reconcile } from '../../src/engine/containers/reconciler.js';
+import { markRemoving, markRunning } from '../../src/engine/containers/state-machine.js';
+import type { LayerStore } from '../../src/storage/layer-store.js';
+import type { Logger } from '../../src/common/logger.js';
+import { FakeRuntimeSet, type FakeRuntime } from '../helpers/fake-runtime.js';
+import { BerthError } from '../../src/common/errors.js';
+import type { OciSpec } from '../../src/runtime/oci-spec.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
+
+/** Layer operations as calls (the driver suites test the real ones). */
+function fakeLayers(ids: string[] = []) {
+  const calls: string[] = [];
+  const layers = {
+    async mountContainerLayer(id: string) {
+      calls.push(`mount ${id}`);
+      return `/rootfs/${id}`;
+    },
+    async unmountContainerLayer(id: string) {
+      calls.push(`unmount ${id}`);
+    },
+    async removeContainerLayer(id: string) {
+      calls.push(`remove ${id}`);
+    },
+    containerLayerIds: () => ids,
+  };
+  return { layers: layers as unknown as LayerStore, calls };
+}
+
+let counter = 0;
+
+describe('container life cycle on the in-memory runtime', () => {
+  let root: string;
+  let store: ContainerStore;
+  let runtimes: FakeRuntimeSet;
+  let runtime: FakeRuntime;
+  let events: EngineEvent[];
+  let lifecycle: ContainerLifecycle;
+  let layerCalls: string[];
+  let layerIds: string[];
+  let layers: LayerStore;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
+    store = await ContainerStore.open(root);
+    runtimes = new FakeRuntimeSet();
+    runtime = runtimes.runtime();
+    const bus = new EventBus();
+    events = [];
+    bus.subscribe((e) => events.push(e));
+    const notifier = new RunNotifier();
+    layerIds = [];
+    const fake = fakeLayers(layerIds);
+    layerCalls = fake.calls;
+    layers = fake.layers;
+    lifecycle = new ContainerLifecycle({
+      store,
+      layers,
+      runtimes,
+      events: bus,
+      notifier,
+      streams: new ContainerStreams(notifier),
+      logger: quiet,
+      saveRetryMs: 20,
+    });
+    await runtimes.watchExits((exit) => void lifecycle.onExit(exit));
+  });
+
+  afterEach(async () => {
+    await lifecycle.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function newRecord(overrides: { autoRemove?: boolean } = {}): Promise<ContainerRecord> {
+    const id = (++counter).toString(16).padStart(64, 'a');
+    const dir = await store.makeDir(id);
+    const record: ContainerRecord = {
+      id,
+      name: `/c${counter}`,
+      created: new Date().toISOString(),
+      path: 'true',
+      args: [],
+      image: 'sha256:img',
+      config: {
+        Hostname: 'h', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+        Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: ['true'], Image: 'busybox', WorkingDir: '',
+        Entrypoint: null, Labels: { team: 'a' },
+      },
+      hostConfig: {
+        AutoRemove: overrides.autoRemove ?? false, Runtime: '', CapAdd: null, CapDrop: null, ReadonlyRootfs: false,
+        ShmSize: 1, ConsoleSize: [0, 0], NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} },
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      },
+      state: initialState(),
+      driver: 'vfs',
+      restartCount: 0,
+      logPath: join(dir, 'ctr.log'),
+      hostnamePath: join(dir, 'hostname'),
+      hostsPath: join(dir, 'hosts'),
+      resolvConfPath: join(dir, 'resolv.conf'),
+    };
+    await store.save(record);
+    store.add(record);
+    return record;
+  }
+
+  /** A container the runtime holds without this berthd having asked (a crash left it). */
+  async function plant(id: string): Promise<void> {
+    await runtime.create({ id, name: id.slice(0, 12), spec: {} as OciSpec, logPath: '', tty: false, stdin: false });
+    await runtime.start(id);
+  }
+
+  const actions = (id: string) => events.filter((e) => e.actorId === id).map((e) => e.action);
+
+  test('start runs it; a second start at the same time answers 304 and nothing runs twice', async () => {
+    const record = await newRecord();
+    const results = await Promise.allSettled([lifecycle.start(record), lifecycle.start(record)]);
+    assert.equal(results[0].status, 'fulfilled');
+    assert.equal(results[1].status, 'rejected');
+    assert.equal((results[1] as PromiseRejectedResult).reason.kind, 'not-modified');
+    assert.equal(record.state.Status, 'running');
+    assert.equal(runtime.callsOf('create').length, 1);
+    assert.deepEqual(actions(record.id), ['start']);
+  });
+
+  test('rm during start: without force 409 once it runs; with force it is killed and removed, nothing left', async () => {
+    const record = await newRecord();
+    const gate = runtime.hold('start', record.id);
+    const starting = lifecycle.start(record);
+    await gate.reached;
+    const plainRm = lifecycle.remove(record, { force: false });
+    const forcedRm = lifecycle.remove(record, { force: true });
+    gate.release();
+    await starting;
+    await assert.rejects(plainRm, /You cannot remove a running container/);
+    await forcedRm;
+    assert.equal(store.get(record.id), undefined);
+    await lifecycle.close();
+    assert.equal(runtime.containers.has(record.id), false);
+    assert.ok(layerCalls.includes(`remove ${record.id}`));
+    assert.deepEqual(actions(record.id), ['start', 'kill', 'die', 'destroy']);
+  });
+
+  test('an exit arriving during rm -f is recorded once and the removal completes', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    const removal = lifecycle.remove(record, { force: true });
+    runtime.exit(record.id, 0);
+    await removal;
+    assert.equal(store.get(record.id), undefined);
+    assert.equal(actions(record.id).filter((a) => a === 'die').length, 1);
+    await lifecycle.close();
+    assert.equal(await runtimes.pendingExit(record.id), undefined, 'the exit acknowledged');
+  });
+
+  test('kill with SIGKILL answers only once the container is dead (issue 12 item 13)', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    await lifecycle.kill(record, 9);
+    assert.equal(record.state.Status, 'exited');
+    assert.equal(record.state.ExitCode, 137);
+    const kill = events.find((e) => e.action === 'kill' && e.actorId === record.id);
+    assert.equal(kill?.attributes.signal, '9');
+    const die = events.find((e) => e.action === 'die' && e.actorId === record.id);
+    assert.deepEqual(
+      { exitCode: die?.attributes.exitCode, name: die?.attributes.name, image: die?.attributes.image, team: die?.attributes.team },
+      { exitCode: '137', name: record.name.slice(1), image: 'busybox', team: 'a' },
+    );
+  });
+
+  test('an exit during stop ends the stop at once with kill, die and stop events', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    const started = Date.now();
+    await lifecycle.stop(record, { timeoutSeconds: 30 });
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(record.state.ExitCode, 143);
+    assert.deepEqual(actions(record.id), ['start', 'kill', 'die', 'stop']);
+  });
+
+  test('a stop timeout beyond 2^31-1 ms waits instead of killing at once (issue 12 item 6)', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    runtime.ignoreSignal(record.id, 15);
+    const stopping = lifecycle.stop(record, { timeoutSeconds: 2_147_484 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(record.state.Status, 'running');
+    assert.deepEqual(runtime.callsOf('kill').map((call) => call.args[0]), [15]);
+    runtime.exit(record.id, 0);
+    await stopping;
+    assert.equal(record.state.Status, 'exited');
+  });
+
+  test('stop during restart: both answer and the container ends up in one consistent state', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    const restart = lifecycle.restart(record, { timeoutSeconds: 5 });
+    const stop = lifecycle.stop(record, { timeoutSeconds: 5 }).catch((err) => err.kind);
+    await restart;
+    await stop;
+    await lifecycle.close();
+    const live = runtime.containers.has(record.id);
+    assert.equal(record.state.Running, live, `record ${record.state.Status}, runtime ${live ? 'holds it' : 'has none'}`);
+    assert.ok(actions(record.id).includes('restart'));
+  });
+
+  test('a full disk at exit: waiters answered and the run torn down; the exit is saved once space returns (issue 12 item 4)', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    const save = store.save.bind(store);
+    let failures = 0;
+    store.save = async (r, o) => {
+      if (failures < 2) {
+        failures++;
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }
+      return save(r, o);
+    };
+    const waited = lifecycle.wait(record, 'next-exit');
+    runtime.exit(record.id, 3);
+    assert.deepEqual(await waited, { exitCode: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(runtime.containers.has(record.id), false, 'runtime state released');
+    assert.ok(layerCalls.includes(`unmount ${record.id}`));
+    assert.ok(await runtimes.pendingExit(record.id), 'exit kept until saved');
+    for (let i = 0; i < 50 && (await runtimes.pendingExit(record.id)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await runtimes.pendingExit(record.id), undefined, 'saved and acknowledged on retry');
+    const reopened = await ContainerStore.open(root);
+    assert.equal(reopened.get(record.id)?.state.ExitCode, 3);
+  });
+
+  test('--rm: the exit removes the record; wait removed answers; layer and runtime state go', async () => {
+    const record = await newRecord({ autoRemove: true });
+    const removed = lifecycle.wait(record, 'removed');
+    await lifecycle.start(record);
+    runtime.exit(record.id, 0);
+    assert.deepEqual(await removed, { exitCode: 0 });
+    await lifecycle.close();
+    assert.equal(store.get(record.id), undefined);
+    assert.equal(runtime.containers.has(record.id), false);
+    assert.ok(layerCalls.includes(`remove ${record.id}`));
+    assert.deepEqual(actions(record.id), ['start', 'die', 'destroy']);
+  });
+
+  test('a failed start leaves it created with the error, tears down and answers waiters', async () => {
+    const record = await newRecord();
+    runtime.failNext('create', new BerthError('internal', 'exec: "nosuch": executable file not found in $PATH', { exitCode: 127 }));
+    const waited = lifecycle.wait(record, 'next-exit');
+    await assert.rejects(lifecycle.start(record), /executable file not found/);
+    assert.equal(record.state.Status, 'created');
+    assert.equal(record.state.ExitCode, 127);
+    assert.deepEqual(await waited, { exitCode: 127 });
+    assert.ok(layerCalls.includes(`unmount ${record.id}`));
+  });
+
+  test('pause and unpause go through the runtime and publish their events', async () => {
+    const record = await newRecord();
+    await lifecycle.start(record);
+    await lifecycle.pause(record);
+    assert.equal(record.state.Status, 'paused');
+    await assert.rejects(lifecycle.kill(record, 15), /is paused/);
+    await lifecycle.unpause(record);
+    assert.equal(record.state.Status, 'running');
+    assert.deepEqual(actions(record.id), ['start', 'pause', 'unpause']);
+  });
+
+  test('reconciliation at daemon start: every record against the runtime\'s own list (issue 12 item 2)', async () => {
+    const orphanId = 'f'.repeat(64);
+    await plant(orphanId);
+    const created = await newRecord();
+    await plant(created.id); // killed between runtime create and the saved "running"
+    const vanished = await newRecord();
+    markRunning(vanished.state, 42);
+    const alive = await newRecord();
+    markRunning(alive.state, 43);
+    await plant(alive.id);
+    const neverStarted = await newRecord();
+    markRunning(neverStarted.state, 44);
+    await runtime.create({ id: neverStarted.id, name: 'ns', spec: {} as OciSpec, logPath: '', tty: false, stdin: false });
+    const leftover = 'e'.repeat(64); // an rm -f cut short after the record went: its layer is left (issue 12 item 3)
+    layerIds.push(leftover, alive.id);
+    await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
+    await lifecycle.close();
+    assert.deepEqual(layerCalls.filter((c) => c.endsWith(leftover)), [`unmount ${leftover}`, `remove ${leftover}`]);
+    assert.ok(!layerCalls.some((c) => c.endsWith(alive.id)), 'a live container\'s layer stays');
+    assert.equal(runtime.containers.has(orphanId), false, 'a runtime container without a record is swept');
+    assert.equal(runtime.containers.has(created.id), false, 'a created record\'s runtime container is deleted');
+    assert.equal(created.state.Status, 'created');
+    assert.equal(vanished.state.Status, 'exited');
+    assert.equal(vanished.state.ExitCode, 255);
+    assert.equal(alive.state.Status, 'running');
+    assert.equal(runtime.containers.has(alive.id), true);
+    assert.deepEqual([neverStarted.state.Status, neverStarted.state.ExitCode], ['exited', 255]);
+    assert.equal(runtime.containers.has(neverStarted.id), false, 'its run torn down');
+  });
+
+  test('the state machine refuses a change the life cycle does not have', () => {
+    const state = initialState();
+    markRemoving(state);
+    assert.throws(() => markRunning(state, 1), /cannot change from removing to running/);
+  });
+});
