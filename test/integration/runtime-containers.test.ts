@@ -29,12 +29,8 @@ const exists = (path: string) => access(path).then(
   () => false,
 );
 
-/**
- * What a container may leave on the host once deleted and its exit acknowledged: nothing. (The
- * exit file outlives `delete` on purpose: it goes when the engine has saved the exit.)
- */
+/** What a container may leave on the host once deleted and its exit acknowledged: nothing. */
 async function leftovers(c: TestContainer): Promise<string[]> {
-  await harness.runtimes.acknowledgeExit(c.id);
   const found: string[] = [];
   const paths = [
     join(harness.execRoot, 'containers', c.id),
