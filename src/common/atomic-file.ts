@@ -1,4 +1,4 @@
-import { open, rename, mkdir, readFile, rm } from 'node:fs/promises';
+import { open, readdir, rename, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from './errors.js';
@@ -11,6 +11,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** The name writeFileAtomic gives its temporary file: `.NAME.<12 hex>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes from `dir` the temporary files of atomic writes that a crash cut short (the target file
+ * kept its old content, or never existed). Stores call it on their folders when the daemon starts.
+ */
+export async function removeInterruptedWrites(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => TEMP_NAME.test(name)).map((name) => rm(join(dir, name), { force: true })));
 }
 
 /**

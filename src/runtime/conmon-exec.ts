@@ -16,7 +16,7 @@ import type { Readable, Writable } from 'node:stream';
 import { writeJsonAtomic } from '../common/atomic-file.js';
 import { BerthError } from '../common/errors.js';
 import { connectAttach, type AttachSocket } from './attach-socket.js';
-import { processExit, readAll, syncMessages } from './conmon-pipes.js';
+import { ownPipes, processExit, readAll, syncMessages } from './conmon-pipes.js';
 import { execFailure } from './create-error.js';
 import { readExitCode } from './exit-files.js';
 import type { OciSpec } from './oci-spec.js';
@@ -78,15 +78,16 @@ export async function launchExec(opts: ExecLaunch): Promise<LaunchedExec> {
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
   });
   const [, , stderrPipe, syncPipe, startPipe, attachPipe] = child.stdio as unknown as [null, null, Readable, Readable, Writable, Readable];
-  const closePipes = () => child.stdio.forEach((stream) => stream?.destroy());
+  const closePipes = ownPipes(child);
+  const stderr = readAll(stderrPipe);
   const sync = syncMessages(syncPipe);
   let socket: AttachSocket | undefined;
   try {
     startPipe.write(Buffer.of(0));
     const [ready] = await Promise.all([syncMessages(attachPipe).next(), processExit(child)]);
     if (!ready || ready.data < 0) {
-      const stderr = (await readAll(stderrPipe)).trim();
-      throw new BerthError('internal', `conmon could not set up the exec: ${ready?.message ?? (stderr || 'no error output')}`);
+      const complaint = (await stderr).trim();
+      throw new BerthError('internal', `conmon could not set up the exec: ${ready?.message ?? (complaint || 'no error output')}`);
     }
     socket = await connectAttach(dir);
     startPipe.end(Buffer.of(0));

@@ -25,9 +25,14 @@ export class ConmonPaths {
     return join(this.execRoot, 'exits');
   }
 
+  /** The folder of the container's execs. */
+  execs(id: string): string {
+    return join(this.execRoot, 'exec', id);
+  }
+
   /** An exec's own folder (process.json, pidfile, attach socket, exit files). */
   exec(id: string, execId: string): string {
-    return join(this.execRoot, 'exec', id, execId);
+    return join(this.execs(id), execId);
   }
 
   /**

@@ -34,11 +34,25 @@ export function syncMessages(pipe: Readable): { next(): Promise<SyncMessage | un
   };
 }
 
-/** Everything a pipe yields until EOF. */
+/**
+ * Takes charge of a launched conmon's pipes. A conmon that dies resets them (ECONNRESET, EPIPE),
+ * which as an unhandled 'error' event would end the daemon; what went wrong is learnt from the
+ * sync pipe and conmon's exit instead. The returned function destroys them all.
+ */
+export function ownPipes(child: ChildProcess): () => void {
+  for (const stream of child.stdio) stream?.on('error', () => {});
+  return () => child.stdio.forEach((stream) => stream?.destroy());
+}
+
+/**
+ * Everything a pipe yields until it ends or is closed. Start it at once: a pipe read only after
+ * the process died may never report its end.
+ */
 export function readAll(pipe: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     let text = '';
-    pipe.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).once('end', () => resolve(text)).once('error', reject);
+    const done = () => resolve(text);
+    pipe.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).once('end', done).once('close', done);
   });
 }
 

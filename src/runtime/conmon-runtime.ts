@@ -143,10 +143,15 @@ export class ConmonRuntime implements ContainerRuntime {
 
   /** The request's spec as this host can run it: a cgroup path, and rlimits within the daemon's. */
   private hostSpec(request: CreateRequest): OciSpec {
-    const spec = structuredClone(request.spec);
-    spec.linux.cgroupsPath ||= `${this.host.cgroupParent}/${request.id}`;
-    if (spec.process.rlimits) spec.process.rlimits = clampRlimits(spec.process.rlimits, this.host.rlimitCeilings);
-    return spec;
+    // Copies of the parts changed here and by the seccomp cache; the caller's spec stays as it was
+    // (a deep copy of a seccomp profile would cost a good part of a millisecond per start).
+    const { spec } = request;
+    const rlimits = spec.process.rlimits && clampRlimits(spec.process.rlimits, this.host.rlimitCeilings);
+    return {
+      ...spec,
+      process: { ...spec.process, ...(rlimits ? { rlimits } : {}) },
+      linux: { ...spec.linux, cgroupsPath: spec.linux.cgroupsPath || `${this.host.cgroupParent}/${request.id}` },
+    };
   }
 
   start(id: string): Promise<void> {
@@ -162,7 +167,7 @@ export class ConmonRuntime implements ContainerRuntime {
    * once its container is gone), the cgroups, the bundle and the persist dir. The exit file stays
    * until the engine acknowledges it, so an exit it could not save yet (a full disk) is read again.
    * Each step tolerates what is already gone, so a teardown cut short by a crash is finished by
-   * the next call.
+   * the next call. (A live container deleted with force may still have its exit reported.)
    */
   async delete(id: string, options: { force: boolean }): Promise<void> {
     const bundleDir = this.bundle(id);
@@ -175,7 +180,7 @@ export class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
-      rm(join(this.host.paths.execRoot, 'exec', id), { recursive: true, force: true }),
+      rm(this.host.paths.execs(id), { recursive: true, force: true }),
     ]);
   }
 
@@ -185,7 +190,11 @@ export class ConmonRuntime implements ContainerRuntime {
       if (!(await isConmonOf(pid, id))) return;
       await sleep(CONMON_POLL_MS);
     }
-    if (await isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
+    try {
+      if (await isConmonOf(pid, id)) process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if (errnoCode(err) !== 'ESRCH') throw err; // it left meanwhile
+    }
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {

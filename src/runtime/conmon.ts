@@ -3,29 +3,22 @@
  * status, so that a container outlives berthd (see ../shared/notes/conmon.md §1).
  *
  * conmon runs `RUNTIME create`; berthd then calls `startContainer` (runtime.ts). The rest of
- * conmon's interface lives beside this file and is re-exported here: the attach socket, the ctl
- * fifo (tty resize) and the exit files.
+ * conmon's interface lives beside this file: the pipes (conmon-pipes.ts), the attach socket, the
+ * ctl fifo (conmon-ctl.ts), the exit files and the exec mode (conmon-exec.ts); ConmonRuntime
+ * (conmon-runtime.ts) puts them together.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, invalidParameter, unavailable } from '../common/errors.js';
-import { removeContainerCgroups } from './cgroups.js';
-import { pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
+import { BerthError, invalidParameter } from '../common/errors.js';
+import { ownPipes, pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
-import { findExecutable } from './executables.js';
 import type { OciSpec } from './oci-spec.js';
 import { deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
 
-// The event-style socket under its old name, for the engine until it uses ContainerRuntime.
-export { connectAttach, type AttachSocket as AttachConnection } from './attach-socket.js';
-export { resizeTty } from './conmon-ctl.js';
-export { ExitWatcher, readExitCode, readOomFlag } from './exit-files.js';
-
 export interface LaunchOptions {
-  /** conmon's path (findConmon() when absent). */
-  conmonPath?: string;
+  conmonPath: string;
   id: string;
   /** Shown in conmon's logs. */
   name: string;
@@ -43,19 +36,12 @@ export interface LaunchOptions {
   persistDir: string;
   /** Bytes; past it conmon empties the log. */
   logSizeMax?: number;
-  /** Removes the cgroups a failed create left (removeContainerCgroups on /sys/fs/cgroup when absent). */
-  removeCgroups?: (cgroupsPath: string) => Promise<void>;
+  /** Removes the cgroups a failed create left. */
+  removeCgroups: (cgroupsPath: string) => Promise<void>;
 }
 
 /** Files conmon leaves in the bundle; removed after a failed create. */
 const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'pidfile', 'conmon.pid', 'oom'];
-
-/** conmon's path; fails when it is not installed. */
-export function findConmon(): string {
-  const path = findExecutable('conmon');
-  if (!path) throw unavailable('conmon is not installed (apt-get install conmon)');
-  return path;
-}
 
 function conmonArgs(opts: LaunchOptions): string[] {
   const { id, bundleDir } = opts;
@@ -88,7 +74,7 @@ async function cleanUpFailedCreate(opts: LaunchOptions, spec: OciSpec | undefine
     ...CONMON_BUNDLE_FILES.map((name) => rm(join(opts.bundleDir, name), { force: true })),
     rm(opts.persistDir, { recursive: true, force: true }),
     rm(join(opts.exitDir, opts.id), { force: true }),
-    spec ? (opts.removeCgroups ?? removeContainerCgroups)(spec.linux.cgroupsPath) : undefined,
+    spec ? opts.removeCgroups(spec.linux.cgroupsPath) : undefined,
   ]);
 }
 
@@ -106,7 +92,7 @@ async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
  */
 export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
   if (opts.logPath.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
-  const binary = opts.conmonPath ?? findConmon();
+  const binary = opts.conmonPath;
   // conmon dies without an exit file if the persist dir is missing.
   await mkdir(opts.persistDir, { recursive: true });
   const child = spawn(binary, conmonArgs(opts), {
@@ -116,15 +102,16 @@ export async function launchContainer(opts: LaunchOptions): Promise<{ pid: numbe
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
   });
   const [, , stderrPipe, syncPipe, startPipe] = child.stdio as [null, null, Readable, Readable, NodeJS.WritableStream];
-  const closePipes = () => child.stdio.forEach((stream) => stream?.destroy());
+  const closePipes = ownPipes(child);
+  // Only the first conmon ever holds stderr (the daemonized one points it at /dev/null).
+  const stderr = readAll(stderrPipe);
   let sync: SyncMessage | undefined;
   try {
     startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
     [sync] = await Promise.all([syncMessages(syncPipe).next(), processExit(child)]);
     if (!sync) {
-      // Only the first conmon ever held stderr (the daemonized one points it at /dev/null).
-      const stderr = (await readAll(stderrPipe)).trim();
-      throw new BerthError('internal', `conmon exited before the container was created: ${stderr || 'no error output'}`);
+      const complaint = (await stderr).trim();
+      throw new BerthError('internal', `conmon exited before the container was created: ${complaint || 'no error output'}`);
     }
   } catch (err) {
     closePipes();

@@ -7,7 +7,7 @@
  * daemon.json), and an in-memory fake for unit tests of the state machine.
  *
  * Life cycle of one run of a container (id = the container id):
- *   create({ id, spec, … })              → the init process exists, stopped before the user's
+ *   create({ id, spec, … })             → the init process exists, stopped before the user's
  *                                         program; `state` says 'created'
  *   attach(id) / resize(id, …)          → optional, before start so no output is lost
  *   start(id)                           → the program runs; `state` says 'running'
@@ -17,7 +17,10 @@
  *   delete(id, { force: true })         → runtime state, bundle, monitor files and cgroups gone;
  *                                         a container the runtime does not know is not an error
  * `delete` also works on a container that is still running or was never started (it kills
- * first), which is how a crash between create and start is cleaned up.
+ * first), which is how a crash between create and start is cleaned up; the exit of a container
+ * killed that way may still be reported, and is to be ignored by whoever no longer runs it.
+ * Errors: not-found for a container the runtime does not know, conflict for the wrong state
+ * (kill or pause after the exit, start twice, delete of a live container without force).
  */
 import type { Writable } from 'node:stream';
 import type { CgroupInfo } from './cgroups.js';

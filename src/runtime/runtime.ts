@@ -6,10 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BerthError, invalidParameter } from '../common/errors.js';
-import { ConmonPaths } from './conmon-paths.js';
+import { BerthError, errnoCode } from '../common/errors.js';
 import { runtimeDetail } from './create-error.js';
-import { findExecutable } from './executables.js';
 
 export interface Runtime {
   name: string;
@@ -21,32 +19,10 @@ export interface Runtime {
   args?: readonly string[];
 }
 
-export const DEFAULT_RUNTIME = 'crun';
-
-/** The runtimes berthd offers without configuration, when their binary is installed. */
-export const BUILTIN_RUNTIMES: readonly string[] = [DEFAULT_RUNTIME, 'runc'];
+/** The runtimes berthd offers without configuration, when their binary is installed; the first is the default. */
+export const BUILTIN_RUNTIMES: readonly string[] = ['crun', 'runc'];
 
 const run = promisify(execFile);
-
-/** The built-in runtimes installed on this host (looked up on each call: a PATH search is cheap). */
-export function knownRuntimes(): Array<{ name: string; path: string }> {
-  return BUILTIN_RUNTIMES.flatMap((name) => {
-    const path = findExecutable(name);
-    return path ? [{ name, path }] : [];
-  });
-}
-
-/**
- * The built-in runtime called `name` ('' means the default), with its state kept under
- * `execRoot`. Kept for callers that predate RuntimeSet (conmon-runtime-set.ts), which also knows
- * daemon.json's runtimes.
- */
-export function resolveRuntime(name: string, execRoot: string): Runtime {
-  const wanted = name || DEFAULT_RUNTIME;
-  const found = knownRuntimes().find((r) => r.name === wanted);
-  if (!found) throw invalidParameter(`unknown or invalid runtime name: ${wanted}`);
-  return { ...found, root: new ConmonPaths(execRoot).runtimeRoot(found.name) };
-}
 
 /** Global arguments placed before every subcommand (conmon passes them to `create` too). */
 export function runtimeGlobalArgs(rt: Runtime): string[] {
@@ -61,6 +37,7 @@ const MISSING_CONTAINER = /does not exist|No such file or directory/;
 const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
+  if (errnoCode(err) === 'ENOENT') return new BerthError('unavailable', `${rt.name}: runtime binary ${rt.path} not found`, { cause: err });
   const stderr = runtimeDetail(String((err as { stderr?: unknown }).stderr ?? ''));
   const kind = MISSING_CONTAINER.test(stderr) ? 'not-found' : WRONG_STATE.test(stderr) ? 'conflict' : 'internal';
   return new BerthError(kind, `${rt.name} ${args[0]}: ${stderr || (err as Error).message}`, { cause: err });
@@ -104,7 +81,8 @@ export async function deleteContainer(rt: Runtime, id: string, options: { force:
   try {
     await runtimeCommand(rt, ['delete', ...(options.force ? ['--force'] : []), id]);
   } catch (err) {
-    if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    // Without its binary a runtime can have made nothing since; the rest of the teardown goes on.
+    if (!(err instanceof BerthError && (err.kind === 'not-found' || errnoCode(err.cause) === 'ENOENT'))) throw err;
   }
 }
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { decompress } from '../archive/index.js';
-import { readJsonIfExists, writeJsonAtomic } from '../common/atomic-file.js';
+import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { chainId as chainIdOf, digestHex, type Digest } from './digest.js';
@@ -82,6 +82,7 @@ export class LayerStore {
       // A folder without layer.json holds only the temp file of an interrupted write.
       else await rm(join(root, 'layers', hex), { recursive: true, force: true });
     }
+    await removeInterruptedWrites(join(root, 'containers'));
     const containers = new Map<string, ContainerLayer>();
     for (const name of await readdir(join(root, 'containers'))) {
       if (!name.endsWith('.json')) continue;

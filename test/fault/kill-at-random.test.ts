@@ -70,7 +70,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, stop, rm -f, import and rmi leave nothing half-done`, async (t) => {
+  test(`${KILLS} kills during create, start, run -d, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, rmdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,13 +26,21 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-async function waitForSocket(path: string, child: ChildProcess, log: () => Promise<string>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(path)) return;
+const STARTED = '"msg":"berthd started"';
+const occurrences = (text: string, what: string) => text.split(what).length - 1;
+
+/**
+ * Resolves once this launch of berthd has logged that it started: its socket then exists with its
+ * final mode and owner, and reconciliation is done. `startsBefore` is how many starts the
+ * (appended) log held before this launch.
+ */
+async function waitForStart(child: ChildProcess, log: () => Promise<string>, startsBefore: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (occurrences(await log(), STARTED) > startsBefore) return;
     if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}:\n${await log()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`berthd did not create ${path}:\n${await log()}`);
+  throw new Error(`berthd did not start:\n${await log()}`);
 }
 
 /**
@@ -73,9 +81,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   await writeFile(join(base, 'daemon.json'), '{}');
   const launch = async () => {
     await rm(socket, { force: true }); // a killed daemon leaves its socket behind
+    const log = () => readFile(logPath, 'utf8').catch(() => '');
+    const startsBefore = occurrences(await log(), STARTED);
     const fd = openSync(logPath, 'a');
     const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...options.env } });
-    await waitForSocket(socket, child, () => readFile(logPath, 'utf8'));
+    closeSync(fd); // the daemon holds its own copy
+    await waitForStart(child, log, startsBefore);
     return child;
   };
 

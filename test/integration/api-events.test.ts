@@ -20,6 +20,8 @@ interface Event {
 }
 
 const nowSeconds = () => (Date.now() / 1000).toFixed(3);
+/** An `until` that takes in every event published so far (several share a millisecond). */
+const untilNow = () => ((Date.now() + 1) / 1000).toFixed(3);
 const filters = (f: Record<string, string[]>) => encodeURIComponent(JSON.stringify(f));
 
 /** Opens GET /events and hands out each event line as it arrives. */
@@ -83,7 +85,7 @@ describe('GET /events', { timeout: 60_000 }, () => {
 
   test('since and until in the past: the kept events, in Docker\'s wire shape, then the end', async () => {
     const started = Date.now();
-    const { status, events, raw } = await readAll(daemon.socket, `since=${start}&until=${nowSeconds()}`);
+    const { status, events, raw } = await readAll(daemon.socket, `since=${start}&until=${untilNow()}`);
     assert.equal(status, 200);
     assert.ok(Date.now() - started < 2000, 'it ended without waiting');
     assert.deepEqual(events.map((e) => `${e.Type} ${e.Action} ${e.Actor.Attributes.name}`), [
@@ -105,7 +107,7 @@ describe('GET /events', { timeout: 60_000 }, () => {
   });
 
   test('filters: type, event, image (with or without tag, or id), label, container', async () => {
-    const range = `since=${start}&until=${nowSeconds()}`;
+    const range = `since=${start}&until=${untilNow()}`;
     const actions = async (f: Record<string, string[]>) => (await readAll(daemon.socket, `${range}&filters=${filters(f)}`)).events.map((e) => e.Action);
     assert.deepEqual(await actions({ event: ['tag'] }), ['tag', 'tag']);
     assert.deepEqual(await actions({ type: ['container'] }), []);
@@ -156,7 +158,7 @@ describe('GET /events', { timeout: 60_000 }, () => {
     const since = nowSeconds();
     await rawRequest(daemon.socket, 'DELETE', '/images/during');
     await rawRequest(daemon.socket, 'POST', `/images/prune?filters=${filters({ dangling: ['false'] })}`);
-    const { events } = await readAll(daemon.socket, `since=${since}&until=${nowSeconds()}`);
+    const { events } = await readAll(daemon.socket, `since=${since}&until=${untilNow()}`);
     assert.deepEqual(events.map((e) => e.Action), ['untag', 'untag', 'delete', 'prune']);
     assert.equal(events[2].Actor.ID, imageId);
     assert.equal(events[3].Actor.ID, '');

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BerthError } from '../../src/common/errors.js';
 import { createLogger } from '../../src/common/logger.js';
 import { ConmonRuntimeSet } from '../../src/runtime/conmon-runtime-set.js';
 import { RuntimeHarness } from './runtime-harness.js';
@@ -12,6 +13,7 @@ before(async () => {
   harness = await RuntimeHarness.open((execRoot) => ({
     'runc-debug': { path: 'runc', runtimeArgs: ['--debug', '--log', join(execRoot, 'runc-debug.log')] },
     'crun-abs': { path: '/usr/bin/crun' },
+    broken: { path: join(execRoot, 'no-such-runtime') },
   }));
 });
 after(() => harness.close());
@@ -32,11 +34,21 @@ test('a configured runtime runs containers with its own arguments and its own st
 test('the set lists the built-in runtimes first, then the configured ones; unknown names are refused', () => {
   assert.deepEqual(
     harness.runtimes.all().map((r) => r.name),
-    ['crun', 'runc', 'runc-debug', 'crun-abs'],
+    ['crun', 'runc', 'runc-debug', 'crun-abs', 'broken'],
   );
   assert.equal(harness.runtimes.defaultName, 'crun');
   assert.equal(harness.runtimes.get('').name, 'crun');
   assert.throws(() => harness.runtimes.get('kata'), { kind: 'invalid-parameter', message: 'unknown or invalid runtime name: kata' });
+});
+
+test('a runtime binary that is missing fails the create cleanly (conmon exits before reading its pipes)', async (t) => {
+  const err = await harness.create(t, 'broken', { args: ['true'] }).then(
+    () => assert.fail('create succeeded'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof BerthError);
+  assert.match(err.message, /^conmon exited before the container was created: .*no-such-runtime/);
+  assert.deepEqual(await harness.runtimes.get('broken').list().catch(() => []), []);
 });
 
 test('daemon.json mistakes stop the daemon with dockerd words', async () => {

@@ -29,7 +29,7 @@ const exists = (path: string) => access(path).then(
   () => false,
 );
 
-/** What a container may leave on the host once deleted: nothing. */
+/** What a container may leave on the host once deleted and its exit acknowledged: nothing. */
 async function leftovers(c: TestContainer): Promise<string[]> {
   const found: string[] = [];
   const paths = [
@@ -183,6 +183,9 @@ for (const runtimeName of RUNTIMES) {
       await assert.rejects(runtime.start(id), wrongState);
       await assert.rejects(runtime.pause(id), wrongState);
       await runtime.delete(id, { force: false });
+      // The exit outlives the run's teardown until the engine says it saved it.
+      assert.equal((await harness.runtimes.pendingExit(id))?.code, 137);
+      await harness.runtimes.acknowledgeExit(id);
       assert.deepEqual(await leftovers(container), []);
       assert.equal(await runtime.state(id), undefined);
       await assert.rejects(runtime.kill(id, 9), (err: unknown) => err instanceof BerthError && err.kind === 'not-found');
@@ -194,6 +197,7 @@ for (const runtimeName of RUNTIMES) {
       assert.ok((await processesMentioning(container.id)).length > 0, 'conmon runs');
       assert.ok((await existingCgroupDirs(container.cgroupsPath)).length > 0, 'the cgroups exist');
       await container.runtime.delete(container.id, { force: true });
+      await harness.runtimes.acknowledgeExit(container.id);
       assert.deepEqual(await leftovers(container), []);
     });
 

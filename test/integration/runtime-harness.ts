@@ -142,6 +142,7 @@ export class RuntimeHarness {
     const exited = new Promise<Exit>((resolve) => this.waiters.set(id, resolve));
     t.after(async () => {
       await runtime.delete(id, { force: true });
+      await this.runtimes.acknowledgeExit(id); // as the engine does once it saved the exit
       await rm(this.logPath(id), { force: true });
       this.waiters.delete(id);
     });

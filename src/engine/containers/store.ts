@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
+import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID } from '../../common/ids.js';
 import type { ContainerRecord } from './model.js';
 
@@ -28,6 +28,7 @@ export class ContainerStore {
         await rm(join(root, entry), { recursive: true, force: true });
         continue;
       }
+      await removeInterruptedWrites(join(root, entry));
       // Folders made by an older berthd (or under a wider umask) are tightened.
       await chmod(join(root, entry), DIR_MODE);
       await chmod(join(root, entry, RECORD_FILE), RECORD_MODE);

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
-import { readJsonIfExists, writeJsonAtomic } from '../../common/atomic-file.js';
+import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID, shortId } from '../../common/ids.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { ingestLayer, type LayerBlob } from '../../storage/layer-ingest.js';
@@ -78,6 +78,7 @@ export class ImageStore {
   static async open(root: string, content: ContentStore, layers: LayerStore): Promise<ImageStore> {
     const metaDir = join(root, 'images');
     const store = new ImageStore(metaDir, content, layers, await TagStore.open(root));
+    await Promise.all([removeInterruptedWrites(root), removeInterruptedWrites(metaDir)]);
     const entries = await readdir(metaDir).catch(() => [] as string[]);
     for (const entry of entries) {
       if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
