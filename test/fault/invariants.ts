@@ -36,6 +36,16 @@ async function containerCgroups(cgroupParent: string): Promise<Set<string>> {
   return found;
 }
 
+/** Processes whose command line names one of `roots` (helpers of a daemon that died, say). */
+async function processesUnder(roots: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await entries('/proc')).filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.some((a) => roots.some((root) => a.startsWith(root)))) found.push(`${pid} ${args.slice(0, 3).join(' ')}`);
+  }
+  return found;
+}
+
 /** The conmon processes monitoring containers of this exec root: pid → container id. */
 async function conmons(execRoot: string): Promise<Map<number, string>> {
   const found = new Map<number, string>();
@@ -128,6 +138,10 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
   unowned('bundle', await entries(join(daemon.execRoot, 'containers')), live);
   unowned('conmon persist dir', await entries(join(daemon.execRoot, 'persist')), live);
   for (const name of await entries(join(daemon.execRoot, 'exits'))) found.push(`exit file ${name} was never collected`);
+  const daemonPid = daemon.process.pid;
+  for (const proc of await processesUnder([daemon.dataRoot])) {
+    if (!proc.startsWith(`${daemonPid} `)) found.push(`process ${proc} works on the data root, but no operation is under way`);
+  }
 
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
   for (const target of mounts.filter((t) => t.startsWith(`${daemon.dataRoot}/`))) {
