@@ -126,11 +126,39 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     const listed = JSON.parse((await api('GET', '/containers/json')).body).find((c: { Names: string[] }) => c.Names[0] === '/frozen');
     assert.match(listed.Status, /^Up .* \(Paused\)$/);
     assert.equal((await api('POST', '/containers/frozen/pause')).status, 409);
-    assert.equal((await api('POST', '/containers/frozen/kill?signal=TERM')).status, 409);
     assert.equal((await api('POST', '/containers/frozen/unpause')).status, 204);
     const running = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
     assert.deepEqual([running.Status, running.Paused], ['running', false]);
     assert.equal((await api('DELETE', '/containers/frozen?force=1')).status, 204);
+  });
+
+  test('stop, kill and rm -f of a paused container finish at once: it is thawed so that it can die', async () => {
+    const pausedRun = async (name: string) => {
+      await daemon.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300']);
+      assert.equal((await api('POST', `/containers/${name}/pause`)).status, 204);
+    };
+    const timed = async (request: Promise<{ status: number; body: string }>, status: number) => {
+      const started = Date.now();
+      const response = await request;
+      assert.equal(response.status, status, response.body);
+      return Date.now() - started;
+    };
+    await pausedRun('pstop');
+    const stopMs = await timed(api('POST', '/containers/pstop/stop?t=1'), 204);
+    assert.ok(stopMs < 5000, `stop took ${stopMs} ms`);
+    const stopped = JSON.parse((await api('GET', '/containers/pstop/json')).body).State;
+    assert.deepEqual([stopped.Status, stopped.Paused, stopped.ExitCode], ['exited', false, 137]);
+
+    await pausedRun('pkill');
+    const killMs = await timed(api('POST', '/containers/pkill/kill'), 204);
+    assert.ok(killMs < 5000, `kill took ${killMs} ms`);
+    assert.equal(JSON.parse((await api('GET', '/containers/pkill/json')).body).State.ExitCode, 137);
+
+    await pausedRun('prm');
+    const rmMs = await timed(api('DELETE', '/containers/prm?force=1'), 204);
+    assert.ok(rmMs < 5000, `rm -f took ${rmMs} ms`);
+    assert.equal((await api('GET', '/containers/prm/json')).status, 404);
+    for (const name of ['pstop', 'pkill']) await api('DELETE', `/containers/${name}`);
   });
 
   test('a full disk at exit: the wait is answered, the run torn down, and the exit saved once space returns (item 4)', async () => {

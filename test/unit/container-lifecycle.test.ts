@@ -269,10 +269,37 @@ describe('container life cycle on the in-memory runtime', () => {
     await lifecycle.start(record);
     await lifecycle.pause(record);
     assert.equal(record.state.Status, 'paused');
-    await assert.rejects(lifecycle.kill(record, 15), /is paused/);
     await lifecycle.unpause(record);
     assert.equal(record.state.Status, 'running');
     assert.deepEqual(actions(record.id), ['start', 'pause', 'unpause']);
+  });
+
+  test('stop, kill and rm -f of a paused container thaw it so that it dies (a frozen task takes no signal until thawed)', async () => {
+    const hangs = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hangs on a paused container')), 2000).unref());
+    const paused = async () => {
+      const record = await newRecord();
+      await lifecycle.start(record);
+      await lifecycle.pause(record);
+      return record;
+    };
+    const stopped = await paused();
+    runtime.ignoreSignal(stopped.id, 15); // busybox sleep as pid 1: SIGTERM does nothing
+    await Promise.race([lifecycle.stop(stopped, { timeoutSeconds: 0 }), hangs()]);
+    assert.deepEqual([stopped.state.Status, stopped.state.ExitCode], ['exited', 137]);
+    assert.deepEqual(actions(stopped.id), ['start', 'pause', 'kill', 'unpause', 'kill', 'die', 'stop']);
+
+    const killed = await paused();
+    await Promise.race([lifecycle.kill(killed, 9), hangs()]);
+    assert.deepEqual([killed.state.Status, killed.state.ExitCode], ['exited', 137]);
+
+    // Its stop signal (none set: any signal) ends it too, as dockerd's kill.
+    const terminated = await paused();
+    await lifecycle.kill(terminated, 15);
+    assert.deepEqual(await Promise.race([lifecycle.wait(terminated, 'not-running'), hangs()]), { exitCode: 143 });
+
+    const removed = await paused();
+    await Promise.race([lifecycle.remove(removed, { force: true }), hangs()]);
+    assert.equal(store.get(removed.id), undefined);
   });
 
   test('reconciliation at daemon start: every record against the runtime\'s own list (issue 12 item 2)', async () => {
