@@ -79,6 +79,11 @@ export class FakeRuntime implements ContainerRuntime {
   readonly path: string;
   readonly containers = new Map<string, FakeContainer>();
   readonly calls: FakeCall[] = [];
+  /**
+   * Ids with run files and no runtime state (a bundle or persist dir written before a crash cut
+   * the create short): `list` does not show them, the set's sweep finds them, `delete` removes them.
+   */
+  readonly leftovers = new Set<string>();
   readonly execs = new Map<string, { id: string; request: ExecRequest; finish: (code: number) => void; output: PassThrough }>();
   private readonly faults: Fault[] = [];
   private readonly gates: HeldGate[] = [];
@@ -201,6 +206,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async delete(id: string, options: { force: boolean }): Promise<void> {
     await this.enter('delete', id, options);
+    this.leftovers.delete(id);
     const container = this.containers.get(id);
     if (!container) return;
     if (container.status !== 'stopped' && container.status !== 'created' && !options.force) {
@@ -362,7 +368,8 @@ export class FakeRuntimeSet implements RuntimeSet {
   async sweep(isKnown: (id: string) => boolean): Promise<string[]> {
     const swept: string[] = [];
     for (const runtime of this.runtimes.values()) {
-      for (const id of [...runtime.containers.keys()].filter((id) => !isKnown(id))) {
+      const held = new Set([...runtime.containers.keys(), ...runtime.leftovers]);
+      for (const id of [...held].filter((id) => !isKnown(id))) {
         await runtime.delete(id, { force: true });
         swept.push(id);
       }

@@ -302,6 +302,27 @@ describe('container life cycle on the in-memory runtime', () => {
     assert.equal(store.get(removed.id), undefined);
   });
 
+  test('reconciliation releases the run files of a record that is not running, also those the runtime does not list', async () => {
+    const created = await newRecord();
+    runtime.leftovers.add(created.id); // berthd killed early in `docker start`: a bundle and a persist dir, no runtime state
+    const exited = await newRecord();
+    await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
+    await lifecycle.close();
+    assert.equal(runtime.leftovers.has(created.id), false, 'its bundle and persist dir are deleted');
+    assert.deepEqual(runtime.callsOf('delete').map((call) => call.id), [created.id], 'only a record with leftovers costs a runtime delete');
+    assert.ok(layerCalls.includes(`unmount ${created.id}`));
+    assert.equal(created.state.Status, 'created');
+    assert.ok(store.get(exited.id));
+  });
+
+  test('removal of a container that is not running goes through the whole teardown before it answers', async () => {
+    const record = await newRecord();
+    runtime.leftovers.add(record.id);
+    await lifecycle.remove(record, { force: false });
+    assert.equal(runtime.leftovers.has(record.id), false, 'the runtime deletes what a crash left');
+    assert.deepEqual(layerCalls.slice(-2), [`unmount ${record.id}`, `remove ${record.id}`], 'the layer is gone when rm answers');
+  });
+
   test('reconciliation at daemon start: every record against the runtime\'s own list (issue 12 item 2)', async () => {
     const orphanId = 'f'.repeat(64);
     await plant(orphanId);

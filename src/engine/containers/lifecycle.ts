@@ -134,7 +134,7 @@ export class ContainerLifecycle {
     await this.teardown(record.id, runtime, { unmount: mounted, removeLayer: false });
     await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
     this.options.notifier.runEnded(record.id, exitCode);
-    if (record.hostConfig.AutoRemove) await this.deleteRecord(record, { runLeft: false });
+    if (record.hostConfig.AutoRemove) await this.deleteRecord(record);
   }
 
   /** An exit the runtime reported (also those that happened while berthd was down). */
@@ -165,7 +165,7 @@ export class ContainerLifecycle {
     await this.saveExit(record, { durable: !autoRemove });
     this.options.notifier.runEnded(id, exit.code);
     this.publish('die', record, { exitCode: String(exit.code) });
-    if (autoRemove) await this.deleteRecord(record, { runLeft: true });
+    if (autoRemove) await this.deleteRecord(record);
     else this.inBackground(record, { unmount: true, removeLayer: false });
   }
 
@@ -345,24 +345,25 @@ export class ContainerLifecycle {
         }
         await this.killAndAwaitExit(record);
       }
-      const removed = await this.executor.run(record.id, async () => {
-        if (this.store.get(record.id) !== record) return true; // removed meanwhile (AutoRemove)
-        if (record.state.Running) return false;
-        await this.deleteRecord(record, { runLeft: false });
-        return true;
+      const removal = await this.executor.run(record.id, async () => {
+        if (this.store.get(record.id) !== record) return 'removed'; // removed meanwhile (AutoRemove)
+        if (record.state.Running) return 'running';
+        return this.deleteRecord(record);
       });
-      if (removed) return;
+      if (removal === 'running') continue;
+      // Answered once everything is gone, as dockerd: an `rmi` right after finds no layer left.
+      if (removal !== 'removed') await removal.torndown;
+      return;
     }
   }
 
   /**
-   * Deletes the record (inside a job); the layer goes after, in the background, with the run's
-   * runtime state when `runLeft` (an auto-removal at exit). A container that is not running has
-   * no run left otherwise: its last one was torn down when it ended, and reconciliation at start
-   * releases what a crash left.
+   * Deletes the record (inside a job); the run's runtime state (whatever the record said: a crash
+   * may have left a run behind), the rootfs and the layer go after, as the container's next job,
+   * which `torndown` settles with (never rejects).
    */
-  private async deleteRecord(record: ContainerRecord, options: { runLeft: boolean }): Promise<void> {
-    if (this.store.get(record.id) !== record) return;
+  private async deleteRecord(record: ContainerRecord): Promise<{ torndown: Promise<void> }> {
+    if (this.store.get(record.id) !== record) return { torndown: Promise.resolve() };
     markRemoving(record.state);
     this.options.streams.removed(record.id);
     try {
@@ -374,9 +375,8 @@ export class ContainerLifecycle {
     this.unsaved.delete(record.id);
     this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
-    void this.executor.run(record.id, () =>
-      this.teardown(record.id, options.runLeft ? this.runtimeOf(record) : undefined, { unmount: true, removeLayer: true }),
-    );
+    const torndown = this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true }));
+    return { torndown };
   }
 
   /** Resolves once the condition holds; abort detaches the waiter. */
