@@ -38,6 +38,8 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
       [{ Cmd: ['true'], HostConfig: { CapAdd: ['NOT_A_CAP'] } }, /unknown capability: "CAP_NOT_A_CAP"/],
       [{ Cmd: ['true'], HostConfig: { LogConfig: { Type: 'nosuch' } } }, /logger: no log driver named 'nosuch' is registered/],
       [{ Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, /Config\.MacAddress/],
+      [{ Cmd: ['true'], StopSignal: 'SIGFOO' }, /^Invalid signal: SIGFOO$/],
+      [{ Cmd: ['true'], HostConfig: { Memory: -5 } }, /^Minimum memory limit allowed is 6MB$/],
     ];
     for (const [body, message] of bodies) {
       const response = await create(body);
@@ -85,6 +87,10 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     await daemon.berth(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '300']);
     const response = await api('POST', '/containers/sized/resize?h=-1&w=80');
     assert.equal(response.status, 400, response.body);
+    const stop = await api('POST', '/containers/sized/stop?t=99999999999999999999');
+    assert.equal(stop.status, 400, stop.body);
+    assert.equal(JSON.parse(stop.body).message, 'strconv.Atoi: parsing "99999999999999999999": value out of range');
+    assert.equal(JSON.parse((await api('GET', '/containers/sized/json')).body).State.Status, 'running');
     await api('DELETE', '/containers/sized?force=1');
   });
 
