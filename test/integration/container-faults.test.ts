@@ -57,6 +57,9 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     assert.match(Warnings[0], /loopback only/);
     const inspect = JSON.parse((await api('GET', '/containers/logcfg/json')).body);
     assert.deepEqual(inspect.HostConfig.LogConfig, { Type: 'json-file', Config: {} });
+    const info = JSON.parse((await api('GET', '/info')).body);
+    assert.equal(info.LoggingDriver, 'json-file', 'the driver containers report');
+    assert.deepEqual(info.Plugins.Log, ['json-file']);
     await api('DELETE', '/containers/logcfg');
   });
 
