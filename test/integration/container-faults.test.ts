@@ -200,4 +200,20 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     assert.deepEqual([state.Status, state.ExitCode], ['exited', 3]);
     await api('DELETE', '/containers/fullexit');
   });
+
+  test('ps shows the image id once the image a stopped container uses is removed by force (as moby)', async () => {
+    await daemon.berth(['run', '--name', 'orphaned', 'busybox', 'true']);
+    const listed = async () =>
+      (JSON.parse((await api('GET', '/containers/json?all=1')).body) as Array<{ Names: string[]; Image: string; ImageID: string }>).find(
+        (c) => c.Names[0] === '/orphaned',
+      )!;
+    const before = await listed();
+    assert.equal(before.Image, 'busybox');
+    assert.equal((await api('DELETE', '/images/busybox?force=1')).status, 200);
+    const after = await listed();
+    assert.match(after.ImageID, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(after.Image, after.ImageID);
+    await api('DELETE', '/containers/orphaned');
+    await daemon.berth(['image', 'busybox']); // for any test after this one
+  });
 });
