@@ -149,7 +149,9 @@ export interface RuntimeSet {
    * Deletes (as `delete` with force) every container that any runtime holds anything for —
    * runtime state, bundle, monitor files, exec folders, cgroups — and that `isKnown` rejects:
    * what a crash between create and the saved record, or in the middle of a removal, left
-   * behind (reconciliation at daemon start). Resolves with the ids swept.
+   * behind (reconciliation at daemon start). `isKnown` is asked about every id the runtimes hold
+   * anything for (the engine learns from it which records have a run left). Resolves with the
+   * ids swept.
    */
   sweep(isKnown: (id: string) => boolean): Promise<string[]>;
   /** Begins reporting exits; each exit is reported until acknowledged. */

@@ -6,7 +6,8 @@
  *
  * It behaves as conmon + crun do where the engine can tell: a container is 'created' after
  * create and 'running' after start; a signal ends the run with 128+signal unless the test
- * ignores it (`ignoreSignal`); exits are reported once through the set and stay pending until
+ * ignores it (`ignoreSignal`), that of a paused one only once it is resumed (a frozen task dies
+ * only when thawed); exits are reported once through the set and stay pending until
  * acknowledged; delete kills first with force, refuses a live container without, and forgets an
  * unknown id silently.
  */
@@ -53,6 +54,8 @@ export interface FakeContainer {
   stdin: Buffer[];
   stdinClosed: boolean;
   ignoredSignals: Set<number>;
+  /** Signals sent while paused: a frozen process (cgroup v1 freezer) gets them, and dies, only once resumed. */
+  pendingSignals: number[];
   /** The output channel of attach connections to the current run. */
   output: Set<PassThrough>;
 }
@@ -76,6 +79,11 @@ export class FakeRuntime implements ContainerRuntime {
   readonly path: string;
   readonly containers = new Map<string, FakeContainer>();
   readonly calls: FakeCall[] = [];
+  /**
+   * Ids with run files and no runtime state (a bundle or persist dir written before a crash cut
+   * the create short): `list` does not show them, the set's sweep finds them, `delete` removes them.
+   */
+  readonly leftovers = new Set<string>();
   readonly execs = new Map<string, { id: string; request: ExecRequest; finish: (code: number) => void; output: PassThrough }>();
   private readonly faults: Fault[] = [];
   private readonly gates: HeldGate[] = [];
@@ -164,6 +172,7 @@ export class FakeRuntime implements ContainerRuntime {
       stdin: [],
       stdinClosed: false,
       ignoredSignals: new Set(),
+      pendingSignals: [],
       output: new Set(),
     });
     return { pid };
@@ -180,15 +189,24 @@ export class FakeRuntime implements ContainerRuntime {
     await this.enter('kill', id, signal);
     const container = this.require(id);
     if (container.status === 'stopped') throw conflict(`fake ${this.name}: container ${id} is not running`);
+    if (container.status === 'paused') {
+      container.pendingSignals.push(signal);
+      return;
+    }
+    this.deliver(container, signal);
+  }
+
+  private deliver(container: FakeContainer, signal: number): void {
     if (container.ignoredSignals.has(signal) && signal !== 9) return;
     // The process dies a moment later, as a real one does.
     setImmediate(() => {
-      if (container.status !== 'stopped' && this.containers.get(id) === container) this.exit(id, 128 + signal);
+      if (container.status !== 'stopped' && this.containers.get(container.id) === container) this.exit(container.id, 128 + signal);
     });
   }
 
   async delete(id: string, options: { force: boolean }): Promise<void> {
     await this.enter('delete', id, options);
+    this.leftovers.delete(id);
     const container = this.containers.get(id);
     if (!container) return;
     if (container.status !== 'stopped' && container.status !== 'created' && !options.force) {
@@ -289,6 +307,7 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.require(id);
     if (container.status !== 'paused') throw conflict(`fake ${this.name}: container ${id} is not paused`);
     container.status = 'running';
+    for (const signal of container.pendingSignals.splice(0)) this.deliver(container, signal);
   }
 
   async update(id: string, resources: ResourceUpdate): Promise<void> {
@@ -349,7 +368,8 @@ export class FakeRuntimeSet implements RuntimeSet {
   async sweep(isKnown: (id: string) => boolean): Promise<string[]> {
     const swept: string[] = [];
     for (const runtime of this.runtimes.values()) {
-      for (const id of [...runtime.containers.keys()].filter((id) => !isKnown(id))) {
+      const held = new Set([...runtime.containers.keys(), ...runtime.leftovers]);
+      for (const id of [...held].filter((id) => !isKnown(id))) {
         await runtime.delete(id, { force: true });
         swept.push(id);
       }

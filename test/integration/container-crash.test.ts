@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
@@ -87,5 +87,29 @@ describe('berthd killed during run -d and rm -f', { timeout: 240_000 }, () => {
     assert.deepEqual([state.Status, state.ExitCode], ['exited', 7]);
     assert.ok(Date.parse(state.FinishedAt) < restartedAt - 1000, `FinishedAt ${state.FinishedAt} is the exit, not the restart`);
     await daemon.berth(['rm', 'whiledown']);
+  });
+
+  test('run files a start cut short left for a created container go at the restart, and with its removal', async () => {
+    /** What conmon's create writes first: the bundle's config.json and the persist dir. */
+    const leaveRunFiles = async (id: string) => {
+      const bundle = join(daemon.execRoot, 'containers', id);
+      await mkdir(bundle, { recursive: true });
+      await writeFile(join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', linux: { cgroupsPath: `${daemon.cgroupParent}/${id}` } }));
+      await mkdir(join(daemon.execRoot, 'persist', id), { recursive: true });
+    };
+    const runFiles = async (id: string) =>
+      [join(daemon.execRoot, 'containers', id), join(daemon.execRoot, 'persist', id)].filter((path) => existsSync(path));
+
+    const kept = (await daemon.berth(['create', '--name', 'cutshort', 'busybox', 'true'])).stdout.trim();
+    await leaveRunFiles(kept);
+    await crash(daemon);
+    assert.deepEqual(await runFiles(kept), [], 'released at the restart');
+    assert.equal((await daemon.berth(['inspect', '--format', '{{.State.Status}}', 'cutshort'])).stdout.trim(), 'created');
+
+    const removed = (await daemon.berth(['create', '--name', 'cutshort2', 'busybox', 'true'])).stdout.trim();
+    await leaveRunFiles(removed);
+    await daemon.berth(['rm', 'cutshort2']);
+    assert.deepEqual(await runFiles(removed), [], 'released by the removal');
+    await daemon.berth(['rm', 'cutshort']);
   });
 });

@@ -38,6 +38,8 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
       [{ Cmd: ['true'], HostConfig: { CapAdd: ['NOT_A_CAP'] } }, /unknown capability: "CAP_NOT_A_CAP"/],
       [{ Cmd: ['true'], HostConfig: { LogConfig: { Type: 'nosuch' } } }, /logger: no log driver named 'nosuch' is registered/],
       [{ Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, /Config\.MacAddress/],
+      [{ Cmd: ['true'], StopSignal: 'SIGFOO' }, /^Invalid signal: SIGFOO$/],
+      [{ Cmd: ['true'], HostConfig: { Memory: -5 } }, /^Minimum memory limit allowed is 6MB$/],
     ];
     for (const [body, message] of bodies) {
       const response = await create(body);
@@ -55,6 +57,9 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     assert.match(Warnings[0], /loopback only/);
     const inspect = JSON.parse((await api('GET', '/containers/logcfg/json')).body);
     assert.deepEqual(inspect.HostConfig.LogConfig, { Type: 'json-file', Config: {} });
+    const info = JSON.parse((await api('GET', '/info')).body);
+    assert.equal(info.LoggingDriver, 'json-file', 'the driver containers report');
+    assert.deepEqual(info.Plugins.Log, ['json-file']);
     await api('DELETE', '/containers/logcfg');
   });
 
@@ -85,6 +90,10 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     await daemon.berth(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '300']);
     const response = await api('POST', '/containers/sized/resize?h=-1&w=80');
     assert.equal(response.status, 400, response.body);
+    const stop = await api('POST', '/containers/sized/stop?t=99999999999999999999');
+    assert.equal(stop.status, 400, stop.body);
+    assert.equal(JSON.parse(stop.body).message, 'strconv.Atoi: parsing "99999999999999999999": value out of range');
+    assert.equal(JSON.parse((await api('GET', '/containers/sized/json')).body).State.Status, 'running');
     await api('DELETE', '/containers/sized?force=1');
   });
 
@@ -126,11 +135,39 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     const listed = JSON.parse((await api('GET', '/containers/json')).body).find((c: { Names: string[] }) => c.Names[0] === '/frozen');
     assert.match(listed.Status, /^Up .* \(Paused\)$/);
     assert.equal((await api('POST', '/containers/frozen/pause')).status, 409);
-    assert.equal((await api('POST', '/containers/frozen/kill?signal=TERM')).status, 409);
     assert.equal((await api('POST', '/containers/frozen/unpause')).status, 204);
     const running = JSON.parse((await api('GET', '/containers/frozen/json')).body).State;
     assert.deepEqual([running.Status, running.Paused], ['running', false]);
     assert.equal((await api('DELETE', '/containers/frozen?force=1')).status, 204);
+  });
+
+  test('stop, kill and rm -f of a paused container finish at once: it is thawed so that it can die', async () => {
+    const pausedRun = async (name: string) => {
+      await daemon.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300']);
+      assert.equal((await api('POST', `/containers/${name}/pause`)).status, 204);
+    };
+    const timed = async (request: Promise<{ status: number; body: string }>, status: number) => {
+      const started = Date.now();
+      const response = await request;
+      assert.equal(response.status, status, response.body);
+      return Date.now() - started;
+    };
+    await pausedRun('pstop');
+    const stopMs = await timed(api('POST', '/containers/pstop/stop?t=1'), 204);
+    assert.ok(stopMs < 5000, `stop took ${stopMs} ms`);
+    const stopped = JSON.parse((await api('GET', '/containers/pstop/json')).body).State;
+    assert.deepEqual([stopped.Status, stopped.Paused, stopped.ExitCode], ['exited', false, 137]);
+
+    await pausedRun('pkill');
+    const killMs = await timed(api('POST', '/containers/pkill/kill'), 204);
+    assert.ok(killMs < 5000, `kill took ${killMs} ms`);
+    assert.equal(JSON.parse((await api('GET', '/containers/pkill/json')).body).State.ExitCode, 137);
+
+    await pausedRun('prm');
+    const rmMs = await timed(api('DELETE', '/containers/prm?force=1'), 204);
+    assert.ok(rmMs < 5000, `rm -f took ${rmMs} ms`);
+    assert.equal((await api('GET', '/containers/prm/json')).status, 404);
+    for (const name of ['pstop', 'pkill']) await api('DELETE', `/containers/${name}`);
   });
 
   test('a full disk at exit: the wait is answered, the run torn down, and the exit saved once space returns (item 4)', async () => {
@@ -162,5 +199,21 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     const state = JSON.parse((await api('GET', '/containers/fullexit/json')).body).State;
     assert.deepEqual([state.Status, state.ExitCode], ['exited', 3]);
     await api('DELETE', '/containers/fullexit');
+  });
+
+  test('ps shows the image id once the image a stopped container uses is removed by force (as moby)', async () => {
+    await daemon.berth(['run', '--name', 'orphaned', 'busybox', 'true']);
+    const listed = async () =>
+      (JSON.parse((await api('GET', '/containers/json?all=1')).body) as Array<{ Names: string[]; Image: string; ImageID: string }>).find(
+        (c) => c.Names[0] === '/orphaned',
+      )!;
+    const before = await listed();
+    assert.equal(before.Image, 'busybox');
+    assert.equal((await api('DELETE', '/images/busybox?force=1')).status, 200);
+    const after = await listed();
+    assert.match(after.ImageID, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(after.Image, after.ImageID);
+    await api('DELETE', '/containers/orphaned');
+    await daemon.berth(['image', 'busybox']); // for any test after this one
   });
 });

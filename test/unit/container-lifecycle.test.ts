@@ -269,10 +269,58 @@ describe('container life cycle on the in-memory runtime', () => {
     await lifecycle.start(record);
     await lifecycle.pause(record);
     assert.equal(record.state.Status, 'paused');
-    await assert.rejects(lifecycle.kill(record, 15), /is paused/);
     await lifecycle.unpause(record);
     assert.equal(record.state.Status, 'running');
     assert.deepEqual(actions(record.id), ['start', 'pause', 'unpause']);
+  });
+
+  test('stop, kill and rm -f of a paused container thaw it so that it dies (a frozen task takes no signal until thawed)', async () => {
+    const hangs = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hangs on a paused container')), 2000).unref());
+    const paused = async () => {
+      const record = await newRecord();
+      await lifecycle.start(record);
+      await lifecycle.pause(record);
+      return record;
+    };
+    const stopped = await paused();
+    runtime.ignoreSignal(stopped.id, 15); // busybox sleep as pid 1: SIGTERM does nothing
+    await Promise.race([lifecycle.stop(stopped, { timeoutSeconds: 0 }), hangs()]);
+    assert.deepEqual([stopped.state.Status, stopped.state.ExitCode], ['exited', 137]);
+    assert.deepEqual(actions(stopped.id), ['start', 'pause', 'kill', 'unpause', 'kill', 'die', 'stop']);
+
+    const killed = await paused();
+    await Promise.race([lifecycle.kill(killed, 9), hangs()]);
+    assert.deepEqual([killed.state.Status, killed.state.ExitCode], ['exited', 137]);
+
+    // Its stop signal (none set: any signal) ends it too, as dockerd's kill.
+    const terminated = await paused();
+    await lifecycle.kill(terminated, 15);
+    assert.deepEqual(await Promise.race([lifecycle.wait(terminated, 'not-running'), hangs()]), { exitCode: 143 });
+
+    const removed = await paused();
+    await Promise.race([lifecycle.remove(removed, { force: true }), hangs()]);
+    assert.equal(store.get(removed.id), undefined);
+  });
+
+  test('reconciliation releases the run files of a record that is not running, also those the runtime does not list', async () => {
+    const created = await newRecord();
+    runtime.leftovers.add(created.id); // berthd killed early in `docker start`: a bundle and a persist dir, no runtime state
+    const exited = await newRecord();
+    await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
+    await lifecycle.close();
+    assert.equal(runtime.leftovers.has(created.id), false, 'its bundle and persist dir are deleted');
+    assert.deepEqual(runtime.callsOf('delete').map((call) => call.id), [created.id], 'only a record with leftovers costs a runtime delete');
+    assert.ok(layerCalls.includes(`unmount ${created.id}`));
+    assert.equal(created.state.Status, 'created');
+    assert.ok(store.get(exited.id));
+  });
+
+  test('removal of a container that is not running goes through the whole teardown before it answers', async () => {
+    const record = await newRecord();
+    runtime.leftovers.add(record.id);
+    await lifecycle.remove(record, { force: false });
+    assert.equal(runtime.leftovers.has(record.id), false, 'the runtime deletes what a crash left');
+    assert.deepEqual(layerCalls.slice(-2), [`unmount ${record.id}`, `remove ${record.id}`], 'the layer is gone when rm answers');
   });
 
   test('reconciliation at daemon start: every record against the runtime\'s own list (issue 12 item 2)', async () => {

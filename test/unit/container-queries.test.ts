@@ -15,7 +15,12 @@ test('resize sizes are unsigned 16-bit numbers, as moby parses them (h=-1 is a 4
 test('stop, kill and wait queries are typed before the engine sees them', () => {
   assert.deepEqual(decodeStopOptions(q('t=5&signal=SIGUSR1')), { timeoutSeconds: 5, signal: 10 });
   assert.deepEqual(decodeStopOptions(q('')), { timeoutSeconds: undefined, signal: undefined });
-  assert.throws(() => decodeStopOptions(q('t=abc')), /invalid value for t/);
+  assert.throws(() => decodeStopOptions(q('t=abc')), /strconv\.Atoi: parsing "abc": invalid syntax/);
+  assert.throws(() => decodeStopOptions(q('t=99999999999999999999')), /strconv\.Atoi: parsing "99999999999999999999": value out of range/);
+  assert.throws(() => decodeStopOptions(q('t=-9223372036854775809')), /value out of range/);
+  assert.deepEqual(decodeStopOptions(q('t=-1')), { timeoutSeconds: -1, signal: undefined });
+  assert.deepEqual(decodeStopOptions(q('t=%2B3')), { timeoutSeconds: 3, signal: undefined });
+  assert.equal(decodeStopOptions(q('t=9223372036854775807')).timeoutSeconds, 2 ** 63);
   assert.equal(decodeKillSignal(q('')), 9);
   assert.equal(decodeKillSignal(q('signal=hup')), 1);
   assert.throws(() => decodeKillSignal(q('signal=NOPE')), /Invalid signal: NOPE/);

@@ -99,6 +99,16 @@ test('values of the right type that Docker refuses at create: negative ShmSize, 
   assert.throws(() => completeHostConfig({ CgroupnsMode: 'shared' }, 'crun'), /invalid cgroup namespace mode: shared/);
   assert.throws(() => completeHostConfig({ CgroupnsMode: 'private' }, 'crun'), /--cgroupns private/);
   assert.doesNotThrow(() => completeHostConfig({ Isolation: 'default', CgroupnsMode: 'host' }, 'crun'));
+  assert.throws(() => completeHostConfig({ Memory: -5 }, 'crun'), /^BerthError: Minimum memory limit allowed is 6MB$/);
+  assert.throws(() => completeHostConfig({ Memory: 1 }, 'crun'), /-m\/--memory \(HostConfig\.Memory\) is not supported yet/);
+  assert.doesNotThrow(() => completeHostConfig({ Memory: 0 }, 'crun'));
+});
+
+test('an unknown stop signal is Docker\'s 400 at create, not a failure at stop', () => {
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], StopSignal: 'SIGFOO' }, {}), /Invalid signal: SIGFOO/);
+  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'] }, { StopSignal: 'SIGFOO' }), /Invalid signal: SIGFOO/);
+  assert.equal(mergeContainerConfig({ Image: 'x', Cmd: ['true'], StopSignal: 'SIGUSR1' }, {}).StopSignal, 'SIGUSR1');
+  assert.equal(mergeContainerConfig({ Image: 'x', Cmd: ['true'], StopSignal: '9' }, {}).StopSignal, '9');
 });
 
 test('the log driver is reported as Docker would: json-file by default; unknown, other drivers and options refused (item 14)', () => {

@@ -15,7 +15,7 @@ const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', '
 export function decodeStopOptions(query: Query): StopOptions {
   const signal = query.string('signal');
   return {
-    timeoutSeconds: query.int('t') ?? query.int('timeout'),
+    timeoutSeconds: atoi(query, 't') ?? atoi(query, 'timeout'),
     signal: signal ? parseSignal(signal) : undefined,
   };
 }
@@ -30,13 +30,24 @@ export function decodeWaitCondition(query: Query): WaitCondition {
   return condition as WaitCondition;
 }
 
+/** A decimal integer parsed as Go's strconv function `fn` does (sign only for Atoi), with its errors. */
+function goInteger(text: string, fn: 'Atoi' | 'ParseUint', min: bigint, max: bigint): number {
+  const syntax = fn === 'Atoi' ? /^[+-]?\d+$/ : /^\d+$/;
+  if (!syntax.test(text)) throw invalidParameter(`strconv.${fn}: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const value = BigInt(text);
+  if (value < min || value > max) throw invalidParameter(`strconv.${fn}: parsing ${JSON.stringify(text)}: value out of range`);
+  return Number(value);
+}
+
+/** Go's strconv.Atoi (a 64-bit int), as moby parses stop's `t`; absent or empty is undefined. */
+function atoi(query: Query, name: string): number | undefined {
+  const text = query.string(name);
+  return text ? goInteger(text, 'Atoi', -(2n ** 63n), 2n ** 63n - 1n) : undefined;
+}
+
 /** Go's strconv.ParseUint(s, 10, 16), as moby parses `h` and `w`. */
 function uint16Of(query: Query, name: string): number {
-  const text = query.string(name) ?? '';
-  if (!/^\d+$/.test(text)) throw invalidParameter(`strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
-  const value = Number(text);
-  if (value > 0xffff) throw invalidParameter(`strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
-  return value;
+  return goInteger(query.string(name) ?? '', 'ParseUint', 0n, 0xffffn);
 }
 
 export function decodeResize(query: Query): { height: number; width: number } {

@@ -27,7 +27,7 @@ export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTabl
   routes.add('GET', '/containers/json', async ({ res, query }) => {
     const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
     const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
-    sendJson(res, 200, list.map((c, i) => containerSummary(c, sizes[i])));
+    sendJson(res, 200, list.map((c, i) => containerSummary(c, containers.imageReferenceHolds(c), sizes[i])));
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {

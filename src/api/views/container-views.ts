@@ -49,13 +49,16 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** GET /containers/json entry. */
-export function containerSummary(record: ContainerRecord, sizes?: ContainerSizes): ContainerSummary {
+/**
+ * GET /containers/json entry. `imageReferenceHolds`: Config.Image still names the container's
+ * image; when not (the tag moved, or the image was removed by force), Image is the image id.
+ */
+export function containerSummary(record: ContainerRecord, imageReferenceHolds: boolean, sizes?: ContainerSizes): ContainerSummary {
   return {
     ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
     Names: [record.name],
-    Image: record.config.Image,
+    Image: imageReferenceHolds ? record.config.Image : record.image,
     ImageID: record.image,
     Command: [record.path, ...record.args].map(quoteArg).join(' '),
     Created: Math.floor(Date.parse(record.created) / 1000),

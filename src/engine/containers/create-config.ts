@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../common/errors.js';
+import { parseSignal } from './signals.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import type { ContainerConfig, HostConfig } from './model.js';
@@ -51,6 +52,7 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   };
   const stopSignal = given.StopSignal || image.StopSignal;
   if (stopSignal) config.StopSignal = stopSignal;
+  if (stopSignal) parseSignal(stopSignal); // Docker's 400 "Invalid signal: X" at create, not at stop
   if (given.StopTimeout !== undefined) config.StopTimeout = given.StopTimeout;
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalidParameter(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
@@ -133,6 +135,9 @@ function logConfig(given: LogConfigRequest | undefined): LogConfigRequest {
 /** Moby's verifyPlatformContainerSettings and capability checks, made at create rather than at start. */
 function checkHostSettings(given: HostConfigRequest): void {
   if ((given.ShmSize ?? 0) < 0) throw invalidParameter('SHM size can not be less than 0');
+  // A positive Memory is refused as not supported (the ledger); a negative one is not "unset".
+  const memory = given.other.Memory;
+  if (typeof memory === 'number' && memory < 0) throw invalidParameter('Minimum memory limit allowed is 6MB');
   effectiveCapabilities(given.CapAdd ?? [], given.CapDrop ?? []); // throws on an unknown or unavailable name
   const isolation = given.other.Isolation;
   if (typeof isolation === 'string' && isolation !== '' && isolation !== 'default') {

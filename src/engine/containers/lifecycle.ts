@@ -134,7 +134,7 @@ export class ContainerLifecycle {
     await this.teardown(record.id, runtime, { unmount: mounted, removeLayer: false });
     await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
     this.options.notifier.runEnded(record.id, exitCode);
-    if (record.hostConfig.AutoRemove) await this.deleteRecord(record, { runLeft: false });
+    if (record.hostConfig.AutoRemove) await this.deleteRecord(record);
   }
 
   /** An exit the runtime reported (also those that happened while berthd was down). */
@@ -165,7 +165,7 @@ export class ContainerLifecycle {
     await this.saveExit(record, { durable: !autoRemove });
     this.options.notifier.runEnded(id, exit.code);
     this.publish('die', record, { exitCode: String(exit.code) });
-    if (autoRemove) await this.deleteRecord(record, { runLeft: true });
+    if (autoRemove) await this.deleteRecord(record);
     else this.inBackground(record, { unmount: true, removeLayer: false });
   }
 
@@ -231,8 +231,7 @@ export class ContainerLifecycle {
     if (!record.state.Running) return;
     const exited = this.options.notifier.nextRunEnd(record.id);
     const runtime = this.runtimeOf(record);
-    await runtime.kill(record.id, SIGKILL).catch(() => {});
-    this.publish('kill', record, { signal: String(SIGKILL) });
+    await this.signal(record, SIGKILL).catch(() => {});
     if (await settlesWithin(exited, KILL_EXIT_GRACE_MS)) return;
     const state = await runtime.state(record.id).catch(() => undefined);
     if (!state || state.status === 'stopped') {
@@ -243,21 +242,49 @@ export class ContainerLifecycle {
     await exited;
   }
 
+  /**
+   * Sends a signal. A paused container is then resumed when the signal is meant to end it
+   * (SIGKILL, or its stop signal; any signal when it has none), as dockerd does: a frozen task
+   * (cgroup v1 freezer) takes no signal, not even SIGKILL, until it is thawed.
+   */
+  private async signal(record: ContainerRecord, signal: number): Promise<void> {
+    await this.runtimeOf(record).kill(record.id, signal);
+    this.publish('kill', record, { signal: String(signal) });
+    const stopSignal = record.config.StopSignal ? parseSignal(record.config.StopSignal) : undefined;
+    const ends = signal === SIGKILL || stopSignal === undefined || signal === stopSignal;
+    if (ends && record.state.Paused) await this.thaw(record);
+  }
+
+  /** Resumes a paused container so that a signal sent to it lands; recorded as an unpause (moby's resumed event). */
+  private thaw(record: ContainerRecord): Promise<void> {
+    return this.executor.run(record.id, async () => {
+      if (this.store.get(record.id) !== record || !record.state.Paused) return;
+      try {
+        await this.runtimeOf(record).resume(record.id);
+      } catch (err) {
+        // Gone meanwhile: its exit is on its way.
+        this.options.logger.warn('resuming a paused container to end it', { id: record.id, err });
+        return;
+      }
+      markUnpaused(record.state);
+      await this.store.save(record, { durable: false });
+      this.publish('unpause', record);
+    });
+  }
+
   /** Sends a signal; after SIGKILL answers once the container is dead (as dockerd, issue 12 item 13). */
   async kill(record: ContainerRecord, signal: number): Promise<void> {
     if (!record.state.Running) throw notRunning(record.id);
-    if (record.state.Paused && signal !== SIGKILL) throw conflict(`Container ${record.id} is paused. Unpause the container before stopping or killing`);
     if (signal === SIGKILL) {
       await this.killAndAwaitExit(record);
       return;
     }
     try {
-      await this.runtimeOf(record).kill(record.id, signal);
+      await this.signal(record, signal);
     } catch (err) {
       if (isKind(err, 'not-found')) throw notRunning(record.id);
       throw err;
     }
-    this.publish('kill', record, { signal: String(signal) });
   }
 
   /** The stop signal, then SIGKILL after the timeout (any length: a long timer, issue 12 item 6); 304 if not running. */
@@ -266,14 +293,9 @@ export class ContainerLifecycle {
     const timeoutS = options.timeoutSeconds ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     const signal = options.signal ?? parseSignal(record.config.StopSignal || 'SIGTERM');
     const exited = this.options.notifier.nextRunEnd(record.id);
-    if (record.state.Paused) {
-      await this.killAndAwaitExit(record);
-    } else {
-      await this.runtimeOf(record).kill(record.id, signal).catch(() => {});
-      this.publish('kill', record, { signal: String(signal) });
-      if (timeoutS < 0) await exited;
-      else if (!(await settlesWithin(exited, timeoutS * 1000))) await this.killAndAwaitExit(record);
-    }
+    await this.signal(record, signal).catch(() => {});
+    if (timeoutS < 0) await exited;
+    else if (!(await settlesWithin(exited, timeoutS * 1000))) await this.killAndAwaitExit(record);
     this.publish('stop', record);
   }
 
@@ -323,24 +345,25 @@ export class ContainerLifecycle {
         }
         await this.killAndAwaitExit(record);
       }
-      const removed = await this.executor.run(record.id, async () => {
-        if (this.store.get(record.id) !== record) return true; // removed meanwhile (AutoRemove)
-        if (record.state.Running) return false;
-        await this.deleteRecord(record, { runLeft: false });
-        return true;
+      const removal = await this.executor.run(record.id, async () => {
+        if (this.store.get(record.id) !== record) return 'removed'; // removed meanwhile (AutoRemove)
+        if (record.state.Running) return 'running';
+        return this.deleteRecord(record);
       });
-      if (removed) return;
+      if (removal === 'running') continue;
+      // Answered once everything is gone, as dockerd: an `rmi` right after finds no layer left.
+      if (removal !== 'removed') await removal.torndown;
+      return;
     }
   }
 
   /**
-   * Deletes the record (inside a job); the layer goes after, in the background, with the run's
-   * runtime state when `runLeft` (an auto-removal at exit). A container that is not running has
-   * no run left otherwise: its last one was torn down when it ended, and reconciliation at start
-   * releases what a crash left.
+   * Deletes the record (inside a job); the run's runtime state (whatever the record said: a crash
+   * may have left a run behind), the rootfs and the layer go after, as the container's next job,
+   * which `torndown` settles with (never rejects).
    */
-  private async deleteRecord(record: ContainerRecord, options: { runLeft: boolean }): Promise<void> {
-    if (this.store.get(record.id) !== record) return;
+  private async deleteRecord(record: ContainerRecord): Promise<{ torndown: Promise<void> }> {
+    if (this.store.get(record.id) !== record) return { torndown: Promise.resolve() };
     markRemoving(record.state);
     this.options.streams.removed(record.id);
     try {
@@ -352,9 +375,8 @@ export class ContainerLifecycle {
     this.unsaved.delete(record.id);
     this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
-    void this.executor.run(record.id, () =>
-      this.teardown(record.id, options.runLeft ? this.runtimeOf(record) : undefined, { unmount: true, removeLayer: true }),
-    );
+    const torndown = this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true }));
+    return { torndown };
   }
 
   /** Resolves once the condition holds; abort detaches the waiter. */

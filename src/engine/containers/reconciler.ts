@@ -4,8 +4,9 @@
  * against every runtime's own list:
  *   - whatever the runtimes hold for an id no record owns (runtime state, bundle, monitor files,
  *     cgroups) is swept (a create, or an `rm -f`, cut short);
- *   - a record that is not running whose container the runtime still holds (berthd died between
- *     the runtime's create and the saved "running") has it deleted and stays as recorded;
+ *   - a record that is not running whose run the runtimes still hold anything of (berthd died
+ *     between the runtime's create and the saved "running", or earlier, with only a bundle or a
+ *     persist dir written) has it deleted and stays as recorded;
  *   - a running record: its exit, if one was recorded meanwhile, arrives through the exit watch;
  *     one the runtime no longer runs (or never started) and whose exit was never recorded is
  *     marked exited (255), and its run is torn down;
@@ -29,8 +30,16 @@ const VANISHED = 'container process vanished while berthd was not running';
 
 export async function reconcile(context: ReconcileContext): Promise<void> {
   const { store, runtimes, lifecycle, logger } = context;
-  // What no record owns (runtime state, bundles, monitor files, cgroups) goes first.
-  const swept = await runtimes.sweep((id) => store.get(id) !== undefined);
+  // What no record owns (runtime state, bundles, monitor files, cgroups) goes first. The sweep
+  // asks about every id the runtimes hold anything for: those of records that are not running
+  // have a run left (a start cut short before the runtime even listed it: a bundle, a persist
+  // dir, a cgroup), released below.
+  const leftovers = new Set<string>();
+  const swept = await runtimes.sweep((id) => {
+    const record = store.get(id);
+    if (record && !record.state.Running) leftovers.add(id);
+    return record !== undefined;
+  });
   if (swept.length > 0) logger.warn('released what containers without a record left behind', { ids: swept });
   const held = new Map<string, RuntimeState>();
   for (const runtime of runtimes.all()) {
@@ -40,13 +49,13 @@ export async function reconcile(context: ReconcileContext): Promise<void> {
     });
     for (const { id, state } of listed) held.set(id, state);
   }
-  const releases: Array<Promise<void>> = [];
   for (const id of held.keys()) {
-    const record = store.get(id);
-    if (record && !record.state.Running) {
-      logger.warn('runtime container of a container that is not running', { id });
-      releases.push(lifecycle.releaseRun(record));
-    }
+    if (store.get(id)?.state.Running === false) leftovers.add(id);
+  }
+  const releases: Array<Promise<void>> = [];
+  for (const id of leftovers) {
+    logger.warn('a run left behind by a container that is not running', { id });
+    releases.push(lifecycle.releaseRun(store.get(id)!));
   }
   for (const record of store.all()) {
     if (!record.state.Running) continue;

@@ -71,6 +71,14 @@ export class ContainerService {
     return options ? selectContainers(all, options, (ref) => this.options.images.find(ref)?.id) : all;
   }
 
+  /**
+   * Whether the container's image reference (Config.Image) still names the image it was made
+   * from; once retagged or removed (`rmi -f`), `docker ps` shows the image id instead (moby).
+   */
+  imageReferenceHolds(record: ContainerRecord): boolean {
+    return record.config.Image === record.image || this.options.images.find(record.config.Image)?.id === record.image;
+  }
+
   inspect(idOrName: string): ContainerRecord {
     return this.store.resolve(idOrName);
   }
