@@ -22,8 +22,11 @@ export interface EndpointSettings {
   DNSNames: string[] | null;
 }
 
+/** Docker's container states. */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
 export interface ContainerStateWire {
-  Status: string;
+  Status: ContainerStatus;
   Running: boolean;
   Paused: boolean;
   Restarting: boolean;

@@ -1,4 +1,5 @@
 import type { ContainerConfigFields } from '../images/image-config.js';
+import type { ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
 
 /** `Config` of a container, as POST /containers/create takes it and inspect returns it. */
 export interface ContainerConfig extends ContainerConfigFields {
@@ -36,21 +37,12 @@ export interface HostConfig {
   [field: string]: unknown;
 }
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-
-export interface ContainerState {
-  Status: ContainerStatus;
-  Running: boolean;
-  Paused: boolean;
-  Restarting: boolean;
-  OOMKilled: boolean;
-  Dead: boolean;
-  Pid: number;
-  ExitCode: number;
-  Error: string;
-  StartedAt: string;
-  FinishedAt: string;
-}
+/**
+ * The state part of the record is kept in Docker's own shape (config.v2.json's, which inspect
+ * shows as it is), so it is the wire type itself.
+ */
+export type { ContainerStatus };
+export type ContainerState = ContainerStateWire;
 
 /** Everything the engine persists about one container (DATA/containers/<id>/config.v2.json). */
 export interface ContainerRecord {
