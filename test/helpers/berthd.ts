@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, rmdir, readFile, writeFile } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
@@ -163,4 +164,20 @@ async function removeEmptyCgroupParent(parent: string): Promise<void> {
   const root = '/sys/fs/cgroup';
   const hierarchies = await readdir(root).catch(() => [] as string[]);
   await Promise.all(['', ...hierarchies].map((h) => rmdir(join(root, h, parent)).catch(() => {})));
+}
+
+/**
+ * For a test suite: a berthd with the busybox image, started before the suite's tests (handed to
+ * `use`) and stopped after them.
+ */
+export function useBusyboxDaemon(use: (daemon: TestDaemon) => void, options: DaemonOptions = {}): void {
+  let daemon: TestDaemon | undefined;
+  before(async () => {
+    daemon = await startDaemon(options);
+    use(daemon);
+    await daemon.berth(['image', 'busybox']);
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
 }

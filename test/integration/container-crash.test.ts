@@ -3,13 +3,13 @@
  * restart every container can be started and removed, and nothing stays that no record owns
  * (runtime state, bundles, monitor files, cgroups, mounts).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { type TestDaemon, useBusyboxDaemon } from '../helpers/berthd.js';
 import { mountsUnder } from '../helpers/http.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,13 +27,7 @@ async function namesIn(dir: string): Promise<string[]> {
 
 describe('berthd killed during run -d and rm -f', { timeout: 240_000 }, () => {
   let daemon: TestDaemon;
-  before(async () => {
-    daemon = await startDaemon();
-    await daemon.berth(['image', 'busybox']);
-  });
-  after(async () => {
-    await daemon?.stop();
-  });
+  useBusyboxDaemon((d) => (daemon = d));
 
   /** Runtime containers, bundles and monitor folders, and cgroups, of containers berthd has no record of. */
   async function leftovers(): Promise<string[]> {

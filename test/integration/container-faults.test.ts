@@ -2,13 +2,13 @@
  * Issue 12's container faults, through the API on real containers: wrong-typed create bodies,
  * state file modes, kill and stop timing, sizes and what a prune reclaims.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { type TestDaemon, useBusyboxDaemon } from '../helpers/berthd.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
 
 describe('container faults (issue 12)', { timeout: 120_000 }, () => {
@@ -19,13 +19,7 @@ describe('container faults (issue 12)', { timeout: 120_000 }, () => {
     api('POST', `/containers/create${name ? `?name=${name}` : ''}`, { Image: 'busybox', ...body });
   const containerCount = async () => JSON.parse((await api('GET', '/containers/json?all=1')).body).length as number;
 
-  before(async () => {
-    daemon = await startDaemon();
-    await daemon.berth(['image', 'busybox']);
-  });
-  after(async () => {
-    await daemon?.stop();
-  });
+  useBusyboxDaemon((d) => (daemon = d));
 
   test('wrong types, out-of-range numbers and unknown capabilities are 400 at create, and nothing is created (item 5)', async () => {
     const bodies: Array<[Record<string, unknown>, RegExp]> = [

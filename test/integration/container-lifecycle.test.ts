@@ -1,11 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { type TestDaemon, useBusyboxDaemon } from '../helpers/berthd.js';
 import { mountsUnder, rawRequest } from '../helpers/http.js';
 
 /** A connection that sends `head` and then reads nothing until the test says so. */
@@ -40,13 +40,7 @@ async function inspect(daemon: TestDaemon, name: string) {
 
 describe('container lifecycle races and stalled clients', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
-  before(async () => {
-    daemon = await startDaemon();
-    await daemon.berth(['image', 'busybox']);
-  });
-  after(async () => {
-    await daemon?.stop();
-  });
+  useBusyboxDaemon((d) => (daemon = d));
 
   test('rm -f of a running --rm container succeeds and leaves nothing', async () => {
     await daemon.berth(['run', '-d', '--rm', '--name', 'auto', 'busybox', 'sleep', '300']);

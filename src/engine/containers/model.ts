@@ -1,25 +1,8 @@
-import type { ContainerConfigFields } from '../images/image-config.js';
-import type { ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
+import type { ContainerConfigWire, ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
 
-/** `Config` of a container, as POST /containers/create takes it and inspect returns it. */
-export interface ContainerConfig extends ContainerConfigFields {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Image: string;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
+/** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
+export interface ContainerConfig extends ContainerConfigWire {
   Labels: Record<string, string>;
-  StopSignal?: string;
-  StopTimeout?: number;
 }
 
 /** The part of HostConfig the engine acts on; the rest is kept and echoed back by inspect. */
