@@ -5,47 +5,27 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { fillDisk, tmpfsDataRoot } from '../helpers/full-disk.js';
 import { rawRequest } from '../helpers/http.js';
 import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
 import { createContainer, runToEnd, startContainer } from './operations.js';
-
-const run = promisify(execFile);
-
-/** Writes `path` until the file system is full. */
-async function fillDisk(path: string): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    await file.close().catch(() => {});
-  }
-}
 
 describe('a full disk under the data root', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
   let filler: string;
 
   before(async () => {
-    daemon = await startDaemon({
-      prepare: async (base) => {
-        await mkdir(join(base, 'data'));
-        await run('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', join(base, 'data')]);
-      },
-    });
+    daemon = await startDaemon({ prepare: tmpfsDataRoot(24) });
     filler = join(daemon.dataRoot, 'filler');
     await daemon.berth(['image', 'busybox']);
   });
   after(async () => {
     if (!daemon) return;
     await rm(filler, { force: true });
+    await rm(`${filler}.last`, { force: true });
     await reapLeftovers(daemon);
     await daemon.stop(); // unmounts the tmpfs with the rest of the test's mounts
     await removeCgroups(daemon.cgroupParent);
@@ -58,7 +38,7 @@ describe('a full disk under the data root', { timeout: 180_000 }, () => {
     assert.match(res.body, /no space left on device/);
 
     await daemon.restart(); // still full: the daemon must start anyway
-    await rm(filler);
+    await Promise.all([rm(filler), rm(`${filler}.last`, { force: true })]);
     await daemon.restart();
     assert.deepEqual(await settledViolations(daemon), []);
     assert.equal(await runToEnd({ socket: daemon.socket }, ['sh', '-c', 'exit 5']), 5);
@@ -75,7 +55,7 @@ describe('a full disk under the data root', { timeout: 180_000 }, () => {
     assert.equal(answer.status, 200);
     assert.equal(JSON.parse(answer.body).StatusCode, 137);
 
-    await rm(filler);
+    await Promise.all([rm(filler), rm(`${filler}.last`, { force: true })]);
     const inspect = JSON.parse((await rawRequest(daemon.socket, 'GET', `/containers/${id}/json`)).body);
     assert.equal(inspect.State.Running, false);
     assert.equal(inspect.State.ExitCode, 137);

@@ -1,17 +1,17 @@
 /** A full disk under the layer store: errors say so, nothing else breaks, recovery never stops the daemon. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { errnoCode } from '../../src/common/errors.js';
 import { mount, MNT_DETACH, umount2 } from '../../src/native/index.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
 import '../../src/storage/drivers/overlay/index.js';
 import { LayerStore } from '../../src/storage/layer-store.js';
 import { unmountAllUnder } from '../../src/storage/mounts.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
+import { fillDisk } from '../helpers/full-disk.js';
 
 let root: string;
 let mounted = false;
@@ -33,20 +33,6 @@ async function openStore(warnings: string[] = []): Promise<LayerStore> {
   return LayerStore.open(join(root, 'layers'), driver, { warn: (msg) => warnings.push(msg) });
 }
 
-/** Writes to `path` until the filesystem is full. */
-async function fill(path: string): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(1 << 20, 1);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOSPC') throw err;
-  } finally {
-    await file.close();
-  }
-  // Whatever partial page is left.
-  await writeFile(`${path}.last`, Buffer.alloc(4096)).catch(() => {});
-}
 
 test('a full disk fails layer making with "no space left on device" and leaves the data root usable', async () => {
   let store = await openStore();
@@ -54,7 +40,7 @@ test('a full disk fails layer making with "no space left on device" and leaves t
   const linksBefore = await readdir(join(root, 'overlay', 'l'));
   assert.equal(linksBefore.length, 1);
 
-  await fill(join(root, 'filler'));
+  await fillDisk(join(root, 'filler'));
   await assert.rejects(store.createContainerLayer('c1', base.chainId), /no space left on device/);
   await assert.rejects(
     store.register(streamOf(await buildTar([{ name: 'big', content: Buffer.alloc(1 << 20, 2) }])), base.chainId),

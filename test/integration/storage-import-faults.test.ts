@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { fillDisk, tmpfsDataRoot } from '../helpers/full-disk.js';
 import { rawRequest } from '../helpers/http.js';
 import { buildTar } from '../unit/archive-fixtures.js';
 
@@ -93,12 +94,7 @@ describe('an import onto a full disk', { timeout: 120_000 }, () => {
   let daemon: TestDaemon;
   let work: string;
   before(async () => {
-    daemon = await startDaemon({
-      prepare: async (base) => {
-        await mkdir(join(base, 'data'));
-        await run('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', join(base, 'data')]);
-      },
-    });
+    daemon = await startDaemon({ prepare: tmpfsDataRoot(20) });
     work = await mkdtemp(join(tmpdir(), 'berth-import-full-'));
   });
   after(async () => {
@@ -109,14 +105,7 @@ describe('an import onto a full disk', { timeout: 120_000 }, () => {
   test('fails for its client with "no space left on device", and berthd keeps serving', async () => {
     await writeFile(join(work, 'r.bin'), Buffer.alloc(3 << 20, 7));
     const filler = join(daemon.dataRoot, 'filler');
-    const file = await open(filler, 'w');
-    try {
-      for (const chunk = Buffer.alloc(64 << 10, 1); ; ) await file.write(chunk);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-    } finally {
-      await file.close();
-    }
+    await fillDisk(filler);
     try {
       const imported = await run('sh', ['-c', `tar -C ${work} -cf - r.bin | ${DOCKER} import - x`], { env: daemon.env }).then(
         () => assert.fail('the import succeeded on a full disk'),
@@ -126,7 +115,7 @@ describe('an import onto a full disk', { timeout: 120_000 }, () => {
       await assertServing(daemon);
       assert.deepEqual(await settledLeftovers(daemon), []);
     } finally {
-      await rm(filler);
+      await Promise.all([rm(filler), rm(`${filler}.last`, { force: true })]);
     }
     // Space freed: the same import works.
     await run('sh', ['-c', `tar -C ${work} -cf - r.bin | ${DOCKER} import - x`], { env: daemon.env });
