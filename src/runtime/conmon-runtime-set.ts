@@ -7,6 +7,7 @@ import { unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { errnoCode, invalidParameter } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { detectCgroupFeatures, type CgroupFeatures } from './cgroup-features.js';
 import { CGROUP_ROOT, cgroupsUnder, detectCgroups, enableV2Controllers, type CgroupInfo } from './cgroups.js';
 import { ConmonPaths } from './conmon-paths.js';
 import { ConmonRuntime, type ConmonHost } from './conmon-runtime.js';
@@ -85,6 +86,7 @@ export class ConmonRuntimeSet implements RuntimeSet {
       paths: new ConmonPaths(options.execRoot),
       cgroupRoot,
       cgroups,
+      cgroupFeatures: await detectCgroupFeatures(cgroupRoot, cgroups),
       cgroupParent,
       seccompPrograms: new SeccompBpfCache(),
       rlimitCeilings: hostHardLimits(),
@@ -104,6 +106,10 @@ export class ConmonRuntimeSet implements RuntimeSet {
 
   cgroupInfo(): CgroupInfo {
     return { ...this.host.cgroups };
+  }
+
+  cgroupFeatures(): CgroupFeatures {
+    return { ...this.host.cgroupFeatures };
   }
 
   async sweep(isKnown: (id: string) => boolean): Promise<string[]> {

@@ -11,6 +11,7 @@ import { writeJsonAtomic } from '../common/atomic-file.js';
 import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
 import { readContainerStats } from './cgroup-stats.js';
+import type { CgroupFeatures } from './cgroup-features.js';
 import { removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
@@ -50,6 +51,7 @@ export interface ConmonHost {
   paths: ConmonPaths;
   cgroupRoot: string;
   cgroups: CgroupInfo;
+  cgroupFeatures: CgroupFeatures;
   /** Where containers go when the spec names no cgroupsPath (e.g. /berth → /berth/ID). */
   cgroupParent: string;
   seccompPrograms: SeccompBpfCache;

@@ -23,6 +23,7 @@
  * (kill or pause after the exit, start twice, delete of a live container without force).
  */
 import type { Writable } from 'node:stream';
+import type { CgroupFeatures } from './cgroup-features.js';
 import type { CgroupInfo } from './cgroups.js';
 import type { OciSpec } from './oci-spec.js';
 
@@ -145,6 +146,8 @@ export interface RuntimeSet {
   all(): ContainerRuntime[];
   /** The host's cgroups, for /info's CgroupVersion and CgroupDriver. */
   cgroupInfo(): CgroupInfo;
+  /** Which resource limits the host's cgroups enforce (probed once). */
+  cgroupFeatures(): CgroupFeatures;
   /**
    * Deletes (as `delete` with force) every container that any runtime holds anything for —
    * runtime state, bundle, monitor files, exec folders, cgroups — and that `isKnown` rejects:

@@ -3,7 +3,8 @@
  * daemon/pkg/oci/defaults.go and daemon/oci_linux.go) so that a container here sees what it
  * would see under dockerd. Pure: everything host-dependent comes in through SpecInput.
  */
-import { effectiveCapabilities } from './capabilities.js';
+import { availableCapabilities, effectiveCapabilities } from './capabilities.js';
+import type { ResourceUpdate } from './container-runtime.js';
 import type { OciRlimit } from './rlimits.js';
 import type { OciSeccomp } from './seccomp.js';
 
@@ -33,13 +34,56 @@ export interface SpecInput {
   cgroupsPath: string;
   /** Bytes; 0 means Docker's default of 64 MiB. */
   shmSize: number;
-  privileged: false;
+  /**
+   * Docker's --privileged: every capability berthd holds, every host device, no masked or
+   * read-only paths, /sys and the cgroup mount writable (the caller passes no seccomp filter).
+   */
+  privileged: boolean;
   seccomp: OciSeccomp | undefined;
   /** Docker sets none by default. The runtime clamps them to the daemon's hard limits. */
   rlimits?: OciRlimit[];
+  domainname?: string;
+  /** cgroup limits (HostConfig's Resources); device rules are added from `devices`/`deviceRules`. */
+  resources?: OciResources;
+  /** -1000..1000; Docker's default 0. */
+  oomScoreAdj?: number;
+  noNewPrivileges?: boolean;
+  /** Device nodes created in the container's /dev (--device, or every host device when privileged). */
+  devices?: OciDevice[];
+  /** cgroup device rules after Docker's defaults (--device, --device-cgroup-rule). */
+  deviceRules?: OciDeviceRule[];
+  /** Added to (and overriding) the network sysctls Docker sets. */
+  sysctls?: Record<string, string>;
+  /**
+   * The namespaces as the caller decided them (shared with the host by leaving one out, joined by
+   * giving a path); Docker's set of new ones when absent.
+   */
+  namespaces?: OciNamespace[];
+  /** /dev/shm as a bind of this path (--ipc host or container:), instead of a tmpfs; 'none' for no /dev/shm. */
+  shm?: { bind: string } | 'none';
 }
 
-interface OciDeviceRule {
+export interface OciNamespace {
+  type: 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'user' | 'cgroup';
+  path?: string;
+}
+
+/** The cgroup limits of OCI's linux.resources that Berth sets (devices aside). */
+export interface OciResources extends ResourceUpdate {
+  memory?: ResourceUpdate['memory'] & { swappiness?: number; disableOOMKiller?: boolean };
+}
+
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface OciDeviceRule {
   allow: boolean;
   type?: 'c' | 'b';
   major?: number;
@@ -63,12 +107,14 @@ export interface OciSpec {
   };
   root: { path: string; readonly: boolean };
   hostname: string;
+  domainname?: string;
   mounts: OciMount[];
   linux: {
-    namespaces: Array<{ type: string }>;
+    namespaces: OciNamespace[];
     maskedPaths: string[];
     readonlyPaths: string[];
-    resources: { devices: OciDeviceRule[] };
+    devices?: OciDevice[];
+    resources: OciResources & { devices: OciDeviceRule[] };
     cgroupsPath: string;
     sysctl: Record<string, string>;
     seccomp?: OciSeccomp;
@@ -79,7 +125,7 @@ export interface OciSpec {
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
 // A new network namespace each: the runtime brings its loopback up; networks attach later.
-const NAMESPACES = ['pid', 'network', 'ipc', 'uts', 'mount'];
+export const DEFAULT_NAMESPACES: readonly OciNamespace['type'][] = ['pid', 'network', 'ipc', 'uts', 'mount'];
 
 export const MASKED_PATHS: readonly string[] = [
   '/proc/acpi',
@@ -126,7 +172,16 @@ const PRIVATE_NETWORK_SYSCTLS: Readonly<Record<string, string>> = {
 // These stay writable under a read-only rootfs (moby's WithMounts does the same).
 const WRITABLE_UNDER_READONLY_ROOT = new Set(['/proc', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev']);
 
-function defaultMounts(shmSize: number): OciMount[] {
+function shmMount(input: SpecInput): OciMount[] {
+  if (input.shm === 'none') return [];
+  if (input.shm) return [{ destination: '/dev/shm', type: 'bind', source: input.shm.bind, options: ['rbind', 'rprivate'] }];
+  const size = input.shmSize || DEFAULT_SHM_SIZE;
+  return [{ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${size}`] }];
+}
+
+function defaultMounts(input: SpecInput): OciMount[] {
+  // A privileged container may write /sys and its cgroups (moby leaves them rw too).
+  const sysOptions = input.privileged ? ['nosuid', 'noexec', 'nodev'] : ['nosuid', 'noexec', 'nodev', 'ro'];
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -136,21 +191,16 @@ function defaultMounts(shmSize: number): OciMount[] {
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOptions },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: input.privileged ? ['rw', ...sysOptions] : ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    {
-      destination: '/dev/shm',
-      type: 'tmpfs',
-      source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize || DEFAULT_SHM_SIZE}`],
-    },
+    ...shmMount(input),
   ];
 }
 
 function containerMounts(input: SpecInput): OciMount[] {
   const overridden = new Set(input.mounts.map((m) => m.destination));
-  const defaults = defaultMounts(input.shmSize)
+  const defaults = defaultMounts(input)
     .filter((m) => !overridden.has(m.destination))
     .map((m) =>
       input.readonlyRootfs && !WRITABLE_UNDER_READONLY_ROOT.has(m.destination) && !m.options.includes('ro')
@@ -160,8 +210,17 @@ function containerMounts(input: SpecInput): OciMount[] {
   return [...defaults, ...input.mounts];
 }
 
+const ALLOW_ALL_DEVICES: OciDeviceRule = { allow: true, access: 'rwm' };
+
+function deviceRules(input: SpecInput): OciDeviceRule[] {
+  if (input.privileged) return [{ ...ALLOW_ALL_DEVICES }];
+  return [...DEVICE_RULES, ...(input.deviceRules ?? [])].map((rule) => ({ ...rule }));
+}
+
 export function buildOciSpec(input: SpecInput): OciSpec {
-  const capabilities = effectiveCapabilities(input.capAdd, input.capDrop);
+  const capabilities = input.privileged ? [...availableCapabilities()] : effectiveCapabilities(input.capAdd, input.capDrop);
+  const namespaces = input.namespaces ?? DEFAULT_NAMESPACES.map((type): OciNamespace => ({ type }));
+  const privateNetwork = namespaces.some((ns) => ns.type === 'network' && !ns.path);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -173,19 +232,21 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       cwd: input.cwd,
       capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
       ...(input.rlimits?.length ? { rlimits: input.rlimits.map((r) => ({ ...r })) } : {}),
-      noNewPrivileges: false,
-      oomScoreAdj: 0,
+      noNewPrivileges: input.noNewPrivileges ?? false,
+      oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
     hostname: input.hostname,
+    ...(input.domainname ? { domainname: input.domainname } : {}),
     mounts: containerMounts(input),
     linux: {
-      namespaces: NAMESPACES.map((type) => ({ type })),
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
-      resources: { devices: DEVICE_RULES.map((rule) => ({ ...rule })) },
+      namespaces: namespaces.map((ns) => ({ ...ns })),
+      maskedPaths: input.privileged ? [] : [...MASKED_PATHS],
+      readonlyPaths: input.privileged ? [] : [...READONLY_PATHS],
+      ...(input.devices?.length ? { devices: input.devices.map((d) => ({ ...d })) } : {}),
+      resources: { ...structuredClone(input.resources ?? {}), devices: deviceRules(input) },
       cgroupsPath: input.cgroupsPath,
-      sysctl: { ...PRIVATE_NETWORK_SYSCTLS },
+      sysctl: { ...(privateNetwork ? PRIVATE_NETWORK_SYSCTLS : {}), ...input.sysctls },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };

@@ -13,6 +13,7 @@
  */
 import { PassThrough, Writable } from 'node:stream';
 import { BerthError, conflict, invalidParameter, notFound } from '../../src/common/errors.js';
+import type { CgroupFeatures } from '../../src/runtime/cgroup-features.js';
 import type { CgroupInfo } from '../../src/runtime/cgroups.js';
 import type {
   AttachConnection,
@@ -332,6 +333,22 @@ export class FakeRuntime implements ContainerRuntime {
 }
 
 /** The daemon's runtimes, faked: one FakeRuntime per name, and their exits. */
+/** A host whose cgroups enforce every limit, on two CPUs and one memory node. */
+export const ALL_CGROUP_FEATURES: CgroupFeatures = {
+  memoryLimit: true,
+  swapLimit: true,
+  memoryReservation: true,
+  memorySwappiness: true,
+  oomKillDisable: true,
+  cpuShares: true,
+  cpuCfs: true,
+  cpuset: true,
+  cpusetCpus: '0-1',
+  cpusetMems: '0',
+  pidsLimit: true,
+  blkioWeight: true,
+};
+
 export class FakeRuntimeSet implements RuntimeSet {
   readonly defaultName: string;
   private readonly runtimes = new Map<string, FakeRuntime>();
@@ -363,6 +380,10 @@ export class FakeRuntimeSet implements RuntimeSet {
 
   cgroupInfo(): CgroupInfo {
     return { ...this.cgroups };
+  }
+
+  cgroupFeatures(): CgroupFeatures {
+    return { ...ALL_CGROUP_FEATURES };
   }
 
   async sweep(isKnown: (id: string) => boolean): Promise<string[]> {

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { completeHostConfig as completeSpecHostConfig, mergeContainerConfig as mergeSpecConfig, processEnv, DEFAULT_PATH } from '../../src/engine/containers/create-config.js';
 import { decodeContainerSpec } from '../../src/api/decode/container-create.js';
 import type { ContainerConfigFields } from '../../src/engine/images/image-config.js';
+import { ALL_CGROUP_FEATURES } from '../helpers/fake-runtime.js';
 
 // Each request goes through the API's decoder first, as a create body does.
 const mergeContainerConfig = (body: Record<string, unknown>, image: ContainerConfigFields) => mergeSpecConfig(decodeContainerSpec(body).config, image);
 const completeHostConfig = (hostConfig: unknown, runtime: string, rest: Record<string, unknown> = {}) => {
   const spec = decodeContainerSpec({ ...rest, HostConfig: hostConfig });
-  return completeSpecHostConfig(spec.hostConfig, spec.endpoints, runtime).hostConfig;
+  return completeSpecHostConfig(spec.hostConfig, spec.endpoints, runtime, ALL_CGROUP_FEATURES).hostConfig;
 };
 
 const image = { Env: ['PATH=/img/bin', 'A=image'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/srv', User: 'nobody', Labels: { from: 'image' } };
@@ -62,7 +63,7 @@ test('the process environment has PATH, HOSTNAME and, with a tty, TERM, unless t
 test('settings not carried out yet are refused, not ignored; the docker CLI\'s empty values pass', () => {
   assert.throws(() => completeHostConfig({ Binds: ['/tmp:/x'] }, 'crun'), /-v\/--volume \(HostConfig\.Binds\) is not supported yet/);
   assert.throws(() => completeHostConfig({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, 'crun'), /-p\/--publish/);
-  assert.throws(() => completeHostConfig({ Memory: 64 << 20 }, 'crun'), /-m\/--memory/);
+  assert.throws(() => completeHostConfig({ CpuRealtimePeriod: 1000 }, 'crun'), /--cpu-rt-period \(HostConfig\.CpuRealtimePeriod\) is not supported yet/);
   assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: { '/data': {} } }, {}), /Config\.Volumes/);
   const dockerDefaults = {
     Binds: null, PortBindings: {}, Links: null, Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, VolumesFrom: null,
@@ -100,7 +101,7 @@ test('values of the right type that Docker refuses at create: negative ShmSize, 
   assert.throws(() => completeHostConfig({ CgroupnsMode: 'private' }, 'crun'), /--cgroupns private/);
   assert.doesNotThrow(() => completeHostConfig({ Isolation: 'default', CgroupnsMode: 'host' }, 'crun'));
   assert.throws(() => completeHostConfig({ Memory: -5 }, 'crun'), /^BerthError: Minimum memory limit allowed is 6MB$/);
-  assert.throws(() => completeHostConfig({ Memory: 1 }, 'crun'), /-m\/--memory \(HostConfig\.Memory\) is not supported yet/);
+  assert.throws(() => completeHostConfig({ Memory: 1 }, 'crun'), /^BerthError: Minimum memory limit allowed is 6MB$/);
   assert.doesNotThrow(() => completeHostConfig({ Memory: 0 }, 'crun'));
 });
 
@@ -123,12 +124,12 @@ test('MacAddress and network endpoints are refused by name; bridge/default get a
   assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, {}), /--mac-address \(Config\.MacAddress\)/);
   const plain = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', IPAddress: '', DNSNames: null };
   const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: plain } } });
-  const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, spec.endpoints, 'crun');
+  const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, spec.endpoints, 'crun', ALL_CGROUP_FEATURES);
   assert.equal(hostConfig.NetworkMode, 'default');
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /loopback only/);
   const none = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'none' } });
-  assert.deepEqual(completeSpecHostConfig(none.hostConfig, none.endpoints, 'crun').warnings, []);
+  assert.deepEqual(completeSpecHostConfig(none.hostConfig, none.endpoints, 'crun', ALL_CGROUP_FEATURES).warnings, []);
   assert.throws(
     () => completeHostConfig({ NetworkMode: 'default' }, 'crun', { NetworkingConfig: { EndpointsConfig: { default: { ...plain, Aliases: ['web'] } } } }),
     /NetworkingConfig\.EndpointsConfig\.default\.Aliases/,

@@ -96,7 +96,6 @@ const OTHER_HOST_FIELDS: Record<string, GoKind> = {
   MemorySwappiness: 'int64',
   OomKillDisable: 'bool',
   PidsLimit: 'int64',
-  Ulimits: 'array',
   CpuCount: 'int64',
   CpuPercent: 'int64',
   IOMaximumIOps: 'uint64',
@@ -115,14 +114,37 @@ function consoleSize(body: JsonObject, at: FieldPath): [number, number] | undefi
   return [integer(pair, 'h', at.child('ConsoleSize'), 'uint32') ?? 0, integer(pair, 'w', at.child('ConsoleSize'), 'uint32') ?? 0];
 }
 
-function decodeHostConfig(value: unknown): HostConfigRequest {
-  const body = object(value, TOP.child('HostConfig')) ?? {};
-  const at = HOST;
+/** HostConfig.Ulimits: [{Name, Soft, Hard}] as Go's units.Ulimit. */
+function ulimits(body: JsonObject, at: FieldPath): Array<{ Name: string; Soft: number; Hard: number }> | null | undefined {
+  const value = body.Ulimits;
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value)) throw at.child('Ulimits').mismatch(value, '[]*units.Ulimit');
+  return value.map((entry) => {
+    const fields = object(entry, at.child('Ulimits')) ?? {};
+    return {
+      Name: string(fields, 'Name', at.child('Ulimits')) ?? '',
+      Soft: integer(fields, 'Soft', at.child('Ulimits'), 'int64') ?? 0,
+      Hard: integer(fields, 'Hard', at.child('Ulimits'), 'int64') ?? 0,
+    };
+  });
+}
+
+/** The HostConfig fields passed on as sent (Resources among them, which an update also takes), Go types checked. */
+export function decodeOtherHostFields(body: JsonObject, at: FieldPath): Record<string, unknown> {
   const other: Record<string, unknown> = {};
   for (const [key, kind] of Object.entries(OTHER_HOST_FIELDS)) {
     checkKind(body, key, at, kind);
     if (body[key] !== undefined) other[key] = body[key];
   }
+  const limits = ulimits(body, at);
+  if (limits !== undefined) other.Ulimits = limits;
+  return other;
+}
+
+function decodeHostConfig(value: unknown): HostConfigRequest {
+  const body = object(value, TOP.child('HostConfig')) ?? {};
+  const at = HOST;
+  const other = decodeOtherHostFields(body, at);
   const log = object(body.LogConfig, at.child('LogConfig'));
   const restart = object(body.RestartPolicy, at.child('RestartPolicy'));
   return {

@@ -2,6 +2,8 @@ import { invalidParameter } from '../../common/errors.js';
 import { parseSignal } from './signals.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
+import type { CgroupFeatures } from '../../runtime/cgroup-features.js';
+import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
 import type { ContainerConfig, HostConfig } from './model.js';
 import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest, type LogConfigRequest } from './spec.js';
 
@@ -80,20 +82,17 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   Devices: '--device',
   DeviceRequests: '--gpus',
   DeviceCgroupRules: '--device-cgroup-rule',
-  Memory: '-m/--memory',
-  MemorySwap: '--memory-swap',
-  MemoryReservation: '--memory-reservation',
-  NanoCpus: '--cpus',
-  CpuShares: '--cpu-shares',
-  CpuPeriod: '--cpu-period',
-  CpuQuota: '--cpu-quota',
-  CpusetCpus: '--cpuset-cpus',
-  CpusetMems: '--cpuset-mems',
-  BlkioWeight: '--blkio-weight',
-  PidsLimit: '--pids-limit',
-  Ulimits: '--ulimit',
-  OomKillDisable: '--oom-kill-disable',
-  OomScoreAdj: '--oom-score-adj',
+  BlkioWeightDevice: '--blkio-weight-device',
+  BlkioDeviceReadBps: '--device-read-bps',
+  BlkioDeviceWriteBps: '--device-write-bps',
+  BlkioDeviceReadIOps: '--device-read-iops',
+  BlkioDeviceWriteIOps: '--device-write-iops',
+  CpuRealtimePeriod: '--cpu-rt-period',
+  CpuRealtimeRuntime: '--cpu-rt-runtime',
+  CpuCount: '--cpu-count',
+  CpuPercent: '--cpu-percent',
+  IOMaximumIOps: '--io-maxiops',
+  IOMaximumBandwidth: '--io-maxbandwidth',
   PidMode: '--pid',
   IpcMode: '--ipc',
   UTSMode: '--uts',
@@ -104,6 +103,10 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   Tmpfs: '--tmpfs',
   SecurityOpt: '--security-opt',
   GroupAdd: '--group-add',
+  StorageOpt: '--storage-opt',
+  Annotations: '--annotation',
+  MaskedPaths: 'MaskedPaths',
+  ReadonlyPaths: 'ReadonlyPaths',
 };
 
 function refuseUnsupported(other: Record<string, unknown>): void {
@@ -113,6 +116,24 @@ function refuseUnsupported(other: Record<string, unknown>): void {
     }
   }
 }
+
+/** What inspect shows for limits nobody set, as dockerd does. */
+const RESOURCE_DEFAULTS: Readonly<Record<keyof ResourceLimits, unknown>> = {
+  Memory: 0,
+  MemorySwap: 0,
+  MemoryReservation: 0,
+  MemorySwappiness: null,
+  NanoCpus: 0,
+  CpuShares: 0,
+  CpuPeriod: 0,
+  CpuQuota: 0,
+  CpusetCpus: '',
+  CpusetMems: '',
+  PidsLimit: null,
+  BlkioWeight: 0,
+  OomKillDisable: false,
+  Ulimits: null,
+};
 
 /** The log drivers dockerd has built in; berthd carries out json-file (kept by conmon on disk). */
 const DOCKER_LOG_DRIVERS = ['json-file', 'local', 'journald', 'syslog', 'none', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
@@ -135,9 +156,10 @@ function logConfig(given: LogConfigRequest | undefined): LogConfigRequest {
 /** Moby's verifyPlatformContainerSettings and capability checks, made at create rather than at start. */
 function checkHostSettings(given: HostConfigRequest): void {
   if ((given.ShmSize ?? 0) < 0) throw invalidParameter('SHM size can not be less than 0');
-  // A positive Memory is refused as not supported (the ledger); a negative one is not "unset".
-  const memory = given.other.Memory;
-  if (typeof memory === 'number' && memory < 0) throw invalidParameter('Minimum memory limit allowed is 6MB');
+  const oomScoreAdj = given.other.OomScoreAdj;
+  if (typeof oomScoreAdj === 'number' && (oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
+    throw invalidParameter(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  }
   effectiveCapabilities(given.CapAdd ?? [], given.CapDrop ?? []); // throws on an unknown or unavailable name
   const isolation = given.other.Isolation;
   if (typeof isolation === 'string' && isolation !== '' && isolation !== 'default') {
@@ -176,16 +198,27 @@ export function completeHostConfig(
   given: HostConfigRequest,
   endpoints: EndpointRequest[],
   defaultRuntime: string,
+  features: CgroupFeatures,
 ): { hostConfig: HostConfig; warnings: string[] } {
   refuseUnsupported(given.other);
   checkHostSettings(given);
+  const limits = checkResourceLimits(resourceFields(given.other), features, { update: false });
   const restart = given.RestartPolicy;
   if (restart?.Name && restart.Name !== 'no') {
     throw invalidParameter(`restart policy "${restart.Name}" is not supported yet by berthd`);
   }
-  const warnings: string[] = [];
+  const warnings: string[] = [...limits.warnings];
+  // API 1.42 and later ignore KernelMemory and KernelMemoryTCP (moby drops them before anything);
+  // berthd says so rather than dropping them unseen.
+  const { KernelMemory: kernelMemory, KernelMemoryTCP: kernelMemoryTcp, ...other } = given.other;
+  if (!isUnset(kernelMemory) || !isUnset(kernelMemoryTcp)) {
+    warnings.push('Kernel memory limits (--kernel-memory) are no longer supported by API v1.42 and later: KernelMemory discarded.');
+  }
   const hostConfig: HostConfig = {
-    ...given.other,
+    ...RESOURCE_DEFAULTS,
+    ...other,
+    ...withCreateDefaults(limits.limits),
+    OomScoreAdj: other.OomScoreAdj ?? 0,
     AutoRemove: given.AutoRemove ?? false,
     Runtime: given.Runtime || defaultRuntime,
     CapAdd: given.CapAdd ?? null,

@@ -8,6 +8,7 @@ import { resolveUser } from '../../runtime/user.js';
 import { processEnv } from './create-config.js';
 import type { ContainerRecord } from './model.js';
 import { ociMounts, planMounts } from './mount-plan.js';
+import { ociResources, ociRlimits, resourceFields } from './resource-limits.js';
 
 export async function buildRunSpec(record: ContainerRecord, rootfs: string): Promise<OciSpec> {
   const { config, hostConfig } = record;
@@ -31,5 +32,8 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string): Pro
     shmSize: hostConfig.ShmSize,
     privileged: false,
     seccomp: await seccompFor(capAdd, capDrop),
+    resources: ociResources(resourceFields(hostConfig)),
+    rlimits: ociRlimits(hostConfig.Ulimits as Parameters<typeof ociRlimits>[0]),
+    oomScoreAdj: typeof hostConfig.OomScoreAdj === 'number' ? hostConfig.OomScoreAdj : 0,
   });
 }

@@ -93,7 +93,7 @@ export class ContainerService {
     const name = requestedName ? normaliseName(requestedName) : this.freshName();
     checkImageName(spec.config.Image); // `BUSYBOX` is a 400 "invalid reference format", not a 404
     const image = images.resolve(spec.config.Image);
-    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName);
+    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made
     const config = mergeContainerConfig(spec.config, image.config.config ?? {});
     const id = newId();
