@@ -12,13 +12,19 @@ export async function createContainerPulling(
   name: string | undefined,
   stderr: NodeJS.WritableStream,
 ): Promise<string> {
+  const created = async () => {
+    const response = await client.createContainer(request, name);
+    // The daemon's warnings (a limit the kernel cannot enforce, …), as the docker CLI prints them.
+    for (const warning of response.Warnings ?? []) stderr.write(`WARNING: ${warning}\n`);
+    return response.Id;
+  };
   try {
-    return (await client.createContainer(request, name)).Id;
+    return await created();
   } catch (err) {
     if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image'))) throw err;
   }
   stderr.write(`Unable to find image '${request.Image}' locally\n`);
   const { name: fromImage, tag } = splitImageTag(request.Image);
   await printProgress(client.pullImage({ fromImage, tag }), stderr);
-  return (await client.createContainer(request, name)).Id;
+  return created();
 }

@@ -210,6 +210,12 @@ function containerMounts(input: SpecInput): OciMount[] {
   return [...defaults, ...input.mounts];
 }
 
+/** runc before 1.2 ignores `domainname`; the sysctl sets it in a private UTS namespace for every runtime (as moby does). */
+function domainSysctl(input: SpecInput, namespaces: readonly OciNamespace[]): Record<string, string> {
+  const privateUts = namespaces.some((ns) => ns.type === 'uts' && !ns.path);
+  return input.domainname && privateUts ? { 'kernel.domainname': input.domainname } : {};
+}
+
 const ALLOW_ALL_DEVICES: OciDeviceRule = { allow: true, access: 'rwm' };
 
 function deviceRules(input: SpecInput): OciDeviceRule[] {
@@ -246,7 +252,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       ...(input.devices?.length ? { devices: input.devices.map((d) => ({ ...d })) } : {}),
       resources: { ...structuredClone(input.resources ?? {}), devices: deviceRules(input) },
       cgroupsPath: input.cgroupsPath,
-      sysctl: { ...(privateNetwork ? PRIVATE_NETWORK_SYSCTLS : {}), ...input.sysctls },
+      sysctl: { ...(privateNetwork ? PRIVATE_NETWORK_SYSCTLS : {}), ...domainSysctl(input, namespaces), ...input.sysctls },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
     },
   };

@@ -161,7 +161,7 @@ export interface ContainerConfigWire {
 /** POST /containers/create body: the same fields, every one optional but Image. */
 export type ContainerConfigRequest = Partial<ContainerConfigWire> & { Image: string };
 
-export interface HostConfigRequest {
+export interface HostConfigRequest extends ResourcesWire {
   AutoRemove?: boolean;
   ConsoleSize?: [number, number];
   CapAdd?: string[] | null;
@@ -171,6 +171,33 @@ export interface HostConfigRequest {
   Runtime?: string;
   NetworkMode?: string;
   RestartPolicy?: { Name: string; MaximumRetryCount: number };
+  KernelMemory?: number;
+  OomScoreAdj?: number;
+}
+
+/** One HostConfig.Ulimits entry (go-units' Ulimit): "nofile", soft, hard. */
+export interface UlimitWire {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+/** HostConfig's Resources that Berth carries out, as create and update take them. */
+export interface ResourcesWire {
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  MemorySwappiness?: number | null;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  PidsLimit?: number | null;
+  BlkioWeight?: number;
+  OomKillDisable?: boolean | null;
+  Ulimits?: UlimitWire[] | null;
 }
 
 export interface ContainerCreateRequest extends ContainerConfigRequest {

@@ -9,31 +9,13 @@ import { invalidParameter } from '../../common/errors.js';
 import { parseCpuList, type CgroupFeatures } from '../../runtime/cgroup-features.js';
 import type { OciResources } from '../../runtime/oci-spec.js';
 import type { OciRlimit } from '../../runtime/rlimits.js';
+import type { ResourcesWire, UlimitWire } from '../../wire/containers.js';
 
 /** One HostConfig.Ulimits entry, as Docker names it ("nofile"). */
-export interface Ulimit {
-  Name: string;
-  Soft: number;
-  Hard: number;
-}
+export type Ulimit = UlimitWire;
 
 /** The Resources fields of HostConfig berthd carries out, with Docker's names; absent = not set. */
-export interface ResourceLimits {
-  Memory?: number;
-  MemorySwap?: number;
-  MemoryReservation?: number;
-  MemorySwappiness?: number | null;
-  NanoCpus?: number;
-  CpuShares?: number;
-  CpuPeriod?: number;
-  CpuQuota?: number;
-  CpusetCpus?: string;
-  CpusetMems?: string;
-  PidsLimit?: number | null;
-  BlkioWeight?: number;
-  OomKillDisable?: boolean | null;
-  Ulimits?: Ulimit[] | null;
-}
+export type ResourceLimits = ResourcesWire;
 
 export const RESOURCE_FIELDS: ReadonlyArray<keyof ResourceLimits> = [
   'Memory',

@@ -22,6 +22,7 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string): Pro
     cwd: config.WorkingDir || '/',
     user: await resolveUser(rootfs, config.User),
     hostname: config.Hostname,
+    domainname: config.Domainname,
     tty: config.Tty,
     consoleSize: config.Tty ? { height, width } : undefined,
     mounts: ociMounts(planMounts(record)),

@@ -1,0 +1,85 @@
+/**
+ * Parsers for the values of `run`/`create`'s resource and file flags, with the docker CLI's rules
+ * and messages (go-units' RAMInBytes and ParseUlimit, opts.NanoCPUs, opts.ParseEnvFile).
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { Ulimit } from '../client/index.js';
+import { CliExit } from './cli-exit.js';
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/** go-units RAMInBytes: "64m", "1.5g", "512", binary units whatever the spelling (k, kb, kib). */
+export function ramInBytes(value: string): number {
+  const match = /^(\d+(?:\.\d+)?) ?(.*)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
+  const suffix = /^([kmgtp]?)i?b?$/i.exec(match[2]!);
+  if (!suffix) throw new InvalidArgumentError(`invalid suffix: '${match[2]}'`);
+  return Math.trunc(Number(match[1]) * UNITS[suffix[1]!.toLowerCase()]!);
+}
+
+/** --memory-swap: a size, or -1 for unlimited swap. */
+export function memorySwapBytes(value: string): number {
+  return value === '-1' ? -1 : ramInBytes(value);
+}
+
+/** --cpus: a decimal number of CPUs as nano CPUs ("1.5" → 1500000000), at most 9 decimals. */
+export function nanoCpus(value: string): number {
+  const match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(value.trim());
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) throw new InvalidArgumentError(`failed to parse ${value} as a rational number`);
+  const fraction = match[3] ?? '';
+  if (fraction.replace(/0+$/, '').length > 9) throw new InvalidArgumentError('value is too precise');
+  const nano = Number(match[2] || '0') * 1e9 + Number(fraction.padEnd(9, '0').slice(0, 9) || '0');
+  return match[1] === '-' ? -nano : nano;
+}
+
+/** A signed 64-bit integer flag (--pids-limit, --cpu-quota), as Go's strconv.ParseInt. */
+export function int64(value: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw new InvalidArgumentError(`strconv.ParseInt: parsing "${value}": invalid syntax`);
+  return Number(value);
+}
+
+const ULIMIT_NAMES = new Set(['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
+
+/** go-units ParseUlimit: "nofile=1024" or "nofile=1024:2048"; repeated, the last of a name wins. */
+export function ulimit(value: string, previous: Ulimit[] = []): Ulimit[] {
+  const [name, limits, ...rest] = value.split('=');
+  if (limits === undefined || rest.length > 0) throw new InvalidArgumentError(`invalid ulimit argument: ${value}`);
+  if (!ULIMIT_NAMES.has(name!)) throw new InvalidArgumentError(`invalid ulimit type: ${name}`);
+  const parts = limits.split(':');
+  if (parts.length > 2) throw new InvalidArgumentError(`too many limit value arguments - ${limits}, can only have up to two, \`soft[:hard]\``);
+  const [soft, hard] = parts.map((part) => {
+    if (!/^-?\d+$/.test(part)) throw new InvalidArgumentError(`strconv.ParseInt: parsing "${part}": invalid syntax`);
+    return Number(part);
+  });
+  const entry = { Name: name!, Soft: soft!, Hard: hard ?? soft! };
+  if (entry.Soft > entry.Hard) throw new InvalidArgumentError(`ulimit soft limit must be less than or equal to hard limit: ${entry.Soft} > ${entry.Hard}`);
+  return [...previous.filter((u) => u.Name !== entry.Name), entry];
+}
+
+/**
+ * The lines of an --env-file or --label-file (opts.ParseEnvFile): blank lines and `#` comments
+ * skipped, leading space trimmed, a UTF-8 BOM dropped; a name without `=` takes its value from
+ * this environment when `lookup` says so (env files) and is dropped when unset.
+ */
+export function readKeyValueFile(path: string, lookup: boolean): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliExit(125, `berth: open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  const entries: string[] = [];
+  for (const [index, raw] of text.replace(/^\uFEFF/, '').split('\n').entries()) {
+    const line = raw.replace(/\r$/, '').trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const [name, ...value] = line.split('=');
+    if (/\s/.test(name!)) throw new CliExit(125, `berth: variable '${name}' contains whitespaces`);
+    if (name === '') throw new CliExit(125, `berth: no variable name on line '${line}' (${path}:${index + 1})`);
+    if (value.length > 0) entries.push(line);
+    else if (!lookup) entries.push(name!);
+    else if (process.env[name!] !== undefined) entries.push(`${name}=${process.env[name!]}`);
+  }
+  return entries;
+}
