@@ -82,6 +82,23 @@ for (const runtime of ['crun', 'runc']) {
       assert.equal(HostConfig.OomKillDisable, true);
     });
 
+    test('a memory hog under --memory is OOM-killed: exit 137, OOMKilled in inspect, an oom event', async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const hog = await daemon.berth(
+        ['run', '--name', 'hog', '--network', 'none', '-m', '16m', '--memory-swap', '16m', 'busybox', 'sh', '-c', 'x=a; while true; do x=$x$x; done'],
+        { allowFailure: true },
+      );
+      assert.equal(hog.code, 137);
+      const { State } = await inspect(daemon, 'hog');
+      assert.equal(State.OOMKilled, true);
+      assert.equal(State.ExitCode, 137);
+      const events = await daemon.berth(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'container=hog', '--format', '{{.Action}}']);
+      assert.deepEqual(events.stdout.trim().split('\n'), ['create', 'attach', 'start', 'oom', 'die']);
+      // A container that stays within its limit is not marked.
+      await daemon.berth(['run', '--name', 'calm', '--network', 'none', '-m', '16m', 'busybox', 'true']);
+      assert.equal((await inspect(daemon, 'calm')).State.OOMKilled, false);
+    });
+
     test('blkio-weight is discarded with Docker\'s warning on a host without a weight-based I/O scheduler', async () => {
       const result = await daemon.berth(['create', '--network', 'none', '--name', 'blkio', '--blkio-weight', '300', 'busybox']);
       assert.match(result.stderr, /Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
