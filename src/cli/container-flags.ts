@@ -5,32 +5,22 @@
 import { Command, Option } from 'commander';
 import type { ContainerCreateRequest } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
-import { collect, integer, memoryBytes } from './option-values.js';
-import { int64, memorySwapBytes, nanoCpus, ramInBytes, readKeyValueFile, ulimit } from './run-option-values.js';
+import { collect, memoryBytes } from './option-values.js';
+import { int64, ramInBytes, readKeyValueFile, ulimit } from './run-option-values.js';
+import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
 import type { Ulimit } from '../client/index.js';
 
-export interface ContainerFlags {
+export interface ContainerFlags extends ResourceFlags {
   attach?: string[];
-  blkioWeight?: number;
   capAdd?: string[];
   capDrop?: string[];
-  cpuPeriod?: number;
-  cpuQuota?: number;
-  cpuShares?: number;
-  cpus?: number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
   detach?: boolean;
   domainname?: string;
   kernelMemory?: number;
   labelFile?: string[];
-  memory?: number;
-  memoryReservation?: number;
-  memorySwap?: number;
   memorySwappiness?: number;
   oomKillDisable?: boolean;
   oomScoreAdj?: number;
-  pidsLimit?: number;
   stopSignal?: string;
   stopTimeout?: number;
   ulimit?: Ulimit[];
@@ -56,28 +46,17 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return command
+  return addResourceFlags(command)
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
-    .addOption(new Option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable').argParser(integer))
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
     .option('--cap-drop <capability>', 'Drop Linux capabilities', collect)
-    .addOption(new Option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period').argParser(int64))
-    .addOption(new Option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota').argParser(int64))
-    .addOption(new Option('-c, --cpu-shares <int>', 'CPU shares (relative weight)').argParser(int64))
-    .addOption(new Option('--cpus <decimal>', 'Number of CPUs').argParser(nanoCpus))
-    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
-    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
     .option('--domainname <string>', 'Container NIS domain name')
     .addOption(new Option('--kernel-memory <bytes>', 'Kernel memory limit (ignored by the daemon, as API v1.42 and later)').argParser(ramInBytes))
     .option('--label-file <file>', 'Read in a line delimited file of labels', collect)
-    .addOption(new Option('-m, --memory <bytes>', 'Memory limit').argParser(ramInBytes))
-    .addOption(new Option('--memory-reservation <bytes>', 'Memory soft limit').argParser(ramInBytes))
-    .addOption(new Option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap").argParser(memorySwapBytes))
     .addOption(new Option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)').argParser(int64))
     .option('--oom-kill-disable', 'Disable OOM Killer')
     .addOption(new Option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)").argParser(int64))
-    .addOption(new Option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)').argParser(int64))
     .option('--stop-signal <signal>', 'Signal to stop the container')
     .addOption(new Option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container').argParser(int64))
     .addOption(new Option('--ulimit <ulimit>', 'Ulimit options').argParser(ulimit))
@@ -156,19 +135,9 @@ export function buildCreateRequest(
     ...(flags.stopSignal === undefined ? {} : { StopSignal: flags.stopSignal }),
     ...(flags.stopTimeout === undefined ? {} : { StopTimeout: flags.stopTimeout }),
     HostConfig: {
-      Memory: flags.memory ?? 0,
-      MemorySwap: flags.memorySwap ?? 0,
-      MemoryReservation: flags.memoryReservation ?? 0,
+      ...resourceRequest(flags),
       MemorySwappiness: swappiness,
       KernelMemory: flags.kernelMemory ?? 0,
-      NanoCpus: flags.cpus ?? 0,
-      CpuShares: flags.cpuShares ?? 0,
-      CpuPeriod: flags.cpuPeriod ?? 0,
-      CpuQuota: flags.cpuQuota ?? 0,
-      CpusetCpus: flags.cpusetCpus ?? '',
-      CpusetMems: flags.cpusetMems ?? '',
-      BlkioWeight: flags.blkioWeight ?? 0,
-      ...(flags.pidsLimit === undefined ? {} : { PidsLimit: flags.pidsLimit }),
       Ulimits: flags.ulimit ?? null,
       OomKillDisable: flags.oomKillDisable ?? false,
       OomScoreAdj: flags.oomScoreAdj ?? 0,

@@ -25,6 +25,7 @@ import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
 import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
+import { updateCommand } from './commands/update.js';
 import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
@@ -46,6 +47,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['stop', stopCommand],
   ['restart', restartCommand],
   ['rename', renameCommand],
+  ['update', updateCommand],
   ['wait', waitCommand],
   ['kill', killCommand],
   ['rm', rmCommand],

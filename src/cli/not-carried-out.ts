@@ -119,6 +119,10 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image import': [PLATFORM],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,
+  update: [
+    ['--cpu-rt-period <value>', LIMITS],
+    ['--cpu-rt-runtime <value>', LIMITS],
+  ],
   version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
   info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };

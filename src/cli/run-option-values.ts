@@ -83,3 +83,14 @@ export function readKeyValueFile(path: string, lookup: boolean): string[] {
   }
   return entries;
 }
+
+/** opts.ParseRestartPolicy: "no", "always", "unless-stopped", "on-failure[:N]" (the daemon checks the name). */
+export function restartPolicy(value: string): { Name: string; MaximumRetryCount: number } {
+  if (value === '') return { Name: '', MaximumRetryCount: 0 };
+  const colon = value.indexOf(':');
+  const name = colon === -1 ? value : value.slice(0, colon);
+  const count = colon === -1 ? '' : value.slice(colon + 1);
+  if (colon !== -1 && name === '') throw new InvalidArgumentError('invalid restart policy format: no policy provided before colon');
+  if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new InvalidArgumentError('invalid restart policy format: maximum retry count must be an integer');
+  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
+}

@@ -11,6 +11,8 @@ import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
   ContainerInspect,
   ContainerSummary,
   Filters,
@@ -114,6 +116,11 @@ export class EngineClient {
 
   createContainer(config: ContainerCreateRequest, name?: string): Promise<ContainerCreateResponse> {
     return this.transport.json('POST', '/containers/create', { query: { name }, json: config });
+  }
+
+  /** `POST /containers/{id}/update`: resources and restart policy; resolves with the daemon's warnings. */
+  updateContainer(id: string, update: ContainerUpdateRequest): Promise<ContainerUpdateResponse> {
+    return this.transport.json('POST', `/containers/${encode(id)}/update`, { json: update });
   }
 
   startContainer(id: string): Promise<void> {

@@ -12,6 +12,8 @@ export type {
   ContainerInspectResponse as ContainerInspect,
   ContainerWaitResponse as WaitResponse,
   UlimitWire as Ulimit,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
 } from '../wire/containers.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';

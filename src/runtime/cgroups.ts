@@ -191,3 +191,17 @@ export async function cgroupsUnder(parent: string, root = CGROUP_ROOT): Promise<
   );
   return [...new Set(children.flat())];
 }
+
+/** A controller's interface file of a container's cgroup: ROOT/CONTROLLER/PATH/FILE on v1, ROOT/PATH/FILE on v2. */
+export function controllerFile(root: string, info: CgroupInfo, cgroupsPath: string, controller: string, file: string): string {
+  return info.version === '2' ? join(root, cgroupsPath, file) : join(root, controller, cgroupsPath, file);
+}
+
+/**
+ * Lifts a container's pids limit. The runtimes disagree on how to ask for it in an update (runc
+ * takes -1, crun writes -1 to the file, which the kernel refuses, and both ignore 0), so the
+ * kernel's "max" is written directly, on v1 and v2 alike.
+ */
+export async function liftPidsLimit(root: string, info: CgroupInfo, cgroupsPath: string, fs: CgroupFs = kernelCgroupFs): Promise<void> {
+  await fs.write(controllerFile(root, info, cgroupsPath, 'pids', 'pids.max'), 'max');
+}

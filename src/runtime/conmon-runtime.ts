@@ -12,7 +12,7 @@ import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js'
 import { attachConnection, connectAttach } from './attach-socket.js';
 import { readContainerStats } from './cgroup-stats.js';
 import type { CgroupFeatures } from './cgroup-features.js';
-import { removeContainerCgroups, type CgroupInfo } from './cgroups.js';
+import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { launchExec } from './conmon-exec.js';
@@ -250,9 +250,12 @@ export class ConmonRuntime implements ContainerRuntime {
     return resumeContainer(this.oci, id);
   }
 
+  /** A pids limit of 0 or less lifts the limit. */
   async update(id: string, resources: ResourceUpdate): Promise<void> {
     const path = join(this.bundle(id), 'resources.json');
-    await writeJsonAtomic(path, resources, { durable: false }).catch((err) => {
+    const lift = resources.pids !== undefined && resources.pids.limit <= 0;
+    const { pids, ...rest } = resources;
+    await writeJsonAtomic(path, lift ? rest : { ...rest, ...(pids && { pids }) }, { durable: false }).catch((err) => {
       throw errnoCode(err) === 'ENOENT' ? notFound(`no such container: ${id}`, err) : err;
     });
     try {
@@ -260,6 +263,7 @@ export class ConmonRuntime implements ContainerRuntime {
     } finally {
       await rm(path, { force: true });
     }
+    if (lift) await liftPidsLimit(this.host.cgroupRoot, this.host.cgroups, await this.cgroupsPath(id));
   }
 
   async stats(id: string): Promise<RuntimeStats> {

@@ -200,6 +200,16 @@ export interface ResourcesWire {
   Ulimits?: UlimitWire[] | null;
 }
 
+/** POST /containers/{id}/update's body (Docker's UpdateConfig). */
+export interface ContainerUpdateRequest extends ResourcesWire {
+  RestartPolicy?: { Name: string; MaximumRetryCount: number };
+}
+
+/** POST /containers/{id}/update's answer. */
+export interface ContainerUpdateResponse {
+  Warnings: string[];
+}
+
 export interface ContainerCreateRequest extends ContainerConfigRequest {
   HostConfig: HostConfigRequest;
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkResourceLimits, ociResources, ociRlimits, withCreateDefaults, type ResourceLimits } from '../../src/engine/containers/resource-limits.js';
 import { detectCgroupFeatures, parseCpuList } from '../../src/runtime/cgroup-features.js';
-import { detectCgroups } from '../../src/runtime/cgroups.js';
+import { controllerFile, detectCgroups, liftPidsLimit } from '../../src/runtime/cgroups.js';
 import { ALL_CGROUP_FEATURES } from '../helpers/fake-runtime.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/cgroup-v2');
@@ -120,4 +120,16 @@ test('cgroup features of this host agree with its cgroup files', async () => {
   assert.equal(features.cpuCfs, true);
   assert.match(features.cpusetCpus, /^[0-9,-]+$/);
   if (info.version === '1') assert.equal(features.oomKillDisable, true);
+});
+
+test('a container cgroup file is found per version; lifting a pids limit writes "max" there', async () => {
+  const v1 = { version: '1', driver: 'cgroupfs', hybrid: true } as const;
+  const v2 = { version: '2', driver: 'cgroupfs', hybrid: false } as const;
+  assert.equal(controllerFile('/sys/fs/cgroup', v1, '/berth/c1', 'pids', 'pids.max'), '/sys/fs/cgroup/pids/berth/c1/pids.max');
+  assert.equal(controllerFile(FIXTURE, v2, '/berth/c1', 'pids', 'pids.max'), `${FIXTURE}/berth/c1/pids.max`);
+  const writes: Array<[string, string]> = [];
+  const fs = { mkdir: async () => {}, rmdir: async () => {}, write: async (path: string, text: string) => void writes.push([path, text]) };
+  const C1 = '/berth/c0ffee0000000000000000000000000000000000000000000000000000000001';
+  await liftPidsLimit(FIXTURE, v2, C1, fs);
+  assert.deepEqual(writes, [[join(FIXTURE, C1, 'pids.max'), 'max']]);
 });

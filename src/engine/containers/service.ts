@@ -50,6 +50,11 @@ export class ContainerService {
     this.lifecycle = new ContainerLifecycle({ ...options, streams: this.streams, notifier: this.notifier });
   }
 
+  /** For the services beside this one (update): their state changes run through this life cycle. */
+  lifecycleForServices(): ContainerLifecycle {
+    return this.lifecycle;
+  }
+
   /** Starts taking exits and reconciles records with what the runtimes hold. */
   async start(): Promise<void> {
     const { runtimes, logger } = this.options;
