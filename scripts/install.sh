@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Berth needs on Debian bookworm (as root): the OCI runtimes, conmon, the static
-# busybox the base image is made from, the toolchain for the native addon; then npm packages and the build.
+# busybox the base image is made from, tini (the static init bound into `run --init` containers), the toolchain for the native addon; then npm packages and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(crun runc conmon busybox-static make g++ python3 util-linux)
+packages=(crun runc conmon busybox-static tini make g++ python3 util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,16 +6,23 @@ import { Command, Option } from 'commander';
 import type { ContainerCreateRequest } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
 import { collect, memoryBytes } from './option-values.js';
-import { int64, ramInBytes, readKeyValueFile, ulimit } from './run-option-values.js';
+import { deviceCgroupRule, deviceMapping, int64, ramInBytes, readKeyValueFile, securityOpt, sysctl, ulimit } from './run-option-values.js';
 import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
-import type { Ulimit } from '../client/index.js';
+import type { DeviceMapping, Ulimit } from '../client/index.js';
 
 export interface ContainerFlags extends ResourceFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
   detach?: boolean;
+  device?: DeviceMapping[];
+  deviceCgroupRule?: string[];
   domainname?: string;
+  groupAdd?: string[];
+  init?: boolean;
+  privileged?: boolean;
+  securityOpt?: string[];
+  sysctl?: Record<string, string>;
   kernelMemory?: number;
   labelFile?: string[];
   memorySwappiness?: number;
@@ -51,7 +58,14 @@ export function addContainerFlags(command: Command): Command {
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
     .option('--cap-drop <capability>', 'Drop Linux capabilities', collect)
+    .addOption(new Option('--device <list>', 'Add a host device to the container').argParser(deviceMapping))
+    .addOption(new Option('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list').argParser(deviceCgroupRule))
     .option('--domainname <string>', 'Container NIS domain name')
+    .option('--group-add <list>', 'Add additional groups to join', collect)
+    .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
+    .option('--privileged', 'Give extended privileges to this container')
+    .addOption(new Option('--security-opt <list>', 'Security Options').argParser(securityOpt))
+    .addOption(new Option('--sysctl <map>', 'Sysctl options').argParser(sysctl))
     .addOption(new Option('--kernel-memory <bytes>', 'Kernel memory limit (ignored by the daemon, as API v1.42 and later)').argParser(ramInBytes))
     .option('--label-file <file>', 'Read in a line delimited file of labels', collect)
     .addOption(new Option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)').argParser(int64))
@@ -141,6 +155,13 @@ export function buildCreateRequest(
       Ulimits: flags.ulimit ?? null,
       OomKillDisable: flags.oomKillDisable ?? false,
       OomScoreAdj: flags.oomScoreAdj ?? 0,
+      Privileged: flags.privileged ?? false,
+      SecurityOpt: flags.securityOpt ?? null,
+      Devices: flags.device ?? [],
+      DeviceCgroupRules: flags.deviceCgroupRule ?? null,
+      Sysctls: flags.sysctl ?? {},
+      GroupAdd: flags.groupAdd ?? null,
+      ...(flags.init === undefined ? {} : { Init: flags.init }),
       AutoRemove: flags.rm ?? false,
       ConsoleSize: consoleSize,
       CapAdd: flags.capAdd ?? null,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import type { Ulimit } from '../client/index.js';
+import type { DeviceMapping, Ulimit } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
 
 const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
@@ -93,4 +93,58 @@ export function restartPolicy(value: string): { Name: string; MaximumRetryCount:
   if (colon !== -1 && name === '') throw new InvalidArgumentError('invalid restart policy format: no policy provided before colon');
   if (count !== '' && !/^[+-]?\d+$/.test(count)) throw new InvalidArgumentError('invalid restart policy format: maximum retry count must be an integer');
   return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
+}
+
+const DEVICE_MODE = /^[rwm]{1,3}$/;
+
+/** opts.parseDevice: "/dev/x", "/dev/x:/dev/y", "/dev/x:rw" or "/dev/x:/dev/y:rw". */
+export function deviceMapping(value: string, previous: DeviceMapping[] = []): DeviceMapping[] {
+  const parts = value.split(':');
+  if (parts.length > 3) throw new InvalidArgumentError(`invalid device specification: ${value}`);
+  let [src, dst = '', permissions = 'rwm'] = parts as [string, string?, string?];
+  if (parts.length === 2 && DEVICE_MODE.test(dst)) [dst, permissions] = ['', dst];
+  if (!DEVICE_MODE.test(permissions)) throw new InvalidArgumentError(`invalid device mode: ${permissions}`);
+  if (!src.startsWith('/')) throw new InvalidArgumentError(`bad format for path: ${src}`);
+  return [...previous, { PathOnHost: src, PathInContainer: dst || src, CgroupPermissions: permissions }];
+}
+
+/** --device-cgroup-rule, checked as the docker CLI does ("c 1:3 rwm"). */
+export function deviceCgroupRule(value: string, previous: string[] = []): string[] {
+  if (!/^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.test(value)) throw new InvalidArgumentError(`invalid device cgroup format '${value}'`);
+  return [...previous, value];
+}
+
+const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+
+/** --sysctl name=value: only the namespaced ones Docker allows (opts.ValidateSysctl). */
+export function sysctl(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  const name = at === -1 ? value : value.slice(0, at);
+  if (at === -1 || !(IPC_SYSCTLS.has(name) || name.startsWith('net.') || name.startsWith('fs.mqueue.'))) {
+    throw new InvalidArgumentError(`sysctl '${value}' is not allowed`);
+  }
+  return { ...previous, [name]: value.slice(at + 1) };
+}
+
+/**
+ * --security-opt as the docker CLI sends it: `seccomp=<file>` becomes `seccomp=<the file's JSON,
+ * compacted>` (the daemon never reads client files); names other than builtin/unconfined are files.
+ */
+export function securityOpt(value: string, previous: string[] = []): string[] {
+  let at = value.indexOf('=');
+  if (at === -1 && value !== 'no-new-privileges') at = value.indexOf(':');
+  if ((at === -1 || at === value.length - 1) && value !== 'no-new-privileges') throw new InvalidArgumentError(`Invalid --security-opt: "${value}"`);
+  const [key, setting] = [value.slice(0, at), value.slice(at + 1)];
+  if (key !== 'seccomp' || setting === 'builtin' || setting === 'unconfined') return [...previous, value];
+  let text: string;
+  try {
+    text = readFileSync(setting, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`opening seccomp profile (${setting}) failed: ${(err as Error).message}`);
+  }
+  try {
+    return [...previous, `seccomp=${JSON.stringify(JSON.parse(text))}`];
+  } catch (err) {
+    throw new InvalidArgumentError(`compacting json for seccomp profile (${setting}) failed: ${(err as Error).message}`);
+  }
 }

@@ -12,6 +12,7 @@ export type {
   ContainerInspectResponse as ContainerInspect,
   ContainerWaitResponse as WaitResponse,
   UlimitWire as Ulimit,
+  DeviceMappingWire as DeviceMapping,
   ContainerUpdateRequest,
   ContainerUpdateResponse,
 } from '../wire/containers.js';

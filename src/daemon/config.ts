@@ -18,6 +18,8 @@ export interface DaemonConfig {
   group?: string;
   /** The cgroup containers are placed under (--cgroup-parent), as dockerd's; /berth by default. */
   cgroupParent: string;
+  /** The init binary for `run --init` (--init-path, daemon.json `init-path`); found on PATH when unset. */
+  initPath?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -46,6 +48,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'log-level': 'logLevel',
   group: 'group',
   'cgroup-parent': 'cgroupParent',
+  'init-path': 'initPath',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -113,6 +116,9 @@ export function mergeConfig(file: Partial<DaemonConfig>, flags: Partial<DaemonCo
   // cgroupfs only: a path from the hierarchy's root; no `..`, which would leave it.
   if (typeof config.cgroupParent !== 'string' || !/^(\/[\w.-]+)+$/.test(config.cgroupParent) || config.cgroupParent.split('/').includes('..')) {
     throw invalidParameter(`invalid cgroup-parent ${JSON.stringify(config.cgroupParent)}: give an absolute cgroup path such as /berth`);
+  }
+  if (config.initPath !== undefined && (typeof config.initPath !== 'string' || !config.initPath.startsWith('/'))) {
+    throw invalidParameter(`invalid init-path ${JSON.stringify(config.initPath)}: give the absolute path of a static init binary`);
   }
   return config;
 }

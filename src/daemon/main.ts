@@ -12,6 +12,7 @@ import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
 import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
 import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
+import { findInit } from '../runtime/executables.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ImageService } from '../engine/images/image-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
@@ -37,6 +38,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('-l, --log-level <level>', 'debug, info, warn or error')
     .option('-G, --group <group>', 'group that may use the API socket (default: berth, when that group exists)')
     .option('--cgroup-parent <path>', 'parent cgroup of all containers (default: /berth)')
+    .option('--init-path <path>', 'init binary for containers run with --init (default: docker-init, tini-static or catatonit on PATH)')
     .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .version('0.1.0');
   program.parse(argv);
@@ -51,6 +53,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (opts.logLevel) flags.logLevel = opts.logLevel;
   if (opts.group) flags.group = opts.group;
   if (opts.cgroupParent) flags.cgroupParent = opts.cgroupParent;
+  if (opts.initPath) flags.initPath = opts.initPath;
   const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
   return mergeConfig(file, flags);
 }
@@ -113,6 +116,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     runtimes,
     events,
     logger,
+    runSpecHost: { initPath: findInit(config.initPath) },
   });
   await containers.start();
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);

@@ -18,3 +18,11 @@ export function findExecutable(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The init for `run --init`: the configured one, else Docker's docker-init, else a static tini
+ * or catatonit from Debian (bound into the container, so it must not need the image's libc).
+ */
+export function findInit(configured: string | undefined): string | undefined {
+  return configured ?? findExecutable('docker-init') ?? findExecutable('tini-static') ?? findExecutable('catatonit');
+}

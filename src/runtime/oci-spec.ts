@@ -146,7 +146,7 @@ export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/pro
 
 /**
  * Deny every device, then allow the ones the runtime creates in /dev (null, zero, full, random,
- * urandom, tty, console, ptmx); /dev/net/tun (10:229) stays denied. The runtime adds its own
+ * urandom, tty, console, ptmx); /dev/net/tun (10:200) stays denied, as moby's tuntap rule. The runtime adds its own
  * defaults (/dev/pts/*, …) on top.
  */
 const DEVICE_RULES: readonly OciDeviceRule[] = [
@@ -159,7 +159,7 @@ const DEVICE_RULES: readonly OciDeviceRule[] = [
     [5, 0],
     [5, 1],
   ].map(([major, minor]): OciDeviceRule => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
-  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+  { allow: false, type: 'c', major: 10, minor: 200, access: 'rwm' },
 ];
 
 // What dockerd sets for a container with its own network namespace: ping without CAP_NET_RAW

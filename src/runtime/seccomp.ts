@@ -164,8 +164,11 @@ export function loadSeccompProfile(path = DEFAULT_PROFILE_PATH): Promise<Seccomp
   return profile;
 }
 
-/** Docker's default filter for a container with these CapAdd/CapDrop on this machine. */
-export async function seccompFor(capAdd: string[], capDrop: string[]): Promise<OciSeccomp | undefined> {
-  const profile = await loadSeccompProfile();
+/**
+ * The filter for a container with these capabilities on this machine: from Docker's default
+ * profile, or from a profile given as JSON text (--security-opt seccomp=<file>).
+ */
+export async function seccompFor(capAdd: string[], capDrop: string[], profileJson?: string): Promise<OciSeccomp | undefined> {
+  const profile = profileJson === undefined ? await loadSeccompProfile() : (JSON.parse(profileJson) as SeccompProfile);
   return toOciSeccomp(profile, hostTarget(effectiveCapabilities(capAdd, capDrop)));
 }

@@ -114,3 +114,18 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
   }
   return { uid, gid, additionalGids: [gid, ...supplementary], home: entry?.home || '/' };
 }
+
+/**
+ * HostConfig.GroupAdd: each a gid or a group name of the container's /etc/group (moby's
+ * getAdditionalGroups); added to the user's groups.
+ */
+export async function resolveGroups(rootfs: string, names: readonly string[]): Promise<number[]> {
+  if (names.length === 0) return [];
+  const groups = parseGroup(await readRootfsFile(rootfs, '/etc/group'));
+  return names.map((name) => {
+    const gid = parseNumeric(name);
+    const group = groups.find((g) => (gid !== undefined ? g.gid === gid : g.name === name));
+    if (!group && gid === undefined) throw invalidParameter(`Unable to find group ${name}: no matching entries in group file`);
+    return group?.gid ?? (gid as number);
+  });
+}

@@ -173,6 +173,20 @@ export interface HostConfigRequest extends ResourcesWire {
   RestartPolicy?: { Name: string; MaximumRetryCount: number };
   KernelMemory?: number;
   OomScoreAdj?: number;
+  Privileged?: boolean;
+  SecurityOpt?: string[] | null;
+  Devices?: DeviceMappingWire[] | null;
+  DeviceCgroupRules?: string[] | null;
+  Sysctls?: Record<string, string> | null;
+  GroupAdd?: string[] | null;
+  Init?: boolean | null;
+}
+
+/** One HostConfig.Devices entry. */
+export interface DeviceMappingWire {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
 }
 
 /** One HostConfig.Ulimits entry (go-units' Ulimit): "nofile", soft, hard. */

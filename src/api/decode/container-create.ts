@@ -86,7 +86,6 @@ const OTHER_HOST_FIELDS: Record<string, GoKind> = {
   CpuRealtimeRuntime: 'int64',
   CpusetCpus: 'string',
   CpusetMems: 'string',
-  Devices: 'array',
   DeviceCgroupRules: '[]string',
   DeviceRequests: 'array',
   KernelMemory: 'int64',
@@ -114,20 +113,27 @@ function consoleSize(body: JsonObject, at: FieldPath): [number, number] | undefi
   return [integer(pair, 'h', at.child('ConsoleSize'), 'uint32') ?? 0, integer(pair, 'w', at.child('ConsoleSize'), 'uint32') ?? 0];
 }
 
-/** HostConfig.Ulimits: [{Name, Soft, Hard}] as Go's units.Ulimit. */
-function ulimits(body: JsonObject, at: FieldPath): Array<{ Name: string; Soft: number; Hard: number }> | null | undefined {
-  const value = body.Ulimits;
+/** A list of structs (Ulimits, Devices): null stays null; each element decoded by `one`. */
+function structList<T>(body: JsonObject, key: string, at: FieldPath, goType: string, one: (fields: JsonObject, at: FieldPath) => T): T[] | null | undefined {
+  const value = body[key];
   if (value === undefined || value === null) return value;
-  if (!Array.isArray(value)) throw at.child('Ulimits').mismatch(value, '[]*units.Ulimit');
-  return value.map((entry) => {
-    const fields = object(entry, at.child('Ulimits')) ?? {};
-    return {
-      Name: string(fields, 'Name', at.child('Ulimits')) ?? '',
-      Soft: integer(fields, 'Soft', at.child('Ulimits'), 'int64') ?? 0,
-      Hard: integer(fields, 'Hard', at.child('Ulimits'), 'int64') ?? 0,
-    };
-  });
+  if (!Array.isArray(value)) throw at.child(key).mismatch(value, goType);
+  return value.map((entry) => one(object(entry, at.child(key)) ?? {}, at.child(key)));
 }
+
+/** HostConfig.Ulimits: [{Name, Soft, Hard}] as Go's units.Ulimit. */
+const ulimit = (fields: JsonObject, at: FieldPath) => ({
+  Name: string(fields, 'Name', at) ?? '',
+  Soft: integer(fields, 'Soft', at, 'int64') ?? 0,
+  Hard: integer(fields, 'Hard', at, 'int64') ?? 0,
+});
+
+/** HostConfig.Devices: [{PathOnHost, PathInContainer, CgroupPermissions}] as Go's DeviceMapping. */
+const deviceMapping = (fields: JsonObject, at: FieldPath) => ({
+  PathOnHost: string(fields, 'PathOnHost', at) ?? '',
+  PathInContainer: string(fields, 'PathInContainer', at) ?? '',
+  CgroupPermissions: string(fields, 'CgroupPermissions', at) ?? '',
+});
 
 /** The HostConfig fields passed on as sent (Resources among them, which an update also takes), Go types checked. */
 export function decodeOtherHostFields(body: JsonObject, at: FieldPath): Record<string, unknown> {
@@ -136,8 +142,10 @@ export function decodeOtherHostFields(body: JsonObject, at: FieldPath): Record<s
     checkKind(body, key, at, kind);
     if (body[key] !== undefined) other[key] = body[key];
   }
-  const limits = ulimits(body, at);
+  const limits = structList(body, 'Ulimits', at, '[]*units.Ulimit', ulimit);
   if (limits !== undefined) other.Ulimits = limits;
+  const mappings = structList(body, 'Devices', at, '[]container.DeviceMapping', deviceMapping);
+  if (mappings !== undefined) other.Devices = mappings;
   return other;
 }
 

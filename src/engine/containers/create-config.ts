@@ -3,6 +3,7 @@ import { parseSignal } from './signals.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import type { CgroupFeatures } from '../../runtime/cgroup-features.js';
+import { checkDeviceMapping, checkSysctls, deviceCgroupRule, parseSecurityOpts, type DeviceMapping } from './security-settings.js';
 import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
 import type { ContainerConfig, HostConfig } from './model.js';
 import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest, type LogConfigRequest } from './spec.js';
@@ -78,10 +79,7 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   DnsOptions: '--dns-option',
   DnsSearch: '--dns-search',
   ExtraHosts: '--add-host',
-  Privileged: '--privileged',
-  Devices: '--device',
   DeviceRequests: '--gpus',
-  DeviceCgroupRules: '--device-cgroup-rule',
   BlkioWeightDevice: '--blkio-weight-device',
   BlkioDeviceReadBps: '--device-read-bps',
   BlkioDeviceWriteBps: '--device-write-bps',
@@ -98,11 +96,7 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   UTSMode: '--uts',
   UsernsMode: '--userns',
   CgroupParent: '--cgroup-parent',
-  Init: '--init',
-  Sysctls: '--sysctl',
   Tmpfs: '--tmpfs',
-  SecurityOpt: '--security-opt',
-  GroupAdd: '--group-add',
   StorageOpt: '--storage-opt',
   Annotations: '--annotation',
   MaskedPaths: 'MaskedPaths',
@@ -172,6 +166,24 @@ function checkHostSettings(given: HostConfigRequest): void {
   if (cgroupns === 'private') throw invalidParameter('--cgroupns private (HostConfig.CgroupnsMode) is not supported yet by berthd');
 }
 
+/**
+ * --security-opt, --device, --device-cgroup-rule and --sysctl, checked at create so that a bad
+ * one changes nothing; devices get Docker's defaults (same path inside, rwm).
+ */
+function checkSecuritySettings(other: Record<string, unknown>): void {
+  parseSecurityOpts((other.SecurityOpt as string[] | undefined) ?? []);
+  if (Array.isArray(other.Devices)) {
+    other.Devices = (other.Devices as DeviceMapping[]).map((device) => ({
+      PathOnHost: device.PathOnHost,
+      PathInContainer: device.PathInContainer || device.PathOnHost,
+      CgroupPermissions: device.CgroupPermissions || 'rwm',
+    }));
+    (other.Devices as DeviceMapping[]).forEach(checkDeviceMapping);
+  }
+  ((other.DeviceCgroupRules as string[] | undefined) ?? []).forEach(deviceCgroupRule);
+  checkSysctls((other.Sysctls as Record<string, string> | undefined) ?? {}, { ipc: other.IpcMode === 'host', network: false, uts: other.UTSMode === 'host' });
+}
+
 /** Networks other than the container's own loopback wait for the networks issue. */
 function networkMode(given: HostConfigRequest, endpoints: EndpointRequest[], warnings: string[]): string {
   const mode = given.NetworkMode || 'default';
@@ -202,6 +214,7 @@ export function completeHostConfig(
 ): { hostConfig: HostConfig; warnings: string[] } {
   refuseUnsupported(given.other);
   checkHostSettings(given);
+  checkSecuritySettings(given.other);
   const limits = checkResourceLimits(resourceFields(given.other), features, { update: false });
   const restart = given.RestartPolicy;
   if (restart?.Name && restart.Name !== 'no') {

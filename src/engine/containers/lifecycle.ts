@@ -15,7 +15,7 @@ import type { LayerStore } from '../../storage/layer-store.js';
 import type { ContainerAction, EventBus } from '../events/event-bus.js';
 import type { StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 import type { ContainerRecord } from './model.js';
-import { buildRunSpec } from './run-spec.js';
+import { buildRunSpec, type RunSpecHost } from './run-spec.js';
 import { RunNotifier } from './run-notifier.js';
 import { SerialExecutor } from './serial-executor.js';
 import { parseSignal } from './signals.js';
@@ -31,6 +31,8 @@ export interface LifecycleOptions {
   streams: ContainerStreams;
   notifier: RunNotifier;
   logger: Logger;
+  /** What the daemon adds to every container's spec (the init binary). */
+  runSpecHost?: RunSpecHost;
   /** How often an exit that could not be saved (a full disk) is tried again; 5 s. */
   saveRetryMs?: number;
 }
@@ -102,7 +104,7 @@ export class ContainerLifecycle {
     try {
       const rootfs = await this.options.layers.mountContainerLayer(id);
       mounted = true;
-      const spec = await buildRunSpec(record, rootfs);
+      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost);
       const { pid } = await runtime.create({
         id,
         name: record.name.slice(1),

@@ -29,6 +29,7 @@ import type { ContainerStore } from './store.js';
 import { pruneMatcher, selectContainers, type ListOptions } from './container-filters.js';
 import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
+import type { RunSpecHost } from './run-spec.js';
 
 export interface ContainerServiceOptions {
   store: ContainerStore;
@@ -37,6 +38,8 @@ export interface ContainerServiceOptions {
   runtimes: RuntimeSet;
   events: EventBus;
   logger: Logger;
+  /** What the daemon adds to every container's spec (the init binary). */
+  runSpecHost?: RunSpecHost;
 }
 
 export class ContainerService {
