@@ -15,14 +15,22 @@ export interface ContainerFlags extends ResourceFlags {
   capAdd?: string[];
   capDrop?: string[];
   detach?: boolean;
+  cgroupParent?: string;
+  cgroupns?: string;
   device?: DeviceMapping[];
   deviceCgroupRule?: string[];
   domainname?: string;
   groupAdd?: string[];
   init?: boolean;
+  ipc?: string;
+  pid?: string;
+  platform?: string;
+  pull?: string;
   privileged?: boolean;
   securityOpt?: string[];
   sysctl?: Record<string, string>;
+  userns?: string;
+  uts?: string;
   kernelMemory?: number;
   labelFile?: string[];
   memorySwappiness?: number;
@@ -58,14 +66,22 @@ export function addContainerFlags(command: Command): Command {
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
     .option('--cap-drop <capability>', 'Drop Linux capabilities', collect)
+    .option('--cgroup-parent <string>', 'Optional parent cgroup for the container')
+    .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
     .addOption(new Option('--device <list>', 'Add a host device to the container').argParser(deviceMapping))
     .addOption(new Option('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list').argParser(deviceCgroupRule))
     .option('--domainname <string>', 'Container NIS domain name')
     .option('--group-add <list>', 'Add additional groups to join', collect)
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
+    .option('--ipc <string>', 'IPC mode to use')
+    .option('--pid <string>', 'PID namespace to use')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .option('--privileged', 'Give extended privileges to this container')
+    .option('--pull <string>', 'Pull image before running ("always", "missing", "never")')
     .addOption(new Option('--security-opt <list>', 'Security Options').argParser(securityOpt))
     .addOption(new Option('--sysctl <map>', 'Sysctl options').argParser(sysctl))
+    .option('--userns <string>', 'User namespace to use')
+    .option('--uts <string>', 'UTS namespace to use')
     .addOption(new Option('--kernel-memory <bytes>', 'Kernel memory limit (ignored by the daemon, as API v1.42 and later)').argParser(ramInBytes))
     .option('--label-file <file>', 'Read in a line delimited file of labels', collect)
     .addOption(new Option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)').argParser(int64))
@@ -162,6 +178,12 @@ export function buildCreateRequest(
       Sysctls: flags.sysctl ?? {},
       GroupAdd: flags.groupAdd ?? null,
       ...(flags.init === undefined ? {} : { Init: flags.init }),
+      PidMode: flags.pid ?? '',
+      IpcMode: flags.ipc ?? '',
+      UTSMode: flags.uts ?? '',
+      UsernsMode: flags.userns ?? '',
+      CgroupnsMode: flags.cgroupns ?? '',
+      CgroupParent: flags.cgroupParent ?? '',
       AutoRemove: flags.rm ?? false,
       ConsoleSize: consoleSize,
       CapAdd: flags.capAdd ?? null,

@@ -1,19 +1,36 @@
 import { DaemonError, type ContainerCreateRequest, type EngineClient } from '../client/index.js';
+import { CliExit } from './cli-exit.js';
 import { splitImageTag } from './image-name.js';
 import { printProgress } from './progress.js';
 
+export interface CreateOptions {
+  name?: string;
+  /** --platform, passed on to the daemon. */
+  platform?: string;
+  /** --pull: missing (default), never or always. */
+  pull?: string;
+}
+
+const PULL_POLICIES = ['always', 'missing', 'never'];
+
 /**
  * Creates a container; when the image is missing, says so, pulls it and creates again, exactly
- * the docker CLI's sequence for `run` and `create`.
+ * the docker CLI's sequence for `run` and `create` (--pull missing). --pull never gives the
+ * daemon's "No such image" as it is; --pull always is refused until berth has a registry client.
  */
 export async function createContainerPulling(
   client: EngineClient,
   request: ContainerCreateRequest,
-  name: string | undefined,
+  options: CreateOptions,
   stderr: NodeJS.WritableStream,
 ): Promise<string> {
+  const pull = options.pull ?? 'missing';
+  if (!PULL_POLICIES.includes(pull)) throw new CliExit(125, `berth: invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  if (pull === 'always') {
+    throw new CliExit(125, 'berth: --pull always is not supported yet: berth has no registry client; use --pull missing or never');
+  }
   const created = async () => {
-    const response = await client.createContainer(request, name);
+    const response = await client.createContainer(request, options.name, options.platform);
     // The daemon's warnings (a limit the kernel cannot enforce, …), as the docker CLI prints them.
     for (const warning of response.Warnings ?? []) stderr.write(`WARNING: ${warning}\n`);
     return response.Id;
@@ -21,7 +38,7 @@ export async function createContainerPulling(
   try {
     return await created();
   } catch (err) {
-    if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image'))) throw err;
+    if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image')) || pull === 'never') throw err;
   }
   stderr.write(`Unable to find image '${request.Image}' locally\n`);
   const { name: fromImage, tag } = splitImageTag(request.Image);

@@ -114,8 +114,8 @@ export class EngineClient {
 
   // --- containers
 
-  createContainer(config: ContainerCreateRequest, name?: string): Promise<ContainerCreateResponse> {
-    return this.transport.json('POST', '/containers/create', { query: { name }, json: config });
+  createContainer(config: ContainerCreateRequest, name?: string, platform?: string): Promise<ContainerCreateResponse> {
+    return this.transport.json('POST', '/containers/create', { query: { name, platform }, json: config });
   }
 
   /** `POST /containers/{id}/update`: resources and restart policy; resolves with the daemon's warnings. */

@@ -116,7 +116,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     runtimes,
     events,
     logger,
-    runSpecHost: { initPath: findInit(config.initPath) },
+    runSpecHost: { initPath: findInit(config.initPath), peers: (idOrName) => store.resolve(idOrName) },
   });
   await containers.start();
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);

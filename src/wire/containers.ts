@@ -180,6 +180,12 @@ export interface HostConfigRequest extends ResourcesWire {
   Sysctls?: Record<string, string> | null;
   GroupAdd?: string[] | null;
   Init?: boolean | null;
+  PidMode?: string;
+  IpcMode?: string;
+  UTSMode?: string;
+  UsernsMode?: string;
+  CgroupnsMode?: string;
+  CgroupParent?: string;
 }
 
 /** One HostConfig.Devices entry. */

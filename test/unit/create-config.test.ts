@@ -98,7 +98,13 @@ test('values of the right type that Docker refuses at create: negative ShmSize, 
   assert.doesNotThrow(() => completeHostConfig({ CapAdd: 'chown', CapDrop: ['ALL'] }, 'crun'));
   assert.throws(() => completeHostConfig({ Isolation: 'hyperv' }, 'crun'), /invalid isolation: "hyperv" - linux only supports 'default'/);
   assert.throws(() => completeHostConfig({ CgroupnsMode: 'shared' }, 'crun'), /invalid cgroup namespace mode: shared/);
-  assert.throws(() => completeHostConfig({ CgroupnsMode: 'private' }, 'crun'), /--cgroupns private/);
+  assert.equal(completeHostConfig({ CgroupnsMode: 'private' }, 'crun').CgroupnsMode, 'private');
+  assert.equal(completeHostConfig({}, 'crun').CgroupnsMode, 'host');
+  assert.throws(() => completeHostConfig({ PidMode: 'guest' }, 'crun'), /^BerthError: invalid PID mode: guest$/);
+  assert.throws(() => completeHostConfig({ IpcMode: 'container:' }, 'crun'), /invalid IPC mode: container:/);
+  assert.throws(() => completeHostConfig({ UTSMode: 'private' }, 'crun'), /invalid UTS mode: private/);
+  assert.throws(() => completeHostConfig({ UsernsMode: 'remap' }, 'crun'), /invalid USER mode: remap/);
+  assert.throws(() => completeHostConfig({ CgroupParent: '/a/../..' }, 'crun'), /invalid cgroup parent/);
   assert.doesNotThrow(() => completeHostConfig({ Isolation: 'default', CgroupnsMode: 'host' }, 'crun'));
   assert.throws(() => completeHostConfig({ Memory: -5 }, 'crun'), /^BerthError: Minimum memory limit allowed is 6MB$/);
   assert.throws(() => completeHostConfig({ Memory: 1 }, 'crun'), /^BerthError: Minimum memory limit allowed is 6MB$/);

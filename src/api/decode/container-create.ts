@@ -215,8 +215,9 @@ function decodeConfig(body: JsonObject): ConfigRequest {
   };
 }
 
-export function decodeContainerSpec(body: JsonObject): ContainerSpec {
+export function decodeContainerSpec(body: JsonObject, platform?: string): ContainerSpec {
   return {
+    platform,
     config: decodeConfig(body),
     hostConfig: decodeHostConfig(body.HostConfig),
     endpoints: decodeEndpoints(body.NetworkingConfig),

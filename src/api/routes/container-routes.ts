@@ -37,7 +37,7 @@ export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTabl
   });
 
   routes.add('POST', '/containers/create', async ({ req, res, query }) => {
-    const spec = decodeContainerSpec(await readJson(req));
+    const spec = decodeContainerSpec(await readJson(req), query.string('platform'));
     const { record, warnings } = await containers.create(spec, query.string('name'));
     const created: ContainerCreateResponse = { Id: record.id, Warnings: warnings };
     sendJson(res, 201, created);

@@ -10,6 +10,6 @@ export function createCommand(ctx: CliContext): Command {
     .action(async (image: string, command: string[], flags: ContainerFlags) => {
       const consoleSize = (flags.tty && terminalSize(ctx.stdout)) || [0, 0];
       const request = buildCreateRequest(image, command, flags, consoleSize);
-      ctx.stdout.write(`${await createContainerPulling(ctx.client(), request, flags.name, ctx.stderr)}\n`);
+      ctx.stdout.write(`${await createContainerPulling(ctx.client(), request, flags, ctx.stderr)}\n`);
     });
 }

@@ -31,7 +31,7 @@ async function runContainer(ctx: CliContext, image: string, command: string[], f
   const client = ctx.client();
   const consoleSize = (flags.tty && terminalSize(ctx.stdout)) || [0, 0];
   const request = buildCreateRequest(image, command, flags, consoleSize);
-  const id = await createContainerPulling(client, request, flags.name, ctx.stderr);
+  const id = await createContainerPulling(client, request, flags, ctx.stderr);
   const condition: WaitCondition = flags.rm ? 'removed' : 'next-exit';
 
   if (flags.detach) {

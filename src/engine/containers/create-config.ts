@@ -3,6 +3,7 @@ import { parseSignal } from './signals.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import type { CgroupFeatures } from '../../runtime/cgroup-features.js';
+import { checkNamespaceModes } from './namespace-modes.js';
 import { checkDeviceMapping, checkSysctls, deviceCgroupRule, parseSecurityOpts, type DeviceMapping } from './security-settings.js';
 import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
 import type { ContainerConfig, HostConfig } from './model.js';
@@ -91,11 +92,6 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   CpuPercent: '--cpu-percent',
   IOMaximumIOps: '--io-maxiops',
   IOMaximumBandwidth: '--io-maxbandwidth',
-  PidMode: '--pid',
-  IpcMode: '--ipc',
-  UTSMode: '--uts',
-  UsernsMode: '--userns',
-  CgroupParent: '--cgroup-parent',
   Tmpfs: '--tmpfs',
   StorageOpt: '--storage-opt',
   Annotations: '--annotation',
@@ -159,11 +155,7 @@ function checkHostSettings(given: HostConfigRequest): void {
   if (typeof isolation === 'string' && isolation !== '' && isolation !== 'default') {
     throw invalidParameter(`invalid isolation: ${JSON.stringify(isolation)} - linux only supports 'default'`);
   }
-  const cgroupns = given.other.CgroupnsMode;
-  if (typeof cgroupns === 'string' && !['', 'host', 'private'].includes(cgroupns)) {
-    throw invalidParameter(`invalid cgroup namespace mode: ${cgroupns}`);
-  }
-  if (cgroupns === 'private') throw invalidParameter('--cgroupns private (HostConfig.CgroupnsMode) is not supported yet by berthd');
+  checkNamespaceModes(given.other);
 }
 
 /**
@@ -242,10 +234,30 @@ export function completeHostConfig(
     NetworkMode: networkMode(given, endpoints, warnings),
     LogConfig: logConfig(given.LogConfig),
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-    CgroupnsMode: 'host',
-    IpcMode: 'private',
+    // Docker's defaults on cgroup v1 (daemon.json default-cgroupns-mode and default-ipc-mode).
+    CgroupnsMode: (other.CgroupnsMode as string | undefined) || 'host',
+    IpcMode: (other.IpcMode as string | undefined) || 'private',
   };
   return { hostConfig, warnings };
+}
+
+// Go's GOARCH names of the architectures node reports (process.arch).
+const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ARCH_ALIASES: Readonly<Record<string, string>> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', i386: '386' };
+
+/**
+ * The `platform` of a create (--platform): berthd runs containers of the host's platform only
+ * (it has no emulation and pulls no other variants), so any other one is refused by name.
+ */
+export function checkPlatform(platform: string | undefined): void {
+  if (!platform) return;
+  const [os = '', arch = '', variant] = platform.toLowerCase().split('/');
+  if (os === '' || platform.split('/').length > 3) throw invalidParameter(`"${platform}": unknown operating system or architecture: invalid argument`);
+  const host = `linux/${GO_ARCH[process.arch] ?? process.arch}`;
+  const asked = `${os}/${ARCH_ALIASES[arch] ?? (arch || GO_ARCH[process.arch])}`;
+  if (asked !== host || (variant !== undefined && variant !== '')) {
+    throw invalidParameter(`platform "${platform}" is not supported by berthd: it runs ${host} containers only`);
+  }
 }
 
 /** Docker's process environment: PATH default, HOSTNAME, TERM for a tty, then the config's Env. */

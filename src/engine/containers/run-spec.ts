@@ -11,12 +11,15 @@ import { processEnv } from './create-config.js';
 import type { ContainerRecord } from './model.js';
 import { ociMounts, planMounts } from './mount-plan.js';
 import { ociResources, ociRlimits, resourceFields, type Ulimit } from './resource-limits.js';
+import { namespaceSettings, type PeerLookup } from './namespace-modes.js';
 import { deviceCgroupRule, mappedDevices, parseSecurityOpts, type DeviceMapping } from './security-settings.js';
 
 /** What the daemon contributes to every container's spec. */
 export interface RunSpecHost {
   /** The init binary bound at /sbin/docker-init for --init (daemon.json `init-path`); undefined: none found. */
   initPath?: string;
+  /** Finds the container whose namespaces --pid/--ipc container:<name> joins. */
+  peers?: PeerLookup;
 }
 
 /** Where Docker binds its init, and runs it as PID 1 in front of the command. */
@@ -52,21 +55,23 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string, host
   const groups = await resolveGroups(rootfs, (hostConfig.GroupAdd as string[] | null) ?? []);
   const { devices, rules } = await deviceSettings(record, privileged);
   const unconfined = privileged || security.seccomp.kind === 'unconfined';
+  const { utsHost, ...namespaces } = namespaceSettings(record, host.peers);
   const spec = buildOciSpec({
     rootfs,
     args: [...(init ? [INIT_IN_CONTAINER, '--'] : []), record.path, ...record.args],
     env: processEnv(config, config.Hostname),
     cwd: config.WorkingDir || '/',
     user: { ...user, additionalGids: [...new Set([...user.additionalGids, ...groups])] },
-    hostname: config.Hostname,
-    domainname: config.Domainname,
+    // Sharing the host's UTS namespace, the container keeps the host's names.
+    hostname: utsHost ? '' : config.Hostname,
+    domainname: utsHost ? '' : config.Domainname,
     tty: config.Tty,
     consoleSize: config.Tty ? { height, width } : undefined,
     mounts: [...ociMounts(planMounts(record)), ...(init ? [initMount(host)] : [])],
     capAdd,
     capDrop,
     readonlyRootfs: hostConfig.ReadonlyRootfs,
-    cgroupsPath: '', // the runtime places it (PARENT/ID)
+    ...namespaces,
     shmSize: hostConfig.ShmSize,
     privileged,
     seccomp: unconfined ? undefined : await seccompFor(capAdd, capDrop, security.seccomp.kind === 'profile' ? security.seccomp.json : undefined),

@@ -14,7 +14,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../images/image-store.js';
 import { checkImageName } from '../images/image-service.js';
 import type { AttachClient, AttachHub } from './attach-hub.js';
-import { completeHostConfig, mergeContainerConfig } from './create-config.js';
+import { checkPlatform, completeHostConfig, mergeContainerConfig } from './create-config.js';
 import { writeEtcFiles } from './etc-files.js';
 import { ContainerLifecycle, notRunning } from './lifecycle.js';
 import type { ContainerSizes, StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
@@ -100,6 +100,7 @@ export class ContainerService {
     const { images, layers, runtimes } = this.options;
     const name = requestedName ? normaliseName(requestedName) : this.freshName();
     checkImageName(spec.config.Image); // `BUSYBOX` is a 400 "invalid reference format", not a 404
+    checkPlatform(spec.platform);
     const image = images.resolve(spec.config.Image);
     const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made

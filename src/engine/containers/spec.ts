@@ -61,6 +61,8 @@ export interface ContainerSpec {
   config: ConfigRequest;
   hostConfig: HostConfigRequest;
   endpoints: EndpointRequest[];
+  /** The `platform` query ("linux/amd64"); absent or '' for the host's. */
+  platform?: string;
 }
 
 /**
