@@ -9,6 +9,7 @@ import { splitVersion } from './version.js';
 import { parseRequestTarget } from './request-target.js';
 import { defaultConnectionLimits, limitBodyIdleTime, limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ContainerService } from '../engine/containers/service.js';
+import type { ExecService } from '../engine/containers/exec-service.js';
 import type { ImageService } from '../engine/images/image-service.js';
 import type { SystemInfo } from '../engine/system/system-info.js';
 import type { EventBus } from '../engine/events/event-bus.js';
@@ -17,9 +18,11 @@ import { systemRoutes } from './routes/system-routes.js';
 import { containerRoutes } from './routes/container-routes.js';
 import { imageRoutes } from './routes/image-routes.js';
 import { swarmRoutes } from './routes/swarm-routes.js';
+import { execRoutes } from './routes/exec-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
+  execs: ExecService;
   images: ImageService;
   system: SystemInfo;
   events: EventBus;
@@ -59,6 +62,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   containerRoutes(routes, upgrades, engine.containers);
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
+  execRoutes(routes, upgrades, engine.execs);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

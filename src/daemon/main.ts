@@ -17,6 +17,7 @@ import { ImageService } from '../engine/images/image-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
+import { ExecService } from '../engine/containers/exec-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
@@ -114,6 +115,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   await containers.start();
+  const execs = new ExecService({ containers, events, logger });
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {
@@ -125,7 +127,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    const server = createApiServer({ containers, execs, images: imageService, system, events, storageDriverName: driver.name }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });
@@ -148,6 +150,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.close();
       server.closeAllConnections();
     }
+    execs.close();
     await containers.close();
     runtimes.close();
     await releasePidfile();
