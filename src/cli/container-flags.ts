@@ -121,13 +121,13 @@ export function buildCreateRequest(
 }
 
 /** `-e KEY` takes KEY's value from this environment, and is dropped when KEY is unset (as docker). */
-function resolveEnv(entry: string): string[] {
+export function resolveEnv(entry: string): string[] {
   if (entry.includes('=')) return [entry];
   const value = process.env[entry];
   return value === undefined ? [] : [`${entry}=${value}`];
 }
 
-function readEnvFile(path: string): string[] {
+export function readEnvFile(path: string): string[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .map((line) => line.trimStart())

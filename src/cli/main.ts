@@ -10,6 +10,7 @@ import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
+import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -41,6 +42,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['start', startCommand],
   ['attach', attachCommand],
   ['logs', logsCommand],
+  ['exec', execCommand],
   ['ps', psCommand],
   ['inspect', inspectCommand],
   ['stop', stopCommand],

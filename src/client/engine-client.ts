@@ -13,6 +13,8 @@ import type {
   ContainerCreateResponse,
   ContainerInspect,
   ContainerSummary,
+  ExecCreateRequest,
+  ExecInspect,
   Filters,
   ImageDeleteResponseItem,
   ImageInspect,
@@ -191,6 +193,30 @@ export class EngineClient {
     // An abandoned wait rejects; nobody awaits it then, so keep that from being an unhandled rejection.
     result.catch(() => undefined);
     return { result, abandon: () => response.destroy() };
+  }
+
+  // --- exec
+
+  createExec(container: string, config: ExecCreateRequest): Promise<{ Id: string }> {
+    return this.transport.json('POST', `/containers/${encode(container)}/exec`, { json: config });
+  }
+
+  /** Starts an exec in the background (`docker exec -d`). */
+  startExecDetached(id: string, options: { tty?: boolean } = {}): Promise<void> {
+    return this.transport.discard('POST', `/exec/${encode(id)}/start`, { json: { Detach: true, Tty: options.tty ?? false } });
+  }
+
+  /** Starts an exec on a hijacked connection, as `attachContainer` (stdin raw, output framed unless a TTY). */
+  attachExec(id: string, options: { tty: boolean; consoleSize?: [number, number] }): Promise<Socket> {
+    return this.transport.hijack(`/exec/${encode(id)}/start`, {}, { Detach: false, Tty: options.tty, ConsoleSize: options.consoleSize ?? null });
+  }
+
+  inspectExec(id: string): Promise<ExecInspect> {
+    return this.transport.json('GET', `/exec/${encode(id)}/json`);
+  }
+
+  resizeExec(id: string, size: { height: number; width: number }): Promise<void> {
+    return this.transport.discard('POST', `/exec/${encode(id)}/resize`, { query: { h: size.height, w: size.width } });
   }
 
   // --- images

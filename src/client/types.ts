@@ -12,6 +12,7 @@ export type {
   ContainerInspectResponse as ContainerInspect,
   ContainerWaitResponse as WaitResponse,
 } from '../wire/containers.js';
+export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../wire/exec.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
 

@@ -1,5 +1,20 @@
 /** Docker Engine API v1.50 wire shapes for exec instances (types only). */
 
+/** POST /containers/{id}/exec (moby's container.ExecOptions). */
+export interface ExecCreateRequest {
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+  AttachStdin?: boolean;
+  AttachStderr?: boolean;
+  AttachStdout?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  Cmd: string[];
+}
+
 export interface ExecCreateResponse {
   Id: string;
 }
