@@ -18,6 +18,7 @@ import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
+import { pauseCommand, unpauseCommand } from './commands/pause.js';
 import { psCommand } from './commands/ps.js';
 import { pullCommand } from './commands/pull.js';
 import { rmCommand } from './commands/rm.js';
@@ -50,6 +51,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['rename', renameCommand],
   ['wait', waitCommand],
   ['kill', killCommand],
+  ['pause', pauseCommand],
+  ['unpause', unpauseCommand],
   ['rm', rmCommand],
   ['images', imagesCommand],
   ['rmi', rmiCommand],

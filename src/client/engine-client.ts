@@ -143,6 +143,14 @@ export class EngineClient {
     return this.transport.discard('POST', `/containers/${encode(id)}/kill`, { query: { signal } });
   }
 
+  pauseContainer(id: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/pause`);
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/unpause`);
+  }
+
   removeContainer(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.transport.discard('DELETE', `/containers/${encode(id)}`, {
       query: { force: options.force, v: options.volumes },
