@@ -119,8 +119,10 @@ export class ExecService {
     try {
       const record = this.activeContainer(entry.containerId);
       const options = consoleSize ? { ...entry.options, consoleSize } : entry.options;
+      const began = performance.now();
       const request = await execRequest(record, id, options);
       process = await this.options.containers.runtimeOf(record).exec(record.id, request);
+      this.options.logger.debug('exec started', { id, pid: process.pid, ms: +(performance.now() - began).toFixed(2) });
       entry.process = process;
       entry.pid = process.pid;
       this.publish(`exec_start: ${entry.options.cmd.join(' ')}`, record, { execID: id });
