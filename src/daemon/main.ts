@@ -18,6 +18,7 @@ import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
 import { ExecService } from '../engine/containers/exec-service.js';
+import { UsageService } from '../engine/containers/usage-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
@@ -116,6 +117,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   });
   await containers.start();
   const execs = new ExecService({ containers, events, logger });
+  const usage = new UsageService(containers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {
@@ -127,7 +129,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, execs, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    const server = createApiServer({ containers, execs, usage, images: imageService, system, events, storageDriverName: driver.name }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

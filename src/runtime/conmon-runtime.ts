@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
 import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
-import { readContainerStats } from './cgroup-stats.js';
+import { readCgroupProcesses, readContainerStats } from './cgroup-stats.js';
 import { removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
@@ -270,6 +270,13 @@ export class ConmonRuntime implements ContainerRuntime {
       cgroupsPath: await this.cgroupsPath(id),
       pid: state.pid,
     });
+  }
+
+  async processes(id: string): Promise<number[]> {
+    const state = await this.state(id);
+    if (!state) throw notFound(`no such container: ${id}`);
+    if (state.status === 'stopped' || state.pid <= 0) throw conflict(`container ${id} is not running`);
+    return readCgroupProcesses({ root: this.host.cgroupRoot, cgroups: this.host.cgroups, cgroupsPath: await this.cgroupsPath(id) });
   }
 
   /** Where the container's cgroup is: its bundle says, else where create would have put it. */
