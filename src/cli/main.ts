@@ -29,6 +29,7 @@ import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
 import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
+import { topCommand } from './commands/top.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 
 /** Docker's exit code for a command line it cannot parse. */
@@ -44,6 +45,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['attach', attachCommand],
   ['logs', logsCommand],
   ['exec', execCommand],
+  ['top', topCommand],
   ['ps', psCommand],
   ['inspect', inspectCommand],
   ['stop', stopCommand],

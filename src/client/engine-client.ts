@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
-import { readLines, readProgress, type ProgressMessage } from './json-lines.js';
+import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import type {
   ContainerCreateRequest,
@@ -15,6 +15,8 @@ import type {
   ContainerSummary,
   ExecCreateRequest,
   ExecInspect,
+  StatsResponse,
+  TopResponse,
   Filters,
   ImageDeleteResponseItem,
   ImageInspect,
@@ -201,6 +203,19 @@ export class EngineClient {
     // An abandoned wait rejects; nobody awaits it then, so keep that from being an unhandled rejection.
     result.catch(() => undefined);
     return { result, abandon: () => response.destroy() };
+  }
+
+  /** `GET /containers/{id}/top`: the container's processes as `ps` (with `psArgs`, default -ef) lists them. */
+  topContainer(id: string, psArgs?: string): Promise<TopResponse> {
+    return this.transport.json('GET', `/containers/${encode(id)}/top`, { query: { ps_args: psArgs } });
+  }
+
+  /** `GET /containers/{id}/stats`: one sample a second while `stream`, else one (primed a second, unless `oneShot`). */
+  async *containerStats(id: string, options: { stream: boolean; oneShot?: boolean }): AsyncGenerator<StatsResponse> {
+    const response = await this.transport.request('GET', `/containers/${encode(id)}/stats`, {
+      query: { stream: options.stream ? '1' : '0', 'one-shot': options.oneShot },
+    });
+    yield* readJsonLines<StatsResponse>(response);
   }
 
   // --- exec
