@@ -25,6 +25,7 @@ import { rmCommand } from './commands/rm.js';
 import { rmiCommand } from './commands/rmi.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { statsCommand } from './commands/stats.js';
 import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
 import { waitCommand } from './commands/wait.js';
@@ -46,6 +47,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['logs', logsCommand],
   ['exec', execCommand],
   ['top', topCommand],
+  ['stats', statsCommand],
   ['ps', psCommand],
   ['inspect', inspectCommand],
   ['stop', stopCommand],
