@@ -66,6 +66,24 @@ describe('docker exec, top, stats and pause against berthd', { timeout: 180_000 
     assert.equal((await docker(['exec', 'box', 'ls', '/tmp/from-detached'])).code, 0);
   });
 
+  test('docker top and docker stats read what berth reads', async () => {
+    for (const args of [[], ['-o', 'pid,args'], ['aux']]) {
+      const viaDocker = await docker(['top', 'box', ...args]);
+      assert.equal(viaDocker.code, 0, viaDocker.stderr);
+      assert.match(viaDocker.stdout, /sleep 1000\n$/);
+      const viaBerth = await daemon.berth(['top', 'box', ...args]);
+      // Same rows; only the figures ps samples (CPU, times) may move between the two calls.
+      assert.equal(viaDocker.stdout.split('\n').length, viaBerth.stdout.split('\n').length);
+      assert.equal(viaDocker.stdout.split('\n')[0], viaBerth.stdout.split('\n')[0]);
+    }
+    const noPid = await docker(['top', 'box', '-o', 'args']);
+    assert.deepEqual(noPid, { stdout: '', stderr: "Error response from daemon: Couldn't find PID field in ps output\n", code: 1 });
+    const stats = await docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}} {{.NetIO}}', 'box']);
+    assert.deepEqual(stats, { stdout: 'box 1 0B / 0B\n', stderr: '', code: 0 });
+    const table = await docker(['stats', '--no-stream', 'box']);
+    assert.match(table.stdout, /^CONTAINER ID   NAME      CPU %     MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12}   box       \d+\.\d\d%/);
+  });
+
   test('docker pause/unpause, and exec in a paused or stopped container gets Docker\'s 409', async () => {
     assert.deepEqual(await docker(['pause', 'box']), { stdout: 'box\n', stderr: '', code: 0 });
     assert.match((await docker(['ps', '--format', '{{.Status}}', '-f', 'name=box'])).stdout, /\(Paused\)/);
