@@ -53,8 +53,11 @@ export interface ExecServiceOptions {
   logger: Logger;
 }
 
-/** Instances that have ended are kept for inspection; past this many per container the oldest go. */
-const MAX_ENDED_PER_CONTAINER = 256;
+/**
+ * Instances not running (ended, or made and never started) are kept for inspection and start;
+ * past this many per container the oldest go, so a client that only creates cannot grow the map.
+ */
+const MAX_IDLE_PER_CONTAINER = 1024;
 /** How long a resize waits for a start that is on its way (moby waits 10 s too). */
 const READY_TIMEOUT_MS = 10_000;
 
@@ -89,6 +92,7 @@ export class ExecService {
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const entry: ExecEntry = { id: newId(), containerId: record.id, options, running: false, exitCode: null, pid: 0, started: false, ready, markReady };
     this.execs.set(entry.id, entry);
+    this.forgetOldest(record.id);
     this.publish(`exec_create: ${options.cmd.join(' ')}`, record, { execID: entry.id });
     return entry;
   }
@@ -193,7 +197,7 @@ export class ExecService {
   }
 
   private forgetOldest(containerId: string): void {
-    const ended = [...this.execs.values()].filter((e) => e.containerId === containerId && e.exitCode !== null);
-    for (const entry of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_PER_CONTAINER))) this.execs.delete(entry.id);
+    const idle = [...this.execs.values()].filter((e) => e.containerId === containerId && !e.running);
+    for (const entry of idle.slice(0, Math.max(0, idle.length - MAX_IDLE_PER_CONTAINER))) this.execs.delete(entry.id);
   }
 }
