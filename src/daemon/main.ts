@@ -116,7 +116,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   await containers.start();
-  const execs = new ExecService({ containers, events, logger });
+  const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
@@ -152,7 +152,6 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.close();
       server.closeAllConnections();
     }
-    execs.close();
     await containers.close();
     runtimes.close();
     await releasePidfile();

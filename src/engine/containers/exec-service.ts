@@ -12,7 +12,6 @@ import { BerthError, conflict, invalidParameter, notFound } from '../../common/e
 import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { ExecProcess, StdStream } from '../../runtime/container-runtime.js';
-import type { EventBus } from '../events/event-bus.js';
 import type { AttachClient } from './attach-hub.js';
 import { execRequest, type ExecOptions } from './exec-config.js';
 import type { ContainerRecord } from './model.js';
@@ -49,7 +48,6 @@ export interface StartedExec {
 
 export interface ExecServiceOptions {
   containers: ContainerService;
-  events: EventBus;
   logger: Logger;
 }
 
@@ -61,20 +59,14 @@ const MAX_IDLE_PER_CONTAINER = 1024;
 /** How long a resize waits for a start that is on its way (moby waits 10 s too). */
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * An exec instance belongs to its container and goes with it: one whose container is gone is
+ * never found again, and is dropped from the map the next time an exec is made or looked up.
+ */
 export class ExecService {
   private readonly execs = new Map<string, ExecEntry>();
-  private readonly unsubscribe: () => void;
 
-  constructor(private readonly options: ExecServiceOptions) {
-    // An exec instance belongs to its container: it goes when the container does.
-    this.unsubscribe = options.events.subscribe((event) => {
-      if (event.type === 'container' && event.action === 'destroy') this.dropContainer(event.actorId);
-    });
-  }
-
-  close(): void {
-    this.unsubscribe();
-  }
+  constructor(private readonly options: ExecServiceOptions) {}
 
   /** The container as exec needs it: running, not paused, not restarting (moby's getActiveContainer). */
   private activeContainer(idOrName: string): ContainerRecord {
@@ -91,6 +83,7 @@ export class ExecService {
     let markReady = () => {};
     const ready = new Promise<void>((resolve) => (markReady = resolve));
     const entry: ExecEntry = { id: newId(), containerId: record.id, options, running: false, exitCode: null, pid: 0, started: false, ready, markReady };
+    this.dropGone();
     this.execs.set(entry.id, entry);
     this.forgetOldest(record.id);
     this.publish(`exec_create: ${options.cmd.join(' ')}`, record, { execID: entry.id });
@@ -99,7 +92,8 @@ export class ExecService {
 
   inspect(id: string): ExecInstance {
     const entry = this.execs.get(id);
-    if (!entry) throw notFound(`No such exec instance: ${id}`);
+    if (entry && !this.options.containers.find(entry.containerId)) this.dropGone();
+    if (!entry || !this.execs.has(id)) throw notFound(`No such exec instance: ${id}`);
     return entry;
   }
 
@@ -192,8 +186,9 @@ export class ExecService {
     this.options.containers.publish(action, record, details);
   }
 
-  private dropContainer(containerId: string): void {
-    for (const [id, entry] of this.execs) if (entry.containerId === containerId) this.execs.delete(id);
+  /** Drops the instances of containers that have gone. */
+  private dropGone(): void {
+    for (const [id, entry] of this.execs) if (!this.options.containers.find(entry.containerId)) this.execs.delete(id);
   }
 
   private forgetOldest(containerId: string): void {
