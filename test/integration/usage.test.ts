@@ -38,7 +38,9 @@ for (const combo of MATRIX) {
 
     test('top lists the container\'s processes only, with the ps options given', async () => {
       await daemon.berth(['exec', '-d', 'box', 'sleep', '999']);
-      await sleep(200);
+      // Started means the runtime has the pid; the process execs `sleep` a moment later.
+      const commands = async () => (await client.topContainer('box')).Processes.map((p) => p[7]).sort();
+      for (let i = 0; i < 100 && !(await commands()).includes('sleep 999'); i++) await sleep(50);
       const { Titles, Processes } = await client.topContainer('box');
       assert.deepEqual(Titles, ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
       assert.deepEqual(Processes.map((p) => p[7]).sort(), ['sleep 1000', 'sleep 999']);
