@@ -16,6 +16,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const WARMUP = 3;
 const DOCKER = '/usr/local/bin/docker';
 const CONTAINERS = 200;
+const STATS_CONTAINERS = 20;
 
 interface Case {
   label: string;
@@ -110,6 +111,19 @@ try {
     { label: 'docker run --rm --network none busybox true', argv: [DOCKER, 'run', '--rm', '--network', 'none', 'busybox', 'true'] },
     { label: 'berth run --rm --runtime runc busybox true', argv: [BERTH, 'run', '--rm', '--runtime', 'runc', 'busybox', 'true'] },
   ], env, false);
+
+  await daemon.berth(['run', '-d', '--name', 'bench-exec', '--network', 'none', 'busybox', 'sleep', '1000000']);
+  await table('exec in a running container', [
+    { label: 'berth exec bench-exec true', argv: [BERTH, 'exec', 'bench-exec', 'true'] },
+    { label: 'docker exec bench-exec true', argv: [DOCKER, 'exec', 'bench-exec', 'true'] },
+  ], env);
+  for (let i = 1; i < STATS_CONTAINERS; i++) await daemon.berth(['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000000']);
+  // Each answer is two samples a second apart (as dockerd's): the figure is that second plus the cost of 20 containers.
+  await table(`stats --no-stream with ${STATS_CONTAINERS} running containers`, [
+    { label: 'berth stats --no-stream', argv: [BERTH, 'stats', '--no-stream'] },
+    { label: 'docker stats --no-stream', argv: [DOCKER, 'stats', '--no-stream'] },
+  ], env, false);
+  await daemon.berth(['rm', '-f', ...(await daemon.berth(['ps', '-q'])).stdout.split('\n').filter(Boolean)]);
 } finally {
   await daemon.stop();
 }

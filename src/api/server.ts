@@ -9,6 +9,8 @@ import { splitVersion } from './version.js';
 import { parseRequestTarget } from './request-target.js';
 import { defaultConnectionLimits, limitBodyIdleTime, limitConnections, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import type { ContainerService } from '../engine/containers/service.js';
+import type { ExecService } from '../engine/containers/exec-service.js';
+import type { UsageService } from '../engine/containers/usage-service.js';
 import type { ImageService } from '../engine/images/image-service.js';
 import type { SystemInfo } from '../engine/system/system-info.js';
 import type { EventBus } from '../engine/events/event-bus.js';
@@ -19,10 +21,14 @@ import { imageRoutes } from './routes/image-routes.js';
 import { swarmRoutes } from './routes/swarm-routes.js';
 import { updateRoutes } from './routes/update-routes.js';
 import type { ContainerUpdates } from '../engine/containers/container-update.js';
+import { execRoutes } from './routes/exec-routes.js';
+import { usageRoutes } from './routes/usage-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
   updates: ContainerUpdates;
+  execs: ExecService;
+  usage: UsageService;
   images: ImageService;
   system: SystemInfo;
   events: EventBus;
@@ -63,6 +69,8 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
   updateRoutes(routes, engine.updates);
+  execRoutes(routes, upgrades, engine.execs);
+  usageRoutes(routes, engine.usage);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -198,7 +198,7 @@ export function buildCreateRequest(
 }
 
 /** `-e KEY` takes KEY's value from this environment, and is dropped when KEY is unset (as docker). */
-function resolveEnv(entry: string): string[] {
+export function resolveEnv(entry: string): string[] {
   if (entry.includes('=')) return [entry];
   const value = process.env[entry];
   return value === undefined ? [] : [`${entry}=${value}`];

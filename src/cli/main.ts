@@ -10,6 +10,7 @@ import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
+import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -17,17 +18,20 @@ import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
 import { logsCommand } from './commands/logs.js';
+import { pauseCommand, unpauseCommand } from './commands/pause.js';
 import { psCommand } from './commands/ps.js';
 import { pullCommand } from './commands/pull.js';
 import { rmCommand } from './commands/rm.js';
 import { rmiCommand } from './commands/rmi.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
+import { statsCommand } from './commands/stats.js';
 import { restartCommand, stopCommand } from './commands/stop.js';
 import { renameCommand } from './commands/rename.js';
 import { updateCommand } from './commands/update.js';
 import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
+import { topCommand } from './commands/top.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 
 /** Docker's exit code for a command line it cannot parse. */
@@ -42,6 +46,9 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['start', startCommand],
   ['attach', attachCommand],
   ['logs', logsCommand],
+  ['exec', execCommand],
+  ['top', topCommand],
+  ['stats', statsCommand],
   ['ps', psCommand],
   ['inspect', inspectCommand],
   ['stop', stopCommand],
@@ -50,6 +57,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['update', updateCommand],
   ['wait', waitCommand],
   ['kill', killCommand],
+  ['pause', pauseCommand],
+  ['unpause', unpauseCommand],
   ['rm', rmCommand],
   ['images', imagesCommand],
   ['rmi', rmiCommand],

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
-import { readLines, readProgress, type ProgressMessage } from './json-lines.js';
+import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import type {
   ContainerCreateRequest,
@@ -15,6 +15,10 @@ import type {
   ContainerUpdateResponse,
   ContainerInspect,
   ContainerSummary,
+  ExecCreateRequest,
+  ExecInspect,
+  StatsResponse,
+  TopResponse,
   Filters,
   ImageDeleteResponseItem,
   ImageInspect,
@@ -148,6 +152,14 @@ export class EngineClient {
     return this.transport.discard('POST', `/containers/${encode(id)}/kill`, { query: { signal } });
   }
 
+  pauseContainer(id: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/pause`);
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return this.transport.discard('POST', `/containers/${encode(id)}/unpause`);
+  }
+
   removeContainer(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     return this.transport.discard('DELETE', `/containers/${encode(id)}`, {
       query: { force: options.force, v: options.volumes },
@@ -198,6 +210,43 @@ export class EngineClient {
     // An abandoned wait rejects; nobody awaits it then, so keep that from being an unhandled rejection.
     result.catch(() => undefined);
     return { result, abandon: () => response.destroy() };
+  }
+
+  /** `GET /containers/{id}/top`: the container's processes as `ps` (with `psArgs`, default -ef) lists them. */
+  topContainer(id: string, psArgs?: string): Promise<TopResponse> {
+    return this.transport.json('GET', `/containers/${encode(id)}/top`, { query: { ps_args: psArgs } });
+  }
+
+  /** `GET /containers/{id}/stats`: one sample a second while `stream`, else one (primed a second, unless `oneShot`). */
+  async *containerStats(id: string, options: { stream: boolean; oneShot?: boolean }): AsyncGenerator<StatsResponse> {
+    const response = await this.transport.request('GET', `/containers/${encode(id)}/stats`, {
+      query: { stream: options.stream ? '1' : '0', 'one-shot': options.oneShot },
+    });
+    yield* readJsonLines<StatsResponse>(response);
+  }
+
+  // --- exec
+
+  createExec(container: string, config: ExecCreateRequest): Promise<{ Id: string }> {
+    return this.transport.json('POST', `/containers/${encode(container)}/exec`, { json: config });
+  }
+
+  /** Starts an exec in the background (`docker exec -d`). */
+  startExecDetached(id: string, options: { tty?: boolean } = {}): Promise<void> {
+    return this.transport.discard('POST', `/exec/${encode(id)}/start`, { json: { Detach: true, Tty: options.tty ?? false } });
+  }
+
+  /** Starts an exec on a hijacked connection, as `attachContainer` (stdin raw, output framed unless a TTY). */
+  attachExec(id: string, options: { tty: boolean; consoleSize?: [number, number] }): Promise<Socket> {
+    return this.transport.hijack(`/exec/${encode(id)}/start`, {}, { Detach: false, Tty: options.tty, ConsoleSize: options.consoleSize ?? null });
+  }
+
+  inspectExec(id: string): Promise<ExecInspect> {
+    return this.transport.json('GET', `/exec/${encode(id)}/json`);
+  }
+
+  resizeExec(id: string, size: { height: number; width: number }): Promise<void> {
+    return this.transport.discard('POST', `/exec/${encode(id)}/resize`, { query: { h: size.height, w: size.width } });
   }
 
   // --- images

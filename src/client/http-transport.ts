@@ -72,10 +72,13 @@ export class HttpTransport {
   /**
    * Sends an `Upgrade: tcp` request and returns the raw socket of the 101 answer; it belongs to the
    * caller, who must destroy it. A daemon that refuses the upgrade answers with an error instead.
+   * `json` is the request's body (exec start sends its options there).
    */
-  async hijack(path: string, query: Record<string, QueryValue>): Promise<Socket> {
-    const headers = { ...this.headers(), 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' };
-    const result = await exchange(this.socketPath, { method: 'POST', path: this.target(path, { query }), headers }, this.track);
+  async hijack(path: string, query: Record<string, QueryValue>, json?: unknown): Promise<Socket> {
+    const contentType = json === undefined ? 'text/plain' : 'application/json';
+    const headers = { ...this.headers(), 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' };
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const result = await exchange(this.socketPath, { method: 'POST', path: this.target(path, { query }), headers, body }, this.track);
     if (result.kind === 'upgraded') return result.socket;
     throw DaemonError.fromBody(result.response.statusCode, await readText(result.response));
   }

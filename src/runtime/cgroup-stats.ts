@@ -185,3 +185,10 @@ export async function readContainerStats(source: StatsSource): Promise<RuntimeSt
     networks: parseNetDev(netDev),
   };
 }
+
+/** Host pids of the processes in the container's cgroup (v1: the pids hierarchy's folder). */
+export async function readCgroupProcesses(source: Omit<StatsSource, 'pid' | 'procRoot'>): Promise<number[]> {
+  const dir = source.cgroups.version === '2' ? join(source.root, source.cgroupsPath) : join(source.root, 'pids', source.cgroupsPath);
+  const text = await readText(join(dir, 'cgroup.procs'));
+  return (text ?? '').split('\n').filter((line) => line !== '').map(Number);
+}

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
 import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
-import { readContainerStats } from './cgroup-stats.js';
+import { readCgroupProcesses, readContainerStats } from './cgroup-stats.js';
 import type { CgroupFeatures } from './cgroup-features.js';
 import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
@@ -267,15 +267,29 @@ export class ConmonRuntime implements ContainerRuntime {
   }
 
   async stats(id: string): Promise<RuntimeStats> {
-    const state = await this.state(id);
-    if (!state) throw notFound(`no such container: ${id}`);
-    if (state.status === 'stopped' || state.pid <= 0) throw conflict(`container ${id} is not running`);
-    return readContainerStats({
-      root: this.host.cgroupRoot,
-      cgroups: this.host.cgroups,
-      cgroupsPath: await this.cgroupsPath(id),
-      pid: state.pid,
-    });
+    const cgroupsPath = await this.cgroupsPath(id);
+    const pid = await this.livePid(id, cgroupsPath);
+    return readContainerStats({ root: this.host.cgroupRoot, cgroups: this.host.cgroups, cgroupsPath, pid });
+  }
+
+  async processes(id: string): Promise<number[]> {
+    const cgroupsPath = await this.cgroupsPath(id);
+    await this.livePid(id, cgroupsPath);
+    return readCgroupProcesses({ root: this.host.cgroupRoot, cgroups: this.host.cgroups, cgroupsPath });
+  }
+
+  /**
+   * The container's init pid (conmon's pidfile) while that process still lives in the container's
+   * cgroup (pids are reused). Read from files, not from `RUNTIME state`: stats are polled, and a
+   * runtime process per poll and container is most of their cost.
+   */
+  private async livePid(id: string, cgroupsPath: string): Promise<number> {
+    const text = await readFile(join(this.bundle(id), 'pidfile'), 'utf8').catch(() => undefined);
+    if (text === undefined) throw notFound(`no such container: ${id}`);
+    const pid = Number(text.trim());
+    const cgroup = pid > 0 ? await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '') : '';
+    if (!cgroup.includes(cgroupsPath)) throw conflict(`container ${id} is not running`);
+    return pid;
   }
 
   /** Where the container's cgroup is: its bundle says, else where create would have put it. */

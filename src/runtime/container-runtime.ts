@@ -136,6 +136,8 @@ export interface ContainerRuntime {
   resume(id: string): Promise<void>;
   update(id: string, resources: ResourceUpdate): Promise<void>;
   stats(id: string): Promise<RuntimeStats>;
+  /** Host pids of every process in the container (its cgroup's), for `top`; not-found / conflict as `stats`. */
+  processes(id: string): Promise<number[]>;
 }
 
 /** The daemon's runtimes, and the exits their monitors report. */

@@ -330,6 +330,13 @@ export class FakeRuntime implements ContainerRuntime {
       networks: {},
     };
   }
+
+  async processes(id: string): Promise<number[]> {
+    await this.enter('processes', id);
+    const container = this.require(id);
+    if (container.status === 'stopped') throw conflict(`fake ${this.name}: container ${id} is not running`);
+    return [container.pid];
+  }
 }
 
 /** The daemon's runtimes, faked: one FakeRuntime per name, and their exits. */

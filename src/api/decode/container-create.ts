@@ -105,7 +105,7 @@ const OTHER_HOST_FIELDS: Record<string, GoKind> = {
   Init: 'bool',
 };
 
-function consoleSize(body: JsonObject, at: FieldPath): [number, number] | undefined {
+export function consoleSize(body: JsonObject, at: FieldPath): [number, number] | undefined {
   const value = body.ConsoleSize;
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw at.child('ConsoleSize').mismatch(value, '[2]uint');

@@ -10,11 +10,11 @@ const displayWidth = (text: string) => (ONE_UNIT_PER_CHARACTER.test(text) ? text
 /** Text without surrogate pairs, whose length already counts code points (nearly every cell). */
 const ONE_UNIT_PER_CHARACTER = /^[^\ud800-\udfff]*$/;
 
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], minWidth = MIN_WIDTH): string {
   const all = [header, ...rows];
   const cellWidths = all.map((row) => row.map(displayWidth));
   const widths = header.map((_, column) =>
-    cellWidths.reduce((widest, row) => Math.max(widest, (row[column] ?? 0) + PADDING), MIN_WIDTH),
+    cellWidths.reduce((widest, row) => Math.max(widest, (row[column] ?? 0) + PADDING), minWidth),
   );
   let text = '';
   for (const [r, row] of all.entries()) {

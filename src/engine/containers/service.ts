@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { conflict, invalidParameter, wrap } from '../../common/errors.js';
 import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
-import type { RuntimeSet } from '../../runtime/container-runtime.js';
+import type { ContainerRuntime, RuntimeSet } from '../../runtime/container-runtime.js';
 import type { LayerStore } from '../../storage/layer-store.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { ContainerAction, EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../images/image-store.js';
 import { checkImageName } from '../images/image-service.js';
 import type { AttachClient, AttachHub } from './attach-hub.js';
@@ -257,6 +257,21 @@ export class ContainerService {
   logs(idOrName: string, options: LogReadOptions, signal: AbortSignal): { record: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
     const record = this.store.resolve(idOrName);
     return { record, entries: this.streams.logs(record, options, signal) };
+  }
+
+  /** The record of a container id, undefined once it is gone (no name lookup, no error). */
+  find(id: string): ContainerRecord | undefined {
+    return this.store.get(id);
+  }
+
+  /** The runtime a container runs under (for the services beside this one: exec, stats, top). */
+  runtimeOf(record: ContainerRecord): ContainerRuntime {
+    return this.lifecycle.runtimeOf(record);
+  }
+
+  /** Publishes a container event with Docker's attributes (labels, image, name) and `details`. */
+  publish(action: ContainerAction, record: ContainerRecord, details: Record<string, string> = {}): void {
+    this.lifecycle.publish(action, record, details);
   }
 
   /** Containers using an image, for `rmi` conflict checks. */

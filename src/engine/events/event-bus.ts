@@ -25,6 +25,7 @@ export type ContainerAction =
   | 'commit'
   | 'export'
   | 'prune'
+  | 'top'
   | `exec_create: ${string}`
   | `exec_start: ${string}`
   | 'exec_die'
