@@ -7,8 +7,9 @@ import { Command, Option } from 'commander';
 import type { ContainerCreateRequest } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
 import { collect, memoryBytes } from './option-values.js';
+import { addRestartHealthFlags, healthcheck, restartPolicy, type RestartHealthFlags } from './restart-health-flags.js';
 
-export interface ContainerFlags {
+export interface ContainerFlags extends RestartHealthFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -35,7 +36,7 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return command
+  return addRestartHealthFlags(command)
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
@@ -90,7 +91,9 @@ export function buildCreateRequest(
 ): ContainerCreateRequest {
   const attach = attachTargets(flags);
   const env = [...(flags.envFile ?? []).flatMap(readEnvFile), ...(flags.env ?? [])].flatMap(resolveEnv);
+  const health = healthcheck(flags);
   return {
+    ...(health && { Healthcheck: health }),
     Hostname: flags.hostname ?? '',
     User: flags.user ?? '',
     AttachStdin: attach.has('stdin'),
@@ -115,7 +118,7 @@ export function buildCreateRequest(
       ShmSize: flags.shmSize ?? 0,
       ...(flags.runtime === undefined ? {} : { Runtime: flags.runtime }),
       NetworkMode: flags.network ?? flags.net ?? 'default',
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: restartPolicy(flags),
     },
   };
 }

@@ -15,7 +15,6 @@ const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
-const HEALTH = 'health checks are not carried out yet';
 const LOGGING = 'log drivers other than the default are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -54,12 +53,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--expose <value>', PORTS],
   ['--gpus <value>', LIMITS],
   ['--group-add <value>', ISOLATION],
-  ['--health-cmd <value>', HEALTH],
-  ['--health-interval <value>', HEALTH],
-  ['--health-retries <value>', HEALTH],
-  ['--health-start-interval <value>', HEALTH],
-  ['--health-start-period <value>', HEALTH],
-  ['--health-timeout <value>', HEALTH],
   ['--init', 'an init process in the container is not carried out yet'],
   ['--io-maxbandwidth <value>', LIMITS],
   ['--io-maxiops <value>', LIMITS],
@@ -80,7 +73,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--memory-swappiness <value>', LIMITS],
   ['--mount <value>', VOLUMES],
   ['--network-alias <value>', NETWORK],
-  ['--no-healthcheck', HEALTH],
   ['--oom-kill-disable', LIMITS],
   ['--oom-score-adj <value>', LIMITS],
   ['--pid <value>', ISOLATION],
@@ -91,7 +83,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['-P, --publish-all', PORTS],
   ['--pull <value>', REGISTRY],
   ['-q, --quiet', LATER],
-  ['--restart <value>', 'restart policies other than no are not carried out yet'],
   ['--security-opt <value>', ISOLATION],
   ['--stop-signal <value>', LATER],
   ['--stop-timeout <value>', LATER],

@@ -30,8 +30,14 @@ function networks(): Record<string, EndpointSettings> {
 export function statusText(record: ContainerRecord, now = Date.now()): string {
   const { state } = record;
   switch (state.Status) {
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+    case 'running': {
+      const up = `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+      const health = state.Health?.Status;
+      if (!health) return up;
+      return `${up} (${health === 'starting' ? 'health: starting' : health})`;
+    }
+    case 'restarting':
+      return `Restarting (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
     case 'exited':
       return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
     case 'paused':
