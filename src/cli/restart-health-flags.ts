@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { HealthConfigWire } from '../wire/containers.js';
 import { CliExit } from './cli-exit.js';
 import { integer } from './option-values.js';
-import { goDurationMs } from './since-time.js';
+import { goDurationMs } from '../common/go-duration.js';
 
 export interface RestartHealthFlags {
   restart?: string;
