@@ -1,4 +1,5 @@
 import { humanDuration } from '../../common/human-duration.js';
+import { containerNetworks } from '../../engine/containers/container-filters.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
 import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
@@ -21,9 +22,8 @@ const EMPTY_ENDPOINT: EndpointSettings = {
   DNSNames: null,
 };
 
-/** Containers have a private netns with only loopback, which Docker calls the "none" network. */
-function networks(): Record<string, EndpointSettings> {
-  return { none: EMPTY_ENDPOINT };
+function networks(record: ContainerRecord): Record<string, EndpointSettings> {
+  return Object.fromEntries(containerNetworks(record).map((name) => [name, EMPTY_ENDPOINT]));
 }
 
 /** `docker ps` STATUS text, from moby's State.String(). */
@@ -73,7 +73,7 @@ export function containerSummary(record: ContainerRecord, imageReferenceHolds: b
     State: record.state.Status,
     Status: statusText(record),
     HostConfig: { NetworkMode: record.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: networks() },
+    NetworkSettings: { Networks: networks(record) },
     Mounts: [],
   };
 }
@@ -122,7 +122,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: networks(),
+      Networks: networks(record),
     },
   };
 }

@@ -76,7 +76,8 @@ export class ContainerService {
   /** Every container, newest first; with options, those `docker ps` would show. */
   list(options?: ListOptions): ContainerRecord[] {
     const all = this.store.all().sort((a, b) => b.created.localeCompare(a.created));
-    return options ? selectContainers(all, options, (ref) => this.options.images.find(ref)?.id) : all;
+    if (!options) return all;
+    return selectContainers(all, options, { imageIdOf: (ref) => this.options.images.find(ref)?.id, find: (idOrName) => this.store.find(idOrName) });
   }
 
   /**
