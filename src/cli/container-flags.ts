@@ -9,8 +9,9 @@ import { collect, memoryBytes } from './option-values.js';
 import { deviceCgroupRule, deviceMapping, int64, ramInBytes, readKeyValueFile, securityOpt, sysctl, ulimit } from './run-option-values.js';
 import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
+import { addRestartHealthFlags, healthcheck, restartPolicy, type RestartHealthFlags } from './restart-health-flags.js';
 
-export interface ContainerFlags extends ResourceFlags {
+export interface ContainerFlags extends ResourceFlags, RestartHealthFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -61,7 +62,7 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return addResourceFlags(command)
+  return addRestartHealthFlags(addResourceFlags(command))
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
@@ -145,7 +146,9 @@ export function buildCreateRequest(
   if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
     throw new CliExit(125, `berth: invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
   }
+  const health = healthcheck(flags);
   return {
+    ...(health && { Healthcheck: health }),
     Hostname: flags.hostname ?? '',
     Domainname: flags.domainname ?? '',
     User: flags.user ?? '',
@@ -192,7 +195,7 @@ export function buildCreateRequest(
       ShmSize: flags.shmSize ?? 0,
       ...(flags.runtime === undefined ? {} : { Runtime: flags.runtime }),
       NetworkMode: flags.network ?? flags.net ?? 'default',
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      RestartPolicy: restartPolicy(flags),
     },
   };
 }

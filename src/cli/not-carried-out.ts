@@ -15,7 +15,6 @@ const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
-const HEALTH = 'health checks are not carried out yet';
 const LOGGING = 'log drivers other than the default are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -41,12 +40,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--dns-search <value>', NETWORK],
   ['--expose <value>', PORTS],
   ['--gpus <value>', LIMITS],
-  ['--health-cmd <value>', HEALTH],
-  ['--health-interval <value>', HEALTH],
-  ['--health-retries <value>', HEALTH],
-  ['--health-start-interval <value>', HEALTH],
-  ['--health-start-period <value>', HEALTH],
-  ['--health-timeout <value>', HEALTH],
   ['--io-maxbandwidth <value>', LIMITS],
   ['--io-maxiops <value>', LIMITS],
   ['--ip <value>', NETWORK],
@@ -59,11 +52,9 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--mac-address <value>', NETWORK],
   ['--mount <value>', VOLUMES],
   ['--network-alias <value>', NETWORK],
-  ['--no-healthcheck', HEALTH],
   ['-p, --publish <value>', PORTS],
   ['-P, --publish-all', PORTS],
   ['-q, --quiet', LATER],
-  ['--restart <value>', 'restart policies other than no are not carried out yet'],
   ['--storage-opt <value>', VOLUMES],
   ['--tmpfs <value>', VOLUMES],
   ['--use-api-socket', LATER],

@@ -2,18 +2,12 @@
  * `--since`/`--until` values as the docker CLI turns them into API timestamps: Unix seconds pass
  * through, Go durations ("10m", "1h30m") count back from now, RFC 3339 dates are converted.
  */
-const DURATION = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+import { goDurationMs } from '../common/go-duration.js';
 
 export function apiTimestamp(value: string, now: Date = new Date()): string {
   if (/^\d+(\.\d+)?$/.test(value)) return value;
-  if (DURATION.test(value)) {
-    let milliseconds = 0;
-    for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-      milliseconds += Number(amount) * UNIT_MS[unit!]!;
-    }
-    return toSeconds(now.getTime() - milliseconds);
-  }
+  const milliseconds = /^\d/.test(value) ? goDurationMs(value) : undefined;
+  if (milliseconds !== undefined) return toSeconds(now.getTime() - milliseconds);
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) throw new Error(`invalid value for "since": "${value}" is neither a timestamp nor a duration`);
   return toSeconds(parsed);

@@ -37,6 +37,36 @@ export interface ContainerStateWire {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for a container with a health check. */
+  Health?: HealthWire;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One run of a health check probe. */
+export interface HealthcheckResultWire {
+  Start: string;
+  End: string;
+  /** 0 healthy, 1 unhealthy, -1 the probe could not run or timed out. */
+  ExitCode: number;
+  Output: string;
+}
+
+/** State.Health: the status, the failures in a row and the last five probes, oldest first. */
+export interface HealthWire {
+  Status: HealthStatus;
+  FailingStreak: number;
+  Log: HealthcheckResultWire[];
+}
+
+/** Config.Healthcheck (durations in nanoseconds; 0 means the default). */
+export interface HealthConfigWire {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 /** A published port, as GET /containers/json lists it. */
@@ -156,6 +186,8 @@ export interface ContainerConfigWire {
   Labels: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  /** Absent without a health check (from the request or the image); Test ["NONE"] turns the image's off. */
+  Healthcheck?: HealthConfigWire;
 }
 
 /** POST /containers/create body: the same fields, every one optional but Image. */

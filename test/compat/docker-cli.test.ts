@@ -7,20 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { DOCKER, docker } from '../helpers/docker-cli.js';
 import { runOnPty } from '../helpers/pty.js';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
-
-const DOCKER = '/usr/local/bin/docker';
-
-function docker(daemon: TestDaemon, args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve) => {
-    const child = execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ stdout, stderr, code });
-    });
-    child.stdin!.end(input);
-  });
-}
 
 describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;

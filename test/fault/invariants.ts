@@ -113,7 +113,7 @@ function chainIds(diffIds: string[]): string[] {
 
 interface ContainerView {
   Id: string;
-  State: { Status: string; Running: boolean; Paused: boolean };
+  State: { Status: string; Running: boolean; Paused: boolean; Restarting: boolean };
 }
 
 /** Every violation of the invariants. */
@@ -127,7 +127,8 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
     else found.push(`container ${Id} is listed but inspect gives ${res.status}`);
   }
   const known = new Set(containers.map((c) => c.Id));
-  const live = new Set(containers.filter((c) => c.State.Running || c.State.Paused).map((c) => c.Id));
+  // A container waiting to restart has no run: it owns nothing in the runtime, like a stopped one.
+  const live = new Set(containers.filter((c) => (c.State.Running && !c.State.Restarting) || c.State.Paused).map((c) => c.Id));
   const unowned = (what: string, ids: Iterable<string>, owners: Set<string>) => {
     for (const id of ids) if (!owners.has(id)) found.push(`${what} ${id} belongs to no ${owners === live ? 'running ' : ''}container`);
   };

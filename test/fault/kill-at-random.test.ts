@@ -1,6 +1,6 @@
 /**
  * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
- * run -d, stop, rm -f, import and rmi; after each restart every invariant of ./invariants.ts must
+ * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import and rmi; after each restart every invariant of ./invariants.ts must
  * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
  * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
  * raise it for a soak).
@@ -70,7 +70,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -91,6 +91,29 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
           name: 'run -d',
           windowMs: 120,
           run: async () => startContainer(target, await createContainer(target, `f${++serial}`)),
+        },
+        {
+          // Fails three times, 100, 200 and 400 ms apart: kills land in every step of a restart.
+          name: 'run -d --restart on-failure:3',
+          windowMs: 1200,
+          run: async () =>
+            startContainer(
+              target,
+              await createContainer(target, `f${++serial}`, {
+                command: ['sh', '-c', 'sleep 0.1; exit 1'],
+                restartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+              }),
+            ),
+        },
+        {
+          // Its probe runs every 50 ms: kills land while probes (exec processes) are under way.
+          name: 'run -d --health-cmd',
+          windowMs: 400,
+          run: async () =>
+            startContainer(
+              target,
+              await createContainer(target, `f${++serial}`, { healthcheck: { Test: ['CMD', 'true'], Interval: 50_000_000 } }),
+            ),
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
       ];

@@ -16,11 +16,21 @@ async function call(target: Target, method: string, path: string, body?: unknown
   return res.body;
 }
 
-export async function createContainer(target: Target, name: string): Promise<string> {
+/** A busybox container; by default one that sleeps, without a restart policy. */
+export async function createContainer(
+  target: Target,
+  name: string,
+  options: {
+    command?: string[];
+    restartPolicy?: { Name: string; MaximumRetryCount: number };
+    healthcheck?: { Test: string[]; Interval: number };
+  } = {},
+): Promise<string> {
   const body = await call(target, 'POST', `/containers/create?name=${name}`, {
     Image: 'busybox',
-    Cmd: ['sleep', '600'],
-    HostConfig: { NetworkMode: 'none' },
+    Cmd: options.command ?? ['sleep', '600'],
+    ...(options.healthcheck && { Healthcheck: options.healthcheck }),
+    HostConfig: { NetworkMode: 'none', ...(options.restartPolicy && { RestartPolicy: options.restartPolicy }) },
   });
   return (JSON.parse(body) as { Id: string }).Id;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus, type EngineEvent } from '../../src/engine/events/event-bus.js';
@@ -82,7 +82,7 @@ describe('container life cycle on the in-memory runtime', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function newRecord(overrides: { autoRemove?: boolean } = {}): Promise<ContainerRecord> {
+  async function newRecord(overrides: { autoRemove?: boolean; restart?: string; retries?: number } = {}): Promise<ContainerRecord> {
     const id = (++counter).toString(16).padStart(64, 'a');
     const dir = await store.makeDir(id);
     const record: ContainerRecord = {
@@ -100,7 +100,7 @@ describe('container life cycle on the in-memory runtime', () => {
       hostConfig: {
         AutoRemove: overrides.autoRemove ?? false, Runtime: '', CapAdd: null, CapDrop: null, ReadonlyRootfs: false,
         ShmSize: 1, ConsoleSize: [0, 0], NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} },
-        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+        RestartPolicy: { Name: overrides.restart ?? 'no', MaximumRetryCount: overrides.retries ?? 0 },
       },
       state: initialState(),
       driver: 'vfs',
@@ -357,5 +357,157 @@ describe('container life cycle on the in-memory runtime', () => {
     const state = initialState();
     markRemoving(state);
     assert.throws(() => markRunning(state, 1), /cannot change from removing to running/);
+  });
+
+  /** Resolves once the container's state is `status` (restarts happen on their own timers). */
+  async function until(record: ContainerRecord, status: string, ms = 3000): Promise<void> {
+    for (const end = Date.now() + ms; record.state.Status !== status; await new Promise((r) => setTimeout(r, 5))) {
+      if (Date.now() > end) assert.fail(`still ${record.state.Status}, not ${status}`);
+    }
+  }
+
+  test('on-failure:2 restarts a failing container twice, 100 then 200 ms later, and counts the restarts', async () => {
+    const record = await newRecord({ restart: 'on-failure', retries: 2 });
+    await lifecycle.start(record);
+    const restartedAt: number[] = [];
+    for (let run = 1; run <= 2; run++) {
+      const exitedAt = Date.now();
+      runtime.exit(record.id, 3);
+      await until(record, 'restarting');
+      assert.deepEqual([record.state.Running, record.state.Restarting, record.state.Pid, record.state.ExitCode], [true, true, 0, 3]);
+      assert.equal(record.restartCount, run);
+      await until(record, 'running');
+      restartedAt.push(Date.now() - exitedAt);
+    }
+    assert.ok(restartedAt[0]! >= 100 && restartedAt[1]! >= 200, `back-off ${restartedAt}`);
+    runtime.exit(record.id, 3);
+    await until(record, 'exited');
+    await lifecycle.close();
+    assert.equal(record.restartCount, 2);
+    assert.deepEqual(actions(record.id), ['start', 'die', 'start', 'die', 'start', 'die']);
+    const die = events.find((e) => e.action === 'die' && e.actorId === record.id);
+    assert.deepEqual([die?.attributes.exitCode, die?.attributes.execDuration], ['3', '0']);
+    assert.equal(runtime.callsOf('create').length, 3);
+    assert.equal(runtime.containers.has(record.id), false, 'every run torn down');
+  });
+
+  test('on-failure does not restart a clean exit; "no" restarts nothing', async () => {
+    const clean = await newRecord({ restart: 'on-failure' });
+    const never = await newRecord();
+    await lifecycle.start(clean);
+    await lifecycle.start(never);
+    runtime.exit(clean.id, 0);
+    runtime.exit(never.id, 1);
+    await until(clean, 'exited');
+    await until(never, 'exited');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual([clean.state.Status, clean.restartCount, never.state.Status, never.restartCount], ['exited', 0, 'exited', 0]);
+  });
+
+  test('a stop by hand is not followed by a restart, even with "always", and is remembered on the record', async () => {
+    const record = await newRecord({ restart: 'always' });
+    await lifecycle.start(record);
+    await lifecycle.stop(record, { timeoutSeconds: 5 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(record.state.Status, 'exited');
+    assert.equal(record.manuallyStopped, true);
+    assert.equal(JSON.parse(await readFile(join(store.dir(record.id), 'config.v2.json'), 'utf8')).manuallyStopped, true);
+    await lifecycle.start(record);
+    assert.equal(record.manuallyStopped, false, 'a start by hand forgets it');
+    runtime.exit(record.id, 0);
+    await until(record, 'restarting');
+    await until(record, 'running');
+  });
+
+  test('stop, kill and rm -f of a container waiting to restart end the restarts: exited, nothing runs, no kill event', async () => {
+    for (const end of ['stop', 'kill', 'rm'] as const) {
+      const record = await newRecord({ restart: 'always' });
+      await lifecycle.start(record);
+      runtime.exit(record.id, 1);
+      await until(record, 'restarting');
+      if (end === 'stop') await lifecycle.stop(record, {});
+      if (end === 'kill') await lifecycle.kill(record, 9);
+      if (end === 'rm') await assert.rejects(lifecycle.remove(record, { force: false }), /You cannot remove a restarting container .*\. Stop the container/);
+      if (end === 'rm') await lifecycle.remove(record, { force: true });
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(runtime.callsOf('create').filter((c) => c.id === record.id).length, 1, `${end}: never started again`);
+      if (end !== 'rm') assert.deepEqual([record.state.Status, record.state.Running, record.state.ExitCode], ['exited', false, 1], end);
+      else assert.equal(store.get(record.id), undefined);
+      assert.ok(!actions(record.id).includes('kill'), `${end}: ${actions(record.id)}`);
+    }
+  });
+
+  test('a stop that arrives while the restart is starting stops the new run: exited, and no further restart', async () => {
+    const record = await newRecord({ restart: 'always' });
+    await lifecycle.start(record);
+    const gate = runtime.hold('start', record.id);
+    runtime.exit(record.id, 1);
+    await gate.reached;
+    assert.equal(record.state.Status, 'restarting');
+    const stopping = lifecycle.stop(record, { timeoutSeconds: 5 });
+    await new Promise((r) => setTimeout(r, 20));
+    gate.release();
+    await stopping;
+    await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual([record.state.Status, record.state.Running], ['exited', false]);
+    assert.equal(runtime.callsOf('create').filter((c) => c.id === record.id).length, 2);
+  });
+
+  test('pause of a container waiting to restart is Docker\'s 409', async () => {
+    const record = await newRecord({ restart: 'always' });
+    await lifecycle.start(record);
+    runtime.exit(record.id, 1);
+    await until(record, 'restarting');
+    await assert.rejects(lifecycle.pause(record), /Container .* is restarting, wait until the container is running/);
+    await lifecycle.stop(record, {});
+  });
+
+  test('a restart whose start fails ends the restarts: exited with the last exit code and the error', async () => {
+    const record = await newRecord({ restart: 'always' });
+    await lifecycle.start(record);
+    runtime.failNext('create', new BerthError('internal', 'no such file'), record.id);
+    runtime.exit(record.id, 4);
+    await until(record, 'exited');
+    assert.deepEqual([record.state.ExitCode, record.state.Error, record.state.Restarting], [4, 'no such file', false]);
+  });
+
+  test('restart of an --rm container keeps it (the stop of a restart does not auto-remove)', async () => {
+    const record = await newRecord({ autoRemove: true });
+    await lifecycle.start(record);
+    await lifecycle.restart(record, { timeoutSeconds: 5 });
+    assert.equal(store.get(record.id), record);
+    assert.equal(record.state.Status, 'running');
+    assert.deepEqual(actions(record.id), ['start', 'kill', 'die', 'stop', 'start', 'restart']);
+  });
+
+  test('daemon start: restarts owed are carried out as moby does (always and unless-stopped, manual stops, counts)', async () => {
+    const make = async (restart: string, exitCode: number, options: { manual?: boolean; retries?: number; restartCount?: number } = {}) => {
+      const record = await newRecord({ restart, retries: options.retries });
+      markRunning(record.state, 1);
+      record.state.Status = 'running';
+      Object.assign(record.state, { Status: 'exited', Running: false, ExitCode: exitCode });
+      record.manuallyStopped = options.manual ?? false;
+      record.restartCount = options.restartCount ?? 0;
+      return record;
+    };
+    const always = await make('always', 137, { manual: true });
+    const unlessStopped = await make('unless-stopped', 137, { manual: true });
+    const unlessExited = await make('unless-stopped', 0);
+    const failedOnce = await make('on-failure', 1, { retries: 3, restartCount: 1 });
+    const failedOut = await make('on-failure', 1, { retries: 3, restartCount: 3 });
+    const none = await make('no', 1);
+    const neverStarted = await newRecord({ restart: 'always' });
+    const waiting = await newRecord({ restart: 'always' });
+    Object.assign(waiting.state, { Status: 'restarting', Running: true, Restarting: true, ExitCode: 2, StartedAt: new Date().toISOString() });
+    waiting.restartCount = 5;
+    await reconcile({ store, layers, runtimes, lifecycle, logger: quiet });
+    for (const record of [always, unlessExited, failedOnce, waiting]) await until(record, 'running');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(
+      [unlessStopped, failedOut, none, neverStarted].map((r) => r.state.Status),
+      ['exited', 'exited', 'exited', 'created'],
+    );
+    assert.equal(waiting.restartCount, 5, 'the restart it was owed keeps its count');
+    assert.equal(failedOnce.restartCount, 0, 'a start at daemon start is a start by hand (moby)');
   });
 });

@@ -49,8 +49,30 @@ test('host config defaults and refusals', () => {
   assert.deepEqual(host.ConsoleSize, [30, 100]);
   assert.equal(host.AutoRemove, true);
   assert.equal(completeHostConfig(undefined, 'runc').NetworkMode, 'default');
-  assert.throws(() => completeHostConfig({ RestartPolicy: { Name: 'always' } }, 'crun'), /restart policy "always" is not supported/);
   assert.throws(() => completeHostConfig({ NetworkMode: 'host' }, 'crun'), /network mode "host" is not supported/);
+});
+
+test('restart policies: moby\'s names, counts and messages; an empty name is "no"', () => {
+  assert.deepEqual(completeHostConfig({ RestartPolicy: { Name: '' } }, 'crun').RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
+  assert.deepEqual(completeHostConfig({}, 'crun').RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
+  assert.deepEqual(completeHostConfig({ RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } }, 'crun').RestartPolicy, {
+    Name: 'on-failure',
+    MaximumRetryCount: 3,
+  });
+  assert.equal(completeHostConfig({ RestartPolicy: { Name: 'unless-stopped' } }, 'crun').RestartPolicy.Name, 'unless-stopped');
+  const refused: Array<[unknown, string]> = [
+    [{ Name: 'on-failure', MaximumRetryCount: -1 }, 'invalid restart policy: maximum retry count cannot be negative'],
+    [{ Name: 'always', MaximumRetryCount: 2 }, "invalid restart policy: maximum retry count can only be used with 'on-failure'"],
+    [{ Name: 'no', MaximumRetryCount: -2 }, "invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative"],
+    [{ Name: 'sometimes' }, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"],
+  ];
+  for (const [policy, message] of refused) {
+    assert.throws(() => completeHostConfig({ RestartPolicy: policy }, 'crun'), (err: Error) => err.message === message, JSON.stringify(policy));
+  }
+  assert.throws(
+    () => completeHostConfig({ AutoRemove: true, RestartPolicy: { Name: 'always' } }, 'crun'),
+    (err: Error) => err.message === "can't create 'AutoRemove' container with restart policy",
+  );
 });
 
 test('the process environment has PATH, HOSTNAME and, with a tty, TERM, unless the config sets them', () => {

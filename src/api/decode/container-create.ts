@@ -5,6 +5,7 @@
  * mean.
  */
 import { isUnset, type ContainerSpec, type ConfigRequest, type EndpointRequest, type HostConfigRequest } from '../../engine/containers/spec.js';
+import type { HealthConfigWire } from '../../wire/containers.js';
 import { bool, FieldPath, integer, object, string, stringArray, stringMap, type JsonObject } from './json-fields.js';
 
 const TOP = new FieldPath('CreateRequest');
@@ -186,6 +187,16 @@ function decodeEndpoints(value: unknown): EndpointRequest[] {
   });
 }
 
+/** Config.Healthcheck: durations are Go's time.Duration (int64 nanoseconds), Retries an int. */
+function decodeHealthcheck(health: JsonObject, at: FieldPath): HealthConfigWire {
+  const durations = ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const;
+  return {
+    ...(health.Test !== undefined && health.Test !== null && { Test: strSlice(health, 'Test', at) ?? [] }),
+    ...Object.fromEntries(durations.map((key) => [key, integer(health, key, at, 'int64') ?? 0])),
+    Retries: integer(health, 'Retries', at, 'int') ?? 0,
+  };
+}
+
 function decodeConfig(body: JsonObject): ConfigRequest {
   const at = TOP;
   const health = object(body.Healthcheck, at.child('Healthcheck'));
@@ -211,7 +222,7 @@ function decodeConfig(body: JsonObject): ConfigRequest {
     StopTimeout: integer(body, 'StopTimeout', at, 'int'),
     MacAddress: string(body, 'MacAddress', at),
     Volumes: volumes && Object.keys(volumes),
-    HealthcheckTest: health && strSlice(health, 'Test', at.child('Healthcheck')) || undefined,
+    Healthcheck: health && decodeHealthcheck(health, at.child('Healthcheck')),
   };
 }
 

@@ -1,4 +1,5 @@
 import { humanDuration } from '../../common/human-duration.js';
+import { containerNetworks } from '../../engine/containers/container-filters.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
 import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
@@ -21,17 +22,22 @@ const EMPTY_ENDPOINT: EndpointSettings = {
   DNSNames: null,
 };
 
-/** Containers have a private netns with only loopback, which Docker calls the "none" network. */
-function networks(): Record<string, EndpointSettings> {
-  return { none: EMPTY_ENDPOINT };
+function networks(record: ContainerRecord): Record<string, EndpointSettings> {
+  return Object.fromEntries(containerNetworks(record).map((name) => [name, EMPTY_ENDPOINT]));
 }
 
 /** `docker ps` STATUS text, from moby's State.String(). */
 export function statusText(record: ContainerRecord, now = Date.now()): string {
   const { state } = record;
   switch (state.Status) {
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+    case 'running': {
+      const up = `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+      const health = state.Health?.Status;
+      if (!health) return up;
+      return `${up} (${health === 'starting' ? 'health: starting' : health})`;
+    }
+    case 'restarting':
+      return `Restarting (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
     case 'exited':
       return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
     case 'paused':
@@ -67,7 +73,7 @@ export function containerSummary(record: ContainerRecord, imageReferenceHolds: b
     State: record.state.Status,
     Status: statusText(record),
     HostConfig: { NetworkMode: record.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: networks() },
+    NetworkSettings: { Networks: networks(record) },
     Mounts: [],
   };
 }
@@ -116,7 +122,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: networks(),
+      Networks: networks(record),
     },
   };
 }

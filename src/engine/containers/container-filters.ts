@@ -1,11 +1,12 @@
 /**
  * Which containers `GET /containers/json` and `POST /containers/prune` take, by moby's rules
- * (daemon/list.go foldFilter and the prune filters): the status, name, id, label and ancestor
- * filters that apply without networks or volumes.
+ * (daemon/list.go foldFilter and includeContainerInList, and the prune filters): every filter
+ * `docker ps` has, checked first (a bad value changes nothing and is Docker's 400), then applied
+ * to the containers newest first in one pass.
  */
-import { invalidParameter } from '../../common/errors.js';
-import { checkFilters, filterValues, labelsMatch, regexFilter, type Filters } from '../filters.js';
-import type { ContainerRecord } from './model.js';
+import { invalidParameter, notFound } from '../../common/errors.js';
+import { boolFilter, checkFilters, filterValues, labelsMatch, regexFilter, type Filters } from '../filters.js';
+import { ZERO_TIME, type ContainerRecord } from './model.js';
 
 export interface ListOptions {
   /** Stopped containers too (`docker ps -a`). */
@@ -15,40 +16,122 @@ export interface ListOptions {
   filters: Filters;
 }
 
-const LIST_FILTERS = ['status', 'name', 'id', 'label', 'ancestor'];
-const PRUNE_FILTERS = ['label'];
-const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+/** What a list needs to know beyond the records: images by reference, containers by id or name. */
+export interface ListLookups {
+  imageIdOf(ref: string): string | undefined;
+  find(idOrName: string): ContainerRecord | undefined;
+}
 
-function matches(record: ContainerRecord, filters: Filters, imageIdOf: (ref: string) => string | undefined): boolean {
-  const status = filterValues(filters, 'status');
-  if (status.length && !status.includes(record.state.Status)) return false;
-  const names = filterValues(filters, 'name');
-  if (names.length && !names.some((n) => regexFilter(n).test(record.name))) return false;
-  const ids = filterValues(filters, 'id');
-  if (ids.length && !ids.some((id) => record.id.startsWith(id))) return false;
-  const ancestors = filterValues(filters, 'ancestor');
-  if (ancestors.length && !ancestors.some((ref) => imageIdOf(ref) === record.image)) return false;
-  return labelsMatch(record.config.Labels, filterValues(filters, 'label'));
+const LIST_FILTERS = ['ancestor', 'before', 'exited', 'id', 'isolation', 'label', 'name', 'status', 'health', 'since', 'volume', 'network', 'is-task', 'publish', 'expose'];
+const PRUNE_FILTERS = ['label'];
+const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+const HEALTH_STATUSES = ['none', 'starting', 'healthy', 'unhealthy'];
+
+/**
+ * The networks a container is on, as ps and inspect name them: berthd has no networks yet, and a
+ * container gets a private network namespace with loopback only, which Docker calls "none".
+ */
+export function containerNetworks(_record: ContainerRecord): string[] {
+  return ['none'];
+}
+
+/** `publish`/`expose` values: "80", "80/udp", "8000-8010/tcp", as moby's portOp reads them; "port/proto" each. */
+function portSet(filters: Filters, key: 'publish' | 'expose'): Set<string> {
+  const ports = new Set<string>();
+  for (const value of filterValues(filters, key)) {
+    if (value.includes(':')) throw invalidParameter(`filter for '${key}' should not contain ':': ${value}`);
+    const [range = '', proto = 'tcp'] = value.split('/');
+    const match = /^(\d+)(?:-(\d+))?$/.exec(range);
+    const start = Number(match?.[1]);
+    const end = match?.[2] === undefined ? start : Number(match[2]);
+    if (!match || start > 65535 || end > 65535 || end < start) throw invalidParameter(`error while looking up for ${key} ${value}: invalid port range: ${range}`);
+    for (let port = start; port <= end; port++) ports.add(`${port}/${proto.toLowerCase()}`);
+  }
+  return ports;
+}
+
+/** The last value given for `before`/`since` (moby keeps the last), resolved as moby's idOrNameFilter. */
+function boundary(filters: Filters, key: 'before' | 'since', lookups: ListLookups): ContainerRecord | undefined {
+  const value = filterValues(filters, key).at(-1);
+  if (value === undefined) return undefined;
+  const found = lookups.find(value);
+  if (!found) throw notFound(`No such container: ${value}`);
+  return found;
+}
+
+/** Every filter checked and turned into a predicate; the position filters (before, since) and the limit are the caller's. */
+function compile(filters: Filters, lookups: ListLookups): (record: ContainerRecord) => boolean {
+  checkFilters(filters, LIST_FILTERS);
+  const exited = filterValues(filters, 'exited').map((value) => {
+    if (!/^[+-]?\d+$/.test(value)) throw invalidParameter(`invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
+    return Number(value);
+  });
+  const statuses = filterValues(filters, 'status');
+  for (const status of statuses) {
+    if (!STATUSES.includes(status)) {
+      throw invalidParameter(`invalid filter 'status=${status}': invalid value for state (${status}): must be one of ${STATUSES.join(', ')}`);
+    }
+  }
+  const isTask = boolFilter(filters, 'is-task');
+  const health = filterValues(filters, 'health');
+  for (const value of health) {
+    if (!HEALTH_STATUSES.includes(value)) {
+      throw invalidParameter(`invalid filter 'health=${value}': invalid value for health (${value}): must be one of ${HEALTH_STATUSES.join(', ')}`);
+    }
+  }
+  const published = portSet(filters, 'publish');
+  const exposed = portSet(filters, 'expose');
+  const names = filterValues(filters, 'name').map(regexFilter);
+  const ids = filterValues(filters, 'id').map(regexFilter);
+  const labels = filterValues(filters, 'label');
+  const ancestors = filterValues(filters, 'ancestor').map((ref) => lookups.imageIdOf(ref));
+  const volumes = filterValues(filters, 'volume');
+  const networks = filterValues(filters, 'network');
+  return (record) => {
+    const { state } = record;
+    if (names.length && !names.some((n) => n.test(record.name) || n.test(record.name.slice(1)))) return false;
+    if (ids.length && !ids.some((id) => id.test(record.id))) return false;
+    // No container of berthd is a swarm task.
+    if (isTask === true) return false;
+    if (!labelsMatch(record.config.Labels, labels)) return false;
+    if (exited.length && (state.Running || state.StartedAt === ZERO_TIME || !exited.includes(state.ExitCode))) return false;
+    if (statuses.length && !statuses.includes(state.Status)) return false;
+    if (health.length && !health.includes(state.Health?.Status ?? 'none')) return false;
+    // Containers have no volumes yet (ps shows no mounts), so a volume filter takes none.
+    if (volumes.length) return false;
+    if (ancestors.length && !ancestors.includes(record.image)) return false;
+    if (networks.length && !containerNetworks(record).some((n) => networks.includes(n))) return false;
+    // Nor published or exposed ports (ps shows none).
+    if (published.size || exposed.size) return false;
+    return true;
+  };
 }
 
 /**
  * The containers a list shows, newest first. As moby: a status filter lists stopped containers
- * without `all`, and so does a limit; an unknown filter or status is refused.
+ * without `all`, and so does a limit; `before` takes those created before the given container,
+ * `since` those created after it; isolation is accepted and, on Linux, takes every container.
  */
-export function selectContainers(
-  newestFirst: readonly ContainerRecord[],
-  options: ListOptions,
-  imageIdOf: (ref: string) => string | undefined,
-): ContainerRecord[] {
-  checkFilters(options.filters, LIST_FILTERS);
-  const statuses = filterValues(options.filters, 'status');
-  for (const status of statuses) {
-    if (!STATUSES.includes(status)) throw invalidParameter(`invalid filter 'status=${status}'`);
-  }
+export function selectContainers(newestFirst: readonly ContainerRecord[], options: ListOptions, lookups: ListLookups): ContainerRecord[] {
+  const matches = compile(options.filters, lookups);
+  const before = boundary(options.filters, 'before', lookups);
+  const since = boundary(options.filters, 'since', lookups);
   const limit = options.limit !== undefined && options.limit > 0 ? options.limit : undefined;
-  const withStopped = options.all || statuses.length > 0 || limit !== undefined;
-  const selected = newestFirst.filter((c) => (withStopped || c.state.Running) && matches(c, options.filters, imageIdOf));
-  return limit === undefined ? selected : selected.slice(0, limit);
+  const withStopped = options.all || filterValues(options.filters, 'status').length > 0 || limit !== undefined;
+  const selected: ContainerRecord[] = [];
+  let pastBefore = before === undefined;
+  for (const record of newestFirst) {
+    if (!pastBefore) {
+      pastBefore = record === before;
+      continue;
+    }
+    if (record === since) break;
+    if (!withStopped && !record.state.Running) continue;
+    if (!matches(record)) continue;
+    selected.push(record);
+    if (selected.length === limit) break;
+  }
+  return selected;
 }
 
 /** The prune filter as a predicate on a stopped container. */

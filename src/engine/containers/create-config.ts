@@ -1,11 +1,13 @@
 import { invalidParameter } from '../../common/errors.js';
 import { parseSignal } from './signals.js';
+import { RESTART_POLICIES, type RestartPolicy } from './restart-manager.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import type { CgroupFeatures } from '../../runtime/cgroup-features.js';
 import { checkNamespaceModes } from './namespace-modes.js';
 import { checkDeviceMapping, checkSysctls, deviceCgroupRule, parseSecurityOpts, type DeviceMapping } from './security-settings.js';
 import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
+import type { HealthConfigWire } from '../../wire/containers.js';
 import type { ContainerConfig, HostConfig } from './model.js';
 import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest, type LogConfigRequest } from './spec.js';
 
@@ -33,7 +35,6 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
   if (!isUnset(given.Volumes)) throw invalidParameter('volumes (Config.Volumes) are not supported yet by berthd');
-  if (!isUnset(given.HealthcheckTest)) throw invalidParameter('health checks (Config.Healthcheck) are not supported yet by berthd');
   if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
   const config: ContainerConfig = {
     Hostname: given.Hostname ?? '',
@@ -58,10 +59,42 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   if (stopSignal) config.StopSignal = stopSignal;
   if (stopSignal) parseSignal(stopSignal); // Docker's 400 "Invalid signal: X" at create, not at stop
   if (given.StopTimeout !== undefined) config.StopTimeout = given.StopTimeout;
+  const healthcheck = mergeHealthcheck(given.Healthcheck, image.Healthcheck);
+  if (healthcheck) config.Healthcheck = checkHealthcheck(healthcheck);
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalidParameter(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   }
   return config;
+}
+
+/** Moby's merge: the image's check fills what the request left unset (each field on its own). */
+function mergeHealthcheck(given: HealthConfigWire | undefined, image: HealthConfigWire | undefined): HealthConfigWire | undefined {
+  if (!image) return given;
+  if (!given) return { ...image };
+  return {
+    Test: given.Test?.length ? given.Test : image.Test,
+    Interval: given.Interval || image.Interval,
+    Timeout: given.Timeout || image.Timeout,
+    StartPeriod: given.StartPeriod || image.StartPeriod,
+    StartInterval: given.StartInterval || image.StartInterval,
+    Retries: given.Retries || image.Retries,
+  };
+}
+
+/** Moby's validateHealthCheck: durations of at least 1 ms when set, retries not negative. */
+function checkHealthcheck(health: HealthConfigWire): HealthConfigWire {
+  const MIN_NS = 1_000_000;
+  for (const key of ['Interval', 'Timeout'] as const) {
+    const value = health[key] ?? 0;
+    if (value !== 0 && value < MIN_NS) throw invalidParameter(`${key} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((health.Retries ?? 0) < 0) throw invalidParameter('Retries in Healthcheck cannot be negative');
+  for (const key of ['StartPeriod', 'StartInterval'] as const) {
+    const value = health[key] ?? 0;
+    if (value !== 0 && value < MIN_NS) throw invalidParameter(`${key} in Healthcheck cannot be less than 1ms`);
+  }
+  // Inspect leaves unset fields out, as Go's omitempty does.
+  return Object.fromEntries(Object.entries(health).filter(([, value]) => value !== 0 && value !== undefined && !(Array.isArray(value) && value.length === 0)));
 }
 
 /**
@@ -176,6 +209,25 @@ function checkSecuritySettings(other: Record<string, unknown>): void {
   checkSysctls((other.Sysctls as Record<string, string> | undefined) ?? {}, { ipc: other.IpcMode === 'host', network: false, uts: other.UTSMode === 'host' });
 }
 
+/**
+ * Moby's ValidateRestartPolicy and its AutoRemove check, with its messages. An empty name is
+ * "no" (moby's default since API 1.44 is filled in at create).
+ */
+export function checkRestartPolicy(given: { AutoRemove?: boolean; RestartPolicy?: RestartPolicy }): RestartPolicy {
+  const name = given.RestartPolicy?.Name || 'no';
+  const count = given.RestartPolicy?.MaximumRetryCount ?? 0;
+  if (given.AutoRemove && name !== 'no') throw invalidParameter("can't create 'AutoRemove' container with restart policy");
+  if (!RESTART_POLICIES.includes(name)) {
+    throw invalidParameter(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+  }
+  if (name === 'on-failure' && count < 0) throw invalidParameter('invalid restart policy: maximum retry count cannot be negative');
+  if (name !== 'on-failure' && count !== 0) {
+    const negative = count < 0 ? ' and cannot be negative' : '';
+    throw invalidParameter(`invalid restart policy: maximum retry count can only be used with 'on-failure'${negative}`);
+  }
+  return { Name: name, MaximumRetryCount: count };
+}
+
 /** Networks other than the container's own loopback wait for the networks issue. */
 function networkMode(given: HostConfigRequest, endpoints: EndpointRequest[], warnings: string[]): string {
   const mode = given.NetworkMode || 'default';
@@ -208,10 +260,7 @@ export function completeHostConfig(
   checkHostSettings(given);
   checkSecuritySettings(given.other);
   const limits = checkResourceLimits(resourceFields(given.other), features, { update: false });
-  const restart = given.RestartPolicy;
-  if (restart?.Name && restart.Name !== 'no') {
-    throw invalidParameter(`restart policy "${restart.Name}" is not supported yet by berthd`);
-  }
+  const restartPolicy = checkRestartPolicy(given);
   const warnings: string[] = [...limits.warnings];
   // API 1.42 and later ignore KernelMemory and KernelMemoryTCP (moby drops them before anything);
   // berthd says so rather than dropping them unseen.
@@ -233,7 +282,7 @@ export function completeHostConfig(
     ConsoleSize: given.ConsoleSize ?? [0, 0],
     NetworkMode: networkMode(given, endpoints, warnings),
     LogConfig: logConfig(given.LogConfig),
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    RestartPolicy: restartPolicy,
     // Docker's defaults on cgroup v1 (daemon.json default-cgroupns-mode and default-ipc-mode).
     CgroupnsMode: (other.CgroupnsMode as string | undefined) || 'host',
     IpcMode: (other.IpcMode as string | undefined) || 'private',

@@ -1,4 +1,5 @@
 /** The typed inputs and results of the container life-cycle operations, as the API passes and shows them. */
+import type { ContainerRecord } from './model.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -16,4 +17,13 @@ export interface StopOptions {
 export interface ContainerSizes {
   sizeRw: number;
   sizeRootFs: number;
+}
+
+/**
+ * Told when a run of a container starts, pauses, resumes and ends (the health checks follow runs
+ * this way). `fresh`: a new run (or one found alive at daemon start), not a resumed one.
+ */
+export interface RunWatcher {
+  watch(record: ContainerRecord, options: { fresh: boolean }): void;
+  unwatch(id: string): void;
 }

@@ -13,13 +13,26 @@ import { settlesWithin } from '../../common/long-timer.js';
 import type { ContainerRuntime, Exit, RuntimeSet } from '../../runtime/container-runtime.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import type { ContainerAction, EventBus } from '../events/event-bus.js';
-import type { StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
+import type { RunWatcher, StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 import type { ContainerRecord } from './model.js';
 import { buildRunSpec, type RunSpecHost } from './run-spec.js';
 import { RunNotifier } from './run-notifier.js';
+import { RestartManager } from './restart-manager.js';
 import { SerialExecutor } from './serial-executor.js';
 import { parseSignal } from './signals.js';
-import { isGoing, markDead, markExited, markPaused, markRemoving, markRunning, markStartFailed, markUnpaused } from './state-machine.js';
+import {
+  hasLiveRun,
+  isGoing,
+  markDead,
+  markExited,
+  markPaused,
+  markRemoving,
+  markRestartEnded,
+  markRestarting,
+  markRunning,
+  markStartFailed,
+  markUnpaused,
+} from './state-machine.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerStreams } from './streams.js';
 
@@ -33,6 +46,8 @@ export interface LifecycleOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Follows runs (the health checks); none in tests of the life cycle alone. */
+  watcher?: RunWatcher;
   /** How often an exit that could not be saved (a full disk) is tried again; 5 s. */
   saveRetryMs?: number;
 }
@@ -53,10 +68,21 @@ export function notRunning(id: string): BerthError {
   return conflict(`Container ${id} is not running`);
 }
 
+/** Moby's 409 for what needs a live run (pause, exec, attach) while the container waits to restart. */
+export function isRestarting(id: string): BerthError {
+  return conflict(`Container ${id} is restarting, wait until the container is running`);
+}
+
+/** Docker's event actions for containers, with those of the health checks (`health_status: healthy`, the probe's exec). */
+export type ContainerEventAction = ContainerAction | `${'health_status' | 'exec_create' | 'exec_start'}: ${string}` | 'exec_die';
+
 export class ContainerLifecycle {
   private readonly executor = new SerialExecutor();
   /** Exits recorded in memory whose save failed; saved (and acknowledged) when the disk allows. */
   private readonly unsaved = new Map<string, ContainerRecord>();
+  private readonly restarts = new RestartManager();
+  /** Containers under `docker restart`: their exit does not auto-remove them (moby's HasBeenManuallyRestarted). */
+  private readonly manualRestarts = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -79,7 +105,7 @@ export class ContainerLifecycle {
   }
 
   /** Docker's event for a container: its labels, image and name, and the action's details. */
-  publish(action: ContainerAction, record: ContainerRecord, details: Record<string, string> = {}): void {
+  publish(action: ContainerEventAction, record: ContainerRecord, details: Record<string, string> = {}): void {
     this.options.events.publish('container', action, record.id, {
       ...record.config.Labels,
       image: record.config.Image,
@@ -88,11 +114,62 @@ export class ContainerLifecycle {
     });
   }
 
+  /** A start by hand (also at daemon start, as moby): the restart count and a manual stop are forgotten. */
   start(record: ContainerRecord): Promise<void> {
     return this.exclusive(record, async () => {
       if (record.state.Running) throw notModified();
       if (isGoing(record.state)) throw conflict(`cannot start a container that is being removed: ${record.id}`);
+      this.restarts.reset(record.id);
+      record.restartCount = 0;
+      record.manuallyStopped = false;
       await this.run(record);
+    });
+  }
+
+  /** The restart a policy asked for, as the container's next job; one canceled meanwhile ends as exited. */
+  private restartJob(record: ContainerRecord): Promise<void> {
+    return this.executor.run(record.id, async () => {
+      if (this.store.get(record.id) !== record || !record.state.Restarting) return;
+      if (this.restarts.isCanceled(record.id)) {
+        await this.endRestart(record);
+        return;
+      }
+      await this.run(record).catch((err) => this.options.logger.warn('restarting a container', { id: record.id, err }));
+    });
+  }
+
+  /** A container recorded as waiting to restart when the daemon stopped: it gets the restart it was owed. */
+  resumeRestart(record: ContainerRecord): Promise<void> {
+    return this.restartJob(record);
+  }
+
+  /** A run found alive at daemon start: its health checks start again. */
+  adopt(record: ContainerRecord): void {
+    if (hasLiveRun(record.state) && !record.state.Paused) this.options.watcher?.watch(record, { fresh: true });
+  }
+
+  /** A restart that will not happen: the container is exited as its last run ended (inside a job). */
+  private async endRestart(record: ContainerRecord, error?: string): Promise<void> {
+    markRestartEnded(record.state, error);
+    await this.store.save(record).catch((err) => this.options.logger.warn('saving a restart that ended', { id: record.id, err }));
+    this.options.notifier.runEnded(record.id, record.state.ExitCode);
+  }
+
+  /** A user stopped or killed the container (moby's ExitOnNext): no more restarts; one waiting to restart is exited now. */
+  private async cancelRestarts(record: ContainerRecord): Promise<void> {
+    this.restarts.cancel(record.id);
+    await this.executor.run(record.id, async () => {
+      if (this.store.get(record.id) === record && record.state.Restarting) await this.endRestart(record);
+    });
+  }
+
+  /** Remembers a stop by hand on the record (as a job: saves never overtake one another). */
+  private async markManuallyStopped(record: ContainerRecord): Promise<void> {
+    if (record.manuallyStopped) return;
+    record.manuallyStopped = true;
+    await this.executor.run(record.id, async () => {
+      if (this.store.get(record.id) !== record) return;
+      await this.store.save(record, { durable: false }).catch((err) => this.options.logger.warn('saving a manual stop', { id: record.id, err }));
     });
   }
 
@@ -127,13 +204,20 @@ export class ContainerLifecycle {
       throw err;
     }
     this.publish('start', record);
+    this.options.watcher?.watch(record, { fresh: true });
   }
 
   private async failedStart(record: ContainerRecord, runtime: ContainerRuntime, err: unknown, mounted: boolean): Promise<void> {
-    const exitCode = err instanceof BerthError && err.exitCode !== undefined ? err.exitCode : 128;
-    markStartFailed(record.state, exitCode, err instanceof Error ? err.message : String(err));
+    const message = err instanceof Error ? err.message : String(err);
     this.options.streams.startFailed(record.id);
     await this.teardown(record.id, runtime, { unmount: mounted, removeLayer: false });
+    if (record.state.Restarting) {
+      // As moby: a restart that fails to start ends the restarts, with the last run's exit.
+      await this.endRestart(record, message);
+      return;
+    }
+    const exitCode = err instanceof BerthError && err.exitCode !== undefined ? err.exitCode : 128;
+    markStartFailed(record.state, exitCode, message);
     await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
     this.options.notifier.runEnded(record.id, exitCode);
     if (record.hostConfig.AutoRemove) await this.deleteRecord(record);
@@ -154,21 +238,40 @@ export class ContainerLifecycle {
 
   private async recordExit(record: ContainerRecord, exit: Exit, error: string): Promise<void> {
     const { id } = record;
-    if (this.store.get(id) !== record || !record.state.Running) {
+    if (this.store.get(id) !== record || !hasLiveRun(record.state)) {
       // A leftover of a run that already ended (a failed start, or a kill recorded by us).
       await this.options.runtimes.acknowledgeExit(id).catch(() => {});
       return;
     }
-    markExited(record.state, { ...exit, error });
+    this.options.watcher?.unwatch(id);
+    const ranForMs = Math.max(0, exit.finishedAt.getTime() - Date.parse(record.state.StartedAt));
+    const restartInMs = this.restarts.nextDelay(id, {
+      policy: record.hostConfig.RestartPolicy,
+      exitCode: exit.code,
+      restartCount: record.restartCount,
+      manuallyStopped: record.manuallyStopped ?? false,
+      ranForMs,
+    });
+    if (restartInMs === undefined) {
+      markExited(record.state, { ...exit, error });
+    } else {
+      record.restartCount++;
+      markRestarting(record.state, { ...exit, error });
+    }
     this.options.streams.runEnded(id);
-    const autoRemove = record.hostConfig.AutoRemove;
+    const autoRemove = record.hostConfig.AutoRemove && restartInMs === undefined && !this.manualRestarts.has(id);
     if (exit.oomKilled) this.publish('oom', record);
     // No fsync for a record about to be deleted: a crash in between is reconciled at start.
     await this.saveExit(record, { durable: !autoRemove });
     this.options.notifier.runEnded(id, exit.code);
-    this.publish('die', record, { exitCode: String(exit.code) });
-    if (autoRemove) await this.deleteRecord(record);
-    else this.inBackground(record, { unmount: true, removeLayer: false });
+    this.publish('die', record, { exitCode: String(exit.code), execDuration: String(Math.floor(ranForMs / 1000)) });
+    if (autoRemove) {
+      await this.deleteRecord(record);
+      return;
+    }
+    // The teardown is queued before the restart, which therefore finds nothing of the last run.
+    this.inBackground(record, { unmount: true, removeLayer: false });
+    if (restartInMs !== undefined) this.restarts.schedule(id, restartInMs, () => void this.restartJob(record));
   }
 
   /**
@@ -231,6 +334,12 @@ export class ContainerLifecycle {
   /** SIGKILL, and the exit it causes, a few seconds at most; a container the runtime no longer runs is recorded as killed. */
   private async killAndAwaitExit(record: ContainerRecord): Promise<void> {
     if (!record.state.Running) return;
+    if (record.state.Restarting) {
+      await this.markManuallyStopped(record);
+      await this.cancelRestarts(record);
+      // A restart already under way got there first: that run is killed as any other.
+      if (!hasLiveRun(record.state)) return;
+    }
     const exited = this.options.notifier.nextRunEnd(record.id);
     const runtime = this.runtimeOf(record);
     await this.signal(record, SIGKILL).catch(() => {});
@@ -250,11 +359,28 @@ export class ContainerLifecycle {
    * (cgroup v1 freezer) takes no signal, not even SIGKILL, until it is thawed.
    */
   private async signal(record: ContainerRecord, signal: number): Promise<void> {
+    const ends = this.isEnding(record, signal);
+    // Before the signal, so that the exit it causes is not followed by a restart.
+    await this.markManuallyStopped(record);
+    if (ends) this.restarts.cancel(record.id);
     await this.runtimeOf(record).kill(record.id, signal);
     this.publish('kill', record, { signal: String(signal) });
-    const stopSignal = record.config.StopSignal ? parseSignal(record.config.StopSignal) : undefined;
-    const ends = signal === SIGKILL || stopSignal === undefined || signal === stopSignal;
     if (ends && record.state.Paused) await this.thaw(record);
+  }
+
+  /** Whether a signal is meant to end the container: SIGKILL, or its stop signal (any signal when it has none), as moby. */
+  private isEnding(record: ContainerRecord, signal: number): boolean {
+    const stopSignal = record.config.StopSignal ? parseSignal(record.config.StopSignal) : undefined;
+    return signal === SIGKILL || stopSignal === undefined || signal === stopSignal;
+  }
+
+  /**
+   * A signal for a container waiting to restart reaches no process: as moby, it only counts as a
+   * manual stop, and one meant to end the container cancels the restart (no kill event).
+   */
+  private async signalRestarting(record: ContainerRecord, signal: number): Promise<void> {
+    await this.markManuallyStopped(record);
+    if (this.isEnding(record, signal)) await this.cancelRestarts(record);
   }
 
   /** Resumes a paused container so that a signal sent to it lands; recorded as an unpause (moby's resumed event). */
@@ -277,6 +403,11 @@ export class ContainerLifecycle {
   /** Sends a signal; after SIGKILL answers once the container is dead (as dockerd, issue 12 item 13). */
   async kill(record: ContainerRecord, signal: number): Promise<void> {
     if (!record.state.Running) throw notRunning(record.id);
+    if (record.state.Restarting) {
+      await this.signalRestarting(record, signal);
+      // A restart already under way got there first: that run gets the signal as any other.
+      if (!hasLiveRun(record.state)) return;
+    }
     if (signal === SIGKILL) {
       await this.killAndAwaitExit(record);
       return;
@@ -292,6 +423,14 @@ export class ContainerLifecycle {
   /** The stop signal, then SIGKILL after the timeout (any length: a long timer, issue 12 item 6); 304 if not running. */
   async stop(record: ContainerRecord, options: StopOptions): Promise<void> {
     if (!record.state.Running) throw notModified();
+    if (record.state.Restarting) {
+      await this.signalRestarting(record, options.signal ?? parseSignal(record.config.StopSignal || 'SIGTERM'));
+      // A restart already under way got there first: that run is stopped as any other.
+      if (!hasLiveRun(record.state)) {
+        this.publish('stop', record);
+        return;
+      }
+    }
     const timeoutS = options.timeoutSeconds ?? record.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     const signal = options.signal ?? parseSignal(record.config.StopSignal || 'SIGTERM');
     const exited = this.options.notifier.nextRunEnd(record.id);
@@ -302,9 +441,14 @@ export class ContainerLifecycle {
   }
 
   async restart(record: ContainerRecord, options: StopOptions): Promise<void> {
-    await this.stop(record, options).catch((err) => {
-      if (!isKind(err, 'not-modified')) throw err;
-    });
+    this.manualRestarts.add(record.id);
+    try {
+      await this.stop(record, options).catch((err) => {
+        if (!isKind(err, 'not-modified')) throw err;
+      });
+    } finally {
+      this.manualRestarts.delete(record.id);
+    }
     await this.start(record).catch((err) => {
       // Started meanwhile by someone else: restarted all the same.
       if (!isKind(err, 'not-modified')) throw err;
@@ -316,7 +460,9 @@ export class ContainerLifecycle {
     return this.exclusive(record, async () => {
       if (!record.state.Running) throw notRunning(record.id);
       if (record.state.Paused) throw conflict(`Container ${record.id} is already paused`);
+      if (record.state.Restarting) throw isRestarting(record.id);
       await this.runtimeOf(record).pause(record.id);
+      this.options.watcher?.unwatch(record.id);
       markPaused(record.state);
       await this.store.save(record, { durable: false });
       this.publish('pause', record);
@@ -330,6 +476,7 @@ export class ContainerLifecycle {
       markUnpaused(record.state);
       await this.store.save(record, { durable: false });
       this.publish('unpause', record);
+      this.options.watcher?.watch(record, { fresh: false });
     });
   }
 
@@ -341,8 +488,10 @@ export class ContainerLifecycle {
     for (;;) {
       if (record.state.Running) {
         if (!options.force) {
+          // dockerd's words, which name the state (running, paused or restarting).
+          const procedure = record.state.Paused ? 'Unpause and then stop' : 'Stop';
           throw conflict(
-            `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`,
+            `You cannot remove a ${record.state.Status} container ${record.id}. ${procedure} the container before attempting removal or force remove`,
           );
         }
         await this.killAndAwaitExit(record);
@@ -375,6 +524,8 @@ export class ContainerLifecycle {
       throw err;
     }
     this.unsaved.delete(record.id);
+    this.restarts.forget(record.id);
+    this.options.watcher?.unwatch(record.id);
     this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
     const torndown = this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true }));
@@ -404,6 +555,7 @@ export class ContainerLifecycle {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.restarts.close();
     await this.executor.drain();
   }
 }

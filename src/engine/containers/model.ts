@@ -42,6 +42,11 @@ export interface ContainerRecord {
   state: ContainerState;
   driver: string;
   restartCount: number;
+  /**
+   * A user stopped or killed it (moby's HasBeenManuallyStopped): an `unless-stopped` container
+   * then stays stopped, also across daemon restarts. Cleared by a start by hand.
+   */
+  manuallyStopped?: boolean;
   logPath: string;
   hostnamePath: string;
   hostsPath: string;

@@ -16,6 +16,7 @@ import { checkImageName } from '../images/image-service.js';
 import type { AttachClient, AttachHub } from './attach-hub.js';
 import { checkPlatform, completeHostConfig, mergeContainerConfig } from './create-config.js';
 import { writeEtcFiles } from './etc-files.js';
+import { HealthMonitor } from './health-monitor.js';
 import { ContainerLifecycle, notRunning } from './lifecycle.js';
 import type { ContainerSizes, StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 import type { LogEntry, LogReadOptions } from './log-reader.js';
@@ -46,11 +47,17 @@ export class ContainerService {
   private readonly notifier = new RunNotifier();
   private readonly streams = new ContainerStreams(this.notifier);
   private readonly lifecycle: ContainerLifecycle;
+  private readonly health: HealthMonitor;
   private readonly store: ContainerStore;
 
   constructor(private readonly options: ContainerServiceOptions) {
     this.store = options.store;
-    this.lifecycle = new ContainerLifecycle({ ...options, streams: this.streams, notifier: this.notifier });
+    this.health = new HealthMonitor({
+      runtimeOf: (record) => this.lifecycle.runtimeOf(record),
+      publish: (action, record, details) => this.lifecycle.publish(action, record, details),
+      logger: options.logger,
+    });
+    this.lifecycle = new ContainerLifecycle({ ...options, streams: this.streams, notifier: this.notifier, watcher: this.health });
   }
 
   /** For the services beside this one (update): their state changes run through this life cycle. */
@@ -70,13 +77,15 @@ export class ContainerService {
   async close(): Promise<void> {
     this.options.runtimes.close();
     this.streams.close();
+    this.health.close();
     await this.lifecycle.close();
   }
 
   /** Every container, newest first; with options, those `docker ps` would show. */
   list(options?: ListOptions): ContainerRecord[] {
     const all = this.store.all().sort((a, b) => b.created.localeCompare(a.created));
-    return options ? selectContainers(all, options, (ref) => this.options.images.find(ref)?.id) : all;
+    if (!options) return all;
+    return selectContainers(all, options, { imageIdOf: (ref) => this.options.images.find(ref)?.id, find: (idOrName) => this.store.find(idOrName) });
   }
 
   /**
@@ -236,6 +245,8 @@ export class ContainerService {
   async attach(idOrName: string, client: AttachClient): Promise<{ record: ContainerRecord; hub: AttachHub; detach: () => void }> {
     const record = this.store.resolve(idOrName);
     if (isGoing(record.state)) throw conflict(`cannot attach to container ${record.id}: it is being removed`);
+    // moby's words for attach (not those of exec and pause).
+    if (record.state.Restarting) throw conflict(`container ${idOrName} is restarting, wait until the container is running`);
     const hub = this.streams.hub(record.id);
     const detach = hub.add(client);
     try {

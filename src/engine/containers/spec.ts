@@ -4,6 +4,7 @@
  * refusals of settings it does not carry out) in create-config.ts. Absent fields are undefined;
  * a command field keeps null apart from absent because moby's image merge tells them apart.
  */
+import type { HealthConfigWire } from '../../wire/containers.js';
 
 export interface ConfigRequest {
   Image: string;
@@ -26,8 +27,7 @@ export interface ConfigRequest {
   MacAddress?: string;
   /** Mount points asked for (Config.Volumes keys). */
   Volumes?: string[];
-  /** Healthcheck.Test as given. */
-  HealthcheckTest?: string[];
+  Healthcheck?: HealthConfigWire;
 }
 
 export interface LogConfigRequest {

@@ -8,8 +8,8 @@ import type { ContainerState, ContainerStatus } from './model.js';
 
 const NEXT: Record<ContainerStatus, readonly ContainerStatus[]> = {
   created: ['running', 'created', 'removing'],
-  running: ['exited', 'paused', 'created'],
-  paused: ['running', 'exited'],
+  running: ['exited', 'restarting', 'paused', 'created'],
+  paused: ['running', 'exited', 'restarting'],
   restarting: ['running', 'exited', 'removing'],
   exited: ['running', 'created', 'removing'],
   removing: ['dead'],
@@ -21,7 +21,8 @@ function move(state: ContainerState, to: ContainerStatus): void {
     throw new BerthError('internal', `container state cannot change from ${state.Status} to ${to}`);
   }
   state.Status = to;
-  state.Running = to === 'running' || to === 'paused';
+  // As moby: a restarting container counts as running (stop, kill and rm treat it so).
+  state.Running = to === 'running' || to === 'paused' || to === 'restarting';
   state.Paused = to === 'paused';
   state.Restarting = to === 'restarting';
   state.Dead = to === 'dead';
@@ -39,8 +40,20 @@ export function markStartFailed(state: ContainerState, exitCode: number, error: 
   Object.assign(state, { Pid: 0, ExitCode: exitCode, Error: error });
 }
 
-export function markExited(state: ContainerState, exit: { code: number; finishedAt: Date; oomKilled: boolean; error?: string }): void {
-  move(state, 'exited');
+type RunEnd = { code: number; finishedAt: Date; oomKilled: boolean; error?: string };
+
+/** The run ended for good (no restart follows). */
+export function markExited(state: ContainerState, exit: RunEnd): void {
+  endRun(state, 'exited', exit);
+}
+
+/** The run ended and the restart policy starts another after a delay. */
+export function markRestarting(state: ContainerState, exit: RunEnd): void {
+  endRun(state, 'restarting', exit);
+}
+
+function endRun(state: ContainerState, to: 'exited' | 'restarting', exit: RunEnd): void {
+  move(state, to);
   Object.assign(state, {
     Pid: 0,
     ExitCode: exit.code,
@@ -48,6 +61,12 @@ export function markExited(state: ContainerState, exit: { code: number; finished
     OOMKilled: exit.oomKilled,
     FinishedAt: exit.finishedAt.toISOString(),
   });
+}
+
+/** A restart that will not happen (canceled by a stop, or its start failed): exited as the last run ended. */
+export function markRestartEnded(state: ContainerState, error?: string): void {
+  move(state, 'exited');
+  if (error !== undefined) state.Error = error;
 }
 
 export function markPaused(state: ContainerState): void {
@@ -65,6 +84,11 @@ export function markRemoving(state: ContainerState): void {
 /** A removal that failed half-way: not startable, and `rm -f` tries again (as moby). */
 export function markDead(state: ContainerState): void {
   move(state, 'dead');
+}
+
+/** Whether a run of the container is under way in the runtime (running or paused, not waiting to restart). */
+export function hasLiveRun(state: ContainerState): boolean {
+  return state.Running && !state.Restarting;
 }
 
 /** Whether the container is on its way out (start, attach and rename are refused then). */

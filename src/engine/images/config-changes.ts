@@ -1,9 +1,12 @@
 import { invalidParameter } from '../../common/errors.js';
+import { goDurationMs } from '../../common/go-duration.js';
+import type { HealthConfigWire } from '../../wire/containers.js';
 import type { ContainerConfigFields } from './image-config.js';
 
 /**
  * Applies `docker import --change` / `docker commit --change` instructions (a subset of the
- * Dockerfile: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)
+ * Dockerfile: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR)
  * to an image config, as moby's dockerfile.BuildFromConfig does.
  */
 export function applyConfigChanges(base: ContainerConfigFields, changes: string[]): ContainerConfigFields {
@@ -97,7 +100,51 @@ function setEnv(config: ContainerConfigFields, key: string, value: string): void
   config.Env = env;
 }
 
+const HEALTHCHECK_DURATIONS: Record<string, 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval'> = {
+  interval: 'Interval',
+  timeout: 'Timeout',
+  'start-period': 'StartPeriod',
+  'start-interval': 'StartInterval',
+};
+
+/** `HEALTHCHECK [--interval=D …] CMD command` or `HEALTHCHECK NONE`, as the Dockerfile parser reads it. */
+function healthcheck(args: string): HealthConfigWire {
+  let rest = args;
+  const health: HealthConfigWire = {};
+  for (let flag = /^--([a-z-]+)=(\S*)\s*/.exec(rest); flag; flag = /^--([a-z-]+)=(\S*)\s*/.exec(rest)) {
+    rest = rest.slice(flag[0].length);
+    const [, name, value] = flag;
+    if (name === 'retries') {
+      if (!/^-?\d+$/.test(value!)) throw invalidParameter(`invalid retries value: ${value}`);
+      if (Number(value) < 0) throw invalidParameter(`--retries cannot be negative (${value})`);
+      health.Retries = Number(value);
+      continue;
+    }
+    const key = HEALTHCHECK_DURATIONS[name!];
+    if (!key) throw invalidParameter(`Unknown flag: ${name}`);
+    const ms = goDurationMs(value!);
+    if (ms === undefined) throw invalidParameter(`time: invalid duration "${value}"`);
+    if (ms !== 0 && ms < 1) throw invalidParameter(`Interval "${name}" cannot be less than 1ms`);
+    health[key] = Math.round(ms * 1e6);
+  }
+  const type = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+  const kind = type?.[1]?.toUpperCase();
+  if (kind === 'NONE') {
+    if (type![2]) throw invalidParameter('HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (kind !== 'CMD') throw invalidParameter(`Unknown type "${kind ?? ''}" in HEALTHCHECK (try CMD)`);
+  const command = type![2]!;
+  requireArgs('HEALTHCHECK CMD', command);
+  const json = parseJsonArray(command);
+  return { Test: json ? ['CMD', ...json] : ['CMD-SHELL', command], ...health };
+}
+
 const handlers: Record<string, Handler> = {
+  HEALTHCHECK: (config, args, keyword) => {
+    requireArgs(keyword, args);
+    config.Healthcheck = healthcheck(args);
+  },
   CMD: (config, args) => {
     config.Cmd = commandForm(args);
   },

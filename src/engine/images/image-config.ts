@@ -1,3 +1,5 @@
+import type { HealthConfigWire } from '../../wire/containers.js';
+
 /** The image configuration JSON (OCI image config plus Docker's extra fields), stored as a blob. */
 export interface ContainerConfigFields {
   User?: string;
@@ -10,6 +12,7 @@ export interface ContainerConfigFields {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   OnBuild?: string[] | null;
+  Healthcheck?: HealthConfigWire;
 }
 
 export interface HistoryEntry {
