@@ -17,9 +17,12 @@ import { systemRoutes } from './routes/system-routes.js';
 import { containerRoutes } from './routes/container-routes.js';
 import { imageRoutes } from './routes/image-routes.js';
 import { swarmRoutes } from './routes/swarm-routes.js';
+import { archiveRoutes } from './routes/archive-routes.js';
+import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 
 export interface ApiEngine {
   containers: ContainerService;
+  archives: ContainerArchiveService;
   images: ImageService;
   system: SystemInfo;
   events: EventBus;
@@ -59,6 +62,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   containerRoutes(routes, upgrades, engine.containers);
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
+  archiveRoutes(routes, engine.archives);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -27,12 +27,17 @@ const PRIVATE_XATTR_PREFIX = 'trusted.overlay.';
  * deletions under them left implied). Symlinks are stored, never followed; files are opened
  * O_NOFOLLOW. Runs confined (pack-helper.ts): `top` is '' there, the chroot's root.
  */
-export async function writeDiffTar(top: string, entries: DiffEntry[], out: Writable): Promise<void> {
+export async function writeDiffTar(
+  top: string,
+  entries: Iterable<DiffEntry> | AsyncIterable<DiffEntry>,
+  out: Writable,
+  nameOf: (path: string) => string = (path) => path.slice(1),
+): Promise<void> {
   const archive = pack();
   // Binary xattr values pass tar-stream in base64 and are written raw (see pax-xattrs.ts).
   const written = pipeline(archive, new TarRewriter({ sparseToPax: false, rewritePax: base64XattrsAsBinary }), out);
   try {
-    await writeEntries(archive, top, entries);
+    await writeEntries(archive, top, entries, nameOf);
     archive.finalize();
   } catch (err) {
     archive.destroy(err as Error);
@@ -40,11 +45,16 @@ export async function writeDiffTar(top: string, entries: DiffEntry[], out: Writa
   await written;
 }
 
-async function writeEntries(archive: Pack, top: string, entries: DiffEntry[]): Promise<void> {
+async function writeEntries(
+  archive: Pack,
+  top: string,
+  entries: Iterable<DiffEntry> | AsyncIterable<DiffEntry>,
+  nameOf: (path: string) => string,
+): Promise<void> {
   const hardLinks = new Map<string, string>();
   const opaqueDirs: string[] = [];
-  for (const entry of entries) {
-    const name = entry.path.slice(1);
+  for await (const entry of entries) {
+    const name = nameOf(entry.path);
     if (entry.kind === 'D') {
       if (opaqueDirs.some((dir) => entry.path.startsWith(`${dir}/`))) continue;
       await add(archive, { name: posix.join(posix.dirname(name), `${WHITEOUT_PREFIX}${posix.basename(name)}`), type: 'file', size: 0, mode: 0o644 });
@@ -65,7 +75,7 @@ async function writeEntries(archive: Pack, top: string, entries: DiffEntry[]): P
       hardLinks.set(inode, name);
     }
     if (stats.isSymbolicLink()) header.linkname = await readlink(path);
-    if (stats.isFile()) await addFile(archive, header, path);
+    if (stats.isFile()) await addFile(archive, header, path, stats);
     else await add(archive, header);
     if (entry.opaque) {
       opaqueDirs.push(entry.path);
@@ -116,11 +126,22 @@ function add(archive: Pack, header: Headers): Promise<void> {
   return new Promise((resolve, reject) => archive.entry(header, '', (err) => (err ? reject(err) : resolve())));
 }
 
-async function addFile(archive: Pack, header: Headers, path: string): Promise<void> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  const done = new Promise<void>((resolve, reject) => {
-    const sink = archive.entry(header, (err) => (err ? reject(err) : resolve()));
-    pipeline(file.createReadStream(), sink).catch(reject);
-  });
-  await done;
+/**
+ * The file read is the one lstat'ed: a running container may swap it meanwhile (O_NONBLOCK keeps
+ * a FIFO put in its place from hanging us), and only the size in the header is read, so a file
+ * that grows while it is packed still makes a valid entry.
+ */
+async function addFile(archive: Pack, header: Headers, path: string, stats: Stats): Promise<void> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const opened = await file.stat();
+    if (opened.ino !== stats.ino || opened.dev !== stats.dev) throw new Error(`${path} changed while it was packed`);
+    if (stats.size === 0) return await add(archive, header);
+    await new Promise<void>((resolve, reject) => {
+      const sink = archive.entry(header, (err) => (err ? reject(err) : resolve()));
+      pipeline(file.createReadStream({ start: 0, end: stats.size - 1, autoClose: false }), sink).catch(reject);
+    });
+  } finally {
+    await file.close();
+  }
 }

@@ -17,6 +17,7 @@ import { ImageService } from '../engine/images/image-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
+import { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
@@ -114,6 +115,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     logger,
   });
   await containers.start();
+  const archives = new ContainerArchiveService(containers, layers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {
@@ -125,7 +127,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    const server = createApiServer({ containers, archives, images: imageService, system, events, storageDriverName: driver.name }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

@@ -10,7 +10,7 @@ import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { RuntimeSet } from '../../runtime/container-runtime.js';
 import type { LayerStore } from '../../storage/layer-store.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { ContainerAction, EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../images/image-store.js';
 import { checkImageName } from '../images/image-service.js';
 import type { AttachClient, AttachHub } from './attach-hub.js';
@@ -248,6 +248,16 @@ export class ContainerService {
   logs(idOrName: string, options: LogReadOptions, signal: AbortSignal): { record: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
     const record = this.store.resolve(idOrName);
     return { record, entries: this.streams.logs(record, options, signal) };
+  }
+
+  /** For the services beside this one (archive-service.ts): runs `job` while no other operation of the container runs. */
+  exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T> {
+    return this.lifecycle.exclusive(record, job);
+  }
+
+  /** For the services beside this one: publishes a container event. */
+  publish(action: ContainerAction, record: ContainerRecord): void {
+    this.lifecycle.publish(action, record);
   }
 
   /** Containers using an image, for `rmi` conflict checks. */

@@ -24,6 +24,8 @@ export type ContainerAction =
   | 'update'
   | 'commit'
   | 'export'
+  | 'archive-path'
+  | 'extract-to-dir'
   | 'prune'
   | `exec_create: ${string}`
   | `exec_start: ${string}`

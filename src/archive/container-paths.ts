@@ -1,0 +1,123 @@
+/**
+ * Docker's rules for the paths of `docker cp` (moby's container.ResolvePath, StatPath,
+ * SplitPathDirEntry, TarResourceRebaseOpts, GetResourcePath), for code that runs chrooted into a
+ * container's root (copy-helper.ts): every name is resolved by the kernel inside that root, so
+ * no symlink, `..` or swap race reaches out of it; scoped resolution (resolveInRoot with '/')
+ * only gives dangling links and missing parents Docker's meaning.
+ */
+import { lstat, readdir, statfs } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { resolveInRoot } from '../runtime/scoped-path.js';
+import type { DiffEntry } from './pack-entries.js';
+import { pathStat, type PathStat } from './path-stat.js';
+
+// Kernel views mounted into a running container (statfs f_type): what they show is the kernel's
+// state, not the container's content; Docker's cp, which reads the rootfs, never sees them.
+const KERNEL_FILESYSTEMS = new Set([
+  0x9fa0, // proc
+  0x62656572, // sysfs
+  0x27e0eb, // cgroup
+  0x63677270, // cgroup2
+  0x1cd1, // devpts
+  0x19800202, // mqueue
+  0x73636673, // securityfs
+  0x64626720, // debugfs
+  0x74726163, // tracefs
+  0xcafe4a11, // bpf
+  0x6165676c, // pstore
+  0x62656570, // configfs
+  0x42494e4d, // binfmt_misc
+]);
+
+/** Go's filepath.Clean for absolute paths: no trailing '/' except for the root. */
+function clean(path: string): string {
+  const normalised = posix.normalize(path);
+  return normalised.length > 1 && normalised.endsWith('/') ? normalised.slice(0, -1) : normalised;
+}
+
+/** Go's filepath.Base: the last element, trailing slashes ignored; '/' for the root. */
+export function goBase(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed === '') return path === '' ? '.' : '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+const specifiesCurrentDir = (path: string) => goBase(path) === '.';
+
+/** The user's path made absolute and clean, keeping the trailing '/' or '/.' that carries meaning. */
+export function absolutePath(path: string): string {
+  let abs = clean(`/${path}`);
+  if (!specifiesCurrentDir(abs) && specifiesCurrentDir(path)) abs = `${abs.endsWith('/') ? abs : `${abs}/`}.`;
+  if (!abs.endsWith('/') && path.endsWith('/')) abs += '/';
+  return abs;
+}
+
+/** Every link resolved inside the root, the last one included (where a copy is extracted to). */
+export const resolveFully = (absPath: string): Promise<string> => resolveInRoot('/', absPath);
+
+/** Links of the parents resolved, the last component kept as it is (what cp reads and stats). */
+async function resolveParents(absPath: string): Promise<string> {
+  const slash = absPath.lastIndexOf('/');
+  const dir = await resolveInRoot('/', absPath.slice(0, slash + 1));
+  return `${dir === '/' ? '' : dir}/${absPath.slice(slash + 1)}`;
+}
+
+function notFoundError(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`lstat ${path}: no such file or directory`), { code: 'ENOENT' });
+}
+
+/** lstat, with a kernel view (/proc, /sys…) of a running container taken as absent. */
+export async function lstatContent(path: string): Promise<Stats> {
+  const stats = await lstat(path);
+  if (!stats.isSymbolicLink() && KERNEL_FILESYSTEMS.has((await statfs(path)).type)) throw notFoundError(path);
+  return stats;
+}
+
+/** HEAD archive: the stat of `path` (a symlink itself, with where it leads). */
+export async function statOf(path: string): Promise<PathStat> {
+  const absPath = absolutePath(path);
+  const resolved = await resolveParents(absPath);
+  const stats = await lstatContent(resolved);
+  const linkTarget = stats.isSymbolicLink() ? await resolveFully(absPath) : '';
+  return pathStat(goBase(absPath), stats, linkTarget);
+}
+
+export interface ArchiveSource {
+  stat: PathStat;
+  /** The entries to pack (absolute paths in the root), depth first in name order. */
+  entries: AsyncGenerator<DiffEntry>;
+  /** The tar name of each entry, rebased as Docker does (the base the user asked for). */
+  nameOf: (path: string) => string;
+}
+
+/** GET archive: what to pack for `path`, and under which names. */
+export async function archiveSource(path: string): Promise<ArchiveSource> {
+  const absPath = absolutePath(path);
+  const resolved = await resolveParents(absPath);
+  const stats = await lstatContent(resolved);
+  const stat = pathStat(goBase(absPath), stats, stats.isSymbolicLink() ? await resolveFully(absPath) : '');
+  const top = clean(resolved);
+  // Names start with the base the user asked for ('.' for `dir/.`); the root's with '/'.
+  const rebase = goBase(absPath);
+  const prefix = rebase === '/' ? '' : rebase;
+  const nameOf = (entry: string) => (entry === top ? prefix : `${prefix}/${entry.slice(top === '/' ? 1 : top.length + 1)}`);
+  return { stat, entries: walk(top, stats), nameOf };
+}
+
+/** The tree under `top` (lstat'ed as `stats`), never following a link nor entering a kernel view. */
+export async function* walk(top: string, stats: Stats): AsyncGenerator<DiffEntry> {
+  yield { path: top, kind: 'A', opaque: false };
+  if (!stats.isDirectory()) return;
+  for (const name of (await readdir(top)).sort()) {
+    const path = top === '/' ? `/${name}` : `${top}/${name}`;
+    let child: Stats;
+    try {
+      child = await lstatContent(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile, or a kernel view
+      throw err;
+    }
+    yield* walk(path, child);
+  }
+}
