@@ -63,14 +63,19 @@ async function resolveParents(absPath: string): Promise<string> {
   return `${dir === '/' ? '' : dir}/${absPath.slice(slash + 1)}`;
 }
 
-function notFoundError(path: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`lstat ${path}: no such file or directory`), { code: 'ENOENT' });
+/** An errno error worded as Go's os.PathError (what dockerd answers): "lstat /a/b: not a directory". */
+function goPathError(err: unknown, op: string, path: string): unknown {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const description = /^[A-Z]+: ([^,]+),/.exec(message)?.[1];
+  return code && description ? Object.assign(new Error(`${op} ${path}: ${description}`), { code }) : err;
 }
 
 /** lstat, with a kernel view (/proc, /sys…) of a running container taken as absent. */
 export async function lstatContent(path: string): Promise<Stats> {
-  const stats = await lstat(path);
-  if (!stats.isSymbolicLink() && KERNEL_FILESYSTEMS.has((await statfs(path)).type)) throw notFoundError(path);
+  const stats = await lstat(path).catch((err: unknown) => {
+    throw goPathError(err, 'lstat', path);
+  });
+  if (!stats.isSymbolicLink() && KERNEL_FILESYSTEMS.has((await statfs(path)).type)) throw Object.assign(new Error(`lstat ${path}: no such file or directory`), { code: 'ENOENT' });
   return stats;
 }
 
