@@ -5,12 +5,13 @@
  * no symlink, `..` or swap race reaches out of it; scoped resolution (resolveInRoot with '/')
  * only gives dangling links and missing parents Docker's meaning.
  */
-import { lstat, readdir, statfs } from 'node:fs/promises';
+import { lstat, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { posix } from 'node:path';
 import { resolveInRoot } from '../runtime/scoped-path.js';
+import { entryNamer, goBase, goClean, preserveTrailingDotOrSeparator } from './go-paths.js';
 import type { DiffEntry } from './pack-entries.js';
 import { pathStat, type PathStat } from './path-stat.js';
+import { walk } from './tar-headers.js';
 
 // Kernel views mounted into a running container (statfs f_type): what they show is the kernel's
 // state, not the container's content; Docker's cp, which reads the rootfs, never sees them.
@@ -30,28 +31,8 @@ const KERNEL_FILESYSTEMS = new Set([
   0x42494e4d, // binfmt_misc
 ]);
 
-/** Go's filepath.Clean for absolute paths: no trailing '/' except for the root. */
-function clean(path: string): string {
-  const normalised = posix.normalize(path);
-  return normalised.length > 1 && normalised.endsWith('/') ? normalised.slice(0, -1) : normalised;
-}
-
-/** Go's filepath.Base: the last element, trailing slashes ignored; '/' for the root. */
-export function goBase(path: string): string {
-  const trimmed = path.replace(/\/+$/, '');
-  if (trimmed === '') return path === '' ? '.' : '/';
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-
-const specifiesCurrentDir = (path: string) => goBase(path) === '.';
-
 /** The user's path made absolute and clean, keeping the trailing '/' or '/.' that carries meaning. */
-export function absolutePath(path: string): string {
-  let abs = clean(`/${path}`);
-  if (!specifiesCurrentDir(abs) && specifiesCurrentDir(path)) abs = `${abs.endsWith('/') ? abs : `${abs}/`}.`;
-  if (!abs.endsWith('/') && path.endsWith('/')) abs += '/';
-  return abs;
-}
+export const absolutePath = (path: string): string => preserveTrailingDotOrSeparator(goClean(`/${path}`), path);
 
 /** Every link resolved inside the root, the last one included (where a copy is extracted to). */
 export const resolveFully = (absPath: string): Promise<string> => resolveInRoot('/', absPath);
@@ -102,27 +83,14 @@ export async function archiveSource(path: string): Promise<ArchiveSource> {
   const resolved = await resolveParents(absPath);
   const stats = await lstatContent(resolved);
   const stat = pathStat(goBase(absPath), stats, stats.isSymbolicLink() ? await resolveFully(absPath) : '');
-  const top = clean(resolved);
+  const top = goClean(resolved);
   // Names start with the base the user asked for ('.' for `dir/.`); the root's with '/'.
   const rebase = goBase(absPath);
   const prefix = rebase === '/' ? '' : rebase;
-  const nameOf = (entry: string) => (entry === top ? prefix : `${prefix}/${entry.slice(top === '/' ? 1 : top.length + 1)}`);
-  return { stat, entries: walk(top, stats), nameOf };
+  return { stat, entries: asEntries(walk(top, stats, lstatContent)), nameOf: entryNamer(top, prefix) };
 }
 
-/** The tree under `top` (lstat'ed as `stats`), never following a link nor entering a kernel view. */
-export async function* walk(top: string, stats: Stats): AsyncGenerator<DiffEntry> {
-  yield { path: top, kind: 'A', opaque: false };
-  if (!stats.isDirectory()) return;
-  for (const name of (await readdir(top)).sort()) {
-    const path = top === '/' ? `/${name}` : `${top}/${name}`;
-    let child: Stats;
-    try {
-      child = await lstatContent(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile, or a kernel view
-      throw err;
-    }
-    yield* walk(path, child);
-  }
+/** The paths of `walk` as the layer packer takes them. */
+export async function* asEntries(paths: AsyncIterable<string>): AsyncGenerator<DiffEntry> {
+  for await (const path of paths) yield { path, kind: 'A', opaque: false };
 }

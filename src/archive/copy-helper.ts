@@ -14,10 +14,11 @@
  */
 import { chroot } from '../native/index.js';
 import { resolveUser } from '../runtime/user.js';
-import { archiveSource, absolutePath, lstatContent, resolveFully, statOf, walk } from './container-paths.js';
+import { archiveSource, absolutePath, asEntries, lstatContent, resolveFully, statOf } from './container-paths.js';
 import { decompress } from './decompress.js';
 import { runHelper } from './helper-process.js';
 import { writeDiffTar } from './pack-entries.js';
+import { walk } from './tar-headers.js';
 import { unpack } from './unpack.js';
 
 const [root, mode, path = '', noOverwrite, user] = process.argv.slice(2);
@@ -58,9 +59,9 @@ await runHelper(async () => {
       });
     }
     case 'export': {
-      const everything = walk('/', await lstatContent('/'));
+      const everything = walk('/', await lstatContent('/'), lstatContent);
       await everything.next(); // as Docker's export, the root itself is no entry
-      return writeDiffTar('', everything, process.stdout);
+      return writeDiffTar('', asEntries(everything), process.stdout);
     }
     default:
       throw new Error(`copy-helper: unknown mode ${mode}`);

@@ -3,4 +3,4 @@ export { decompress, isGzip } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
 export { packDiff, type DiffEntry } from './pack.js';
 export { archivePath, exportRoot, extractArchive, statPath, type ContainerRoot, type ExtractOptions } from './copy.js';
-export { decodePathStat, encodePathStat, isGoDirectory, isGoSymlink, type PathStat } from './path-stat.js';
+export { encodePathStat, type PathStat } from './path-stat.js';

@@ -5,16 +5,9 @@
  * os.FileMode encoding, not st_mode.
  */
 import { constants, type Stats } from 'node:fs';
+import type { ContainerPathStat } from '../wire/containers.js';
 
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  /** RFC 3339 with nanoseconds, as Go marshals a time.Time. */
-  mtime: string;
-  /** For a symlink, where it leads, resolved inside the container's root; '' otherwise. */
-  linkTarget: string;
-}
+export type PathStat = ContainerPathStat;
 
 // Go's os.FileMode type bits (io/fs), which sit above the permission bits instead of in S_IFMT.
 const GO_MODE_DIR = 2 ** 31;
@@ -46,12 +39,6 @@ export function goFileMode(mode: number): number {
   return goMode;
 }
 
-/** Whether a Go os.FileMode names a directory (the test the docker CLI makes). */
-export const isGoDirectory = (goMode: number): boolean => goMode >= GO_MODE_DIR;
-
-/** Whether a Go os.FileMode names a symlink. */
-export const isGoSymlink = (goMode: number): boolean => Math.floor(goMode / GO_MODE_SYMLINK) % 2 === 1;
-
 /** A time as Go's time.Time marshals it in UTC: nanoseconds without trailing zeros. */
 export function goTime(stats: Stats): string {
   const seconds = Math.floor(stats.mtimeMs / 1000);
@@ -67,5 +54,3 @@ export function pathStat(name: string, stats: Stats, linkTarget: string): PathSt
 
 /** The header value: base64 of the JSON. */
 export const encodePathStat = (stat: PathStat): string => Buffer.from(JSON.stringify(stat)).toString('base64');
-
-export const decodePathStat = (header: string): PathStat => JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;

@@ -3,7 +3,7 @@
  * the CLI's (which packs the host side of `berth cp`). No native code here: the CLI bundles it.
  */
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Headers, Pack } from 'tar-stream';
 
@@ -90,5 +90,25 @@ export class TreeTarWriter {
     } finally {
       await file.close();
     }
+  }
+}
+
+/**
+ * The tree under `top` (lstat'ed as `stats`), depth first in name order, never following a link.
+ * `lstatEntry` may refuse an entry by throwing ENOENT (the daemon leaves kernel views out so).
+ */
+export async function* walk(top: string, stats: Stats, lstatEntry: (path: string) => Promise<Stats> = lstat): AsyncGenerator<string> {
+  yield top;
+  if (!stats.isDirectory()) return;
+  for (const name of (await readdir(top)).sort()) {
+    const path = top === '/' ? `/${name}` : `${top}/${name}`;
+    let child: Stats;
+    try {
+      child = await lstatEntry(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile, or refused
+      throw err;
+    }
+    yield* walk(path, child, lstatEntry);
   }
 }

@@ -11,6 +11,7 @@ export type {
   Port,
   ContainerInspectResponse as ContainerInspect,
   ContainerWaitResponse as WaitResponse,
+  ContainerPathStat,
 } from '../wire/containers.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
