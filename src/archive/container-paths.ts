@@ -51,12 +51,18 @@ function goPathError(err: unknown, op: string, path: string): unknown {
   return code && description ? Object.assign(new Error(`${op} ${path}: ${description}`), { code }) : err;
 }
 
-/** lstat, with a kernel view (/proc, /sys…) of a running container taken as absent. */
+/** Whether `dir` is (in) a kernel view of a running container: shown as an empty directory. */
+export const outsideKernelView = async (dir: string): Promise<boolean> => !KERNEL_FILESYSTEMS.has((await statfs(dir)).type);
+
+/** lstat, with a path inside a kernel view (/proc/1, /sys/fs) taken as absent; the mount point itself is there. */
 export async function lstatContent(path: string): Promise<Stats> {
   const stats = await lstat(path).catch((err: unknown) => {
     throw goPathError(err, 'lstat', path);
   });
-  if (!stats.isSymbolicLink() && KERNEL_FILESYSTEMS.has((await statfs(path)).type)) throw Object.assign(new Error(`lstat ${path}: no such file or directory`), { code: 'ENOENT' });
+  const parent = path.slice(0, path.replace(/\/+$/, '').lastIndexOf('/')) || '/';
+  if (path !== '/' && !(await outsideKernelView(parent))) {
+    throw Object.assign(new Error(`lstat ${path}: no such file or directory`), { code: 'ENOENT' });
+  }
   return stats;
 }
 
@@ -87,7 +93,7 @@ export async function archiveSource(path: string): Promise<ArchiveSource> {
   // Names start with the base the user asked for ('.' for `dir/.`); the root's with '/'.
   const rebase = goBase(absPath);
   const prefix = rebase === '/' ? '' : rebase;
-  return { stat, entries: asEntries(walk(top, stats, lstatContent)), nameOf: entryNamer(top, prefix) };
+  return { stat, entries: asEntries(walk(top, stats, outsideKernelView)), nameOf: entryNamer(top, prefix) };
 }
 
 /** The paths of `walk` as the layer packer takes them. */

@@ -14,7 +14,7 @@
  */
 import { chroot } from '../native/index.js';
 import { resolveUser } from '../runtime/user.js';
-import { archiveSource, absolutePath, asEntries, lstatContent, resolveFully, statOf } from './container-paths.js';
+import { archiveSource, absolutePath, asEntries, lstatContent, outsideKernelView, resolveFully, statOf } from './container-paths.js';
 import { decompress } from './decompress.js';
 import { runHelper } from './helper-process.js';
 import { writeDiffTar } from './pack-entries.js';
@@ -59,7 +59,7 @@ await runHelper(async () => {
       });
     }
     case 'export': {
-      const everything = walk('/', await lstatContent('/'), lstatContent);
+      const everything = walk('/', await lstatContent('/'), outsideKernelView);
       await everything.next(); // as Docker's export, the root itself is no entry
       return writeDiffTar('', asEntries(everything), process.stdout);
     }

@@ -68,7 +68,7 @@ export async function statPath(root: ContainerRoot, path: string): Promise<PathS
 
 /**
  * GET archive: the stat of `path` and the tar of it, streamed as it is made. A failure before
- * the first byte is thrown (a missing path is not-found); after, it is an error of the stream.
+ * the first tar byte is thrown (a missing path is not-found); after, it is an error of the stream.
  * Destroying the stream stops the helper.
  */
 export async function archivePath(root: ContainerRoot, path: string): Promise<{ stat: PathStat; tar: Readable }> {
@@ -77,13 +77,16 @@ export async function archivePath(root: ContainerRoot, path: string): Promise<{ 
   const exited = outcome(helper, stderr);
   exited.catch(() => {}); // awaited below, or reported through the stream
   const stdout = helper.stdout!;
+  // The stat line and the first bytes of the tar: a path that vanishes between the two (a
+  // container swapping it) is still answered with an error status rather than a cut stream.
   let head = Buffer.alloc(0);
   for await (const chunk of stdout.iterator({ destroyOnReturn: false })) {
     head = Buffer.concat([head, chunk as Buffer]);
-    if (head.includes(0x0a)) break;
+    const newline = head.indexOf(0x0a);
+    if (newline !== -1 && newline < head.length - 1) break;
   }
   const newline = head.indexOf(0x0a);
-  if (newline === -1) {
+  if (newline === -1 || newline === head.length - 1) {
     const failure = await exited;
     throw failureError(failure ?? { message: 'the copy helper ended without an answer' }, false);
   }

@@ -59,7 +59,7 @@ export class TreeTarWriter {
     const inode = `${stats.dev}:${stats.ino}`;
     if (stats.isFile() && stats.nlink > 1) {
       const first = this.hardLinks.get(inode);
-      if (first !== undefined) return this.add({ name, type: 'link', linkname: first, size: 0 });
+      if (first !== undefined) return this.add({ ...header, type: 'link', linkname: first, size: 0 });
       this.hardLinks.set(inode, name);
     }
     if (stats.isSymbolicLink()) header.linkname = await readlink(path);
@@ -94,21 +94,22 @@ export class TreeTarWriter {
 }
 
 /**
- * The tree under `top` (lstat'ed as `stats`), depth first in name order, never following a link.
- * `lstatEntry` may refuse an entry by throwing ENOENT (the daemon leaves kernel views out so).
+ * The tree under `top` (lstat'ed as `stats`), depth first in name order, never following a link;
+ * a directory for which `descend` says no is an entry without contents (the daemon does not
+ * enter a running container's kernel views so).
  */
-export async function* walk(top: string, stats: Stats, lstatEntry: (path: string) => Promise<Stats> = lstat): AsyncGenerator<string> {
+export async function* walk(top: string, stats: Stats, descend: (dir: string) => Promise<boolean> = async () => true): AsyncGenerator<string> {
   yield top;
-  if (!stats.isDirectory()) return;
+  if (!stats.isDirectory() || !(await descend(top))) return;
   for (const name of (await readdir(top)).sort()) {
     const path = top === '/' ? `/${name}` : `${top}/${name}`;
     let child: Stats;
     try {
-      child = await lstatEntry(path);
+      child = await lstat(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile, or refused
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone meanwhile
       throw err;
     }
-    yield* walk(path, child, lstatEntry);
+    yield* walk(path, child, descend);
   }
 }
