@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { archivePath, exportRoot, extractArchive, statPath, type ContainerRoot, type PathStat } from '../../archive/index.js';
 import { invalidParameter, isKind, notFound } from '../../common/errors.js';
 import type { LayerStore } from '../../storage/layer-store.js';
+import { Semaphore } from '../../storage/semaphore.js';
 import type { ContainerRecord } from './model.js';
 import type { ContainerService } from './service.js';
 
@@ -22,7 +23,12 @@ export interface ExtractRequest {
   copyUIDGID: boolean;
 }
 
+/** Copies at once: each runs a helper process (a Node of its own); the others wait their turn. */
+const MAX_CONCURRENT_COPIES = 8;
+
 export class ContainerArchiveService {
+  private readonly copies = new Semaphore(MAX_CONCURRENT_COPIES);
+
   constructor(
     private readonly containers: ContainerService,
     private readonly layers: LayerStore,
@@ -66,6 +72,7 @@ export class ContainerArchiveService {
   /** GET export: `consume` gets the tar of the container's filesystem (its layer, without mounts). */
   async export(idOrName: string, consume: (tar: Readable) => Promise<void>): Promise<void> {
     const record = this.containers.inspect(idOrName);
+    const release = await this.copies.acquire();
     await this.withLayer(record, async (root) => {
       const tar = exportRoot(root);
       this.containers.publish('export', record);
@@ -74,10 +81,19 @@ export class ContainerArchiveService {
       } finally {
         tar.destroy();
       }
-    });
+    }).finally(release);
   }
 
   private async withRoot<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>): Promise<T> {
+    const release = await this.copies.acquire();
+    try {
+      return await this.withPinnedRoot(record, use);
+    } finally {
+      release();
+    }
+  }
+
+  private async withPinnedRoot<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>): Promise<T> {
     const pinned = await this.containers.exclusive(record, async () =>
       record.state.Running ? open(`/proc/${record.state.Pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY) : undefined,
     );
