@@ -8,17 +8,32 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { BerthError, wrap } from '../common/errors.js';
+import { findExecutable } from '../runtime/executables.js';
 import { helperFailure, type HelperFailure } from './helper-process.js';
 import type { PathStat } from './path-stat.js';
 
 const HELPER = fileURLToPath(new URL('./copy-helper.js', import.meta.url));
+const UNSHARE = findExecutable('unshare') ?? 'unshare';
+
+/** How the binds of a stopped container's root reach the helper (JSON of Bind[]). */
+export const BINDS_VARIABLE = 'BERTH_COPY_BINDS';
 
 /**
  * Where a container's files are: a directory (a stopped container's mounted layer), or an open
  * directory descriptor the caller pinned (a running container's /proc/PID/root, which shows its
  * volumes and tmpfs mounts too). The caller keeps it open until the call has spawned its helper.
  */
-export type ContainerRoot = { path: string } | { fd: number };
+export type ContainerRoot = { path: string; binds?: readonly Bind[] } | { fd: number };
+
+/**
+ * A file or directory of the host shown at `destination` in a stopped container's root, as its
+ * run would mount it (the generated /etc/hosts, volumes): the helper binds it in a mount
+ * namespace of its own, which goes away with it.
+ */
+export interface Bind {
+  source: string;
+  destination: string;
+}
 
 export interface ExtractOptions {
   noOverwriteDirNonDir: boolean;
@@ -30,9 +45,14 @@ export interface ExtractOptions {
 const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 function startHelper(root: ContainerRoot, args: string[], input: 'pipe' | 'ignore'): ChildProcess {
-  const rootArg = 'fd' in root ? '/proc/self/fd/3' : root.path;
-  const pinned = 'fd' in root ? [root.fd] : [];
-  return spawn(process.execPath, [HELPER, rootArg, ...args], { stdio: [input, 'pipe', 'pipe', ...pinned] });
+  if ('fd' in root) return spawn(process.execPath, [HELPER, '/proc/self/fd/3', ...args], { stdio: [input, 'pipe', 'pipe', root.fd] });
+  const helper = [process.execPath, HELPER, root.path, ...args];
+  if (!root.binds?.length) return spawn(helper[0], helper.slice(1), { stdio: [input, 'pipe', 'pipe'] });
+  // unshare(1) gives the helper its own mount namespace (private: nothing it mounts reaches the host's).
+  return spawn(UNSHARE, ['--mount', '--propagation', 'private', ...helper], {
+    stdio: [input, 'pipe', 'pipe'],
+    env: { ...process.env, [BINDS_VARIABLE]: JSON.stringify(root.binds) },
+  });
 }
 
 /** A failure of the helper as an error of its kind: a missing path is not-found, a bad tar the caller's. */

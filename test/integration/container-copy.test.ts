@@ -141,6 +141,10 @@ for (const combo of MATRIX) {
       await mkdir(join(out, 'contents'));
       assertOk(await docker(['cp', 'stopped:/tmp/tree/.', join(out, 'contents')]));
       assert.deepEqual((await readdir(join(out, 'contents'))).sort(), ['f', 'hard', 'sub']);
+      // The files a run binds (here the generated /etc/hostname) are there as in a running container.
+      const [inspect] = JSON.parse((await docker(['inspect', 'stopped'])).stdout) as Array<{ Config: { Hostname: string } }>;
+      const hostname = await docker(['cp', 'stopped:/etc/hostname', '-']);
+      assert.equal(hostname.raw.subarray(512, 512 + inspect.Config.Hostname.length + 1).toString('utf8'), `${inspect.Config.Hostname}\n`);
       const tar = await docker(['cp', 'stopped:/tmp/tree', '-']);
       assert.deepEqual(listing(tar.raw), [
         'drwxr-xr-x 0/0 0 tree/',

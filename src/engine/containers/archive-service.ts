@@ -14,6 +14,7 @@ import { invalidParameter, isKind, notFound } from '../../common/errors.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { Semaphore } from '../../storage/semaphore.js';
 import type { ContainerRecord } from './model.js';
+import { planMounts } from './mount-plan.js';
 import type { ContainerService } from './service.js';
 
 export interface ExtractRequest {
@@ -81,7 +82,7 @@ export class ContainerArchiveService {
       } finally {
         tar.destroy();
       }
-    }).finally(release);
+    }, false).finally(release);
   }
 
   private async withRoot<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>): Promise<T> {
@@ -105,12 +106,17 @@ export class ContainerArchiveService {
     }
   }
 
-  /** The container's layer, mounted (again, counted, if it runs) while no other operation of it runs. */
-  private withLayer<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>): Promise<T> {
+  /**
+   * The container's layer, mounted (again, counted, if it runs) while no other operation of it
+   * runs; with `withMounts`, the binds its run would have (the generated /etc files, volumes), as
+   * moby mounts them for cp. Export is of the layer alone, as Docker's.
+   */
+  private withLayer<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>, withMounts = true): Promise<T> {
+    const binds = withMounts ? planMounts(record).filter((m) => m.type === 'bind').map(({ source, destination }) => ({ source, destination })) : [];
     return this.containers.exclusive(record, async () => {
       const path = await this.layers.mountContainerLayer(record.id);
       try {
-        return await use({ path });
+        return await use({ path, binds });
       } finally {
         await this.layers.unmountContainerLayer(record.id);
       }
