@@ -23,12 +23,15 @@ import { updateRoutes } from './routes/update-routes.js';
 import type { ContainerUpdates } from '../engine/containers/container-update.js';
 import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
+import { archiveRoutes } from './routes/archive-routes.js';
+import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 
 export interface ApiEngine {
   containers: ContainerService;
   updates: ContainerUpdates;
   execs: ExecService;
   usage: UsageService;
+  archives: ContainerArchiveService;
   images: ImageService;
   system: SystemInfo;
   events: EventBus;
@@ -71,6 +74,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   updateRoutes(routes, engine.updates);
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);
+  archiveRoutes(routes, engine.archives);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

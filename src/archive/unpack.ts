@@ -27,13 +27,26 @@ import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } 
 type Header = Headers & { pax?: Record<string, string> };
 
 /**
+ * 'copy' is `docker cp`'s extraction: names like `.wh.x` are plain names, and the destination
+ * directory itself (an entry `./`) keeps its own owner, mode and times.
+ */
+export type UnpackMode = WhiteoutMode | 'copy';
+
+export interface CopyOptions {
+  /** Refuse to replace a directory with a non-directory or the reverse (docker cp's rule). */
+  noOverwriteDirNonDir?: boolean;
+  /** Every entry gets this owner instead of the tar's (`docker cp -a` into a container with a User). */
+  owner?: { uid: number; gid: number };
+}
+
+/**
  * Writes the entries of a layer tar under '/'. It must run chrooted into the layer's directory
  * (see extract-helper.ts): names are only normalised here, and every symlink, including one the
  * tar itself just made, resolves inside the chroot, so no entry can reach outside the layer.
  */
-export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
+export async function unpack(tar: Readable, mode: UnpackMode, options: CopyOptions = {}): Promise<void> {
   const written = new Set<string>();
-  const whiteouts = whiteoutApplier(mode, written);
+  const whiteouts = mode === 'copy' ? undefined : whiteoutApplier(mode, written);
   // Directory times are set last: writing their children would change them again.
   const directoryTimes: Array<{ path: string; atime: Date; mtime: Date }> = [];
   const entries = extract();
@@ -52,14 +65,15 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
       entry.resume();
       continue;
     }
-    refuseWhiteoutInPath(name, path);
-    if (base === OPAQUE_WHITEOUT) {
+    if (whiteouts) refuseWhiteoutInPath(name, path);
+    if (whiteouts && base === OPAQUE_WHITEOUT) {
       whiteouts.opaque(posix.dirname(path));
-    } else if (base.startsWith(WHITEOUT_PREFIX)) {
+    } else if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
       const hidden = posix.join(posix.dirname(path), base.slice(WHITEOUT_PREFIX.length));
       whiteouts.whiteout(hidden, { uid: header.uid ?? 0, gid: header.gid ?? 0 });
-    } else {
-      await writeEntry(path, header, entry, sparse);
+    } else if (!(mode === 'copy' && path === '/')) {
+      if (options.owner) Object.assign(header, options.owner);
+      await writeEntry(path, header, entry, sparse, options.noOverwriteDirNonDir ?? false);
       markWritten(written, path);
       if (header.type === 'directory') {
         const mtime = header.mtime ?? new Date(0);
@@ -71,9 +85,15 @@ export async function unpack(tar: Readable, mode: WhiteoutMode): Promise<void> {
   for (const { path, atime, mtime } of directoryTimes.reverse()) lutimesSync(path, atime, mtime);
 }
 
-async function writeEntry(path: string, header: Header, content: AsyncIterable<Buffer>, sparse?: SparseEntry): Promise<void> {
+async function writeEntry(
+  path: string,
+  header: Header,
+  content: AsyncIterable<Buffer>,
+  sparse: SparseEntry | undefined,
+  noOverwriteDirNonDir: boolean,
+): Promise<void> {
   const isDirectory = header.type === 'directory';
-  if (path !== '/') clearPlaceFor(path, isDirectory);
+  if (path !== '/') clearPlaceFor(path, isDirectory, noOverwriteDirNonDir);
   switch (header.type) {
     case 'file':
     case 'contiguous-file':
@@ -115,13 +135,20 @@ async function writeEntry(path: string, header: Header, content: AsyncIterable<B
 }
 
 /** Makes room for a new entry at `path`: an existing directory stays when a directory comes. */
-function clearPlaceFor(path: string, isDirectory: boolean): void {
+function clearPlaceFor(path: string, isDirectory: boolean, noOverwriteDirNonDir: boolean): void {
   let existing;
   try {
     existing = lstatSync(path);
   } catch {
     mkdirSync(posix.dirname(path), { recursive: true, mode: 0o755 });
     return;
+  }
+  if (noOverwriteDirNonDir && existing.isDirectory() !== isDirectory) {
+    throw new Error(
+      existing.isDirectory()
+        ? `cannot overwrite directory "${path}" with non-directory`
+        : `cannot overwrite non-directory "${path}" with directory`,
+    );
   }
   if (!(isDirectory && existing.isDirectory())) rmSync(path, { recursive: true, force: true });
 }

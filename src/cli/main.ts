@@ -8,6 +8,8 @@ import { createContext, type CliContext } from './context.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
+import { cpCommand } from './commands/cp.js';
+import { exportCommand } from './commands/export.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
@@ -59,6 +61,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['kill', killCommand],
   ['pause', pauseCommand],
   ['unpause', unpauseCommand],
+  ['cp', cpCommand],
+  ['export', exportCommand],
   ['rm', rmCommand],
   ['images', imagesCommand],
   ['rmi', rmiCommand],

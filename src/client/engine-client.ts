@@ -14,6 +14,7 @@ import type {
   ContainerUpdateRequest,
   ContainerUpdateResponse,
   ContainerInspect,
+  ContainerPathStat,
   ContainerSummary,
   ExecCreateRequest,
   ExecInspect,
@@ -68,6 +69,13 @@ export interface ImportOptions {
 }
 
 const encode = encodeURIComponent;
+
+const PATH_STAT_HEADER = 'x-docker-container-path-stat';
+
+function decodePathStat(header: string | undefined): ContainerPathStat {
+  if (header === undefined) throw new Error('the daemon sent no X-Docker-Container-Path-Stat header');
+  return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as ContainerPathStat;
+}
 const filtersQuery = (filters: Filters | undefined) =>
   filters && Object.keys(filters).length > 0 ? JSON.stringify(filters) : undefined;
 
@@ -247,6 +255,33 @@ export class EngineClient {
 
   resizeExec(id: string, size: { height: number; width: number }): Promise<void> {
     return this.transport.discard('POST', `/exec/${encode(id)}/resize`, { query: { h: size.height, w: size.width } });
+  }
+
+  /** HEAD archive: the stat of `path` in the container. */
+  async statContainerPath(id: string, path: string): Promise<ContainerPathStat> {
+    const response = await this.transport.request('HEAD', `/containers/${encode(id)}/archive`, { query: { path } });
+    response.destroy();
+    return decodePathStat(response.headers[PATH_STAT_HEADER]);
+  }
+
+  /** GET archive: the stat of `path` and the tar of it (a stream the caller consumes or destroys). */
+  async copyFromContainer(id: string, path: string): Promise<{ stat: ContainerPathStat; content: HttpResponse }> {
+    const content = await this.transport.request('GET', `/containers/${encode(id)}/archive`, { query: { path } });
+    return { stat: decodePathStat(content.headers[PATH_STAT_HEADER]), content };
+  }
+
+  /** PUT archive: unpacks the tar `content` into the directory `path` of the container. */
+  copyToContainer(id: string, path: string, content: Readable, options: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    return this.transport.discard('PUT', `/containers/${encode(id)}/archive`, {
+      query: { path, noOverwriteDirNonDir: options.noOverwriteDirNonDir, copyUIDGID: options.copyUIDGID },
+      body: content,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
+  /** The tar of the container's filesystem. */
+  exportContainer(id: string): Promise<HttpResponse> {
+    return this.transport.request('GET', `/containers/${encode(id)}/export`);
   }
 
   // --- images

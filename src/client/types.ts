@@ -15,6 +15,7 @@ export type {
   DeviceMappingWire as DeviceMapping,
   ContainerUpdateRequest,
   ContainerUpdateResponse,
+  ContainerPathStat,
 } from '../wire/containers.js';
 export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../wire/exec.js';
 export type { StatsResponse, TopResponse } from '../wire/stats.js';

@@ -21,6 +21,7 @@ import { ContainerService } from '../engine/containers/service.js';
 import { ContainerUpdates } from '../engine/containers/container-update.js';
 import { ExecService } from '../engine/containers/exec-service.js';
 import { UsageService } from '../engine/containers/usage-service.js';
+import { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
@@ -124,6 +125,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);
+  const archives = new ContainerArchiveService(containers, layers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
   const system = new SystemInfo(
     {
@@ -135,7 +137,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

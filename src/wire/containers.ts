@@ -265,3 +265,15 @@ export interface ContainerUpdateResponse {
 export interface ContainerCreateRequest extends ContainerConfigRequest {
   HostConfig: HostConfigRequest;
 }
+
+/** The stat of a path in a container: base64 JSON in X-Docker-Container-Path-Stat (HEAD/GET archive). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode: the type in the high bits (directory 1<<31, symlink 1<<27), not S_IFMT. */
+  mode: number;
+  /** RFC 3339 with nanoseconds. */
+  mtime: string;
+  /** For a symlink, where it leads, resolved inside the container's root; '' otherwise. */
+  linkTarget: string;
+}

@@ -285,6 +285,11 @@ export class ContainerService {
     this.lifecycle.publish(action, record, details);
   }
 
+  /** For the services beside this one (archive-service.ts): runs `job` while no other operation of the container runs. */
+  exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T> {
+    return this.lifecycle.exclusive(record, job);
+  }
+
   /** Containers using an image, for `rmi` conflict checks. */
   usersOfImage(imageId: string): Array<{ containerId: string; running: boolean }> {
     return this.store

@@ -24,6 +24,8 @@ export type ContainerAction =
   | 'update'
   | 'commit'
   | 'export'
+  | 'archive-path'
+  | 'extract-to-dir'
   | 'prune'
   | 'top'
   | `exec_create: ${string}`
