@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { invalidParameter } from '../common/errors.js';
 import { errnoCode } from '../common/errors.js';
+import { detachKeyBytes } from '../common/detach-keys.js';
 import type { LogLevel } from '../common/logger.js';
 import type { RuntimeConfig } from '../runtime/conmon-runtime-set.js';
 
@@ -18,6 +19,8 @@ export interface DaemonConfig {
   group?: string;
   /** The cgroup containers are placed under (--cgroup-parent), as dockerd's; /berth by default. */
   cgroupParent: string;
+  /** daemon.json `detach-keys`: the escape sequence of attach when the client names none. */
+  detachKeys?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -46,6 +49,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'log-level': 'logLevel',
   group: 'group',
   'cgroup-parent': 'cgroupParent',
+  'detach-keys': 'detachKeys',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -73,6 +77,9 @@ export async function readConfigFile(path: string, required: boolean): Promise<P
     config[field] = value;
   }
   if ('runtimes' in config) config.runtimes = runtimeConfigs(config.runtimes);
+  if ('detachKeys' in config && (typeof config.detachKeys !== 'string' || !detachKeyBytes(config.detachKeys))) {
+    throw invalidParameter(`unable to configure the daemon: invalid detach-keys ${JSON.stringify(config.detachKeys)}`);
+  }
   return config as Partial<DaemonConfig>;
 }
 

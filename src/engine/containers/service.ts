@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidParameter, wrap } from '../../common/errors.js';
+import { conflict, invalidParameter, notFound, wrap } from '../../common/errors.js';
 import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { RuntimeSet } from '../../runtime/container-runtime.js';
@@ -223,10 +223,21 @@ export class ContainerService {
     return { removed, spaceReclaimed };
   }
 
-  /** Attaches a client. Output flows while the container runs (now or at its next start). */
-  async attach(idOrName: string, client: AttachClient): Promise<{ record: ContainerRecord; hub: AttachHub; detach: () => void }> {
+  /**
+   * The container an attach request names, once it may be attached to (moby's checks, made
+   * before the connection is taken over so that they are ordinary HTTP errors).
+   */
+  attachTarget(idOrName: string): ContainerRecord {
     const record = this.store.resolve(idOrName);
     if (isGoing(record.state)) throw conflict(`cannot attach to container ${record.id}: it is being removed`);
+    if (record.state.Paused) throw conflict(`container ${idOrName} is paused, unpause the container before attach`);
+    if (record.state.Restarting) throw conflict(`container ${idOrName} is restarting, wait until the container is running`);
+    return record;
+  }
+
+  /** Attaches a client. Output flows while the container runs (now or at its next start). */
+  async attach(record: ContainerRecord, client: AttachClient): Promise<{ hub: AttachHub; detach: () => void }> {
+    if (this.store.get(record.id) !== record) throw notFound(`No such container: ${record.id}`);
     const hub = this.streams.hub(record.id);
     const detach = hub.add(client);
     try {
@@ -235,8 +246,12 @@ export class ContainerService {
       detach();
       throw err;
     }
-    this.lifecycle.publish('attach', record);
-    return { record, hub, detach };
+    return { hub, detach };
+  }
+
+  /** moby's `attach` and `detach` events (detach: the client typed the detach keys). */
+  publishAttach(record: ContainerRecord, action: 'attach' | 'detach'): void {
+    this.lifecycle.publish(action, record);
   }
 
   async resize(idOrName: string, height: number, width: number): Promise<void> {
