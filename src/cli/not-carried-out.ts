@@ -119,14 +119,12 @@ const IMAGES_FLAGS: Refused[] = [
 
 /** By command path ('run', 'image ls'). */
 export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
-  run: [...CONTAINER_FLAGS, ['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
+  run: CONTAINER_FLAGS,
   create: CONTAINER_FLAGS,
   start: [
     ['--checkpoint <value>', CHECKPOINT],
     ['--checkpoint-dir <value>', CHECKPOINT],
-    ['--detach-keys <value>', 'detach keys for start are not carried out yet'],
   ],
-  attach: [['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
   logs: [['--details', 'log details (extra attributes) are not carried out yet']],
   inspect: [['-s, --size', 'sizes in inspect are not carried out yet']],
   rm: [['-l, --link', NETWORK]],

@@ -45,6 +45,8 @@ export interface AttachOptions {
   stdin?: boolean;
   stdout?: boolean;
   stderr?: boolean;
+  /** The escape sequence the daemon watches for on a TTY attach ("ctrl-p,ctrl-q"). */
+  detachKeys?: string;
 }
 
 export interface EventsOptions {
@@ -178,6 +180,7 @@ export class EngineClient {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,
+      detachKeys: options.detachKeys,
     });
   }
 
