@@ -16,7 +16,6 @@ const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const HEALTH = 'health checks are not carried out yet';
-const LOGGING = 'log drivers other than the default are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
@@ -71,8 +70,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--label-file <value>', LATER],
   ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
-  ['--log-driver <value>', LOGGING],
-  ['--log-opt <value>', LOGGING],
   ['--mac-address <value>', NETWORK],
   ['-m, --memory <value>', LIMITS],
   ['--memory-reservation <value>', LIMITS],
@@ -125,7 +122,6 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--checkpoint <value>', CHECKPOINT],
     ['--checkpoint-dir <value>', CHECKPOINT],
   ],
-  logs: [['--details', 'log details (extra attributes) are not carried out yet']],
   inspect: [['-s, --size', 'sizes in inspect are not carried out yet']],
   rm: [['-l, --link', NETWORK]],
   images: IMAGES_FLAGS,

@@ -35,6 +35,8 @@ export interface LogsOptions {
   stdout?: boolean;
   stderr?: boolean;
   timestamps?: boolean;
+  /** Each line prefixed with the log attributes (labels, env) its driver keeps. */
+  details?: boolean;
   tail?: string;
   /** Unix seconds (fractions allowed), as the API takes them. */
   since?: string;

@@ -171,6 +171,7 @@ export interface HostConfigRequest {
   Runtime?: string;
   NetworkMode?: string;
   RestartPolicy?: { Name: string; MaximumRetryCount: number };
+  LogConfig?: { Type: string; Config: Record<string, string> };
 }
 
 export interface ContainerCreateRequest extends ContainerConfigRequest {

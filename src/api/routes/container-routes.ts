@@ -9,6 +9,7 @@ import { decodeKillSignal, decodeLogOptions, decodeResize, decodeStopOptions, de
 import type { ContainerCreateResponse, ContainerPruneResponse } from '../../wire/containers.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
 import { parseFilters } from '../../engine/filters.js';
+import { detailsPrefix } from '../../engine/containers/log-config.js';
 
 /** Resolves when the response can take more, or when it is gone ('drain' never comes then). */
 function drained(res: ServerResponse): Promise<void> {
@@ -109,10 +110,13 @@ export function containerRoutes(routes: RouteTable<Handler>, containers: Contain
     const timestamps = query.bool('timestamps');
     const { record, entries } = containers.logs(params.id, decodeLogOptions(query), signal);
     const tty = record.config.Tty;
+    const details = query.bool('details') ? detailsPrefix(record.hostConfig.LogConfig, record.config.Labels, record.config.Env ?? []) : undefined;
     res.writeHead(200, { 'Content-Type': outputContentType(tty, version) });
     res.flushHeaders();
     for await (const entry of entries) {
-      const payload = timestamps ? Buffer.concat([Buffer.from(`${entry.timestamp} `), entry.payload]) : entry.payload;
+      // moby's order: the timestamp, the details, the line.
+      const parts = [timestamps ? Buffer.from(`${entry.timestamp} `) : undefined, details, entry.payload].filter((p) => p !== undefined);
+      const payload = parts.length === 1 ? entry.payload : Buffer.concat(parts);
       if (!res.write(tty ? payload : frame(streamNumber(entry.stream), payload))) await drained(res);
       if (res.destroyed) break; // leaving the loop closes the reader (its file and watcher)
     }

@@ -41,7 +41,7 @@ export interface ContainerServiceOptions {
 
 export class ContainerService {
   private readonly notifier = new RunNotifier();
-  private readonly streams = new ContainerStreams(this.notifier);
+  private readonly streams = new ContainerStreams(this.notifier, (message, fields) => this.options.logger.warn(message, fields));
   private readonly lifecycle: ContainerLifecycle;
   private readonly store: ContainerStore;
 
@@ -57,6 +57,7 @@ export class ContainerService {
       this.lifecycle.onExit(exit).catch((err) => logger.error('handling container exit', { id: exit.id, err }));
     });
     await reconcile({ ...this.options, lifecycle: this.lifecycle });
+    for (const record of this.store.all()) if (record.state.Running) this.streams.resume(record, this.lifecycle.runtimeOf(record));
   }
 
   async close(): Promise<void> {
