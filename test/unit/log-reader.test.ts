@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile, appendFile } from 'node:fs/promises';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,4 +158,20 @@ test('rotation while following: no line lost or repeated, also with max-file 1',
       assert.deepEqual(seen, Array.from({ length: conmon.written }, (_, i) => `line${i}`), `max-file ${maxFile}`);
     });
   }
+});
+
+test('a rotation cut short by a crash (live file renamed, monitor not told) is finished at the next start', async () => {
+  await withLog('', async (path) => {
+    const conmon = monitor(path);
+    conmon.write(2);
+    await rename(path, `${path}.1`); // berthd died here
+    conmon.write(1); // conmon writes on into the renamed file
+    const files = new LogFiles(path, 3);
+    await files.restoreLive(() => conmon.reopen());
+    conmon.write(1);
+    conmon.close();
+    const source: LogSource = { files, isLive: () => false, onStop: (cb) => (cb(), () => {}), onRotate: () => () => {} };
+    assert.deepEqual((await collect(source, all)).map((e) => e.payload.toString().trim()), ['line0', 'line1', 'line2', 'line3']);
+    assert.equal((await readFile(path, 'utf8')).trim().endsWith('line3'), true, 'the live file is back and written');
+  });
 });

@@ -88,6 +88,25 @@ export class LogFiles {
   }
 
   /**
+   * Has the monitor create the live file if it is missing: berthd was killed in a rotation after
+   * renaming it and before the monitor reopened (the monitor writes the renamed file meanwhile,
+   * which readers take as the live one until the new file exists).
+   */
+  restoreLive(reopen: () => Promise<void>): Promise<void> {
+    return this.locked(async () => {
+      if (await exists(this.path)) return;
+      await reopen().then(() => this.awaitLive(), () => {});
+    });
+  }
+
+  private async awaitLive(): Promise<void> {
+    for (let waited = 0; waited < REOPEN_WAIT_MS; waited += REOPEN_POLL_MS) {
+      if (await exists(this.path)) return;
+      await sleep(REOPEN_POLL_MS);
+    }
+  }
+
+  /**
    * Rotates: each rotated file moves one up (the oldest past max-file goes), the live file
    * becomes .1, and `reopen` has the monitor create a new live file, which this waits for.
    * With max-file 1 the rotated file is dropped once the monitor has let go of it.
@@ -106,10 +125,7 @@ export class LogFiles {
       } catch {
         return; // the container has gone: its next run creates the live file
       }
-      for (let waited = 0; waited < REOPEN_WAIT_MS; waited += REOPEN_POLL_MS) {
-        if (await exists(this.path)) break;
-        await sleep(REOPEN_POLL_MS);
-      }
+      await this.awaitLive();
       if (this.maxFile === 1) await rm(`${this.path}.1`, { force: true });
     });
   }

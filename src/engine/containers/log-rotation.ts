@@ -26,8 +26,13 @@ export class LogRotator {
   ) {}
 
   start(): void {
-    this.watchLive();
-    this.check();
+    void this.files
+      .restoreLive(this.reopen)
+      .catch((err) => this.onError(err))
+      .then(() => {
+        this.watchLive();
+        this.check();
+      });
   }
 
   stop(): void {
