@@ -15,13 +15,14 @@ export interface RawAttach {
   received(): Buffer;
 }
 
-export function rawAttach(socketPath: string, path: string, options: { upgrade?: boolean; body?: 'chunked' } = {}): RawAttach {
+export function rawAttach(socketPath: string, path: string, options: { upgrade?: boolean; body?: 'chunked' | { json: string } } = {}): RawAttach {
   const socket = connect(socketPath);
   const headers = ['Host: docker', 'Content-Type: text/plain'];
   if (options.upgrade) headers.push('Connection: Upgrade', 'Upgrade: tcp');
+  const json = typeof options.body === 'object' ? options.body.json : '';
   if (options.body === 'chunked') headers.push('Transfer-Encoding: chunked');
-  else headers.push('Content-Length: 0');
-  socket.write(`POST ${path} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+  else headers.push(`Content-Length: ${Buffer.byteLength(json)}`);
+  socket.write(`POST ${path} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n${json}`);
   let buffer = Buffer.alloc(0);
   let headEnd = -1;
   let resolveHead!: (head: { status: number; headers: Record<string, string> }) => void;

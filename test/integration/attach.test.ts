@@ -66,6 +66,18 @@ describe('attach as Docker clients use it', { timeout: 240_000 }, () => {
     await daemon.berth(['rm', '-f', 'cat']);
   });
 
+  test('with Upgrade, a request body (dockerode sends its options as JSON) is not stdin', async () => {
+    await daemon.berth(['run', '-d', '-i', '--name', 'cat2', 'busybox', 'cat']);
+    const attach = rawAttach(daemon.socket, '/containers/cat2/attach?stream=1&stdin=1&stdout=1', { upgrade: true, body: { json: '{"stream":true,"stdin":true}' } });
+    assert.equal((await attach.head).status, 101);
+    attach.socket.write('only this\n');
+    await until(() => demux(attach.received()).length > 0, 'the echo');
+    assert.deepEqual(demux(attach.received()), [[STDOUT, 'only this\n']]);
+    attach.socket.end();
+    await attach.body;
+    await daemon.berth(['rm', '-f', 'cat2']);
+  });
+
   test('detach keys on a TTY attach: handled by the daemon, the stream closes, the container runs on', async () => {
     await daemon.berth(['run', '-dit', '--name', 'tty', 'busybox', 'sh']);
     const since = Math.floor(Date.now() / 1000);

@@ -28,6 +28,11 @@ interface AttachChannel {
   input: Readable;
   /** Stdin bytes that came in with the request head (upgrade only). */
   head: Buffer;
+  /**
+   * Leading bytes of the input that are the request's own body, not stdin: dockerode sends its
+   * options as a JSON body with `Upgrade: tcp`, which dockerd never reads as stdin.
+   */
+  bodyLength: number;
   closed(callback: () => void): void;
 }
 
@@ -55,7 +60,8 @@ async function attachUpgraded(ctx: UpgradeContext, containers: ContainerService,
       'Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
   );
   const closed = (callback: () => void) => (socket.destroyed ? callback() : socket.once('close', callback));
-  await serveAttach(containers, record, options, { output: socket, input: socket, head: ctx.head, closed });
+  const bodyLength = Number(ctx.req.headers['content-length'] ?? 0) || 0;
+  await serveAttach(containers, record, options, { output: socket, input: socket, head: ctx.head, bodyLength, closed });
 }
 
 /**
@@ -70,7 +76,7 @@ function plainChannel(req: IncomingMessage, res: ServerResponse): AttachChannel 
   res.flushHeaders();
   req.socket.setTimeout(0);
   const closed = (callback: () => void) => (res.destroyed ? callback() : res.once('close', callback));
-  return { output: res, input: req, head: Buffer.alloc(0), closed };
+  return { output: res, input: req, head: Buffer.alloc(0), bodyLength: 0, closed };
 }
 
 async function serveAttach(containers: ContainerService, record: ContainerRecord, options: AttachOptions, channel: AttachChannel): Promise<void> {
@@ -123,8 +129,14 @@ async function serveAttach(containers: ContainerService, record: ContainerRecord
     detach();
     output.end();
   };
-  if (channel.head.length > 0) feed(channel.head).catch(() => output.destroy());
-  pumpStdin(input, feed, onEnd, () => output.destroy());
+  let body = channel.bodyLength;
+  const stdinOnly = (chunk: Buffer): Promise<void> => {
+    const skipped = Math.min(body, chunk.length);
+    body -= skipped;
+    return skipped === chunk.length ? Promise.resolve() : feed(chunk.subarray(skipped));
+  };
+  if (channel.head.length > 0) stdinOnly(channel.head).catch(() => output.destroy());
+  pumpStdin(input, stdinOnly, onEnd, () => output.destroy());
 }
 
 /** The log so far, before live output (moby: a log driver that cannot be read says so in the stream). */
