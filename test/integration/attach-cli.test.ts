@@ -43,18 +43,21 @@ describe('berth attach and start -a -i', { timeout: 240_000 }, () => {
   });
 
   test('attach --no-stdin sends nothing to the container; without it stdin goes through', async () => {
-    await daemon.berth(['run', '-d', '-i', '--name', 'cat1', 'busybox', 'cat']);
-    const typed = async (args: string[]) => {
+    await daemon.berth(['run', '-d', '-i', '--name', 'cat1', 'busybox', 'sh', '-c', '(while true; do echo tick; sleep 0.2; done) & cat']);
+    const attach = (args: string[], typed: string) => {
       const child = spawn(process.execPath, [BERTH, 'attach', ...args, 'cat1'], { env: daemon.env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stdin.write(`typed ${args.join(' ')}\n`);
-      await new Promise((r) => setTimeout(r, 700));
-      child.kill('SIGKILL');
-      return output;
+      const seen = { output: '' };
+      child.stdout.on('data', (d) => (seen.output += d));
+      child.stdin.write(typed); // waits in the pipe until the CLI reads it
+      return { child, seen };
     };
-    assert.equal(await typed(['--no-stdin']), '');
-    assert.equal(await typed([]), 'typed \n');
+    const quiet = attach(['--no-stdin'], 'from no-stdin\n');
+    await until(() => quiet.seen.output.includes('tick'), 'the --no-stdin attach receiving output');
+    const loud = attach([], 'from loud\n');
+    await until(() => quiet.seen.output.includes('from loud'), 'stdin of a plain attach reaching the container');
+    assert.doesNotMatch(quiet.seen.output, /from no-stdin/);
+    quiet.child.kill('SIGKILL');
+    loud.child.kill('SIGKILL');
     assert.equal(await running('cat1'), true);
     await daemon.berth(['rm', '-f', 'cat1']);
   });
@@ -67,18 +70,18 @@ describe('berth attach and start -a -i', { timeout: 240_000 }, () => {
     await daemon.berth(['rm', 'cat2']);
   });
 
-  test('attach --detach-keys detaches on the given keys; the container runs on', async () => {
+  test('attach --detach-keys detaches on the given keys ("read escape sequence", 1, as the docker CLI); the container runs on', async () => {
     await daemon.berth(['run', '-dit', '--name', 'tty1', 'busybox', 'sh']);
-    const result = await runOnPty(`${process.execPath} ${BERTH} attach --detach-keys ctrl-x,y tty1`, daemon.env, ['echo typed-$((40+2))\r', '\x18y'], 600);
-    assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /typed-42/);
+    const result = await runOnPty(`${process.execPath} ${BERTH} attach --detach-keys ctrl-x,y tty1`, daemon.env, ['echo typed-$((40+2))\r', '\x18y'], 1500);
+    assert.equal(result.code, 1, 'as the docker CLI: a detached attach ends with 1');
+    assert.match(result.output, /typed-42[\s\S]*read escape sequence/);
     assert.equal(await running('tty1'), true);
     await daemon.berth(['rm', '-f', 'tty1']);
   });
 
   test('start -a -i --detach-keys on a TTY container', async () => {
     await daemon.berth(['create', '-it', '--name', 'tty2', 'busybox', 'sh']);
-    const result = await runOnPty(`${process.execPath} ${BERTH} start -a -i --detach-keys ctrl-x,y tty2`, daemon.env, ['echo started-$((40+2))\r', '\x18y'], 600);
+    const result = await runOnPty(`${process.execPath} ${BERTH} start -a -i --detach-keys ctrl-x,y tty2`, daemon.env, ['echo started-$((40+2))\r', '\x18y'], 1500);
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /started-42/);
     assert.equal(await running('tty2'), true);

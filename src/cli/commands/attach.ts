@@ -28,7 +28,12 @@ export function attachCommand(ctx: CliContext): Command {
       const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys: flags.detachKeys });
       const tty = Config.Tty ?? false;
       const session = startAttachSession(ctx, socket, { tty, stdin, detachKeys: flags.detachKeys, sigProxy: boolFlag(flags.sigProxy, true) });
+      let detached = false;
+      void session.detached.then(() => (detached = true));
       const alreadyRunning = async () => undefined;
-      throw new CliExit(await followUntilExit(client, Id, session, 'next-exit', alreadyRunning));
+      const code = await followUntilExit(client, Id, session, 'next-exit', alreadyRunning);
+      // As the docker CLI's attach (run and start -a end a detach with 0 and say nothing).
+      if (detached) throw new CliExit(1, 'read escape sequence');
+      throw new CliExit(code);
     });
 }
