@@ -17,6 +17,8 @@ import type { EventBus } from '../engine/events/event-bus.js';
 import type { ErrorResponse } from '../wire/errors.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { containerRoutes } from './routes/container-routes.js';
+import { attachRoutes } from './routes/attach-hijack.js';
+import { DEFAULT_DETACH_KEYS } from '../common/detach-keys.js';
 import { imageRoutes } from './routes/image-routes.js';
 import { swarmRoutes } from './routes/swarm-routes.js';
 import { updateRoutes } from './routes/update-routes.js';
@@ -36,6 +38,8 @@ export interface ApiEngine {
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
+  /** daemon.json `detach-keys`: the default escape sequence of attach. */
+  detachKeys?: string;
 }
 
 function errorBody(err: unknown): ErrorResponse {
@@ -68,7 +72,8 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   const routes = new RouteTable<Handler>();
   const upgrades = new RouteTable<UpgradeHandler>();
   systemRoutes(routes, engine.system, engine.events);
-  containerRoutes(routes, upgrades, engine.containers);
+  containerRoutes(routes, engine.containers);
+  attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
   updateRoutes(routes, engine.updates);

@@ -9,13 +9,14 @@ import { containerOutputSink, type EngineClient, type WaitCondition } from '../c
 import type { CliContext } from './context.js';
 import { enterRawMode, terminalSize, watchResize } from './terminal.js';
 import { DEFAULT_DETACH_KEYS, DetachKeysFilter, parseDetachKeys } from './detach-keys.js';
+import { forwardSignals } from './signal-proxy.js';
 
 export interface AttachSession {
   /** Settles when the daemon closes the stream (the container's output has ended). */
   output: Promise<void>;
   /** Settles when the user typed the detach keys (the container keeps running). */
   detached: Promise<void>;
-  /** Starts forwarding the terminal size; call after the container has started. */
+  /** Starts forwarding the terminal size (and signals, with sigProxy); call after the container has started. */
   followTerminalSize(client: EngineClient, id: string): void;
   /** Gives the terminal back: cooked mode, no resize listener. */
   close(): void;
@@ -24,7 +25,7 @@ export interface AttachSession {
 export function startAttachSession(
   ctx: CliContext,
   socket: Socket,
-  options: { tty: boolean; stdin: boolean; detachKeys?: string },
+  options: { tty: boolean; stdin: boolean; detachKeys?: string; sigProxy?: boolean },
 ): AttachSession {
   const output = pipeline(socket, containerOutputSink(options.tty, ctx.stdout, ctx.stderr));
   let detach = () => {};
@@ -42,10 +43,12 @@ export function startAttachSession(
   }
   const restoreMode = options.tty && options.stdin ? enterRawMode(ctx.stdin) : () => undefined;
   let stopWatching = () => {};
+  let stopForwarding = () => {};
   return {
     output,
     detached,
     followTerminalSize(client, id) {
+      if (options.sigProxy && !options.tty) stopForwarding = forwardSignals(client, id);
       if (!options.tty) return;
       const resize = () => {
         const size = terminalSize(ctx.stdout);
@@ -60,6 +63,7 @@ export function startAttachSession(
     },
     close() {
       stopWatching();
+      stopForwarding();
       restoreMode();
       ctx.stdin.unpipe(socket);
       ctx.stdin.pause();

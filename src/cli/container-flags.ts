@@ -46,6 +46,8 @@ export interface ContainerFlags extends ResourceFlags, RestartHealthFlags {
   hostname?: string;
   interactive?: boolean;
   label?: string[];
+  logDriver?: string;
+  logOpt?: string[];
   name?: string;
   network?: string;
   net?: string;
@@ -97,6 +99,8 @@ export function addContainerFlags(command: Command): Command {
     .option('-h, --hostname <name>', 'Container host name')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-l, --label <KEY=VALUE>', 'Set meta data on a container', collect)
+    .option('--log-driver <driver>', 'Logging driver for the container')
+    .option('--log-opt <KEY=VALUE>', 'Log driver options', collect)
     .option('--name <name>', 'Assign a name to the container')
     .option('--network <network>', 'Connect a container to a network')
     // docker's older spelling, still accepted and hidden from its help.
@@ -195,6 +199,7 @@ export function buildCreateRequest(
       ShmSize: flags.shmSize ?? 0,
       ...(flags.runtime === undefined ? {} : { Runtime: flags.runtime }),
       NetworkMode: flags.network ?? flags.net ?? 'default',
+      LogConfig: logConfig(flags),
       RestartPolicy: restartPolicy(flags),
     },
   };
@@ -210,4 +215,11 @@ export function resolveEnv(entry: string): string[] {
 function splitKeyValue(entry: string): [string, string] {
   const at = entry.indexOf('=');
   return at === -1 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+}
+
+/** The docker CLI's parseLoggingOpts: `--log-opt k=v` into a map; none takes no options. */
+function logConfig(flags: ContainerFlags): { Type: string; Config: Record<string, string> } {
+  const options = flags.logOpt ?? [];
+  if (flags.logDriver === 'none' && options.length > 0) throw new CliExit(125, 'invalid logging opts for driver none');
+  return { Type: flags.logDriver ?? '', Config: Object.fromEntries(options.map(splitKeyValue)) };
 }

@@ -15,7 +15,6 @@ const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
-const LOGGING = 'log drivers other than the default are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
@@ -47,8 +46,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--isolation <value>', ISOLATION],
   ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
-  ['--log-driver <value>', LOGGING],
-  ['--log-opt <value>', LOGGING],
   ['--mac-address <value>', NETWORK],
   ['--mount <value>', VOLUMES],
   ['--network-alias <value>', NETWORK],
@@ -75,15 +72,12 @@ const IMAGES_FLAGS: Refused[] = [
 
 /** By command path ('run', 'image ls'). */
 export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
-  run: [...CONTAINER_FLAGS, ['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
+  run: CONTAINER_FLAGS,
   create: CONTAINER_FLAGS,
   start: [
     ['--checkpoint <value>', CHECKPOINT],
     ['--checkpoint-dir <value>', CHECKPOINT],
-    ['--detach-keys <value>', 'detach keys for start are not carried out yet'],
   ],
-  attach: [['--sig-proxy [bool]', 'signal proxying is not carried out yet']],
-  logs: [['--details', 'log details (extra attributes) are not carried out yet']],
   inspect: [['-s, --size', 'sizes in inspect are not carried out yet']],
   rm: [['-l, --link', NETWORK]],
   images: IMAGES_FLAGS,

@@ -42,6 +42,8 @@ export interface LogsOptions {
   stdout?: boolean;
   stderr?: boolean;
   timestamps?: boolean;
+  /** Each line prefixed with the log attributes (labels, env) its driver keeps. */
+  details?: boolean;
   tail?: string;
   /** Unix seconds (fractions allowed), as the API takes them. */
   since?: string;
@@ -52,6 +54,8 @@ export interface AttachOptions {
   stdin?: boolean;
   stdout?: boolean;
   stderr?: boolean;
+  /** The escape sequence the daemon watches for on a TTY attach ("ctrl-p,ctrl-q"). */
+  detachKeys?: string;
 }
 
 export interface EventsOptions {
@@ -205,6 +209,7 @@ export class EngineClient {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,
+      detachKeys: options.detachKeys,
     });
   }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { invalidParameter } from '../common/errors.js';
 import { errnoCode } from '../common/errors.js';
+import { detachKeyBytes } from '../common/detach-keys.js';
 import type { LogLevel } from '../common/logger.js';
 import type { RuntimeConfig } from '../runtime/conmon-runtime-set.js';
 
@@ -20,6 +21,8 @@ export interface DaemonConfig {
   cgroupParent: string;
   /** The init binary for `run --init` (--init-path, daemon.json `init-path`); found on PATH when unset. */
   initPath?: string;
+  /** daemon.json `detach-keys`: the escape sequence of attach when the client names none. */
+  detachKeys?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -49,6 +52,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   group: 'group',
   'cgroup-parent': 'cgroupParent',
   'init-path': 'initPath',
+  'detach-keys': 'detachKeys',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -76,6 +80,9 @@ export async function readConfigFile(path: string, required: boolean): Promise<P
     config[field] = value;
   }
   if ('runtimes' in config) config.runtimes = runtimeConfigs(config.runtimes);
+  if ('detachKeys' in config && (typeof config.detachKeys !== 'string' || !detachKeyBytes(config.detachKeys))) {
+    throw invalidParameter(`unable to configure the daemon: invalid detach-keys ${JSON.stringify(config.detachKeys)}`);
+  }
   return config as Partial<DaemonConfig>;
 }
 

@@ -137,7 +137,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

@@ -1,5 +1,6 @@
 /**
- * conmon's control fifo, BUNDLE/ctl: one line per command, `1 ROWS COLS` resizes the tty.
+ * conmon's control fifo, BUNDLE/ctl: one line per command, `1 ROWS COLS` resizes the tty, `2 0 0`
+ * reopens the log file (conmon closes it, creates PATH.tmp and renames it to PATH).
  *
  * conmon 2.1.6 parses only the first line of each read and applies it once per line (fixed in
  * 2.2.0): two resizes that land in one read both become the first. So writes to one container's
@@ -46,4 +47,9 @@ function enqueue(bundleDir: string, line: string): Promise<void> {
 /** Sets the container's tty size. Works once created, before `start` too. */
 export function resizeTty(bundleDir: string, height: number, width: number): Promise<void> {
   return enqueue(bundleDir, `1 ${Math.trunc(height)} ${Math.trunc(width)}\n`);
+}
+
+/** Has conmon reopen the container's log path (after the engine renamed the file away). */
+export function reopenLog(bundleDir: string): Promise<void> {
+  return enqueue(bundleDir, '2 0 0\n');
 }

@@ -16,7 +16,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { launchExec } from './conmon-exec.js';
-import { resizeTty } from './conmon-ctl.js';
+import { reopenLog, resizeTty } from './conmon-ctl.js';
 import type { ConmonPaths } from './conmon-paths.js';
 import type {
   AttachConnection,
@@ -136,7 +136,6 @@ export class ConmonRuntime implements ContainerRuntime {
       stdin: request.stdin,
       exitDir: this.host.paths.exits,
       persistDir,
-      logSizeMax: request.logSizeMax,
       removeCgroups: (cgroupsPath) => removeContainerCgroups(cgroupsPath, this.host.cgroupRoot),
     });
     if (compileKey) await this.host.seccompPrograms.remember(compileKey, this.oci, id);
@@ -215,6 +214,10 @@ export class ConmonRuntime implements ContainerRuntime {
 
   resize(id: string, height: number, width: number): Promise<void> {
     return resizeTty(this.bundle(id), height, width);
+  }
+
+  reopenLog(id: string): Promise<void> {
+    return reopenLog(this.bundle(id));
   }
 
   async exec(id: string, request: ExecRequest): Promise<ExecProcess> {

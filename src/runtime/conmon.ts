@@ -25,8 +25,8 @@ export interface LaunchOptions {
   runtime: Runtime;
   /** Holds config.json; conmon puts its pidfile, ctl fifo and attach socket here. */
   bundleDir: string;
-  /** The k8s-file log (conmon splits the log option at ':', so the path may not contain one). */
-  logPath: string;
+  /** The k8s-file log (conmon splits the log option at ':', so the path may not contain one); absent: none. */
+  logPath?: string;
   tty: boolean;
   /** Keep stdin open for attach clients (docker's -i). */
   stdin: boolean;
@@ -34,8 +34,6 @@ export interface LaunchOptions {
   exitDir: string;
   /** This container's own folder; conmon writes `exit` and `oom` there. */
   persistDir: string;
-  /** Bytes; past it conmon empties the log. */
-  logSizeMax?: number;
   /** Removes the cgroups a failed create left. */
   removeCgroups: (cgroupsPath: string) => Promise<void>;
 }
@@ -57,8 +55,8 @@ function conmonArgs(opts: LaunchOptions): string[] {
     '--exit-dir', opts.exitDir,
     '--persist-dir', opts.persistDir,
     '--full-attach',
-    '-l', `k8s-file:${opts.logPath}`,
-    ...(opts.logSizeMax ? ['--log-size-max', String(opts.logSizeMax)] : []),
+    // No --log-size-max: conmon would empty the file, losing lines; berthd rotates instead.
+    '-l', opts.logPath === undefined ? 'none' : `k8s-file:${opts.logPath}`,
     // After daemonizing conmon's stderr is /dev/null: its errors reach only syslog.
     '--log-level', 'warning', '--syslog',
     // With a tty, conmon's -t carries stdin too; -i is for pipes.
@@ -91,7 +89,7 @@ async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
  * exit status `docker run` would have (127 command not found, 126 not executable, 125 other).
  */
 export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
-  if (opts.logPath.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
+  if (opts.logPath?.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
   const binary = opts.conmonPath;
   // conmon dies without an exit file if the persist dir is missing.
   await mkdir(opts.persistDir, { recursive: true });

@@ -38,13 +38,11 @@ export interface CreateRequest {
    * limits.
    */
   spec: OciSpec;
-  /** The container's log file (k8s-file format). */
-  logPath: string;
+  /** The container's log file (k8s-file format); absent: no log is kept (log driver none). */
+  logPath?: string;
   tty: boolean;
   /** Keep stdin open for attach clients (docker's -i). */
   stdin: boolean;
-  /** Bytes; past it the log is cut. */
-  logSizeMax?: number;
 }
 
 export type RuntimeStatus = 'created' | 'running' | 'paused' | 'stopped';
@@ -131,6 +129,12 @@ export interface ContainerRuntime {
   list(): Promise<Array<{ id: string; state: RuntimeState }>>;
   attach(id: string): Promise<AttachConnection>;
   resize(id: string, height: number, width: number): Promise<void>;
+  /**
+   * The monitor closes the log file and opens its path again, creating it: the engine renamed the
+   * file away to rotate it. Every line before the call is in the old file, every later one in the
+   * new. Fails with conflict when the container no longer runs.
+   */
+  reopenLog(id: string): Promise<void>;
   exec(id: string, request: ExecRequest): Promise<ExecProcess>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;

@@ -218,6 +218,7 @@ export interface HostConfigRequest extends ResourcesWire {
   UsernsMode?: string;
   CgroupnsMode?: string;
   CgroupParent?: string;
+  LogConfig?: { Type: string; Config: Record<string, string> };
 }
 
 /** One HostConfig.Devices entry. */

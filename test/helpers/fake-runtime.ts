@@ -254,6 +254,10 @@ export class FakeRuntime implements ContainerRuntime {
     };
   }
 
+  async reopenLog(id: string): Promise<void> {
+    await this.enter('reopenLog', id);
+  }
+
   async resize(id: string, height: number, width: number): Promise<void> {
     await this.enter('resize', id, height, width);
     this.require(id);

@@ -70,7 +70,7 @@ describe('container life cycle on the in-memory runtime', () => {
       runtimes,
       events: bus,
       notifier,
-      streams: new ContainerStreams(notifier),
+      streams: new ContainerStreams(notifier, () => {}),
       logger: quiet,
       saveRetryMs: 20,
     });

@@ -1,3 +1,4 @@
+import { logAttributes, logSettings } from '../../src/engine/containers/log-config.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { completeHostConfig as completeSpecHostConfig, mergeContainerConfig as mergeSpecConfig, processEnv, DEFAULT_PATH } from '../../src/engine/containers/create-config.js';
@@ -145,7 +146,35 @@ test('the log driver is reported as Docker would: json-file by default; unknown,
   assert.deepEqual(completeHostConfig({ LogConfig: { Type: '', Config: {} } }, 'crun').LogConfig, { Type: 'json-file', Config: {} });
   assert.throws(() => completeHostConfig({ LogConfig: { Type: 'nosuch' } }, 'crun'), /logger: no log driver named 'nosuch' is registered/);
   assert.throws(() => completeHostConfig({ LogConfig: { Type: 'syslog' } }, 'crun'), /log driver "syslog" \(--log-driver\) is not supported yet/);
-  assert.throws(() => completeHostConfig({ LogConfig: { Type: 'json-file', Config: { 'max-size': '1m' } } }, 'crun'), /log option "max-size" \(--log-opt\)/);
+});
+
+test('log drivers json-file, local and none with their options, checked as moby checks them', () => {
+  const config = (Type: string, Config: Record<string, string>) => completeHostConfig({ LogConfig: { Type, Config } }, 'crun').LogConfig;
+  assert.deepEqual(config('json-file', { 'max-size': '1m', 'max-file': '3', labels: 'a', env: 'B', tag: 't' }), {
+    Type: 'json-file',
+    Config: { 'max-size': '1m', 'max-file': '3', labels: 'a', env: 'B', tag: 't' },
+  });
+  assert.deepEqual(config('local', {}), { Type: 'local', Config: {} });
+  assert.deepEqual(config('none', {}), { Type: 'none', Config: {} });
+  assert.deepEqual(logSettings({ Type: 'json-file', Config: { 'max-size': '10k' } }), { kept: true, maxSize: 10_000, maxFile: 1 });
+  assert.deepEqual(logSettings({ Type: 'local', Config: {} }), { kept: true, maxSize: 20 * 1024 * 1024, maxFile: 5 });
+  assert.deepEqual(logSettings({ Type: 'local', Config: { 'max-size': '1k', 'max-file': '2' } }), { kept: true, maxSize: 1024, maxFile: 2 });
+  assert.deepEqual(logSettings({ Type: 'none', Config: {} }), { kept: false, maxFile: 1 });
+  assert.throws(() => config('json-file', { 'max-size': '1q' }), /invalid size: '1q'/);
+  assert.throws(() => config('json-file', { 'max-size': '0' }), /max-size must be a positive number/);
+  assert.throws(() => config('json-file', { 'max-file': '0' }), /max-file cannot be less than 1/);
+  assert.throws(() => config('json-file', { 'max-file': 'x' }), /strconv.Atoi: parsing "x": invalid syntax/);
+  assert.throws(() => config('json-file', { 'mode': 'non-blocking' }), /unknown log opt 'mode' for json-file log driver/);
+  assert.throws(() => config('local', { labels: 'a' }), /unknown log opt 'labels' for log driver local/);
+  assert.throws(() => config('json-file', { compress: 'true', 'max-size': '1m', 'max-file': '2' }), /"compress" .* not supported yet/);
+});
+
+test('log attributes for --details: the labels and variables the options name, in byte order', () => {
+  const labels = { app: 'web', tier: 'front', other: 'x' };
+  const env = ['PATH=/bin', 'REGION=eu west', 'EMPTY='];
+  assert.deepEqual(logAttributes({ labels: 'tier,app,missing', env: 'REGION' }, labels, env), [['REGION', 'eu west'], ['app', 'web'], ['tier', 'front']]);
+  assert.deepEqual(logAttributes({ 'labels-regex': '^o', 'env-regex': '^EMP' }, labels, env), [['EMPTY', ''], ['other', 'x']]);
+  assert.deepEqual(logAttributes({}, labels, env), []);
 });
 
 test('MacAddress and network endpoints are refused by name; bridge/default get a warning (item 15)', () => {

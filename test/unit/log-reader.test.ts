@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile, appendFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LogFiles } from '../../src/engine/containers/log-files.js';
 import { parseLogTime, readLogs, type LogEntry, type LogSource } from '../../src/engine/containers/log-reader.js';
 
 const LOG = [
@@ -31,7 +33,7 @@ async function withLog(content: string, fn: (path: string) => Promise<void>) {
   }
 }
 
-const stopped = (path: string): LogSource => ({ path, isLive: () => false, onStop: (cb) => (cb(), () => {}) });
+const stopped = (path: string): LogSource => ({ files: new LogFiles(path, 1), isLive: () => false, onStop: (cb) => (cb(), () => {}), onRotate: () => () => {} });
 const all = { stdout: true, stderr: true, follow: false };
 
 test('timestamps become UTC with nine fraction digits', () => {
@@ -63,7 +65,7 @@ test('follow yields appended lines and ends when the source stops', async () => 
   await withLog(LOG, async (path) => {
     let live = true;
     let stop: () => void = () => {};
-    const source: LogSource = { path, isLive: () => live, onStop: (cb) => ((stop = cb), () => {}) };
+    const source: LogSource = { files: new LogFiles(path, 1), isLive: () => live, onStop: (cb) => ((stop = cb), () => {}), onRotate: () => () => {} };
     const seen: string[] = [];
     const reading = (async () => {
       for await (const e of readLogs(source, { ...all, follow: true, tail: 1 }, new AbortController().signal)) seen.push(e.payload.toString());
@@ -84,5 +86,92 @@ test('output that never got its newline is shown as it stands', async () => {
     assert.deepEqual((await collect(stopped(path), all)).map((e) => e.payload.toString()), ['first\n', 'abc']);
     assert.deepEqual((await collect(stopped(path), { ...all, tail: 1 })).map((e) => e.payload.toString()), ['abc']);
     assert.deepEqual((await collect(stopped(path), { ...all, follow: true })).map((e) => e.payload.toString()), ['first\n', 'abc']);
+  });
+});
+
+/** conmon's side of a rotation: it lets go of the renamed file and creates the path afresh. */
+function monitor(path: string) {
+  let fd = openSync(path, 'a');
+  let n = 0;
+  return {
+    write(count: number) {
+      for (let i = 0; i < count; i++) writeSync(fd, `2026-11-23T01:00:00.${String(n).padStart(9, '0')}+01:00 stdout F line${n++}\n`);
+    },
+    async reopen() {
+      closeSync(fd);
+      fd = openSync(path, 'a');
+    },
+    close: () => closeSync(fd),
+    get written() {
+      return n;
+    },
+  };
+}
+
+test('rotation: logs reads every kept file in order; max-file drops the oldest', async () => {
+  await withLog('', async (path) => {
+    const files = new LogFiles(path, 3);
+    const conmon = monitor(path);
+    for (let round = 0; round < 4; round++) {
+      conmon.write(2);
+      await files.rotate(() => conmon.reopen());
+    }
+    conmon.write(1);
+    conmon.close();
+    const source: LogSource = { files, isLive: () => false, onStop: (cb) => (cb(), () => {}), onRotate: () => () => {} };
+    const lines = (await collect(source, all)).map((e) => e.payload.toString().trim());
+    assert.deepEqual(lines, ['line4', 'line5', 'line6', 'line7', 'line8'], 'the live file and two rotated ones');
+    assert.deepEqual((await collect(source, { ...all, tail: 3 })).map((e) => e.payload.toString().trim()), ['line6', 'line7', 'line8']);
+  });
+});
+
+test('rotation while following: no line lost or repeated, also with max-file 1', async () => {
+  for (const maxFile of [1, 4]) {
+    await withLog('', async (path) => {
+      const files = new LogFiles(path, maxFile);
+      const conmon = monitor(path);
+      const rotated = new Set<() => void>();
+      let live = true;
+      const stops = new Set<() => void>();
+      const source: LogSource = {
+        files,
+        isLive: () => live,
+        onStop: (cb) => (stops.add(cb), () => stops.delete(cb)),
+        onRotate: (cb) => (rotated.add(cb), () => rotated.delete(cb)),
+      };
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of readLogs(source, { ...all, follow: true }, new AbortController().signal)) seen.push(e.payload.toString().trim());
+      })();
+      for (let round = 0; round < 20; round++) {
+        conmon.write(5);
+        if (round % 3 === 0) await new Promise((r) => setTimeout(r, 5));
+        await files.rotate(() => conmon.reopen());
+        rotated.forEach((cb) => cb());
+      }
+      conmon.write(3);
+      await new Promise((r) => setTimeout(r, 50));
+      live = false;
+      stops.forEach((cb) => cb());
+      await reading;
+      conmon.close();
+      assert.deepEqual(seen, Array.from({ length: conmon.written }, (_, i) => `line${i}`), `max-file ${maxFile}`);
+    });
+  }
+});
+
+test('a rotation cut short by a crash (live file renamed, monitor not told) is finished at the next start', async () => {
+  await withLog('', async (path) => {
+    const conmon = monitor(path);
+    conmon.write(2);
+    await rename(path, `${path}.1`); // berthd died here
+    conmon.write(1); // conmon writes on into the renamed file
+    const files = new LogFiles(path, 3);
+    await files.restoreLive(() => conmon.reopen());
+    conmon.write(1);
+    conmon.close();
+    const source: LogSource = { files, isLive: () => false, onStop: (cb) => (cb(), () => {}), onRotate: () => () => {} };
+    assert.deepEqual((await collect(source, all)).map((e) => e.payload.toString().trim()), ['line0', 'line1', 'line2', 'line3']);
+    assert.equal((await readFile(path, 'utf8')).trim().endsWith('line3'), true, 'the live file is back and written');
   });
 });

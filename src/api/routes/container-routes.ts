@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerService } from '../../engine/containers/service.js';
-import type { Handler, RouteTable, UpgradeHandler } from '../router.js';
+import type { Handler, RouteTable } from '../router.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { containerInspect, containerSummary, waitResponse } from '../views/container-views.js';
 import { decodeContainerSpec } from '../decode/container-create.js';
@@ -9,7 +9,7 @@ import { decodeKillSignal, decodeLogOptions, decodeResize, decodeStopOptions, de
 import type { ContainerCreateResponse, ContainerPruneResponse } from '../../wire/containers.js';
 import { frame, outputContentType, streamNumber } from '../stream-framing.js';
 import { parseFilters } from '../../engine/filters.js';
-import { hijackAttach } from './attach-hijack.js';
+import { detailsPrefix } from '../../engine/containers/log-config.js';
 
 /** Resolves when the response can take more, or when it is gone ('drain' never comes then). */
 function drained(res: ServerResponse): Promise<void> {
@@ -23,7 +23,7 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<UpgradeHandler>, containers: ContainerService): void {
+export function containerRoutes(routes: RouteTable<Handler>, containers: ContainerService): void {
   routes.add('GET', '/containers/json', async ({ res, query }) => {
     const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
     const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
@@ -110,16 +110,16 @@ export function containerRoutes(routes: RouteTable<Handler>, upgrades: RouteTabl
     const timestamps = query.bool('timestamps');
     const { record, entries } = containers.logs(params.id, decodeLogOptions(query), signal);
     const tty = record.config.Tty;
+    const details = query.bool('details') ? detailsPrefix(record.hostConfig.LogConfig, record.config.Labels, record.config.Env ?? []) : undefined;
     res.writeHead(200, { 'Content-Type': outputContentType(tty, version) });
     res.flushHeaders();
     for await (const entry of entries) {
-      const payload = timestamps ? Buffer.concat([Buffer.from(`${entry.timestamp} `), entry.payload]) : entry.payload;
+      // moby's order: the timestamp, the details, the line.
+      const parts = [timestamps ? Buffer.from(`${entry.timestamp} `) : undefined, details, entry.payload].filter((p) => p !== undefined);
+      const payload = parts.length === 1 ? entry.payload : Buffer.concat(parts);
       if (!res.write(tty ? payload : frame(streamNumber(entry.stream), payload))) await drained(res);
       if (res.destroyed) break; // leaving the loop closes the reader (its file and watcher)
     }
     res.end();
   });
-
-  const attach: UpgradeHandler = (ctx) => hijackAttach(ctx, containers);
-  upgrades.add('POST', '/containers/{id}/attach', attach);
 }

@@ -2,21 +2,38 @@ import { Command } from 'commander';
 import { followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
+import { boolFlag } from '../signal-proxy.js';
+
+interface AttachFlags {
+  stdin: boolean;
+  detachKeys?: string;
+  sigProxy?: string | boolean;
+}
 
 export function attachCommand(ctx: CliContext): Command {
   return new Command('attach')
     .description('Attach local standard input, output, and error streams to a running container')
     .option('--no-stdin', 'Do not attach STDIN')
     .option('--detach-keys <keys>', 'Override the key sequence for detaching a container')
+    .option('--sig-proxy [bool]', 'Proxy all received signals to the process (default true)')
     .argument('<container>')
-    .action(async (name: string, flags: { stdin: boolean; detachKeys?: string }) => {
+    .action(async (name: string, flags: AttachFlags) => {
       const client = ctx.client();
       const { Id, Config, State } = await client.inspectContainer(name);
+      // The docker CLI's own checks, before it asks the daemon.
       if (!State.Running) throw new CliExit(1, 'You cannot attach to a stopped container, start it first');
+      if (State.Paused) throw new CliExit(1, 'You cannot attach to a paused container, unpause it first');
+      if (State.Restarting) throw new CliExit(1, 'You cannot attach to a restarting container, wait until it is running');
       const stdin = flags.stdin && (Config.OpenStdin ?? false);
-      const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true });
-      const session = startAttachSession(ctx, socket, { tty: Config.Tty ?? false, stdin, detachKeys: flags.detachKeys });
+      const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys: flags.detachKeys });
+      const tty = Config.Tty ?? false;
+      const session = startAttachSession(ctx, socket, { tty, stdin, detachKeys: flags.detachKeys, sigProxy: boolFlag(flags.sigProxy, true) });
+      let detached = false;
+      void session.detached.then(() => (detached = true));
       const alreadyRunning = async () => undefined;
-      throw new CliExit(await followUntilExit(client, Id, session, 'next-exit', alreadyRunning));
+      const code = await followUntilExit(client, Id, session, 'next-exit', alreadyRunning);
+      // As the docker CLI's attach (run and start -a end a detach with 0 and say nothing).
+      if (detached) throw new CliExit(1, 'read escape sequence');
+      throw new CliExit(code);
     });
 }

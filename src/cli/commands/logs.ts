@@ -7,6 +7,7 @@ import { apiTimestamp } from '../since-time.js';
 interface LogsFlags {
   follow?: boolean;
   timestamps?: boolean;
+  details?: boolean;
   tail: string;
   since?: string;
   until?: string;
@@ -17,6 +18,7 @@ export function logsCommand(ctx: CliContext): Command {
     .description('Fetch the logs of a container')
     .option('-f, --follow', 'Follow log output')
     .option('-t, --timestamps', 'Show timestamps')
+    .option('--details', 'Show extra details provided to logs')
     .option('-n, --tail <lines>', 'Number of lines to show from the end of the logs', 'all')
     .option('--since <time>', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m")')
     .option('--until <time>', 'Show logs before a timestamp or relative')
@@ -30,6 +32,7 @@ export function logsCommand(ctx: CliContext): Command {
         stderr: true,
         follow: flags.follow,
         timestamps: flags.timestamps,
+        details: flags.details,
         tail: flags.tail,
         since: flags.since === undefined ? undefined : apiTimestamp(flags.since),
         until: flags.until === undefined ? undefined : apiTimestamp(flags.until),

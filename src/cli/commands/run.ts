@@ -6,6 +6,7 @@ import { addContainerFlags, attachTargets, buildCreateRequest, type ContainerFla
 import type { CliContext } from '../context.js';
 import { createContainerPulling } from '../create-container.js';
 import { terminalSize } from '../terminal.js';
+import { boolFlag } from '../signal-proxy.js';
 
 /**
  * `berth run`: create (pulling a missing image), attach, wait, start — in that order and each step
@@ -16,6 +17,7 @@ export function runCommand(ctx: CliContext): Command {
     .description('Create and run a new container from an image')
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('--detach-keys <keys>', 'Override the key sequence for detaching a container')
+    .option('--sig-proxy [bool]', 'Proxy received signals to the process (default true)')
     .action(async (image: string, command: string[], flags: RunFlags) => {
       try {
         throw new CliExit(await runContainer(ctx, image, command, flags));
@@ -25,7 +27,7 @@ export function runCommand(ctx: CliContext): Command {
     });
 }
 
-type RunFlags = ContainerFlags & { detachKeys?: string };
+type RunFlags = ContainerFlags & { detachKeys?: string; sigProxy?: string | boolean };
 
 async function runContainer(ctx: CliContext, image: string, command: string[], flags: RunFlags): Promise<number> {
   const client = ctx.client();
@@ -47,11 +49,13 @@ async function runContainer(ctx: CliContext, image: string, command: string[], f
     stdin: attach.has('stdin'),
     stdout: attach.has('stdout'),
     stderr: attach.has('stderr'),
+    detachKeys: flags.detachKeys,
   });
   const session = startAttachSession(ctx, socket, {
     tty: flags.tty ?? false,
     stdin: attach.has('stdin'),
     detachKeys: flags.detachKeys,
+    sigProxy: boolFlag(flags.sigProxy, true),
   });
   return followUntilExit(client, id, session, condition, () => startContainer(client, id));
 }

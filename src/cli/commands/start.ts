@@ -9,11 +9,12 @@ export function startCommand(ctx: CliContext): Command {
     .description('Start one or more stopped containers')
     .option('-a, --attach', "Attach STDOUT/STDERR and forward signals")
     .option('-i, --interactive', "Attach container's STDIN")
+    .option('--detach-keys <keys>', 'Override the key sequence for detaching a container')
     .argument('<container...>')
-    .action(async (names: string[], flags: { attach?: boolean; interactive?: boolean }) => {
+    .action(async (names: string[], flags: StartFlags) => {
       if (flags.attach || flags.interactive) {
         if (names.length > 1) throw new CliExit(1, 'Error: you cannot attach to multiple containers at once');
-        throw new CliExit(await startAttached(ctx, names[0]!, flags.interactive ?? false));
+        throw new CliExit(await startAttached(ctx, names[0]!, flags));
       }
       await forEachTarget(
         ctx,
@@ -24,12 +25,22 @@ export function startCommand(ctx: CliContext): Command {
     });
 }
 
-/** Attach, wait, start and stream until the daemon closes; resolves to the container's exit code. */
-async function startAttached(ctx: CliContext, name: string, interactive: boolean): Promise<number> {
+interface StartFlags {
+  attach?: boolean;
+  interactive?: boolean;
+  detachKeys?: string;
+}
+
+/**
+ * Attach, wait, start and stream until the daemon closes; resolves to the container's exit code.
+ * Signals are forwarded to a container without a TTY, as `docker start -a` does.
+ */
+async function startAttached(ctx: CliContext, name: string, flags: StartFlags): Promise<number> {
   const client = ctx.client();
   const { Id, Config } = await client.inspectContainer(name);
-  const stdin = interactive && (Config.OpenStdin ?? false);
-  const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true });
-  const session = startAttachSession(ctx, socket, { tty: Config.Tty ?? false, stdin });
+  const stdin = (flags.interactive ?? false) && (Config.OpenStdin ?? false);
+  const { detachKeys } = flags;
+  const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys });
+  const session = startAttachSession(ctx, socket, { tty: Config.Tty ?? false, stdin, detachKeys, sigProxy: true });
   return followUntilExit(client, Id, session, 'next-exit', () => client.startContainer(Id));
 }

@@ -9,7 +9,8 @@ import { checkDeviceMapping, checkSysctls, deviceCgroupRule, parseSecurityOpts, 
 import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
 import type { HealthConfigWire } from '../../wire/containers.js';
 import type { ContainerConfig, HostConfig } from './model.js';
-import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest, type LogConfigRequest } from './spec.js';
+import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest } from './spec.js';
+import { logConfig } from './log-config.js';
 
 /** Docker's default: 64 MiB for /dev/shm. */
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
@@ -157,24 +158,6 @@ const RESOURCE_DEFAULTS: Readonly<Record<keyof ResourceLimits, unknown>> = {
   OomKillDisable: false,
   Ulimits: null,
 };
-
-/** The log drivers dockerd has built in; berthd carries out json-file (kept by conmon on disk). */
-const DOCKER_LOG_DRIVERS = ['json-file', 'local', 'journald', 'syslog', 'none', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
-const DEFAULT_LOG_DRIVER = 'json-file';
-
-/**
- * The log driver as Docker reports it. The log is written by conmon (k8s-file format, read back by
- * log-reader.ts), which serves what json-file promises: `docker logs` reads it back. Options are
- * not carried out (no rotation), so any is refused rather than silently dropped.
- */
-function logConfig(given: LogConfigRequest | undefined): LogConfigRequest {
-  const type = given?.Type || DEFAULT_LOG_DRIVER;
-  if (!DOCKER_LOG_DRIVERS.includes(type)) throw invalidParameter(`logger: no log driver named '${type}' is registered`);
-  if (type !== DEFAULT_LOG_DRIVER) throw invalidParameter(`log driver "${type}" (--log-driver) is not supported yet by berthd`);
-  const options = Object.keys(given?.Config ?? {});
-  if (options.length > 0) throw invalidParameter(`log option "${options[0]}" (--log-opt) is not supported yet by berthd`);
-  return { Type: type, Config: {} };
-}
 
 /** Moby's verifyPlatformContainerSettings and capability checks, made at create rather than at start. */
 function checkHostSettings(given: HostConfigRequest): void {

@@ -186,7 +186,7 @@ export class ContainerLifecycle {
         id,
         name: record.name.slice(1),
         spec,
-        logPath: record.logPath,
+        logPath: this.options.streams.logPathOf(record),
         tty: record.config.Tty,
         stdin: record.config.OpenStdin,
       });

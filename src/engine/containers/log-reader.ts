@@ -1,5 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { watch } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import type { LogFiles, OpenLogFile } from './log-files.js';
 import type { StreamName } from './attach-hub.js';
 
 /**
@@ -26,11 +27,14 @@ export interface LogReadOptions {
 }
 
 export interface LogSource {
-  path: string;
+  /** The container's log files (rotated ones and the live one). */
+  files: LogFiles;
   /** True while more output can come; when it turns false, follow drains the file and stops. */
   isLive(): boolean;
   /** Calls back once the container stops (or at once if it is stopped). Returns an unsubscribe. */
   onStop(callback: () => void): () => void;
+  /** Calls back after each rotation of the log. Returns an unsubscribe. */
+  onRotate(callback: () => void): () => void;
 }
 
 const READ_SIZE = 64 * 1024;
@@ -115,36 +119,46 @@ async function readLines(file: FileHandle, offset: number, carry: Buffer): Promi
 }
 
 /**
- * Yields log entries. Without follow it reads to the end of the file; with follow it then waits
- * for appends (fs.watch, no polling) until the source stops or `signal` aborts.
+ * Yields log entries, oldest first, across the rotated files and the live one. Without follow it
+ * reads to the end of what is there; with follow it then waits for appends (inotify, no polling)
+ * and moves on to the next file after each rotation, until the container stops, `until` has
+ * passed, or `signal` aborts.
  */
 export async function* readLogs(source: LogSource, options: LogReadOptions, signal: AbortSignal): AsyncGenerator<LogEntry> {
-  let file: FileHandle;
-  try {
-    file = await open(source.path, 'r');
-  } catch {
-    return; // a container that never started has no log yet
-  }
+  const files = await source.files.openAll();
+  if (files.length === 0) return; // a container that never started has no log yet
   const parser = new LineParser();
-  let offset = 0;
-  let carry: Buffer = Buffer.alloc(0);
+  // Whatever ends the generator, every file still open is closed.
+  const unclosed = new Set(files);
+  let current = files.at(-1)!;
   try {
     // Phase 1: what is already there; with a tail, only the last N entries (a bounded ring).
     const ring: LogEntry[] = [];
-    for (;;) {
-      const batch = await readLines(file, offset, carry);
-      ({ offset, carry } = batch);
-      if (batch.lines.length === 0) break;
-      for (const line of batch.lines) {
-        const entry = parser.line(line);
-        if (!entry || !wanted(entry, options)) continue;
-        if (options.tail === undefined) yield entry;
-        else if (options.tail > 0) {
-          ring.push(entry);
-          if (ring.length > options.tail) ring.shift();
+    let offset = 0;
+    let carry: Buffer = Buffer.alloc(0);
+    for (const file of files) {
+      current = file;
+      offset = 0;
+      carry = Buffer.alloc(0);
+      for (;;) {
+        const batch = await readLines(file.handle, offset, carry);
+        ({ offset, carry } = batch);
+        if (batch.lines.length === 0) break;
+        for (const line of batch.lines) {
+          const entry = parser.line(line);
+          if (!entry || !wanted(entry, options)) continue;
+          if (options.tail === undefined) yield entry;
+          else if (options.tail > 0) {
+            ring.push(entry);
+            if (ring.length > options.tail) ring.shift();
+          }
         }
+        if (signal.aborted) return;
       }
-      if (signal.aborted) return;
+      if (file !== files.at(-1)) {
+        unclosed.delete(file);
+        await file.handle.close();
+      }
     }
     if (!options.follow) {
       const rest = parser.flush();
@@ -156,8 +170,33 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
       return;
     }
     yield* ring;
+    unclosed.delete(current);
+    const follower = follow(source, options, signal, parser, current, { offset, carry });
+    try {
+      yield* follower.entries;
+    } finally {
+      unclosed.add(follower.current());
+    }
+  } finally {
+    await Promise.all([...unclosed].map((file) => file.handle.close()));
+  }
+}
 
-    // Phase 2: follow appends until the container stops.
+/**
+ * Phase 2 of readLogs: appends to `start` from `offset` on, then the files that follow it. A
+ * rotation nudges the follower, which drains the renamed file (the monitor no longer writes it
+ * once the new live file exists) and opens its successor.
+ */
+function follow(
+  source: LogSource,
+  options: LogReadOptions,
+  signal: AbortSignal,
+  parser: LineParser,
+  start: OpenLogFile,
+  position: { offset: number; carry: Buffer },
+): { entries: AsyncGenerator<LogEntry>; current: () => OpenLogFile } {
+  let file = start;
+  async function* entries(): AsyncGenerator<LogEntry> {
     // `changed` records a nudge that came while we were reading, so no wake-up is ever lost.
     let wake: (() => void) | null = null;
     let changed = false;
@@ -166,16 +205,28 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
       wake?.();
       wake = null;
     };
-    const watcher = watch(source.path, nudge);
-    const unsubscribe = source.onStop(nudge);
+    let watcher: FSWatcher | undefined;
+    const watchFile = () => {
+      watcher?.close();
+      try {
+        watcher = watch(file.path, nudge);
+      } catch {
+        watcher = undefined; // renamed meanwhile: the rotation's nudge follows
+      }
+    };
+    watchFile();
+    const unsubscribe = [source.onStop(nudge), source.onRotate(nudge)];
     signal.addEventListener('abort', nudge, { once: true });
+    // Past `until` nothing more can be wanted: stop then, as dockerd does.
+    const untilMs = options.untilNs === undefined ? undefined : Number(options.untilNs / 1_000_000n) - Date.now();
+    const untilTimer = untilMs === undefined ? undefined : setTimeout(nudge, Math.max(0, untilMs) + 1);
+    const pastUntil = () => options.untilNs !== undefined && BigInt(Date.now()) * 1_000_000n > options.untilNs;
+    let { offset, carry } = position;
     try {
       for (;;) {
         changed = false;
         const live = source.isLive();
-        const { size } = await file.stat();
-        if (size < offset) offset = 0; // conmon truncated the file (--log-size-max)
-        const batch = await readLines(file, offset, carry);
+        const batch = await readLines(file.handle, offset, carry);
         ({ offset, carry } = batch);
         for (const line of batch.lines) {
           const entry = parser.line(line);
@@ -183,7 +234,16 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
         }
         if (signal.aborted) return;
         if (batch.lines.length > 0) continue;
-        if (!live) {
+        const next = await source.files.successor(file);
+        if (next) {
+          await file.handle.close();
+          file = next;
+          offset = 0;
+          carry = Buffer.alloc(0);
+          watchFile();
+          continue;
+        }
+        if (!live || pastUntil()) {
           const rest = parser.flush();
           if (rest && wanted(rest, options)) yield rest;
           return;
@@ -195,11 +255,11 @@ export async function* readLogs(source: LogSource, options: LogReadOptions, sign
         }
       }
     } finally {
-      watcher.close();
-      unsubscribe();
+      watcher?.close();
+      clearTimeout(untilTimer);
+      for (const off of unsubscribe) off();
       signal.removeEventListener('abort', nudge);
     }
-  } finally {
-    await file.close();
   }
+  return { entries: entries(), current: () => file };
 }

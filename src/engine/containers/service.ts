@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidParameter, wrap } from '../../common/errors.js';
+import { conflict, invalidParameter, notFound, wrap } from '../../common/errors.js';
 import { newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { ContainerRuntime, RuntimeSet } from '../../runtime/container-runtime.js';
@@ -45,7 +45,7 @@ export interface ContainerServiceOptions {
 
 export class ContainerService {
   private readonly notifier = new RunNotifier();
-  private readonly streams = new ContainerStreams(this.notifier);
+  private readonly streams = new ContainerStreams(this.notifier, (message, fields) => this.options.logger.warn(message, fields));
   private readonly lifecycle: ContainerLifecycle;
   private readonly health: HealthMonitor;
   private readonly store: ContainerStore;
@@ -72,6 +72,7 @@ export class ContainerService {
       this.lifecycle.onExit(exit).catch((err) => logger.error('handling container exit', { id: exit.id, err }));
     });
     await reconcile({ ...this.options, lifecycle: this.lifecycle });
+    for (const record of this.store.all()) if (record.state.Running) this.streams.resume(record, this.lifecycle.runtimeOf(record));
   }
 
   async close(): Promise<void> {
@@ -241,12 +242,22 @@ export class ContainerService {
     return { removed, spaceReclaimed };
   }
 
-  /** Attaches a client. Output flows while the container runs (now or at its next start). */
-  async attach(idOrName: string, client: AttachClient): Promise<{ record: ContainerRecord; hub: AttachHub; detach: () => void }> {
+  /**
+   * The container an attach request names, once it may be attached to (moby's checks, made
+   * before the connection is taken over so that they are ordinary HTTP errors).
+   */
+  attachTarget(idOrName: string): ContainerRecord {
     const record = this.store.resolve(idOrName);
     if (isGoing(record.state)) throw conflict(`cannot attach to container ${record.id}: it is being removed`);
     // moby's words for attach (not those of exec and pause).
+    if (record.state.Paused) throw conflict(`container ${idOrName} is paused, unpause the container before attach`);
     if (record.state.Restarting) throw conflict(`container ${idOrName} is restarting, wait until the container is running`);
+    return record;
+  }
+
+  /** Attaches a client. Output flows while the container runs (now or at its next start). */
+  async attach(record: ContainerRecord, client: AttachClient): Promise<{ hub: AttachHub; detach: () => void }> {
+    if (this.store.get(record.id) !== record) throw notFound(`No such container: ${record.id}`);
     const hub = this.streams.hub(record.id);
     const detach = hub.add(client);
     try {
@@ -255,8 +266,12 @@ export class ContainerService {
       detach();
       throw err;
     }
-    this.lifecycle.publish('attach', record);
-    return { record, hub, detach };
+    return { hub, detach };
+  }
+
+  /** moby's `attach` and `detach` events (detach: the client typed the detach keys). */
+  publishAttach(record: ContainerRecord, action: 'attach' | 'detach'): void {
+    this.lifecycle.publish(action, record);
   }
 
   async resize(idOrName: string, height: number, width: number): Promise<void> {
