@@ -1,23 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { runOnPty } from '../helpers/pty.js';
-
-const DOCKER = '/usr/local/bin/docker';
+import { DOCKER, docker as runDocker } from '../helpers/docker-cli.js';
 
 describe('the docker CLI: attach, start -a -i, log drivers and options', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
   useBusyboxDaemon((d) => (daemon = d));
 
-  const docker = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> =>
-    new Promise((resolve) => {
-      const child = execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ stdout, stderr, code });
-      });
-      child.stdin!.end(input);
-    });
+  const docker = (args: string[], input?: string) => runDocker(daemon, args, input);
   const running = async (name: string) => (await docker(['inspect', '-f', '{{.State.Running}}', name])).stdout.trim() === 'true';
 
   test('docker attach on a TTY: typing reaches the shell, Ctrl-P Ctrl-Q detaches, the container runs on', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,18 +8,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { DOCKER, docker } from '../helpers/docker-cli.js';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
-
-const DOCKER = '/usr/local/bin/docker';
-
-function docker(daemon: TestDaemon, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve) => {
-    execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ stdout, stderr, code });
-    });
-  });
-}
 
 /** RFC 3339 with seconds, as a user types it; the CLI turns it into a Unix timestamp. */
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

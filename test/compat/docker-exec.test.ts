@@ -1,28 +1,19 @@
 /** `docker exec`, `top`, `stats`, `pause` and `unpause` of the real docker CLI against berthd. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { runOnPty } from '../helpers/pty.js';
-
-const DOCKER = '/usr/local/bin/docker';
+import { DOCKER, docker as runDocker } from '../helpers/docker-cli.js';
 
 describe('docker exec, top, stats and pause against berthd', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
   let work: string;
   let boxId: string;
-  const docker = (args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> =>
-    new Promise((resolve) => {
-      const child = execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ stdout, stderr, code });
-      });
-      child.stdin!.end(input);
-    });
+  const docker = (args: string[], input?: string) => runDocker(daemon, args, input);
   before(async () => {
     daemon = await startDaemon();
     work = await mkdtemp(join(tmpdir(), 'berth-compat-exec-'));
