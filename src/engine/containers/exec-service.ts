@@ -97,11 +97,6 @@ export class ExecService {
     return entry;
   }
 
-  /** Ids of the execs running in a container (inspect's ExecIDs). */
-  runningIn(containerId: string): string[] {
-    return [...this.execs.values()].filter((e) => e.containerId === containerId && e.running).map((e) => e.id);
-  }
-
   /**
    * Runs the exec's process. `client` receives its output (none for a detached start) and is
    * ended once the exit code is recorded, so that a client inspecting the exec then reads it.
