@@ -70,7 +70,7 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
 
   test('NODE_EXTRA_CA_CERTS, moved aside for node, is still passed on by run -e', async () => {
     const env = { ...daemon.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
-    const result = await berth(['run', '--rm', '-e', 'NODE_EXTRA_CA_CERTS', 'busybox', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"'], env);
+    const result = await berth(['run', '--rm', '--network', 'none', '-e', 'NODE_EXTRA_CA_CERTS', 'busybox', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"'], env);
     assert.deepEqual(result, { stdout: '/nonexistent/ca.pem\n', stderr: '', code: 0 });
     const unset = { ...daemon.env };
     delete unset.NODE_EXTRA_CA_CERTS;
