@@ -64,13 +64,31 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
     for (const [flag, message] of [
       [['-v', '/tmp:/x'], /-v\/--volume \(HostConfig\.Binds\) is not supported yet by berthd/],
       [['-p', '8080:80'], /-p\/--publish/],
-      [['-m', '64m'], /-m\/--memory/],
+      [['--cpu-rt-period', '1000'], /--cpu-rt-period \(HostConfig\.CpuRealtimePeriod\)/],
     ] as const) {
       const result = await docker(daemon, ['run', '--rm', ...flag, 'busybox', 'true']);
       assert.equal(result.code, 125);
       assert.match(result.stderr, message);
     }
     assert.equal((await docker(daemon, ['ps', '-aq'])).stdout, '');
+  });
+
+  test('docker run limits and options reach the container; docker update changes them', async () => {
+    const run = await docker(daemon, ['run', '--rm', '--network', 'none', '-m', '64m', '--cpus', '0.5', '--pids-limit', '9', '--ulimit', 'nofile=512:1024', '--init', 'busybox', 'sh', '-c',
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/pids/pids.max; ulimit -n; tr "\\0" " " < /proc/1/cmdline']);
+    assert.equal(run.code, 0, run.stderr);
+    const [memory, quota, pids, nofile, init] = run.stdout.trim().split('\n');
+    assert.deepEqual([memory, quota, pids, nofile], [String(64 * 1024 * 1024), '50000', '9', '512']);
+    assert.match(init!, /^\/sbin\/docker-init -- sh -c /);
+    assert.equal((await docker(daemon, ['run', '-d', '--name', 'upd', '--network', 'none', 'busybox', 'sleep', '60'])).code, 0);
+    const update = await docker(daemon, ['update', '--cpus', '0.25', '--pids-limit', '7', 'upd']);
+    assert.deepEqual(update, { stdout: 'upd\n', stderr: '', code: 0 });
+    const inspect = await docker(daemon, ['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}', 'upd']);
+    assert.equal(inspect.stdout, '250000000 7\n');
+    const refused = await docker(daemon, ['run', '--rm', '--cpus', '-1', 'busybox', 'true']);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /Error response from daemon: Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available/);
+    await docker(daemon, ['rm', '-f', 'upd']);
   });
 
   test('echo hi | docker run -i cat', async () => {
