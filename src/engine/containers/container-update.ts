@@ -9,31 +9,15 @@ import type { RuntimeSet } from '../../runtime/container-runtime.js';
 import type { ContainerLifecycle } from './lifecycle.js';
 import type { ContainerRecord } from './model.js';
 import { checkResourceLimits, ociResources, RESOURCE_FIELDS, resourceFields, type ResourceLimits } from './resource-limits.js';
+import { checkRestartPolicy } from './create-config.js';
+import type { RestartPolicy } from './restart-manager.js';
 import { isGoing } from './state-machine.js';
 import type { ContainerStore } from './store.js';
-
-export interface RestartPolicy {
-  Name: string;
-  MaximumRetryCount: number;
-}
 
 /** What an update asks for; absent or zero means "unchanged", as in moby. */
 export interface UpdateRequest {
   resources: ResourceLimits;
   restartPolicy?: RestartPolicy;
-}
-
-const RESTART_POLICIES = ['', 'no', 'always', 'unless-stopped', 'on-failure'];
-
-/** moby's validateRestartPolicy. */
-function checkRestartPolicy({ Name, MaximumRetryCount }: RestartPolicy): void {
-  if (!RESTART_POLICIES.includes(Name)) {
-    throw invalidParameter(`invalid restart policy: unknown policy '${Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  }
-  if (MaximumRetryCount < 0) throw invalidParameter('invalid restart policy: maximum retry count cannot be negative');
-  if (MaximumRetryCount > 0 && Name !== 'on-failure') {
-    throw invalidParameter(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-  }
 }
 
 const cannotUpdate = (id: string, message: string) => conflict(`Cannot update container ${id}: ${message}`);
@@ -89,7 +73,8 @@ export class ContainerUpdates {
     const given: ResourceLimits = {};
     for (const field of UPDATABLE) if (request.resources[field] !== undefined) Object.assign(given, { [field]: request.resources[field] });
     const { limits, warnings } = checkResourceLimits(given, this.runtimes.cgroupFeatures(), { update: true });
-    if (request.restartPolicy) checkRestartPolicy(request.restartPolicy);
+    // An empty name leaves the policy as it is (moby); any other is checked as at create.
+    if (request.restartPolicy?.Name) checkRestartPolicy({ RestartPolicy: request.restartPolicy });
     const record = this.store.resolve(idOrName);
     await this.lifecycle.exclusive(record, () => this.apply(record, limits, request.restartPolicy, given.PidsLimit !== undefined && given.PidsLimit !== null));
     return warnings;
