@@ -157,12 +157,12 @@ for (const combo of MATRIX) {
     });
 
     test('docker cp into and out of a running container, mounts included, kernel views left out', async () => {
-      const started = await docker(['run', '-d', '--name', 'running', 'busybox', 'sh', '-c', 'while [ ! -f /tmp/in/done ]; do sleep 0.05; done; cat /tmp/in/msg; exec sleep 600']);
+      const started = await docker(['run', '-d', '--name', 'running', 'busybox', 'sh', '-c', 'while [ ! -f /tmp/in/zz-done ]; do sleep 0.05; done; cat /tmp/in/msg; exec sleep 600']);
       assert.equal(started.code, 0, started.stderr);
       const input = join(work, 'in');
       await mkdir(input);
       await writeFile(join(input, 'msg'), 'seen inside\n');
-      await writeFile(join(input, 'done'), '');
+      await writeFile(join(input, 'zz-done'), ''); // last in the tar (names in order): msg is there when it appears
       assertOk(await docker(['cp', input, 'running:/tmp/in']));
       for (let i = 0; i < 100 && !(await docker(['logs', 'running'])).stdout.includes('seen inside'); i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal((await docker(['logs', 'running'])).stdout, 'seen inside\n');
