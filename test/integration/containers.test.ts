@@ -162,14 +162,17 @@ for (const combo of MATRIX) {
 
     test('run -it gives a shell on a pty; Ctrl-P Ctrl-Q detaches and leaves it running', async () => {
       const cli = `${process.execPath} ${BERTH} run -it --name pty busybox sh`;
-      const typed = await runOnPty(cli, daemon.env, ['echo typed-$((40+2)); stty size\r', '\x10\x11'], 600);
-      assert.equal(typed.code, 0, typed.output);
-      assert.match(typed.output, /typed-42/);
-      const [inspect] = JSON.parse((await daemon.berth(['inspect', 'pty'])).stdout);
-      assert.equal(inspect.State.Running, true, 'still running after the detach');
-      const exited = await runOnPty(`${process.execPath} ${BERTH} attach pty`, daemon.env, ['exit 5\r'], 600);
-      assert.equal(exited.code, 5, exited.output);
-      await daemon.berth(['rm', 'pty']);
+      try {
+        const typed = await runOnPty(cli, daemon.env, ['echo typed-$((40+2)); stty size\r', '\x10\x11'], 600, /# /);
+        assert.equal(typed.code, 0, typed.output);
+        assert.match(typed.output, /typed-42/);
+        const [inspect] = JSON.parse((await daemon.berth(['inspect', 'pty'])).stdout);
+        assert.equal(inspect.State.Running, true, 'still running after the detach');
+        const exited = await runOnPty(`${process.execPath} ${BERTH} attach pty`, daemon.env, ['exit 5\r'], 600);
+        assert.equal(exited.code, 5, exited.output);
+      } finally {
+        await daemon.berth(['rm', '-f', 'pty'], { allowFailure: true });
+      }
     });
 
     test('ps -f and images REFERENCE / -f narrow the lists', async () => {
