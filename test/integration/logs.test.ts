@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTH, useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
@@ -60,20 +60,24 @@ describe('logs: drivers, rotation, details, until, restarts', { timeout: 300_000
   });
 
   test('max-size/max-file: rotated while logging; logs reads across the files with no gap or repeat; a follower sees every line once', async () => {
-    await daemon.berth(['run', '-d', '--name', 'rot', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', `sleep 1; ${counter(600)[2]}`]);
-    const { Id } = await inspect('rot');
-    // A follower from the start (the container waits a second before it writes).
+    // The container writes once /go exists, so that the follower is surely following by then.
+    const script = `echo ready; while [ ! -e /go ]; do sleep 0.05; done; ${counter(600)[2]}`;
+    await daemon.berth(['run', '-d', '--name', 'rot', '--log-opt', 'max-size=4k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+    const { Id, GraphDriver } = await inspect('rot');
     const follower = spawn(process.execPath, [BERTH, 'logs', '-f', 'rot'], { env: daemon.env });
     let followed = '';
     follower.stdout.on('data', (d) => (followed += d));
     const followerDone = new Promise((r) => follower.once('exit', r));
+    await until(() => followed.startsWith('ready\n'), 'the follower');
+    await writeFile(join(GraphDriver.Data.MergedDir, 'go'), '');
     assert.equal((await daemon.berth(['wait', 'rot'])).stdout, '0\n');
     await followerDone;
-    assert.deepEqual(lines(followed), numbered(1, 600), 'the follower saw every line once, in order');
+    assert.deepEqual(lines(followed), ['ready', ...numbered(1, 600)], 'the follower saw every line once, in order');
     const files = await logFiles(Id);
     assert.deepEqual(files, ['ctr.log', 'ctr.log.1', 'ctr.log.2'], 'max-file 3: the live file and two rotated ones');
     for (const file of files.slice(1)) assert.ok((await stat(join(daemon.dataRoot, 'containers', Id, file))).size >= 4000, `${file} was rotated at max-size`);
     const kept = lines((await daemon.berth(['logs', 'rot'])).stdout);
+    assert.notEqual(kept[0], 'ready');
     const first = Number(kept[0].slice('line-'.length));
     assert.ok(first > 1, 'the oldest lines went with the oldest file');
     assert.deepEqual(kept, numbered(first, 600), 'what is kept is contiguous, through the last line');

@@ -236,6 +236,17 @@ function follow(
         if (batch.lines.length > 0) continue;
         const next = await source.files.successor(file);
         if (next) {
+          // Lines may have landed in the old file between the read above and the rotation; it
+          // is final now (the monitor let go of it before creating its successor): finish it.
+          for (;;) {
+            const rest = await readLines(file.handle, offset, carry);
+            ({ offset, carry } = rest);
+            for (const line of rest.lines) {
+              const entry = parser.line(line);
+              if (entry && wanted(entry, options)) yield entry;
+            }
+            if (rest.lines.length === 0) break;
+          }
           await file.handle.close();
           file = next;
           offset = 0;
