@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { ContainerCreateRequest } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
-import { collect, memoryBytes } from './option-values.js';
+import { collect } from './option-values.js';
 import { deviceCgroupRule, deviceMapping, int64, ramInBytes, readKeyValueFile, securityOpt, sysctl, ulimit } from './run-option-values.js';
 import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
@@ -108,7 +108,7 @@ export function addContainerFlags(command: Command): Command {
     .option('--read-only', "Mount the container's root filesystem as read only")
     .option('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits')
     .option('--runtime <runtime>', 'Runtime to use for this container')
-    .addOption(new Option('--shm-size <bytes>', 'Size of /dev/shm').argParser(memoryBytes))
+    .addOption(new Option('--shm-size <bytes>', 'Size of /dev/shm').argParser(ramInBytes))
     .option('-t, --tty', 'Allocate a pseudo-TTY')
     .option('-u, --user <user>', 'Username or UID (format: <name|uid>[:<group|gid>])')
     .option('-w, --workdir <dir>', 'Working directory inside the container')

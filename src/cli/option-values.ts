@@ -13,15 +13,6 @@ export function integer(value: string): number {
   return parsed;
 }
 
-const BINARY_SUFFIXES: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** Docker's RAMInBytes: "64m" and "1g" in binary units, as `--shm-size` takes them. */
-export function memoryBytes(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgtb]?)b?$/i.exec(value.trim());
-  if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
-  return Math.trunc(Number(match[1]) * BINARY_SUFFIXES[(match[2] ?? '').toLowerCase()]!);
-}
-
 /** `-f key=value` options, repeated, as the API's filters ({"key": ["value", …]}). */
 export function filterOptions(values: string[] | undefined): Record<string, string[]> | undefined {
   if (!values || values.length === 0) return undefined;

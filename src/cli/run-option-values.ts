@@ -6,16 +6,15 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
+import { ramInBytes as parseRamInBytes } from '../common/go-units.js';
 
-const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** go-units RAMInBytes: "64m", "1.5g", "512", binary units whatever the spelling (k, kb, kib). */
+/** go-units RAMInBytes ("64m", "1.5g", "512", binary units whatever the spelling), as a flag parser. */
 export function ramInBytes(value: string): number {
-  const match = /^(\d+(?:\.\d+)?) ?(.*)$/.exec(value);
-  if (!match) throw new InvalidArgumentError(`invalid size: '${value}'`);
-  const suffix = /^([kmgtp]?)i?b?$/i.exec(match[2]!);
-  if (!suffix) throw new InvalidArgumentError(`invalid suffix: '${match[2]}'`);
-  return Math.trunc(Number(match[1]) * UNITS[suffix[1]!.toLowerCase()]!);
+  try {
+    return parseRamInBytes(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** --memory-swap: a size, or -1 for unlimited swap. */

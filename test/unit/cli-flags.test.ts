@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { addContainerFlags, buildCreateRequest, type ContainerFlags } from '../../src/cli/container-flags.js';
 import { splitImageTag } from '../../src/cli/image-name.js';
 import { apiTimestamp } from '../../src/cli/since-time.js';
-import { memoryBytes } from '../../src/cli/option-values.js';
+import { ramInBytes } from '../../src/cli/run-option-values.js';
 
 /** Parses a `run` command line with the real flag definitions, capturing what the action gets. */
 function parseRun(args: string[]): { image: string; command: string[]; flags: ContainerFlags } {
@@ -72,7 +72,7 @@ test('--since takes seconds, durations and dates', () => {
   assert.equal(apiTimestamp('10m', now), String(1_700_000_000 - 600));
   assert.equal(apiTimestamp('1h30m', now), String(1_700_000_000 - 5400));
   assert.equal(apiTimestamp('2023-11-14T22:13:20Z', now), '1700000000');
-  assert.equal(memoryBytes('1g'), 1024 ** 3);
+  assert.equal(ramInBytes('1g'), 1024 ** 3);
 });
 
 test('--network (and the older --net) set the network mode; without it the daemon picks the default', () => {

@@ -61,8 +61,12 @@ export function logSettings({ Type: type, Config: config }: LogConfigRequest): L
 }
 
 function size(type: string, text: string): number {
-  const bytes = type === 'local' ? ramInBytes(text) : fromHumanSize(text);
-  if (bytes === undefined) throw invalidParameter(`invalid size: '${text}'`);
+  let bytes: number;
+  try {
+    bytes = type === 'local' ? ramInBytes(text) : fromHumanSize(text);
+  } catch (err) {
+    throw invalidParameter((err as Error).message);
+  }
   if (bytes <= 0) throw invalidParameter('max-size must be a positive number');
   return bytes;
 }
