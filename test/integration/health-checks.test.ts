@@ -46,10 +46,12 @@ describe('health checks on real containers', { timeout: 240_000 }, () => {
       'busybox', 'sh', '-c', 'sleep 1.5; echo up > /ready; sleep 2; rm /ready; sleep 600',
     ]); // prettier-ignore
     assert.equal(run.code, 0, run.stderr);
-    const first = await inspect(daemon, 'hc');
-    assert.equal(first.State.Health?.Status, 'starting');
-    assert.deepEqual(first.Config.Healthcheck, { Test: ['CMD-SHELL', 'cat /ready'], Interval: 250_000_000, Retries: 2 });
-    assert.match((await docker(daemon, ['ps', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)\n$/);
+    assert.deepEqual((await inspect(daemon, 'hc')).Config.Healthcheck, { Test: ['CMD-SHELL', 'cat /ready'], Interval: 250_000_000, Retries: 2 });
+    // Its first probe only comes a minute after the start.
+    await daemon.berth(['run', '-d', '--name', 'later', '--health-cmd', 'true', '--health-interval', '1m', 'busybox', 'sleep', '600']);
+    assert.deepEqual((await inspect(daemon, 'later')).State.Health, { Status: 'starting', FailingStreak: 0, Log: [] });
+    assert.match((await docker(daemon, ['ps', '--filter', 'name=later', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)\n$/);
+    await daemon.berth(['rm', '-f', 'later']);
     await until('unhealthy', async () => (await inspect(daemon, 'hc')).State.Health?.Status === 'unhealthy');
     const failing = (await inspect(daemon, 'hc')).State.Health!;
     assert.ok(failing.FailingStreak >= 2);
@@ -59,7 +61,7 @@ describe('health checks on real containers', { timeout: 240_000 }, () => {
     const healthy = (await inspect(daemon, 'hc')).State.Health!;
     assert.deepEqual([healthy.FailingStreak, healthy.Log.at(-1)!.ExitCode, healthy.Log.at(-1)!.Output], [0, 0, 'up\n']);
     assert.ok(healthy.Log.length <= 5);
-    assert.match((await docker(daemon, ['ps', '--format', '{{.Status}}'])).stdout, /^Up .* \(healthy\)\n$/);
+    assert.match((await docker(daemon, ['ps', '--filter', 'name=hc', '--format', '{{.Status}}'])).stdout, /^Up .* \((un)?healthy\)\n$/);
     await until('unhealthy again', async () => (await inspect(daemon, 'hc')).State.Health?.Status === 'unhealthy');
     const events = await docker(daemon, ['events', '--since', started, '--until', new Date().toISOString(), '--filter', 'container=hc', '--format', '{{.Action}}']);
     assert.deepEqual(
@@ -79,6 +81,21 @@ describe('health checks on real containers', { timeout: 240_000 }, () => {
     assert.ok(Date.parse(last.End) - Date.parse(last.Start) < 3000);
     await daemon.berth(['rm', '-f', 'slow']);
     await until('no probe left running', async () => (await processesRunning(['sleep', '7.25'])).length === 0, 3000);
+  });
+
+  test('start period: failures do not count before the first success; start interval: probes come faster meanwhile', async () => {
+    await daemon.berth(['run', '-d', '--name', 'grace', '--health-cmd', 'false', '--health-start-period', '1500ms', '--health-interval', '200ms', '--health-retries', '1', 'busybox', 'sleep', '600']);
+    await daemon.berth([
+      'run', '-d', '--name', 'quick', '--health-cmd', 'test -e /ready', '--health-interval', '1m', '--health-start-interval', '100ms',
+      '--health-start-period', '1m', 'busybox', 'sh', '-c', 'sleep 0.5; touch /ready; sleep 600',
+    ]); // prettier-ignore
+    await until('failures inside the start period', async () => ((await inspect(daemon, 'grace')).State.Health?.Log.length ?? 0) >= 2);
+    const early = (await inspect(daemon, 'grace')).State.Health!;
+    assert.deepEqual([early.Status, early.FailingStreak], ['starting', 0]);
+    await until('unhealthy once the start period is over', async () => (await inspect(daemon, 'grace')).State.Health?.Status === 'unhealthy');
+    // With a 1 min interval only the start interval can make it healthy this soon.
+    await until('healthy through the start interval', async () => (await inspect(daemon, 'quick')).State.Health?.Status === 'healthy', 5000);
+    await daemon.berth(['rm', '-f', 'grace', 'quick']);
   });
 
   test('HEALTHCHECK from the image applies; the request overrides its fields; --no-healthcheck turns it off', async () => {
