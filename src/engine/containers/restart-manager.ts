@@ -63,10 +63,9 @@ export class RestartManager {
     id: string,
     run: { policy: RestartPolicy; exitCode: number; restartCount: number; manuallyStopped: boolean; ranForMs: number },
   ): number | undefined {
-    if (this.closed) return undefined;
-    const entry = this.backoff(id);
-    if (entry.canceled) return undefined;
+    if (this.closed || this.isCanceled(id)) return undefined;
     if (!policyRestarts(run.policy, run.exitCode, run.restartCount, run.manuallyStopped)) return undefined;
+    const entry = this.backoff(id);
     if (run.ranForMs >= RESET_AFTER_MS) entry.delayMs = 0;
     entry.delayMs = entry.delayMs === 0 ? FIRST_DELAY_MS : Math.min(entry.delayMs * 2, MAX_DELAY_MS);
     return entry.delayMs;

@@ -76,7 +76,8 @@ export class SystemInfo {
 
   async info(): Promise<SystemReport> {
     const all = this.deps.containers.list();
-    const running = all.filter((c) => c.state.Running && !c.state.Paused).length;
+    // As moby's state counter: a restarting container counts as stopped.
+    const running = all.filter((c) => c.state.Status === 'running').length;
     const paused = all.filter((c) => c.state.Paused).length;
     return {
       id: this.options.id,
