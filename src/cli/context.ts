@@ -11,6 +11,20 @@ export interface CliContext {
   close(): void;
 }
 
+/**
+ * A reader that stops early (`berth logs x | head -1`) closes the pipe: the docker CLI dies of
+ * SIGPIPE quietly then, while node, which ignores SIGPIPE, would report an unhandled EPIPE.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (stream.listenerCount('error') === 0) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(0);
+    });
+  }
+  return stream;
+}
+
 export function createContext(host: () => string | undefined): CliContext {
   let client: EngineClient | undefined;
   // Getters: node makes each stdio stream on first use, and stdin alone costs milliseconds.
@@ -19,7 +33,7 @@ export function createContext(host: () => string | undefined): CliContext {
       return process.stdin;
     },
     get stdout() {
-      return process.stdout;
+      return quietOnClosedPipe(process.stdout);
     },
     get stderr() {
       return process.stderr;

@@ -78,6 +78,16 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     assert.equal(without.stdout, '[unset]\n');
   });
 
+  test('a reader that stops early ends berth quietly, as SIGPIPE ends the docker CLI', async () => {
+    assert.equal((await berth(['run', '--name', 'many', '--network', 'none', 'busybox', 'seq', '200000'], daemon.env)).code, 0);
+    try {
+      const { stdout, stderr } = await execFileAsync('bash', ['-o', 'pipefail', '-c', `${BERTH} logs many | head -1`], { env: daemon.env });
+      assert.deepEqual({ stdout, stderr }, { stdout: '1\n', stderr: '' });
+    } finally {
+      await berth(['rm', '-f', 'many'], daemon.env);
+    }
+  });
+
   test('version prints the client and the server sections', async () => {
     const result = await berth(['version'], daemon.env);
     assert.equal(result.code, 0);

@@ -16,6 +16,7 @@ import { Semaphore } from '../../storage/semaphore.js';
 import type { ContainerRecord } from './model.js';
 import { planMounts } from './mount-plan.js';
 import type { ContainerService } from './service.js';
+import { hasLiveRun } from './state-machine.js';
 
 export interface ExtractRequest {
   path: string;
@@ -96,7 +97,7 @@ export class ContainerArchiveService {
 
   private async withPinnedRoot<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>): Promise<T> {
     const pinned = await this.containers.exclusive(record, async () =>
-      record.state.Running ? open(`/proc/${record.state.Pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY) : undefined,
+      hasLiveRun(record.state) ? open(`/proc/${record.state.Pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY) : undefined,
     );
     if (pinned === undefined) return this.withLayer(record, use);
     try {

@@ -13,6 +13,7 @@ import type { RuntimeStats } from '../../runtime/container-runtime.js';
 import { topOf, type ProcessList } from './container-top.js';
 import type { ContainerRecord } from './model.js';
 import type { ContainerService } from './service.js';
+import { hasLiveRun } from './state-machine.js';
 
 export const STATS_INTERVAL_MS = 1000;
 
@@ -43,7 +44,7 @@ export class UsageService {
 
   /** A sample of a running container; undefined once it is not (it may stop at any time). */
   private async sample(record: ContainerRecord): Promise<RuntimeStats | undefined> {
-    if (!record.state.Running) return undefined;
+    if (!hasLiveRun(record.state)) return undefined;
     try {
       return await this.containers.runtimeOf(record).stats(record.id);
     } catch (err) {
