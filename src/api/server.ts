@@ -72,7 +72,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   const routes = new RouteTable<Handler>();
   const upgrades = new RouteTable<UpgradeHandler>();
   systemRoutes(routes, engine.system, engine.events);
-  containerRoutes(routes, engine.containers);
+  containerRoutes(routes, engine.containers, engine.execs);
   attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import { DaemonError, EngineClient, type ExecInspect } from '../../src/client/in
 import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { runOnPty } from '../helpers/pty.js';
 import { processesMentioning } from './runtime-harness.js';
+import { demux } from '../helpers/raw-attach.js';
 
 const MATRIX = [
   { storageDriver: 'overlay', defaultRuntime: 'crun' },
@@ -110,8 +112,10 @@ for (const combo of MATRIX) {
       const running = await client.inspectExec(Id);
       assert.equal(running.Running, true);
       assert.ok(running.Pid > 0);
+      assert.deepEqual((await client.inspectContainer('box')).ExecIDs, [Id], 'a running exec is listed in the container\'s ExecIDs');
       const done = await ended(client, Id);
       assert.equal(done.ExitCode, 7);
+      assert.equal((await client.inspectContainer('box')).ExecIDs, null, 'an ended exec leaves ExecIDs');
       assert.equal((await berth(['exec', 'box', 'ls', '/tmp/detached'])).code, 0);
       const again = await rejection(client.startExecDetached(Id));
       assert.equal(again.statusCode, 409);
@@ -149,6 +153,23 @@ for (const combo of MATRIX) {
       assert.equal((await client.inspectExec(Id)).ExitCode, null);
       await daemon.berth(['rm', 'short']);
       assert.equal((await rejection(client.inspectExec(Id))).statusCode, 404);
+    });
+
+    test('start without an Upgrade header: 200 and the raw output until the process ends, as dockerd', async () => {
+      const { Id } = await client.createExec('box', { Cmd: ['sh', '-c', 'echo out; sleep 0.2; echo err >&2; exit 4'], AttachStdout: true, AttachStderr: true });
+      const answer = await new Promise<{ status: number; type: string | undefined; body: Buffer }>((resolve, reject) => {
+        const req = request({ socketPath: daemon.socket, method: 'POST', path: `/v1.50/exec/${Id}/start`, headers: { 'Content-Type': 'application/json' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ Detach: false, Tty: false }));
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.type, 'application/vnd.docker.multiplexed-stream');
+      assert.deepEqual(demux(answer.body), [[1, 'out\n'], [2, 'err\n']]);
+      assert.equal((await ended(client, Id)).ExitCode, 4);
     });
 
     test('exec_create, exec_start and exec_die events, as dockerd words them', async () => {

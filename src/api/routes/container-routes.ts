@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerService } from '../../engine/containers/service.js';
+import type { ExecService } from '../../engine/containers/exec-service.js';
 import type { Handler, RouteTable } from '../router.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { containerInspect, containerSummary, waitResponse } from '../views/container-views.js';
@@ -23,7 +24,7 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-export function containerRoutes(routes: RouteTable<Handler>, containers: ContainerService): void {
+export function containerRoutes(routes: RouteTable<Handler>, containers: ContainerService, execs: ExecService): void {
   routes.add('GET', '/containers/json', async ({ res, query }) => {
     const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
     const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
@@ -46,7 +47,7 @@ export function containerRoutes(routes: RouteTable<Handler>, containers: Contain
   routes.add('GET', '/containers/{id}/json', async ({ res, params, query }) => {
     const record = containers.inspect(params.id);
     const sizes = query.bool('size') ? await containers.sizes(record) : undefined;
-    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record), sizes));
+    sendJson(res, 200, containerInspect(record, await containers.graphDriverData(record), execs.idsOf(record.id), sizes));
   });
 
   routes.add('POST', '/containers/{id}/start', async ({ res, params }) => {

@@ -1,11 +1,12 @@
 /**
  * The exec endpoints: POST /containers/{id}/exec, POST /exec/{id}/start (hijacked with
- * `Upgrade: tcp`, or answered at once with Detach), GET /exec/{id}/json, POST /exec/{id}/resize.
+ * `Upgrade: tcp`, taken over without it as dockerd does, or answered at once with Detach), GET /exec/{id}/json, POST /exec/{id}/resize.
  */
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { invalidParameter } from '../../common/errors.js';
 import type { AttachClient } from '../../engine/containers/attach-hub.js';
-import type { ExecInstance, ExecService } from '../../engine/containers/exec-service.js';
+import type { ExecOptions } from '../../engine/containers/exec-config.js';
+import type { ExecInstance, ExecService, StartedExec } from '../../engine/containers/exec-service.js';
 import type { ExecCreateResponse, ExecInspectResponse } from '../../wire/exec.js';
 import { decodeResize } from '../decode/container-queries.js';
 import { decodeExecCreate, decodeExecStart } from '../decode/exec.js';
@@ -47,14 +48,23 @@ export function execRoutes(routes: RouteTable<Handler>, upgrades: RouteTable<Upg
     sendJson(res, 201, { Id: exec.id } satisfies ExecCreateResponse);
   });
 
-  routes.add('POST', '/exec/{id}/start', async ({ req, res, params }) => {
+  routes.add('POST', '/exec/{id}/start', async ({ req, res, params, version }) => {
     const start = decodeExecStart(await readJson(req));
-    execs.inspect(params.id);
-    if (!start.detach) {
-      throw invalidParameter('exec start without Detach needs a connection upgrade (Connection: Upgrade, Upgrade: tcp)');
+    const exec = execs.inspect(params.id);
+    if (start.detach) {
+      await execs.start(params.id, start.consoleSize);
+      return sendEmpty(res, 200);
     }
-    await execs.start(params.id, start.consoleSize);
-    sendEmpty(res, 200);
+    // Without an upgrade dockerd takes the connection over all the same: a 200 whose body is the
+    // raw output until the process ends. The request's body was the JSON, so there is no stdin.
+    res.writeHead(200, { 'Content-Type': outputContentType(exec.options.tty, version), Connection: 'close' });
+    res.flushHeaders();
+    req.socket.setTimeout(0);
+    const started = await startStreaming(execs, params.id, start.consoleSize, res);
+    if (!started) return;
+    started.stdin?.end();
+    if (res.destroyed) started.detachClient();
+    else res.once('close', started.detachClient);
   });
 
   upgrades.add('POST', '/exec/{id}/start', (ctx) => hijackExecStart(ctx, execs));
@@ -123,22 +133,9 @@ async function hijackExecStart(ctx: UpgradeContext, execs: ExecService): Promise
     socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     return;
   }
-  const { tty } = exec.options;
-  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${outputContentType(tty, version)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
-  const send = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
-    if (socket.destroyed) return;
-    if (socket.writableLength > MAX_UNREAD_OUTPUT) socket.destroy();
-    else socket.write(tty ? chunk : frame(streamNumber(stream), chunk));
-  };
-  const client: AttachClient = { stdout: exec.options.attachStdout, stderr: exec.options.attachStderr, write: send, end: () => socket.end() };
-  let started;
-  try {
-    started = await execs.start(params.id, start.consoleSize, client);
-  } catch (err) {
-    send('stdout', Buffer.from(`${err instanceof Error ? err.message : String(err)}\r\n`));
-    socket.end();
-    return;
-  }
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${outputContentType(exec.options.tty, version)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  const started = await startStreaming(execs, params.id, start.consoleSize, socket);
+  if (!started) return;
   const { stdin, detachClient } = started;
   if (socket.destroyed) detachClient();
   else socket.once('close', detachClient);
@@ -149,6 +146,33 @@ async function hijackExecStart(ctx: UpgradeContext, execs: ExecService): Promise
   const write = (chunk: Buffer) => new Promise<void>((resolve, reject) => stdin.write(chunk, (err) => (err ? reject(err) : resolve())));
   if (rest.length > 0) write(rest).catch(() => {});
   pumpInput(socket, write, () => stdin.end());
+}
+
+/**
+ * Starts the exec with its output going to `output`, framed without a TTY. As moby, once the answer
+ * has begun a failure to start is written into the stream as text (the client then inspects the
+ * exec for its exit code); undefined then.
+ */
+async function startStreaming(
+  execs: ExecService,
+  id: string,
+  consoleSize: ExecOptions['consoleSize'],
+  output: Writable,
+): Promise<StartedExec | undefined> {
+  const { options } = execs.inspect(id);
+  const send = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
+    if (output.destroyed) return;
+    if (output.writableLength > MAX_UNREAD_OUTPUT) output.destroy();
+    else output.write(options.tty ? chunk : frame(streamNumber(stream), chunk));
+  };
+  const client: AttachClient = { stdout: options.attachStdout, stderr: options.attachStderr, write: send, end: () => output.end() };
+  try {
+    return await execs.start(id, consoleSize, client);
+  } catch (err) {
+    send('stdout', Buffer.from(`${err instanceof Error ? err.message : String(err)}\r\n`));
+    output.end();
+    return undefined;
+  }
 }
 
 /** Client bytes into the process's stdin, one write at a time; the client's half-close ends it. */

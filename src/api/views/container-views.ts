@@ -79,7 +79,7 @@ export function containerSummary(record: ContainerRecord, imageReferenceHolds: b
 }
 
 /** GET /containers/{id}/json */
-export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>, sizes?: ContainerSizes): ContainerInspectResponse {
+export function containerInspect(record: ContainerRecord, graphDriverData: Record<string, string>, execIds: string[], sizes?: ContainerSizes): ContainerInspectResponse {
   return {
     ...(sizes && { SizeRw: sizes.sizeRw, SizeRootFs: sizes.sizeRootFs }),
     Id: record.id,
@@ -99,7 +99,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds.length > 0 ? execIds : null,
     HostConfig: record.hostConfig,
     GraphDriver: { Data: graphDriverData, Name: record.driver },
     Mounts: [],

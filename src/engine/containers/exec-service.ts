@@ -77,6 +77,14 @@ export class ExecService {
     return record;
   }
 
+  /**
+   * The container's exec instances that have not ended, as inspect's ExecIDs lists them (moby
+   * drops an instance from its container's list when the process exits).
+   */
+  idsOf(containerId: string): string[] {
+    return [...this.execs.values()].filter((e) => e.containerId === containerId && e.exitCode === null).map((e) => e.id);
+  }
+
   create(containerIdOrName: string, options: ExecOptions): ExecInstance {
     const record = this.activeContainer(containerIdOrName);
     if (options.cmd.length === 0) throw invalidParameter('No exec command specified');
