@@ -67,6 +67,28 @@ async function table(title: string, cases: Case[], env: NodeJS.ProcessEnv, withC
   }
 }
 
+const BATCH = 20;
+const BATCH_WORKERS = 4;
+const BATCH_ROUNDS = Number(process.env.BENCH_BATCH_ROUNDS ?? 5);
+
+/** `BATCH` detached containers started by `BATCH_WORKERS` clients at once, then removed by one `rm -f`. */
+async function runBatch(cli: string, env: NodeJS.ProcessEnv): Promise<{ runMs: number; rmMs: number }> {
+  const ids: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next++ < BATCH) {
+      const { stdout } = await run(cli, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000000'], { env });
+      ids.push(stdout.trim());
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: BATCH_WORKERS }, worker));
+  const started = process.hrtime.bigint();
+  await run(cli, ['rm', '-f', ...ids], { env });
+  const end = process.hrtime.bigint();
+  return { runMs: Number(started - start) / 1e6, rmMs: Number(end - started) / 1e6 };
+}
+
 function installed(command: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
@@ -111,6 +133,20 @@ try {
     { label: 'docker run --rm --network none busybox true', argv: [DOCKER, 'run', '--rm', '--network', 'none', 'busybox', 'true'] },
     { label: 'berth run --rm --runtime runc busybox true', argv: [BERTH, 'run', '--rm', '--runtime', 'runc', 'busybox', 'true'] },
   ], env, false);
+
+  console.log(`\n${BATCH} × run -d, ${BATCH_WORKERS} at a time, then one rm -f of the ${BATCH} (${BATCH_ROUNDS} rounds each, interleaved)`);
+  const batches = { berth: { run: [] as number[], rm: [] as number[] }, docker: { run: [] as number[], rm: [] as number[] } };
+  for (let round = 0; round < BATCH_ROUNDS; round++) {
+    for (const [name, cli] of [['berth', BERTH], ['docker', DOCKER]] as const) {
+      const { runMs, rmMs } = await runBatch(cli, env);
+      batches[name].run.push(runMs);
+      batches[name].rm.push(rmMs);
+    }
+  }
+  for (const [name, { run: runs, rm: rms }] of Object.entries(batches)) {
+    const p50 = (t: number[]) => percentile([...t].sort((a, b) => a - b), 50).toFixed(0).padStart(6);
+    console.log(`  ${`${name} run -d × ${BATCH}`.padEnd(52)} p50 ${p50(runs)} ms   then rm -f p50 ${p50(rms)} ms`);
+  }
 
   await daemon.berth(['run', '-d', '--name', 'bench-exec', '--network', 'none', 'busybox', 'sleep', '1000000']);
   await table('exec in a running container', [
