@@ -49,6 +49,8 @@ export interface ContainerFlags extends ResourceFlags, RestartHealthFlags {
   logDriver?: string;
   logOpt?: string[];
   name?: string;
+  cidfile?: string;
+  quiet?: boolean;
   network?: string;
   net?: string;
   readOnly?: boolean;
@@ -102,6 +104,8 @@ export function addContainerFlags(command: Command): Command {
     .option('--log-driver <driver>', 'Logging driver for the container')
     .option('--log-opt <KEY=VALUE>', 'Log driver options', collect)
     .option('--name <name>', 'Assign a name to the container')
+    .option('--cidfile <file>', 'Write the container ID to the file')
+    .option('-q, --quiet', 'Suppress the pull output')
     .option('--network <network>', 'Connect a container to a network')
     // docker's older spelling, still accepted and hidden from its help.
     .addOption(new Option('--net <network>').hideHelp())

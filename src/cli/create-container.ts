@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { DaemonError, type ContainerCreateRequest, type EngineClient } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
 import { splitImageTag } from './image-name.js';
@@ -9,6 +11,10 @@ export interface CreateOptions {
   platform?: string;
   /** --pull: missing (default), never or always. */
   pull?: string;
+  /** -q: no pull output. */
+  quiet?: boolean;
+  /** --cidfile: where the new container's id is written. */
+  cidfile?: string;
 }
 
 const PULL_POLICIES = ['always', 'missing', 'never'];
@@ -29,10 +35,15 @@ export async function createContainerPulling(
   if (pull === 'always') {
     throw new CliExit(125, 'berth: --pull always is not supported yet: berth has no registry client; use --pull missing or never');
   }
+  // As the docker CLI: an id file already there means another container may be using it.
+  if (options.cidfile && existsSync(options.cidfile)) {
+    throw new CliExit(125, `berth: container ID file found, make sure the other container isn't running or delete ${options.cidfile}`);
+  }
   const created = async () => {
     const response = await client.createContainer(request, options.name, options.platform);
     // The daemon's warnings (a limit the kernel cannot enforce, …), as the docker CLI prints them.
     for (const warning of response.Warnings ?? []) stderr.write(`WARNING: ${warning}\n`);
+    if (options.cidfile) await writeFile(options.cidfile, response.Id, { flag: 'wx' });
     return response.Id;
   };
   try {
@@ -40,8 +51,10 @@ export async function createContainerPulling(
   } catch (err) {
     if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image')) || pull === 'never') throw err;
   }
-  stderr.write(`Unable to find image '${request.Image}' locally\n`);
+  if (!options.quiet) stderr.write(`Unable to find image '${request.Image}' locally\n`);
   const { name: fromImage, tag } = splitImageTag(request.Image);
-  await printProgress(client.pullImage({ fromImage, tag }), stderr);
+  const progress = client.pullImage({ fromImage, tag });
+  if (options.quiet) for await (const message of progress) void message;
+  else await printProgress(progress, stderr);
   return created();
 }

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,6 +85,23 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
       assert.deepEqual({ stdout, stderr }, { stdout: '1\n', stderr: '' });
     } finally {
       await berth(['rm', '-f', 'many'], daemon.env);
+    }
+  });
+
+  test('--cidfile writes the new container id, and a file already there is refused as docker does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-cidfile-'));
+    const cidfile = join(dir, 'cid');
+    try {
+      const run = await berth(['run', '-q', '--cidfile', cidfile, '--network', 'none', 'busybox', 'true'], daemon.env);
+      assert.equal(run.code, 0, run.stderr);
+      const id = await readFile(cidfile, 'utf8');
+      assert.match(id, /^[0-9a-f]{64}$/);
+      const again = await berth(['create', '--cidfile', cidfile, 'busybox', 'true'], daemon.env);
+      assert.equal(again.code, 125);
+      assert.match(again.stderr, /container ID file found, make sure the other container isn't running or delete /);
+      await berth(['rm', id], daemon.env);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
