@@ -79,8 +79,9 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
   });
 
   test('a reader that stops early ends berth quietly, as SIGPIPE ends the docker CLI', async () => {
-    assert.equal((await berth(['run', '--name', 'many', '--network', 'none', 'busybox', 'seq', '200000'], daemon.env)).code, 0);
+    assert.equal((await berth(['run', '-d', '--name', 'many', '--network', 'none', 'busybox', 'seq', '200000'], daemon.env)).code, 0);
     try {
+      assert.equal((await berth(['wait', 'many'], daemon.env)).stdout, '0\n');
       const { stdout, stderr } = await execFileAsync('bash', ['-o', 'pipefail', '-c', `${BERTH} logs many | head -1`], { env: daemon.env });
       assert.deepEqual({ stdout, stderr }, { stdout: '1\n', stderr: '' });
     } finally {

@@ -47,7 +47,7 @@ describe('logs: drivers, rotation, details, until, restarts', { timeout: 300_000
     await daemon.berth(['create', '--name', 'opts', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=2', 'busybox', 'true']);
     assert.deepEqual((await inspect('opts')).HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10k', 'max-file': '2' } });
     for (const [args, message] of [
-      [['--log-opt', 'max-size=1q'], /invalid size: '1q'/],
+      [['--log-opt', 'max-size=1q'], /invalid suffix: 'q'/],
       [['--log-opt', 'mode=non-blocking'], /unknown log opt 'mode' for json-file log driver/],
       [['--log-driver', 'local', '--log-opt', 'labels=a'], /unknown log opt 'labels' for log driver local/],
       [['--log-driver', 'syslog'], /log driver "syslog" \(--log-driver\) is not supported yet/],
