@@ -160,7 +160,7 @@ test('log drivers json-file, local and none with their options, checked as moby 
   assert.deepEqual(logSettings({ Type: 'local', Config: {} }), { kept: true, maxSize: 20 * 1024 * 1024, maxFile: 5 });
   assert.deepEqual(logSettings({ Type: 'local', Config: { 'max-size': '1k', 'max-file': '2' } }), { kept: true, maxSize: 1024, maxFile: 2 });
   assert.deepEqual(logSettings({ Type: 'none', Config: {} }), { kept: false, maxFile: 1 });
-  assert.throws(() => config('json-file', { 'max-size': '1q' }), /invalid size: '1q'/);
+  assert.throws(() => config('json-file', { 'max-size': '1q' }), /invalid suffix: 'q'/);
   assert.throws(() => config('json-file', { 'max-size': '0' }), /max-size must be a positive number/);
   assert.throws(() => config('json-file', { 'max-file': '0' }), /max-file cannot be less than 1/);
   assert.throws(() => config('json-file', { 'max-file': 'x' }), /strconv.Atoi: parsing "x": invalid syntax/);
