@@ -112,10 +112,10 @@ for (const combo of MATRIX) {
       const running = await client.inspectExec(Id);
       assert.equal(running.Running, true);
       assert.ok(running.Pid > 0);
-      assert.deepEqual((await client.inspectContainer('box')).ExecIDs, [Id], 'a running exec is listed in the container\'s ExecIDs');
+      assert.ok((await client.inspectContainer('box')).ExecIDs?.includes(Id), 'a running exec is listed in the container\'s ExecIDs');
       const done = await ended(client, Id);
       assert.equal(done.ExitCode, 7);
-      assert.equal((await client.inspectContainer('box')).ExecIDs, null, 'an ended exec leaves ExecIDs');
+      assert.ok(!(await client.inspectContainer('box')).ExecIDs?.includes(Id), 'an ended exec leaves ExecIDs');
       assert.equal((await berth(['exec', 'box', 'ls', '/tmp/detached'])).code, 0);
       const again = await rejection(client.startExecDetached(Id));
       assert.equal(again.statusCode, 409);
