@@ -40,7 +40,8 @@ export async function devicesUnder(dir: string, containerDir = dir): Promise<Oci
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'EACCES') return [];
+    // A path that is no folder (a regular file given to --device) has no devices under it.
+    if (['ENOENT', 'EACCES', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return [];
     throw err;
   }
   const found: OciDevice[] = [];

@@ -1,7 +1,7 @@
 /** Security options, device rules and sysctls as moby parses and checks them; device numbers from st_rdev. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSysctls, deviceCgroupRule, parseSecurityOpts } from '../../src/engine/containers/security-settings.js';
+import { checkSysctls, deviceCgroupRule, mappedDevices, parseSecurityOpts } from '../../src/engine/containers/security-settings.js';
 import { splitDeviceNumber } from '../../src/runtime/host-devices.js';
 import { deviceMapping, nanoCpus, ramInBytes, restartPolicy, sysctl, ulimit } from '../../src/cli/run-option-values.js';
 
@@ -34,6 +34,13 @@ test("sysctls: Docker's namespaced ones, none of a namespace shared with the hos
   assert.throws(() => checkSysctls({ 'kernel.panic': '1' }, own), /sysctl 'kernel.panic' is not allowed/);
   assert.throws(() => checkSysctls({ 'kernel.sem': '1' }, { ...own, ipc: true }), /not allowed in host IPC namespace/);
   assert.throws(() => checkSysctls({ 'net.core.somaxconn': '1' }, { ...own, network: true }), /not allowed in host network namespace/);
+});
+
+test('a --device that is a regular file is not a device node (moby), not a scandir error', async () => {
+  await assert.rejects(mappedDevices({ PathOnHost: '/etc/passwd', PathInContainer: '/dev/x', CgroupPermissions: 'rwm' }), {
+    kind: 'invalid-parameter',
+    message: 'error gathering device information while adding custom device "/etc/passwd": not a device node',
+  });
 });
 
 test('device numbers from st_rdev, small and large', () => {
