@@ -77,6 +77,7 @@ test('before and since by name or id: the containers created before / after it; 
 test('bad values are Docker\'s 400s (and an unknown container in before/since a 404)', () => {
   const refused: Array<[Record<string, string[]>, RegExp]> = [
     [{ exited: ['x'] }, /^invalid filter 'exited=x': strconv.Atoi: parsing "x": invalid syntax$/],
+    [{ exited: ['99999999999999999999'] }, /^invalid filter 'exited=99999999999999999999': strconv.Atoi: parsing "99999999999999999999": value out of range$/],
     [{ status: ['sleeping'] }, /^invalid filter 'status=sleeping': invalid value for state \(sleeping\): must be one of created, running, paused, restarting, removing, exited, dead$/],
     [{ health: ['sick'] }, /^invalid filter 'health=sick': invalid value for health \(sick\): must be one of none, starting, healthy, unhealthy$/],
     [{ 'is-task': ['maybe'] }, /^invalid filter 'is-task=maybe'$/],

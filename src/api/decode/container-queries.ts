@@ -3,6 +3,7 @@
  * (moby's container router parses these before the daemon sees them).
  */
 import { invalidParameter } from '../../common/errors.js';
+import { goAtoi, goInteger } from '../../common/go-strconv.js';
 import { parseSignal } from '../../engine/containers/signals.js';
 import type { StopOptions, WaitCondition } from '../../engine/containers/lifecycle-types.js';
 import type { LogReadOptions } from '../../engine/containers/log-reader.js';
@@ -30,19 +31,10 @@ export function decodeWaitCondition(query: Query): WaitCondition {
   return condition as WaitCondition;
 }
 
-/** A decimal integer parsed as Go's strconv function `fn` does (sign only for Atoi), with its errors. */
-function goInteger(text: string, fn: 'Atoi' | 'ParseUint', min: bigint, max: bigint): number {
-  const syntax = fn === 'Atoi' ? /^[+-]?\d+$/ : /^\d+$/;
-  if (!syntax.test(text)) throw invalidParameter(`strconv.${fn}: parsing ${JSON.stringify(text)}: invalid syntax`);
-  const value = BigInt(text);
-  if (value < min || value > max) throw invalidParameter(`strconv.${fn}: parsing ${JSON.stringify(text)}: value out of range`);
-  return Number(value);
-}
-
 /** Go's strconv.Atoi (a 64-bit int), as moby parses stop's `t`; absent or empty is undefined. */
 function atoi(query: Query, name: string): number | undefined {
   const text = query.string(name);
-  return text ? goInteger(text, 'Atoi', -(2n ** 63n), 2n ** 63n - 1n) : undefined;
+  return text ? goAtoi(text) : undefined;
 }
 
 /** Go's strconv.ParseUint(s, 10, 16), as moby parses `h` and `w`. */

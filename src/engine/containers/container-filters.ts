@@ -4,7 +4,8 @@
  * `docker ps` has, checked first (a bad value changes nothing and is Docker's 400), then applied
  * to the containers newest first in one pass.
  */
-import { invalidParameter, notFound } from '../../common/errors.js';
+import { invalidParameter, notFound, wrap } from '../../common/errors.js';
+import { goAtoi } from '../../common/go-strconv.js';
 import { boolFilter, checkFilters, filterValues, labelsMatch, regexFilter, type Filters } from '../filters.js';
 import { ZERO_TIME, type ContainerRecord } from './model.js';
 
@@ -63,8 +64,11 @@ function boundary(filters: Filters, key: 'before' | 'since', lookups: ListLookup
 function compile(filters: Filters, lookups: ListLookups): (record: ContainerRecord) => boolean {
   checkFilters(filters, LIST_FILTERS);
   const exited = filterValues(filters, 'exited').map((value) => {
-    if (!/^[+-]?\d+$/.test(value)) throw invalidParameter(`invalid filter 'exited=${value}': strconv.Atoi: parsing ${JSON.stringify(value)}: invalid syntax`);
-    return Number(value);
+    try {
+      return goAtoi(value);
+    } catch (err) {
+      throw wrap(err, `invalid filter 'exited=${value}'`);
+    }
   });
   const statuses = filterValues(filters, 'status');
   for (const status of statuses) {

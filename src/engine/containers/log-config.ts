@@ -11,6 +11,7 @@
  * ValidateLogOpt and constructor check them, at create rather than at first start.
  */
 import { invalidParameter } from '../../common/errors.js';
+import { goAtoi } from '../../common/go-strconv.js';
 import { fromHumanSize, ramInBytes } from '../../common/go-units.js';
 import type { LogConfigRequest } from './spec.js';
 
@@ -73,8 +74,7 @@ function size(type: string, text: string): number {
 
 /** Go's strconv.Atoi, then moby's lower bound. */
 function fileCount(text: string): number {
-  if (!/^[+-]?\d+$/.test(text)) throw invalidParameter(`strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
-  const count = Number(text);
+  const count = goAtoi(text);
   if (count < 1) throw invalidParameter('max-file cannot be less than 1');
   return count;
 }
