@@ -6,6 +6,7 @@
  */
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { invalidParameter } from '../common/errors.js';
 import type { CgroupInfo } from './cgroups.js';
 import { v2Controllers } from './cgroups.js';
 
@@ -107,16 +108,21 @@ export function detectCgroupFeatures(root: string, info: CgroupInfo): Promise<Cg
   return info.version === '2' ? v2Features(root) : v1Features(root);
 }
 
-/** Parses a cpuset list ("0-2,4") into its numbers; undefined when malformed (moby's parsers.ParseUintList). */
-export function parseCpuList(list: string): Set<number> | undefined {
+/**
+ * The numbers of a cpuset list ("0-2,4"), as moby's parsers.ParseUintListMaximum: "invalid format"
+ * when malformed, and none above `maximum`, checked before a range is expanded so that a huge
+ * range is refused instead of filling memory.
+ */
+export function parseCpuList(list: string, maximum = Number.MAX_SAFE_INTEGER): Set<number> {
   const numbers = new Set<number>();
   if (list === '') return numbers;
   for (const part of list.split(',')) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!match) return undefined;
+    if (!match) throw invalidParameter(`invalid format: ${list}`);
     const from = Number(match[1]);
     const to = match[2] === undefined ? from : Number(match[2]);
-    if (to < from) return undefined;
+    if (to < from) throw invalidParameter(`invalid format: ${list}`);
+    if (to > maximum) throw invalidParameter(`value of out range, maximum is ${maximum}`);
     for (let n = from; n <= to; n++) numbers.add(n);
   }
   return numbers;

@@ -32,6 +32,8 @@ test("out-of-range limits get Docker's messages", () => {
     [{ CpuPeriod: 999 }, /CPU cfs period can not be less than 1ms \(i\.e\. 1000\) or larger than 1s \(i\.e\. 1000000\)/],
     [{ CpuQuota: 999 }, /CPU cfs quota can not be less than 1ms \(i\.e\. 1000\)/],
     [{ CpusetCpus: '0-x' }, /Invalid value 0-x for cpuset cpus: invalid format: 0-x/],
+    [{ CpusetCpus: '1,0-99999999999' }, /^BerthError: Invalid value 1,0-99999999999 for cpuset cpus: value of out range, maximum is 8192$/],
+    [{ CpusetMems: '9000' }, /^BerthError: Invalid value 9000 for cpuset mems: value of out range, maximum is 8192$/],
     [{ CpusetCpus: '7' }, /Requested CPUs are not available - requested 7, available: 0-1/],
     [{ CpusetMems: '1' }, /Requested memory nodes are not available - requested 1, available: 0/],
     [{ BlkioWeight: 5 }, /Range of blkio weight is from 10 to 1000/],
@@ -90,8 +92,9 @@ test('OCI resources and rlimits as moby sets them', () => {
 
 test('cpuset lists parse as moby does', () => {
   assert.deepEqual([...parseCpuList('0-2,4')!], [0, 1, 2, 4]);
-  assert.equal(parseCpuList('2-1'), undefined);
-  assert.equal(parseCpuList('a'), undefined);
+  assert.throws(() => parseCpuList('2-1'), /^BerthError: invalid format: 2-1$/);
+  assert.throws(() => parseCpuList('a'), /^BerthError: invalid format: a$/);
+  assert.throws(() => parseCpuList('0-4', 3), /^BerthError: value of out range, maximum is 3$/);
   assert.deepEqual([...parseCpuList('')!], []);
 });
 

@@ -5,7 +5,7 @@
  * the OCI `linux.resources` the runtime applies. Used at create and at update.
  */
 import { availableParallelism } from 'node:os';
-import { invalidParameter } from '../../common/errors.js';
+import { invalidParameter, wrap } from '../../common/errors.js';
 import { parseCpuList, type CgroupFeatures } from '../../runtime/cgroup-features.js';
 import type { OciResources } from '../../runtime/oci-spec.js';
 import type { OciRlimit } from '../../runtime/rlimits.js';
@@ -74,11 +74,15 @@ function checkUlimits(ulimits: readonly Ulimit[]): void {
 
 function checkCpuset(value: string, available: string, what: 'cpus' | 'mems'): void {
   if (value === '') return;
-  const requested = parseCpuList(value);
-  if (!requested || [...requested].some((n) => n > MAX_CPUSET_ID)) {
-    throw invalidParameter(`Invalid value ${value} for cpuset ${what}: invalid format: ${value}`);
+  const offered = parseCpuList(available);
+  // 8192 is Linux's usual maximum of CPUs; a host with more allows its own.
+  const maximum = Math.max(MAX_CPUSET_ID, ...offered);
+  let requested: Set<number>;
+  try {
+    requested = parseCpuList(value, maximum);
+  } catch (err) {
+    throw wrap(err, `Invalid value ${value} for cpuset ${what}`);
   }
-  const offered = parseCpuList(available) ?? new Set<number>();
   if ([...requested].some((n) => !offered.has(n))) {
     throw what === 'cpus'
       ? invalidParameter(`Requested CPUs are not available - requested ${value}, available: ${available}`)
