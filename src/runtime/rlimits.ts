@@ -51,9 +51,12 @@ export function hostHardLimits(): RlimitCeilings {
   return parseHardLimits(readFileSync('/proc/self/limits', 'utf8'));
 }
 
+/** Each limit at most its ceiling; a negative one is unlimited (RLIM_INFINITY to the runtime), so above any ceiling. */
 export function clampRlimits(rlimits: readonly OciRlimit[], ceilings: RlimitCeilings): OciRlimit[] {
   return rlimits.map(({ type, soft, hard }) => {
-    const ceiling = ceilings[type] ?? Infinity;
-    return { type, soft: Math.min(soft, ceiling), hard: Math.min(hard, ceiling) };
+    const ceiling = ceilings[type];
+    if (ceiling === undefined) return { type, soft, hard };
+    const clamp = (value: number) => (value < 0 ? ceiling : Math.min(value, ceiling));
+    return { type, soft: clamp(soft), hard: clamp(hard) };
   });
 }

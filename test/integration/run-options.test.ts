@@ -72,6 +72,8 @@ for (const runtime of ['crun', 'runc']) {
       const hard = Number((await import('node:fs')).readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+\d+\s+(\d+)/m)![1]);
       const clamped = await run(['--rm', '--ulimit', `nofile=${hard + 10000}`], 'ulimit -Hn');
       assert.equal(Number(clamped.stdout), hard);
+      const unlimited = await run(['--rm', '--ulimit', 'nofile=-1'], 'ulimit -Hn');
+      assert.equal(Number(unlimited.stdout), hard, '-1 (unlimited) is clamped as well');
     });
 
     test('oom-score-adj and oom-kill-disable reach /proc/self/oom_score_adj and memory.oom_control', async () => {

@@ -129,4 +129,9 @@ test('hard limits are read from the /proc/PID/limits format', () => {
   assert.deepEqual(clampRlimits([{ type: 'RLIMIT_NPROC', soft: 1e6, hard: 1e6 }], { RLIMIT_NPROC: 96365 }), [
     { type: 'RLIMIT_NPROC', soft: 96365, hard: 96365 },
   ]);
+  // -1 is unlimited (the runtime reads it as RLIM_INFINITY): clamped too; left as is without a ceiling.
+  assert.deepEqual(clampRlimits([{ type: 'RLIMIT_NOFILE', soft: -1, hard: -1 }, { type: 'RLIMIT_CORE', soft: -1, hard: -1 }], { RLIMIT_NOFILE: 20000 }), [
+    { type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 },
+    { type: 'RLIMIT_CORE', soft: -1, hard: -1 },
+  ]);
 });
