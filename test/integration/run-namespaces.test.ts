@@ -84,6 +84,7 @@ for (const runtime of ['crun', 'runc']) {
         [['--ipc', 'public'], /invalid IPC mode: public/],
         [['--ipc', 'container:x'], /--ipc container:<name> \(HostConfig\.IpcMode\) is not supported yet/],
         [['--uts', 'private'], /invalid UTS mode: private/],
+        [['--uts', 'host', '--hostname', 'foo'], /conflicting options: hostname and the UTS mode/],
         [['--userns', 'remap'], /invalid USER mode: remap/],
         [['--cgroupns', 'shared'], /invalid cgroup namespace mode: shared/],
       ];

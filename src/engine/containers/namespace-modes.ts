@@ -21,6 +21,11 @@ const VALID = {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/** moby's validateNetMode: a hostname of its own cannot be given to a container on the host's UTS namespace. */
+export function checkHostnameMode(hostname: string | undefined, other: Readonly<Record<string, unknown>>): void {
+  if (other.UTSMode === 'host' && (hostname ?? '') !== '') throw invalidParameter('conflicting options: hostname and the UTS mode');
+}
+
 /** moby's verifyPlatformContainerSettings for the namespace modes, and a cgroup parent that stays in the hierarchy. */
 export function checkNamespaceModes(other: Readonly<Record<string, unknown>>): void {
   if (!VALID.ipc(text(other.IpcMode))) throw invalidParameter(`invalid IPC mode: ${text(other.IpcMode)}`);

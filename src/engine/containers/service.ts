@@ -22,6 +22,7 @@ import type { ContainerSizes, StopOptions, WaitCondition, WaitResult } from './l
 import type { LogEntry, LogReadOptions } from './log-reader.js';
 import { initialState, type ContainerRecord } from './model.js';
 import { generateName, normaliseName } from './names.js';
+import { checkHostnameMode } from './namespace-modes.js';
 import { reconcile } from './reconciler.js';
 import { RunNotifier } from './run-notifier.js';
 import type { ContainerSpec } from './spec.js';
@@ -112,6 +113,7 @@ export class ContainerService {
     checkImageName(spec.config.Image); // `BUSYBOX` is a 400 "invalid reference format", not a 404
     checkPlatform(spec.platform);
     const image = images.resolve(spec.config.Image);
+    checkHostnameMode(spec.config.Hostname, spec.hostConfig.other);
     const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made
     const config = mergeContainerConfig(spec.config, image.config.config ?? {});
