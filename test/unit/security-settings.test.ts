@@ -1,6 +1,9 @@
 /** Security options, device rules and sysctls as moby parses and checks them; device numbers from st_rdev. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkSysctls, deviceCgroupRule, mappedDevices, parseSecurityOpts } from '../../src/engine/containers/security-settings.js';
 import { splitDeviceNumber } from '../../src/runtime/host-devices.js';
 import { deviceMapping, nanoCpus, ramInBytes, restartPolicy, sysctl, ulimit } from '../../src/cli/run-option-values.js';
@@ -41,6 +44,18 @@ test('a --device that is a regular file is not a device node (moby), not a scand
     kind: 'invalid-parameter',
     message: 'error gathering device information while adding custom device "/etc/passwd": not a device node',
   });
+});
+
+test('a --device given by a symbolic link is the device it points to (moby resolves it)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-device-link-'));
+  try {
+    await symlink('/dev/null', join(dir, 'null-link'));
+    const { devices, rules } = await mappedDevices({ PathOnHost: join(dir, 'null-link'), PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' });
+    assert.deepEqual(devices.map(({ path, type, major, minor }) => ({ path, type, major, minor })), [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3 }]);
+    assert.deepEqual(rules, [{ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('device numbers from st_rdev, small and large', () => {

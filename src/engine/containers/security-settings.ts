@@ -4,6 +4,7 @@
  * spec's at each start.
  */
 import { lstatSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { invalidParameter } from '../../common/errors.js';
 import { deviceAt, devicesUnder } from '../../runtime/host-devices.js';
 import type { OciDevice, OciDeviceRule } from '../../runtime/oci-spec.js';
@@ -113,8 +114,10 @@ export function checkDeviceMapping(device: DeviceMapping): void {
 /** The device nodes and cgroup rules a --device mapping gives (a folder gives each device in it). */
 export async function mappedDevices(device: DeviceMapping): Promise<{ devices: OciDevice[]; rules: OciDeviceRule[] }> {
   const target = device.PathInContainer || device.PathOnHost;
-  const single = await deviceAt(device.PathOnHost, target).catch(() => undefined);
-  const devices = single ? [single] : await devicesUnder(device.PathOnHost, target);
+  // A link (/dev/serial/by-id/…) stands for the node it points to, as moby's EvalSymlinks.
+  const host = await realpath(device.PathOnHost).catch(() => device.PathOnHost);
+  const single = await deviceAt(host, target).catch(() => undefined);
+  const devices = single ? [single] : await devicesUnder(host, target);
   if (devices.length === 0) {
     throw invalidParameter(`error gathering device information while adding custom device "${device.PathOnHost}": not a device node`);
   }
