@@ -78,9 +78,12 @@ await runHelper(async () => {
       const owner = user ? await resolveUser('/', user) : undefined;
       // A second chroot, into the destination: no entry of the tar can land outside it.
       enter(target);
+      // From here a missing file is the tar's doing (a hard link to nothing), not a missing path.
       return unpack(decompress(process.stdin), 'copy', {
         noOverwriteDirNonDir: noOverwrite === '1',
         owner: owner && { uid: owner.uid, gid: owner.gid },
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? refused(err.message) : err;
       });
     }
     case 'export': {

@@ -46,7 +46,7 @@ function listing(tar: Buffer): string[] {
     });
 }
 
-function tarOf(entries: Array<{ name: string; content?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }>): Promise<Buffer> {
+function tarOf(entries: Array<{ name: string; content?: string; type?: 'file' | 'directory' | 'symlink' | 'link'; linkname?: string }>): Promise<Buffer> {
   const archive = pack();
   for (const { name, content = '', type = 'file', linkname } of entries) archive.entry({ name, type, linkname, mode: type === 'directory' ? 0o755 : 0o644 }, content);
   archive.finalize();
@@ -203,6 +203,11 @@ for (const combo of MATRIX) {
       const dirOverFile = await api(daemon, 'PUT', '/containers/stopped/archive?path=/tmp/tree&noOverwriteDirNonDir=1', await tarOf([{ name: 'f', type: 'directory' }]));
       assert.equal(dirOverFile.status, 400);
       assert.match(JSON.parse(dirOverFile.body.toString()).message, /cannot overwrite non-directory "\/f" with directory/);
+      // A tar entry that fails for want of a file (a hard link to nothing) is the tar's fault, not
+      // a missing extraction point.
+      const deadLink = await api(daemon, 'PUT', '/containers/stopped/archive?path=/tmp/tree', await tarOf([{ name: 'hl', type: 'link', linkname: 'nothing' }]));
+      assert.equal(deadLink.status, 400);
+      assert.match(JSON.parse(deadLink.body.toString()).message, /no such file or directory/);
       const fileOverDir = await docker(['cp', join(work, 'tree', 'f'), 'stopped:/tmp/tree/sub']);
       assert.equal(fileOverDir.code, 0, 'a file copied onto a directory goes into it');
       const berthMissing = await berth(['cp', 'stopped:/nope', work]);

@@ -123,6 +123,16 @@ describe('logs: drivers, rotation, details, until, restarts', { timeout: 300_000
     await daemon.berth(['rm', '-f', 'upto']);
   });
 
+  test('logs --follow ends when the run ends, even when a restart policy starts the next one (as moby closes the logger)', async () => {
+    await daemon.berth(['run', '-d', '--name', 'again', '--restart', 'always', 'busybox', 'sh', '-c', 'echo run; sleep 1.5; exit 3']);
+    await until(async () => (await daemon.berth(['logs', 'again'])).stdout.startsWith('run\n'), 'the first run');
+    const started = Date.now();
+    const followed = await execFileAsync(process.execPath, [BERTH, 'logs', '-f', 'again'], { env: daemon.env, timeout: 20_000 });
+    assert.ok(Date.now() - started < 15_000, 'follow ended with the run');
+    assert.match(followed.stdout, /^(run\n)+$/);
+    await daemon.berth(['rm', '-f', 'again']);
+  });
+
   test('logs survive a restart of the container and of the daemon; rotation resumes after the daemon restarts', async () => {
     await daemon.berth(['run', '-d', '--name', 'long', '--log-opt', 'max-size=3k', '--log-opt', 'max-file=20', 'busybox', 'sh', '-c',
       'i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.02; done']); // prettier-ignore

@@ -215,7 +215,14 @@ function follow(
       }
     };
     watchFile();
-    const unsubscribe = [source.onStop(nudge), source.onRotate(nudge)];
+    // The run that was live ends the follow even when a restart policy starts the next one
+    // (still `Running`, as Docker's Restarting is): moby closes the run's logger, and its readers.
+    let runEnded = false;
+    const endRun = () => {
+      runEnded = true;
+      nudge();
+    };
+    const unsubscribe = [source.onStop(endRun), source.onRotate(nudge)];
     signal.addEventListener('abort', nudge, { once: true });
     // Past `until` nothing more can be wanted: stop then, as dockerd does.
     const untilMs = options.untilNs === undefined ? undefined : Number(options.untilNs / 1_000_000n) - Date.now();
@@ -225,7 +232,7 @@ function follow(
     try {
       for (;;) {
         changed = false;
-        const live = source.isLive();
+        const live = !runEnded && source.isLive();
         const batch = await readLines(file.handle, offset, carry);
         ({ offset, carry } = batch);
         for (const line of batch.lines) {
