@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBuild, stepLine } from '../../src/engine/build/build-plan.js';
+import { checkPlatform, hostPlatform } from '../../src/engine/build/platform.js';
 import { parseInstructions } from '../../src/engine/build/instruction-parser.js';
 import { StageEvaluator, type StepAction } from '../../src/engine/build/stage-evaluator.js';
 
@@ -194,4 +195,26 @@ test('meta ARGs: --build-arg overrides, later ones see earlier ones, a stage re-
   assert.equal(run!.kind === 'run' && run!.createdBy, '|1 B=x2 /bin/sh -c echo $B');
   assert.deepEqual(plan.args.unusedOptions(), []);
   assert.deepEqual(planBuild(parseInstructions('FROM x'), { buildArgs: { NOPE: '1', HTTP_PROXY: 'p' } }).args.unusedOptions(), ['NOPE']);
+});
+
+test('--platform of FROM: substituted, normalised, another platform refused by name', () => {
+  const arch = hostPlatform().split('/')[1];
+  const plan = planBuild(parseInstructions(`ARG P=linux/${arch}\nFROM --platform=$P busybox\n`));
+  assert.equal(plan.stages[0]!.platform, hostPlatform());
+  assert.equal(checkPlatform('linux'), hostPlatform());
+  assert.throws(() => planBuild(parseInstructions('FROM --platform=windows/amd64 x\n')), /platform windows\/amd64 is not supported: this host runs linux\/\w+ images only/);
+  assert.throws(() => checkPlatform('linux/amd64/v8/extra'), /failed to parse platform/);
+});
+
+test('RUN heredocs as BuildKit runs them: the body as the script, a #! script as a file, a heredoc fed to a command', () => {
+  const { actions, createdBy } = history(
+    ['FROM busybox', 'RUN <<EOF', 'echo one', 'echo two', 'EOF', 'RUN <<-EOT', '\t#!/bin/sh', '\techo script', '\tEOT', 'RUN cat <<A >/a && cat <<B >/b', 'first', 'A', 'second', 'B'].join('\n'),
+  );
+  const runs = actions.map((action) => (action.kind === 'run' ? { command: action.command, script: action.script } : undefined));
+  assert.deepEqual(runs, [
+    { command: ['/bin/sh', '-c', 'echo one\necho two\n'], script: undefined },
+    { command: ['/bin/sh', '-c', '/dev/pipes/EOT'], script: { path: '/dev/pipes/EOT', data: '#!/bin/sh\necho script\n' } },
+    { command: ['/bin/sh', '-c', 'cat <<A >/a && cat <<B >/b\nfirst\nA\nsecond\nB'], script: undefined },
+  ]);
+  assert.equal(createdBy[0], '/bin/sh -c echo one\necho two\n');
 });
