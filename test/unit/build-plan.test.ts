@@ -13,7 +13,7 @@ import { StageEvaluator, type StepAction } from '../../src/engine/build/stage-ev
 function history(text: string, base = {}, buildArgs = {}) {
   const plan = planBuild(parseInstructions(text), { buildArgs });
   const stage = plan.stages.at(-1)!;
-  const evaluator = new StageEvaluator(base, plan.args.forStage(), plan.lex);
+  const evaluator = StageEvaluator.beginStage(base, plan.args.forStage(), plan.lex);
   const actions: StepAction[] = stage.stage.commands.map((command) => evaluator.step(command));
   const createdBy = actions.map((action) => (action.kind === 'copy' ? action.record('file:h').createdBy : action.createdBy));
   return { evaluator, actions, createdBy };
@@ -117,7 +117,7 @@ test('COPY, ADD and WORKDIR: one-word comments, substituted paths, destinations 
 });
 
 test('a base image: default PATH added, ONBUILD triggers handed over and cleared, ENTRYPOINT resets CMD', () => {
-  const evaluator = new StageEvaluator({ Cmd: ['sh'], OnBuild: ['RUN echo child'] }, planBuild(parseInstructions('FROM x')).args, planBuild(parseInstructions('FROM x')).lex);
+  const evaluator = StageEvaluator.beginStage({ Cmd: ['sh'], OnBuild: ['RUN echo child'] }, planBuild(parseInstructions('FROM x')).args, planBuild(parseInstructions('FROM x')).lex);
   assert.deepEqual(evaluator.triggers, ['RUN echo child']);
   assert.equal(evaluator.config.OnBuild, null);
   assert.deepEqual(evaluator.config.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
@@ -189,7 +189,7 @@ test('stage graph errors: unknown target, repeated names, --from of the current 
 
 test('meta ARGs: --build-arg overrides, later ones see earlier ones, a stage re-declares them', () => {
   const plan = planBuild(parseInstructions('ARG A=1\nARG B=${A}2\nFROM busybox\nARG B\nRUN echo $B'), { buildArgs: { A: 'x' } });
-  const evaluator = new StageEvaluator({}, plan.args.forStage(), plan.lex);
+  const evaluator = StageEvaluator.beginStage({}, plan.args.forStage(), plan.lex);
   const [arg, run] = plan.stages[0]!.stage.commands.map((command) => evaluator.step(command));
   assert.equal(arg!.kind === 'config' && arg!.createdBy, '/bin/sh -c #(nop)  ARG B');
   assert.equal(run!.kind === 'run' && run!.createdBy, '|1 B=x2 /bin/sh -c echo $B');
