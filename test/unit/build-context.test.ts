@@ -6,9 +6,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -20,6 +21,7 @@ import { contentHash, hashList, pathHash } from '../../src/engine/build/file-has
 const scratch = await mkdtemp(join(tmpdir(), 'berth-build-context-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 const buildDir = join(scratch, 'build');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/build');
 
 type Entry = { name: string; type?: 'file' | 'directory' | 'symlink'; body?: string; linkname?: string; mode?: number };
 
@@ -140,12 +142,12 @@ test("file hashes are Docker's tarsum v1: header fields in order, then the conte
   await chmod(join(root, 'a.txt'), 0o640);
   await chown(join(root, 'a.txt'), 12, 34);
   const expected = createHash('sha256')
-    .update('namea.txtmode416uid12gid34size6typeflag0linknameunamegnamedevmajor0devminor0')
+    .update('namea.txtmode33184uid12gid34size6typeflag0linknameunamegnamedevmajor0devminor0')
     .update('hello\n')
     .digest('hex');
   assert.equal(await pathHash(root, 'a.txt'), `file:${expected}`);
   await symlink('a.txt', join(root, 'link'));
-  const link = createHash('sha256').update('namelinkmode511uid0gid0size0typeflag2linknamea.txtunamegnamedevmajor0devminor0').digest('hex');
+  const link = createHash('sha256').update('namelinkmode41471uid0gid0size0typeflag2linknamea.txtunamegnamedevmajor0devminor0').digest('hex');
   assert.equal(await pathHash(root, 'link'), `file:${link}`);
 
   await mkdir(join(root, 'dir/sub'), { recursive: true });
@@ -155,6 +157,12 @@ test("file hashes are Docker's tarsum v1: header fields in order, then the conte
   await writeFile(join(root, 'dir/sub/f'), 'g');
   assert.notEqual(await pathHash(root, 'dir'), dirHash, 'content changes the directory hash');
   assert.equal(contentHash('EOF', 'x\n'), contentHash('EOF', 'x\n'));
+
+  // The real thing: Docker 20.10's classic builder recorded `ADD file:10ede712… in / ` for this
+  // caps.tar (0644, root) in its context (/work/shared/fixtures/image-archives, fixture/caps).
+  await copyFile(join(FIXTURES, 'caps.tar'), join(root, 'caps.tar'));
+  await chmod(join(root, 'caps.tar'), 0o644);
+  assert.equal(await pathHash(root, 'caps.tar'), 'file:10ede71284769c9bb8e6f4237dd2d015ae50e4862965a7bb9bc36c61e6a95205');
   assert.equal(hashList('multi', ['a', 'b']), `multi:${createHash('sha256').update('a,b').digest('hex')}`);
 });
 

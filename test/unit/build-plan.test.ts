@@ -218,3 +218,32 @@ test('RUN heredocs as BuildKit runs them: the body as the script, a #! script as
   ]);
   assert.equal(createdBy[0], '/bin/sh -c echo one\necho two\n');
 });
+
+test('the histories and configs Docker 20.10 recorded for the shared fixture images (fixture/app, fixture/caps)', () => {
+  const base = { Cmd: ['sh'] }; // fixture/base:1, imported: no Env
+  const app = history(
+    'FROM fixture/base:1\nRUN echo hello > /hello && mkdir -p /d && echo x > /d/f && rm /bin/vi\nLABEL fixture=1\nENV A=1\n',
+    base,
+  );
+  assert.deepEqual(app.createdBy, [
+    '/bin/sh -c echo hello > /hello && mkdir -p /d && echo x > /d/f && rm /bin/vi',
+    '/bin/sh -c #(nop)  LABEL fixture=1',
+    '/bin/sh -c #(nop)  ENV A=1',
+  ]);
+  assert.deepEqual(app.evaluator.config, {
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1'],
+    Cmd: ['sh'],
+    Labels: { fixture: '1' },
+    OnBuild: null,
+  });
+  assert.deepEqual(app.actions[2]!.kind === 'config' && app.actions[2]!.probe.Cmd, ['/bin/sh', '-c', '#(nop) ', 'ENV A=1'], "the image's container_config.Cmd");
+  const caps = history('FROM fixture/base:1\nADD caps.tar /\nLABEL fixture=caps\n', base);
+  const add = caps.actions[0]!;
+  assert.ok(add.kind === 'copy');
+  if (add.kind !== 'copy') return;
+  assert.equal(
+    add.record('file:10ede71284769c9bb8e6f4237dd2d015ae50e4862965a7bb9bc36c61e6a95205').createdBy,
+    '/bin/sh -c #(nop) ADD file:10ede71284769c9bb8e6f4237dd2d015ae50e4862965a7bb9bc36c61e6a95205 in / ',
+  );
+  assert.equal(caps.createdBy[1], '/bin/sh -c #(nop)  LABEL fixture=caps');
+});
