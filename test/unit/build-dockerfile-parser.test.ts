@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDockerfile, type DockerfileNode } from '../../src/engine/build/dockerfile-parser.js';
+import { parseDockerfile, warningLines, type DockerfileNode } from '../../src/engine/build/dockerfile-parser.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/build');
 
@@ -72,6 +72,11 @@ test('an empty continuation line is a warning, as Docker prints it', () => {
   const parsed = parseDockerfile('FROM busybox\nRUN echo a \\\n\n  && echo b\n');
   assert.deepEqual(parsed.warnings, ['Empty continuation line found in: RUN echo a   && echo b']);
   assert.equal(parsed.nodes[1]!.original, 'RUN echo a   && echo b');
+  assert.deepEqual(warningLines(parsed.warnings), [
+    '[WARNING]: Empty continuation line found in: RUN echo a   && echo b',
+    '[WARNING]: Empty continuation lines will become errors in a future release.',
+  ]);
+  assert.deepEqual(warningLines([]), []);
 });
 
 test('directives: escape changes the continuation token, syntax is recorded, a repeat is an error', () => {

@@ -113,6 +113,7 @@ test('COPY, ADD and WORKDIR: one-word comments, substituted paths, destinations 
   assert.equal(copy.dest, '/srv/app/sub/');
   assert.deepEqual(copy.instruction.sources, ['a', 'b']);
   assert.equal(add.decompress, true);
+  assert.throws(() => history('FROM x\nCOPY https://example.com/f /f'), /source can't be a URL for COPY/);
   assert.equal(copy.decompress, false);
 });
 
@@ -194,7 +195,10 @@ test('meta ARGs: --build-arg overrides, later ones see earlier ones, a stage re-
   assert.equal(arg!.kind === 'config' && arg!.createdBy, '/bin/sh -c #(nop)  ARG B');
   assert.equal(run!.kind === 'run' && run!.createdBy, '|1 B=x2 /bin/sh -c echo $B');
   assert.deepEqual(plan.args.unusedOptions(), []);
-  assert.deepEqual(planBuild(parseInstructions('FROM x'), { buildArgs: { NOPE: '1', HTTP_PROXY: 'p' } }).args.unusedOptions(), ['NOPE']);
+  const unused = planBuild(parseInstructions('FROM x'), { buildArgs: { NOPE: '1', HTTP_PROXY: 'p', ALSO: null } }).args;
+  assert.deepEqual(unused.unusedOptions(), ['ALSO', 'NOPE']);
+  assert.equal(unused.unusedWarning(), '[Warning] One or more build-args [ALSO NOPE] were not consumed');
+  assert.equal(plan.args.unusedWarning(), undefined);
 });
 
 test('--platform of FROM: substituted, normalised, another platform refused by name', () => {
