@@ -143,3 +143,53 @@ test('a file of comments only has no instructions', () => {
   assert.throws(() => parseDockerfile('# just a comment\n\n'), /file with no instructions/);
   assert.throws(() => parseDockerfile(''), /file with no instructions/);
 });
+
+test("heredocs of buildkit's TestParseExtractsHeredoc (fixture heredocs.Dockerfile)", () => {
+  const parsed = parseDockerfile(readFileSync(join(FIXTURES, 'heredocs.Dockerfile'), 'utf8'));
+  // [name, content, expand, chomp, fd] per heredoc, for each instruction after FROM.
+  type H = [string, string, boolean, boolean?, number?];
+  const expected: Array<H[]> = [
+    [], // ENV NAME=me
+    [], // RUN ls
+    [], // USER <<INVALID
+    [], // INVALID
+    [['EMPTY', '', true]],
+    [['EMPTY2', '', true, false, 3]],
+    [], // RUN "<<NOHEREDOC"
+    [['INDENT', '\tfoo\n\tbar\n', true]],
+    [['UNINDENT', '\tbaz\n\tquux\n', true, true]],
+    [['UNINDENT2', '\tbaz\n\tquux\n', true, true]],
+    [['EXPAND', '\texpand $NAME\n', true, true]],
+    [['NOEXPAND', "\tdon't expand $NAME\n", false, true]],
+    [['COPY', 'echo hello world\necho foo bar\n', true]],
+    [['COMMENT', '# internal comment\necho hello world\necho foo bar # trailing comment\n', true]],
+    [['MOUNT', 'echo hello\n', true]],
+    [
+      ['FILE1', 'content 1\n', true],
+      ['FILE2', 'content 2\n', true],
+    ],
+    [['EOF', '"foo"\n\'bar\'\n', true]],
+    [
+      ['X', 'Y\n', true],
+      ['Y', 'X\n', true],
+    ],
+    [['COMPLEX', "print('hello world')\n", true]],
+    [['file.txt', 'hello world\n', true]],
+    [['eof', 'echo foo\n', false]],
+    [["eo'f", 'echo foo\n', true]],
+    [["eo'f", 'echo foo\n', false]],
+    [['one two', 'echo bar\n', false]],
+    [['$EOF', '', true]],
+    [['EOF', '', true]],
+    [['EOF', '', true]],
+  ];
+  assert.equal(parsed.nodes.length, expected.length + 1);
+  expected.forEach((heredocs, i) => {
+    const actual = parsed.nodes[i + 1]!.heredocs.map((h): H => [h.name, h.content, h.expand, h.chomp, h.fileDescriptor]);
+    assert.deepEqual(
+      actual,
+      heredocs.map(([name, content, expand, chomp = false, fd = 0]): H => [name, content, expand, chomp, fd]),
+      parsed.nodes[i + 1]!.original,
+    );
+  });
+});
