@@ -96,12 +96,16 @@ function healthcheck(rest: string): LineArguments {
 }
 
 /**
- * Words separated by whitespace outside quotes; quotes and escape tokens are kept in the word
- * (they matter to the later expansion), an escape token at the very end is dropped.
+ * The two word scanners of Docker's parser in one. Plain (parseWords): words separated by
+ * whitespace outside quotes, quotes and escape tokens kept in the word (they matter to the later
+ * expansion), an escape token at the very end dropped. Flags (extractBuilderFlags): the leading
+ * `--flag` words with quotes and escape tokens removed, stopping at the first word that does not
+ * start with `--` (or after a bare `--`); `rest` is the text from there.
  */
-export function words(rest: string, escapeToken: string): string[] {
-  const result: string[] = [];
-  const chars = Array.from(rest);
+export function scanWords(text: string, escapeToken: string, flags: boolean): { words: string[]; rest: string } {
+  const words: string[] = [];
+  const chars = Array.from(text);
+  const restFrom = (pos: number) => ({ words, rest: chars.slice(pos).join('') });
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
   let quote = '';
@@ -111,16 +115,18 @@ export function words(rest: string, escapeToken: string): string[] {
     if (phase === 'spaces') {
       if (pos === chars.length) break;
       if (isGoSpace(ch)) continue;
+      if (flags && (ch !== '-' || chars[pos + 1] !== '-')) return restFrom(pos);
       phase = 'word';
     }
     if (pos === chars.length) {
-      if (blankOk || word.length > 0) result.push(word);
+      if (!(flags && word === '--') && (blankOk || word.length > 0)) words.push(word);
       break;
     }
     if (phase === 'word') {
       if (isGoSpace(ch)) {
         phase = 'spaces';
-        if (blankOk || word.length > 0) result.push(word);
+        if (flags && word === '--') return restFrom(pos);
+        if (blankOk || word.length > 0) words.push(word);
         word = '';
         blankOk = false;
         continue;
@@ -129,31 +135,36 @@ export function words(rest: string, escapeToken: string): string[] {
         quote = ch;
         blankOk = true;
         phase = 'quote';
+        if (flags) continue;
       }
       if (ch === escapeToken) {
         if (pos + 1 === chars.length) continue;
-        word += ch;
-        pos++;
-        ch = chars[pos]!;
+        if (!flags) word += ch;
+        ch = chars[++pos]!;
       }
       word += ch;
       continue;
     }
     // phase === 'quote'
-    if (ch === quote) phase = 'word';
-    if (ch === escapeToken && quote !== "'") {
+    if (ch === quote) {
+      phase = 'word';
+      if (flags) continue;
+    }
+    if (ch === escapeToken && (flags || quote !== "'")) {
       if (pos + 1 === chars.length) {
         phase = 'word';
         continue;
       }
-      pos++;
-      word += ch;
-      ch = chars[pos]!;
+      if (!flags) word += ch;
+      ch = chars[++pos]!;
     }
     word += ch;
   }
-  return result;
+  return { words, rest: '' };
 }
+
+/** ENV/LABEL/ARG words (see scanWords). */
+export const words = (rest: string, escapeToken: string): string[] => scanWords(rest, escapeToken, false).words;
 
 function nameValues(rest: string, keyword: string, escapeToken: string): LineArguments {
   const list = words(rest, escapeToken);

@@ -9,7 +9,7 @@
  * Nodes carry what the instruction parser needs (instructions.ts); nothing is expanded here.
  */
 import { invalidParameter } from '../../common/errors.js';
-import { lineArguments, type LineArguments } from './dockerfile-line-args.js';
+import { lineArguments, scanWords, type LineArguments } from './dockerfile-line-args.js';
 import { parseHeredocWord, type Heredoc } from './heredoc.js';
 import { isGoSpace, ShellLex } from './shell-lex.js';
 
@@ -174,9 +174,9 @@ function nodeFromLine(line: string, escapeToken: string, startLine: number, endL
   let rest = '';
   let flags: string[] = [];
   if (split) {
-    const extracted = extractFlags(trimmed.slice(split.index + split[0].length), escapeToken);
+    const extracted = scanWords(trimmed.slice(split.index + split[0].length), escapeToken, true);
     rest = extracted.rest.trim();
-    flags = extracted.flags;
+    flags = extracted.words;
   }
   let parsed: LineArguments;
   let child: DockerfileNode | undefined;
@@ -191,67 +191,6 @@ function nodeFromLine(line: string, escapeToken: string, startLine: number, endL
     throw parseError(startLine, (err as Error).message);
   }
   return { keyword, flags, args: parsed.args, json: parsed.json, child, heredocs: [], original: line, startLine, endLine };
-}
-
-/**
- * Leading `--flag` words of an instruction's arguments (quotes and the escape token honoured);
- * the first word not starting with `--` begins the arguments, a bare `--` ends the flags.
- */
-function extractFlags(line: string, escapeToken: string): { rest: string; flags: string[] } {
-  const flags: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOk = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const ch = pos < line.length ? line[pos]! : '';
-    if (phase === 'spaces') {
-      if (pos === line.length) break;
-      if (isGoSpace(ch)) continue;
-      if (ch !== '-' || line[pos + 1] !== '-') return { rest: line.slice(pos), flags };
-      phase = 'word';
-    }
-    if (pos === line.length) {
-      if (word !== '--' && (blankOk || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isGoSpace(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { rest: line.slice(pos), flags };
-        if (blankOk || word.length > 0) flags.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === escapeToken) {
-        if (pos + 1 === line.length) continue;
-        pos++;
-      }
-      word += line[pos];
-      continue;
-    }
-    // phase === 'quote'
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === escapeToken) {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-    }
-    word += line[pos];
-  }
-  return { rest: '', flags };
 }
 
 /** RUN, COPY and ADD in shell form (directly or under ONBUILD) may carry heredocs. */

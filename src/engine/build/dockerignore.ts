@@ -146,32 +146,32 @@ export class PatternMatcher {
     this.exclusions = exclusions;
   }
 
-  /** Whether `file` (a clean path relative to the context) is excluded, its parents considered. */
+  /**
+   * Whether `file` (a clean path relative to the context) is excluded. A pattern also matches
+   * when it matches the parent directory of as many elements as it has (moby's Matches).
+   */
   matches(file: string): boolean {
-    const parent = parentOf(file);
-    const parentDirs = parent.split('/');
-    let matched = false;
-    for (const pattern of this.patterns) {
-      if (pattern.exclusion !== matched) continue;
-      let match = pattern.match(file);
-      if (!match && parent !== '.' && pattern.dirs.length <= parentDirs.length) {
-        match = pattern.match(parentDirs.slice(0, pattern.dirs.length).join('/'));
-      }
-      if (match) matched = !pattern.exclusion;
-    }
-    return matched;
+    return this.matchesWithParents(file, false);
   }
 
   /** As matches, but any ancestor matching a pattern counts (what the daemon checks on the Dockerfile). */
   matchesOrParentMatches(file: string): boolean {
+    return this.matchesWithParents(file, true);
+  }
+
+  private matchesWithParents(file: string, anyAncestor: boolean): boolean {
     const parent = parentOf(file);
     const parentDirs = parent.split('/');
     let matched = false;
     for (const pattern of this.patterns) {
       if (pattern.exclusion !== matched) continue;
       let match = pattern.match(file);
-      for (let i = 0; !match && parent !== '.' && i < parentDirs.length; i++) {
-        match = pattern.match(parentDirs.slice(0, i + 1).join('/'));
+      if (!match && parent !== '.') {
+        if (anyAncestor) {
+          for (let i = 0; !match && i < parentDirs.length; i++) match = pattern.match(parentDirs.slice(0, i + 1).join('/'));
+        } else if (pattern.dirs.length <= parentDirs.length) {
+          match = pattern.match(parentDirs.slice(0, pattern.dirs.length).join('/'));
+        }
       }
       if (match) matched = !pattern.exclusion;
     }

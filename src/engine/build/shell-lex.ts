@@ -258,13 +258,7 @@ class WordScanner {
   private modifier(name: string, ch: string, modifier: string, nullIsUnset: boolean): string {
     const trims = ch === '#' || ch === '%';
     if (nullIsUnset && trims) throw new LexError(`unsupported modifier (${modifier}) in substitution`);
-    let word: string;
-    try {
-      word = this.run('}', trims).word;
-    } catch (err) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '}'");
-      throw err;
-    }
+    const word = this.readUntil('}', trims, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (this.options.skipUnsetEnv && value === undefined) return `\${${name}${modifier}${word}}`;
     const unset = value === undefined || (nullIsUnset && value === '');
@@ -291,25 +285,23 @@ class WordScanner {
   private replacement(name: string): string {
     const all = this.peek() === '/';
     if (all) this.next();
-    let pattern: string;
-    let replacement: string;
-    try {
-      pattern = this.run('/', true).word;
-    } catch (err) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '/' in ${}");
-      throw err;
-    }
-    try {
-      replacement = this.run('}', true).word;
-    } catch (err) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '}'");
-      throw err;
-    }
+    const pattern = this.readUntil('/', true, "syntax error: missing '/' in ${}");
+    const replacement = this.readUntil('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (this.options.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
     const re = shellPatternRegex(pattern, true, false, all);
     // A function replacer: '$' in the replacement is literal, as in Go's ReplaceAllString of a plain string.
     return (value ?? '').replace(re, () => replacement);
+  }
+
+  /** The text up to `stop` (substituted); `missing` when the word ends first. */
+  private readUntil(stop: string, rawEscapes: boolean, missing: string): string {
+    try {
+      return this.run(stop, rawEscapes).word;
+    } catch (err) {
+      if (this.peek() === EOF) throw new LexError(missing);
+      throw err;
+    }
   }
 
   private name(): string {
