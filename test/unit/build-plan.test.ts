@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planBuild, stepLine } from '../../src/engine/build/build-plan.js';
 import { checkPlatform, hostPlatform } from '../../src/engine/build/platform.js';
-import { parseInstructions } from '../../src/engine/build/instruction-parser.js';
+import { parseInstructions, parseTrigger } from '../../src/engine/build/instruction-parser.js';
 import { StageEvaluator, type StepAction } from '../../src/engine/build/stage-evaluator.js';
 
 /** Evaluates the target stage of `text` on `base`, returning each step's created_by (COPY hashed as `file:h`). */
@@ -250,4 +250,16 @@ test('the histories and configs Docker 20.10 recorded for the shared fixture ima
     '/bin/sh -c #(nop) ADD file:10ede71284769c9bb8e6f4237dd2d015ae50e4862965a7bb9bc36c61e6a95205 in / ',
   );
   assert.equal(caps.createdBy[1], '/bin/sh -c #(nop)  LABEL fixture=caps');
+});
+
+test('ONBUILD: recorded by the parent build, run first by the child build as parsed triggers', () => {
+  const parent = history('FROM busybox\nONBUILD COPY --chown=1 app /app\nONBUILD RUN echo $GREETING', {});
+  assert.deepEqual(parent.evaluator.config.OnBuild, ['COPY --chown=1 app /app', 'RUN echo $GREETING']);
+  const plan = planBuild(parseInstructions('FROM parent\nENV GREETING=hi\n'));
+  const child = StageEvaluator.beginStage(parent.evaluator.config, plan.args.forStage(), plan.lex);
+  assert.deepEqual(child.triggers, ['COPY --chown=1 app /app', 'RUN echo $GREETING']);
+  assert.equal(child.config.OnBuild, null, 'the child image does not inherit the triggers');
+  const actions = child.triggers.map((trigger) => child.step(parseTrigger(trigger)));
+  assert.equal(actions[0]!.kind === 'copy' && actions[0]!.record('file:h').createdBy, '/bin/sh -c #(nop) COPY --chown=1 file:h in /app ');
+  assert.equal(actions[1]!.kind === 'run' && actions[1]!.createdBy, '/bin/sh -c echo $GREETING');
 });
