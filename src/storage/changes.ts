@@ -67,7 +67,40 @@ export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
     }
   };
   await walk('/', tree.complete);
-  return changes;
+  return withoutMountPoints(changes);
+}
+
+/**
+ * The files and folders a run adds to a container's layer only as the targets of its mounts
+ * (moby keeps them in a hidden "init" layer under the container's, daemon/initlayer): the
+ * generated /etc files and the kernel filesystems. Neither `docker diff` nor a commit shows them.
+ */
+export const MOUNT_POINT_PATHS: ReadonlySet<string> = new Set([
+  '/dev/pts',
+  '/dev/shm',
+  '/dev/console',
+  '/proc',
+  '/sys',
+  '/.dockerenv',
+  '/etc/resolv.conf',
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/mtab',
+]);
+
+/**
+ * Drops the mount points a run added, and the C of a folder (/etc, /dev) reported only because
+ * they were added in it: its other changes are still reported.
+ */
+function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
+  const hidden = changes.filter((change) => change.kind === 'A' && MOUNT_POINT_PATHS.has(change.path));
+  if (hidden.length === 0) return changes;
+  const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+  const kept = changes.filter((change) => !hidden.some((mountPoint) => under(change.path, mountPoint.path)));
+  const parents = new Set(hidden.map((change) => posix.dirname(change.path)));
+  return kept.filter(
+    (change) => !(change.kind === 'C' && !change.opaque && parents.has(change.path) && !kept.some((other) => other !== change && under(other.path, change.path))),
+  );
 }
 
 /** The 0/0 character device overlayfs leaves where a lower entry was deleted. */
