@@ -10,9 +10,13 @@ export interface Change {
   kind: 'A' | 'C' | 'D';
 }
 
-/** A Change, telling also whether a changed directory hides everything its parent layers had in it. */
+/**
+ * A Change, telling also whether a changed directory hides everything its parent layers had in it,
+ * and whether only its modification time changed.
+ */
 export interface LayerChange extends Change {
   opaque: boolean;
+  timeOnly?: boolean;
 }
 
 /**
@@ -39,13 +43,13 @@ export interface LayerTree {
 export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
   const changes: LayerChange[] = [];
   const reported = new Set<string>();
-  const report = (path: string, kind: Change['kind'], opaque = false): void => {
+  const report = (path: string, kind: Change['kind'], opaque = false, timeOnly = false): void => {
     const parent = posix.dirname(path);
     if (kind !== 'C' && parent !== '/' && !reported.has(parent)) {
       changes.push({ path: parent, kind: 'C', opaque: false });
       reported.add(parent);
     }
-    changes.push({ path, kind, opaque });
+    changes.push(timeOnly ? { path, kind, opaque, timeOnly } : { path, kind, opaque });
     if (kind !== 'D') reported.add(path);
   };
 
@@ -62,7 +66,7 @@ export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
       }
       const opaque = !complete && stats.isDirectory() && lower?.isDirectory() === true && isOverlayOpaque(tree.top + path);
       if (!lower) report(path, 'A');
-      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque);
+      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque, !opaque && stats.isDirectory() && sameMetadata(stats, lower));
       if (stats.isDirectory()) await walk(path, complete || opaque);
     }
   };
@@ -89,8 +93,9 @@ export const MOUNT_POINT_PATHS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Drops the mount points a run added, and the C of a folder (/etc, /dev) reported only because
- * they were added in it: its other changes are still reported.
+ * Drops the mount points a run added, and the C of the folder they were added in (/etc, /dev)
+ * when adding them is all that changed it: its modification time alone, and no entry added or
+ * deleted in it besides them. Its other changes are still reported.
  */
 function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
   const hidden = changes.filter((change) => change.kind === 'A' && MOUNT_POINT_PATHS.has(change.path));
@@ -98,9 +103,8 @@ function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
   const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
   const kept = changes.filter((change) => !hidden.some((mountPoint) => under(change.path, mountPoint.path)));
   const parents = new Set(hidden.map((change) => posix.dirname(change.path)));
-  return kept.filter(
-    (change) => !(change.kind === 'C' && !change.opaque && parents.has(change.path) && !kept.some((other) => other !== change && under(other.path, change.path))),
-  );
+  const addsOrDeletesIn = (folder: string) => kept.some((other) => other.kind !== 'C' && posix.dirname(other.path) === folder);
+  return kept.filter((change) => !(change.kind === 'C' && change.timeOnly && parents.has(change.path) && !addsOrDeletesIn(change.path)));
 }
 
 /** The 0/0 character device overlayfs leaves where a lower entry was deleted. */
@@ -112,9 +116,12 @@ export function isOverlayOpaque(path: string): boolean {
   return lgetxattr(path, 'trusted.overlay.opaque')?.toString() === 'y';
 }
 
+function sameMetadata(own: Stats, lower: Stats): boolean {
+  return own.mode === lower.mode && own.uid === lower.uid && own.gid === lower.gid;
+}
+
 function differs(own: Stats, lower: Stats, complete: boolean): boolean {
-  const type = (stats: Stats) => stats.mode & 0o170000;
-  if (type(own) !== type(lower) || own.mode !== lower.mode || own.uid !== lower.uid || own.gid !== lower.gid) return true;
+  if (!sameMetadata(own, lower)) return true;
   if (own.isDirectory()) return own.mtimeMs !== lower.mtimeMs;
   // An overlay upper entry exists only because it was written (copied up).
   return !complete || own.size !== lower.size || own.mtimeMs !== lower.mtimeMs || own.rdev !== lower.rdev;
