@@ -107,6 +107,26 @@ function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
   return kept.filter((change) => !(change.kind === 'C' && change.timeOnly && parents.has(change.path) && !addsOrDeletesIn(change.path)));
 }
 
+/**
+ * The changes with every folder above a changed entry, as a layer tar carries them (moby packs
+ * the whole upper dir): a folder only passed through comes as an unchanged 'C' before its
+ * entries, so that the tar restores its owner and mode wherever it is unpacked.
+ */
+export function withParentFolders(changes: LayerChange[]): LayerChange[] {
+  const listed = new Set(changes.map((change) => change.path));
+  const result: LayerChange[] = [];
+  for (const change of changes) {
+    const missing: string[] = [];
+    for (let dir = posix.dirname(change.path); dir !== '/' && !listed.has(dir); dir = posix.dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) {
+      listed.add(dir);
+      result.push({ path: dir, kind: 'C', opaque: false });
+    }
+    result.push(change);
+  }
+  return result;
+}
+
 /** The 0/0 character device overlayfs leaves where a lower entry was deleted. */
 export function isOverlayWhiteout(stats: Stats): boolean {
   return stats.isCharacterDevice() && stats.rdev === 0;
