@@ -71,7 +71,8 @@ export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
     }
   };
   await walk('/', tree.complete);
-  return withoutMountPoints(changes);
+  // A base layer is an image's own: what it holds at those paths was put there on purpose.
+  return tree.parent === null ? changes : withoutMountPoints(changes);
 }
 
 /**

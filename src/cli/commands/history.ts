@@ -51,7 +51,6 @@ export function historyTable(history: HistoryResponseItem[], options: { human: b
       CreatedBy: options.truncate ? ellipsis(createdBy, 45) : createdBy,
       Size: options.human ? humanSize(item.Size) : String(item.Size),
       Comment: item.Comment,
-      Tags: (item.Tags ?? []).join(', '),
     };
   });
   const titles = {
@@ -61,7 +60,6 @@ export function historyTable(history: HistoryResponseItem[], options: { human: b
     CreatedBy: 'CREATED BY',
     Size: 'SIZE',
     Comment: 'COMMENT',
-    Tags: 'TAGS',
   };
   return renderList(!options.format || options.format === 'table' ? HISTORY_TABLE : options.format, rows, titles);
 }

@@ -47,6 +47,9 @@ const IMAGE_TITLES: Record<string, string> = {
   CreatedSince: 'CREATED',
   CreatedAt: 'CREATED AT',
   Size: 'SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
   Containers: 'CONTAINERS',
 };
 const IMAGES_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
@@ -65,7 +68,10 @@ export function imagesTable(images: ImageSummary[], truncate: boolean, now = new
       CreatedSince: timeAgo(image.Created, now),
       CreatedAt: goTime(image.Created),
       Size: humanSize(image.Size),
-      Containers: 'N/A',
+      VirtualSize: humanSize(image.Size, 4),
+      SharedSize: image.SharedSize === -1 ? 'N/A' : humanSize(image.SharedSize, 4),
+      UniqueSize: image.SharedSize === -1 ? 'N/A' : humanSize(image.Size - image.SharedSize, 4),
+      Containers: image.Containers === -1 ? 'N/A' : String(image.Containers),
     }));
   });
   return renderList(format, rows, IMAGE_TITLES);

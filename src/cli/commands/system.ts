@@ -172,7 +172,7 @@ export function diskUsageVerbose(usage: SystemDataUsageResponse, now = new Date(
     `Containers space usage:\n\n${renderList(table(CONTAINER_TITLES), containerRows(usage.Containers ?? [], now), CONTAINER_TITLES)}`,
     `Local Volumes space usage:\n\n${renderList(table(VOLUME_TITLES), volumes, VOLUME_TITLES)}`,
     `Build cache usage: ${humanSize(cacheSize, 4)}\n\n${renderList(table(CACHE_TITLES), [], CACHE_TITLES)}`,
-  ].join('\n') + '\n';
+  ].join('\n');
 }
 
 interface SystemPruneFlags {
