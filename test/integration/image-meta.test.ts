@@ -176,6 +176,37 @@ describe('image metadata, pruning and sharing', { timeout: 300_000 }, () => {
     await ok(docker(daemon, ['rm', '-f', 'df-live']));
   });
 
+  test('a refused commit leaves nothing behind; parallel commits sharing layers all hold', async () => {
+    const blobs = join(daemon.dataRoot, 'content', 'blobs', 'sha256');
+    const layerFiles = join(daemon.dataRoot, 'layers', 'layers');
+    const before = { blobs: (await readdir(blobs)).length, layers: (await readdir(layerFiles)).length };
+    await ok(docker(daemon, ['run', '--name', 'src-a', '--network', 'none', 'busybox', 'sh', '-c', 'head -c 100000 /dev/urandom > /a']));
+    await ok(docker(daemon, ['run', '--name', 'src-b', '--network', 'none', 'busybox', 'sh', '-c', 'head -c 100000 /dev/urandom > /b']));
+    const bogus = await docker(daemon, ['commit', '-c', 'BOGUS x', 'src-a', 'never:1']);
+    assert.equal(bogus.code, 1);
+    assert.match(bogus.stderr, /BOGUS is not a valid change command/);
+    const unknown = await docker(daemon, ['commit', 'nosuch', 'never:1']);
+    assert.match(unknown.stderr, /No such container: nosuch/);
+    const digest = await rawRequest(daemon.socket, 'POST', `/v1.50/commit?container=src-a&repo=never@sha256:${'0'.repeat(64)}`);
+    assert.equal(digest.status, 400, digest.body);
+    assert.deepEqual({ blobs: (await readdir(blobs)).length, layers: (await readdir(layerFiles)).length }, before);
+    assert.doesNotMatch(await ok(docker(daemon, ['images', '-a'])), /never/);
+
+    const results = await Promise.all(
+      ['a', 'a', 'a', 'b', 'b', 'a'].map((source, n) => docker(daemon, ['commit', `src-${source}`, `par:${n}`])),
+    );
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    for (let n = 0; n < 6; n++) {
+      const file = n === 3 || n === 4 ? '/b' : '/a';
+      assert.equal(await ok(docker(daemon, ['run', '--rm', '--network', 'none', `par:${n}`, 'wc', '-c', file])), `100000 ${file}\n`);
+    }
+    // One new layer per distinct diff, however many commits stored it.
+    assert.equal((await readdir(layerFiles)).length, before.layers + 2);
+    await ok(docker(daemon, ['rm', 'src-a', 'src-b']));
+    await ok(docker(daemon, ['rmi', ...[0, 1, 2, 3, 4, 5].map((n) => `par:${n}`)]));
+    assert.deepEqual({ blobs: (await readdir(blobs)).length, layers: (await readdir(layerFiles)).length }, before);
+  });
+
   test('two images on one base share its layer on disk; reference counts survive a restart', async () => {
     const layersDir = join(daemon.dataRoot, 'overlay');
     const before = await diskUse(layersDir);

@@ -4,7 +4,7 @@
  * paused while its layer is read (unless asked not to), the layer holds only what the container
  * changed (its diff, whiteouts for deletions), and the history gains one entry.
  */
-import { conflict, notFound } from '../../common/errors.js';
+import { conflict, invalidParameter, notFound } from '../../common/errors.js';
 import type { ContainerRecord } from '../containers/model.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../../storage/layer-store.js';
@@ -12,6 +12,7 @@ import { applyConfigChanges } from './config-changes.js';
 import type { ContainerConfigFields, ImageConfig } from './image-config.js';
 import type { Image, ImageStore } from './image-store.js';
 import { taggedName } from './image-service.js';
+import { parseNormalisedNamed } from './reference.js';
 
 export interface CommitRequest {
   /** Container id or name. */
@@ -91,6 +92,8 @@ export class CommitService {
   async commit(request: CommitRequest): Promise<Image> {
     const record = this.containers.inspect(request.container);
     const target = request.repo ? taggedName(request.repo, request.tag) : undefined;
+    // Refused before anything is stored: a failed tag would leave the new image behind untagged.
+    if (target && parseNormalisedNamed(target).digest) throw invalidParameter('refusing to create a tag with a digest reference');
     // Checked before anything is read, so a bad --change costs nothing.
     const containerFields = imageFieldsOf(record.config);
     const config = mergeCommitConfig(applyConfigChanges(request.config ?? containerFields, request.changes), containerFields);
