@@ -1,4 +1,5 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoCode } from '../common/errors.js';
@@ -33,6 +34,9 @@ export interface LayerTree {
   complete: boolean;
 }
 
+/** Entries looked up between two turns of the event loop (a few milliseconds of lstat calls). */
+const LSTAT_SLICE = 256;
+
 /**
  * The changes of a layer against its parent, as `docker diff` reports them (moby's
  * pkg/archive changes): depth first, names sorted. An added or deleted entry whose parent
@@ -56,10 +60,17 @@ export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
   const walk = async (dir: string, complete: boolean): Promise<void> => {
     const own = await namesIn(tree.top + dir);
     const names = complete && tree.parent !== null ? union(own, await namesIn(tree.parent + dir)) : own;
-    for (const name of names) {
-      const path = posix.join(dir, name);
-      const stats = await lstatIfExists(tree.top + path);
-      const lower = tree.parent === null ? undefined : await lstatIfExists(tree.parent + path);
+    // lstat round trips through the thread pool dominate a walk of many small entries: entries are
+    // looked up synchronously, LSTAT_SLICE at a time, the event loop getting its turn in between.
+    const looked: Array<{ path: string; stats?: Stats; lower?: Stats }> = [];
+    for (let start = 0; start < names.length; start += LSTAT_SLICE) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const name of names.slice(start, start + LSTAT_SLICE)) {
+        const path = posix.join(dir, name);
+        looked.push({ path, stats: lstatIfExists(tree.top + path), lower: tree.parent === null ? undefined : lstatIfExists(tree.parent + path) });
+      }
+    }
+    for (const { path, stats, lower } of looked) {
       if (!stats || (!complete && isOverlayWhiteout(stats))) {
         if (lower) report(path, 'D');
         continue;
@@ -157,11 +168,11 @@ async function namesIn(dir: string): Promise<string[]> {
   }
 }
 
-async function lstatIfExists(path: string): Promise<Stats | undefined> {
+function lstatIfExists(path: string): Stats | undefined {
   try {
-    return await lstat(path);
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    if (errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;
   }
 }
