@@ -129,8 +129,12 @@ describe('image metadata, pruning and sharing', { timeout: 300_000 }, () => {
     const refused = await docker(daemon, ['rmi', '-f', parent]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`conflict: unable to delete ${short} \\(cannot be forced\\) - image has dependent child images`));
-    // Removing the child takes the parent it leaves untagged and childless.
+    // Removing the child takes the parent it leaves untagged and childless, each with its event.
+    const since = (Date.now() / 1000).toFixed(3);
     assert.equal(await ok(docker(daemon, ['rmi', 'child:1'])), `Untagged: child:1\nDeleted: ${child}\nDeleted: ${parent}\n`);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const events = await ok(docker(daemon, ['events', '--since', since, '--until', until, '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}}']));
+    assert.equal(events, `untag ${child}\ndelete ${child}\ndelete ${parent}\n`);
   });
 
   test('image prune: dangling, -a, label and until filters; docker and berth print alike', async () => {

@@ -130,8 +130,10 @@ export class ImageService {
   async remove(name: string, options: { force: boolean; noPrune?: boolean }): Promise<DeleteResponseItem[]> {
     checkImageName(name);
     const image = this.store.resolve(name);
+    // The parents a removal takes along are deleted too: each gets its event.
+    const before = new Map(this.store.list().map((known) => [known.id, known]));
     const records = await this.store.remove(name, options, this.usersOf);
-    this.publishRecords(records, new Map([[image.id, image]]), image);
+    this.publishRecords(records, before, image);
     return records;
   }
 
