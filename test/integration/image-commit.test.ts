@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,6 +151,9 @@ for (const combo of COMBOS) {
       }
       const top = (await ok(docker(daemon, ['history', '-H=false', '--format', '{{.Size}} {{.CreatedBy}}', unpaused]))).split('\n')[0];
       assert.equal(top, '0 sleep 600');
+      // The tar of nothing was stored on the way; no image refers to it, so it is gone.
+      const emptyTar = join(daemon.dataRoot, 'content', 'blobs', 'sha256', '5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef');
+      assert.equal(existsSync(emptyTar), false);
       await ok(docker(daemon, ['rm', '-f', 'live']));
       await ok(docker(daemon, ['rmi', paused, 'live:nopause']));
     });

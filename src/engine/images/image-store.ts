@@ -211,8 +211,9 @@ export class ImageStore {
    */
   async addLayeredImage(diff: Readable, parent: Image | undefined, configFor: LayeredConfig, target?: Reference): Promise<Image> {
     const lease = this.content.lease();
+    let image: Image;
     try {
-      return await this.registerLayeredImage(diff, parent, configFor, target, lease);
+      image = await this.registerLayeredImage(diff, parent, configFor, target, lease);
     } catch (err) {
       lease.release();
       // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
@@ -222,6 +223,9 @@ export class ImageStore {
     } finally {
       lease.release();
     }
+    // An empty commit's blob (the tar of nothing) is referenced by no image.
+    if (image.config.rootfs.diff_ids.length === (parent?.config.rootfs.diff_ids.length ?? 0)) await this.collectGarbage().catch(() => undefined);
+    return image;
   }
 
   private async registerLayeredImage(
