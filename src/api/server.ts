@@ -27,6 +27,8 @@ import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
+import { volumeRoutes } from './routes/volume-routes.js';
+import type { VolumeService } from '../engine/volumes/volume-service.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -34,6 +36,8 @@ export interface ApiEngine {
   execs: ExecService;
   usage: UsageService;
   archives: ContainerArchiveService;
+  /** Volumes; the /volumes endpoints exist only with it. */
+  volumes?: VolumeService;
   images: ImageService;
   system: SystemInfo;
   events: EventBus;
@@ -80,6 +84,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
+  if (engine.volumes) volumeRoutes(routes, engine.volumes);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -23,6 +23,8 @@ import { ExecService } from '../engine/containers/exec-service.js';
 import { UsageService } from '../engine/containers/usage-service.js';
 import { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
+import { VolumeService } from '../engine/volumes/volume-service.js';
+import { VolumeMounts } from '../engine/volumes/container-volumes.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -112,7 +114,9 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
+  const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger });
   const containers = new ContainerService({
+    volumes: new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName) }),
     store,
     images,
     layers,
@@ -137,7 +141,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

@@ -32,6 +32,7 @@ import { pruneMatcher, selectContainers, type ListOptions } from './container-fi
 import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
 import type { RunSpecHost } from './run-spec.js';
+import type { ContainerVolumes } from './mount-plan.js';
 
 export interface ContainerServiceOptions {
   store: ContainerStore;
@@ -42,6 +43,8 @@ export interface ContainerServiceOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Volumes, binds and tmpfs mounts (none in tests of containers alone). */
+  volumes?: ContainerVolumes;
 }
 
 export class ContainerService {
@@ -69,6 +72,7 @@ export class ContainerService {
   /** Starts taking exits and reconciles records with what the runtimes hold. */
   async start(): Promise<void> {
     const { runtimes, logger } = this.options;
+    for (const record of this.store.all()) this.options.volumes?.track(record);
     await runtimes.watchExits((exit) => {
       this.lifecycle.onExit(exit).catch((err) => logger.error('handling container exit', { id: exit.id, err }));
     });
@@ -141,11 +145,13 @@ export class ContainerService {
     };
     try {
       await this.store.makeDir(id);
+      if (this.options.volumes) record.mountPoints = await this.options.volumes.prepare(id, hostConfig, Object.keys(config.Volumes ?? {}));
       await layers.createContainerLayer(id, image.chainIds.at(-1) ?? null);
       await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
       await this.store.save(record);
     } catch (err) {
       this.store.releaseName(name, id);
+      await this.options.volumes?.release(id, record.mountPoints ?? [], true).catch(() => {});
       await layers.removeContainerLayer(id).catch(() => {});
       await rm(dir, { recursive: true, force: true });
       throw wrap(err, 'creating container');
@@ -186,7 +192,7 @@ export class ContainerService {
     return this.lifecycle.unpause(this.store.resolve(idOrName));
   }
 
-  remove(idOrName: string, options: { force: boolean }): Promise<void> {
+  remove(idOrName: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
     return this.lifecycle.remove(this.store.resolve(idOrName), options);
   }
 
