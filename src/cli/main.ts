@@ -35,6 +35,7 @@ import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
 import { topCommand } from './commands/top.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
+import { volumeCommand } from './commands/volume.js';
 
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
@@ -73,6 +74,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['volume', volumeCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 

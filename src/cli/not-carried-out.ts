@@ -11,7 +11,7 @@ import { CliExit } from './cli-exit.js';
 type Refused = readonly [string, string];
 
 const PORTS = 'published ports are not carried out yet: containers get a loopback-only network';
-const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
+const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
@@ -46,16 +46,11 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
   ['--mac-address <value>', NETWORK],
-  ['--mount <value>', VOLUMES],
   ['--network-alias <value>', NETWORK],
   ['-p, --publish <value>', PORTS],
   ['-P, --publish-all', PORTS],
-  ['--storage-opt <value>', VOLUMES],
-  ['--tmpfs <value>', VOLUMES],
+  ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
-  ['-v, --volume <value>', VOLUMES],
-  ['--volume-driver <value>', VOLUMES],
-  ['--volumes-from <value>', VOLUMES],
 ];
 const PULL_FLAGS: Refused[] = [
   ['-a, --all-tags', REGISTRY],

@@ -38,6 +38,18 @@ export interface VolumePruneResponse {
   SpaceReclaimed: number;
 }
 
+/** HostConfig.Mounts entry (the Engine API's mount.Mount), as --mount sends it. */
+export interface MountWire {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
+}
+
 /** A container's `Mounts` entry in inspect and `docker ps`. */
 export interface MountPointWire {
   Type: string;

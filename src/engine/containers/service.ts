@@ -124,6 +124,11 @@ export class ContainerService {
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);
+    // Mount errors are the request's own (moby's messages, not wrapped); volumes made are released below on failure.
+    const mountPoints = await this.options.volumes?.prepare(id, hostConfig, Object.keys(config.Volumes ?? {})).catch((err: unknown) => {
+      this.store.releaseName(name, id);
+      throw err;
+    });
     const dir = this.store.dir(id);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const record: ContainerRecord = {
@@ -142,10 +147,10 @@ export class ContainerService {
       hostnamePath: join(dir, 'hostname'),
       hostsPath: join(dir, 'hosts'),
       resolvConfPath: join(dir, 'resolv.conf'),
+      ...(mountPoints && { mountPoints }),
     };
     try {
       await this.store.makeDir(id);
-      if (this.options.volumes) record.mountPoints = await this.options.volumes.prepare(id, hostConfig, Object.keys(config.Volumes ?? {}));
       await layers.createContainerLayer(id, image.chainIds.at(-1) ?? null);
       await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
       await this.store.save(record);

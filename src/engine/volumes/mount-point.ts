@@ -3,18 +3,10 @@
  * volume or tmpfs given with -v, --mount, the image's VOLUME entries or --volumes-from. They are
  * decided at create (volumes made, bind sources checked) and mounted at each start.
  */
+import type { MountWire } from '../../wire/volumes.js';
 
 /** HostConfig.Mounts entry (the Engine API's mount.Mount), as --mount sends it. */
-export interface MountRequest {
-  Type: 'bind' | 'volume' | 'tmpfs';
-  Source?: string;
-  Target: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
-}
+export type MountRequest = MountWire;
 
 export interface MountPoint {
   Type: 'bind' | 'volume' | 'tmpfs';
