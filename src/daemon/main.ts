@@ -116,7 +116,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
   const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger });
   const containers = new ContainerService({
-    volumes: new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName) }),
+    volumes: new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot }),
     store,
     images,
     layers,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DaemonError } from '../../client/index.js';
-import { CliExit } from '../cli-exit.js';
+import { CliExit, describeError } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { executeTemplate, parseTemplate } from '../format/go-template.js';
 import { dockerJson } from '../format/json.js';
@@ -19,7 +19,7 @@ export function volumeInspectCommand(ctx: CliContext): Command {
           found.push(await ctx.client().inspectVolume(name));
         } catch (err) {
           if (!(err instanceof DaemonError && err.statusCode === 404)) throw err;
-          errors.push(`Error: No such volume: ${name}`);
+          errors.push(describeError(err));
         }
       }
       if (template) for (const volume of found) ctx.stdout.write(`${executeTemplate(template, volume)}\n`);

@@ -534,11 +534,12 @@ export class ContainerLifecycle {
     this.unsaved.delete(record.id);
     this.restarts.forget(record.id);
     this.options.watcher?.unwatch(record.id);
-    this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
     const torndown = this.executor.run(record.id, async () => {
       await this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true });
       await this.options.volumes?.release(record.id, record.mountPoints ?? [], removeVolumes).catch((err) => this.options.logger.warn('releasing volumes', { id: record.id, err }));
+      // Waits for the removal end once it is complete (moby's): a `run --rm` that returns leaves no mount and no volume reference.
+      this.options.notifier.removed(record.id, record.state.ExitCode);
     });
     return { torndown };
   }

@@ -12,6 +12,7 @@ import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ContainerRecord, HostConfig } from '../containers/model.js';
 import type { ContainerVolumes, PlannedMount } from '../containers/mount-plan.js';
+import { checkBindSource } from './bind-source.js';
 import { copyUp } from './copy-up.js';
 import { ANONYMOUS_LABEL, type MountPoint } from './mount-point.js';
 import { checkBindPropagation, rootfsPropagation } from './mount-propagation.js';
@@ -24,6 +25,8 @@ export interface ContainerVolumesOptions {
   logger: Logger;
   /** The container --volumes-from names (404 when there is none). */
   findContainer: (idOrName: string) => ContainerRecord;
+  /** berthd's data root: bind sources in it are checked for planted links. */
+  dataRoot: string;
 }
 
 const duplicate = (destination: string) => invalidParameter(`Duplicate mount point: ${destination}`);
@@ -82,6 +85,7 @@ export class VolumeMounts implements ContainerVolumes {
       if (!byDestination.has(point.Destination) && !tmpfs.some((t) => t.destination === point.Destination)) byDestination.set(point.Destination, point);
     }
     const points = [...byDestination.values()];
+    for (const point of points) if (point.Type === 'bind') await checkBindSource(point.Source, this.options.dataRoot);
     const made: MountPoint[] = [];
     try {
       for (const point of points) {
@@ -145,6 +149,8 @@ export class VolumeMounts implements ContainerVolumes {
           'read/write': String(point.RW),
         });
       } else if (point.Type === 'bind') {
+        // Again at each start: a link may have been planted since the create.
+        await checkBindSource(point.Source, this.options.dataRoot);
         // -v creates a missing host folder (as moby); --mount refused it at create unless asked to create it.
         await mkdir(point.Source, { recursive: true }).catch((err) => {
           if (errnoCode(err) !== 'EEXIST') throw err;
