@@ -25,6 +25,7 @@ import { ContainerArchiveService } from '../engine/containers/archive-service.js
 import { SystemInfo } from '../engine/system/system-info.js';
 import { VolumeService } from '../engine/volumes/volume-service.js';
 import { VolumeMounts } from '../engine/volumes/container-volumes.js';
+import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -114,7 +115,9 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
-  const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger });
+  // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
+  const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
+  const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
   const containers = new ContainerService({
     volumes: new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot }),
     store,

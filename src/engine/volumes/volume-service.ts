@@ -176,6 +176,7 @@ export class VolumeService {
     const drivers = filterValues(filters, 'driver');
     const labels = filterValues(filters, 'label');
     const names = filterValues(filters, 'name');
+    await this.adoptPluginVolumes();
     const selected = this.records.all().filter(
       (record) =>
         (dangling === undefined || dangling === (this.users(record.Name).length === 0)) &&
@@ -184,6 +185,20 @@ export class VolumeService {
         (names.length === 0 || names.some((pattern) => pattern === record.Name || regexFilter(pattern).test(record.Name))),
     );
     return Promise.all(selected.map((record) => this.view(record)));
+  }
+
+  /** Volumes a plugin holds that berthd has no record of (made by another host, or by hand): recorded, as moby's store does. */
+  private async adoptPluginVolumes(): Promise<void> {
+    for (const driver of this.plugins.values()) {
+      const names = await driver.list().catch((err) => {
+        this.options.logger.warn('volume plugin did not list its volumes', { plugin: driver.name, err });
+        return [] as string[];
+      });
+      for (const name of names) {
+        if (this.records.get(name)) continue;
+        await this.records.save({ Name: name, Driver: driver.name, Labels: null, Options: null, CreatedAt: createdNow() });
+      }
+    }
   }
 
   /** `docker volume rm`: 409 while a container uses it; with force a missing volume is no error. */
