@@ -18,6 +18,7 @@ const ISOLATION = 'namespace, device and security settings beyond the defaults a
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
+const CLUSTER = 'cluster volumes need swarm mode, which berth does not have';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
@@ -86,6 +87,19 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--cpu-rt-period <value>', LIMITS],
     ['--cpu-rt-runtime <value>', LIMITS],
   ],
+  'volume create': [
+    ['--availability <value>', CLUSTER],
+    ['--group <value>', CLUSTER],
+    ['--limit-bytes <value>', CLUSTER],
+    ['--required-bytes <value>', CLUSTER],
+    ['--scope <value>', CLUSTER],
+    ['--secret <value>', CLUSTER],
+    ['--sharing <value>', CLUSTER],
+    ['--topology-preferred <value>', CLUSTER],
+    ['--topology-required <value>', CLUSTER],
+    ['--type <value>', CLUSTER],
+  ],
+  'volume ls': [['--cluster', CLUSTER]],
   version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
   info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };

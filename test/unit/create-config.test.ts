@@ -97,7 +97,7 @@ test('settings not carried out yet are refused, not ignored; the docker CLI\'s e
 });
 
 test("Config.Volumes is the image's VOLUME entries and the request's, as moby merges them", () => {
-  const merged = mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: ['/data', '/cache'] }, { Volumes: { '/data': {}, '/var/lib/x': {} } });
+  const merged = mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: { '/data': {}, '/cache': {} } }, { Volumes: { '/data': {}, '/var/lib/x': {} } });
   assert.deepEqual(merged.Volumes, { '/data': {}, '/var/lib/x': {}, '/cache': {} });
   assert.equal(mergeContainerConfig({ Image: 'x', Cmd: ['true'] }, {}).Volumes, null);
 });
