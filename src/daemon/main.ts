@@ -118,8 +118,9 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
   const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
   const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
+  const volumeMounts = new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot });
   const containers = new ContainerService({
-    volumes: new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot }),
+    volumes: volumeMounts,
     store,
     images,
     layers,
@@ -129,6 +130,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     runSpecHost: { initPath: findInit(config.initPath), peers: (idOrName) => store.resolve(idOrName) },
   });
   await containers.start();
+  await volumes.unmountIdle((name) => volumeMounts.mountedByARun(name));
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);

@@ -178,9 +178,15 @@ export class VolumeMounts implements ContainerVolumes {
     }
   }
 
+  /** Whether a run of some container has the volume mounted now. */
+  mountedByARun(name: string): boolean {
+    return [...this.mounted.values()].some((names) => names.includes(name));
+  }
+
   /** A run found alive at daemon start: its volumes stay mounted and are unmounted when it ends. */
   async adopt(record: ContainerRecord): Promise<void> {
     const names = (record.mountPoints ?? []).filter((p) => p.Type === 'volume').map((p) => p.Name);
+    // Set before any await: the idle-mount sweep at daemon start reads it right after reconciliation.
     this.mounted.set(record.id, names);
     for (const name of names) await this.volumes.adopt(name, record.id);
   }

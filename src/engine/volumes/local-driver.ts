@@ -6,7 +6,7 @@
  * `bind` with `type=none`, helpers of network file systems), and dropped by the last user.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, invalidParameter, wrap } from '../../common/errors.js';
@@ -130,6 +130,29 @@ export class LocalVolumeDriver implements VolumeDriver {
     const users = this.users.get(name) ?? new Set<string>();
     users.add(useId);
     this.users.set(name, users);
+  }
+
+  /**
+   * At daemon start: a volume with mount options still mounted with no run using it (berthd was
+   * killed between a run's end and its unmount) is unmounted.
+   */
+  async unmountIdle(names: readonly string[], inUse: (name: string) => boolean): Promise<void> {
+    for (const name of names) {
+      if (inUse(name) || !(await readJsonIfExists(this.optionsPath(name)))) continue;
+      const data = this.dataPath(name);
+      if (await isMountPoint(data)) umount2(data, MNT_DETACH);
+    }
+  }
+
+  /**
+   * At daemon start, against the volume records: a folder no record names is what a crash between
+   * a create's two steps left (empty: removed); a recorded volume whose folder a crash inside a
+   * removal took keeps its record and gets its folder back, for the record goes last.
+   */
+  async reconcile(recorded: ReadonlySet<string>): Promise<void> {
+    const folders = (await readdir(this.root)).filter((name) => NAME.test(name));
+    for (const name of folders) if (!recorded.has(name)) await this.remove(name);
+    for (const name of recorded) await mkdir(this.dataPath(name), { recursive: true, mode: 0o755 });
   }
 
   async path(name: string): Promise<string> {

@@ -86,6 +86,7 @@ export class VolumeService {
   static async open(options: VolumeServiceOptions): Promise<VolumeService> {
     const local = await LocalVolumeDriver.open(options.root);
     const records = await VolumeRecords.open(join(options.root, '_meta'));
+    await local.reconcile(new Set(records.all().filter((record) => record.Driver === 'local').map((record) => record.Name)));
     return new VolumeService(options, records, local);
   }
 
@@ -289,6 +290,15 @@ export class VolumeService {
     const record = this.records.get(name);
     if (!record) return;
     (await this.driver(record.Driver).catch(() => undefined))?.adopt?.(name, containerId);
+  }
+
+  /** At daemon start, once live runs are adopted: local volumes left mounted by no run are unmounted. */
+  unmountIdle(inUse: (name: string) => boolean): Promise<void> {
+    const local = this.records.all().filter((record) => record.Driver === 'local' && record.Options);
+    return this.local.unmountIdle(
+      local.map((record) => record.Name),
+      inUse,
+    );
   }
 
   /** Whether a mounted volume's folder holds nothing yet (copy-up fills only those). */
