@@ -4,6 +4,7 @@
  */
 import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
+import { volumesSection } from './sections/volumes.js';
 import { otherEnginesSection } from './sections/other-engines.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
@@ -11,6 +12,7 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 /** In the order they run. */
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
+  ['volumes', volumesSection],
   ['other-engines', otherEnginesSection],
 ]);
 

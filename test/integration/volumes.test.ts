@@ -71,6 +71,10 @@ describe('volumes and mounts', () => {
     await ok(['create', '--name', 'user-b', '-v', 'vol-b:/b', 'busybox', 'true']);
     assert.equal(await ok(['volume', 'ls', '--filter', 'dangling=true', '--filter', 'name=vol-', '-q']), 'vol-a\n');
     assert.equal(await ok(['volume', 'ls', '--filter', 'dangling=false', '-q']), 'vol-b\n');
+    assert.equal(await ok(['ps', '-a', '--filter', 'volume=vol-b', '--format', '{{.Names}} {{.Mounts}}']), 'user-b vol-b\n');
+    assert.equal(await ok(['ps', '-a', '--filter', 'volume=/b', '-q']).then((out) => out.trim().length), 12);
+    assert.equal(await ok(['ps', '-a', '--filter', 'volume=vol-a', '-q']), '');
+    assert.match((await daemon.berth(['inspect', '--type', 'volume', '-f', '{{.Driver}}', 'vol-b'])).stdout, /^local\n$/);
     await refused(['volume', 'ls', '--filter', 'colour=red'], /invalid filter 'colour'/);
     // In use: Docker's 409 naming the container, also with -f.
     const id = (await ok(['inspect', '-f', '{{.Id}}', 'user-b'])).trim();
