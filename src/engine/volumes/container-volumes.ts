@@ -91,16 +91,18 @@ export class VolumeMounts implements ContainerVolumes {
       for (const point of points) {
         if (point.Type !== 'volume') continue;
         const anonymous = point.Name === '';
-        const volume = await this.volumes.create({
-          Name: point.Name,
-          Driver: point.Driver,
-          DriverOpts: point.Spec.VolumeOptions?.DriverConfig?.Options,
-          Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : point.Spec.VolumeOptions?.Labels,
-        });
+        const volume = await this.volumes.create(
+          {
+            Name: point.Name,
+            Driver: point.Driver,
+            DriverOpts: point.Spec.VolumeOptions?.DriverConfig?.Options,
+            Labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : point.Spec.VolumeOptions?.Labels,
+          },
+          id,
+        );
         point.Name = volume.Name;
         point.Driver = volume.Driver;
         point.Source = volume.Mountpoint;
-        this.volumes.reference(volume.Name, id);
         made.push(point);
       }
     } catch (err) {

@@ -194,6 +194,6 @@ export function parseTmpfsMap(tmpfs: Record<string, string>): Array<{ destinatio
   return Object.entries(tmpfs).map(([destination, data]) => {
     if (posix.normalize(destination) === '/') throw invalidParameter("invalid specification: destination can't be '/'");
     if (!destination.startsWith('/')) throw invalidParameter(`invalid mount path: '${destination}' mount path must be absolute`);
-    return { destination: posix.normalize(destination), options: tmpfsOptions(data) };
+    return { destination: posix.normalize(destination).replace(/(.)\/+$/, '$1'), options: tmpfsOptions(data) };
   });
 }

@@ -104,8 +104,12 @@ export class VolumeService {
     this.options.events.publish('volume', action, name, attributes);
   }
 
-  /** `docker volume create`, and the volumes containers name or make: an existing one is returned as it is. */
-  create(request: VolumeCreateRequest): Promise<Volume> {
+  /**
+   * `docker volume create`, and the volumes containers name or make: an existing one is returned
+   * as it is. `user`: the container that will use it, referenced in the same step, so that no
+   * removal slips in between.
+   */
+  create(request: VolumeCreateRequest, user?: string): Promise<Volume> {
     const name = request.Name || randomBytes(32).toString('hex');
     const driverName = request.Driver || 'local';
     return this.serial.run(name, async () => {
@@ -114,6 +118,7 @@ export class VolumeService {
         if (request.Driver && existing.Driver !== driverName) {
           throw conflict(`create ${name}: volume name must be unique: a volume with this name already exists with driver "${existing.Driver}"`);
         }
+        if (user) this.reference(name, user);
         return this.view(existing);
       }
       const driver = await this.driver(driverName).catch((err) => {
@@ -139,6 +144,7 @@ export class VolumeService {
         throw wrap(err, `create ${name}`);
       }
       this.publish('create', name, { driver: driverName });
+      if (user) this.reference(name, user);
       return this.view(record);
     });
   }
