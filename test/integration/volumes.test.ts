@@ -187,7 +187,12 @@ describe('volumes and mounts', () => {
     await ok(['volume', 'rm', 'shared-vol']);
   });
 
-  test('tmpfs: --tmpfs with options, --mount type=tmpfs with size and mode', async () => {
+  test('tmpfs: --tmpfs with options, --mount type=tmpfs with size and mode; volumes, binds and tmpfs under runc too', async () => {
+    assert.equal(
+      await run(['--runtime', 'runc', '-v', 'runc-vol:/v', '-v', `${host}:/h:ro`, '--tmpfs', '/t:size=1m', 'busybox', 'sh', '-c', 'echo r > /v/r; cat /v/r; touch /h/x 2>/dev/null || echo ro; grep -c " /t tmpfs " /proc/mounts']),
+      'r\nro\n1\n',
+    );
+    await ok(['volume', 'rm', 'runc-vol']);
     assert.match(await run(['--tmpfs', '/t:size=1m,exec', 'busybox', 'grep', ' /t ', '/proc/mounts']), /^tmpfs \/t tmpfs rw,nosuid,nodev,relatime,size=1024k/);
     assert.equal(await run(['--mount', 'type=tmpfs,dst=/t,tmpfs-size=2m,tmpfs-mode=1770', 'busybox', 'sh', '-c', 'stat -c %a /t; df -k /t | tail -1 | awk "{print \\$2}"']), '1770\n2048\n');
   });
