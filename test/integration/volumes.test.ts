@@ -242,6 +242,21 @@ describe('volumes and mounts', () => {
     await ok(['volume', 'rm', 'planted']);
   });
 
+  test('a container that swaps a folder above its mount point for a link to a host path cannot move the mount out of its root', async () => {
+    const outside = join(host, 'escape-target');
+    const script = `if [ -L /data ]; then ls -d /data/sub; else mv /data /data.old && ln -s ${outside} /data && echo swapped; fi`;
+    await ok(['create', '--name', 'swap', '--network', 'none', '-v', 'swapvol:/data/sub', 'busybox', 'sh', '-c', script]);
+    assert.equal(await ok(['start', '-a', 'swap']), 'swapped\n');
+    // The next start resolves /data/sub inside the rootfs: crun (openat2 RESOLVE_IN_ROOT) finds no
+    // such folder in the container and refuses the start; nothing is made or mounted at the host's path.
+    const second = await docker(daemon, ['start', '-a', 'swap']);
+    assert.match(second.stderr, /openat2 `data`: No such file or directory/);
+    await assert.rejects(stat(outside));
+    assert.doesNotMatch(await readFile('/proc/self/mountinfo', 'utf8'), /escape-target/);
+    await ok(['rm', 'swap']);
+    await ok(['volume', 'rm', 'swapvol']);
+  });
+
   test('volume events: create, mount, unmount, destroy; export and import through berth', async () => {
     const since = String(Date.now() / 1000);
     await run(['-v', 'evt:/e', 'busybox', 'sh', '-c', 'mkdir /e/d; echo data > /e/d/f; chown 7:8 /e/d/f']);
