@@ -214,6 +214,10 @@ describe('volumes and mounts', () => {
     // Nothing stays mounted between runs.
     assert.doesNotMatch(await readFile('/proc/self/mountinfo', 'utf8'), /volumes\/(tmpvol|bindvol|loopvol)/);
     await refused(['volume', 'create', '-o', 'colour=red', 'badopt'], /invalid option: "colour"/);
+    // --mount makes a volume with driver options on first use.
+    assert.match(await run(['--mount', 'type=volume,src=mountvol,dst=/m,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m', 'busybox', 'grep', ' /m ', '/proc/mounts']), /size=2048k/);
+    assert.equal(await ok(['volume', 'inspect', '-f', '{{json .Options}}', 'mountvol']), '{"device":"tmpfs","o":"size=2m","type":"tmpfs"}\n');
+    await ok(['volume', 'rm', 'mountvol']);
     await ok(['volume', 'rm', 'tmpvol', 'bindvol', 'loopvol']);
     assert.equal(await readFile(join(folder, 'f'), 'utf8'), 'through\n', 'removing a bind volume leaves the host folder');
   });

@@ -3,6 +3,7 @@
  * /volumes/{name}/export and /import, which stream a volume's content as a tar.
  */
 import { pipeline } from 'node:stream/promises';
+import { unavailable } from '../../common/errors.js';
 import { parseFilters } from '../../engine/filters.js';
 import type { VolumeService } from '../../engine/volumes/volume-service.js';
 import type { VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../../wire/volumes.js';
@@ -45,6 +46,11 @@ export function volumeRoutes(routes: RouteTable<Handler>, volumes: VolumeService
   routes.add('DELETE', '/volumes/{name}', async ({ res, params, query }) => {
     await volumes.remove(params.name, { force: query.bool('force') });
     sendEmpty(res, 204);
+  });
+
+  // Only cluster volumes can be updated, and berthd has no swarm (moby's answer on such a node).
+  routes.add('PUT', '/volumes/{name}', async () => {
+    throw unavailable('volume update only valid for cluster volumes, but swarm is unavailable');
   });
 
   routes.add('GET', '/volumes/{name}/export', async ({ res, params }) => {
