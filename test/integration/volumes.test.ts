@@ -97,6 +97,12 @@ describe('volumes and mounts', () => {
     assert.equal(await ok(['exec', 'holder', 'cat', '/k/f']), 'kept\n');
     await ok(['rm', '-f', 'holder']);
     assert.equal(await run(['-v', 'keep:/k:ro', 'busybox', 'sh', '-c', 'cat /k/f; touch /k/g 2>&1 || true']), 'kept\ntouch: /k/g: Read-only file system\n');
+    // docker cp reaches a stopped container's volumes, as moby mounts them for it.
+    await ok(['create', '--name', 'cp-target', '-v', 'keep:/k', 'busybox', 'true']);
+    await writeFile(join(host, 'copied'), 'by cp\n');
+    await ok(['cp', join(host, 'copied'), 'cp-target:/k/copied']);
+    assert.equal(await readFile(join(daemon.dataRoot, 'volumes/keep/_data/copied'), 'utf8'), 'by cp\n');
+    await ok(['rm', 'cp-target']);
     await ok(['volume', 'rm', 'keep']);
   });
 
