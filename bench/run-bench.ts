@@ -4,6 +4,7 @@
  */
 import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
+import { volumesSection } from './sections/volumes.js';
 import { otherEnginesSection } from './sections/other-engines.js';
 import { imagesSection } from './sections/images.js';
 
@@ -13,6 +14,7 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
   ['images', imagesSection],
+  ['volumes', volumesSection],
   ['other-engines', otherEnginesSection],
 ]);
 

@@ -10,8 +10,9 @@ import { deviceCgroupRule, deviceMapping, int64, ramInBytes, readKeyValueFile, s
 import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
 import { addRestartHealthFlags, healthcheck, restartPolicy, type RestartHealthFlags } from './restart-health-flags.js';
+import { addMountFlags, mountRequest, type MountFlags } from './mount-flags.js';
 
-export interface ContainerFlags extends ResourceFlags, RestartHealthFlags {
+export interface ContainerFlags extends ResourceFlags, RestartHealthFlags, MountFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -66,7 +67,7 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return addRestartHealthFlags(addResourceFlags(command))
+  return addMountFlags(addRestartHealthFlags(addResourceFlags(command)))
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
@@ -155,7 +156,9 @@ export function buildCreateRequest(
     throw new CliExit(125, `berth: invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
   }
   const health = healthcheck(flags);
+  const mounts = mountRequest(flags);
   return {
+    ...(mounts.Volumes && { Volumes: mounts.Volumes }),
     ...(health && { Healthcheck: health }),
     Hostname: flags.hostname ?? '',
     Domainname: flags.domainname ?? '',
@@ -176,6 +179,7 @@ export function buildCreateRequest(
     ...(flags.stopSignal === undefined ? {} : { StopSignal: flags.stopSignal }),
     ...(flags.stopTimeout === undefined ? {} : { StopTimeout: flags.stopTimeout }),
     HostConfig: {
+      ...mounts.HostConfig,
       ...resourceRequest(flags),
       MemorySwappiness: swappiness,
       KernelMemory: flags.kernelMemory ?? 0,

@@ -39,6 +39,7 @@ import { commitCommand } from './commands/commit.js';
 import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
 import { systemCommand } from './commands/system.js';
+import { volumeCommand } from './commands/volume.js';
 
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
@@ -81,6 +82,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['events', eventsCommand],
   ['image', imageCommand],
   ['system', systemCommand],
+  ['volume', volumeCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 

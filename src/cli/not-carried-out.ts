@@ -11,13 +11,14 @@ import { CliExit } from './cli-exit.js';
 type Refused = readonly [string, string];
 
 const PORTS = 'published ports are not carried out yet: containers get a loopback-only network';
-const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
+const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'network settings beyond --network none are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
+const CLUSTER = 'cluster volumes need swarm mode, which berth does not have';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
@@ -46,16 +47,11 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
   ['--mac-address <value>', NETWORK],
-  ['--mount <value>', VOLUMES],
   ['--network-alias <value>', NETWORK],
   ['-p, --publish <value>', PORTS],
   ['-P, --publish-all', PORTS],
-  ['--storage-opt <value>', VOLUMES],
-  ['--tmpfs <value>', VOLUMES],
+  ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
-  ['-v, --volume <value>', VOLUMES],
-  ['--volume-driver <value>', VOLUMES],
-  ['--volumes-from <value>', VOLUMES],
 ];
 const PULL_FLAGS: Refused[] = [
   ['-a, --all-tags', REGISTRY],
@@ -90,6 +86,19 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--cpu-rt-period <value>', LIMITS],
     ['--cpu-rt-runtime <value>', LIMITS],
   ],
+  'volume create': [
+    ['--availability <value>', CLUSTER],
+    ['--group <value>', CLUSTER],
+    ['--limit-bytes <value>', CLUSTER],
+    ['--required-bytes <value>', CLUSTER],
+    ['--scope <value>', CLUSTER],
+    ['--secret <value>', CLUSTER],
+    ['--sharing <value>', CLUSTER],
+    ['--topology-preferred <value>', CLUSTER],
+    ['--topology-required <value>', CLUSTER],
+    ['--type <value>', CLUSTER],
+  ],
+  'volume ls': [['--cluster', CLUSTER]],
   version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
   info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };

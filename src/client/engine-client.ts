@@ -8,6 +8,7 @@ import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
 import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
+import { VOLUME_EXPORT_PATH, VOLUME_IMPORT_PATH, type Volume, type VolumeCreateBody, type VolumeListResponse, type VolumePruneResponse } from '../wire/volumes.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -367,5 +368,37 @@ export class EngineClient {
       headers: { 'X-Registry-Auth': 'e30=' },
     });
     yield* readProgress(response);
+  }
+
+  // --- volumes
+
+  createVolume(request: VolumeCreateBody): Promise<Volume> {
+    return this.transport.json('POST', '/volumes/create', { json: request });
+  }
+
+  listVolumes(options: { filters?: Filters } = {}): Promise<VolumeListResponse> {
+    return this.transport.json('GET', '/volumes', { query: { filters: filtersQuery(options.filters) } });
+  }
+
+  inspectVolume(name: string): Promise<Volume> {
+    return this.transport.json('GET', `/volumes/${encode(name)}`);
+  }
+
+  removeVolume(name: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.transport.discard('DELETE', `/volumes/${encode(name)}`, { query: { force: options.force } });
+  }
+
+  pruneVolumes(options: { filters?: Filters } = {}): Promise<VolumePruneResponse> {
+    return this.transport.json('POST', '/volumes/prune', { query: { filters: filtersQuery(options.filters) } });
+  }
+
+  /** Berth's own: the tar of a volume's content. */
+  exportVolume(name: string): Promise<HttpResponse> {
+    return this.transport.request('GET', VOLUME_EXPORT_PATH(name));
+  }
+
+  /** Berth's own: unpacks a tar into a volume. */
+  importVolume(name: string, content: Readable): Promise<void> {
+    return this.transport.discard('PUT', VOLUME_IMPORT_PATH(name), { body: content, headers: { 'Content-Type': 'application/x-tar' } });
   }
 }

@@ -25,6 +25,9 @@ import { ContainerArchiveService } from '../engine/containers/archive-service.js
 import { SystemInfo } from '../engine/system/system-info.js';
 import { CommitService } from '../engine/images/commit-service.js';
 import { DiskUsage } from '../engine/system/disk-usage.js';
+import { VolumeService } from '../engine/volumes/volume-service.js';
+import { VolumeMounts } from '../engine/volumes/container-volumes.js';
+import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -114,7 +117,12 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
+  // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
+  const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
+  const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
+  const volumeMounts = new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot });
   const containers = new ContainerService({
+    volumes: volumeMounts,
     store,
     images,
     layers,
@@ -124,6 +132,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     runSpecHost: { initPath: findInit(config.initPath), peers: (idOrName) => store.resolve(idOrName) },
   });
   await containers.start();
+  await volumes.unmountIdle((name) => volumeMounts.mountedByARun(name));
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);
@@ -135,6 +144,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     layerSize: (chainId) => layers.get(chainId).size,
     containers: () => containers.list({ all: true, filters: {} }),
     containerSizes: (record) => containers.sizes(record),
+    volumes: () => volumes.dfEntries(),
   });
   const system = new SystemInfo(
     {
@@ -146,7 +156,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

@@ -3,6 +3,7 @@
  * read them (the names are Docker's, from its swagger definitions). Types only: nothing here
  * decides anything.
  */
+import type { MountWire } from './volumes.js';
 
 export interface EndpointSettings {
   IPAMConfig: null;
@@ -219,6 +220,11 @@ export interface HostConfigRequest extends ResourcesWire {
   CgroupnsMode?: string;
   CgroupParent?: string;
   LogConfig?: { Type: string; Config: Record<string, string> };
+  Binds?: string[] | null;
+  Mounts?: MountWire[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
+  VolumeDriver?: string;
 }
 
 /** One HostConfig.Devices entry. */

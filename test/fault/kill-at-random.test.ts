@@ -17,7 +17,9 @@ import {
   commitContainer,
   removeContainer,
   removeImage,
+  removeVolume,
   runToEnd,
+  runWithVolumes,
   startContainer,
   stopContainer,
   type Target,
@@ -71,7 +73,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -118,6 +120,9 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
       ];
+      ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes(target, `f${++serial}`) });
+      const volume = pick((JSON.parse((await rawRequest(daemon.socket, 'GET', '/volumes')).body) as { Volumes: Array<{ Name: string }> }).Volumes.map((v) => v.Name));
+      if (volume) ops.push({ name: 'volume rm', windowMs: 40, run: () => removeVolume(target, volume) });
       const stoppedId = pick(stopped);
       if (stoppedId) ops.push({ name: 'start', windowMs: 80, run: () => startContainer(target, stoppedId) });
       const runningId = pick(running);

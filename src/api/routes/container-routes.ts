@@ -88,7 +88,7 @@ export function containerRoutes(routes: RouteTable<Handler>, containers: Contain
   });
 
   routes.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
-    await containers.remove(params.id, { force: query.bool('force') });
+    await containers.remove(params.id, { force: query.bool('force'), volumes: query.bool('v') });
     sendEmpty(res, 204);
   });
 

@@ -5,11 +5,12 @@ import type { CliContext } from '../context.js';
 import { executeTemplate, parseTemplate } from '../format/go-template.js';
 import { dockerJson } from '../format/json.js';
 
-type ObjectType = 'container' | 'image';
+type ObjectType = 'container' | 'image' | 'volume';
 
 const LOOKUPS: Record<ObjectType, (client: EngineClient, name: string) => Promise<unknown>> = {
   container: (client, name) => client.inspectContainer(name),
   image: (client, name) => client.inspectImage(name),
+  volume: (client, name) => client.inspectVolume(name),
 };
 
 /** `berth inspect` (containers, then images) and `berth image inspect` (images only). */
@@ -18,10 +19,10 @@ export function inspectCommand(ctx: CliContext, only?: ObjectType): Command {
     .description(only === 'image' ? 'Display detailed information on one or more images' : 'Return low-level information on Docker objects')
     .option('-f, --format <template>', 'Format output using a Go template subset: {{.Path}} and {{json .Path}}')
     .argument('<name...>');
-  if (!only) command.addOption(new Option('--type <type>', 'Only inspect objects of the given type').choices(['container', 'image']));
+  if (!only) command.addOption(new Option('--type <type>', 'Only inspect objects of the given type').choices(['container', 'image', 'volume']));
   return command.action(async (names: string[], flags: { format?: string; type?: ObjectType }) => {
     const template = flags.format === undefined ? undefined : parseTemplate(flags.format);
-    const types: ObjectType[] = only ? [only] : flags.type ? [flags.type] : ['container', 'image'];
+    const types: ObjectType[] = only ? [only] : flags.type ? [flags.type] : ['container', 'image', 'volume'];
     const found: unknown[] = [];
     const errors: string[] = [];
     for (const name of names) {

@@ -1,3 +1,4 @@
+import type { MountPoint } from '../volumes/mount-point.js';
 import type { ContainerConfigWire, ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
 
 /** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
@@ -47,6 +48,8 @@ export interface ContainerRecord {
    * then stays stopped, also across daemon restarts. Cleared by a start by hand.
    */
   manuallyStopped?: boolean;
+  /** Binds, volumes and tmpfs mounts, decided at create (moby's MountPoints). */
+  mountPoints?: MountPoint[];
   logPath: string;
   hostnamePath: string;
   hostsPath: string;

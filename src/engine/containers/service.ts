@@ -33,6 +33,7 @@ import { pruneMatcher, selectContainers, type ListOptions } from './container-fi
 import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
 import type { RunSpecHost } from './run-spec.js';
+import type { ContainerVolumes } from './mount-plan.js';
 
 export interface ContainerServiceOptions {
   store: ContainerStore;
@@ -43,6 +44,8 @@ export interface ContainerServiceOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Volumes, binds and tmpfs mounts (none in tests of containers alone). */
+  volumes?: ContainerVolumes;
 }
 
 export class ContainerService {
@@ -70,6 +73,7 @@ export class ContainerService {
   /** Starts taking exits and reconciles records with what the runtimes hold. */
   async start(): Promise<void> {
     const { runtimes, logger } = this.options;
+    for (const record of this.store.all()) this.options.volumes?.track(record);
     await runtimes.watchExits((exit) => {
       this.lifecycle.onExit(exit).catch((err) => logger.error('handling container exit', { id: exit.id, err }));
     });
@@ -126,6 +130,11 @@ export class ContainerService {
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);
+    // Mount errors are the request's own (moby's messages, not wrapped); volumes made are released below on failure.
+    const mountPoints = await this.options.volumes?.prepare(id, hostConfig, Object.keys(config.Volumes ?? {})).catch((err: unknown) => {
+      this.store.releaseName(name, id);
+      throw err;
+    });
     const dir = this.store.dir(id);
     const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const record: ContainerRecord = {
@@ -144,6 +153,7 @@ export class ContainerService {
       hostnamePath: join(dir, 'hostname'),
       hostsPath: join(dir, 'hosts'),
       resolvConfPath: join(dir, 'resolv.conf'),
+      ...(mountPoints && { mountPoints }),
     };
     try {
       await this.store.makeDir(id);
@@ -152,6 +162,7 @@ export class ContainerService {
       await this.store.save(record);
     } catch (err) {
       this.store.releaseName(name, id);
+      await this.options.volumes?.release(id, record.mountPoints ?? [], true).catch(() => {});
       await layers.removeContainerLayer(id).catch(() => {});
       await rm(dir, { recursive: true, force: true });
       throw wrap(err, 'creating container');
@@ -192,7 +203,7 @@ export class ContainerService {
     return this.lifecycle.unpause(this.store.resolve(idOrName));
   }
 
-  remove(idOrName: string, options: { force: boolean }): Promise<void> {
+  remove(idOrName: string, options: { force: boolean; volumes?: boolean }): Promise<void> {
     return this.lifecycle.remove(this.store.resolve(idOrName), options);
   }
 
