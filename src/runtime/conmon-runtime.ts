@@ -16,6 +16,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { launchExec } from './conmon-exec.js';
+import { launchDirectExec } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
 import type { ConmonPaths } from './conmon-paths.js';
 import type {
@@ -220,12 +221,19 @@ export class ConmonRuntime implements ContainerRuntime {
     return reopenLog(this.bundle(id));
   }
 
+  /** Without a terminal the runtime runs the exec as berthd's child (direct-exec.ts); with one, conmon does. */
   async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
     const conmonPath = this.host.conmonPath;
     if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
     const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
     if (!spec) throw notFound(`no such container: ${id}`);
     const dir = this.host.paths.exec(id, request.execId);
+    const process = execProcess(spec.process, request);
+    if (!request.tty) {
+      const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process, stdin: request.stdin });
+      // A process without a terminal has no size to set.
+      return { pid: launched.pid, attach: attachConnection(launched.socket), resize: async () => {}, exited: launched.exited };
+    }
     const launched = await launchExec({
       conmonPath,
       runtime: this.oci,
@@ -233,8 +241,8 @@ export class ConmonRuntime implements ContainerRuntime {
       execId: request.execId,
       name: `exec-${request.execId.slice(0, 12)}`,
       dir,
-      process: execProcess(spec.process, request),
-      tty: request.tty,
+      process,
+      tty: true,
       stdin: request.stdin,
     });
     return {
