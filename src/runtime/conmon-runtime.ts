@@ -16,7 +16,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { launchExec } from './conmon-exec.js';
-import { launchDirectExec } from './direct-exec.js';
+import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
 import type { ConmonPaths } from './conmon-paths.js';
 import type {
@@ -221,7 +221,11 @@ export class ConmonRuntime implements ContainerRuntime {
     return reopenLog(this.bundle(id));
   }
 
-  /** Without a terminal the runtime runs the exec as berthd's child (direct-exec.ts); with one, conmon does. */
+  /**
+   * crun runs an exec without a terminal as berthd's own child (direct-exec.ts); conmon runs the
+   * others: a terminal needs it, and runc, not detached, waits for every holder of the process's
+   * stdio (a background child) before it reports the exit.
+   */
   async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
     const conmonPath = this.host.conmonPath;
     if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
@@ -229,7 +233,7 @@ export class ConmonRuntime implements ContainerRuntime {
     if (!spec) throw notFound(`no such container: ${id}`);
     const dir = this.host.paths.exec(id, request.execId);
     const process = execProcess(spec.process, request);
-    if (!request.tty) {
+    if (!request.tty && runsExecDirectly(this.oci)) {
       const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process, stdin: request.stdin });
       // A process without a terminal has no size to set.
       return { pid: launched.pid, attach: attachConnection(launched.socket), resize: async () => {}, exited: launched.exited };
@@ -242,7 +246,7 @@ export class ConmonRuntime implements ContainerRuntime {
       name: `exec-${request.execId.slice(0, 12)}`,
       dir,
       process,
-      tty: true,
+      tty: request.tty,
       stdin: request.stdin,
     });
     return {

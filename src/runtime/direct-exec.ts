@@ -1,21 +1,22 @@
 /**
- * An exec without a terminal, run by the OCI runtime as berthd's own child instead of under
- * conmon: `RUNTIME exec --process P --pid-file F CTR`, not detached, hands the process the
+ * An exec without a terminal, run by crun as berthd's own child instead of under conmon:
+ * `crun exec --process P --pid-file F CTR`, not detached, hands the process the
  * runtime's own stdio (berthd's pipes), waits for it and exits with its status (128+N after
  * signal N). Under conmon half of an exec's launch was conmon's own (its double fork, the
  * attach-socket handshake, then its start of the runtime): docs/performance.md has the figures.
- * A terminal still needs conmon (it holds the console and resizes it).
+ * A terminal still needs conmon (it holds the console and resizes it), and so does runc (see
+ * runsExecDirectly).
  *
  * Whether the process started is told by the pid file: the runtime writes it just before the
  * process runs, and never when the process could not start (a missing command, a working dir
- * that does not exist). The runtime then exits non-zero (crun 255, runc 1 or 255) and says why on
+ * that does not exist). crun then exits with 255 and says why on
  * its stderr, which is the process's stderr too: with no process it holds only that complaint.
  */
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../common/errors.js';
 import type { AttachSocket } from './attach-socket.js';
@@ -42,6 +43,14 @@ export interface LaunchedDirectExec {
 }
 
 const PID_FILE = 'exec_pid';
+
+/**
+ * Whether `runtime` is crun, which exits as soon as the process has (tried with crun 1.8.1);
+ * runc waits until every holder of the process's stdio has closed it.
+ */
+export function runsExecDirectly(runtime: Runtime): boolean {
+  return basename(runtime.path) === 'crun';
+}
 
 /**
  * After the runtime has exited, how long the output may still take to end: a background child
