@@ -4,7 +4,7 @@
  * container outlives berthd. Files live where ConmonPaths says, so that `delete` can tear down
  * from the id alone, whatever state the container is in.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
@@ -229,9 +229,12 @@ export class ConmonRuntime implements ContainerRuntime {
   async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
     const conmonPath = this.host.conmonPath;
     if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
-    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
-    if (!spec) throw notFound(`no such container: ${id}`);
     const dir = this.host.paths.exec(id, request.execId);
+    const [spec] = await Promise.all([readJson<OciSpec>(join(this.bundle(id), 'config.json')), mkdir(dir, { recursive: true })]);
+    if (!spec) {
+      await rm(dir, { recursive: true, force: true });
+      throw notFound(`no such container: ${id}`);
+    }
     const process = execProcess(spec.process, request);
     if (!request.tty && runsExecDirectly(this.oci)) {
       const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process, stdin: request.stdin });

@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -28,7 +28,7 @@ import { runtimeGlobalArgs, type Runtime } from './runtime.js';
 export interface DirectExecLaunch {
   runtime: Runtime;
   containerId: string;
-  /** The exec's own folder (process.json, pid file); removed when the process has ended. */
+  /** The exec's own folder, made by the caller (process.json, pid file); removed when the process has ended. */
   dir: string;
   process: OciSpec['process'];
   stdin: boolean;
@@ -165,7 +165,6 @@ class PipeAttachSocket implements AttachSocket {
 /** Starts the exec; resolves once the process runs, its output flowing. */
 export async function launchDirectExec(opts: DirectExecLaunch): Promise<LaunchedDirectExec> {
   const { dir } = opts;
-  await mkdir(dir, { recursive: true });
   const processFile = join(dir, 'process.json');
   await writeFile(processFile, JSON.stringify(opts.process));
   // Watched before the runtime starts, so that the pid file cannot appear unseen.
