@@ -13,7 +13,7 @@
  * its stderr, which is the process's stderr too: with no process it holds only that complaint.
  */
 import { spawn } from 'node:child_process';
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join } from 'node:path';
@@ -165,28 +165,31 @@ class PipeAttachSocket implements AttachSocket {
 /** Starts the exec; resolves once the process runs, its output flowing. */
 export async function launchDirectExec(opts: DirectExecLaunch): Promise<LaunchedDirectExec> {
   const { dir } = opts;
-  const processFile = join(dir, 'process.json');
-  await writeFile(processFile, JSON.stringify(opts.process));
-  // Watched before the runtime starts, so that the pid file cannot appear unseen.
-  let seePid: (pid: number) => void = () => {};
-  const pidSeen = new Promise<number>((resolve) => (seePid = resolve));
-  const watcher = watch(dir, (_event, name) => {
-    if (name === PID_FILE) void readPid(dir).then((pid) => pid && seePid(pid));
-  });
-  watcher.on('error', () => {}); // the folder goes at the end; the exit decides then
-  const args = [...runtimeGlobalArgs(opts.runtime), 'exec', '--process', processFile, '--pid-file', join(dir, PID_FILE), opts.containerId];
-  const child = spawn(opts.runtime.path, args, {
-    cwd: dir,
-    // Its own process group, as conmon's: a signal to berthd's group does not end the exec.
-    detached: true,
-    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-  });
-  const exit = new Promise<number>((resolve, reject) => {
-    child.once('error', reject).once('exit', (code, signal) => resolve(exitStatus(code, signal)));
-  });
-  const socket = new PipeAttachSocket(child.stdout as Readable, child.stderr as Readable, child.stdin, exit);
   const removeDir = () => rm(dir, { recursive: true, force: true });
+  const processFile = join(dir, 'process.json');
+  let watcher: FSWatcher | undefined;
+  let socket: PipeAttachSocket | undefined;
+  let exit: Promise<number> | undefined;
   try {
+    await writeFile(processFile, JSON.stringify(opts.process));
+    // Watched before the runtime starts, so that the pid file cannot appear unseen.
+    let seePid: (pid: number) => void = () => {};
+    const pidSeen = new Promise<number>((resolve) => (seePid = resolve));
+    watcher = watch(dir, (_event, name) => {
+      if (name === PID_FILE) void readPid(dir).then((pid) => pid && seePid(pid));
+    });
+    watcher.on('error', () => {}); // the folder goes at the end; the exit decides then
+    const args = [...runtimeGlobalArgs(opts.runtime), 'exec', '--process', processFile, '--pid-file', join(dir, PID_FILE), opts.containerId];
+    const child = spawn(opts.runtime.path, args, {
+      cwd: dir,
+      // Its own process group, as conmon's: a signal to berthd's group does not end the exec.
+      detached: true,
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    exit = new Promise<number>((resolve, reject) => {
+      child.once('error', reject).once('exit', (code, signal) => resolve(exitStatus(code, signal)));
+    });
+    socket = new PipeAttachSocket(child.stdout as Readable, child.stderr as Readable, child.stdin, exit);
     const pid = await Promise.race([pidSeen, exit.then(async () => (await readPid(dir)) ?? 0)]);
     watcher.close();
     if (pid === 0) {
@@ -196,9 +199,9 @@ export async function launchDirectExec(opts: DirectExecLaunch): Promise<Launched
     }
     return { pid, socket, exited: exit.finally(removeDir) };
   } catch (err) {
-    watcher.close();
-    socket.close();
-    await exit.catch(() => {});
+    watcher?.close();
+    socket?.close();
+    await exit?.catch(() => {});
     await removeDir();
     if (err instanceof BerthError) throw err;
     throw new BerthError('internal', `${opts.runtime.name} exec could not be started`, { cause: err });
