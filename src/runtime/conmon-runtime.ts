@@ -235,9 +235,9 @@ export class ConmonRuntime implements ContainerRuntime {
       await rm(dir, { recursive: true, force: true });
       throw notFound(`no such container: ${id}`);
     }
-    const process = execProcess(spec.process, request);
+    const processSpec = execProcess(spec.process, request);
     if (!request.tty && runsExecDirectly(this.oci)) {
-      const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process, stdin: request.stdin });
+      const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process: processSpec, stdin: request.stdin });
       // A process without a terminal has no size to set.
       return { pid: launched.pid, attach: attachConnection(launched.socket), resize: async () => {}, exited: launched.exited };
     }
@@ -248,7 +248,7 @@ export class ConmonRuntime implements ContainerRuntime {
       execId: request.execId,
       name: `exec-${request.execId.slice(0, 12)}`,
       dir,
-      process,
+      process: processSpec,
       tty: request.tty,
       stdin: request.stdin,
     });

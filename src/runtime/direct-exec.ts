@@ -1,16 +1,15 @@
 /**
  * An exec without a terminal, run by crun as berthd's own child instead of under conmon:
- * `crun exec --process P --pid-file F CTR`, not detached, hands the process the
- * runtime's own stdio (berthd's pipes), waits for it and exits with its status (128+N after
- * signal N). Under conmon half of an exec's launch was conmon's own (its double fork, the
- * attach-socket handshake, then its start of the runtime): docs/performance.md has the figures.
- * A terminal still needs conmon (it holds the console and resizes it), and so does runc (see
- * runsExecDirectly).
+ * `crun exec --process P --pid-file F CTR`, not detached, hands the process crun's own stdio
+ * (berthd's pipes), waits for it and exits with its status (128+N after signal N). Under conmon
+ * half of an exec's launch was conmon's own (its double fork, the attach-socket handshake, then its
+ * start of the runtime): docs/performance.md has the figures. A terminal still needs conmon (it
+ * holds the console and resizes it), and so does runc (see runsExecDirectly).
  *
- * Whether the process started is told by the pid file: the runtime writes it just before the
- * process runs, and never when the process could not start (a missing command, a working dir
- * that does not exist). crun then exits with 255 and says why on
- * its stderr, which is the process's stderr too: with no process it holds only that complaint.
+ * Whether the process started is told by the pid file: crun writes it just before the process
+ * runs, and never when the process could not start (a missing command, a working dir that does not
+ * exist). crun then exits with 255 and says why on its stderr, which is the process's stderr too:
+ * with no process it holds only that complaint.
  */
 import { spawn } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
