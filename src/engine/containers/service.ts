@@ -90,7 +90,9 @@ export class ContainerService {
 
   /** Every container, newest first; with options, those `docker ps` would show. */
   list(options?: ListOptions): ContainerRecord[] {
-    const all = this.store.all().sort((a, b) => b.created.localeCompare(a.created));
+    // Newest first. `created` is always toISOString()'s fixed format, so code-unit order is time
+    // order (and several times cheaper than localeCompare over a few hundred containers).
+    const all = this.store.all().sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
     if (!options) return all;
     return selectContainers(all, options, { imageIdOf: (ref) => this.options.images.find(ref)?.id, find: (idOrName) => this.store.find(idOrName) });
   }
