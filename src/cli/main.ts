@@ -154,6 +154,11 @@ export async function main(args: string[]): Promise<number> {
   let program: Command | undefined;
   const ctx = createContext(() => program?.opts<{ host?: string }>().host);
   program = buildProgram(ctx, args);
+  return runCommandLine(args, ctx, program);
+}
+
+/** Runs one command line on a given context (the snapshot's warm-up hands in its own) and closes it. */
+export async function runCommandLine(args: string[], ctx: CliContext, program = buildProgram(ctx, args)): Promise<number> {
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;

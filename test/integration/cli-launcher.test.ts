@@ -4,12 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { until } from '../helpers/raw-attach.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -104,6 +105,23 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  // The snapshot's build ran `run` once (src/cli/snapshot-warmup.ts), handlers and all: a call
+  // from it must still take the signals it forwards and the exit code it reports.
+  test('run from the snapshot forwards a signal to the container and exits with its code', async () => {
+    const child = spawn(BERTH, ['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'trap "echo got-int; exit 7" INT; while true; do echo tick; sleep 0.2; done'], {
+      env: daemon.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await until(() => output.includes('tick'), 'output of the container');
+    child.kill('SIGINT');
+    assert.equal(await exited, 7, output);
+    assert.match(output, /got-int/);
   });
 
   test('version prints the client and the server sections', async () => {
