@@ -13,6 +13,7 @@ import { exportCommand } from './commands/export.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
+import { containerCommand } from './commands/container.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -73,6 +74,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['container', containerCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 

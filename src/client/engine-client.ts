@@ -15,6 +15,7 @@ import type {
   ContainerUpdateResponse,
   ContainerInspect,
   ContainerPathStat,
+  ContainerPruneResponse,
   ContainerSummary,
   ExecCreateRequest,
   ExecInspect,
@@ -176,6 +177,11 @@ export class EngineClient {
     return this.transport.discard('DELETE', `/containers/${encode(id)}`, {
       query: { force: options.force, v: options.volumes },
     });
+  }
+
+  /** Removes every stopped container the filters (until, label, label!) let through. */
+  pruneContainers(filters?: Filters): Promise<ContainerPruneResponse> {
+    return this.transport.json('POST', '/containers/prune', { query: { filters: filtersQuery(filters) } });
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {

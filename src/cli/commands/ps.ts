@@ -18,8 +18,8 @@ interface PsFlags {
   format?: string;
 }
 
-export function psCommand(ctx: CliContext): Command {
-  return new Command('ps')
+export function psCommand(ctx: CliContext, name = 'ps'): Command {
+  return new Command(name)
     .description('List containers')
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('-q, --quiet', 'Only display container IDs')
