@@ -2,9 +2,10 @@
  * The `berth` command line: Docker's commands, flags, output and exit codes, over the Engine API.
  * Commands live one per module in commands/; this file wires them and turns failures into exits.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
 import { createContext, type CliContext } from './context.js';
+import { addGlobalOptions, GLOBAL_VALUE_OPTIONS } from './global-options.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
@@ -85,19 +86,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
  * listing and the suggestions.
  */
 export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
-  const program = new Command('berth')
-    .description('A container engine speaking the Docker Engine API')
-    .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+  const program = addGlobalOptions(new Command('berth').description('A container engine speaking the Docker Engine API'))
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
-    // docker's other global flags: the two that only set the client's own log output are accepted
-    // (berth's client writes no log); the two that pick where to connect are refused, by name.
-    .option('-D, --debug', 'Enable debug mode (no effect: the berth client writes no log)')
-    .addOption(
-      new Option('-l, --log-level <level>', 'Set the logging level (no effect: the berth client writes no log)').choices(LOG_LEVELS),
-    )
-    .option('--config <dir>', 'Location of client config files (not supported)')
-    .option('-c, --context <name>', 'Name of the context to use (not supported)')
-    .hook('preAction', refuseUnsupportedGlobals)
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
@@ -109,10 +99,6 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
   }
   return program;
 }
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
-/** The global options that take a value as the next argument. */
-const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
 
 function commandsFor(args: readonly string[] | undefined): Iterable<CommandFactory> {
   if (args === undefined) return COMMANDS.values();
@@ -135,14 +121,6 @@ function commandName(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-function refuseUnsupportedGlobals(program: Command): void {
-  const { config, context } = program.opts<{ config?: string; context?: string }>();
-  if (context !== undefined) {
-    throw new CliExit(125, 'berth: --context is not supported: berth has no contexts; name the daemon with -H or DOCKER_HOST');
-  }
-  if (config !== undefined) throw new CliExit(125, 'berth: --config is not supported: berth reads no client configuration files');
-}
-
 /** Every command under `command`, with its path ('run', 'image ls'). */
 function allCommands(command: Command, prefix = ''): [string, Command][] {
   return command.commands.flatMap((child): [string, Command][] => {
@@ -154,7 +132,8 @@ function allCommands(command: Command, prefix = ''): [string, Command][] {
 /** Runs one command line (without the node and script arguments) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let program: Command | undefined;
-  const ctx = createContext(() => program?.opts<{ host?: string }>().host);
+  const globals = () => program?.opts<{ host?: string; config?: string }>();
+  const ctx = createContext(() => globals()?.host, () => globals()?.config);
   program = buildProgram(ctx, args);
   return runCommandLine(args, ctx, program);
 }

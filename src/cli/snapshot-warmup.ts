@@ -123,6 +123,8 @@ function sinkContext(socketPath: string, errors: string[]): CliContext {
     stdout: sink(),
     stderr: sink(errors),
     client: () => client,
+    configDir: () => '/nonexistent',
+    config: () => ({}),
     close: () => client.close(),
   };
 }

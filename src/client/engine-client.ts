@@ -87,8 +87,9 @@ const filtersQuery = (filters: Filters | undefined) =>
 export class EngineClient {
   private readonly transport: HttpTransport;
 
-  constructor(socketPath: string) {
-    this.transport = new HttpTransport(socketPath);
+  /** `headers` go with every request (the docker CLI's HttpHeaders configuration). */
+  constructor(socketPath: string, headers?: Readonly<Record<string, string>>) {
+    this.transport = new HttpTransport(socketPath, headers);
   }
 
   get socketPath(): string {

@@ -23,7 +23,7 @@ test('help, no command and an unknown one get every command, for the listing and
   }
 });
 
-test('docker\'s global flags: -D and -l are accepted, --context and --config refused by name', async () => {
+test('docker\'s global flags: -D, -l, --config and --context default are accepted; other contexts and TLS refused by name', async () => {
   const stderr: string[] = [];
   const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
   const run = async (args: string[]) => {
@@ -41,8 +41,15 @@ test('docker\'s global flags: -D and -l are accepted, --context and --config ref
   assert.deepEqual(commandsFor(['-l', 'warn', '--config', '/x', 'ps']), ['ps']);
   assert.equal(await run(['-l', 'loud', 'ps']), 1);
   assert.match(stderr.join(''), /Allowed choices are debug, info, warn, error, fatal/);
-  await assert.rejects(buildProgram(ctx, ['--context', 'prod', 'ps']).parseAsync(['--context', 'prod', 'ps'], { from: 'user' }), /--context is not supported/);
-  await assert.rejects(buildProgram(ctx, ['--config', '/x', 'ps']).parseAsync(['--config', '/x', 'ps'], { from: 'user' }), /--config is not supported/);
+  assert.equal(await run(['--config', '/x', '--context', 'default', 'ps']), 0);
+  const refused = (args: string[]) => buildProgram(ctx, args).parseAsync(args, { from: 'user' });
+  await assert.rejects(refused(['--context', 'prod', 'ps']), /^CliExit: berth: context "prod" is not supported: berth has only the default context/);
+  await assert.rejects(refused(['-c', 'default', '-H', 'unix:///x.sock', 'ps']), /conflicting options: cannot specify both --host and --context/);
+  for (const flag of ['--tls', '--tlsverify']) {
+    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon over its unix socket only`));
+  }
+  await assert.rejects(refused(['--tlscacert', '/ca.pem', 'ps']), /berth: --tlscacert is not supported/);
+  assert.deepEqual(commandsFor(['--tlscert', '/c.pem', 'ps']), ['ps']);
 });
 
 test('a docker flag berth does not carry out yet is refused by name with its reason, before any request', async () => {

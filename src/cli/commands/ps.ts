@@ -3,7 +3,7 @@ import type { ContainerSummary, Port } from '../../client/index.js';
 import type { CliContext } from '../context.js';
 import { goTime, timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
-import { renderList } from '../format/list-format.js';
+import { defaultTable, renderList } from '../format/list-format.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
 import { collect, filterOptions, integer } from '../option-values.js';
 
@@ -38,7 +38,8 @@ export function psCommand(ctx: CliContext, name = 'ps'): Command {
         for (const container of containers) ctx.stdout.write(`${truncate ? shortId(container.Id) : container.Id}\n`);
         return;
       }
-      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format: flags.format }));
+      // As docker: no --format means config.json's psFormat, if any.
+      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format: flags.format || ctx.config().psFormat }));
     });
 }
 
@@ -83,8 +84,8 @@ export function psTable(
   options: { truncate: boolean; size: boolean; format?: string },
   now = new Date(),
 ): string {
-  const format = options.format ?? (options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE);
-  return renderList(format, containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES);
+  const table = options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
+  return renderList(defaultTable(options.format, table), containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES);
 }
 
 /** Names without the leading "/"; names with more slashes are links, which docker leaves out. */

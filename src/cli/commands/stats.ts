@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { EngineClient, StatsResponse } from '../../client/index.js';
 import { CliExit, describeError } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
-import { renderList } from '../format/list-format.js';
+import { defaultTable, renderList } from '../format/list-format.js';
 import { binarySize, humanSize } from '../format/size.js';
 import { shortId } from '../format/text.js';
 
@@ -109,7 +109,8 @@ export function statsCommand(ctx: CliContext): Command {
         names.length > 0
           ? names.map((name) => ({ target: name, id: name }))
           : (await client.listContainers({ all: flags.all })).map((c) => ({ target: c.Id, id: c.Id }));
-      const render = () => renderList(flags.format ?? STATS_TABLE, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES);
+      const format = defaultTable(flags.format || ctx.config().statsFormat, STATS_TABLE);
+      const render = () => renderList(format, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES);
       if (!flags.stream) {
         await Promise.all(watched.map((w) => firstAnswer(client, w)));
         failOnErrors(ctx, watched);

@@ -37,7 +37,7 @@ async function printFormatted(ctx: CliContext, format: string): Promise<void> {
   const reached = !(server instanceof Error);
   let text: string | undefined;
   try {
-    text = executeTemplate(template, { Client: clientVersion(), Server: reached ? server : null });
+    text = executeTemplate(template, { Client: clientVersion(), Server: reached ? serverVersion(server as VersionResponse) : null });
   } catch (err) {
     if (reached) throw err;
   }
@@ -45,9 +45,19 @@ async function printFormatted(ctx: CliContext, format: string): Promise<void> {
   if (!reached) throw server;
 }
 
-/** The client's half of docker's version data, under docker's field names. */
+/**
+ * docker's version data as its templates see it: Go's field names (`.Server.APIVersion`), while
+ * `{{json}}` writes the names of the wire (`"ApiVersion"`), empty optional fields left out.
+ */
+function goNamed(wire: Record<string, unknown>, goOnly: Record<string, unknown> = {}): Record<string, unknown> {
+  const { ApiVersion, ...rest } = wire;
+  const json = Object.fromEntries(Object.entries(wire).filter(([key, value]) => !(key === 'BuildTime' && value === '')));
+  return Object.defineProperty({ ...rest, APIVersion: ApiVersion, ...goOnly }, 'toJSON', { value: () => json });
+}
+
+/** The client's half of docker's version data. */
 function clientVersion() {
-  return {
+  return goNamed({
     Version: CLIENT_VERSION,
     ApiVersion: API_VERSION,
     DefaultAPIVersion: API_VERSION,
@@ -58,8 +68,11 @@ function clientVersion() {
     Arch: goArch(),
     BuildTime: '',
     Context: 'default',
-  };
+  });
 }
+
+/** The daemon's half; Experimental is a field of docker's struct that the wire leaves out when false. */
+const serverVersion = (version: VersionResponse) => goNamed({ ...version }, { Experimental: false });
 
 const goArch = () => (process.arch === 'x64' ? 'amd64' : process.arch);
 

@@ -15,3 +15,8 @@ export function renderList(format: string, rows: ReadonlyArray<Record<string, st
   const split = (line: string) => line.split('\t');
   return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))));
 }
+
+/** The format a list prints with: `table` alone, or none, is the command's default table. */
+export function defaultTable(format: string | undefined, table: string): string {
+  return format === undefined || format === '' || format === 'table' ? table : format;
+}
