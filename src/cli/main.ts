@@ -4,8 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
+import { errorText } from './colour.js';
 import { createContext, type CliContext } from './context.js';
 import { addGlobalOptions, GLOBAL_VALUE_OPTIONS } from './global-options.js';
+import { printHelpTopic } from './help-topic.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
@@ -90,7 +92,11 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(errorText(ctx.stderr, text)),
+    });
   for (const make of commandsFor(args)) program.addCommand(make(ctx));
   for (const [path, command] of allCommands(program)) {
     // Subcommands inherit exitOverride only if set before they are added, so set it on each.
@@ -135,7 +141,19 @@ export async function main(args: string[]): Promise<number> {
   const globals = () => program?.opts<{ host?: string; config?: string }>();
   const ctx = createContext(() => globals()?.host, () => globals()?.config);
   program = buildProgram(ctx, args);
+  if (commandName(args) === 'help') return helpTopic(program, args, ctx);
   return runCommandLine(args, ctx, program);
+}
+
+/** `berth help A B`: the words after `help` name the command whose help is printed. */
+function helpTopic(program: Command, args: string[], ctx: CliContext): number {
+  const words = args.slice(args.indexOf('help') + 1).filter((arg) => !arg.startsWith('-'));
+  try {
+    printHelpTopic(program, words, ctx.stdout);
+    return 0;
+  } catch (err) {
+    return reportFailure(err, ctx.stderr);
+  }
 }
 
 /** Runs one command line on a given context (the snapshot's warm-up hands in its own) and closes it. */
@@ -157,10 +175,10 @@ function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
     return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
   }
   if (err instanceof CliExit) {
-    if (err.message) stderr.write(`${err.message}\n`);
+    if (err.message) stderr.write(`${errorText(stderr, err.message)}\n`);
     return err.code;
   }
-  stderr.write(`${describeError(err)}\n`);
+  stderr.write(`${errorText(stderr, describeError(err))}\n`);
   return 1;
 }
 

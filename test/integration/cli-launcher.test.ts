@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { runOnPty } from '../helpers/pty.js';
 import { until } from '../helpers/raw-attach.js';
 
 const execFileAsync = promisify(execFile);
@@ -167,6 +168,26 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     assert.deepEqual(server.ours, server.docker);
     const info = await both(['info', '--format', '{{.ServerVersion}} {{.Containers}} {{.Driver}}']);
     assert.deepEqual(info.ours, info.docker);
+  });
+
+  test('on a terminal: tables fit its width, errors are red unless NO_COLOR; piped output stays plain', async () => {
+    assert.equal((await berth(['create', '--name', 'a_container_name_long_enough_to_matter', 'busybox', 'sh', '-c', 'echo a command line long enough'], daemon.env)).code, 0);
+    try {
+      const line = `stty cols 72 rows 20; ${BERTH} ps -a; ${BERTH} inspect nosuch; NO_COLOR=1 ${BERTH} inspect nosuch`;
+      const { output } = await runOnPty(line, daemon.env);
+      const lines = output.split('\r\n');
+      const table = lines.slice(0, lines.findIndex((text) => text.startsWith('[]')));
+      assert.ok(table.length >= 2, output);
+      for (const text of table) assert.ok([...text].length <= 72, `${JSON.stringify(text)} is wider than the terminal`);
+      assert.match(table.join('\n'), / a_cont\w*…$/m, 'the long name is cut to fit');
+      assert.match(output, /\x1b\[31mError: No such object: nosuch\x1b\[0m/);
+      assert.match(output, /\r\nError: No such object: nosuch\r\n/, 'NO_COLOR: no colour');
+      const piped = await berth(['ps', '-a'], { ...daemon.env, COLUMNS: '72' });
+      assert.ok(piped.stdout.split('\n').some((text) => text.length > 72), 'piped output is never cut');
+      assert.match(piped.stdout, / a_container_name_long_enough_to_matter\n/);
+    } finally {
+      await berth(['rm', 'a_container_name_long_enough_to_matter'], daemon.env);
+    }
   });
 
   test('version prints the client and the server sections', async () => {

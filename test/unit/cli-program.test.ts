@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createContext } from '../../src/cli/context.js';
 import { CliExit } from '../../src/cli/cli-exit.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { colourful } from '../../src/cli/colour.js';
+import { printHelpTopic } from '../../src/cli/help-topic.js';
 
 const commandsFor = (args?: string[]) => buildProgram(createContext(() => undefined), args).commands.map((c) => c.name());
 
@@ -61,4 +63,27 @@ test('a docker flag berth does not carry out yet is refused by name with its rea
     return true;
   });
   assert.doesNotMatch(buildProgram(createContext(() => undefined), ['run']).commands[0]!.helpInformation(), /--publish/);
+});
+
+test('berth help WORDS prints the help of the command the words name; an unknown word is an unknown help topic', () => {
+  const program = buildProgram(createContext(() => undefined));
+  const out: string[] = [];
+  const stdout = { write: (text: string) => out.push(text) } as unknown as NodeJS.WritableStream;
+  printHelpTopic(program, ['container', 'ls'], stdout);
+  assert.match(out.join(''), /^Usage: berth container ls\|ps \[options\]\n\nList containers\n/);
+  printHelpTopic(program, ['container', 'list'], stdout);
+  assert.throws(() => printHelpTopic(program, ['container', 'nosuch'], stdout), (err: unknown) => {
+    assert.ok(err instanceof CliExit);
+    assert.deepEqual([err.code, err.message], [1, 'unknown help topic: nosuch']);
+    return true;
+  });
+});
+
+test('colour only on a terminal, and not with NO_COLOR or TERM=dumb', () => {
+  const tty = { isTTY: true } as unknown as NodeJS.WritableStream;
+  assert.equal(colourful(tty, {}), true);
+  assert.equal(colourful(tty, { NO_COLOR: '1' }), false);
+  assert.equal(colourful(tty, { NO_COLOR: '' }), true, 'an empty NO_COLOR is unset (no-color.org)');
+  assert.equal(colourful(tty, { TERM: 'dumb' }), false);
+  assert.equal(colourful({} as NodeJS.WritableStream, {}), false);
 });

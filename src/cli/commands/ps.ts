@@ -6,6 +6,7 @@ import { humanSize } from '../format/size.js';
 import { defaultTable, renderList } from '../format/list-format.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
 import { collect, filterOptions, integer } from '../option-values.js';
+import { terminalWidth } from '../terminal.js';
 
 interface PsFlags {
   all?: boolean;
@@ -39,7 +40,10 @@ export function psCommand(ctx: CliContext, name = 'ps'): Command {
         return;
       }
       // As docker: no --format means config.json's psFormat, if any.
-      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format: flags.format || ctx.config().psFormat }));
+      const format = flags.format || ctx.config().psFormat;
+      // On a terminal the table fits its width, unless --no-trunc asked for every character.
+      const maxWidth = truncate ? terminalWidth(ctx.stdout) : undefined;
+      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format, maxWidth }));
     });
 }
 
@@ -81,11 +85,11 @@ function psRow(container: ContainerSummary, truncate: boolean, now: Date): Recor
 
 export function psTable(
   containers: ContainerSummary[],
-  options: { truncate: boolean; size: boolean; format?: string },
+  options: { truncate: boolean; size: boolean; format?: string; maxWidth?: number },
   now = new Date(),
 ): string {
   const table = options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
-  return renderList(defaultTable(options.format, table), containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES);
+  return renderList(defaultTable(options.format, table), containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES, options.maxWidth);
 }
 
 /** Names without the leading "/"; names with more slashes are links, which docker leaves out. */

@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { defaultTable, renderList } from '../format/list-format.js';
 import { binarySize, humanSize } from '../format/size.js';
 import { shortId } from '../format/text.js';
+import { terminalWidth } from '../terminal.js';
 
 interface StatsFlags {
   all?: boolean;
@@ -110,7 +111,8 @@ export function statsCommand(ctx: CliContext): Command {
           ? names.map((name) => ({ target: name, id: name }))
           : (await client.listContainers({ all: flags.all })).map((c) => ({ target: c.Id, id: c.Id }));
       const format = defaultTable(flags.format || ctx.config().statsFormat, STATS_TABLE);
-      const render = () => renderList(format, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES);
+      const maxWidth = flags.trunc ? terminalWidth(ctx.stdout) : undefined;
+      const render = () => renderList(format, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES, maxWidth);
       if (!flags.stream) {
         await Promise.all(watched.map((w) => firstAnswer(client, w)));
         failOnErrors(ctx, watched);

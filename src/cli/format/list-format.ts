@@ -7,13 +7,19 @@ import { renderTable } from './table.js';
  * prints each row as a JSON object; any other template is run once per row and printed as is.
  * A `\t` or `\n` typed in the template stands for a tab or a newline.
  */
-export function renderList(format: string, rows: ReadonlyArray<Record<string, string>>, titles: Record<string, string>): string {
+export function renderList(
+  format: string,
+  rows: ReadonlyArray<Record<string, string>>,
+  titles: Record<string, string>,
+  /** A table is narrowed to this width (a terminal's, see table.ts). */
+  maxWidth?: number,
+): string {
   if (format === 'json') return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
   const table = format.startsWith('table');
   const template = parseTemplate((table ? format.slice('table'.length).trimStart() : format).replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
   if (!table) return rows.map((row) => `${executeTemplate(template, row)}\n`).join('');
   const split = (line: string) => line.split('\t');
-  return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))));
+  return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))), undefined, maxWidth);
 }
 
 /** The format a list prints with: `table` alone, or none, is the command's default table. */
