@@ -162,8 +162,10 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     assert.deepEqual(empty.ours, empty.docker);
     const listed = await both(['container', 'ls', '-a', '--format', '{{.Names}} {{.Status}}']);
     assert.deepEqual(listed.ours, listed.docker);
-    const missing = await both(['container', 'inspect', 'nosuch']);
-    assert.deepEqual(missing.ours, missing.docker);
+    for (const args of [['container', 'inspect', 'nosuch'], ['rename', 'nosuch', 'other']]) {
+      const missing = await both(args);
+      assert.deepEqual(missing.ours, missing.docker, args.join(' '));
+    }
     const server = await both(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Experimental}} {{json .Server}}']);
     assert.deepEqual(server.ours, server.docker);
     const info = await both(['info', '--format', '{{.ServerVersion}} {{.Containers}} {{.Driver}}']);

@@ -47,3 +47,8 @@ test('renderList narrows a table to the width it is given', () => {
   const long = { ID: 'abc', Names: 'x'.repeat(60) };
   assert.equal(renderList('table {{.ID}}\\t{{.Names}}', [long], titles, 30), `CONTAINER ID   NAMES\nabc            ${'x'.repeat(14)}…\n`);
 });
+
+test('a field that does not exist is an error even when there is no row, as docker', () => {
+  assert.throws(() => renderList('{{.Nope}}', [], titles), TemplateError);
+  assert.equal(renderList('{{.Names}}', [], titles), '');
+});

@@ -17,7 +17,12 @@ export function renderList(
   if (format === 'json') return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
   const table = format.startsWith('table');
   const template = parseTemplate((table ? format.slice('table'.length).trimStart() : format).replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
-  if (!table) return rows.map((row) => `${executeTemplate(template, row)}\n`).join('');
+  if (!table) {
+    // With no row to run on, the template is still tried on the titles (every field a row has), so
+    // a field that does not exist is an error whether or not anything is listed, as docker's.
+    if (rows.length === 0) executeTemplate(template, titles);
+    return rows.map((row) => `${executeTemplate(template, row)}\n`).join('');
+  }
   const split = (line: string) => line.split('\t');
   return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))), undefined, maxWidth);
 }
