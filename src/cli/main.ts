@@ -99,8 +99,9 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     });
   for (const make of commandsFor(args)) program.addCommand(make(ctx));
   for (const [path, command] of allCommands(program)) {
-    // Subcommands inherit exitOverride only if set before they are added, so set it on each.
-    command.exitOverride();
+    // Subcommands inherit exitOverride and the output streams only if set before they are added,
+    // so set them on each: a usage error of `berth create` goes to the context's stderr, coloured.
+    command.exitOverride().configureOutput(program.configureOutput());
     refuseNotCarriedOut(command, path);
   }
   return program;

@@ -87,3 +87,13 @@ test('colour only on a terminal, and not with NO_COLOR or TERM=dumb', () => {
   assert.equal(colourful(tty, { TERM: 'dumb' }), false);
   assert.equal(colourful({} as NodeJS.WritableStream, {}), false);
 });
+
+test('a usage error of a subcommand is written to the context\'s stderr, as the program\'s own', async () => {
+  const stderr: string[] = [];
+  const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
+  for (const line of [['create', '--bogus', 'busybox'], ['container', 'ls', '--bogus']]) {
+    stderr.length = 0;
+    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption' });
+    assert.equal(stderr.join(''), "error: unknown option '--bogus'\n", line.join(' '));
+  }
+});
