@@ -1,24 +1,30 @@
 import type { CliContext } from './context.js';
 
 /**
- * The docker CLI's prompt before a prune: the warning, then " [y/N] " on stdout, and one line of
- * stdin; only "y" or "Y" goes on. Stdin at its end answers no.
+ * The docker CLI's confirmation prompt (prune and the like): the question with " [y/N] " on
+ * stdout, then one line read from stdin; only "y" or "Y" (spaces aside) agrees, and the end of
+ * stdin is a no.
  */
-export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    let line = '';
-    const stdin = ctx.stdin;
-    const done = () => {
-      stdin.off('data', onData).off('end', done).off('error', done);
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  ctx.stdout.write(`${question} [y/N] `);
+  const answer = await readLine(ctx.stdin);
+  return answer.trim().toLowerCase() === 'y';
+}
+
+function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      const end = text.indexOf('\n');
+      if (end !== -1) done(text.slice(0, end));
+    };
+    const onEnd = () => done(text);
+    const done = (line: string) => {
+      stdin.off('data', onData).off('end', onEnd).off('error', reject);
       stdin.pause();
       resolve(line);
     };
-    const onData = (chunk: Buffer) => {
-      line += chunk.toString('utf8');
-      if (line.includes('\n')) done();
-    };
-    stdin.on('data', onData).once('end', done).once('error', done);
+    stdin.on('data', onData).once('end', onEnd).once('error', reject);
   });
-  return ['y', 'Y'].includes(answer.split('\n')[0]!.trim());
 }

@@ -1,4 +1,5 @@
 import { EngineClient, resolveSocketPath } from '../client/index.js';
+import { readClientConfig, resolveConfigDir, type ClientConfig } from './client-config.js';
 
 /** What a command needs from its surroundings; tests can hand in their own streams. */
 export interface CliContext {
@@ -7,6 +8,10 @@ export interface CliContext {
   readonly stderr: NodeJS.WriteStream;
   /** The daemon client, made on first use from `-H` or the environment. */
   client(): EngineClient;
+  /** The client configuration directory: `--config`, DOCKER_CONFIG, or ~/.docker. */
+  configDir(): string;
+  /** config.json of configDir(), read on first use; empty when there is none. */
+  config(): ClientConfig;
   /** Releases the client's connections. */
   close(): void;
 }
@@ -25,10 +30,12 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   return stream;
 }
 
-export function createContext(host: () => string | undefined): CliContext {
+/** `host` and `configDir` give the global `-H` and `--config` values once the line is parsed. */
+export function createContext(host: () => string | undefined, configDir: () => string | undefined = () => undefined): CliContext {
   let client: EngineClient | undefined;
+  let config: ClientConfig | undefined;
   // Getters: node makes each stdio stream on first use, and stdin alone costs milliseconds.
-  return {
+  const ctx: CliContext = {
     get stdin() {
       return process.stdin;
     },
@@ -38,7 +45,10 @@ export function createContext(host: () => string | undefined): CliContext {
     get stderr() {
       return process.stderr;
     },
-    client: () => (client ??= new EngineClient(resolveSocketPath(host()))),
+    client: () => (client ??= new EngineClient(resolveSocketPath(host()), ctx.config().HttpHeaders)),
+    configDir: () => resolveConfigDir(configDir()),
+    config: () => (config ??= readClientConfig(ctx.configDir(), (text) => ctx.stderr.write(text))),
     close: () => client?.close(),
   };
+  return ctx;
 }

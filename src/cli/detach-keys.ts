@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { badDetachKey, detachKeyBytes, EscapeScanner } from '../common/detach-keys.js';
 import { CliExit } from './cli-exit.js';
+import type { CliContext } from './context.js';
 
 export { DEFAULT_DETACH_KEYS } from '../common/detach-keys.js';
 
@@ -30,4 +31,9 @@ export class DetachKeysFilter extends Transform {
     if (detached) this.onDetach();
     done();
   }
+}
+
+/** The detach keys of an attach: --detach-keys, else config.json's detachKeys, else the daemon's default. */
+export function chosenDetachKeys(ctx: CliContext, flag: string | undefined): string | undefined {
+  return flag || ctx.config().detachKeys || undefined;
 }

@@ -2,9 +2,12 @@
  * The `berth` command line: Docker's commands, flags, output and exit codes, over the Engine API.
  * Commands live one per module in commands/; this file wires them and turns failures into exits.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { CliExit, describeError } from './cli-exit.js';
+import { errorText } from './colour.js';
 import { createContext, type CliContext } from './context.js';
+import { addGlobalOptions, GLOBAL_VALUE_OPTIONS } from './global-options.js';
+import { printHelpTopic } from './help-topic.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
@@ -13,6 +16,7 @@ import { exportCommand } from './commands/export.js';
 import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
+import { containerCommand } from './commands/container.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
@@ -83,6 +87,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['image', imageCommand],
   ['system', systemCommand],
   ['volume', volumeCommand],
+  ['container', containerCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 
@@ -93,34 +98,24 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
  * listing and the suggestions.
  */
 export function buildProgram(ctx: CliContext, args?: readonly string[]): Command {
-  const program = new Command('berth')
-    .description('A container engine speaking the Docker Engine API')
-    .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+  const program = addGlobalOptions(new Command('berth').description('A container engine speaking the Docker Engine API'))
     .version(`Berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
-    // docker's other global flags: the two that only set the client's own log output are accepted
-    // (berth's client writes no log); the two that pick where to connect are refused, by name.
-    .option('-D, --debug', 'Enable debug mode (no effect: the berth client writes no log)')
-    .addOption(
-      new Option('-l, --log-level <level>', 'Set the logging level (no effect: the berth client writes no log)').choices(LOG_LEVELS),
-    )
-    .option('--config <dir>', 'Location of client config files (not supported)')
-    .option('-c, --context <name>', 'Name of the context to use (not supported)')
-    .hook('preAction', refuseUnsupportedGlobals)
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (text) => ctx.stdout.write(text), writeErr: (text) => ctx.stderr.write(text) });
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(errorText(ctx.stderr, text)),
+    });
   for (const make of commandsFor(args)) program.addCommand(make(ctx));
   for (const [path, command] of allCommands(program)) {
-    // Subcommands inherit exitOverride only if set before they are added, so set it on each.
-    command.exitOverride();
+    // Subcommands inherit exitOverride and the output streams only if set before they are added,
+    // so set them on each: a usage error of `berth create` goes to the context's stderr, coloured.
+    command.exitOverride().configureOutput(program.configureOutput());
     refuseNotCarriedOut(command, path);
   }
   return program;
 }
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
-/** The global options that take a value as the next argument. */
-const GLOBAL_VALUE_OPTIONS = new Set(['-H', '--host', '-l', '--log-level', '--config', '-c', '--context']);
 
 function commandsFor(args: readonly string[] | undefined): Iterable<CommandFactory> {
   if (args === undefined) return COMMANDS.values();
@@ -143,14 +138,6 @@ function commandName(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-function refuseUnsupportedGlobals(program: Command): void {
-  const { config, context } = program.opts<{ config?: string; context?: string }>();
-  if (context !== undefined) {
-    throw new CliExit(125, 'berth: --context is not supported: berth has no contexts; name the daemon with -H or DOCKER_HOST');
-  }
-  if (config !== undefined) throw new CliExit(125, 'berth: --config is not supported: berth reads no client configuration files');
-}
-
 /** Every command under `command`, with its path ('run', 'image ls'). */
 function allCommands(command: Command, prefix = ''): [string, Command][] {
   return command.commands.flatMap((child): [string, Command][] => {
@@ -162,8 +149,26 @@ function allCommands(command: Command, prefix = ''): [string, Command][] {
 /** Runs one command line (without the node and script arguments) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let program: Command | undefined;
-  const ctx = createContext(() => program?.opts<{ host?: string }>().host);
+  const globals = () => program?.opts<{ host?: string; config?: string }>();
+  const ctx = createContext(() => globals()?.host, () => globals()?.config);
   program = buildProgram(ctx, args);
+  if (commandName(args) === 'help') return helpTopic(program, args, ctx);
+  return runCommandLine(args, ctx, program);
+}
+
+/** `berth help A B`: the words after `help` name the command whose help is printed. */
+function helpTopic(program: Command, args: string[], ctx: CliContext): number {
+  const words = args.slice(args.indexOf('help') + 1).filter((arg) => !arg.startsWith('-'));
+  try {
+    printHelpTopic(program, words, ctx.stdout);
+    return 0;
+  } catch (err) {
+    return reportFailure(err, ctx.stderr);
+  }
+}
+
+/** Runs one command line on a given context (the snapshot's warm-up hands in its own) and closes it. */
+export async function runCommandLine(args: string[], ctx: CliContext, program = buildProgram(ctx, args)): Promise<number> {
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;
@@ -181,10 +186,10 @@ function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
     return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
   }
   if (err instanceof CliExit) {
-    if (err.message) stderr.write(`${err.message}\n`);
+    if (err.message) stderr.write(`${errorText(stderr, err.message)}\n`);
     return err.code;
   }
-  stderr.write(`${describeError(err)}\n`);
+  stderr.write(`${errorText(stderr, describeError(err))}\n`);
   return 1;
 }
 

@@ -61,16 +61,29 @@ const PULL_FLAGS: Refused[] = [
 ];
 const IMAGES_FLAGS: Refused[] = [['--tree', 'the tree view is not carried out yet']];
 
+const START_FLAGS: Refused[] = [
+  ['--checkpoint <value>', CHECKPOINT],
+  ['--checkpoint-dir <value>', CHECKPOINT],
+];
+const INSPECT_SIZE: Refused = ['-s, --size', 'sizes in inspect are not carried out yet'];
+const RM_LINK: Refused = ['-l, --link', NETWORK];
+const UPDATE_FLAGS: Refused[] = [
+  ['--cpu-rt-period <value>', LIMITS],
+  ['--cpu-rt-runtime <value>', LIMITS],
+];
+
 /** By command path ('run', 'image ls'). */
 export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   run: CONTAINER_FLAGS,
+  'container run': CONTAINER_FLAGS,
   create: CONTAINER_FLAGS,
-  start: [
-    ['--checkpoint <value>', CHECKPOINT],
-    ['--checkpoint-dir <value>', CHECKPOINT],
-  ],
-  inspect: [['-s, --size', 'sizes in inspect are not carried out yet']],
-  rm: [['-l, --link', NETWORK]],
+  'container create': CONTAINER_FLAGS,
+  start: START_FLAGS,
+  'container start': START_FLAGS,
+  inspect: [INSPECT_SIZE],
+  'container inspect': [INSPECT_SIZE],
+  rm: [RM_LINK],
+  'container rm': [RM_LINK],
   images: IMAGES_FLAGS,
   'image ls': IMAGES_FLAGS,
   rmi: [PLATFORM],
@@ -82,10 +95,8 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image import': [PLATFORM],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,
-  update: [
-    ['--cpu-rt-period <value>', LIMITS],
-    ['--cpu-rt-runtime <value>', LIMITS],
-  ],
+  update: UPDATE_FLAGS,
+  'container update': UPDATE_FLAGS,
   'volume create': [
     ['--availability <value>', CLUSTER],
     ['--group <value>', CLUSTER],
@@ -99,8 +110,6 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--type <value>', CLUSTER],
   ],
   'volume ls': [['--cluster', CLUSTER]],
-  version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
-  info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };
 
 /** Declares the command's not-yet-carried-out docker flags; using one ends the call with its reason. */

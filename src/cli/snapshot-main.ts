@@ -8,6 +8,7 @@
 import { startupSnapshot } from 'node:v8';
 import { createContext } from './context.js';
 import { buildProgram, main } from './main.js';
+import { warmUp } from './snapshot-warmup.js';
 
 /** bin/berth moves NODE_EXTRA_CA_CERTS aside (see there); the CLI's own environment gets it back. */
 const SAVED_CA_CERTS = 'BERTH_SAVED_NODE_EXTRA_CA_CERTS';
@@ -15,6 +16,13 @@ const SAVED_CA_CERTS = 'BERTH_SAVED_NODE_EXTRA_CA_CERTS';
 // Every call builds the command tree first: build it once now, so the snapshot holds that code
 // compiled rather than only parsed. (The context's streams and client are not touched by this.)
 buildProgram(createContext(() => undefined));
+// The same for the code the most frequent command lines run after that (node builds the snapshot
+// once this has settled: it runs the event loop to its end first).
+// A failed warm-up fails the build: a snapshot made from a CLI that cannot print `ps` is no good.
+warmUp().catch((err: unknown) => {
+  console.error('the CLI warm-up failed:', err);
+  process.exit(1);
+});
 
 startupSnapshot.setDeserializeMainFunction(() => {
   const saved = process.env[SAVED_CA_CERTS];

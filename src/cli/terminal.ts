@@ -5,6 +5,11 @@ export function terminalSize(stream: NodeJS.WriteStream): [number, number] | und
   return stream.isTTY ? [stream.rows, stream.columns] : undefined;
 }
 
+/** The terminal's width in columns, or undefined when the stream is not a terminal. */
+export function terminalWidth(stream: NodeJS.WriteStream): number | undefined {
+  return stream.isTTY && stream.columns > 0 ? stream.columns : undefined;
+}
+
 /** Puts stdin in raw mode so keys (Ctrl-C included) go to the container; returns the undo. */
 export function enterRawMode(stdin: NodeJS.ReadStream): () => void {
   if (!stdin.isTTY) return () => undefined;

@@ -16,6 +16,7 @@ import type {
   ContainerUpdateResponse,
   ContainerInspect,
   ContainerPathStat,
+  ContainerPruneResponse,
   ContainerSummary,
   ExecCreateRequest,
   ExecInspect,
@@ -101,8 +102,9 @@ const filtersQuery = (filters: Filters | undefined) =>
 export class EngineClient {
   private readonly transport: HttpTransport;
 
-  constructor(socketPath: string) {
-    this.transport = new HttpTransport(socketPath);
+  /** `headers` go with every request (the docker CLI's HttpHeaders configuration). */
+  constructor(socketPath: string, headers?: Readonly<Record<string, string>>) {
+    this.transport = new HttpTransport(socketPath, headers);
   }
 
   get socketPath(): string {
@@ -191,6 +193,11 @@ export class EngineClient {
     return this.transport.discard('DELETE', `/containers/${encode(id)}`, {
       query: { force: options.force, v: options.volumes },
     });
+  }
+
+  /** Removes every stopped container the filters (until, label, label!) let through. */
+  pruneContainers(filters?: Filters): Promise<ContainerPruneResponse> {
+    return this.transport.json('POST', '/containers/prune', { query: { filters: filtersQuery(filters) } });
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {

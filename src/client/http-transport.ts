@@ -40,7 +40,10 @@ export class HttpTransport {
   /** Connections still open, so close() can end them (an abandoned wait, a hijacked stream). */
   private readonly sockets = new Set<Socket>();
 
-  constructor(readonly socketPath: string) {}
+  constructor(
+    readonly socketPath: string,
+    private readonly customHeaders: Readonly<Record<string, string>> = {},
+  ) {}
 
   /** Resolves once the response headers arrive; a status of 400 or more rejects with DaemonError. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
@@ -94,7 +97,7 @@ export class HttpTransport {
   };
 
   private headers(extra?: Record<string, string>): Record<string, string> {
-    return { 'User-Agent': 'Berth-Client/0.1.0', ...extra };
+    return { 'User-Agent': 'Berth-Client/0.1.0', ...this.customHeaders, ...extra };
   }
 
   private target(path: string, options: RequestOptions): string {

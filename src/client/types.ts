@@ -16,6 +16,7 @@ export type {
   ContainerUpdateRequest,
   ContainerUpdateResponse,
   ContainerPathStat,
+  ContainerPruneResponse,
 } from '../wire/containers.js';
 export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../wire/exec.js';
 export type { StatsResponse, TopResponse } from '../wire/stats.js';

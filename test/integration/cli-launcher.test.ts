@@ -4,12 +4,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BERTH, startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { runOnPty } from '../helpers/pty.js';
+import { until } from '../helpers/raw-attach.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -103,6 +105,90 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
       await berth(['rm', id], daemon.env);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The snapshot's build ran `run` once (src/cli/snapshot-warmup.ts), handlers and all: a call
+  // from it must still take the signals it forwards and the exit code it reports.
+  test('run from the snapshot forwards a signal to the container and exits with its code', async () => {
+    const child = spawn(BERTH, ['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'trap "echo got-int; exit 7" INT; while true; do echo tick; sleep 0.2; done'], {
+      env: daemon.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // A few ticks: the CLI forwards signals once the start has been answered, as the docker CLI.
+    await until(() => output.split('tick').length > 3, 'output of the container');
+    child.kill('SIGINT');
+    assert.equal(await exited, 7, output);
+    assert.match(output, /got-int/);
+  });
+
+  test('config.json psFormat is the default format of ps, from --config or DOCKER_CONFIG; --format and -q win', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
+    try {
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ psFormat: 'name={{.Names}}' }));
+      assert.equal((await berth(['create', '--name', 'configured', 'busybox', 'true'], daemon.env)).code, 0);
+      const filter = ['--filter', 'name=configured'];
+      assert.equal((await berth(['--config', dir, 'ps', '-a', ...filter], daemon.env)).stdout, 'name=configured\n');
+      assert.equal((await berth(['ps', '-a', ...filter], { ...daemon.env, DOCKER_CONFIG: dir })).stdout, 'name=configured\n');
+      assert.match((await berth(['--config', dir, 'ps', '-a', '--format', 'table', ...filter], daemon.env)).stdout, /^CONTAINER ID {3}IMAGE/);
+      assert.match((await berth(['--config', dir, 'ps', '-aq', ...filter], daemon.env)).stdout, /^[0-9a-f]{12}\n$/);
+    } finally {
+      await berth(['rm', 'configured'], daemon.env);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('container prune, container ls and version --format answer as the docker CLI does on the same daemon', async () => {
+    const one = (file: string, args: string[], input: string) =>
+      new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+        const child = execFile(file, args, { env: daemon.env }, (err, stdout, stderr) =>
+          resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code) : 0 }),
+        );
+        child.stdin!.end(input);
+      });
+    // In turn, not at once: a prune of one would race the listing of the other.
+    const both = async (args: string[], input = '') => ({ ours: await one(BERTH, args, input), docker: await one('/usr/local/bin/docker', args, input) });
+    const declined = await both(['container', 'prune'], 'n\n');
+    assert.deepEqual(declined.ours, declined.docker);
+    assert.equal(declined.ours.stdout, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+    const stopped = (await berth(['create', 'busybox', 'true'], daemon.env)).stdout.trim();
+    const pruned = await berth(['container', 'prune', '-f'], daemon.env);
+    assert.deepEqual(pruned, { stdout: `Deleted Containers:\n${stopped}\n\nTotal reclaimed space: 0B\n`, stderr: '', code: 0 });
+    const empty = await both(['container', 'prune', '--force']);
+    assert.deepEqual(empty.ours, empty.docker);
+    const listed = await both(['container', 'ls', '-a', '--format', '{{.Names}} {{.Status}}']);
+    assert.deepEqual(listed.ours, listed.docker);
+    for (const args of [['container', 'inspect', 'nosuch'], ['rename', 'nosuch', 'other']]) {
+      const missing = await both(args);
+      assert.deepEqual(missing.ours, missing.docker, args.join(' '));
+    }
+    const server = await both(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Experimental}} {{json .Server}}']);
+    assert.deepEqual(server.ours, server.docker);
+    const info = await both(['info', '--format', '{{.ServerVersion}} {{.Containers}} {{.Driver}}']);
+    assert.deepEqual(info.ours, info.docker);
+  });
+
+  test('on a terminal: tables fit its width, errors are red unless NO_COLOR; piped output stays plain', async () => {
+    assert.equal((await berth(['create', '--name', 'a_container_name_long_enough_to_matter', 'busybox', 'sh', '-c', 'echo a command line long enough'], daemon.env)).code, 0);
+    try {
+      const line = `stty cols 72 rows 20; ${BERTH} ps -a; ${BERTH} inspect nosuch; NO_COLOR=1 ${BERTH} inspect nosuch`;
+      const { output } = await runOnPty(line, daemon.env);
+      const lines = output.split('\r\n');
+      const table = lines.slice(0, lines.findIndex((text) => text.startsWith('[]')));
+      assert.ok(table.length >= 2, output);
+      for (const text of table) assert.ok([...text].length <= 72, `${JSON.stringify(text)} is wider than the terminal`);
+      assert.match(table.join('\n'), / a_cont\w*…$/m, 'the long name is cut to fit');
+      assert.match(output, /\x1b\[31mError: No such object: nosuch\x1b\[0m/);
+      assert.match(output, /\r\nError: No such object: nosuch\r\n/, 'NO_COLOR: no colour');
+      const piped = await berth(['ps', '-a'], { ...daemon.env, COLUMNS: '72' });
+      assert.ok(piped.stdout.split('\n').some((text) => text.length > 72), 'piped output is never cut');
+      assert.match(piped.stdout, / a_container_name_long_enough_to_matter\n/);
+    } finally {
+      await berth(['rm', 'a_container_name_long_enough_to_matter'], daemon.env);
     }
   });
 

@@ -27,7 +27,7 @@ function leaves(command: Command, prefix = ''): [string, Command][] {
 
 /** The long flags `docker PATH --help` lists, --help itself aside. */
 function dockerFlags(path: string): string[] {
-  const help = execFileSync(DOCKER, [...path.split(' '), '--help'], { encoding: 'utf8' });
+  const help = execFileSync(DOCKER, [...path.split(' ').filter(Boolean), '--help'], { encoding: 'utf8' });
   return [...help.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((match) => match[1]!).filter((flag) => flag !== '--help');
 }
 
@@ -40,6 +40,12 @@ test('every docker flag of every shared command is carried out or refused with a
     for (const flag of dockerFlags(path)) if (!declared.has(flag)) missing.push(`${path} ${flag}`);
   }
   assert.deepEqual(missing, [], 'docker flags berth neither carries out nor lists in src/cli/not-carried-out.ts');
+});
+
+test('every global docker flag is carried out or refused by name', () => {
+  const declared = new Set(buildProgram(createContext(() => undefined)).options.map((option) => option.long));
+  const missing = dockerFlags('').filter((flag) => !declared.has(flag));
+  assert.deepEqual(missing, [], 'global docker flags berth does not declare (src/cli/global-options.ts)');
 });
 
 test('every refused flag is still a docker flag of that command', () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { createContext } from '../../src/cli/context.js';
 import { CliExit } from '../../src/cli/cli-exit.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { colourful } from '../../src/cli/colour.js';
+import { printHelpTopic } from '../../src/cli/help-topic.js';
 
 const commandsFor = (args?: string[]) => buildProgram(createContext(() => undefined), args).commands.map((c) => c.name());
 
@@ -23,7 +25,7 @@ test('help, no command and an unknown one get every command, for the listing and
   }
 });
 
-test('docker\'s global flags: -D and -l are accepted, --context and --config refused by name', async () => {
+test('docker\'s global flags: -D, -l, --config and --context default are accepted; other contexts and TLS refused by name', async () => {
   const stderr: string[] = [];
   const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
   const run = async (args: string[]) => {
@@ -41,8 +43,15 @@ test('docker\'s global flags: -D and -l are accepted, --context and --config ref
   assert.deepEqual(commandsFor(['-l', 'warn', '--config', '/x', 'ps']), ['ps']);
   assert.equal(await run(['-l', 'loud', 'ps']), 1);
   assert.match(stderr.join(''), /Allowed choices are debug, info, warn, error, fatal/);
-  await assert.rejects(buildProgram(ctx, ['--context', 'prod', 'ps']).parseAsync(['--context', 'prod', 'ps'], { from: 'user' }), /--context is not supported/);
-  await assert.rejects(buildProgram(ctx, ['--config', '/x', 'ps']).parseAsync(['--config', '/x', 'ps'], { from: 'user' }), /--config is not supported/);
+  assert.equal(await run(['--config', '/x', '--context', 'default', 'ps']), 0);
+  const refused = (args: string[]) => buildProgram(ctx, args).parseAsync(args, { from: 'user' });
+  await assert.rejects(refused(['--context', 'prod', 'ps']), /^CliExit: berth: context "prod" is not supported: berth has only the default context/);
+  await assert.rejects(refused(['-c', 'default', '-H', 'unix:///x.sock', 'ps']), /conflicting options: cannot specify both --host and --context/);
+  for (const flag of ['--tls', '--tlsverify']) {
+    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon over its unix socket only`));
+  }
+  await assert.rejects(refused(['--tlscacert', '/ca.pem', 'ps']), /berth: --tlscacert is not supported/);
+  assert.deepEqual(commandsFor(['--tlscert', '/c.pem', 'ps']), ['ps']);
 });
 
 test('a docker flag berth does not carry out yet is refused by name with its reason, before any request', async () => {
@@ -54,4 +63,37 @@ test('a docker flag berth does not carry out yet is refused by name with its rea
     return true;
   });
   assert.doesNotMatch(buildProgram(createContext(() => undefined), ['run']).commands[0]!.helpInformation(), /--publish/);
+});
+
+test('berth help WORDS prints the help of the command the words name; an unknown word is an unknown help topic', () => {
+  const program = buildProgram(createContext(() => undefined));
+  const out: string[] = [];
+  const stdout = { write: (text: string) => out.push(text) } as unknown as NodeJS.WritableStream;
+  printHelpTopic(program, ['container', 'ls'], stdout);
+  assert.match(out.join(''), /^Usage: berth container ls\|ps \[options\]\n\nList containers\n/);
+  printHelpTopic(program, ['container', 'list'], stdout);
+  assert.throws(() => printHelpTopic(program, ['container', 'nosuch'], stdout), (err: unknown) => {
+    assert.ok(err instanceof CliExit);
+    assert.deepEqual([err.code, err.message], [1, 'unknown help topic: nosuch']);
+    return true;
+  });
+});
+
+test('colour only on a terminal, and not with NO_COLOR or TERM=dumb', () => {
+  const tty = { isTTY: true } as unknown as NodeJS.WritableStream;
+  assert.equal(colourful(tty, {}), true);
+  assert.equal(colourful(tty, { NO_COLOR: '1' }), false);
+  assert.equal(colourful(tty, { NO_COLOR: '' }), true, 'an empty NO_COLOR is unset (no-color.org)');
+  assert.equal(colourful(tty, { TERM: 'dumb' }), false);
+  assert.equal(colourful({} as NodeJS.WritableStream, {}), false);
+});
+
+test('a usage error of a subcommand is written to the context\'s stderr, as the program\'s own', async () => {
+  const stderr: string[] = [];
+  const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
+  for (const line of [['create', '--bogus', 'busybox'], ['container', 'ls', '--bogus']]) {
+    stderr.length = 0;
+    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption' });
+    assert.equal(stderr.join(''), "error: unknown option '--bogus'\n", line.join(' '));
+  }
 });

@@ -3,6 +3,7 @@ import { followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { boolFlag } from '../signal-proxy.js';
+import { chosenDetachKeys } from '../detach-keys.js';
 
 interface AttachFlags {
   stdin: boolean;
@@ -25,9 +26,10 @@ export function attachCommand(ctx: CliContext): Command {
       if (State.Paused) throw new CliExit(1, 'You cannot attach to a paused container, unpause it first');
       if (State.Restarting) throw new CliExit(1, 'You cannot attach to a restarting container, wait until it is running');
       const stdin = flags.stdin && (Config.OpenStdin ?? false);
-      const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys: flags.detachKeys });
+      const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
+      const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys });
       const tty = Config.Tty ?? false;
-      const session = startAttachSession(ctx, socket, { tty, stdin, detachKeys: flags.detachKeys, sigProxy: boolFlag(flags.sigProxy, true) });
+      const session = startAttachSession(ctx, socket, { tty, stdin, detachKeys, sigProxy: boolFlag(flags.sigProxy, true) });
       let detached = false;
       void session.detached.then(() => (detached = true));
       const alreadyRunning = async () => undefined;

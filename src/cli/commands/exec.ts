@@ -7,6 +7,7 @@ import { readKeyValueFile } from '../run-option-values.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../option-values.js';
 import { terminalSize, watchResize } from '../terminal.js';
+import { chosenDetachKeys } from '../detach-keys.js';
 
 interface ExecFlags {
   detach?: boolean;
@@ -47,6 +48,7 @@ export function execCommand(ctx: CliContext): Command {
       const client = ctx.client();
       const env = [...(flags.envFile ?? []).flatMap((path) => readKeyValueFile(path, true)), ...(flags.env ?? []).flatMap(resolveEnv)];
       const size = tty ? terminalSize(ctx.stdout) : undefined;
+      const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
       const { Id } = await client.createExec(container, {
         User: flags.user ?? '',
         Privileged: flags.privileged ?? false,
@@ -55,7 +57,7 @@ export function execCommand(ctx: CliContext): Command {
         AttachStdin: interactive && !flags.detach,
         AttachStdout: !flags.detach,
         AttachStderr: !flags.detach,
-        DetachKeys: flags.detachKeys ?? '',
+        DetachKeys: detachKeys ?? '',
         Env: env.length > 0 ? env : null,
         WorkingDir: flags.workdir ?? '',
         Cmd: command,
@@ -65,7 +67,7 @@ export function execCommand(ctx: CliContext): Command {
         return;
       }
       const socket = await client.attachExec(Id, { tty, consoleSize: size });
-      const session = startAttachSession(ctx, socket, { tty, stdin: interactive, detachKeys: flags.detachKeys });
+      const session = startAttachSession(ctx, socket, { tty, stdin: interactive, detachKeys });
       const stopResizing = tty ? followTerminalSize(ctx, client, Id) : () => undefined;
       try {
         const ended = await Promise.race([session.output.then(() => 'ended' as const), session.detached.then(() => 'detached' as const)]);

@@ -11,8 +11,8 @@ interface PruneFlags {
   force?: boolean;
 }
 
-const DANGLING_WARNING = 'WARNING! This will remove all dangling images.';
-const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.';
+const DANGLING_WARNING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
+const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
 
 export interface ImagePruneReport {
   ImagesDeleted: ImageDeleteResponseItem[] | null;

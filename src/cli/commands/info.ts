@@ -1,12 +1,24 @@
 import { Command } from 'commander';
 import type { SystemInfo } from '../../client/index.js';
 import type { CliContext } from '../context.js';
+import { executeTemplate, parseTemplate } from '../format/go-template.js';
 import { binarySize } from '../format/size.js';
 
 export function infoCommand(ctx: CliContext): Command {
-  return new Command('info').description('Display system-wide information').action(async () => {
-    ctx.stdout.write(serverInfo(await ctx.client().info()));
-  });
+  return new Command('info')
+    .description('Display system-wide information')
+    .option('-f, --format <format>', "Format output using a Go template ('json', '{{.ServerVersion}}')")
+    .action(async (flags: { format?: string }) => {
+      const info = await ctx.client().info();
+      if (flags.format === undefined) {
+        ctx.stdout.write(serverInfo(info));
+        return;
+      }
+      // docker's template data: the daemon's fields at the top, the client's under ClientInfo.
+      const data = { ...info, ClientInfo: { Debug: false, Context: 'default', Plugins: [], Warnings: null } };
+      const template = parseTemplate(flags.format === 'json' ? '{{json .}}' : flags.format);
+      ctx.stdout.write(`${executeTemplate(template, data)}\n`);
+    });
 }
 
 /** The Server section of `docker info`, for the fields Berth's daemon reports. */

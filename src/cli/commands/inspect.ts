@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { DaemonError, type EngineClient } from '../../client/index.js';
-import { CliExit } from '../cli-exit.js';
+import { CliExit, describeError } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { executeTemplate, parseTemplate } from '../format/go-template.js';
 import { dockerJson } from '../format/json.js';
@@ -16,7 +16,7 @@ const LOOKUPS: Record<ObjectType, (client: EngineClient, name: string) => Promis
 /** `berth inspect` (containers, then images) and `berth image inspect` (images only). */
 export function inspectCommand(ctx: CliContext, only?: ObjectType): Command {
   const command = new Command('inspect')
-    .description(only === 'image' ? 'Display detailed information on one or more images' : 'Return low-level information on Docker objects')
+    .description(only ? `Display detailed information on one or more ${only}s` : 'Return low-level information on Docker objects')
     .option('-f, --format <template>', 'Format output using a Go template subset: {{.Path}} and {{json .Path}}')
     .argument('<name...>');
   if (!only) command.addOption(new Option('--type <type>', 'Only inspect objects of the given type').choices(['container', 'image', 'volume']));
@@ -27,8 +27,9 @@ export function inspectCommand(ctx: CliContext, only?: ObjectType): Command {
     const errors: string[] = [];
     for (const name of names) {
       const object = await findObject(ctx.client(), name, types);
-      if (object === undefined) errors.push(`Error: No such ${only ?? 'object'}: ${name}`);
-      else found.push(object);
+      if (!(object instanceof DaemonError)) found.push(object);
+      // As docker: `container inspect` and `image inspect` pass on the daemon's answer.
+      else errors.push(only ? describeError(object) : `Error: No such object: ${name}`);
     }
     if (template) for (const object of found) ctx.stdout.write(`${executeTemplate(template, object)}\n`);
     else ctx.stdout.write(`${dockerJson(found)}\n`);
@@ -36,13 +37,16 @@ export function inspectCommand(ctx: CliContext, only?: ObjectType): Command {
   });
 }
 
+/** The object, or the daemon's last 404 when no type has it. */
 async function findObject(client: EngineClient, name: string, types: ObjectType[]): Promise<unknown> {
+  let notFound: DaemonError | undefined;
   for (const type of types) {
     try {
       return await LOOKUPS[type](client, name);
     } catch (err) {
       if (!(err instanceof DaemonError && err.statusCode === 404)) throw err;
+      notFound = err;
     }
   }
-  return undefined;
+  return notFound;
 }

@@ -3,9 +3,10 @@ import type { ContainerSummary, Port } from '../../client/index.js';
 import type { CliContext } from '../context.js';
 import { goTime, timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
-import { renderList } from '../format/list-format.js';
+import { defaultTable, renderList } from '../format/list-format.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
 import { collect, filterOptions, integer } from '../option-values.js';
+import { terminalWidth } from '../terminal.js';
 
 interface PsFlags {
   all?: boolean;
@@ -18,8 +19,8 @@ interface PsFlags {
   format?: string;
 }
 
-export function psCommand(ctx: CliContext): Command {
-  return new Command('ps')
+export function psCommand(ctx: CliContext, name = 'ps'): Command {
+  return new Command(name)
     .description('List containers')
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('-q, --quiet', 'Only display container IDs')
@@ -38,7 +39,11 @@ export function psCommand(ctx: CliContext): Command {
         for (const container of containers) ctx.stdout.write(`${truncate ? shortId(container.Id) : container.Id}\n`);
         return;
       }
-      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format: flags.format }));
+      // As docker: no --format means config.json's psFormat, if any.
+      const format = flags.format || ctx.config().psFormat;
+      // On a terminal the table fits its width, unless --no-trunc asked for every character.
+      const maxWidth = truncate ? terminalWidth(ctx.stdout) : undefined;
+      ctx.stdout.write(psTable(containers, { truncate, size: flags.size ?? false, format, maxWidth }));
     });
 }
 
@@ -80,11 +85,11 @@ function psRow(container: ContainerSummary, truncate: boolean, now: Date): Recor
 
 export function psTable(
   containers: ContainerSummary[],
-  options: { truncate: boolean; size: boolean; format?: string },
+  options: { truncate: boolean; size: boolean; format?: string; maxWidth?: number },
   now = new Date(),
 ): string {
-  const format = options.format ?? (options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE);
-  return renderList(format, containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES);
+  const table = options.size ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
+  return renderList(defaultTable(options.format, table), containers.map((container) => psRow(container, options.truncate, now)), PS_TITLES, options.maxWidth);
 }
 
 /** Names without the leading "/"; names with more slashes are links, which docker leaves out. */

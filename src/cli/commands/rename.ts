@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { CliExit, describeError } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 
 export function renameCommand(ctx: CliContext): Command {
@@ -7,6 +8,12 @@ export function renameCommand(ctx: CliContext): Command {
     .argument('<container>')
     .argument('<new-name>')
     .action(async (container: string, newName: string) => {
-      await ctx.client().renameContainer(container, newName);
+      try {
+        await ctx.client().renameContainer(container, newName);
+      } catch (err) {
+        // As docker: the daemon's error, then its own summary line.
+        ctx.stderr.write(`${describeError(err)}\n`);
+        throw new CliExit(1, `Error: failed to rename container named ${container}`);
+      }
     });
 }

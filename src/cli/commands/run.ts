@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { createContainerPulling } from '../create-container.js';
 import { terminalSize } from '../terminal.js';
 import { boolFlag } from '../signal-proxy.js';
+import { chosenDetachKeys } from '../detach-keys.js';
 
 /**
  * `berth run`: create (pulling a missing image), attach, wait, start — in that order and each step
@@ -45,16 +46,17 @@ async function runContainer(ctx: CliContext, image: string, command: string[], f
   }
 
   const attach = attachTargets(flags);
+  const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
   const socket = await client.attachContainer(id, {
     stdin: attach.has('stdin'),
     stdout: attach.has('stdout'),
     stderr: attach.has('stderr'),
-    detachKeys: flags.detachKeys,
+    detachKeys,
   });
   const session = startAttachSession(ctx, socket, {
     tty: flags.tty ?? false,
     stdin: attach.has('stdin'),
-    detachKeys: flags.detachKeys,
+    detachKeys,
     sigProxy: boolFlag(flags.sigProxy, true),
   });
   return followUntilExit(client, id, session, condition, () => startContainer(client, id));

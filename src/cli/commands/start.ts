@@ -3,6 +3,7 @@ import { followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { forEachTarget } from '../each-target.js';
+import { chosenDetachKeys } from '../detach-keys.js';
 
 export function startCommand(ctx: CliContext): Command {
   return new Command('start')
@@ -39,7 +40,7 @@ async function startAttached(ctx: CliContext, name: string, flags: StartFlags): 
   const client = ctx.client();
   const { Id, Config } = await client.inspectContainer(name);
   const stdin = (flags.interactive ?? false) && (Config.OpenStdin ?? false);
-  const { detachKeys } = flags;
+  const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
   const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys });
   const session = startAttachSession(ctx, socket, { tty: Config.Tty ?? false, stdin, detachKeys, sigProxy: true });
   return followUntilExit(client, Id, session, 'next-exit', () => client.startContainer(Id));

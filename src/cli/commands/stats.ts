@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import type { EngineClient, StatsResponse } from '../../client/index.js';
 import { CliExit, describeError } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
-import { renderList } from '../format/list-format.js';
+import { defaultTable, renderList } from '../format/list-format.js';
 import { binarySize, humanSize } from '../format/size.js';
 import { shortId } from '../format/text.js';
+import { terminalWidth } from '../terminal.js';
 
 interface StatsFlags {
   all?: boolean;
@@ -109,7 +110,9 @@ export function statsCommand(ctx: CliContext): Command {
         names.length > 0
           ? names.map((name) => ({ target: name, id: name }))
           : (await client.listContainers({ all: flags.all })).map((c) => ({ target: c.Id, id: c.Id }));
-      const render = () => renderList(flags.format ?? STATS_TABLE, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES);
+      const format = defaultTable(flags.format || ctx.config().statsFormat, STATS_TABLE);
+      const maxWidth = flags.trunc ? terminalWidth(ctx.stdout) : undefined;
+      const render = () => renderList(format, watched.map((w) => statsRow(w.target, w.latest?.id ?? w.id, w.latest, flags.trunc)), STATS_TITLES, maxWidth);
       if (!flags.stream) {
         await Promise.all(watched.map((w) => firstAnswer(client, w)));
         failOnErrors(ctx, watched);

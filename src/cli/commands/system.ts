@@ -197,7 +197,7 @@ function systemPruneCommand(ctx: CliContext): Command {
         flags.all ? 'all images without at least one container associated to them' : 'all dangling images',
         flags.all ? 'all build cache' : 'unused build cache',
       ];
-      if (!flags.force && !(await confirm(ctx, `WARNING! This will remove:\n${warnings.map((w) => `  - ${w}`).join('\n')}\n`))) return;
+      if (!flags.force && !(await confirm(ctx, `WARNING! This will remove:\n${warnings.map((w) => `  - ${w}`).join('\n')}\n\nAre you sure you want to continue?`))) return;
       const filters = filterOptions(flags.filter);
       const client = ctx.client();
       const sections: string[] = [];

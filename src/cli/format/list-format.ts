@@ -13,11 +13,27 @@ function goJsonObject(row: Record<string, string>): string {
  * prints each row as a JSON object; any other template is run once per row and printed as is.
  * A `\t` or `\n` typed in the template stands for a tab or a newline.
  */
-export function renderList(format: string, rows: ReadonlyArray<Record<string, string>>, titles: Record<string, string>): string {
+export function renderList(
+  format: string,
+  rows: ReadonlyArray<Record<string, string>>,
+  titles: Record<string, string>,
+  /** A table is narrowed to this width (a terminal's, see table.ts). */
+  maxWidth?: number,
+): string {
   if (format === 'json') return rows.map((row) => `${goJsonObject(row)}\n`).join('');
   const table = format.startsWith('table');
   const template = parseTemplate((table ? format.slice('table'.length).trimStart() : format).replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
-  if (!table) return rows.map((row) => `${executeTemplate(template, row)}\n`).join('');
+  if (!table) {
+    // With no row to run on, the template is still tried on the titles (every field a row has), so
+    // a field that does not exist is an error whether or not anything is listed, as docker's.
+    if (rows.length === 0) executeTemplate(template, titles);
+    return rows.map((row) => `${executeTemplate(template, row)}\n`).join('');
+  }
   const split = (line: string) => line.split('\t');
-  return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))));
+  return renderTable(split(executeTemplate(template, titles)), rows.map((row) => split(executeTemplate(template, row))), undefined, maxWidth);
+}
+
+/** The format a list prints with: `table` alone, or none, is the command's default table. */
+export function defaultTable(format: string | undefined, table: string): string {
+  return format === undefined || format === '' || format === 'table' ? table : format;
 }
