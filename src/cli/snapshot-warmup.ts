@@ -47,7 +47,7 @@ const ANSWERS: Record<string, unknown> = {
   'POST /containers/{id}/wait': { StatusCode: 0 },
   'POST /containers/{id}/start': null,
   'GET /images/json': [
-    { Id: `sha256:${CONTAINER_ID}`, RepoTags: ['busybox:latest'], Created: 1_700_000_000, Size: 4_261_550, Containers: -1 },
+    { Id: `sha256:${CONTAINER_ID}`, RepoTags: ['busybox:latest'], Created: 1_700_000_000, ParentId: '', RepoDigests: [], SharedSize: -1, Size: 4_261_550, Labels: {}, Containers: -1 },
   ],
 };
 
