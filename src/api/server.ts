@@ -26,6 +26,8 @@ import type { ContainerUpdates } from '../engine/containers/container-update.js'
 import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
+import { imageArchiveRoutes } from './routes/image-archive-routes.js';
+import type { ImageArchiveService } from '../engine/images/image-archive-service.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 
 export interface ApiEngine {
@@ -35,6 +37,8 @@ export interface ApiEngine {
   usage: UsageService;
   archives: ContainerArchiveService;
   images: ImageService;
+  /** docker save and load; without it those routes are not served. */
+  imageArchives?: ImageArchiveService;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -80,6 +84,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
+  if (engine.imageArchives) imageArchiveRoutes(routes, engine.imageArchives);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

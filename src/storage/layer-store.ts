@@ -182,6 +182,19 @@ export class LayerStore {
     await this.locked(() => this.removeUnused(layer.chainId));
   }
 
+  /**
+   * Removes the layers nothing keeps: those an operation had registered but not yet handed to an
+   * image when the daemon stopped (a load or import cut short by kill -9). Call it once every
+   * holder has retained its layers again (see the class comment). Resolves with what it removed.
+   */
+  async removeUnreferenced(): Promise<Digest[]> {
+    return this.locked(async () => {
+      const before = new Set(this.layers.keys());
+      for (const chainId of before) if (this.layers.has(chainId)) await this.removeUnused(chainId);
+      return [...before].filter((chainId) => !this.layers.has(chainId));
+    });
+  }
+
   async createContainerLayer(containerId: string, parentChainId: string | null): Promise<void> {
     checkLayerId(containerId);
     await this.locked(async () => {

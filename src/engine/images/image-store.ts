@@ -84,7 +84,8 @@ export class ImageStore {
       if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
       await store.load(`sha256:${entry.replace(/\.json$/, '')}`);
     }
-    // Blobs of imports a crash cut short, and of images deleted just before it.
+    // Layers and blobs of imports and loads a crash cut short, and of images deleted just before it.
+    await layers.removeUnreferenced();
     await store.collectGarbage();
     return store;
   }
@@ -240,9 +241,17 @@ export class ImageStore {
    * until this returns; from then on the image refers to them.
    */
   async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = []): Promise<Image> {
+    return this.addImageConfig(Buffer.from(JSON.stringify(config)), layerBlobs);
+  }
+
+  /**
+   * `addImage` for a config as bytes, kept as they are so that the image keeps its id (the digest
+   * of those bytes): what `docker load` needs for the images of an archive.
+   */
+  async addImageConfig(rawConfig: Buffer, layerBlobs: LayerBlob[] = []): Promise<Image> {
     const lease = this.content.lease();
     try {
-      const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)), undefined, lease);
+      const { digest } = await this.content.put(rawConfig, undefined, lease);
       const existing = this.images.get(digest);
       if (existing) return existing;
       await writeJsonAtomic(this.metaPath(digest), { layerBlobs } satisfies ImageMetadata);
@@ -256,6 +265,17 @@ export class ImageStore {
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     const image = this.resolve(source);
     await this.tagImage(image.id, this.importTarget(repo, tag));
+  }
+
+  /**
+   * Points `name` (a reference with a tag, or a name that gets "latest") at the image, as a load
+   * does for the tags of an archive. Resolves with the id it pointed at before, if another image.
+   */
+  async setTag(imageId: string, name: string): Promise<string | undefined> {
+    const ref = this.importTarget(name);
+    const previous = this.tags.get(canonicalString(ref));
+    await this.tagImage(imageId, ref);
+    return previous === imageId ? undefined : previous;
   }
 
   private async tagImage(imageId: string, ref: Reference): Promise<void> {
