@@ -16,6 +16,8 @@ import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
+import { saveCommand } from './commands/save.js';
+import { loadCommand } from './commands/load.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
@@ -68,6 +70,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['rmi', rmiCommand],
   ['tag', tagCommand],
   ['import', importCommand],
+  ['save', saveCommand],
+  ['load', loadCommand],
   ['pull', pullCommand],
   ['version', versionCommand],
   ['info', infoCommand],

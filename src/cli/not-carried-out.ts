@@ -18,6 +18,7 @@ const ISOLATION = 'namespace, device and security settings beyond the defaults a
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
+const MULTI_PLATFORM = 'berth keeps one platform per image: choosing a variant of a multi-platform archive is not carried out yet';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
@@ -83,8 +84,10 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   rmi: [PLATFORM],
   'image rm': [PLATFORM],
   'image inspect': [PLATFORM],
-  import: [PLATFORM],
-  'image import': [PLATFORM],
+  save: [['--platform <value>', MULTI_PLATFORM]],
+  'image save': [['--platform <value>', MULTI_PLATFORM]],
+  load: [['--platform <value>', MULTI_PLATFORM]],
+  'image load': [['--platform <value>', MULTI_PLATFORM]],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,
   update: [

@@ -3,6 +3,8 @@ import type { CliContext } from '../context.js';
 import { imageBusyboxCommand } from './image-busybox.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
+import { loadCommand } from './load.js';
+import { saveCommand } from './save.js';
 import { inspectCommand } from './inspect.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
@@ -17,6 +19,8 @@ export function imageCommand(ctx: CliContext): Command {
     .addCommand(rmiCommand(ctx, 'rm'))
     .addCommand(inspectCommand(ctx, 'image'))
     .addCommand(importCommand(ctx))
+    .addCommand(loadCommand(ctx))
+    .addCommand(saveCommand(ctx))
     .addCommand(pullCommand(ctx))
     .addCommand(tagCommand(ctx));
 }

@@ -19,6 +19,7 @@ import {
   type Reference,
 } from './reference.js';
 import { TagStore } from './tag-store.js';
+import type { Platform } from './platform.js';
 
 export interface Image {
   /** "sha256:<hex>", the digest of the config blob. */
@@ -56,6 +57,8 @@ export interface ImportOptions {
   message?: string;
   /** Where the tar came from, for the default comment ("Imported from -"). */
   source?: string;
+  /** `--platform`: the platform the image says it is for; this machine's by default. */
+  platform?: Platform;
 }
 
 function chainIdsOf(diffIds: string[]): Digest[] {
@@ -211,6 +214,7 @@ export class ImageStore {
       const imageConfig: ImageConfig = {
         architecture: goArch(),
         os: 'linux',
+        ...options.platform,
         created,
         comment,
         config,
