@@ -8,11 +8,12 @@ const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 /**
  * Past this many output bytes, an expansion ratio above MAX_RATIO is taken for a decompression
- * bomb. Real layers rarely pass 100:1 (gzip cannot pass ~1030:1 at all); a file of zeros
- * compressed by zstd reaches 30000:1 and would fill the disk from a few kilobytes.
+ * bomb. Real layers rarely pass 100:1 over tens of megabytes, and gzip cannot pass ~1030:1 at
+ * all (so a gzip stream is never refused); zeros compressed by zstd reach 30000:1: 40 KB that
+ * would write 1.2 GB.
  */
-export const BOMB_THRESHOLD_BYTES = 1024 ** 3;
-export const MAX_RATIO = 1000;
+export const BOMB_THRESHOLD_BYTES = 64 * 1024 * 1024;
+export const MAX_RATIO = 2000;
 /** fzstd decompresses synchronously: input is fed in slices this big to keep each turn short. */
 const ZSTD_SLICE = 64 * 1024;
 
