@@ -5,6 +5,7 @@
 import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
 import { otherEnginesSection } from './sections/other-engines.js';
+import { imageTransferSection } from './sections/image-transfer.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -12,6 +13,7 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
   ['other-engines', otherEnginesSection],
+  ['image-transfer', imageTransferSection],
 ]);
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,6 @@
 /**
  * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
- * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import and rmi; after each restart every invariant of ./invariants.ts must
+ * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load and rmi; after each restart every invariant of ./invariants.ts must
  * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
  * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
  * raise it for a soak).
@@ -14,6 +14,7 @@ import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js
 import {
   createContainer,
   importImage,
+  loadImage,
   removeContainer,
   removeImage,
   runToEnd,
@@ -70,7 +71,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import, load and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -116,6 +117,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
             ),
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
+        { name: 'load', windowMs: 400, run: () => loadImage(target, ++serial) },
       ];
       const stoppedId = pick(stopped);
       if (stoppedId) ops.push({ name: 'start', windowMs: 80, run: () => startContainer(target, stoppedId) });
