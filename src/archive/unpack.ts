@@ -10,7 +10,6 @@ import {
   openSync,
   rmSync,
   symlinkSync,
-  writeSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,7 +18,7 @@ import { lsetxattr, makedev, mknod } from '../native/index.js';
 import { entryPath } from './entry-path.js';
 import { binaryXattrsAsBase64, XATTR_BASE64_PAX_PREFIX, XATTR_PAX_PREFIX } from './pax-xattrs.js';
 import { TarRewriter } from './tar-rewriter.js';
-import { sparseEntry, writeSparse, type SparseEntry } from './sparse.js';
+import { sparseEntry, writeSparse, writeWithHoles, type SparseEntry } from './sparse.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
 
 
@@ -158,9 +157,7 @@ async function writeFile(path: string, content: AsyncIterable<Buffer>, sparse?: 
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     if (sparse) return await writeSparse(fd, sparse, content);
-    for await (const chunk of content) {
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
-    }
+    await writeWithHoles(fd, content);
   } finally {
     closeSync(fd);
   }
