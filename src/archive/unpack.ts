@@ -65,6 +65,7 @@ export async function unpack(tar: Readable, mode: UnpackMode, options: CopyOptio
       continue;
     }
     if (whiteouts) refuseWhiteoutInPath(name, path);
+    if (mode !== 'copy') refuseBreakout(name, header);
     if (whiteouts && base === OPAQUE_WHITEOUT) {
       whiteouts.opaque(posix.dirname(path));
     } else if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
@@ -179,6 +180,26 @@ function refuseWhiteoutInPath(name: string, path: string): void {
   if (base === WHITEOUT_PREFIX) throw new Error(`entry ${name}: whiteout without a name`);
   const hidden = base?.startsWith(WHITEOUT_PREFIX) ? base.slice(WHITEOUT_PREFIX.length) : undefined;
   if (hidden === '.' || hidden === '..') throw new Error(`entry ${name}: a whiteout cannot hide '${hidden}'`);
+}
+
+/**
+ * A layer entry whose name, hard link target or relative symlink target climbs out of the layer
+ * with '..' is refused, as Docker's layer extraction refuses it (pkg/archive's breakout errors).
+ * The chroot would keep such an entry inside anyway; refusing it tells the sender their tar is
+ * hostile or broken instead of quietly writing it somewhere else. Absolute names and absolute
+ * symlink targets are Docker's too: they resolve from the layer's root.
+ */
+function refuseBreakout(name: string, header: Header): void {
+  const climbs = (path: string) => {
+    const normalised = posix.normalize(path);
+    return normalised === '..' || normalised.startsWith('../');
+  };
+  if (climbs(name.replace(/^\/+/, ''))) throw new Error(`entry ${name}: ${JSON.stringify(name)} is outside of the layer`);
+  const target = header.linkname ?? '';
+  if (header.type === 'link' && climbs(target.replace(/^\/+/, ''))) throw new Error(`entry ${name}: invalid hardlink ${JSON.stringify(name)} -> ${JSON.stringify(target)}`);
+  if (header.type === 'symlink' && !target.startsWith('/') && climbs(posix.join(posix.dirname(name.replace(/^\/+/, '')), target))) {
+    throw new Error(`entry ${name}: invalid symlink ${JSON.stringify(name)} -> ${JSON.stringify(target)}`);
+  }
 }
 
 function markWritten(written: Set<string>, path: string): void {

@@ -349,6 +349,16 @@ describe('image archives', () => {
       ],
       ['a blob that is not what its name says', () => archiveWith([{ name: `blobs/sha256/${'1'.repeat(64)}`, content: 'other' }]), /does not hold the blob its name says/],
       ['a layer whose diff ID is not the config’s', () => archiveWith([], { diffId: `sha256:${'2'.repeat(64)}` }), /invalid diffID for layer 0/],
+      [
+        'a layer whose entry climbs out with ..',
+        async () => archiveWith([], { layer: await buildTar([{ name: '../../../evil', content: 'x' }]) }),
+        /loading layer 0: .*is outside of the layer/,
+      ],
+      [
+        'a layer whose symlink climbs out',
+        async () => archiveWith([], { layer: await buildTar([{ name: 'etc/up', type: 'symlink', linkname: '../../..' }]) }),
+        /invalid symlink "etc\/up"/,
+      ],
       ['a layer that is not a tar', () => archiveWith([], { layer: Buffer.from('not a tar at all, just text '.repeat(40)) }), /loading layer 0/],
       ['a tar that is no image archive', () => buildTar([{ name: 'bin/sh', content: 'x' }]), /neither manifest\.json nor index\.json/],
       ['a manifest.json that is not JSON', () => archiveWith([], { manifest: 'not json' }).then((b) => b), /manifest\.json item 0|not a list|not valid JSON/],
