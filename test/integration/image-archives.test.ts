@@ -375,6 +375,29 @@ describe('image archives', () => {
     }
   });
 
+  test('a client that goes away in the middle of a load leaves nothing behind', async () => {
+    const before = await storeState(daemon);
+    const archive = await readFile(join(FIXTURES, 'podman-4.3-oci-archive.tar'));
+    await new Promise<void>((resolve) => {
+      const req = request({ socketPath: daemon.socket, method: 'POST', path: '/images/load', headers: { 'Content-Type': 'application/x-tar' } });
+      req.on('error', () => resolve());
+      req.write(archive.subarray(0, 600 * 1024), () => setTimeout(() => req.destroy(), 100));
+    });
+    let after: string[] = [];
+    for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      after = await storeState(daemon);
+      if (after.join() === before.join()) break;
+    }
+    assert.deepEqual(after, before);
+  });
+
+  test('save and load are image events', async () => {
+    const res = await call(daemon, 'GET', `/events?since=0&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${encodeURIComponent('{"type":["image"]}')}`);
+    const events = res.body.toString().trim().split('\n').map((line) => JSON.parse(line) as { Action: string; Actor: { ID: string } });
+    assert.ok(events.some((e) => e.Action === 'load' && e.Actor.ID === CAPS_ID), 'a load event');
+    assert.ok(events.some((e) => e.Action === 'save' && e.Actor.ID === APP_ID), 'a save event');
+  });
+
   test('concurrent loads sharing layers do not corrupt each other', async () => {
     const archives = await Promise.all(
       ['docker-20.10-save-two-images.tar.gz', 'podman-4.3-oci-archive.tar'].map((file) => readFile(join(FIXTURES, file))),
