@@ -117,7 +117,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
             ),
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
-        { name: 'load', windowMs: 400, run: () => loadImage(target, ++serial) },
+        { name: 'load', windowMs: 800, run: () => loadImage(target, ++serial) },
       ];
       const stoppedId = pick(stopped);
       if (stoppedId) ops.push({ name: 'start', windowMs: 80, run: () => startContainer(target, stoppedId) });
