@@ -101,11 +101,11 @@ export class LayerStore {
    * in the same pass. When a layer with the resulting chain ID exists already, the new copy is
    * dropped and the existing one returned. Either way the result is retained once for the caller.
    */
-  async register(diff: Readable, parent: string | null): Promise<Layer> {
+  async register(diff: Readable, parent: string | null, options: { verifiedDiffId?: Digest } = {}): Promise<Layer> {
     const parentLayer = parent === null ? null : this.get(parent);
     const release = await this.unpackSlot(diff);
     try {
-      return await this.registerUnpacking(diff, parentLayer);
+      return await this.registerUnpacking(diff, parentLayer, options.verifiedDiffId);
     } finally {
       release();
     }
@@ -127,16 +127,25 @@ export class LayerStore {
     }
   }
 
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null): Promise<Layer> {
+  /**
+   * `verifiedDiffId`: the sha256 of `diff`, already checked by the caller (an uncompressed blob of
+   * the content store, verified when it was stored), so it is not computed a second time.
+   */
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest): Promise<Layer> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
     let size: number;
     try {
       await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
-      const hash = createHash('sha256');
-      ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
-      diffId = `sha256:${hash.digest('hex')}`;
+      if (verifiedDiffId) {
+        ({ size } = await this.driver.applyDiff(cacheId, decompress(diff)));
+        diffId = verifiedDiffId;
+      } else {
+        const hash = createHash('sha256');
+        ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
+        diffId = `sha256:${hash.digest('hex')}`;
+      }
     } catch (err) {
       await this.rollBack(cacheId, err);
       throw wrap(err, 'registering layer');

@@ -81,12 +81,14 @@ async function prepareImage(image: ArchiveImage, contents: ImageArchiveContents,
   for (const [i, layer] of image.layers.entries()) {
     const blob = await contents.blob(layer.path, `layer ${i}`);
     const chain = chainId(parent, diffIds[i]!);
-    const mediaType = layer.mediaType ?? layerMediaType(compressionOf(await head(content, blob.digest)));
+    // What the bytes are, not what a descriptor says they are, decides how they are read and saved.
+    const compression = compressionOf(await head(content, blob.digest));
+    const mediaType = layerMediaType(compression);
     if (layers.list().some((known) => known.chainId === chain)) {
       layers.retain(chain);
       held.push(chain);
     } else {
-      const registered = await registerLayer(stores, blob.digest, parent, i);
+      const registered = await registerLayer(stores, blob.digest, parent, i, compression === 'none');
       held.push(registered.chainId);
       if (registered.diffId !== diffIds[i]) {
         throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);
@@ -98,9 +100,10 @@ async function prepareImage(image: ArchiveImage, contents: ImageArchiveContents,
   return { rawConfig, blobs, repoTags: image.repoTags };
 }
 
-async function registerLayer({ content, layers }: LoadStores, digest: Digest, parent: Digest | null, index: number) {
+/** `uncompressed`: the blob is the layer tar itself, so its digest (checked when stored) is the diff ID. */
+async function registerLayer({ content, layers }: LoadStores, digest: Digest, parent: Digest | null, index: number, uncompressed: boolean) {
   try {
-    return await layers.register(await content.open(digest), parent);
+    return await layers.register(await content.open(digest), parent, uncompressed ? { verifiedDiffId: digest } : {});
   } catch (err) {
     throw wrap(err, `loading layer ${index}`);
   }

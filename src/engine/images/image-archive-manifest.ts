@@ -23,7 +23,7 @@ export interface ArchiveImage {
   configPath: string;
   /** The config's digest when the archive names it (OCI descriptors): the bytes must match. */
   configDigest?: Digest;
-  layers: Array<{ path: string; mediaType?: string }>;
+  layers: Array<{ path: string }>;
   /** The names as the archive gives them ("fixture/app:1"); empty for an untagged image. */
   repoTags: string[];
 }
@@ -90,7 +90,7 @@ async function ociLayoutImages(contents: ImageArchiveContents): Promise<ArchiveI
     images.push({
       configPath: blobPath(config.digest),
       configDigest: config.digest,
-      layers: (manifest.layers ?? []).map((layer) => ({ path: blobPath(layer.digest), mediaType: layer.mediaType })),
+      layers: (manifest.layers ?? []).map((layer) => ({ path: blobPath(layer.digest) })),
       repoTags: name ? [name] : [],
     });
   }
