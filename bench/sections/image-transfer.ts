@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
 import type { TestDaemon } from '../../test/helpers/berthd.js';
-import { DOCKER, percentile, run, RUNS } from '../measure.js';
+import { DOCKER, installed, percentile, run, RUNS } from '../measure.js';
 
 const IMAGE_BYTES = 100 * 1024 * 1024;
 const NAME = 'bench/transfer:1';
@@ -22,22 +22,33 @@ export async function imageTransferSection(daemon: TestDaemon): Promise<void> {
     await writeFile(tar, await layerTar());
     await run(DOCKER, ['import', tar, NAME], { env: daemon.env });
     const archive = join(dir, 'saved.tar');
-    const saves: number[] = [];
-    const loads: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      await rm(archive, { force: true });
-      saves.push(await timed(() => run(DOCKER, ['save', '-o', archive, NAME], { env: daemon.env })));
-      await run(DOCKER, ['rmi', NAME], { env: daemon.env });
-      loads.push(await timed(() => run(DOCKER, ['load', '-q', '-i', archive], { env: daemon.env })));
+    const engines: Array<[string, string[], NodeJS.ProcessEnv]> = [['berthd (docker CLI)', [DOCKER], daemon.env]];
+    if (installed('podman')) {
+      const podman = ['podman', '--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-run'), '--cgroup-manager=cgroupfs', '--events-backend=file'];
+      await run(podman[0]!, [...podman.slice(1), 'import', tar, NAME]);
+      engines.push(['podman', podman, process.env]);
+    } else {
+      console.log('\npodman is not installed here: no Podman figures (Docker needs a dockerd of its own: none here either)');
     }
-    const bytes = (await stat(archive)).size;
-    console.log(`\nImage transfer: a ${IMAGE_BYTES / 1024 / 1024} MiB image, archive ${(bytes / 1e6).toFixed(1)} MB (${runs} runs each, median and worst)`);
-    for (const [label, times] of [['docker save -o', saves], ['docker load -i (after rmi)', loads]] as const) {
-      const sorted = [...times].sort((a, b) => a - b);
-      const rate = (ms: number) => ((bytes / 1e6) / (ms / 1000)).toFixed(0).padStart(5);
-      console.log(`  ${label.padEnd(30)} p50 ${percentile(sorted, 50).toFixed(0).padStart(6)} ms = ${rate(percentile(sorted, 50))} MB/s   worst ${rate(sorted.at(-1)!)} MB/s`);
+    console.log(`\nImage transfer: a ${IMAGE_BYTES / 1024 / 1024} MiB image (${runs} runs each, median and worst)`);
+    for (const [engine, argv, env] of engines) {
+      const cli = (args: string[]) => run(argv[0]!, [...argv.slice(1), ...args], { env });
+      const saves: number[] = [];
+      const loads: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        await rm(archive, { force: true });
+        saves.push(await timed(() => cli(['save', '-o', archive, NAME])));
+        await cli(['rmi', NAME]);
+        loads.push(await timed(() => cli(['load', '-q', '-i', archive])));
+      }
+      const bytes = (await stat(archive)).size;
+      for (const [label, times] of [['save -o', saves], ['load -i (after rmi)', loads]] as const) {
+        const sorted = [...times].sort((a, b) => a - b);
+        const rate = (ms: number) => ((bytes / 1e6) / (ms / 1000)).toFixed(0).padStart(5);
+        console.log(`  ${`${engine} ${label}`.padEnd(44)} p50 ${percentile(sorted, 50).toFixed(0).padStart(6)} ms = ${rate(percentile(sorted, 50))} MB/s   worst ${rate(sorted.at(-1)!)} MB/s   (${(bytes / 1e6).toFixed(1)} MB)`);
+      }
+      await cli(['rmi', NAME]);
     }
-    await run(DOCKER, ['rmi', NAME], { env: daemon.env });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -18,6 +18,7 @@ import { REPO_ROOT, useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.
 import { DOCKER } from '../helpers/docker-cli.js';
 import { buildTar, tempDir, type TarEntry } from '../unit/archive-fixtures.js';
 import { lgetxattr, lsetxattr } from '../../src/native/index.js';
+import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/image-archives');
 const run = promisify(execFile);
@@ -35,6 +36,15 @@ const CAPABILITY = Buffer.from('0100000200200000000000000000000000000000', 'hex'
 function zstdCompress(input: Buffer, options: { zeros?: number } = {}): Buffer {
   if (options.zeros) return execFileSync('bash', ['-c', `head -c ${options.zeros} /dev/zero | zstd -q -c`], { maxBuffer: 1 << 26 });
   return execFileSync('zstd', ['-q', '-c'], { input, maxBuffer: 1 << 26 });
+}
+
+function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -305,6 +315,29 @@ describe('image archives', () => {
     const expected = Buffer.alloc(8 * 1024 * 1024);
     expected[4 * 1024 * 1024] = 0x78;
     assert.ok((await readFile(sparse)).equals(expected), 'the sparse file has its content');
+  });
+
+  test('archives Podman saves now load with its image id (skips where Debian\'s podman is not installed)', async (t) => {
+    if (!hasCommand('podman')) return t.skip('podman is not installed here (apt-get install podman); the fixtures above were made with it');
+    const dir = await tempDir(t, 'podman');
+    const podman = (args: string[]) =>
+      execFileSync('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager=cgroupfs', '--events-backend=file', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    await writeFile(join(dir, 'rootfs.tar'), Buffer.concat(await packBusyboxRootfs().toArray()));
+    podman(['import', '-c', 'CMD ["sh"]', join(dir, 'rootfs.tar'), 'live/podman:1']);
+    const id = `sha256:${podman(['image', 'inspect', '--format', '{{.Id}}', 'live/podman:1']).trim()}`;
+    for (const format of ['docker-archive', 'oci-archive']) {
+      const archive = join(dir, `${format}.tar`);
+      podman(['save', '--format', format, '-o', archive, 'localhost/live/podman:1']);
+      const out = await cli(daemon, `"$DOCKER" load -i ${archive}`);
+      assert.match(out, /Loaded image: localhost\/live\/podman:1/, format);
+      assert.equal((await inspect(daemon, 'localhost/live/podman:1')).Id, id, format);
+      await cli(daemon, `"$DOCKER" rmi localhost/live/podman:1`);
+    }
+    try {
+      podman(['rmi', '-a', '-f']);
+    } catch {
+      // The store goes with the temp dir.
+    }
   });
 
   describe('hostile archives get a clear error and leave nothing behind', () => {
