@@ -249,6 +249,9 @@ describe('image archives', () => {
     // A compressed import keeps its layer's diff ID: the digest of the tar inside.
     assert.deepEqual((await inspect(daemon, 'imp:zst')).RootFS.Layers, [sha256(tar)]);
     assert.deepEqual((await inspect(daemon, 'imp:stdin')).RootFS.Layers, [sha256(tar)]);
+    // Saved, a compressed layer goes out as the tar inside it, named by its diff ID.
+    const saved = await tarFiles((await call(daemon, 'GET', '/images/imp:zst/get')).body);
+    assert.ok(saved.get(`blobs/sha256/${sha256(tar).slice(7)}`)?.data.equals(tar));
     const refused = await run(DOCKER, ['import', '--platform', 'windows/amd64', join(dir, 'f.tar.zst')], { env: daemon.env }).catch((err: { stderr: string }) => err);
     assert.match((refused as { stderr: string }).stderr, /operating system is not supported: windows/);
   });
