@@ -9,6 +9,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
@@ -217,6 +218,10 @@ describe('image archives', () => {
     assert.equal(out, 'Loaded image: fixture/caps:1\n');
     const byId = await cli(daemon, `"$DOCKER" save ${CAPS_ID.slice(7, 19)} | "$DOCKER" load`);
     assert.equal(byId, `Loaded image ID: ${CAPS_ID}\n`);
+    for (const [name, message] of [['nope:1', 'reference does not exist'], ['nope', 'No such image: nope']]) {
+      const refused = await run(DOCKER, ['save', '-o', join(tmpdir(), 'berth-refused-save.tar'), name], { env: daemon.env }).catch((err: { stderr: string; code: number }) => err);
+      assert.equal((refused as { stderr: string }).stderr.trim(), `Error response from daemon: ${message}`);
+    }
     const viaImage = await cli(daemon, `node ${berth} image save fixture/app:1 | node ${berth} image load`);
     assert.equal(viaImage, 'Loaded image: fixture/app:1\n');
     // A tag that named another image moves, as Docker says.

@@ -3,6 +3,7 @@
  * tarexport parseNames rules), the lines a load reports, and the image events of both.
  */
 import type { Readable } from 'node:stream';
+import { notFound } from '../../common/errors.js';
 import type { ContentStore } from '../../storage/content-store.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -13,6 +14,10 @@ import type { Image, ImageStore } from './image-store.js';
 import { canonicalString, parseNormalisedNamed, parseReference, repositoryName } from './reference.js';
 
 const FULL_HEX_ID = /^(sha256:)?[0-9a-f]{64}$/;
+
+function throwNotFound(message: string): never {
+  throw notFound(message);
+}
 
 export class ImageArchiveService {
   constructor(
@@ -60,11 +65,13 @@ export class ImageArchiveService {
       const ref = parseReference(name);
       if (ref.tag === undefined && ref.digest === undefined) {
         const tagged = this.taggedIn(repositoryName(ref));
-        if (tagged.length === 0) add(this.images.resolve(name));
+        // As moby's image store Search: by id prefix, with its own message.
+        if (tagged.length === 0) add(this.images.find(name) ?? throwNotFound(`No such image: ${name}`));
         for (const [image, tag] of tagged) add(image, tag);
         continue;
       }
-      const image = this.images.resolve(name);
+      // As moby's reference store.
+      const image = this.images.find(name) ?? throwNotFound('reference does not exist');
       // A digest reference saves the image without a name, as Docker does.
       add(image, ref.digest ? undefined : parseNormalisedNamed(name));
     }
