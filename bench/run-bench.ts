@@ -7,6 +7,7 @@ import { containersSection } from './sections/containers.js';
 import { volumesSection } from './sections/volumes.js';
 import { otherEnginesSection } from './sections/other-engines.js';
 import { imagesSection } from './sections/images.js';
+import { imageTransferSection } from './sections/image-transfer.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -16,6 +17,7 @@ const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['images', imagesSection],
   ['volumes', volumesSection],
   ['other-engines', otherEnginesSection],
+  ['image-transfer', imageTransferSection],
 ]);
 
 const wanted = process.argv.slice(2);

@@ -26,6 +26,8 @@ import type { ContainerUpdates } from '../engine/containers/container-update.js'
 import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
+import { imageArchiveRoutes } from './routes/image-archive-routes.js';
+import type { ImageArchiveService } from '../engine/images/image-archive-service.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import type { CommitService } from '../engine/images/commit-service.js';
 import type { DiskUsage } from '../engine/system/disk-usage.js';
@@ -45,6 +47,8 @@ export interface ApiEngine {
   images: ImageService;
   commits: CommitService;
   diskUsage: DiskUsage;
+  /** docker save and load; without it those routes are not served. */
+  imageArchives?: ImageArchiveService;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -93,6 +97,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
   systemDfRoutes(routes, engine.diskUsage, engine.containers);
   if (engine.volumes) volumeRoutes(routes, engine.volumes);
+  if (engine.imageArchives) imageArchiveRoutes(routes, engine.imageArchives);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

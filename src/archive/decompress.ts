@@ -1,16 +1,41 @@
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { invalidParameter } from '../common/errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+/**
+ * Past this many output bytes, an expansion ratio above MAX_RATIO is taken for a decompression
+ * bomb. Real layers rarely pass 100:1 over tens of megabytes, and gzip cannot pass ~1030:1 at
+ * all (so a gzip stream is never refused); zeros compressed by zstd reach 30000:1: 40 KB that
+ * would write 1.2 GB.
+ */
+export const BOMB_THRESHOLD_BYTES = 64 * 1024 * 1024;
+export const MAX_RATIO = 2000;
+/** fzstd decompresses synchronously: input is fed in slices this big to keep each turn short. */
+const ZSTD_SLICE = 64 * 1024;
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** What compression bytes starting with `head` (four bytes are enough) use, by magic number. */
+export function compressionOf(head: Uint8Array): Compression {
+  if (GZIP_MAGIC.every((byte, i) => head[i] === byte)) return 'gzip';
+  if (ZSTD_MAGIC.every((byte, i) => head[i] === byte)) return 'zstd';
+  return 'none';
+}
 
 /** Whether bytes starting with `head` (two bytes are enough) are gzip-compressed. */
 export function isGzip(head: Uint8Array): boolean {
-  return GZIP_MAGIC.every((byte, i) => head[i] === byte);
+  return compressionOf(head) === 'gzip';
 }
 
 /**
- * Returns the stream's bytes, gunzipped when they start with gzip's magic number, so callers can
- * pass a layer as .tar or .tar.gz alike. Errors of `input` or of gunzip surface on the result.
+ * Returns the stream's bytes, decompressed when they start with gzip's or zstd's magic number, so
+ * callers can pass a layer or an image archive as .tar, .tar.gz or .tar.zst alike. Errors of
+ * `input` or of the decompressor surface on the result, and so does a decompression bomb (see
+ * MAX_RATIO), as an invalid-parameter error.
  */
 export function decompress(input: Readable): Readable {
   return Readable.from(decompressedChunks(input), { objectMode: false });
@@ -19,21 +44,67 @@ export function decompress(input: Readable): Readable {
 async function* decompressedChunks(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const iterator = input[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
-  while (head.length < GZIP_MAGIC.length) {
+  let compressedBytes = 0;
+  while (head.length < ZSTD_MAGIC.length) {
     const next = await iterator.next();
     if (next.done) break;
     head = Buffer.concat([head, next.value]);
   }
   async function* whole(): AsyncGenerator<Buffer> {
+    compressedBytes += head.length;
     if (head.length > 0) yield head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      compressedBytes += next.value.length;
+      yield next.value;
+    }
   }
-  if (!isGzip(head)) {
+  const compression = compressionOf(head);
+  if (compression === 'none') {
     yield* whole();
     return;
   }
+  let outputBytes = 0;
+  const decompressed = compression === 'gzip' ? gunzipped(whole()) : unzstded(whole());
+  for await (const chunk of decompressed) {
+    outputBytes += chunk.length;
+    if (outputBytes > BOMB_THRESHOLD_BYTES && outputBytes > compressedBytes * MAX_RATIO) {
+      throw invalidParameter(
+        `decompression bomb: ${compressedBytes} ${compression} bytes expanded to more than ${outputBytes} (over ${MAX_RATIO}:1); refusing the rest`,
+      );
+    }
+    yield chunk;
+  }
+}
+
+function gunzipped(source: AsyncGenerator<Buffer>): AsyncIterable<Buffer> {
   const gunzip = createGunzip();
-  // pipeline destroys gunzip with any error of the source, which the loop below then throws.
-  pipeline(Readable.from(whole(), { objectMode: false }), gunzip, () => {});
-  yield* gunzip;
+  // pipeline destroys gunzip with any error of the source, which the caller's loop then throws.
+  pipeline(Readable.from(source, { objectMode: false }), gunzip, () => {});
+  return gunzip;
+}
+
+async function* unzstded(source: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  const zstd = new ZstdDecompress((data) => {
+    // A copy: the data may be a view of the window fzstd goes on writing into.
+    out.push(Buffer.from(data));
+  });
+  const drain = () => {
+    const chunks = out;
+    out = [];
+    return chunks;
+  };
+  try {
+    for await (const chunk of source) {
+      for (let offset = 0; offset < chunk.length; offset += ZSTD_SLICE) {
+        zstd.push(chunk.subarray(offset, offset + ZSTD_SLICE));
+        yield* drain();
+      }
+    }
+    zstd.push(new Uint8Array(0), true);
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && typeof err.code === 'number') throw invalidParameter(`invalid zstd data: ${err.message}`, err);
+    throw err;
+  }
+  yield* drain();
 }

@@ -1,5 +1,5 @@
 export { extractTar } from './extract.js';
-export { decompress, isGzip } from './decompress.js';
+export { compressionOf, decompress, isGzip, type Compression } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
 export { packDiff, type DiffEntry } from './pack.js';
 export { archivePath, exportRoot, extractArchive, statPath, type ContainerRoot, type ExtractOptions } from './copy.js';

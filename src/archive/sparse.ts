@@ -123,3 +123,36 @@ class ChunkReader {
     }
   }
 }
+
+/** The block size holes are made of: a whole block of zeros is left unwritten. */
+const HOLE_BLOCK = 4096;
+const ZEROS = Buffer.alloc(HOLE_BLOCK);
+
+/**
+ * Writes a regular entry's data from offset 0, leaving every block-aligned run of zeros as a hole
+ * (as `cp --sparse=auto` does): a sparse file that went through a layer tar as plain data (a
+ * commit packs files whole, as Docker's does) is sparse on disk again, and its content is the same.
+ */
+export async function writeWithHoles(fd: number, content: AsyncIterable<Buffer>): Promise<void> {
+  let position = 0;
+  for await (const chunk of content) {
+    let run = -1;
+    for (let i = 0; i < chunk.length; ) {
+      const end = Math.min(chunk.length, i + HOLE_BLOCK - ((position + i) % HOLE_BLOCK));
+      const zero = chunk.subarray(i, end).equals(ZEROS.subarray(0, end - i));
+      if (zero && run >= 0) {
+        writeAt(fd, chunk.subarray(run, i), position + run);
+        run = -1;
+      } else if (!zero && run < 0) run = i;
+      i = end;
+    }
+    if (run >= 0) writeAt(fd, chunk.subarray(run), position + run);
+    position += chunk.length;
+  }
+  ftruncateSync(fd, position);
+}
+
+function writeAt(fd: number, data: Buffer, position: number): void {
+  for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written, position + written);
+}
+

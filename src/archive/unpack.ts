@@ -10,7 +10,6 @@ import {
   openSync,
   rmSync,
   symlinkSync,
-  writeSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,7 +18,7 @@ import { lsetxattr, makedev, mknod } from '../native/index.js';
 import { entryPath } from './entry-path.js';
 import { binaryXattrsAsBase64, XATTR_BASE64_PAX_PREFIX, XATTR_PAX_PREFIX } from './pax-xattrs.js';
 import { TarRewriter } from './tar-rewriter.js';
-import { sparseEntry, writeSparse, type SparseEntry } from './sparse.js';
+import { sparseEntry, writeSparse, writeWithHoles, type SparseEntry } from './sparse.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutApplier, type WhiteoutMode } from './whiteouts.js';
 
 
@@ -66,6 +65,7 @@ export async function unpack(tar: Readable, mode: UnpackMode, options: CopyOptio
       continue;
     }
     if (whiteouts) refuseWhiteoutInPath(name, path);
+    if (mode !== 'copy') refuseBreakout(name, header);
     if (whiteouts && base === OPAQUE_WHITEOUT) {
       whiteouts.opaque(posix.dirname(path));
     } else if (whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
@@ -158,9 +158,7 @@ async function writeFile(path: string, content: AsyncIterable<Buffer>, sparse?: 
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     if (sparse) return await writeSparse(fd, sparse, content);
-    for await (const chunk of content) {
-      for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
-    }
+    await writeWithHoles(fd, content);
   } finally {
     closeSync(fd);
   }
@@ -182,6 +180,26 @@ function refuseWhiteoutInPath(name: string, path: string): void {
   if (base === WHITEOUT_PREFIX) throw new Error(`entry ${name}: whiteout without a name`);
   const hidden = base?.startsWith(WHITEOUT_PREFIX) ? base.slice(WHITEOUT_PREFIX.length) : undefined;
   if (hidden === '.' || hidden === '..') throw new Error(`entry ${name}: a whiteout cannot hide '${hidden}'`);
+}
+
+/**
+ * A layer entry whose name, hard link target or relative symlink target climbs out of the layer
+ * with '..' is refused, as Docker's layer extraction refuses it (pkg/archive's breakout errors).
+ * The chroot would keep such an entry inside anyway; refusing it tells the sender their tar is
+ * hostile or broken instead of quietly writing it somewhere else. Absolute names and absolute
+ * symlink targets are Docker's too: they resolve from the layer's root.
+ */
+function refuseBreakout(name: string, header: Header): void {
+  const climbs = (path: string) => {
+    const normalised = posix.normalize(path);
+    return normalised === '..' || normalised.startsWith('../');
+  };
+  if (climbs(name.replace(/^\/+/, ''))) throw new Error(`entry ${name}: ${JSON.stringify(name)} is outside of the layer`);
+  const target = header.linkname ?? '';
+  if (header.type === 'link' && climbs(target.replace(/^\/+/, ''))) throw new Error(`entry ${name}: invalid hardlink ${JSON.stringify(name)} -> ${JSON.stringify(target)}`);
+  if (header.type === 'symlink' && !target.startsWith('/') && climbs(posix.join(posix.dirname(name.replace(/^\/+/, '')), target))) {
+    throw new Error(`entry ${name}: invalid symlink ${JSON.stringify(name)} -> ${JSON.stringify(target)}`);
+  }
 }
 
 function markWritten(written: Set<string>, path: string): void {

@@ -20,6 +20,8 @@ import { containerCommand } from './commands/container.js';
 import { imageCommand } from './commands/image.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
+import { saveCommand } from './commands/save.js';
+import { loadCommand } from './commands/load.js';
 import { infoCommand } from './commands/info.js';
 import { inspectCommand } from './commands/inspect.js';
 import { killCommand } from './commands/kill.js';
@@ -80,6 +82,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['tag', tagCommand],
   ['import', importCommand],
   ['history', historyCommand],
+  ['save', saveCommand],
+  ['load', loadCommand],
   ['pull', pullCommand],
   ['version', versionCommand],
   ['info', infoCommand],

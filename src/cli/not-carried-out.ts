@@ -19,6 +19,7 @@ const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
 const CLUSTER = 'cluster volumes need swarm mode, which berth does not have';
+const MULTI_PLATFORM = 'berth keeps one platform per image: choosing a variant of a multi-platform archive is not carried out yet';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
@@ -89,10 +90,12 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   rmi: [PLATFORM],
   'image rm': [PLATFORM],
   'image inspect': [PLATFORM],
-  import: [PLATFORM],
   history: [PLATFORM],
   'image history': [PLATFORM],
-  'image import': [PLATFORM],
+  save: [['--platform <value>', MULTI_PLATFORM]],
+  'image save': [['--platform <value>', MULTI_PLATFORM]],
+  load: [['--platform <value>', MULTI_PLATFORM]],
+  'image load': [['--platform <value>', MULTI_PLATFORM]],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,
   update: UPDATE_FLAGS,

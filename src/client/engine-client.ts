@@ -76,6 +76,8 @@ export interface ImportOptions {
   tag?: string;
   changes?: readonly string[];
   message?: string;
+  /** "os[/arch[/variant]]" the image is for. */
+  platform?: string;
 }
 
 export interface CommitOptions {
@@ -364,6 +366,21 @@ export class EngineClient {
       query: { fromSrc: '-', ...options },
       body: tar,
       headers: { 'Content-Type': 'text/plain' },
+    });
+    yield* readProgress(response);
+  }
+
+  /** `docker save`: the archive of the named images, as a stream. */
+  saveImages(names: string[]): Promise<HttpResponse> {
+    return this.transport.request('GET', '/images/get', { query: { names } });
+  }
+
+  /** `docker load`: the archive goes in the body; the messages carry the "Loaded image" lines. */
+  async *loadImages(archive: Readable, options: { quiet?: boolean } = {}): AsyncGenerator<ProgressMessage> {
+    const response = await this.transport.request('POST', '/images/load', {
+      query: { quiet: options.quiet },
+      body: archive,
+      headers: { 'Content-Type': 'application/x-tar' },
     });
     yield* readProgress(response);
   }

@@ -5,6 +5,8 @@ import { ProgressStreamError } from './daemon-error.js';
 export interface ProgressMessage {
   id?: string;
   status?: string;
+  /** Text to print as it is (a load's "Loaded image: …\n" lines). */
+  stream?: string;
   progress?: string;
   progressDetail?: { current?: number; total?: number };
   error?: string;

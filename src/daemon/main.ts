@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { BerthError, errnoCode, invalidParameter } from '../common/errors.js';
 import { ContentStore } from '../storage/content-store.js';
 import { LayerStore } from '../storage/layer-store.js';
+import { ImageArchiveService } from '../engine/images/image-archive-service.js';
 import { storageDriverFactory, storageDriverNames } from '../storage/driver.js';
 import '../storage/drivers/index.js';
 import { ensureCgroupsUsable } from '../runtime/cgroups.js';
@@ -146,6 +147,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     containerSizes: (record) => containers.sizes(record),
     volumes: () => volumes.dfEntries(),
   });
+  const imageArchives = new ImageArchiveService(images, content, layers, events);
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -156,7 +158,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

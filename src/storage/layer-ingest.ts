@@ -1,5 +1,5 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { isGzip } from '../archive/index.js';
+import { compressionOf, type Compression } from '../archive/index.js';
 import type { ContentStore, Lease } from './content-store.js';
 import type { Digest } from './digest.js';
 import type { Layer, LayerStore } from './layer-store.js';
@@ -7,7 +7,13 @@ import type { Layer, LayerStore } from './layer-store.js';
 export const LAYER_MEDIA_TYPE = {
   tar: 'application/vnd.oci.image.layer.v1.tar',
   gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
 } as const;
+
+/** The OCI media type of a layer blob compressed as `compression`. */
+export function layerMediaType(compression: Compression): string {
+  return compression === 'none' ? LAYER_MEDIA_TYPE.tar : LAYER_MEDIA_TYPE[compression];
+}
 
 /** A layer blob as an image refers to it: what save and push hand out. */
 export interface LayerBlob {
@@ -37,7 +43,7 @@ export async function ingestLayer(
   let head = Buffer.alloc(0);
   const sniff = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (head.length < 2) head = Buffer.concat([head, chunk.subarray(0, 2)]);
+      if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
       callback(null, chunk);
     },
   });
@@ -69,5 +75,5 @@ export async function ingestLayer(
   }
   const layer = registeredResult.value;
   const { digest, size } = storedResult.value;
-  return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: isGzip(head) ? LAYER_MEDIA_TYPE.gzip : LAYER_MEDIA_TYPE.tar } };
+  return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: layerMediaType(compressionOf(head)) } };
 }

@@ -101,11 +101,11 @@ export class LayerStore {
    * in the same pass. When a layer with the resulting chain ID exists already, the new copy is
    * dropped and the existing one returned. Either way the result is retained once for the caller.
    */
-  async register(diff: Readable, parent: string | null): Promise<Layer> {
+  async register(diff: Readable, parent: string | null, options: { verifiedDiffId?: Digest } = {}): Promise<Layer> {
     const parentLayer = parent === null ? null : this.get(parent);
     const release = await this.unpackSlot(diff);
     try {
-      return await this.registerUnpacking(diff, parentLayer);
+      return await this.registerUnpacking(diff, parentLayer, options.verifiedDiffId);
     } finally {
       release();
     }
@@ -127,16 +127,25 @@ export class LayerStore {
     }
   }
 
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null): Promise<Layer> {
+  /**
+   * `verifiedDiffId`: the sha256 of `diff`, already checked by the caller (an uncompressed blob of
+   * the content store, verified when it was stored), so it is not computed a second time.
+   */
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest): Promise<Layer> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
     let size: number;
     try {
       await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
-      const hash = createHash('sha256');
-      ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
-      diffId = `sha256:${hash.digest('hex')}`;
+      if (verifiedDiffId) {
+        ({ size } = await this.driver.applyDiff(cacheId, decompress(diff)));
+        diffId = verifiedDiffId;
+      } else {
+        const hash = createHash('sha256');
+        ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
+        diffId = `sha256:${hash.digest('hex')}`;
+      }
     } catch (err) {
       await this.rollBack(cacheId, err);
       throw wrap(err, 'registering layer');
@@ -184,6 +193,19 @@ export class LayerStore {
     if (this.retains.count(layer.chainId) === 0) throw conflict(`layer ${chainId} is not retained`);
     this.retains.release(layer.chainId);
     await this.locked(() => this.removeUnused(layer.chainId));
+  }
+
+  /**
+   * Removes the layers nothing keeps: those an operation had registered but not yet handed to an
+   * image when the daemon stopped (a load or import cut short by kill -9). Call it once every
+   * holder has retained its layers again (see the class comment). Resolves with what it removed.
+   */
+  async removeUnreferenced(): Promise<Digest[]> {
+    return this.locked(async () => {
+      const before = new Set(this.layers.keys());
+      for (const chainId of before) if (this.layers.has(chainId)) await this.removeUnused(chainId);
+      return [...before].filter((chainId) => !this.layers.has(chainId));
+    });
   }
 
   async createContainerLayer(containerId: string, parentChainId: string | null): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
- * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import and rmi; after each restart every invariant of ./invariants.ts must
+ * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load and rmi; after each restart every invariant of ./invariants.ts must
  * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
  * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
  * raise it for a soak).
@@ -15,6 +15,7 @@ import {
   createContainer,
   importImage,
   commitContainer,
+  loadImage,
   removeContainer,
   removeImage,
   removeVolume,
@@ -73,7 +74,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -119,6 +120,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
             ),
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
+        { name: 'load', windowMs: 800, run: () => loadImage(target, ++serial) },
       ];
       ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes(target, `f${++serial}`) });
       const volume = pick((JSON.parse((await rawRequest(daemon.socket, 'GET', '/volumes')).body) as { Volumes: Array<{ Name: string }> }).Volumes.map((v) => v.Name));

@@ -3,7 +3,9 @@
  * An operation resolves with a description of what it did, or rejects when the daemon refused
  * it or died under it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { buildTar } from '../unit/archive-fixtures.js';
 import { rawRequest } from '../helpers/http.js';
 
 export interface Target {
@@ -112,5 +114,39 @@ export function importImage(target: Target, tar: Buffer, ref: { repo: string; ta
     );
     req.on('error', reject);
     req.end(tar);
+  });
+}
+
+/**
+ * `docker load` of an archive (Docker 25's manifest.json form) holding one image of one new
+ * layer (`layerBytes` of data plus a file naming `serial`, so no earlier load made the layer),
+ * tagged imp:l<serial>.
+ */
+export async function loadImage(target: Target, serial: number, layerBytes = 4 * 1024 * 1024): Promise<void> {
+  const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const layer = await buildTar([
+    { name: 'load/data', content: randomBytes(layerBytes) },
+    { name: 'load/serial', content: `${serial}\n` },
+  ]);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
+  const blob = (data: Buffer) => `blobs/sha256/${sha256(data).slice(7)}`;
+  const archive = await buildTar([
+    { name: blob(layer), content: layer },
+    { name: blob(config), content: config },
+    { name: 'manifest.json', content: JSON.stringify([{ Config: blob(config), RepoTags: [`imp:l${serial}`], Layers: [blob(layer)] }]) },
+  ]);
+  await new Promise<void>((resolve, reject) => {
+    const req = request(
+      { socketPath: target.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'Content-Type': 'application/x-tar' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => ((res.statusCode ?? 500) >= 400 || text.includes('"error"') ? reject(new Error(`load: ${res.statusCode} ${text}`)) : resolve()));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(archive);
   });
 }

@@ -28,6 +28,7 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, d
       tag: query.string('tag'),
       changes: query.all('changes'),
       message: query.string('message'),
+      platform: query.string('platform') || undefined,
     });
     sendProgress(res, [{ status: image.id }]);
   });

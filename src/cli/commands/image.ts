@@ -5,6 +5,8 @@ import { historyCommand } from './history.js';
 import { imagePruneCommand } from './image-prune.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
+import { loadCommand } from './load.js';
+import { saveCommand } from './save.js';
 import { inspectCommand } from './inspect.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
@@ -21,6 +23,8 @@ export function imageCommand(ctx: CliContext): Command {
     .addCommand(historyCommand(ctx))
     .addCommand(importCommand(ctx))
     .addCommand(imagePruneCommand(ctx))
+    .addCommand(loadCommand(ctx))
+    .addCommand(saveCommand(ctx))
     .addCommand(pullCommand(ctx))
     .addCommand(tagCommand(ctx));
 }

@@ -26,6 +26,7 @@ export interface HistoryEntry {
 export interface ImageConfig {
   architecture: string;
   os: string;
+  variant?: string;
   created?: string;
   author?: string;
   comment?: string;

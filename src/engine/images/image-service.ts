@@ -9,6 +9,8 @@ import { boolFilter, type Filters } from '../filters.js';
 import { imageHistory, type HistoryItem } from './image-history.js';
 import type { DeleteResponseItem, Image, ImageStore, ImageUser } from './image-store.js';
 import { imageListFilter, imagePruneFilter } from './image-filters.js';
+import { goArch } from './image-config.js';
+import { parsePlatform } from './platform.js';
 import { familiarRepository, familiarString, parseNormalisedNamed, parseReference } from './reference.js';
 
 export interface ImageWithNames {
@@ -24,6 +26,8 @@ export interface ImageImportRequest {
   tag?: string;
   changes: string[];
   message?: string;
+  /** `--platform` as given: "linux/arm64". */
+  platform?: string;
 }
 
 export interface ImagePruneReport {
@@ -113,7 +117,8 @@ export class ImageService {
     if (request.source !== '-') {
       throw notImplemented(`importing from a URL (${request.source}) is not supported yet by berthd; send the tar in the request body with fromSrc=-`);
     }
-    const image = await this.store.importTar(tar, { repo: request.repo, tag: request.tag, changes: request.changes, message: request.message });
+    const platform = request.platform ? parsePlatform(request.platform, goArch()) : undefined;
+    const image = await this.store.importTar(tar, { repo: request.repo, tag: request.tag, changes: request.changes, message: request.message, platform });
     // dockerd tags the new image before it logs the import.
     if (request.repo) this.publish(image, 'tag', taggedName(request.repo, request.tag));
     this.publish(image, 'import', image.id);

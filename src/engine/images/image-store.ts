@@ -19,6 +19,7 @@ import {
   type Reference,
 } from './reference.js';
 import { TagStore } from './tag-store.js';
+import type { Platform } from './platform.js';
 
 export interface Image {
   /** "sha256:<hex>", the digest of the config blob. */
@@ -65,6 +66,8 @@ export interface ImportOptions {
   message?: string;
   /** Where the tar came from, for the default comment ("Imported from -"). */
   source?: string;
+  /** `--platform`: the platform the image says it is for; this machine's by default. */
+  platform?: Platform;
 }
 
 function chainIdsOf(diffIds: string[]): Digest[] {
@@ -93,7 +96,8 @@ export class ImageStore {
       if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
       await store.load(`sha256:${entry.replace(/\.json$/, '')}`);
     }
-    // Blobs of imports a crash cut short, and of images deleted just before it.
+    // Layers and blobs of imports and loads a crash cut short, and of images deleted just before it.
+    await layers.removeUnreferenced();
     await store.collectGarbage();
     return store;
   }
@@ -196,6 +200,7 @@ export class ImageStore {
     return this.addLayeredImage(tar, undefined, ({ diffId }) => ({
       architecture: goArch(),
       os: 'linux',
+      ...options.platform,
       created,
       comment,
       config,
@@ -268,9 +273,17 @@ export class ImageStore {
    * until this returns; from then on the image refers to them.
    */
   async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = [], parent?: string): Promise<Image> {
+    return this.addImageConfig(Buffer.from(JSON.stringify(config)), layerBlobs, parent);
+  }
+
+  /**
+   * `addImage` for a config as bytes, kept as they are so that the image keeps its id (the digest
+   * of those bytes): what `docker load` needs for the images of an archive.
+   */
+  async addImageConfig(rawConfig: Buffer, layerBlobs: LayerBlob[] = [], parent?: string): Promise<Image> {
     const lease = this.content.lease();
     try {
-      const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)), undefined, lease);
+      const { digest } = await this.content.put(rawConfig, undefined, lease);
       const existing = this.images.get(digest);
       if (existing) return existing;
       await writeJsonAtomic(this.metaPath(digest), { layerBlobs, parent } satisfies ImageMetadata);
@@ -284,6 +297,17 @@ export class ImageStore {
   async tag(source: string, repo: string, tag?: string): Promise<void> {
     const image = this.resolve(source);
     await this.tagImage(image.id, this.importTarget(repo, tag));
+  }
+
+  /**
+   * Points `name` (a reference with a tag, or a name that gets "latest") at the image, as a load
+   * does for the tags of an archive. Resolves with the id it pointed at before, if another image.
+   */
+  async setTag(imageId: string, name: string): Promise<string | undefined> {
+    const ref = this.importTarget(name);
+    const previous = this.tags.get(canonicalString(ref));
+    await this.tagImage(imageId, ref);
+    return previous === imageId ? undefined : previous;
   }
 
   private async tagImage(imageId: string, ref: Reference): Promise<void> {
