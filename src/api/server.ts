@@ -26,6 +26,8 @@ import type { ContainerUpdates } from '../engine/containers/container-update.js'
 import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
+import { networkRoutes } from './routes/network-routes.js';
+import type { NetworkService } from '../engine/networks/network-service.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 
 export interface ApiEngine {
@@ -38,6 +40,8 @@ export interface ApiEngine {
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
+  /** Networks; absent in API tests that need none. */
+  networks?: NetworkService;
   /** daemon.json `detach-keys`: the default escape sequence of attach. */
   detachKeys?: string;
 }
@@ -76,6 +80,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
+  if (engine.networks) networkRoutes(routes, engine.networks);
   updateRoutes(routes, engine.updates);
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);

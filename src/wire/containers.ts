@@ -5,7 +5,7 @@
  */
 
 export interface EndpointSettings {
-  IPAMConfig: null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -96,11 +96,14 @@ export interface ContainerSummary {
   Mounts: unknown[];
 }
 
+/** NetworkSettings.Ports: "80/tcp" → its host bindings, null for a port exposed and not published. */
+export type PortMapWire = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
 export interface NetworkSettingsWire {
   Bridge: string;
   SandboxID: string;
   SandboxKey: string;
-  Ports: Record<string, unknown>;
+  Ports: PortMapWire;
   HairpinMode: boolean;
   LinkLocalIPv6Address: string;
   LinkLocalIPv6PrefixLen: number;

@@ -16,6 +16,7 @@ import type { ContainerAction, EventBus } from '../events/event-bus.js';
 import type { RunWatcher, StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 import type { ContainerRecord } from './model.js';
 import { buildRunSpec, type RunSpecHost } from './run-spec.js';
+import type { ContainerNetworking } from './networking.js';
 import { RunNotifier } from './run-notifier.js';
 import { RestartManager } from './restart-manager.js';
 import { SerialExecutor } from './serial-executor.js';
@@ -46,6 +47,8 @@ export interface LifecycleOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Sets up and undoes each run's network. */
+  networking?: ContainerNetworking;
   /** Follows runs (the health checks); none in tests of the life cycle alone. */
   watcher?: RunWatcher;
   /** How often an exit that could not be saved (a full disk) is tried again; 5 s. */
@@ -181,7 +184,8 @@ export class ContainerLifecycle {
     try {
       const rootfs = await this.options.layers.mountContainerLayer(id);
       mounted = true;
-      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost);
+      const network = await this.options.networking?.attach(record);
+      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, network);
       const { pid } = await runtime.create({
         id,
         name: record.name.slice(1),
@@ -327,6 +331,8 @@ export class ContainerLifecycle {
   private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
     await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
+    // After the runtime: the namespace must outlive the container's processes.
+    await this.options.networking?.detach(id).catch(log('undoing the network'));
     if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
     if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
   }

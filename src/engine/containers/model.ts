@@ -1,4 +1,5 @@
-import type { ContainerConfigWire, ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
+import type { ContainerConfigWire, ContainerStateWire, ContainerStatus, EndpointSettings } from '../../wire/containers.js';
+import type { PublishedPort } from './networking.js';
 
 /** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
 export interface ContainerConfig extends ContainerConfigWire {
@@ -47,6 +48,14 @@ export interface ContainerRecord {
    * then stays stopped, also across daemon restarts. Cleared by a start by hand.
    */
   manuallyStopped?: boolean;
+  /**
+   * The networks it is connected to by name, in Docker's shape: what was asked (Aliases,
+   * IPAMConfig, Links, NetworkID) and, while it runs, the live endpoint (IPAddress, Gateway, …).
+   * Absent or empty for the none, host and container: modes.
+   */
+  networks?: Record<string, EndpointSettings>;
+  /** The host ports its run published (empty when it is not running). */
+  publishedPorts?: PublishedPort[];
   logPath: string;
   hostnamePath: string;
   hostsPath: string;

@@ -32,6 +32,7 @@ import { pruneMatcher, selectContainers, type ListOptions } from './container-fi
 import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
 import type { RunSpecHost } from './run-spec.js';
+import type { ContainerNetworking } from './networking.js';
 
 export interface ContainerServiceOptions {
   store: ContainerStore;
@@ -42,6 +43,8 @@ export interface ContainerServiceOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Sets up each run's network; without it containers get a private loopback-only namespace. */
+  networking?: ContainerNetworking;
 }
 
 export class ContainerService {
@@ -114,9 +117,10 @@ export class ContainerService {
     checkPlatform(spec.platform);
     const image = images.resolve(spec.config.Image);
     checkHostnameMode(spec.config.Hostname, spec.hostConfig.other);
-    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName, runtimes.cgroupFeatures());
+    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made
     const config = mergeContainerConfig(spec.config, image.config.config ?? {});
+    const networks = this.options.networking?.plan(hostConfig.NetworkMode, spec.endpoints, { hostConfig, config });
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);
@@ -134,6 +138,7 @@ export class ContainerService {
       state: initialState(),
       driver: layers.driverName,
       restartCount: 0,
+      ...(networks && { networks }),
       logPath: join(dir, 'ctr.log'),
       hostnamePath: join(dir, 'hostname'),
       hostsPath: join(dir, 'hosts'),

@@ -1,0 +1,10 @@
+/** What networking needs of the container engine: find records, change one as its own job, save it. */
+import type { ContainerRecord } from '../containers/model.js';
+
+export interface ContainerAccess {
+  resolve(idOrName: string): ContainerRecord;
+  get(id: string): ContainerRecord | undefined;
+  all(): ContainerRecord[];
+  exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T>;
+  save(record: ContainerRecord): Promise<void>;
+}
