@@ -122,7 +122,7 @@ export class ContainerAttacher implements ContainerNetworking {
     const requests = publishRequests(record.hostConfig.PortBindings as Record<string, PortBindingWire[]> | null, record.config.ExposedPorts, record.hostConfig.PublishAllPorts === true);
     const first = sandbox.attachments[0];
     if (requests.length > 0 && first) {
-      sandbox.ports = await ports.reserve(record.id, requests, first.ip);
+      sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, first.ip);
       first.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
     }
     this.live.set(record.id, sandbox);

@@ -107,7 +107,7 @@ export class PortReservations {
    * Binds every request's host port (the first free one of a range); all or nothing. Docker's
    * message when a port is taken.
    */
-  async reserve(containerId: string, requests: readonly PublishRequest[], containerIp: string): Promise<PublishedPort[]> {
+  async reserve(containerId: string, containerName: string, requests: readonly PublishRequest[], containerIp: string): Promise<PublishedPort[]> {
     const held: Held[] = [];
     const published: PublishedPort[] = [];
     try {
@@ -125,7 +125,7 @@ export class PortReservations {
         if (!bound) {
           const reason = (lastError as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? 'address already in use' : (lastError as Error)?.message;
           const hostPort = first === last ? `${first}` : `${first}-${last}`;
-          throw new BerthError('internal', `failed to set up container networking: driver failed programming external connectivity on endpoint: failed to bind host port for ${host}:${hostPort}:${containerIp}:${request.containerPort}/${request.protocol}: ${reason}`);
+          throw new BerthError('internal', `driver failed programming external connectivity on endpoint ${containerName} (${containerId.slice(0, 12)}): failed to bind host port for ${host}:${hostPort}:${containerIp}:${request.containerPort}/${request.protocol}: ${reason}`);
         }
         held.push(bound.held);
         published.push({ containerPort: request.containerPort, protocol: request.protocol, hostIp: host, hostPort: bound.port });
