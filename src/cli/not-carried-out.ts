@@ -10,10 +10,9 @@ import { CliExit } from './cli-exit.js';
 /** [commander flags, reason]. */
 type Refused = readonly [string, string];
 
-const PORTS = 'published ports are not carried out yet: containers get a loopback-only network';
 const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
-const NETWORK = 'network settings beyond --network none are not carried out yet';
+const NETWORK = 'IPv6, link-local addresses, fixed MAC addresses and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -21,7 +20,6 @@ const LATER = 'not carried out yet';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
-  ['--add-host <value>', NETWORK],
   ['--annotation <value>', 'OCI annotations are not carried out yet'],
   ['--blkio-weight-device <value>', LIMITS],
   ['--cpu-count <value>', LIMITS],
@@ -33,23 +31,14 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--device-write-bps <value>', LIMITS],
   ['--device-write-iops <value>', LIMITS],
   ['--disable-content-trust', REGISTRY],
-  ['--dns <value>', NETWORK],
-  ['--dns-option <value>', NETWORK],
-  ['--dns-search <value>', NETWORK],
-  ['--expose <value>', PORTS],
   ['--gpus <value>', LIMITS],
   ['--io-maxbandwidth <value>', LIMITS],
   ['--io-maxiops <value>', LIMITS],
-  ['--ip <value>', NETWORK],
   ['--ip6 <value>', NETWORK],
   ['--isolation <value>', ISOLATION],
-  ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
   ['--mac-address <value>', NETWORK],
   ['--mount <value>', VOLUMES],
-  ['--network-alias <value>', NETWORK],
-  ['-p, --publish <value>', PORTS],
-  ['-P, --publish-all', PORTS],
   ['--storage-opt <value>', VOLUMES],
   ['--tmpfs <value>', VOLUMES],
   ['--use-api-socket', LATER],

@@ -20,6 +20,13 @@ export type {
 export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../wire/exec.js';
 export type { StatsResponse, TopResponse } from '../wire/stats.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
+export type {
+  NetworkWire as Network,
+  NetworkCreateRequestWire as NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkConnectRequestWire as NetworkConnectRequest,
+  NetworkPruneResponse,
+} from '../wire/networks.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

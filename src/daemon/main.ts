@@ -158,6 +158,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     all: () => store.all(),
     exclusive: (record, job) => containers.exclusive(record, job),
     save: (record) => store.save(record),
+    settled: (id) => containers.settled(id),
   });
   await containers.start();
   await networks.attacher.sweep((id) => store.get(id)?.state.Running === true);

@@ -222,6 +222,13 @@ export interface HostConfigRequest extends ResourcesWire {
   CgroupnsMode?: string;
   CgroupParent?: string;
   LogConfig?: { Type: string; Config: Record<string, string> };
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsOptions?: string[];
+  DnsSearch?: string[];
+  ExtraHosts?: string[] | null;
+  Links?: string[] | null;
 }
 
 /** One HostConfig.Devices entry. */
@@ -268,6 +275,8 @@ export interface ContainerUpdateResponse {
 
 export interface ContainerCreateRequest extends ContainerConfigRequest {
   HostConfig: HostConfigRequest;
+  /** The endpoints by network name (--network-alias, --ip go to the mode's network). */
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string }; Links?: string[] }> };
 }
 
 /** The stat of a path in a container: base64 JSON in X-Docker-Container-Path-Stat (HEAD/GET archive). */

@@ -107,6 +107,11 @@ export class ContainerLifecycle {
     });
   }
 
+  /** Resolves once the jobs queued for a container so far (a teardown on its way) have run. */
+  settled(id: string): Promise<void> {
+    return this.executor.run(id, async () => {});
+  }
+
   /** Docker's event for a container: its labels, image and name, and the action's details. */
   publish(action: ContainerEventAction, record: ContainerRecord, details: Record<string, string> = {}): void {
     this.options.events.publish('container', action, record.id, {

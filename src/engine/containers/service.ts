@@ -312,6 +312,11 @@ export class ContainerService {
     return this.lifecycle.exclusive(record, job);
   }
 
+  /** Resolves once the container's queued jobs (a teardown on its way) have run; also for one just removed. */
+  settled(id: string): Promise<void> {
+    return this.lifecycle.settled(id);
+  }
+
   /** Containers using an image, for `rmi` conflict checks. */
   usersOfImage(imageId: string): Array<{ containerId: string; running: boolean }> {
     return this.store

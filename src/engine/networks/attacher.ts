@@ -5,7 +5,8 @@
  * exists, so what a crash leaves is undone at the next start. One job at a time per container.
  */
 import { readFile, writeFile, readdir } from 'node:fs/promises';
-import { conflict, forbidden, notFound, wrap } from '../../common/errors.js';
+import { conflict, forbidden, wrap } from '../../common/errors.js';
+import { networkNotFound } from './errors.js';
 import { newId, shortId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { ContainerRecord } from '../containers/model.js';
@@ -43,7 +44,7 @@ export class ContainerAttacher implements ContainerNetworking {
   constructor(private readonly options: AttacherOptions) {}
 
   plan(mode: string, endpoints: readonly EndpointRequest[], record: Pick<ContainerRecord, 'hostConfig' | 'config'>): Record<string, EndpointSettings> {
-    return planEndpoints(mode, endpoints, record, (term) => this.options.store.resolve(term), (id) => this.options.containers().resolve(id));
+    return planEndpoints(mode, endpoints, record, (term) => this.options.store.find(term), (id) => this.options.containers().resolve(id));
   }
 
   /** The live sandboxes found at daemon start: their addresses and ports are held again. */
@@ -115,7 +116,7 @@ export class ContainerAttacher implements ContainerNetworking {
     // Addresses first, recorded with the sandbox before any of it exists.
     for (const [name, endpoint] of entries) {
       const network = store.get(endpoint.NetworkID) ?? store.find(name);
-      if (!network) throw notFound(`network ${name} not found`);
+      if (!network) throw networkNotFound(name);
       if (network.Driver !== 'bridge') continue;
       sandbox.attachments.push(this.newAttachment(record, network, endpoint, sandbox.attachments.length));
     }

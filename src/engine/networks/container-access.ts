@@ -7,4 +7,6 @@ export interface ContainerAccess {
   all(): ContainerRecord[];
   exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T>;
   save(record: ContainerRecord): Promise<void>;
+  /** Resolves once the container's queued jobs (its teardown after an exit or removal) have run. */
+  settled(id: string): Promise<void>;
 }

@@ -87,14 +87,16 @@ function checkHostSettings(hostConfig: ContainerRecord['hostConfig']): void {
 
 /**
  * The endpoints to record for a create: the mode's network first, then the other networks named
- * in EndpointsConfig (API 1.44+ connects to several at create). `find` resolves a network name or
- * id (throwing Docker's 404); `peers` a container for container:<name>.
+ * in EndpointsConfig (API 1.44+ connects to several at create). As moby, a network that does not
+ * exist is not an error yet: the start fails with Docker's 404 (the docker CLI takes a 404 at
+ * create for a missing image and would try to pull it). `find` resolves a network name or id;
+ * `peers` a container for container:<name>.
  */
 export function planEndpoints(
   mode: string,
   endpoints: readonly EndpointRequest[],
   record: Pick<ContainerRecord, 'hostConfig' | 'config'>,
-  find: (term: string) => NetworkRecord,
+  find: (term: string) => NetworkRecord | undefined,
   peers: (idOrName: string) => ContainerRecord,
 ): Record<string, EndpointSettings> {
   checkSharedMode(mode, record.hostConfig, record.config);
@@ -104,19 +106,19 @@ export function planEndpoints(
     if (endpoints.some((e) => e.network !== mode)) throw invalidParameter('Container cannot be connected to network endpoints');
     return {};
   }
-  const primary = find(networkNameOfMode(mode));
+  const modeName = networkNameOfMode(mode);
+  const primary = find(modeName);
+  const isPrimary = (e: EndpointRequest) => e.network === mode || e.network === modeName || (primary !== undefined && (e.network === primary.Name || e.network === primary.Id));
+  const forPrimary = endpoints.find(isPrimary);
+  const shared = primary?.Driver === 'host' || primary?.Driver === 'null';
+  if (shared && endpoints.some((e) => e !== forPrimary)) throw invalidParameter(`Container cannot be connected to network endpoints: ${primary!.Name}`);
   const result: Record<string, EndpointSettings> = {};
-  const forPrimary = endpoints.find((e) => e.network === mode || e.network === primary.Name || e.network === primary.Id || (mode === 'default' && e.network === 'default'));
-  if ((primary.Driver === 'host' || primary.Driver === 'null') && endpoints.some((e) => e !== forPrimary)) {
-    throw invalidParameter(`Container cannot be connected to network endpoints: ${primary.Name}`);
-  }
-  result[primary.Name] = endpointFor(primary, forPrimary ?? {});
-  for (const request of endpoints) {
-    if (request === forPrimary) continue;
-    const network = find(request.network);
-    if (network.Driver !== 'bridge') throw invalidParameter(`Container cannot be connected to network endpoints: ${network.Name}`);
-    if (result[network.Name]) throw conflict(`endpoint with name already exists in network ${network.Name}`);
-    result[network.Name] = endpointFor(network, request);
-  }
+  const add = (name: string, network: NetworkRecord | undefined, request: Partial<EndpointRequest>) => {
+    if (result[network?.Name ?? name]) throw conflict(`endpoint with name already exists in network ${network?.Name ?? name}`);
+    if (network && network.Driver !== 'bridge' && network !== primary) throw invalidParameter(`Container cannot be connected to network endpoints: ${network.Name}`);
+    result[network?.Name ?? name] = network ? endpointFor(network, request) : { ...emptyEndpoint(''), Aliases: request.Aliases?.length ? [...request.Aliases] : null, IPAMConfig: request.IPv4Address ? { IPv4Address: request.IPv4Address } : null };
+  };
+  add(modeName, primary, forPrimary ?? {});
+  for (const request of endpoints) if (request !== forPrimary) add(request.network, find(request.network), request);
   return result;
 }

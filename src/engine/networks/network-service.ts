@@ -146,11 +146,22 @@ export class NetworkService {
     await this.changes.run('networks', async () => {
       const network = this.store.resolve(term);
       if (isPredefined(network.Name)) throw forbidden(`${network.Name} is a pre-defined network and cannot be removed`);
+      await this.settleEnded(network);
       if (this.attacher.attachmentsOn(network.Id).length > 0) throw networkInUse(network.Name, network.Id);
       await this.store.delete(network);
       this.ipam.forget(network.Id);
       this.publish('destroy', network);
     });
+  }
+
+  /**
+   * Waits for the teardowns on their way of containers on it that no longer run (`run --rm` is
+   * answered once the record went, before its network is undone): they are not active endpoints.
+   */
+  private async settleEnded(network: NetworkRecord): Promise<void> {
+    const containers = this.access();
+    const ended = this.attacher.attachmentsOn(network.Id).filter(({ containerId }) => containers.get(containerId)?.state.Running !== true);
+    await Promise.all(ended.map(({ containerId }) => containers.settled(containerId)));
   }
 
   /** `network prune`: user-defined networks no container is connected to. */
