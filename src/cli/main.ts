@@ -14,6 +14,8 @@ import { createCommand } from './commands/create.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { imageCommand } from './commands/image.js';
+import { networkCommand } from './commands/network.js';
+import { portCommand } from './commands/port.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
@@ -73,6 +75,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['network', networkCommand],
+  ['port', portCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 

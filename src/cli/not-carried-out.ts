@@ -80,6 +80,7 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--cpu-rt-period <value>', LIMITS],
     ['--cpu-rt-runtime <value>', LIMITS],
   ],
+  'network inspect': [['-v, --verbose', 'verbose network inspect shows swarm services, which berthd has none of']],
   version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
   info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };

@@ -22,6 +22,7 @@ export function decodeNetworkCreate(body: JsonObject): NetworkCreateRequest {
     Internal: bool(body, 'Internal', CREATE),
     Attachable: bool(body, 'Attachable', CREATE),
     Ingress: bool(body, 'Ingress', CREATE),
+    EnableIPv4: bool(body, 'EnableIPv4', CREATE),
     EnableIPv6: bool(body, 'EnableIPv6', CREATE),
     ConfigOnly: bool(body, 'ConfigOnly', CREATE),
     ConfigFrom: configFrom && { Network: string(configFrom, 'Network', CREATE.child('ConfigFrom')) },

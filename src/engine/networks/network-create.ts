@@ -14,6 +14,7 @@ export interface NetworkCreateRequest {
   Internal?: boolean;
   Attachable?: boolean;
   Ingress?: boolean;
+  EnableIPv4?: boolean;
   EnableIPv6?: boolean;
   IPAM?: { Driver?: string; Config?: Array<{ Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }>; Options?: Record<string, string> };
   Options?: Record<string, string>;
@@ -94,6 +95,7 @@ export function newNetwork(request: NetworkCreateRequest, id: string, context: C
   const driver = request.Driver || 'bridge';
   if (driver === 'host' || driver === 'null') throw forbidden(`only one instance of "${driver}" network is allowed`);
   if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
+  if (request.EnableIPv4 === false) throw invalidParameter('IPv4 cannot be disabled: berthd has IPv4 networks only');
   if (request.EnableIPv6) throw invalidParameter('IPv6 networks (--ipv6) are not supported yet by berthd');
   if (request.ConfigOnly || request.ConfigFrom?.Network) throw invalidParameter('config-only networks (--config-only, --config-from) are not supported by berthd');
   if (request.Scope && request.Scope !== 'local') throw invalidParameter(`scope ${request.Scope} is not supported by berthd: it has local networks only`);
