@@ -166,6 +166,22 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.notEqual((await run('busybox', ['nc', '-w1', '127.0.0.1', String(port)]).catch((e) => e)).code, 0, 'the port is closed once the container is gone');
   });
 
+  test('ICC off blocks traffic between containers of a network; --link: hosts entry and Docker\'s variables', async () => {
+    await docker('network', 'create', '--subnet', subnet(9), '-o', 'com.docker.network.bridge.enable_icc=false', 'walled');
+    await docker('run', '-d', '--name', 'w1', '--network', 'walled', 'busybox', 'sleep', '300');
+    const w1 = (await inspect('w1')).NetworkSettings.Networks.walled.IPAddress;
+    const blocked = await dockerFails('run', '--rm', '--network', 'walled', 'busybox', 'ping', '-c1', '-W1', w1);
+    assert.notEqual(blocked.code, 0, 'ICC off: no traffic between two containers of the network');
+    assert.equal((await dockerFails('run', '--rm', '--network', 'walled', 'busybox', 'ping', '-c1', '-W1', `${third(9)}.1`)).code, 0, 'the gateway answers');
+    await docker('run', '-d', '--name', 'srv', '--expose', '5000', '-e', 'SECRET=s3', 'busybox', 'sh', '-c', 'while true; do echo linked | nc -l -p 5000; done');
+    const srv = (await inspect('srv')).NetworkSettings.IPAddress;
+    const out = await docker('run', '--rm', '--name', 'client', '--link', 'srv:db', 'busybox', 'sh', '-c', 'env | grep ^DB_ | sort; grep -w db /etc/hosts; nc db 5000');
+    assert.match(out, new RegExp(`DB_ENV_SECRET=s3\nDB_NAME=/client/db\nDB_PORT=tcp://${srv.replace(/\./g, '\\.')}:5000\n`));
+    assert.match(out, /DB_PORT_5000_TCP_ADDR=/);
+    assert.match(out, new RegExp(`${srv.replace(/\./g, '\\.')}\tdb [0-9a-f]{12} srv`));
+    assert.match(out, /linked$/);
+  });
+
   test('modes none, host and container:<name>', async () => {
     assert.equal(await docker('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net | tr "\\n" " "'), 'lo');
     const hostNs = await readlink('/proc/self/ns/net');

@@ -60,7 +60,7 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string, host
   const spec = buildOciSpec({
     rootfs,
     args: [...(init ? [INIT_IN_CONTAINER, '--'] : []), record.path, ...record.args],
-    env: processEnv(config, config.Hostname),
+    env: [...processEnv(config, config.Hostname), ...(network?.kind === 'private' ? network.env ?? [] : [])],
     cwd: config.WorkingDir || '/',
     user: { ...user, additionalGids: [...new Set([...user.additionalGids, ...groups])] },
     // Sharing the host's UTS namespace, the container keeps the host's names.

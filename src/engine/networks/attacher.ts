@@ -19,7 +19,9 @@ import type { ContainerAccess } from './container-access.js';
 import { CONTAINER_MODE, emptyEndpoint, endpointFor, planEndpoints } from './endpoint-plan.js';
 import type { Ipam } from './ipam.js';
 import { formatIp, macOf } from './ipv4.js';
-import { bridgeNameOf, MTU_OPTION, type NetworkRecord } from './model.js';
+import { bridgeNameOf, ICC_OPTION, MTU_OPTION, type NetworkRecord } from './model.js';
+import { allowLink, isolateBridge, removeLink, unisolateBridge } from './icc-rules.js';
+import { linkEnv, linkHosts, resolveLinks, type ResolvedLink } from './links.js';
 import type { Netavark, NetavarkOptions } from './netavark.js';
 import type { NetworkStore } from './network-store.js';
 import { publishRequests, type PortBindingWire, type PortReservations } from './port-bindings.js';
@@ -85,14 +87,15 @@ export class ContainerAttacher implements ContainerNetworking {
         return { kind: 'private' };
       }
       const sandbox = newSandbox(record.id);
+      const links = resolveLinks(record, (id) => this.options.containers().resolve(id));
       try {
-        await this.setUp(record, sandbox);
+        await this.setUp(record, sandbox, links);
       } catch (err) {
         await this.undo(sandbox);
         this.clearLive(record);
         throw wrap(err, 'failed to set up container networking');
       }
-      return { kind: 'private', path: netnsPath(sandbox) };
+      return { kind: 'private', path: netnsPath(sandbox), env: linkEnv(record, links) };
     });
   }
 
@@ -110,8 +113,8 @@ export class ContainerAttacher implements ContainerNetworking {
     return { kind: 'joined', path: `/proc/${peer.state.Pid}/ns/net` };
   }
 
-  private async setUp(record: ContainerRecord, sandbox: Sandbox): Promise<void> {
-    const { store, sandboxes, netavark, ports } = this.options;
+  private async setUp(record: ContainerRecord, sandbox: Sandbox, links: readonly ResolvedLink[]): Promise<void> {
+    const { store, sandboxes, ports } = this.options;
     const entries = Object.entries(record.networks ?? {});
     // Addresses first, recorded with the sandbox before any of it exists.
     for (const [name, endpoint] of entries) {
@@ -129,13 +132,30 @@ export class ContainerAttacher implements ContainerNetworking {
     this.live.set(record.id, sandbox);
     await sandboxes.save(sandbox);
     await makeNetns(sandbox);
-    for (const attachment of sandbox.attachments) {
-      await netavark.setup(netnsPath(sandbox), attachment.options);
-      await hairpinOn(bridgeNameOf(store.get(attachment.networkId)!));
+    for (const attachment of sandbox.attachments) await this.plumb(sandbox, attachment);
+    const bridge = sandbox.attachments.find((a) => a.networkId === store.byName('bridge')?.Id);
+    if (bridge && links.length > 0) {
+      sandbox.links = links.map((l) => ({ bridge: bridgeNameOf(store.get(bridge.networkId)!), a: bridge.ip, b: l.address }));
+      await sandboxes.save(sandbox);
+      for (const link of sandbox.links) await allowLink(link.bridge, link.a, link.b);
     }
     record.publishedPorts = sandbox.ports;
     for (const attachment of sandbox.attachments) this.showLive(record, attachment);
-    await this.writeEtcFiles(record, sandbox);
+    await this.writeEtcFiles(record, sandbox, links);
+  }
+
+  /** netavark's setup of one attachment, then what it leaves to its caller: hairpin, and ICC off. */
+  private async plumb(sandbox: Sandbox, attachment: Attachment): Promise<void> {
+    const network = this.options.store.get(attachment.networkId)!;
+    await this.options.netavark.setup(netnsPath(sandbox), attachment.options);
+    await hairpinOn(bridgeNameOf(network));
+    if (!iccOn(network)) await isolateBridge(bridgeNameOf(network));
+  }
+
+  /** After an attachment is torn down: a bridge with ICC off that nothing uses any more loses its rule. */
+  private async unplumb(networkId: string): Promise<void> {
+    const network = this.options.store.get(networkId);
+    if (network && !iccOn(network) && this.attachmentsOn(networkId).length === 0) await unisolateBridge(bridgeNameOf(network));
   }
 
   private newAttachment(record: ContainerRecord, network: NetworkRecord, endpoint: EndpointSettings, index: number): Attachment {
@@ -209,23 +229,12 @@ export class ContainerAttacher implements ContainerNetworking {
     return resolvConfContent(host, { servers: text(record.hostConfig.Dns), search: text(record.hostConfig.DnsSearch), options: text(record.hostConfig.DnsOptions) }, networkServers);
   }
 
-  private async writeEtcFiles(record: ContainerRecord, sandbox: Sandbox): Promise<void> {
+  private async writeEtcFiles(record: ContainerRecord, sandbox: Sandbox, resolved: readonly ResolvedLink[]): Promise<void> {
     const { Hostname: hostname, Domainname: domain } = record.config;
     const own = sandbox.attachments.map((a) => ({ ip: a.ip, names: domain ? [`${hostname}.${domain}`, hostname] : [hostname] }));
-    const links = this.linkHosts(record);
+    const links = linkHosts(resolved);
     const servers = sandbox.attachments.filter((a) => a.aliases.length > 0).map((a) => a.gateway);
     await writeRunEtcFiles(this.paths(record), hostsContent([...this.extraHosts(record, sandbox), ...links, ...own]), await this.resolvConf(record, [...new Set(servers)]));
-  }
-
-  /** --link name:alias: the linked container's address under the alias, its name and short id (default bridge). */
-  private linkHosts(record: ContainerRecord): HostsEntry[] {
-    return text(record.hostConfig.Links).flatMap((link) => {
-      const [target = '', alias = target] = link.split(':');
-      const peer = this.options.containers().get(this.options.containers().resolve(target).id);
-      const address = peer?.networks?.bridge?.IPAddress;
-      if (!peer || !address) return [];
-      return [{ ip: address, names: [...new Set([alias.split('/').pop()!, shortId(peer.id), peer.name.slice(1)])] }];
-    });
   }
 
   detach(containerId: string): Promise<void> {
@@ -239,6 +248,7 @@ export class ContainerAttacher implements ContainerNetworking {
   /** Tears down every attachment (last first), the namespace, the ports, the addresses, then the record. Best effort throughout. */
   private async undo(sandbox: Sandbox): Promise<void> {
     const { netavark, ports, ipam, sandboxes, logger } = this.options;
+    for (const link of sandbox.links ?? []) await removeLink(link.bridge, link.a, link.b);
     for (const attachment of [...sandbox.attachments].reverse()) {
       await netavark.teardown(netnsPath(sandbox), attachment.options).catch((err) => logger.debug('netavark teardown', { id: sandbox.containerId, err }));
       ipam.release(attachment.networkId, attachment.ip);
@@ -247,6 +257,7 @@ export class ContainerAttacher implements ContainerNetworking {
     ports.release(sandbox.containerId);
     await sandboxes.remove(sandbox.containerId);
     this.live.delete(sandbox.containerId);
+    for (const attachment of sandbox.attachments) await this.unplumb(attachment.networkId);
   }
 
   /** `network connect` of a running container: a new interface in its namespace. */
@@ -262,8 +273,7 @@ export class ContainerAttacher implements ContainerNetworking {
       sandbox.attachments.push(attachment);
       await this.options.sandboxes.save(sandbox);
       try {
-        await this.options.netavark.setup(netnsPath(sandbox), attachment.options);
-        await hairpinOn(bridgeNameOf(network));
+        await this.plumb(sandbox, attachment);
       } catch (err) {
         await this.options.netavark.teardown(netnsPath(sandbox), attachment.options).catch(() => {});
         this.options.ipam.release(network.Id, attachment.ip);
@@ -286,6 +296,7 @@ export class ContainerAttacher implements ContainerNetworking {
         this.options.ipam.release(network.Id, attachment.ip);
         sandbox.attachments = sandbox.attachments.filter((a) => a !== attachment);
         await this.options.sandboxes.save(sandbox);
+        await this.unplumb(network.Id);
       }
     });
   }
@@ -297,6 +308,11 @@ export class ContainerAttacher implements ContainerNetworking {
   close(): void {
     this.options.ports.close();
   }
+}
+
+/** Whether containers on the network may talk to each other (the ICC option, true unless "false"). */
+function iccOn(network: NetworkRecord): boolean {
+  return !['false', '0', 'f', 'FALSE', 'False'].includes(network.Options[ICC_OPTION] ?? 'true');
 }
 
 /**

@@ -38,6 +38,8 @@ export interface Sandbox {
   netnsName: string;
   attachments: Attachment[];
   ports: PublishedPort[];
+  /** ACCEPT rules of --link pairs on a bridge with ICC off (addresses of both ends). */
+  links?: Array<{ bridge: string; a: string; b: string }>;
 }
 
 export function netnsPath(sandbox: Sandbox): string {
