@@ -34,6 +34,8 @@ export interface DaemonConfig {
   mtu: number;
   /** Containers on the default bridge may reach each other (--icc). */
   icc: boolean;
+  /** Beyond Docker: traffic to published ports passes the host's INPUT rules (a relay instead of DNAT). */
+  publishedPortsObeyHostFirewall: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -51,6 +53,7 @@ export const DEFAULTS: DaemonConfig = {
   bridge: 'berth0',
   mtu: 1500,
   icc: true,
+  publishedPortsObeyHostFirewall: false,
 };
 
 /** daemon.json keys, named as Docker names them, and the config field each one sets. */
@@ -72,6 +75,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'default-address-pools': 'defaultAddressPools',
   mtu: 'mtu',
   icc: 'icc',
+  'published-ports-obey-host-firewall': 'publishedPortsObeyHostFirewall',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -156,6 +160,7 @@ function checkNetworkSettings(config: DaemonConfig): void {
   if (config.bip !== undefined && (typeof config.bip !== 'string' || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip))) throw invalidParameter(`invalid bip ${JSON.stringify(config.bip)}: give an address and prefix such as 10.1.0.1/24`);
   if (!Number.isInteger(config.mtu) || config.mtu < 68 || config.mtu > 65535) throw invalidParameter(`invalid MTU number: ${config.mtu}`);
   if (typeof config.icc !== 'boolean') throw invalidParameter('icc must be true or false');
+  if (typeof config.publishedPortsObeyHostFirewall !== 'boolean') throw invalidParameter('published-ports-obey-host-firewall must be true or false');
   for (const pool of config.defaultAddressPools ?? []) {
     if (typeof pool?.base !== 'string' || !Number.isInteger(pool.size) || pool.size < 1 || pool.size > 30) {
       throw invalidParameter(`invalid default-address-pools entry ${JSON.stringify(pool)}: give {"base": "10.10.0.0/16", "size": 24}`);

@@ -51,6 +51,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('--default-address-pool <pool...>', 'subnets for networks: base=10.10.0.0/16,size=24')
     .option('--mtu <bytes>', 'MTU of the default bridge (default: 1500)')
     .option('--icc <bool>', 'containers on the default bridge may talk to each other (default: true)')
+    .option('--published-ports-obey-host-firewall', "relay published ports through berthd's sockets so that the host's INPUT rules apply to them")
     .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .version('0.1.0');
   program.parse(argv);
@@ -71,6 +72,7 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (opts.defaultAddressPool) flags.defaultAddressPools = (opts.defaultAddressPool as string[]).map(parseAddressPool);
   if (opts.mtu) flags.mtu = Number(opts.mtu);
   if (opts.icc) flags.icc = opts.icc !== 'false';
+  if (opts.publishedPortsObeyHostFirewall) flags.publishedPortsObeyHostFirewall = true;
   const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
   return mergeConfig(file, flags);
 }
@@ -139,6 +141,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     execRoot: config.execRoot,
     bridge: { bridge: config.bridge, bip: config.bip, mtu: config.mtu, icc: config.icc, pools: config.defaultAddressPools ?? DEFAULT_ADDRESS_POOLS },
     binaries: networkBinaries(warnings),
+    publishedPortsObeyHostFirewall: config.publishedPortsObeyHostFirewall,
     events,
     logger,
   });

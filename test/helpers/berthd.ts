@@ -69,6 +69,8 @@ export interface DaemonOptions {
   prepare?: (base: string) => Promise<void>;
   /** Added to berthd's environment (e.g. BERTH_BODY_IDLE_TIMEOUT_MS). */
   env?: NodeJS.ProcessEnv;
+  /** Further berthd flags. */
+  args?: string[];
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -96,6 +98,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     '--bridge', network.bridge,
     '--bip', network.bip,
     '--default-address-pool', network.pool,
+    ...(options.args ?? []),
   ];
   await writeFile(join(base, 'daemon.json'), '{}');
   const launch = async () => {

@@ -240,6 +240,30 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
   });
 });
 
+describe('published ports obeying the host firewall (published-ports-obey-host-firewall)', { timeout: 120_000 }, () => {
+  test('an INPUT rule that drops the port closes it to another namespace; removing the rule opens it again', async () => {
+    const daemon = await startDaemon({ args: ['--published-ports-obey-host-firewall'] });
+    const port = await freePort();
+    const drop = ['INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'DROP'];
+    try {
+      await daemon.berth(['image', 'busybox']);
+      await daemon.berth(['run', '-d', '--name', 'guarded', '-p', `${port}:5000`, 'busybox', 'sh', '-c', 'while true; do echo guarded | nc -l -p 5000; done']);
+      const [a, b] = daemon.network.block.split('.').slice(1, 3).map(Number);
+      const remote = `10.${a}.${b + 15}`;
+      assert.equal(await fromRemote(remote, port), 'guarded');
+      await run('iptables', ['-w', '-I', ...drop]);
+      assert.equal(await fromRemote(remote, port).catch(() => 'closed'), 'closed');
+      await run('iptables', ['-w', '-D', ...drop]);
+      assert.equal(await fromRemote(remote, port), 'guarded');
+      assert.equal((await daemon.berth(['port', 'guarded'])).stdout.trim(), `5000/tcp -> 0.0.0.0:${port}`);
+      assert.equal((await run('busybox', ['nc', '127.0.0.1', String(port)])).stdout.trim(), 'guarded', 'from the host too');
+    } finally {
+      await run('iptables', ['-w', '-D', ...drop]).catch(() => {});
+      await daemon.stop();
+    }
+  });
+});
+
 /** Sends a datagram and resolves with the first reply (2 s at most). */
 function udpExchange(host: string, port: number): Promise<string> {
   const socket = createSocket('udp4');

@@ -63,7 +63,7 @@ export class ContainerAttacher implements ContainerNetworking {
   /** After the containers are reconciled: sandboxes of containers that no longer run are undone, the others' ports held again. */
   async sweep(isLive: (id: string) => boolean): Promise<void> {
     for (const sandbox of [...this.live.values()]) {
-      if (isLive(sandbox.containerId)) await this.options.ports.restore(sandbox.containerId, sandbox.ports);
+      if (isLive(sandbox.containerId)) await this.options.ports.restore(sandbox.containerId, sandbox.ports, sandbox.attachments[0]?.ip ?? '');
       else await this.detach(sandbox.containerId);
     }
   }
@@ -127,7 +127,8 @@ export class ContainerAttacher implements ContainerNetworking {
     const first = sandbox.attachments[0];
     if (requests.length > 0 && first) {
       sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, first.ip);
-      first.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
+      // Relayed by berthd's own sockets when published ports obey the host firewall: no DNAT then.
+      if (!ports.relay) first.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
     }
     this.live.set(record.id, sandbox);
     await sandboxes.save(sandbox);

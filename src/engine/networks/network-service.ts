@@ -29,6 +29,8 @@ export interface NetworkServiceOptions {
   execRoot: string;
   bridge: BridgeSettings;
   binaries: { netavark: string; aardvark: string };
+  /** Published ports are relayed by berthd's sockets, so that the host's INPUT rules apply to them. */
+  publishedPortsObeyHostFirewall?: boolean;
   events: EventBus;
   logger: Logger;
 }
@@ -58,7 +60,7 @@ export class NetworkService {
     sandboxes: SandboxStore,
   ) {
     const netavark = new Netavark({ binary: options.binaries.netavark, aardvark: options.binaries.aardvark, configDir: join(options.execRoot, 'netavark') });
-    this.attacher = new ContainerAttacher({ store, ipam, sandboxes, netavark, ports: new PortReservations(), logger: options.logger, containers: () => this.access() });
+    this.attacher = new ContainerAttacher({ store, ipam, sandboxes, netavark, ports: new PortReservations(options.publishedPortsObeyHostFirewall ?? false), logger: options.logger, containers: () => this.access() });
   }
 
   static async open(options: NetworkServiceOptions): Promise<NetworkService> {

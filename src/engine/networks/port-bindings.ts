@@ -6,11 +6,12 @@
  * the one the kernel hands out from its ephemeral range. The held sockets never see traffic:
  * DNAT happens before the socket lookup.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { invalidParameter, BerthError } from '../../common/errors.js';
 import { parseIp } from './ipv4.js';
 import type { PublishedPort } from '../containers/networking.js';
+import { relayTcp, relayUdp } from './port-proxy.js';
 
 export interface PortBindingWire {
   HostIp?: string;
@@ -99,9 +100,20 @@ function close(held: Held): void {
   }
 }
 
-/** The sockets holding published ports, per container. */
+/** The sockets holding published ports, per container (and, relaying, what stops each relay). */
 export class PortReservations {
   private readonly byContainer = new Map<string, Held[]>();
+  private readonly relays = new Map<string, Array<() => void>>();
+
+  /** `relay`: the held sockets carry the traffic themselves (published ports obeying the host firewall), no DNAT. */
+  constructor(readonly relay = false) {}
+
+  private hold(containerId: string, held: Held, port: PublishedPort, containerIp: string): void {
+    this.byContainer.set(containerId, [...(this.byContainer.get(containerId) ?? []), held]);
+    if (!this.relay) return;
+    const stop = held instanceof Server ? relayTcp(held, containerIp, port.containerPort) : relayUdp(held, containerIp, port.containerPort);
+    this.relays.set(containerId, [...(this.relays.get(containerId) ?? []), stop]);
+  }
 
   /**
    * Binds every request's host port (the first free one of a range); all or nothing. Docker's
@@ -134,19 +146,21 @@ export class PortReservations {
       held.forEach(close);
       throw err;
     }
-    this.byContainer.set(containerId, [...(this.byContainer.get(containerId) ?? []), ...held]);
+    held.forEach((h, i) => this.hold(containerId, h, published[i], containerIp));
     return published;
   }
 
   /** Holds the ports of a container found alive at daemon start again (best effort: the rules already forward them). */
-  async restore(containerId: string, ports: readonly PublishedPort[]): Promise<void> {
+  async restore(containerId: string, ports: readonly PublishedPort[], containerIp: string): Promise<void> {
     for (const port of ports) {
       const bound = await bindOne(port.protocol, port.hostIp, port.hostPort).catch(() => undefined);
-      if (bound) this.byContainer.set(containerId, [...(this.byContainer.get(containerId) ?? []), bound.held]);
+      if (bound) this.hold(containerId, bound.held, port, containerIp);
     }
   }
 
   release(containerId: string): void {
+    this.relays.get(containerId)?.forEach((stop) => stop());
+    this.relays.delete(containerId);
     this.byContainer.get(containerId)?.forEach(close);
     this.byContainer.delete(containerId);
   }
