@@ -102,8 +102,9 @@ function compile(filters: Filters, lookups: ListLookups): (record: ContainerReco
     if (volumes.length) return false;
     if (ancestors.length && !ancestors.includes(record.image)) return false;
     if (networks.length && !containerNetworks(record).some((n) => networks.includes(n))) return false;
-    // Nor published or exposed ports (ps shows none).
-    if (published.size || exposed.size) return false;
+    // moby matches the container side of the ports: published ones of the run, exposed ones of the config.
+    if (published.size && !(record.publishedPorts ?? []).some((p) => published.has(`${p.containerPort}/${p.protocol}`))) return false;
+    if (exposed.size && !Object.keys(record.config.ExposedPorts ?? {}).some((key) => exposed.has(key.toLowerCase()))) return false;
     return true;
   };
 }
