@@ -97,7 +97,7 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.equal(gone, 'gone');
     await docker('network', 'rm', 'appnet');
     const events = await docker('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.name}}');
-    assert.match(events, /create appnet[\s\S]*destroy appnet/);
+    assert.match(events, /create appnet[\s\S]*connect appnet[\s\S]*disconnect appnet[\s\S]*destroy appnet/);
   });
 
   test('connect and disconnect while running; several networks at once; isolation between networks; internal networks have no way out', async () => {

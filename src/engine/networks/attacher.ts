@@ -35,6 +35,8 @@ export interface AttacherOptions {
   ports: PortReservations;
   logger: Logger;
   containers: () => ContainerAccess;
+  /** Docker's network events of a run: `connect` when its endpoint is up, `disconnect` when it is gone. */
+  publish: (action: 'connect' | 'disconnect', networkId: string, containerId: string) => void;
 }
 
 const text = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
@@ -143,6 +145,7 @@ export class ContainerAttacher implements ContainerNetworking {
     record.publishedPorts = sandbox.ports;
     for (const attachment of sandbox.attachments) this.showLive(record, attachment);
     await this.writeEtcFiles(record, sandbox, links);
+    for (const attachment of sandbox.attachments) this.options.publish('connect', attachment.networkId, record.id);
   }
 
   /** netavark's setup of one attachment, then what it leaves to its caller: hairpin, and ICC off. */
@@ -253,6 +256,7 @@ export class ContainerAttacher implements ContainerNetworking {
     for (const attachment of [...sandbox.attachments].reverse()) {
       await netavark.teardown(netnsPath(sandbox), attachment.options).catch((err) => logger.debug('netavark teardown', { id: sandbox.containerId, err }));
       ipam.release(attachment.networkId, attachment.ip);
+      this.options.publish('disconnect', attachment.networkId, sandbox.containerId);
     }
     await removeNetns(sandbox);
     ports.release(sandbox.containerId);

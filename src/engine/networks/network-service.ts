@@ -60,7 +60,19 @@ export class NetworkService {
     sandboxes: SandboxStore,
   ) {
     const netavark = new Netavark({ binary: options.binaries.netavark, aardvark: options.binaries.aardvark, configDir: join(options.execRoot, 'netavark') });
-    this.attacher = new ContainerAttacher({ store, ipam, sandboxes, netavark, ports: new PortReservations(options.publishedPortsObeyHostFirewall ?? false), logger: options.logger, containers: () => this.access() });
+    this.attacher = new ContainerAttacher({
+      store,
+      ipam,
+      sandboxes,
+      netavark,
+      ports: new PortReservations(options.publishedPortsObeyHostFirewall ?? false),
+      logger: options.logger,
+      containers: () => this.access(),
+      publish: (action, networkId, containerId) => {
+        const network = store.get(networkId);
+        if (network) this.publish(action, network, { container: containerId });
+      },
+    });
   }
 
   static async open(options: NetworkServiceOptions): Promise<NetworkService> {
@@ -198,12 +210,12 @@ export class NetworkService {
       }
       if (record.state.Running && this.attacher.isAttached(record.id)) {
         await this.attacher.connectRunning(record, network, request);
+        this.publish('connect', network, { container: record.id });
       } else {
         record.networks = { ...(record.networks ?? {}), [network.Name]: endpointFor(network, request) };
       }
       await containers.save(record);
     });
-    this.publish('connect', network, { container: record.id });
   }
 
   async disconnect(term: string, containerTerm: string, force: boolean): Promise<void> {
@@ -217,12 +229,13 @@ export class NetworkService {
     await containers.exclusive(record, async () => {
       const name = Object.entries(record.networks ?? {}).find(([, e]) => e.NetworkID === network!.Id)?.[0];
       if (!name) throw forbidden(`container ${record.id} is not connected to network ${network!.Name}`);
-      if (record.state.Running) await this.attacher.disconnectRunning(record, network!);
+      const running = record.state.Running && this.attacher.isAttached(record.id);
+      if (running) await this.attacher.disconnectRunning(record, network!);
       const { [name]: _, ...rest } = record.networks!;
       record.networks = rest;
       await containers.save(record);
+      if (running) this.publish('disconnect', network!, { container: record.id });
     });
-    this.publish('disconnect', network!, { container: record.id });
   }
 
   private publish(action: 'create' | 'destroy' | 'connect' | 'disconnect', network: NetworkRecord, details: Record<string, string> = {}): void {
