@@ -182,6 +182,27 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.match(out, /linked$/);
   });
 
+  test('berth network create/ls/inspect/connect/disconnect/prune/rm and berth port', async () => {
+    const berth = async (...args: string[]) => (await daemon.berth(args)).stdout.trim();
+    const id = await berth('network', 'create', '--subnet', subnet(10), '--label', 'via=berth', 'bnet');
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(await berth('network', 'ls', '-f', 'label=via=berth', '--format', '{{.Name}} {{.Driver}} {{.Scope}}'), 'bnet bridge local');
+    assert.equal(await berth('network', 'ls', '-q', '-f', 'name=bnet'), id.slice(0, 12));
+    assert.equal(await berth('network', 'inspect', '-f', '{{.Name}} {{.Internal}}', 'bnet'), 'bnet false');
+    const port = await freePort();
+    await berth('run', '-d', '--name', 'bweb', '--network', 'bnet', '--network-alias', 'www', '--ip', `${third(10)}.20`, '-p', `127.0.0.1:${port}:80`, 'busybox', 'sleep', '300');
+    assert.equal(await berth('port', 'bweb'), `80/tcp -> 127.0.0.1:${port}`);
+    assert.equal(await berth('port', 'bweb', '80'), `127.0.0.1:${port}`);
+    assert.equal(await berth('inspect', '-f', '{{.NetworkSettings.Networks.bnet.IPAddress}}', 'bweb'), `${third(10)}.20`);
+    await berth('network', 'disconnect', 'bnet', 'bweb');
+    assert.equal(await berth('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'bweb'), '{}');
+    await berth('network', 'connect', '--alias', 'again', 'bnet', 'bweb');
+    assert.match(await berth('run', '--rm', '--network', 'bnet', 'busybox', 'nslookup', 'again'), new RegExp(`Address: ${third(10)}\\.\\d+`));
+    assert.equal((await daemon.berth(['network', 'rm', 'bnet'], { allowFailure: true })).code, 1);
+    await berth('rm', '-f', 'bweb');
+    assert.equal(await berth('network', 'prune', '-f'), 'Deleted Networks:\nbnet');
+  });
+
   test('modes none, host and container:<name>', async () => {
     assert.equal(await docker('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net | tr "\\n" " "'), 'lo');
     const hostNs = await readlink('/proc/self/ns/net');
