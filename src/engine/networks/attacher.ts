@@ -90,8 +90,10 @@ export class ContainerAttacher implements ContainerNetworking {
       }
       const sandbox = newSandbox(record.id);
       const links = resolveLinks(record, (id) => this.options.containers().resolve(id));
+      const started = performance.now();
       try {
         await this.setUp(record, sandbox, links);
+        this.options.logger.debug('network set up', { id: record.id, ms: Math.round(performance.now() - started), attachments: sandbox.attachments.length, ports: sandbox.ports.length });
       } catch (err) {
         await this.undo(sandbox);
         this.clearLive(record);
@@ -244,7 +246,9 @@ export class ContainerAttacher implements ContainerNetworking {
   detach(containerId: string): Promise<void> {
     return this.jobs.run(containerId, async () => {
       const sandbox = this.live.get(containerId);
+      const started = performance.now();
       if (sandbox) await this.undo(sandbox);
+      if (sandbox) this.options.logger.debug('network undone', { id: containerId, ms: Math.round(performance.now() - started) });
       this.clearLive(this.options.containers().get(containerId));
     });
   }
