@@ -4,8 +4,10 @@
  */
 import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
+import { volumesSection } from './sections/volumes.js';
 import { otherEnginesSection } from './sections/other-engines.js';
 import { networksSection } from './sections/networks.js';
+import { imagesSection } from './sections/images.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -13,6 +15,8 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
   ['networks', networksSection],
+  ['images', imagesSection],
+  ['volumes', volumesSection],
   ['other-engines', otherEnginesSection],
 ]);
 

@@ -5,6 +5,7 @@
 import type { TestDaemon } from '../../test/helpers/berthd.js';
 import { BERTH } from '../../test/helpers/berthd.js';
 import { DOCKER, percentile, run, table, type Case } from '../measure.js';
+import { record, replayContainerList } from './replay-daemon.js';
 
 const CONTAINERS = 200;
 const STATS_CONTAINERS = 20;
@@ -52,10 +53,17 @@ export async function containersSection(daemon: TestDaemon): Promise<void> {
   for (let i = 0; i < CONTAINERS; i += 10) {
     await Promise.all(Array.from({ length: 10 }, () => run(BERTH, ['create', 'busybox', 'true'], { env })));
   }
-  await table(`Listing ${CONTAINERS} containers`, [
-    { label: 'berth ps -a', argv: [BERTH, 'ps', '-a'] },
-    { label: 'docker ps -a', argv: [DOCKER, 'ps', '-a'] },
-  ], env);
+  // The docker CLI's own share: the same answer served from memory by a stand-in daemon.
+  const replay = await replayContainerList(await record(daemon.socket, '/v1.50/containers/json?all=1'));
+  try {
+    await table(`Listing ${CONTAINERS} containers`, [
+      { label: 'berth ps -a', argv: [BERTH, 'ps', '-a'] },
+      { label: 'docker ps -a', argv: [DOCKER, 'ps', '-a'] },
+      { label: 'docker ps -a (berthd\'s answer replayed from memory)', argv: [DOCKER, '-H', replay.host, 'ps', '-a'] },
+    ], env);
+  } finally {
+    await replay.close();
+  }
   const ids = (await daemon.berth(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
   await daemon.berth(['rm', ...ids]);
 

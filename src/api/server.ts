@@ -29,6 +29,12 @@ import { archiveRoutes } from './routes/archive-routes.js';
 import { networkRoutes } from './routes/network-routes.js';
 import type { NetworkService } from '../engine/networks/network-service.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
+import type { CommitService } from '../engine/images/commit-service.js';
+import type { DiskUsage } from '../engine/system/disk-usage.js';
+import { imageMetaRoutes } from './routes/image-meta-routes.js';
+import { systemDfRoutes } from './routes/system-df-routes.js';
+import { volumeRoutes } from './routes/volume-routes.js';
+import type { VolumeService } from '../engine/volumes/volume-service.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -36,7 +42,11 @@ export interface ApiEngine {
   execs: ExecService;
   usage: UsageService;
   archives: ContainerArchiveService;
+  /** Volumes; the /volumes endpoints exist only with it. */
+  volumes?: VolumeService;
   images: ImageService;
+  commits: CommitService;
+  diskUsage: DiskUsage;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -85,6 +95,9 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
+  imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
+  systemDfRoutes(routes, engine.diskUsage, engine.containers);
+  if (engine.volumes) volumeRoutes(routes, engine.volumes);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -11,8 +11,9 @@ import { addResourceFlags, resourceRequest, type ResourceFlags } from './resourc
 import { addNetworkFlags, networkRequest, type NetworkFlags } from './network-flags.js';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
 import { addRestartHealthFlags, healthcheck, restartPolicy, type RestartHealthFlags } from './restart-health-flags.js';
+import { addMountFlags, mountRequest, type MountFlags } from './mount-flags.js';
 
-export interface ContainerFlags extends ResourceFlags, RestartHealthFlags, NetworkFlags {
+export interface ContainerFlags extends ResourceFlags, RestartHealthFlags, NetworkFlags, MountFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -67,7 +68,7 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return addNetworkFlags(addRestartHealthFlags(addResourceFlags(command)))
+  return addMountFlags(addNetworkFlags(addRestartHealthFlags(addResourceFlags(command))))
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
@@ -158,7 +159,9 @@ export function buildCreateRequest(
   const health = healthcheck(flags);
   const mode = flags.network ?? flags.net ?? 'default';
   const network = networkRequest(flags, mode);
+  const mounts = mountRequest(flags);
   return {
+    ...(mounts.Volumes && { Volumes: mounts.Volumes }),
     ...(health && { Healthcheck: health }),
     Hostname: flags.hostname ?? '',
     Domainname: flags.domainname ?? '',
@@ -181,6 +184,7 @@ export function buildCreateRequest(
     ...(network.ExposedPorts && { ExposedPorts: network.ExposedPorts }),
     ...(network.NetworkingConfig && { NetworkingConfig: network.NetworkingConfig }),
     HostConfig: {
+      ...mounts.HostConfig,
       ...resourceRequest(flags),
       ...network.host,
       MemorySwappiness: swappiness,

@@ -10,13 +10,14 @@ import { CliExit } from './cli-exit.js';
 /** [commander flags, reason]. */
 type Refused = readonly [string, string];
 
-const VOLUMES = 'volumes, bind mounts and tmpfs mounts are not carried out yet';
+const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'IPv6, link-local addresses, fixed MAC addresses and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
+const CLUSTER = 'cluster volumes need swarm mode, which berth does not have';
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
@@ -38,13 +39,8 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--isolation <value>', ISOLATION],
   ['--link-local-ip <value>', NETWORK],
   ['--mac-address <value>', NETWORK],
-  ['--mount <value>', VOLUMES],
-  ['--storage-opt <value>', VOLUMES],
-  ['--tmpfs <value>', VOLUMES],
+  ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
-  ['-v, --volume <value>', VOLUMES],
-  ['--volume-driver <value>', VOLUMES],
-  ['--volumes-from <value>', VOLUMES],
 ];
 const PULL_FLAGS: Refused[] = [
   ['-a, --all-tags', REGISTRY],
@@ -52,10 +48,7 @@ const PULL_FLAGS: Refused[] = [
   ['--platform <value>', REGISTRY],
   ['-q, --quiet', LATER],
 ];
-const IMAGES_FLAGS: Refused[] = [
-  ['--digests', 'berth images have no registry digests yet'],
-  ['--tree', 'the tree view is not carried out yet'],
-];
+const IMAGES_FLAGS: Refused[] = [['--tree', 'the tree view is not carried out yet']];
 
 /** By command path ('run', 'image ls'). */
 export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
@@ -73,6 +66,8 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image rm': [PLATFORM],
   'image inspect': [PLATFORM],
   import: [PLATFORM],
+  history: [PLATFORM],
+  'image history': [PLATFORM],
   'image import': [PLATFORM],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,
@@ -81,6 +76,19 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--cpu-rt-runtime <value>', LIMITS],
   ],
   'network inspect': [['-v, --verbose', 'verbose network inspect shows swarm services, which berthd has none of']],
+  'volume create': [
+    ['--availability <value>', CLUSTER],
+    ['--group <value>', CLUSTER],
+    ['--limit-bytes <value>', CLUSTER],
+    ['--required-bytes <value>', CLUSTER],
+    ['--scope <value>', CLUSTER],
+    ['--secret <value>', CLUSTER],
+    ['--sharing <value>', CLUSTER],
+    ['--topology-preferred <value>', CLUSTER],
+    ['--topology-required <value>', CLUSTER],
+    ['--type <value>', CLUSTER],
+  ],
+  'volume ls': [['--cluster', CLUSTER]],
   version: [['-f, --format <value>', 'a --format for version is not carried out yet']],
   info: [['-f, --format <value>', 'a --format for info is not carried out yet']],
 };

@@ -8,6 +8,7 @@ import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText } from './http-transport.js';
 import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
+import { VOLUME_EXPORT_PATH, VOLUME_IMPORT_PATH, type Volume, type VolumeCreateBody, type VolumeListResponse, type VolumePruneResponse } from '../wire/volumes.js';
 import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
@@ -26,6 +27,10 @@ import type {
   ImageSummary,
   SystemInfo,
   VersionResponse,
+  ContainerChange,
+  CommitResponse,
+  HistoryResponseItem,
+  SystemDataUsageResponse,
   WaitCondition,
   WaitResponse,
   Network,
@@ -75,6 +80,16 @@ export interface ImportOptions {
   tag?: string;
   changes?: readonly string[];
   message?: string;
+}
+
+export interface CommitOptions {
+  container: string;
+  repo?: string;
+  tag?: string;
+  author?: string;
+  comment?: string;
+  changes?: readonly string[];
+  pause?: boolean;
 }
 
 const encode = encodeURIComponent;
@@ -316,6 +331,31 @@ export class EngineClient {
     return this.transport.discard('POST', `/images/${encode(source)}/tag`, { query: { ...target } });
   }
 
+  // --- diff, commit, history, disk usage, prune
+
+  /** What the container changed in its image's files; null when nothing. */
+  containerChanges(id: string): Promise<ContainerChange[] | null> {
+    return this.transport.json('GET', `/containers/${encode(id)}/changes`);
+  }
+
+  commitContainer(options: CommitOptions): Promise<CommitResponse> {
+    // Docker pauses unless told pause=0; the transport leaves false values out.
+    return this.transport.json('POST', '/commit', { query: { ...options, pause: options.pause === false ? '0' : undefined } });
+  }
+
+  imageHistory(name: string): Promise<HistoryResponseItem[]> {
+    return this.transport.json('GET', `/images/${encode(name)}/history`);
+  }
+
+  diskUsage(): Promise<SystemDataUsageResponse> {
+    return this.transport.json('GET', '/system/df');
+  }
+
+  /** POST /{kind}/prune; each kind answers its own report (ImagesDeleted, ContainersDeleted, …, SpaceReclaimed). */
+  prune<T>(kind: 'containers' | 'images' | 'networks' | 'volumes' | 'build', filters?: Filters): Promise<T> {
+    return this.transport.json('POST', `/${kind}/prune`, { query: { filters: filtersQuery(filters) } });
+  }
+
   /** Imports a root filesystem tar as a one-layer image; the last status is the new image ID. */
   async *importImage(tar: Readable, options: ImportOptions): AsyncGenerator<ProgressMessage> {
     const response = await this.transport.request('POST', '/images/create', {
@@ -361,5 +401,37 @@ export class EngineClient {
 
   disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
     return this.transport.discard('POST', `/networks/${encode(network)}/disconnect`, { json: { Container: container, Force: force } });
+  }
+
+  // --- volumes
+
+  createVolume(request: VolumeCreateBody): Promise<Volume> {
+    return this.transport.json('POST', '/volumes/create', { json: request });
+  }
+
+  listVolumes(options: { filters?: Filters } = {}): Promise<VolumeListResponse> {
+    return this.transport.json('GET', '/volumes', { query: { filters: filtersQuery(options.filters) } });
+  }
+
+  inspectVolume(name: string): Promise<Volume> {
+    return this.transport.json('GET', `/volumes/${encode(name)}`);
+  }
+
+  removeVolume(name: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.transport.discard('DELETE', `/volumes/${encode(name)}`, { query: { force: options.force } });
+  }
+
+  pruneVolumes(options: { filters?: Filters } = {}): Promise<VolumePruneResponse> {
+    return this.transport.json('POST', '/volumes/prune', { query: { filters: filtersQuery(options.filters) } });
+  }
+
+  /** Berth's own: the tar of a volume's content. */
+  exportVolume(name: string): Promise<HttpResponse> {
+    return this.transport.request('GET', VOLUME_EXPORT_PATH(name));
+  }
+
+  /** Berth's own: unpacks a tar into a volume. */
+  importVolume(name: string, content: Readable): Promise<void> {
+    return this.transport.discard('PUT', VOLUME_IMPORT_PATH(name), { body: content, headers: { 'Content-Type': 'application/x-tar' } });
   }
 }

@@ -19,6 +19,7 @@ export type {
 } from '../wire/containers.js';
 export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../wire/exec.js';
 export type { StatsResponse, TopResponse } from '../wire/stats.js';
+export type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/volumes.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
 export type {
   NetworkWire as Network,
@@ -28,6 +29,12 @@ export type {
   NetworkPruneResponse,
 } from '../wire/networks.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
+export type {
+  ContainerChangeResponseItem as ContainerChange,
+  CommitResponse,
+  HistoryResponseItem,
+  SystemDataUsageResponse,
+} from '../wire/image-meta.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 

@@ -27,6 +27,11 @@ import { SystemInfo } from '../engine/system/system-info.js';
 import { NetworkService } from '../engine/networks/network-service.js';
 import { DEFAULT_ADDRESS_POOLS } from '../engine/networks/ipam.js';
 import { AARDVARK_PATHS, NETAVARK_PATHS } from '../engine/networks/netavark.js';
+import { CommitService } from '../engine/images/commit-service.js';
+import { DiskUsage } from '../engine/system/disk-usage.js';
+import { VolumeService } from '../engine/volumes/volume-service.js';
+import { VolumeMounts } from '../engine/volumes/container-volumes.js';
+import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, parseAddressPool, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -145,7 +150,12 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     events,
     logger,
   });
+  // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
+  const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
+  const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
+  const volumeMounts = new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot });
   const containers = new ContainerService({
+    volumes: volumeMounts,
     store,
     images,
     layers,
@@ -165,11 +175,20 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   });
   await containers.start();
   await networks.attacher.sweep((id) => store.get(id)?.state.Running === true);
+  await volumes.unmountIdle((name) => volumeMounts.mountedByARun(name));
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);
   const archives = new ContainerArchiveService(containers, layers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
+  const commits = new CommitService(containers, images, layers, events);
+  const diskUsage = new DiskUsage({
+    images: () => imageService.list({}, { all: true }),
+    layerSize: (chainId) => layers.get(chainId).size,
+    containers: () => containers.list({ all: true, filters: {} }),
+    containerSizes: (record) => containers.sizes(record),
+    volumes: () => volumes.dfEntries(),
+  });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -180,7 +199,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, commits, diskUsage, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

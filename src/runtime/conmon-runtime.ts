@@ -4,7 +4,7 @@
  * container outlives berthd. Files live where ConmonPaths says, so that `delete` can tear down
  * from the id alone, whatever state the container is in.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
@@ -16,6 +16,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { launchExec } from './conmon-exec.js';
+import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
 import type { ConmonPaths } from './conmon-paths.js';
 import type {
@@ -220,12 +221,26 @@ export class ConmonRuntime implements ContainerRuntime {
     return reopenLog(this.bundle(id));
   }
 
+  /**
+   * crun runs an exec without a terminal as berthd's own child (direct-exec.ts); conmon runs the
+   * others: a terminal needs it, and runc, not detached, waits for every holder of the process's
+   * stdio (a background child) before it reports the exit.
+   */
   async exec(id: string, request: ExecRequest): Promise<ExecProcess> {
     const conmonPath = this.host.conmonPath;
     if (!conmonPath) throw unavailable('conmon is not installed (apt-get install conmon)');
-    const spec = await readJson<OciSpec>(join(this.bundle(id), 'config.json'));
-    if (!spec) throw notFound(`no such container: ${id}`);
     const dir = this.host.paths.exec(id, request.execId);
+    const [spec] = await Promise.all([readJson<OciSpec>(join(this.bundle(id), 'config.json')), mkdir(dir, { recursive: true })]);
+    if (!spec) {
+      await rm(dir, { recursive: true, force: true });
+      throw notFound(`no such container: ${id}`);
+    }
+    const processSpec = execProcess(spec.process, request);
+    if (!request.tty && runsExecDirectly(this.oci)) {
+      const launched = await launchDirectExec({ runtime: this.oci, containerId: id, dir, process: processSpec, stdin: request.stdin });
+      // A process without a terminal has no size to set.
+      return { pid: launched.pid, attach: attachConnection(launched.socket), resize: async () => {}, exited: launched.exited };
+    }
     const launched = await launchExec({
       conmonPath,
       runtime: this.oci,
@@ -233,7 +248,7 @@ export class ConmonRuntime implements ContainerRuntime {
       execId: request.execId,
       name: `exec-${request.execId.slice(0, 12)}`,
       dir,
-      process: execProcess(spec.process, request),
+      process: processSpec,
       tty: request.tty,
       stdin: request.stdin,
     });

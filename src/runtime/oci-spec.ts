@@ -59,6 +59,8 @@ export interface SpecInput {
    * giving a path); Docker's set of new ones when absent.
    */
   namespaces?: OciNamespace[];
+  /** linux.rootfsPropagation (rshared/rslave when binds propagate); the runtime's default when absent. */
+  rootfsPropagation?: string;
   /** /dev/shm as a bind of this path (--ipc host or container:), instead of a tmpfs; 'none' for no /dev/shm. */
   shm?: { bind: string } | 'none';
 }
@@ -118,6 +120,7 @@ export interface OciSpec {
     cgroupsPath: string;
     sysctl: Record<string, string>;
     seccomp?: OciSeccomp;
+    rootfsPropagation?: string;
   };
   annotations?: Record<string, string>;
 }
@@ -255,6 +258,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
       cgroupsPath: input.cgroupsPath,
       sysctl: { ...(privateNetwork ? PRIVATE_NETWORK_SYSCTLS : {}), ...domainSysctl(input, namespaces), ...input.sysctls },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
+      ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
     },
   };
 }

@@ -88,7 +88,10 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
   const [userArg = '', groupArg = ''] = spec.split(':');
   const uidArg = parseNumeric(userArg);
   const gidArg = parseNumeric(groupArg);
-  const passwd = parsePasswd(await readRootfsFile(rootfs, '/etc/passwd'));
+  // Both files at once: the group file is wanted whenever the user has an entry (always for root),
+  // and each read is several round trips through the thread pool (an exec waits on them).
+  const [passwdText, groupText] = await Promise.all([readRootfsFile(rootfs, '/etc/passwd'), readRootfsFile(rootfs, '/etc/group')]);
+  const passwd = parsePasswd(passwdText);
 
   const matches = (u: PasswdEntry) => (userArg === '' ? u.uid === 0 : uidArg !== undefined ? u.uid === uidArg : u.name === userArg);
   const entry = passwd.find(matches);
@@ -100,7 +103,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
   let supplementary: number[] = [];
 
   if (groupArg !== '' || entry) {
-    const groups = parseGroup(await readRootfsFile(rootfs, '/etc/group'));
+    const groups = parseGroup(groupText);
     if (groupArg !== '') {
       const group = groups.find((g) => (gidArg !== undefined ? g.gid === gidArg : g.name === groupArg));
       if (!group && gidArg === undefined) {

@@ -3,6 +3,7 @@
  * read them (the names are Docker's, from its swagger definitions). Types only: nothing here
  * decides anything.
  */
+import type { MountWire } from './volumes.js';
 
 export interface EndpointSettings {
   IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
@@ -229,6 +230,11 @@ export interface HostConfigRequest extends ResourcesWire {
   DnsSearch?: string[];
   ExtraHosts?: string[] | null;
   Links?: string[] | null;
+  Binds?: string[] | null;
+  Mounts?: MountWire[] | null;
+  Tmpfs?: Record<string, string> | null;
+  VolumesFrom?: string[] | null;
+  VolumeDriver?: string;
 }
 
 /** One HostConfig.Devices entry. */

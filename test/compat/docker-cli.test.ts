@@ -61,7 +61,7 @@ describe('the docker CLI against berthd', { timeout: 180_000 }, () => {
 
   test('settings berthd cannot carry out yet are refused with the flag named, and nothing is created', async () => {
     for (const [flag, message] of [
-      [['-v', '/tmp:/x'], /-v\/--volume \(HostConfig\.Binds\) is not supported yet by berthd/],
+      [['--storage-opt', 'size=1G'], /--storage-opt \(HostConfig\.StorageOpt\) is not supported yet by berthd/],
       [['--device-read-bps', '/dev/null:1mb'], /--device-read-bps \(HostConfig\.BlkioDeviceReadBps\)/],
       [['--cpu-rt-period', '1000'], /--cpu-rt-period \(HostConfig\.CpuRealtimePeriod\)/],
     ] as const) {

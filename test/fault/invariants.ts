@@ -115,6 +115,24 @@ function chainIds(diffIds: string[]): string[] {
 interface ContainerView {
   Id: string;
   State: { Status: string; Running: boolean; Paused: boolean; Restarting: boolean };
+  Mounts: Array<{ Type: string; Name?: string }>;
+}
+
+/** Every volume whole (record and folder), every volume folder a volume's, every volume a container names there. */
+async function volumeViolations(daemon: TestDaemon, containers: ContainerView[]): Promise<string[]> {
+  const found: string[] = [];
+  const { Volumes } = await api<{ Volumes: Array<{ Name: string; Driver: string }> }>(daemon, 'GET', '/volumes');
+  const names = new Set(Volumes.map((v) => v.Name));
+  for (const { Name, Driver } of Volumes) {
+    if (Driver === 'local' && !(await stat(join(daemon.dataRoot, 'volumes', Name, '_data')).catch(() => undefined))) found.push(`volume ${Name} has no folder`);
+  }
+  for (const folder of (await entries(join(daemon.dataRoot, 'volumes'))).filter((f) => f !== '_meta')) {
+    if (!names.has(folder)) found.push(`volume folder ${folder} belongs to no volume`);
+  }
+  for (const container of containers) {
+    for (const mount of container.Mounts) if (mount.Type === 'volume' && !names.has(mount.Name ?? '')) found.push(`container ${container.Id} uses volume ${mount.Name}, which does not exist`);
+  }
+  return found;
 }
 
 /** Every violation of the invariants. */
@@ -145,11 +163,15 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
     if (!proc.startsWith(`${daemonPid} `)) found.push(`process ${proc} works on the data root, but no operation is under way`);
   }
 
+  // Volumes with mount options are mounted while a running container uses them.
+  const volumesOfLive = new Set(containers.filter((c) => live.has(c.Id)).flatMap((c) => c.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name)));
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
   for (const target of mounts.filter((t) => t.startsWith(`${daemon.dataRoot}/`))) {
     const id = target.match(/\/overlay\/([0-9a-f]{64})\/merged$/)?.[1];
-    if (!id || !live.has(id)) found.push(`mount ${target} belongs to no running container`);
+    const volume = target.match(/\/volumes\/([^/]+)\/_data$/)?.[1];
+    if (volume ? !volumesOfLive.has(volume) : !id || !live.has(id)) found.push(`mount ${target} belongs to no running container`);
   }
+  found.push(...(await volumeViolations(daemon, containers)));
 
   unowned('container dir', await entries(join(daemon.dataRoot, 'containers')), known);
   unowned(

@@ -14,9 +14,12 @@ import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js
 import {
   createContainer,
   importImage,
+  commitContainer,
   removeContainer,
   removeImage,
+  removeVolume,
   runToEnd,
+  runWithVolumes,
   startContainer,
   stopContainer,
   type Target,
@@ -73,7 +76,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -126,12 +129,17 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
       ];
+      ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes(target, `f${++serial}`) });
+      const volume = pick((JSON.parse((await rawRequest(daemon.socket, 'GET', '/volumes')).body) as { Volumes: Array<{ Name: string }> }).Volumes.map((v) => v.Name));
+      if (volume) ops.push({ name: 'volume rm', windowMs: 40, run: () => removeVolume(target, volume) });
       const stoppedId = pick(stopped);
       if (stoppedId) ops.push({ name: 'start', windowMs: 80, run: () => startContainer(target, stoppedId) });
       const runningId = pick(running);
       if (runningId) ops.push({ name: 'stop', windowMs: 1500, run: () => stopContainer(target, runningId) });
       const anyId = pick(all.map((c) => c.Id));
       if (anyId) ops.push({ name: 'rm -f', windowMs: 150, run: () => removeContainer(target, anyId) });
+      const committed = pick(all.map((c) => c.Id));
+      if (committed) ops.push({ name: 'commit', windowMs: 300, run: () => commitContainer(target, committed, { repo: 'imp', tag: `c${++serial}` }) });
       const tag = pick(tags);
       if (tag) ops.push({ name: 'rmi', windowMs: 80, run: () => removeImage(target, tag) });
       return ops;

@@ -57,6 +57,31 @@ export async function removeImage(target: Target, ref: string): Promise<void> {
   await call(target, 'DELETE', `/images/${ref}?force=1`);
 }
 
+/** `docker commit CONTAINER repo:tag` (a running container is paused while its layer is read). */
+export async function commitContainer(target: Target, id: string, ref: { repo: string; tag: string }): Promise<void> {
+  await call(target, 'POST', `/commit?container=${id}&repo=${ref.repo}&tag=${ref.tag}`);
+}
+
+/**
+ * `docker run -d -v fault-data:/etc -v fault-tmp:/t -v /anon busybox sleep`: a named volume
+ * filled by copy-up, a volume with mount options (a tmpfs) and an anonymous one.
+ */
+export async function runWithVolumes(target: Target, name: string): Promise<void> {
+  await call(target, 'POST', '/volumes/create', { Name: 'fault-tmp', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
+  const body = await call(target, 'POST', `/containers/create?name=${name}`, {
+    Image: 'busybox',
+    Cmd: ['sleep', '600'],
+    Volumes: { '/anon': {} },
+    HostConfig: { NetworkMode: 'none', Binds: [`fault-data-${name}:/etc`, 'fault-tmp:/t'] },
+  });
+  await startContainer(target, (JSON.parse(body) as { Id: string }).Id);
+}
+
+/** `docker volume rm NAME` (refused while a container uses it). */
+export async function removeVolume(target: Target, name: string): Promise<void> {
+  await call(target, 'DELETE', `/volumes/${name}`);
+}
+
 /** A container that runs to its end: create, start, wait (what `docker run --rm … true` does). */
 export async function runToEnd(target: Target, command: string[]): Promise<number> {
   const body = await call(target, 'POST', '/containers/create', {

@@ -184,6 +184,8 @@ for (const combo of MATRIX) {
       assert.match((await daemon.berth(['ps', '-a', '-f', 'label=team=a'])).stdout, /\slabelled\n$/);
       assert.equal((await daemon.berth(['ps', '-a', '-q', '-f', 'status=running'])).stdout, '');
       assert.equal((await daemon.berth(['ps', '-a', '-q', '-f', 'name=plain'])).stdout.trim().length, 12);
+      const newestFirst = (await daemon.berth(['ps', '-a', '--format', '{{.Names}}', '-f', 'name=labelled', '-f', 'name=plain'])).stdout;
+      assert.equal(newestFirst, 'plain\nlabelled\n');
       await daemon.berth(['rm', 'labelled', 'plain']);
       await daemon.berth(['rmi', 'zz:1']);
     });

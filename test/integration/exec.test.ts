@@ -66,6 +66,16 @@ for (const combo of MATRIX) {
       assert.match(denied.stdout, /permission denied/);
     });
 
+    test('without a terminal: all of a quick process\'s output, 128+N after signal N, a background child does not hold the exec', async () => {
+      const many = await berth(['exec', 'box', 'sh', '-c', 'seq 1 30000; echo done >&2']);
+      assert.deepEqual([many.stdout.split('\n').length, many.stdout.endsWith('\n30000\n'), many.stderr, many.code], [30001, true, 'done\n', 0]);
+      assert.equal((await berth(['exec', 'box', 'sh', '-c', 'kill -9 $$'])).code, 137);
+      const began = Date.now();
+      const background = await berth(['exec', 'box', 'sh', '-c', 'sleep 30 & echo started']);
+      assert.deepEqual([background.stdout, background.code], ['started\n', 0]);
+      assert.ok(Date.now() - began < 15_000, 'the exec ended with its process, not with the child that kept its output open');
+    });
+
     test('-u, -w, -e and --env-file over the container\'s own settings; -i feeds stdin', async () => {
       const envFile = join(work, 'env');
       await writeFile(join(work, 'env'), '# a comment\nFROM_FILE=2\n');

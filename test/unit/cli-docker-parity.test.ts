@@ -14,7 +14,7 @@ import { NOT_CARRIED_OUT } from '../../src/cli/not-carried-out.js';
 
 const DOCKER = '/usr/local/bin/docker';
 /** berth's own commands, which docker has not (or has with other subcommands). */
-const BERTH_ONLY = new Set(['image busybox', 'completion']);
+const BERTH_ONLY = new Set(['image busybox', 'completion', 'volume export', 'volume import']);
 
 function leaves(command: Command, prefix = ''): [string, Command][] {
   return command.commands

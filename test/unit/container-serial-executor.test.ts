@@ -44,7 +44,10 @@ test('the mount plan puts parents before what is mounted below them and keeps ea
   const record = { hostnamePath: '/c/hostname', hostsPath: '/c/hosts', resolvConfPath: '/c/resolv.conf' } as ContainerRecord;
   const deep: MountSource = () => [{ destination: '/data/sub', source: '/v2', type: 'bind', options: [], origin: 'generated-file' }];
   const shallow: MountSource = () => [{ destination: '/data', source: '/v1', type: 'bind', options: [], origin: 'generated-file' }];
-  const plan = planMounts(record, [deep, shallow]);
+  const plan = planMounts(record, [], [deep, shallow]);
   assert.deepEqual(plan.map((m) => m.destination), ['/data', '/data/sub']);
   assert.deepEqual(planMounts(record).map((m) => m.destination), ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+  // A bind of the user's own /etc/hosts replaces the generated one (moby).
+  const own = planMounts(record, [{ destination: '/etc/hosts', source: '/mine', type: 'bind', options: [], origin: 'bind' }]);
+  assert.deepEqual(own.map((m) => [m.destination, m.source]), [['/etc/hostname', '/c/hostname'], ['/etc/resolv.conf', '/c/resolv.conf'], ['/etc/hosts', '/mine']]);
 });

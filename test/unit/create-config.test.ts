@@ -83,9 +83,8 @@ test('the process environment has PATH, HOSTNAME and, with a tty, TERM, unless t
 });
 
 test('settings not carried out yet are refused, not ignored; the docker CLI\'s empty values pass', () => {
-  assert.throws(() => completeHostConfig({ Binds: ['/tmp:/x'] }, 'crun'), /-v\/--volume \(HostConfig\.Binds\) is not supported yet/);
+  assert.throws(() => completeHostConfig({ StorageOpt: { size: '1G' } }, 'crun'), /--storage-opt \(HostConfig\.StorageOpt\) is not supported yet/);
   assert.throws(() => completeHostConfig({ CpuRealtimePeriod: 1000 }, 'crun'), /--cpu-rt-period \(HostConfig\.CpuRealtimePeriod\) is not supported yet/);
-  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: { '/data': {} } }, {}), /Config\.Volumes/);
   const dockerDefaults = {
     Binds: null, PortBindings: {}, Links: null, Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, VolumesFrom: null,
     Privileged: false, Memory: 0, NanoCpus: 0, CpuShares: 0, PidsLimit: 0, Ulimits: [], Devices: [], PidMode: '',
@@ -93,6 +92,12 @@ test('settings not carried out yet are refused, not ignored; the docker CLI\'s e
   };
   assert.doesNotThrow(() => completeHostConfig(dockerDefaults, 'crun'));
   assert.doesNotThrow(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: {}, Healthcheck: { Test: [] } }, {}));
+});
+
+test("Config.Volumes is the image's VOLUME entries and the request's, as moby merges them", () => {
+  const merged = mergeContainerConfig({ Image: 'x', Cmd: ['true'], Volumes: { '/data': {}, '/cache': {} } }, { Volumes: { '/data': {}, '/var/lib/x': {} } });
+  assert.deepEqual(merged.Volumes, { '/data': {}, '/var/lib/x': {}, '/cache': {} });
+  assert.equal(mergeContainerConfig({ Image: 'x', Cmd: ['true'] }, {}).Volumes, null);
 });
 
 test('wrong JSON types and out-of-range numbers are refused with Go\'s decoder messages (issue 12 item 5)', () => {

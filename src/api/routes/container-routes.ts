@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContainerService } from '../../engine/containers/service.js';
 import type { ExecService } from '../../engine/containers/exec-service.js';
+import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { Handler, RouteTable } from '../router.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { containerInspect, containerSummary, waitResponse } from '../views/container-views.js';
@@ -28,7 +29,15 @@ export function containerRoutes(routes: RouteTable<Handler>, containers: Contain
   routes.add('GET', '/containers/json', async ({ res, query }) => {
     const list = containers.list({ all: query.bool('all'), limit: query.int('limit'), filters: parseFilters(query.string('filters')) });
     const sizes = query.bool('size') ? await Promise.all(list.map((c) => containers.sizes(c))) : [];
-    sendJson(res, 200, list.map((c, i) => containerSummary(c, containers.imageReferenceHolds(c), sizes[i])));
+    // Containers mostly share a few images: each reference is looked up (parsed) once per answer.
+    const holds = new Map<string, boolean>();
+    const referenceHolds = (c: ContainerRecord) => {
+      const key = `${c.config.Image}\n${c.image}`;
+      let answer = holds.get(key);
+      if (answer === undefined) holds.set(key, (answer = containers.imageReferenceHolds(c)));
+      return answer;
+    };
+    sendJson(res, 200, list.map((c, i) => containerSummary(c, referenceHolds(c), sizes[i])));
   });
 
   routes.add('POST', '/containers/prune', async ({ res, query }) => {
@@ -88,7 +97,7 @@ export function containerRoutes(routes: RouteTable<Handler>, containers: Contain
   });
 
   routes.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
-    await containers.remove(params.id, { force: query.bool('force') });
+    await containers.remove(params.id, { force: query.bool('force'), volumes: query.bool('v') });
     sendEmpty(res, 204);
   });
 

@@ -1,6 +1,7 @@
 import { humanDuration } from '../../common/human-duration.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
+import { mountPointView } from './volume-views.js';
 import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings, Port, PortMapWire } from '../../wire/containers.js';
 
 function networks(record: ContainerRecord): Record<string, EndpointSettings> {
@@ -77,7 +78,7 @@ export function containerSummary(record: ContainerRecord, imageReferenceHolds: b
     Status: statusText(record),
     HostConfig: { NetworkMode: record.hostConfig.NetworkMode },
     NetworkSettings: { Networks: networks(record) },
-    Mounts: [],
+    Mounts: (record.mountPoints ?? []).map(mountPointView),
   };
 }
 
@@ -105,7 +106,7 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
     ExecIDs: execIds.length > 0 ? execIds : null,
     HostConfig: record.hostConfig,
     GraphDriver: { Data: graphDriverData, Name: record.driver },
-    Mounts: [],
+    Mounts: (record.mountPoints ?? []).map(mountPointView),
     Config: { ...record.config },
     NetworkSettings: {
       Bridge: '',

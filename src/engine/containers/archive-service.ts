@@ -14,7 +14,7 @@ import { invalidParameter, isKind, notFound } from '../../common/errors.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { Semaphore } from '../../storage/semaphore.js';
 import type { ContainerRecord } from './model.js';
-import { planMounts } from './mount-plan.js';
+import { planMounts, recordedMounts } from './mount-plan.js';
 import type { ContainerService } from './service.js';
 import { hasLiveRun } from './state-machine.js';
 
@@ -113,7 +113,7 @@ export class ContainerArchiveService {
    * moby mounts them for cp. Export is of the layer alone, as Docker's.
    */
   private withLayer<T>(record: ContainerRecord, use: (root: ContainerRoot) => Promise<T>, withMounts = true): Promise<T> {
-    const binds = withMounts ? planMounts(record).filter((m) => m.type === 'bind').map(({ source, destination }) => ({ source, destination })) : [];
+    const binds = withMounts ? planMounts(record, recordedMounts(record)).filter((m) => m.type === 'bind').map(({ source, destination }) => ({ source, destination })) : [];
     return this.containers.exclusive(record, async () => {
       const path = await this.layers.mountContainerLayer(record.id);
       try {

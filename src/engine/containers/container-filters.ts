@@ -98,8 +98,8 @@ function compile(filters: Filters, lookups: ListLookups): (record: ContainerReco
     if (exited.length && (state.Running || state.StartedAt === ZERO_TIME || !exited.includes(state.ExitCode))) return false;
     if (statuses.length && !statuses.includes(state.Status)) return false;
     if (health.length && !health.includes(state.Health?.Status ?? 'none')) return false;
-    // Containers have no volumes yet (ps shows no mounts), so a volume filter takes none.
-    if (volumes.length) return false;
+    // moby's: a mount's volume name (a bind's source) or its destination, exactly.
+    if (volumes.length && !(record.mountPoints ?? []).some((p) => volumes.includes(p.Name || p.Source) || volumes.includes(p.Destination))) return false;
     if (ancestors.length && !ancestors.includes(record.image)) return false;
     if (networks.length && !containerNetworks(record).some((n) => networks.includes(n))) return false;
     // moby matches the container side of the ports: published ones of the run, exposed ones of the config.

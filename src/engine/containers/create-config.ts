@@ -35,7 +35,6 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   const inheritedEntrypoint = entrypoint === null ? image.Entrypoint ?? null : entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === '') ? null : entrypoint;
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
-  if (!isUnset(given.Volumes)) throw invalidParameter('volumes (Config.Volumes) are not supported yet by berthd');
   if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
   const exposed = [...Object.keys(image.ExposedPorts ?? {}), ...(given.ExposedPorts ?? [])];
   const config: ContainerConfig = {
@@ -52,7 +51,7 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
     Env: env.length > 0 ? env : null,
     Cmd: cmd,
     Image: given.Image,
-    Volumes: null,
+    Volumes: mergeVolumes(given.Volumes, image.Volumes),
     WorkingDir: given.WorkingDir || image.WorkingDir || '',
     Entrypoint: inheritedEntrypoint,
     OnBuild: image.OnBuild ?? null,
@@ -68,6 +67,13 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
     throw invalidParameter(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   }
   return config;
+}
+
+/** Config.Volumes: the image's VOLUME entries and the request's (`-v /path`), as moby merges them. */
+function mergeVolumes(given: string[] | undefined, image: Record<string, object> | null | undefined): Record<string, object> | null {
+  const volumes: Record<string, object> = { ...(image ?? {}) };
+  for (const path of given ?? []) volumes[path] = {};
+  return Object.keys(volumes).length > 0 ? volumes : null;
 }
 
 /** Moby's merge: the image's check fills what the request left unset (each field on its own). */
@@ -106,9 +112,6 @@ function checkHealthcheck(health: HealthConfigWire): HealthConfigWire {
  * a memory limit that is not enforced).
  */
 const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
-  Binds: '-v/--volume',
-  Mounts: '--mount',
-  VolumesFrom: '--volumes-from',
   DeviceRequests: '--gpus',
   BlkioWeightDevice: '--blkio-weight-device',
   BlkioDeviceReadBps: '--device-read-bps',
@@ -121,7 +124,6 @@ const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
   CpuPercent: '--cpu-percent',
   IOMaximumIOps: '--io-maxiops',
   IOMaximumBandwidth: '--io-maxbandwidth',
-  Tmpfs: '--tmpfs',
   StorageOpt: '--storage-opt',
   Annotations: '--annotation',
   MaskedPaths: 'MaskedPaths',

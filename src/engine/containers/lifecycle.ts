@@ -15,6 +15,7 @@ import type { LayerStore } from '../../storage/layer-store.js';
 import type { ContainerAction, EventBus } from '../events/event-bus.js';
 import type { RunWatcher, StopOptions, WaitCondition, WaitResult } from './lifecycle-types.js';
 import type { ContainerRecord } from './model.js';
+import type { ContainerVolumes } from './mount-plan.js';
 import { buildRunSpec, type RunSpecHost } from './run-spec.js';
 import type { ContainerNetworking } from './networking.js';
 import { RunNotifier } from './run-notifier.js';
@@ -49,6 +50,8 @@ export interface LifecycleOptions {
   runSpecHost?: RunSpecHost;
   /** Sets up and undoes each run's network. */
   networking?: ContainerNetworking;
+  /** Volumes, binds and tmpfs mounts; none in tests of the life cycle alone. */
+  volumes?: ContainerVolumes;
   /** Follows runs (the health checks); none in tests of the life cycle alone. */
   watcher?: RunWatcher;
   /** How often an exit that could not be saved (a full disk) is tried again; 5 s. */
@@ -153,6 +156,9 @@ export class ContainerLifecycle {
 
   /** A run found alive at daemon start: its health checks start again. */
   adopt(record: ContainerRecord): void {
+    if (hasLiveRun(record.state)) {
+      this.options.volumes?.adopt(record).catch((err) => this.options.logger.warn('adopting the volume mounts of a run', { id: record.id, err }));
+    }
     if (hasLiveRun(record.state) && !record.state.Paused) this.options.watcher?.watch(record, { fresh: true });
   }
 
@@ -189,8 +195,9 @@ export class ContainerLifecycle {
     try {
       const rootfs = await this.options.layers.mountContainerLayer(id);
       mounted = true;
+      const given = await this.options.volumes?.mount(record, rootfs);
       const network = await this.options.networking?.attach(record);
-      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, network);
+      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, given, network);
       const { pid } = await runtime.create({
         id,
         name: record.name.slice(1),
@@ -229,7 +236,7 @@ export class ContainerLifecycle {
     markStartFailed(record.state, exitCode, message);
     await this.store.save(record).catch((saveErr) => this.options.logger.warn('saving a failed start', { id: record.id, err: saveErr }));
     this.options.notifier.runEnded(record.id, exitCode);
-    if (record.hostConfig.AutoRemove) await this.deleteRecord(record);
+    if (record.hostConfig.AutoRemove) await this.deleteRecord(record, true);
   }
 
   /** An exit the runtime reported (also those that happened while berthd was down). */
@@ -275,7 +282,7 @@ export class ContainerLifecycle {
     this.options.notifier.runEnded(id, exit.code);
     this.publish('die', record, { exitCode: String(exit.code), execDuration: String(Math.floor(ranForMs / 1000)) });
     if (autoRemove) {
-      await this.deleteRecord(record);
+      await this.deleteRecord(record, true);
       return;
     }
     // The teardown is queued before the restart, which therefore finds nothing of the last run.
@@ -336,6 +343,7 @@ export class ContainerLifecycle {
   private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
     await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
+    await this.options.volumes?.unmount(id).catch(log('unmounting volumes'));
     // After the runtime: the namespace must outlive the container's processes.
     await this.options.networking?.detach(id).catch(log('undoing the network'));
     if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
@@ -495,7 +503,7 @@ export class ContainerLifecycle {
    * `docker rm`: a running container only with force (killed first, outside any job, since its
    * exit is a job). A container started again between the kill and the removal is killed again.
    */
-  async remove(record: ContainerRecord, options: { force: boolean }): Promise<void> {
+  async remove(record: ContainerRecord, options: { force: boolean; volumes?: boolean }): Promise<void> {
     for (;;) {
       if (record.state.Running) {
         if (!options.force) {
@@ -510,7 +518,7 @@ export class ContainerLifecycle {
       const removal = await this.executor.run(record.id, async () => {
         if (this.store.get(record.id) !== record) return 'removed'; // removed meanwhile (AutoRemove)
         if (record.state.Running) return 'running';
-        return this.deleteRecord(record);
+        return this.deleteRecord(record, options.volumes ?? false);
       });
       if (removal === 'running') continue;
       // Answered once everything is gone, as dockerd: an `rmi` right after finds no layer left.
@@ -524,7 +532,7 @@ export class ContainerLifecycle {
    * may have left a run behind), the rootfs and the layer go after, as the container's next job,
    * which `torndown` settles with (never rejects).
    */
-  private async deleteRecord(record: ContainerRecord): Promise<{ torndown: Promise<void> }> {
+  private async deleteRecord(record: ContainerRecord, removeVolumes: boolean): Promise<{ torndown: Promise<void> }> {
     if (this.store.get(record.id) !== record) return { torndown: Promise.resolve() };
     markRemoving(record.state);
     this.options.streams.removed(record.id);
@@ -537,9 +545,13 @@ export class ContainerLifecycle {
     this.unsaved.delete(record.id);
     this.restarts.forget(record.id);
     this.options.watcher?.unwatch(record.id);
-    this.options.notifier.removed(record.id, record.state.ExitCode);
     this.publish('destroy', record);
-    const torndown = this.executor.run(record.id, () => this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true }));
+    const torndown = this.executor.run(record.id, async () => {
+      await this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true });
+      await this.options.volumes?.release(record.id, record.mountPoints ?? [], removeVolumes).catch((err) => this.options.logger.warn('releasing volumes', { id: record.id, err }));
+      // Waits for the removal end once it is complete (moby's): a `run --rm` that returns leaves no mount and no volume reference.
+      this.options.notifier.removed(record.id, record.state.ExitCode);
+    });
     return { torndown };
   }
 

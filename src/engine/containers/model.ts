@@ -1,5 +1,6 @@
 import type { ContainerConfigWire, ContainerStateWire, ContainerStatus, EndpointSettings } from '../../wire/containers.js';
 import type { PublishedPort } from './networking.js';
+import type { MountPoint } from '../volumes/mount-point.js';
 
 /** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
 export interface ContainerConfig extends ContainerConfigWire {
@@ -56,6 +57,8 @@ export interface ContainerRecord {
   networks?: Record<string, EndpointSettings>;
   /** The host ports its run published (empty when it is not running). */
   publishedPorts?: PublishedPort[];
+  /** Binds, volumes and tmpfs mounts, decided at create (moby's MountPoints). */
+  mountPoints?: MountPoint[];
   logPath: string;
   hostnamePath: string;
   hostsPath: string;

@@ -9,7 +9,7 @@ import { resolveGroups, resolveUser } from '../../runtime/user.js';
 import { invalidParameter } from '../../common/errors.js';
 import { processEnv } from './create-config.js';
 import type { ContainerRecord } from './model.js';
-import { ociMounts, planMounts } from './mount-plan.js';
+import { ociMounts, planMounts, type PlannedMount } from './mount-plan.js';
 import { ociResources, ociRlimits, resourceFields, type Ulimit } from './resource-limits.js';
 import { namespaceSettings, type PeerLookup } from './namespace-modes.js';
 import type { RunNetwork } from './networking.js';
@@ -44,7 +44,13 @@ async function deviceSettings(record: ContainerRecord, privileged: boolean): Pro
   };
 }
 
-export async function buildRunSpec(record: ContainerRecord, rootfs: string, host: RunSpecHost = {}, network?: RunNetwork): Promise<OciSpec> {
+/** The volumes, binds and tmpfs mounts of this run (ContainerVolumes.mount). */
+export interface RunMountsPlan {
+  mounts: PlannedMount[];
+  rootfsPropagation?: string;
+}
+
+export async function buildRunSpec(record: ContainerRecord, rootfs: string, host: RunSpecHost = {}, given: RunMountsPlan = { mounts: [] }, network?: RunNetwork): Promise<OciSpec> {
   const { config, hostConfig } = record;
   const capAdd = hostConfig.CapAdd ?? [];
   const capDrop = hostConfig.CapDrop ?? [];
@@ -68,7 +74,8 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string, host
     domainname: utsHost ? '' : config.Domainname,
     tty: config.Tty,
     consoleSize: config.Tty ? { height, width } : undefined,
-    mounts: [...ociMounts(planMounts(record)), ...(init ? [initMount(host)] : [])],
+    mounts: [...ociMounts(planMounts(record, given.mounts)), ...(init ? [initMount(host)] : [])],
+    rootfsPropagation: given.rootfsPropagation,
     capAdd,
     capDrop,
     readonlyRootfs: hostConfig.ReadonlyRootfs,
