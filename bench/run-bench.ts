@@ -6,6 +6,7 @@ import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
 import { volumesSection } from './sections/volumes.js';
 import { otherEnginesSection } from './sections/other-engines.js';
+import { networksSection } from './sections/networks.js';
 import { imagesSection } from './sections/images.js';
 import { imageTransferSection } from './sections/image-transfer.js';
 
@@ -14,6 +15,7 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 /** In the order they run. */
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
+  ['networks', networksSection],
   ['images', imagesSection],
   ['volumes', volumesSection],
   ['other-engines', otherEnginesSection],

@@ -5,6 +5,7 @@ const STATUS: Record<ErrorKind, number> = {
   'not-found': 404,
   'already-exists': 409,
   conflict: 409,
+  forbidden: 403,
   'invalid-parameter': 400,
   'not-modified': 304,
   unavailable: 503,

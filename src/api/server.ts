@@ -28,6 +28,8 @@ import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
 import { imageArchiveRoutes } from './routes/image-archive-routes.js';
 import type { ImageArchiveService } from '../engine/images/image-archive-service.js';
+import { networkRoutes } from './routes/network-routes.js';
+import type { NetworkService } from '../engine/networks/network-service.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import type { CommitService } from '../engine/images/commit-service.js';
 import type { DiskUsage } from '../engine/system/disk-usage.js';
@@ -52,6 +54,8 @@ export interface ApiEngine {
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
+  /** Networks; absent in API tests that need none. */
+  networks?: NetworkService;
   /** daemon.json `detach-keys`: the default escape sequence of attach. */
   detachKeys?: string;
 }
@@ -90,6 +94,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
   imageRoutes(routes, engine.images, engine.storageDriverName);
   swarmRoutes(routes);
+  if (engine.networks) networkRoutes(routes, engine.networks);
   updateRoutes(routes, engine.updates);
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);

@@ -8,11 +8,12 @@ import { CliExit } from './cli-exit.js';
 import { collect } from './option-values.js';
 import { deviceCgroupRule, deviceMapping, int64, ramInBytes, readKeyValueFile, securityOpt, sysctl, ulimit } from './run-option-values.js';
 import { addResourceFlags, resourceRequest, type ResourceFlags } from './resource-flags.js';
+import { addNetworkFlags, networkRequest, type NetworkFlags } from './network-flags.js';
 import type { DeviceMapping, Ulimit } from '../client/index.js';
 import { addRestartHealthFlags, healthcheck, restartPolicy, type RestartHealthFlags } from './restart-health-flags.js';
 import { addMountFlags, mountRequest, type MountFlags } from './mount-flags.js';
 
-export interface ContainerFlags extends ResourceFlags, RestartHealthFlags, MountFlags {
+export interface ContainerFlags extends ResourceFlags, RestartHealthFlags, NetworkFlags, MountFlags {
   attach?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -67,7 +68,7 @@ export type AttachTarget = 'stdin' | 'stdout' | 'stderr';
 
 /** Declares the shared flags; `-h` is the hostname here, as in docker, so help is `--help` only. */
 export function addContainerFlags(command: Command): Command {
-  return addMountFlags(addRestartHealthFlags(addResourceFlags(command)))
+  return addMountFlags(addNetworkFlags(addRestartHealthFlags(addResourceFlags(command))))
     .helpOption('--help', 'Print usage')
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--cap-add <capability>', 'Add Linux capabilities', collect)
@@ -156,6 +157,8 @@ export function buildCreateRequest(
     throw new CliExit(125, `berth: invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
   }
   const health = healthcheck(flags);
+  const mode = flags.network ?? flags.net ?? 'default';
+  const network = networkRequest(flags, mode);
   const mounts = mountRequest(flags);
   return {
     ...(mounts.Volumes && { Volumes: mounts.Volumes }),
@@ -178,9 +181,12 @@ export function buildCreateRequest(
     Labels: Object.fromEntries(labels.map(splitKeyValue)),
     ...(flags.stopSignal === undefined ? {} : { StopSignal: flags.stopSignal }),
     ...(flags.stopTimeout === undefined ? {} : { StopTimeout: flags.stopTimeout }),
+    ...(network.ExposedPorts && { ExposedPorts: network.ExposedPorts }),
+    ...(network.NetworkingConfig && { NetworkingConfig: network.NetworkingConfig }),
     HostConfig: {
       ...mounts.HostConfig,
       ...resourceRequest(flags),
+      ...network.host,
       MemorySwappiness: swappiness,
       KernelMemory: flags.kernelMemory ?? 0,
       Ulimits: flags.ulimit ?? null,
@@ -206,7 +212,7 @@ export function buildCreateRequest(
       ReadonlyRootfs: flags.readOnly ?? false,
       ShmSize: flags.shmSize ?? 0,
       ...(flags.runtime === undefined ? {} : { Runtime: flags.runtime }),
-      NetworkMode: flags.network ?? flags.net ?? 'default',
+      NetworkMode: mode,
       LogConfig: logConfig(flags),
       RestartPolicy: restartPolicy(flags),
     },

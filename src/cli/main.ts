@@ -18,6 +18,8 @@ import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { containerCommand } from './commands/container.js';
 import { imageCommand } from './commands/image.js';
+import { networkCommand } from './commands/network.js';
+import { portCommand } from './commands/port.js';
 import { imagesCommand } from './commands/images.js';
 import { importCommand } from './commands/import.js';
 import { saveCommand } from './commands/save.js';
@@ -89,6 +91,8 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['network', networkCommand],
+  ['port', portCommand],
   ['system', systemCommand],
   ['volume', volumeCommand],
   ['container', containerCommand],

@@ -10,10 +10,9 @@ import { CliExit } from './cli-exit.js';
 /** [commander flags, reason]. */
 type Refused = readonly [string, string];
 
-const PORTS = 'published ports are not carried out yet: containers get a loopback-only network';
 const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
-const NETWORK = 'network settings beyond --network none are not carried out yet';
+const NETWORK = 'IPv6, link-local addresses, fixed MAC addresses and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'berth has no registry client or multi-platform images yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -23,7 +22,6 @@ const MULTI_PLATFORM = 'berth keeps one platform per image: choosing a variant o
 const PLATFORM: Refused = ['--platform <value>', REGISTRY];
 
 const CONTAINER_FLAGS: Refused[] = [
-  ['--add-host <value>', NETWORK],
   ['--annotation <value>', 'OCI annotations are not carried out yet'],
   ['--blkio-weight-device <value>', LIMITS],
   ['--cpu-count <value>', LIMITS],
@@ -35,22 +33,13 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--device-write-bps <value>', LIMITS],
   ['--device-write-iops <value>', LIMITS],
   ['--disable-content-trust', REGISTRY],
-  ['--dns <value>', NETWORK],
-  ['--dns-option <value>', NETWORK],
-  ['--dns-search <value>', NETWORK],
-  ['--expose <value>', PORTS],
   ['--gpus <value>', LIMITS],
   ['--io-maxbandwidth <value>', LIMITS],
   ['--io-maxiops <value>', LIMITS],
-  ['--ip <value>', NETWORK],
   ['--ip6 <value>', NETWORK],
   ['--isolation <value>', ISOLATION],
-  ['--link <value>', NETWORK],
   ['--link-local-ip <value>', NETWORK],
   ['--mac-address <value>', NETWORK],
-  ['--network-alias <value>', NETWORK],
-  ['-p, --publish <value>', PORTS],
-  ['-P, --publish-all', PORTS],
   ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
 ];
@@ -100,6 +89,7 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image pull': PULL_FLAGS,
   update: UPDATE_FLAGS,
   'container update': UPDATE_FLAGS,
+  'network inspect': [['-v, --verbose', 'verbose network inspect shows swarm services, which berthd has none of']],
   'volume create': [
     ['--availability <value>', CLUSTER],
     ['--group <value>', CLUSTER],

@@ -34,6 +34,11 @@ import type {
   SystemDataUsageResponse,
   WaitCondition,
   WaitResponse,
+  Network,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkConnectRequest,
+  NetworkPruneResponse,
 } from './types.js';
 
 /** A wait whose response headers have arrived; its body comes when the condition is met. */
@@ -392,6 +397,34 @@ export class EngineClient {
       headers: { 'X-Registry-Auth': 'e30=' },
     });
     yield* readProgress(response);
+  }
+
+  listNetworks(filters?: Filters): Promise<Network[]> {
+    return this.transport.json('GET', '/networks', { query: { filters: filtersQuery(filters) } });
+  }
+
+  inspectNetwork(name: string): Promise<Network> {
+    return this.transport.json('GET', `/networks/${encode(name)}`);
+  }
+
+  createNetwork(request: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.transport.json('POST', '/networks/create', { json: request });
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return this.transport.discard('DELETE', `/networks/${encode(name)}`);
+  }
+
+  pruneNetworks(filters?: Filters): Promise<NetworkPruneResponse> {
+    return this.transport.json('POST', '/networks/prune', { query: { filters: filtersQuery(filters) } });
+  }
+
+  connectNetwork(network: string, request: NetworkConnectRequest): Promise<void> {
+    return this.transport.discard('POST', `/networks/${encode(network)}/connect`, { json: request });
+  }
+
+  disconnectNetwork(network: string, container: string, force: boolean): Promise<void> {
+    return this.transport.discard('POST', `/networks/${encode(network)}/disconnect`, { json: { Container: container, Force: force } });
   }
 
   // --- volumes

@@ -22,6 +22,13 @@ export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../w
 export type { StatsResponse, TopResponse } from '../wire/stats.js';
 export type { Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/volumes.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
+export type {
+  NetworkWire as Network,
+  NetworkCreateRequestWire as NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkConnectRequestWire as NetworkConnectRequest,
+  NetworkPruneResponse,
+} from '../wire/networks.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
 export type {
   ContainerChangeResponseItem as ContainerChange,

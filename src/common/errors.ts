@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'not-found' // 404
   | 'already-exists' // 409
   | 'conflict' // 409
+  | 'forbidden' // 403 (moby's errdefs.Forbidden: a network with endpoints, a predefined network)
   | 'invalid-parameter' // 400
   | 'not-modified' // 304
   | 'unavailable' // 503
@@ -32,6 +33,7 @@ export const alreadyExists = (message: string, cause?: unknown) =>
   new BerthError('already-exists', message, { cause });
 export const invalidParameter = (message: string, cause?: unknown) =>
   new BerthError('invalid-parameter', message, { cause });
+export const forbidden = (message: string, cause?: unknown) => new BerthError('forbidden', message, { cause });
 export const unavailable = (message: string, cause?: unknown) => new BerthError('unavailable', message, { cause });
 export const notModified = (message = 'not modified') => new BerthError('not-modified', message);
 

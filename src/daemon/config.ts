@@ -4,6 +4,7 @@ import { errnoCode } from '../common/errors.js';
 import { detachKeyBytes } from '../common/detach-keys.js';
 import type { LogLevel } from '../common/logger.js';
 import type { RuntimeConfig } from '../runtime/conmon-runtime-set.js';
+import type { AddressPool } from '../engine/networks/ipam.js';
 
 export interface DaemonConfig {
   hosts: string[];
@@ -23,6 +24,18 @@ export interface DaemonConfig {
   initPath?: string;
   /** daemon.json `detach-keys`: the escape sequence of attach when the client names none. */
   detachKeys?: string;
+  /** The default bridge's Linux name (-b/--bridge, daemon.json `bridge`). */
+  bridge: string;
+  /** The default bridge's address and subnet (--bip, "10.1.0.1/24"); from the pools when unset. */
+  bip?: string;
+  /** Where subnets of new networks (and of the default bridge without bip) come from. */
+  defaultAddressPools?: AddressPool[];
+  /** MTU of the default bridge's interfaces. */
+  mtu: number;
+  /** Containers on the default bridge may reach each other (--icc). */
+  icc: boolean;
+  /** Beyond Docker: traffic to published ports passes the host's INPUT rules (a relay instead of DNAT). */
+  publishedPortsObeyHostFirewall: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -37,6 +50,10 @@ export const DEFAULTS: DaemonConfig = {
   pidfile: '/run/berth/berthd.pid',
   logLevel: 'info',
   cgroupParent: '/berth',
+  bridge: 'berth0',
+  mtu: 1500,
+  icc: true,
+  publishedPortsObeyHostFirewall: false,
 };
 
 /** daemon.json keys, named as Docker names them, and the config field each one sets. */
@@ -53,6 +70,12 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'cgroup-parent': 'cgroupParent',
   'init-path': 'initPath',
   'detach-keys': 'detachKeys',
+  bridge: 'bridge',
+  bip: 'bip',
+  'default-address-pools': 'defaultAddressPools',
+  mtu: 'mtu',
+  icc: 'icc',
+  'published-ports-obey-host-firewall': 'publishedPortsObeyHostFirewall',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -124,10 +147,33 @@ export function mergeConfig(file: Partial<DaemonConfig>, flags: Partial<DaemonCo
   if (typeof config.cgroupParent !== 'string' || !/^(\/[\w.-]+)+$/.test(config.cgroupParent) || config.cgroupParent.split('/').includes('..')) {
     throw invalidParameter(`invalid cgroup-parent ${JSON.stringify(config.cgroupParent)}: give an absolute cgroup path such as /berth`);
   }
+  checkNetworkSettings(config);
   if (config.initPath !== undefined && (typeof config.initPath !== 'string' || !config.initPath.startsWith('/'))) {
     throw invalidParameter(`invalid init-path ${JSON.stringify(config.initPath)}: give the absolute path of a static init binary`);
   }
   return config;
+}
+
+/** The default bridge settings, with dockerd's words for a bad one. */
+function checkNetworkSettings(config: DaemonConfig): void {
+  if (typeof config.bridge !== 'string' || !/^[\w.-]{1,15}$/.test(config.bridge)) throw invalidParameter(`invalid bridge name ${JSON.stringify(config.bridge)}: at most 15 letters, digits, '.', '_' or '-'`);
+  if (config.bip !== undefined && (typeof config.bip !== 'string' || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(config.bip))) throw invalidParameter(`invalid bip ${JSON.stringify(config.bip)}: give an address and prefix such as 10.1.0.1/24`);
+  if (!Number.isInteger(config.mtu) || config.mtu < 68 || config.mtu > 65535) throw invalidParameter(`invalid MTU number: ${config.mtu}`);
+  if (typeof config.icc !== 'boolean') throw invalidParameter('icc must be true or false');
+  if (typeof config.publishedPortsObeyHostFirewall !== 'boolean') throw invalidParameter('published-ports-obey-host-firewall must be true or false');
+  for (const pool of config.defaultAddressPools ?? []) {
+    if (typeof pool?.base !== 'string' || !Number.isInteger(pool.size) || pool.size < 1 || pool.size > 30) {
+      throw invalidParameter(`invalid default-address-pools entry ${JSON.stringify(pool)}: give {"base": "10.10.0.0/16", "size": 24}`);
+    }
+  }
+}
+
+/** --default-address-pool base=10.10.0.0/16,size=24 */
+export function parseAddressPool(text: string): AddressPool {
+  const fields = Object.fromEntries(text.split(',').map((part) => part.split('=', 2) as [string, string]));
+  const pool = { base: fields.base, size: Number(fields.size) };
+  if (!pool.base || !Number.isInteger(pool.size)) throw invalidParameter(`invalid default address pool ${JSON.stringify(text)}: give base=10.10.0.0/16,size=24`);
+  return pool;
 }
 
 /** "unix:///run/berth/berth.sock" or a bare path → the socket path. */

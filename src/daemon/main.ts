@@ -1,4 +1,5 @@
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Command } from 'commander';
@@ -24,13 +25,16 @@ import { ExecService } from '../engine/containers/exec-service.js';
 import { UsageService } from '../engine/containers/usage-service.js';
 import { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
+import { NetworkService } from '../engine/networks/network-service.js';
+import { DEFAULT_ADDRESS_POOLS } from '../engine/networks/ipam.js';
+import { AARDVARK_PATHS, NETAVARK_PATHS } from '../engine/networks/netavark.js';
 import { CommitService } from '../engine/images/commit-service.js';
 import { DiskUsage } from '../engine/system/disk-usage.js';
 import { VolumeService } from '../engine/volumes/volume-service.js';
 import { VolumeMounts } from '../engine/volumes/container-volumes.js';
 import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
-import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
+import { DEFAULT_CONFIG_FILE, mergeConfig, parseAddressPool, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
 import { lockDataRoot } from './data-root-lock.js';
 import { listenUnix, socketGroupId } from './unix-socket.js';
@@ -48,6 +52,12 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
     .option('-G, --group <group>', 'group that may use the API socket (default: berth, when that group exists)')
     .option('--cgroup-parent <path>', 'parent cgroup of all containers (default: /berth)')
     .option('--init-path <path>', 'init binary for containers run with --init (default: docker-init, tini-static or catatonit on PATH)')
+    .option('-b, --bridge <name>', 'name of the default bridge (default: berth0)')
+    .option('--bip <cidr>', "default bridge's address and subnet, e.g. 10.1.0.1/24")
+    .option('--default-address-pool <pool...>', 'subnets for networks: base=10.10.0.0/16,size=24')
+    .option('--mtu <bytes>', 'MTU of the default bridge (default: 1500)')
+    .option('--icc <bool>', 'containers on the default bridge may talk to each other (default: true)')
+    .option('--published-ports-obey-host-firewall', "relay published ports through berthd's sockets so that the host's INPUT rules apply to them")
     .option('--config-file <path>', 'daemon configuration file', DEFAULT_CONFIG_FILE)
     .version('0.1.0');
   program.parse(argv);
@@ -63,6 +73,12 @@ async function parseArgs(argv: string[]): Promise<DaemonConfig> {
   if (opts.group) flags.group = opts.group;
   if (opts.cgroupParent) flags.cgroupParent = opts.cgroupParent;
   if (opts.initPath) flags.initPath = opts.initPath;
+  if (opts.bridge) flags.bridge = opts.bridge;
+  if (opts.bip) flags.bip = opts.bip;
+  if (opts.defaultAddressPool) flags.defaultAddressPools = (opts.defaultAddressPool as string[]).map(parseAddressPool);
+  if (opts.mtu) flags.mtu = Number(opts.mtu);
+  if (opts.icc) flags.icc = opts.icc !== 'false';
+  if (opts.publishedPortsObeyHostFirewall) flags.publishedPortsObeyHostFirewall = true;
   const file = await readConfigFile(opts.configFile, program.getOptionValueSource('configFile') === 'cli');
   return mergeConfig(file, flags);
 }
@@ -87,6 +103,14 @@ async function privateDir(path: string, mode: number): Promise<void> {
   if ((current & ~mode) !== 0) await chmod(path, current & mode);
 }
 
+
+/** netavark and aardvark-dns where Debian (or another distribution) puts them. */
+function networkBinaries(warnings: string[]): { netavark: string; aardvark: string } {
+  const netavark = NETAVARK_PATHS.find((p) => existsSync(p));
+  const aardvark = AARDVARK_PATHS.find((p) => existsSync(p));
+  if (!netavark || !aardvark) warnings.push('netavark or aardvark-dns is not installed (apt-get install netavark aardvark-dns): containers on networks other than none and host cannot start');
+  return { netavark: netavark ?? NETAVARK_PATHS[0], aardvark: aardvark ?? AARDVARK_PATHS[0] };
+}
 
 async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   await privateDir(config.dataRoot, 0o710);
@@ -118,6 +142,15 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const layers = await LayerStore.open(join(config.dataRoot, 'layers'), driver, logger);
   const images = await ImageStore.open(join(config.dataRoot, 'image'), content, layers);
   const store = await ContainerStore.open(join(config.dataRoot, 'containers'));
+  const networks = await NetworkService.open({
+    dataRoot: config.dataRoot,
+    execRoot: config.execRoot,
+    bridge: { bridge: config.bridge, bip: config.bip, mtu: config.mtu, icc: config.icc, pools: config.defaultAddressPools ?? DEFAULT_ADDRESS_POOLS },
+    binaries: networkBinaries(warnings),
+    publishedPortsObeyHostFirewall: config.publishedPortsObeyHostFirewall,
+    events,
+    logger,
+  });
   // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
   const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
   const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
@@ -131,8 +164,18 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     events,
     logger,
     runSpecHost: { initPath: findInit(config.initPath), peers: (idOrName) => store.resolve(idOrName) },
+    networking: networks.attacher,
+  });
+  networks.bindContainers({
+    resolve: (idOrName) => store.resolve(idOrName),
+    get: (id) => store.get(id),
+    all: () => store.all(),
+    exclusive: (record, job) => containers.exclusive(record, job),
+    save: (record) => store.save(record),
+    settled: (id) => containers.settled(id),
   });
   await containers.start();
+  await networks.attacher.sweep((id) => store.get(id)?.state.Running === true);
   await volumes.unmountIdle((name) => volumeMounts.mountedByARun(name));
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
@@ -158,7 +201,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, commits, diskUsage, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });
@@ -182,6 +225,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }
     await containers.close();
+    networks.close();
     runtimes.close();
     await releasePidfile();
     await unlockDataRoot();

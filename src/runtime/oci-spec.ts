@@ -229,7 +229,8 @@ function deviceRules(input: SpecInput): OciDeviceRule[] {
 export function buildOciSpec(input: SpecInput): OciSpec {
   const capabilities = input.privileged ? [...availableCapabilities()] : effectiveCapabilities(input.capAdd, input.capDrop);
   const namespaces = input.namespaces ?? DEFAULT_NAMESPACES.map((type): OciNamespace => ({ type }));
-  const privateNetwork = namespaces.some((ns) => ns.type === 'network' && !ns.path);
+  // Its own namespace, or one made for it (the network's sandbox) or another container's: not the host's.
+  const privateNetwork = namespaces.some((ns) => ns.type === 'network');
   return {
     ociVersion: '1.0.2',
     process: {

@@ -6,7 +6,7 @@
 import type { MountWire } from './volumes.js';
 
 export interface EndpointSettings {
-  IPAMConfig: null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -97,11 +97,14 @@ export interface ContainerSummary {
   Mounts: unknown[];
 }
 
+/** NetworkSettings.Ports: "80/tcp" → its host bindings, null for a port exposed and not published. */
+export type PortMapWire = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
 export interface NetworkSettingsWire {
   Bridge: string;
   SandboxID: string;
   SandboxKey: string;
-  Ports: Record<string, unknown>;
+  Ports: PortMapWire;
   HairpinMode: boolean;
   LinkLocalIPv6Address: string;
   LinkLocalIPv6PrefixLen: number;
@@ -220,6 +223,13 @@ export interface HostConfigRequest extends ResourcesWire {
   CgroupnsMode?: string;
   CgroupParent?: string;
   LogConfig?: { Type: string; Config: Record<string, string> };
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsOptions?: string[];
+  DnsSearch?: string[];
+  ExtraHosts?: string[] | null;
+  Links?: string[] | null;
   Binds?: string[] | null;
   Mounts?: MountWire[] | null;
   Tmpfs?: Record<string, string> | null;
@@ -271,6 +281,8 @@ export interface ContainerUpdateResponse {
 
 export interface ContainerCreateRequest extends ContainerConfigRequest {
   HostConfig: HostConfigRequest;
+  /** The endpoints by network name (--network-alias, --ip go to the mode's network). */
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string }; Links?: string[] }> };
 }
 
 /** The stat of a path in a container: base64 JSON in X-Docker-Container-Path-Stat (HEAD/GET archive). */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { rawRequest } from '../helpers/http.js';
 import type { TestDaemon } from '../helpers/berthd.js';
+import { hostNetworkState } from '../helpers/host-network.js';
 
 const run = promisify(execFile);
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -182,6 +183,8 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
     for (const name of await entries(join(daemon.dataRoot, dir))) found.push(`leftover ${dir}/${name}`);
   }
 
+  found.push(...(await networkViolations(daemon, known, live)));
+
   const images = await api<Array<{ Id: string }>>(daemon, 'GET', '/images/json?all=1');
   const reachable = new Set<string>();
   for (const { Id } of images) {
@@ -199,6 +202,27 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
   for (const hex of await entries(join(daemon.dataRoot, 'layers', 'layers'))) {
     if (!reachable.has(hex)) found.push(`layer ${hex} is used by no image`);
   }
+  return found;
+}
+
+/**
+ * Networking owns nothing without a running container: a sandbox record and a network namespace
+ * per live container only; with none live, no firewall rule names the daemon's addresses, no
+ * bridge of its networks is up and no aardvark-dns of its exec root runs.
+ */
+async function networkViolations(daemon: TestDaemon, known: Set<string>, live: Set<string>): Promise<string[]> {
+  const found: string[] = [];
+  const sandboxes = (await entries(join(daemon.execRoot, 'sandboxes'))).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+  for (const id of sandboxes) if (!live.has(id)) found.push(`network sandbox ${id} belongs to no running container`);
+  for (const name of await entries('/run/netns')) {
+    const id = name.replace(/^berth-/, '');
+    if (name.startsWith('berth-') && (known.has(id) || sandboxes.includes(id)) && !live.has(id)) found.push(`network namespace ${name} belongs to no running container`);
+  }
+  if (live.size > 0) return found;
+  const state = await hostNetworkState(daemon);
+  for (const rule of state.ownRules) found.push(`firewall rule "${rule}" with no container running`);
+  for (const server of state.ownNameServers) found.push(`name server "${server}" with no container running`);
+  if (state.links.includes(daemon.network.bridge)) found.push(`bridge ${daemon.network.bridge} with no container running`);
   return found;
 }
 

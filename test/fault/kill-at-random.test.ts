@@ -24,6 +24,7 @@ import {
   startContainer,
   stopContainer,
   type Target,
+  createNetwork,
 } from './operations.js';
 
 const KILLS = Number(process.env.BERTH_FAULT_KILLS ?? 100);
@@ -66,6 +67,8 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     target = { socket: daemon.socket };
     busyboxTar = await collect(packBusyboxRootfs());
     await daemon.berth(['image', 'busybox']);
+    const [a, b] = daemon.network.block.split('.').slice(1, 3).map(Number);
+    await createNetwork(target, 'faultnet', `10.${a}.${b + 1}.0/24`);
   });
   after(async () => {
     if (!daemon) return;
@@ -118,6 +121,12 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
               target,
               await createContainer(target, `f${++serial}`, { healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000_000 } }),
             ),
+        },
+        {
+          // On a network of its own with a published port: kills land in netavark's setup and teardown.
+          name: 'run -d --network -p',
+          windowMs: 300,
+          run: async () => startContainer(target, await createContainer(target, `f${++serial}`, { network: 'faultnet' })),
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
         { name: 'load', windowMs: 800, run: () => loadImage(target, ++serial) },

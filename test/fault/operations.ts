@@ -26,13 +26,19 @@ export async function createContainer(
     command?: string[];
     restartPolicy?: { Name: string; MaximumRetryCount: number };
     healthcheck?: { Test: string[]; Interval: number };
+    /** A network to be on (with a random published port for 80/tcp); none by default. */
+    network?: string;
   } = {},
 ): Promise<string> {
   const body = await call(target, 'POST', `/containers/create?name=${name}`, {
     Image: 'busybox',
     Cmd: options.command ?? ['sleep', '600'],
     ...(options.healthcheck && { Healthcheck: options.healthcheck }),
-    HostConfig: { NetworkMode: 'none', ...(options.restartPolicy && { RestartPolicy: options.restartPolicy }) },
+    HostConfig: {
+      NetworkMode: options.network ?? 'none',
+      ...(options.network && { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '' }] } }),
+      ...(options.restartPolicy && { RestartPolicy: options.restartPolicy }),
+    },
   });
   return (JSON.parse(body) as { Id: string }).Id;
 }
@@ -89,6 +95,11 @@ export async function runToEnd(target: Target, command: string[]): Promise<numbe
   const waiting = call(target, 'POST', `/containers/${Id}/wait?condition=removed`);
   await startContainer(target, Id);
   return (JSON.parse(await waiting) as { StatusCode: number }).StatusCode;
+}
+
+/** `docker network create` of a bridge network with the given subnet. */
+export async function createNetwork(target: Target, name: string, subnet: string): Promise<void> {
+  await call(target, 'POST', '/networks/create', { Name: name, IPAM: { Config: [{ Subnet: subnet }] } });
 }
 
 /** `docker import - repo:tag` of the given tar. */

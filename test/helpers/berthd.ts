@@ -11,7 +11,21 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const BERTH = join(REPO_ROOT, 'bin/berth');
 export const BERTHD = join(REPO_ROOT, 'bin/berthd');
 
+/**
+ * A default bridge and address pool of its own for each test daemon, so that daemons running at
+ * once (or left over) never share a bridge or a subnet: a /20 of 10.200.0.0–10.254.255.255 picked
+ * at random, its first /24 for the default bridge, the rest for networks made without --subnet.
+ */
+export function testNetwork(): { bridge: string; bip: string; pool: string; block: string } {
+  const a = 200 + Math.floor(Math.random() * 55);
+  const b = 16 * Math.floor(Math.random() * 16);
+  const bridge = `bt${Math.random().toString(16).slice(2, 10)}`;
+  return { bridge, bip: `10.${a}.${b}.1/24`, pool: `base=10.${a}.${b}.0/20,size=24`, block: `10.${a}.${b}.0/20` };
+}
+
 export interface TestDaemon {
+  /** Its default bridge's name and its /20 of addresses (networks a test makes with --subnet take theirs from it). */
+  network: { bridge: string; bip: string; pool: string; block: string };
   socket: string;
   dataRoot: string;
   execRoot: string;
@@ -55,6 +69,8 @@ export interface DaemonOptions {
   prepare?: (base: string) => Promise<void>;
   /** Added to berthd's environment (e.g. BERTH_BODY_IDLE_TIMEOUT_MS). */
   env?: NodeJS.ProcessEnv;
+  /** Further berthd flags. */
+  args?: string[];
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -64,6 +80,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   const execRoot = join(base, 'exec');
   const cgroupParent = `/${basename(base)}`;
   const socket = join(base, 'berth.sock');
+  const network = testNetwork();
   const logPath = join(base, 'berthd.log');
   const host = `unix://${socket}`;
   const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host };
@@ -78,6 +95,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     '--storage-driver', options.storageDriver ?? 'overlay',
     '--default-runtime', options.defaultRuntime ?? 'crun',
     '--log-level', 'debug',
+    '--bridge', network.bridge,
+    '--bip', network.bip,
+    '--default-address-pool', network.pool,
+    ...(options.args ?? []),
   ];
   await writeFile(join(base, 'daemon.json'), '{}');
   const launch = async () => {
@@ -92,6 +113,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   };
 
   const daemon: TestDaemon = {
+    network,
     socket,
     dataRoot,
     execRoot,

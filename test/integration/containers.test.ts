@@ -66,9 +66,9 @@ for (const combo of MATRIX) {
       assert.equal(path, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     });
 
-    test('isolation: own pid namespace, Docker capabilities, seccomp, masked paths, loopback-only network', async () => {
+    test('isolation: own pid namespace, Docker capabilities, seccomp, masked paths, loopback-only network with --network none', async () => {
       const { stdout } = await daemon.berth([
-        'run', '--rm', 'busybox', 'sh', '-c',
+        'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c',
         'echo pid=$$; grep -E "^(CapEff|Seccomp):" /proc/self/status; wc -c < /proc/timer_list; ls /sys/class/net; ls /proc | grep -cE "^[0-9]+$"',
       ]);
       assert.match(stdout, /^pid=1$/m);

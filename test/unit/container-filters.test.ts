@@ -25,7 +25,12 @@ function records(): ContainerRecord[] {
       StartedAt: started ? '2026-01-01T00:00:00Z' : state.StartedAt,
       ...(health && { Health: { Status: health, FailingStreak: 0, Log: [] } }),
     });
-    made.push({ id: `${i + 1}`.repeat(64), name: `/c${i + 1}`, image: i % 2 ? 'sha256:odd' : 'sha256:even', config: { Labels: labels ?? {} }, state } as unknown as ContainerRecord);
+    // c1 and c2 on the default bridge, the others on none.
+    const networks = i < 2 ? { bridge: { NetworkID: 'b'.repeat(64) } } : { none: { NetworkID: 'n'.repeat(64) } };
+    // c4 (running) publishes 80/tcp; c2 exposes 8005/udp.
+    const publishedPorts = i === 3 ? [{ containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 32768 }] : [];
+    const config = { Labels: labels ?? {}, ...(i === 1 && { ExposedPorts: { '8005/udp': {} } }) };
+    made.push({ id: `${i + 1}`.repeat(64), name: `/c${i + 1}`, image: i % 2 ? 'sha256:odd' : 'sha256:even', config, state, networks, publishedPorts } as unknown as ContainerRecord);
   });
   return made.reverse();
 }
@@ -56,14 +61,18 @@ test('exited, status, health, label, name, id, ancestor, network, is-task, isola
   assert.deepEqual(names({ id: ['333'] }), ['c3']);
   assert.deepEqual(names({ ancestor: ['odd'] }), ['c4', 'c2']);
   assert.deepEqual(names({ ancestor: ['missing'] }), []);
-  assert.deepEqual(names({ network: ['none'] }), ['c5', 'c4', 'c3', 'c2', 'c1']);
-  assert.deepEqual(names({ network: ['bridge'] }), []);
+  assert.deepEqual(names({ network: ['none'] }), ['c5', 'c4', 'c3']);
+  assert.deepEqual(names({ network: ['bridge'] }), ['c2', 'c1']);
+  assert.deepEqual(names({ network: ['b'.repeat(64)] }), ['c2', 'c1']);
+  assert.deepEqual(names({ network: ['other'] }), []);
   assert.deepEqual(names({ 'is-task': ['true'] }), []);
   assert.deepEqual(names({ 'is-task': ['false'] }).length, 5);
   assert.deepEqual(names({ isolation: ['default'] }).length, 5);
   assert.deepEqual(names({ volume: ['/data'] }), [], 'no container has a volume');
-  assert.deepEqual(names({ publish: ['80'] }), []);
-  assert.deepEqual(names({ expose: ['8000-8010/udp'] }), []);
+  assert.deepEqual(names({ publish: ['80'] }), ['c4']);
+  assert.deepEqual(names({ publish: ['80/udp'] }), []);
+  assert.deepEqual(names({ expose: ['8000-8010/udp'] }), ['c2']);
+  assert.deepEqual(names({ expose: ['8005'] }), []);
 });
 
 test('before and since by name or id: the containers created before / after it; with a limit', () => {

@@ -10,7 +10,7 @@ import { ALL_CGROUP_FEATURES } from '../helpers/fake-runtime.js';
 const mergeContainerConfig = (body: Record<string, unknown>, image: ContainerConfigFields) => mergeSpecConfig(decodeContainerSpec(body).config, image);
 const completeHostConfig = (hostConfig: unknown, runtime: string, rest: Record<string, unknown> = {}) => {
   const spec = decodeContainerSpec({ ...rest, HostConfig: hostConfig });
-  return completeSpecHostConfig(spec.hostConfig, spec.endpoints, runtime, ALL_CGROUP_FEATURES).hostConfig;
+  return completeSpecHostConfig(spec.hostConfig, runtime, ALL_CGROUP_FEATURES).hostConfig;
 };
 
 const image = { Env: ['PATH=/img/bin', 'A=image'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/srv', User: 'nobody', Labels: { from: 'image' } };
@@ -50,7 +50,6 @@ test('host config defaults and refusals', () => {
   assert.deepEqual(host.ConsoleSize, [30, 100]);
   assert.equal(host.AutoRemove, true);
   assert.equal(completeHostConfig(undefined, 'runc').NetworkMode, 'default');
-  assert.throws(() => completeHostConfig({ NetworkMode: 'host' }, 'crun'), /network mode "host" is not supported/);
 });
 
 test('restart policies: moby\'s names, counts and messages; an empty name is "no"', () => {
@@ -85,7 +84,6 @@ test('the process environment has PATH, HOSTNAME and, with a tty, TERM, unless t
 
 test('settings not carried out yet are refused, not ignored; the docker CLI\'s empty values pass', () => {
   assert.throws(() => completeHostConfig({ StorageOpt: { size: '1G' } }, 'crun'), /--storage-opt \(HostConfig\.StorageOpt\) is not supported yet/);
-  assert.throws(() => completeHostConfig({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, 'crun'), /-p\/--publish/);
   assert.throws(() => completeHostConfig({ CpuRealtimePeriod: 1000 }, 'crun'), /--cpu-rt-period \(HostConfig\.CpuRealtimePeriod\) is not supported yet/);
   const dockerDefaults = {
     Binds: null, PortBindings: {}, Links: null, Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, VolumesFrom: null,
@@ -182,22 +180,12 @@ test('log attributes for --details: the labels and variables the options name, i
   assert.deepEqual(logAttributes({}, labels, env), []);
 });
 
-test('MacAddress and network endpoints are refused by name; bridge/default get a warning (item 15)', () => {
+test('MacAddress is refused by name; the network mode is kept as sent (networks check it at create)', () => {
   assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, {}), /--mac-address \(Config\.MacAddress\)/);
-  const plain = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', IPAddress: '', DNSNames: null };
-  const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: plain } } });
-  const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, spec.endpoints, 'crun', ALL_CGROUP_FEATURES);
+  const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' } });
+  const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, 'crun', ALL_CGROUP_FEATURES);
   assert.equal(hostConfig.NetworkMode, 'default');
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /loopback only/);
-  const none = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'none' } });
-  assert.deepEqual(completeSpecHostConfig(none.hostConfig, none.endpoints, 'crun', ALL_CGROUP_FEATURES).warnings, []);
-  assert.throws(
-    () => completeHostConfig({ NetworkMode: 'default' }, 'crun', { NetworkingConfig: { EndpointsConfig: { default: { ...plain, Aliases: ['web'] } } } }),
-    /NetworkingConfig\.EndpointsConfig\.default\.Aliases/,
-  );
-  assert.throws(
-    () => completeHostConfig({ NetworkMode: 'none' }, 'crun', { NetworkingConfig: { EndpointsConfig: { other: {} } } }),
-    /connecting to network "other"/,
-  );
+  assert.deepEqual(warnings, []);
+  assert.equal(completeHostConfig({ NetworkMode: 'host' }, 'crun').NetworkMode, 'host');
+  assert.equal(completeHostConfig(undefined, 'runc').NetworkMode, 'default');
 });

@@ -181,10 +181,22 @@ function decodeEndpoints(value: unknown): EndpointRequest[] {
   const networking = object(value, TOP.child('NetworkingConfig')) ?? {};
   const at = new FieldPath('NetworkingConfig', ['NetworkingConfig', 'EndpointsConfig']);
   const endpoints = object(networking.EndpointsConfig, at) ?? {};
-  return Object.entries(endpoints).map(([network, settings]) => {
-    const fields = object(settings, at.child(network)) ?? {};
-    return { network, settingsGiven: Object.keys(fields).filter((key) => !isUnset(fields[key])) };
-  });
+  return Object.entries(endpoints).map(([network, settings]) => decodeEndpoint(network, object(settings, at.child(network)) ?? {}, at.child(network)));
+}
+
+/** One EndpointSettings of a create or a connect (network.EndpointSettings). */
+export function decodeEndpoint(network: string, fields: JsonObject, at: FieldPath): EndpointRequest {
+  const ipam = object(fields.IPAMConfig, at.child('IPAMConfig'));
+  return {
+    network,
+    settingsGiven: Object.keys(fields).filter((key) => !isUnset(fields[key])),
+    Aliases: stringArray(fields, 'Aliases', at) ?? undefined,
+    IPv4Address: ipam ? string(ipam, 'IPv4Address', at.child('IPAMConfig')) || undefined : undefined,
+    IPv6Address: ipam ? string(ipam, 'IPv6Address', at.child('IPAMConfig')) || undefined : undefined,
+    Links: stringArray(fields, 'Links', at) ?? undefined,
+    MacAddress: string(fields, 'MacAddress', at) || undefined,
+    DriverOpts: stringMap(fields, 'DriverOpts', at) ?? undefined,
+  };
 }
 
 /** Config.Healthcheck: durations are Go's time.Duration (int64 nanoseconds), Retries an int. */
@@ -201,7 +213,7 @@ function decodeConfig(body: JsonObject): ConfigRequest {
   const at = TOP;
   const health = object(body.Healthcheck, at.child('Healthcheck'));
   const volumes = object(body.Volumes, at.child('Volumes'));
-  object(body.ExposedPorts, at.child('ExposedPorts'));
+  const exposed = object(body.ExposedPorts, at.child('ExposedPorts'));
   return {
     Image: string(body, 'Image', at) ?? '',
     Hostname: string(body, 'Hostname', at),
@@ -222,6 +234,7 @@ function decodeConfig(body: JsonObject): ConfigRequest {
     StopTimeout: integer(body, 'StopTimeout', at, 'int'),
     MacAddress: string(body, 'MacAddress', at),
     Volumes: volumes && Object.keys(volumes),
+    ExposedPorts: exposed && Object.keys(exposed),
     Healthcheck: health && decodeHealthcheck(health, at.child('Healthcheck')),
   };
 }

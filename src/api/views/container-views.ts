@@ -1,30 +1,33 @@
 import { humanDuration } from '../../common/human-duration.js';
-import { containerNetworks } from '../../engine/containers/container-filters.js';
 import type { ContainerRecord } from '../../engine/containers/model.js';
 import type { ContainerSizes, WaitResult } from '../../engine/containers/lifecycle-types.js';
 import { mountPointView } from './volume-views.js';
-import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings } from '../../wire/containers.js';
-
-const EMPTY_ENDPOINT: EndpointSettings = {
-  IPAMConfig: null,
-  Links: null,
-  Aliases: null,
-  MacAddress: '',
-  DriverOpts: null,
-  GwPriority: 0,
-  NetworkID: '',
-  EndpointID: '',
-  Gateway: '',
-  IPAddress: '',
-  IPPrefixLen: 0,
-  IPv6Gateway: '',
-  GlobalIPv6Address: '',
-  GlobalIPv6PrefixLen: 0,
-  DNSNames: null,
-};
+import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings, Port, PortMapWire } from '../../wire/containers.js';
 
 function networks(record: ContainerRecord): Record<string, EndpointSettings> {
-  return Object.fromEntries(containerNetworks(record).map((name) => [name, EMPTY_ENDPOINT]));
+  return record.networks ?? {};
+}
+
+/** NetworkSettings.Ports: every exposed port, with the host ports its run published (null when none). */
+function portMap(record: ContainerRecord): PortMapWire {
+  const ports: PortMapWire = {};
+  for (const key of Object.keys(record.config.ExposedPorts ?? {})) ports[key] = null;
+  for (const p of record.publishedPorts ?? []) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    ports[key] = [...(ports[key] ?? []), { HostIp: p.hostIp, HostPort: String(p.hostPort) }];
+  }
+  return ports;
+}
+
+/** `docker ps` PORTS: published ones with their host side, exposed ones without. */
+function summaryPorts(record: ContainerRecord): Port[] {
+  const published = record.publishedPorts ?? [];
+  const list: Port[] = published.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol }));
+  for (const key of Object.keys(record.config.ExposedPorts ?? {})) {
+    const [port, type = 'tcp'] = key.split('/');
+    if (!published.some((p) => `${p.containerPort}/${p.protocol}` === `${port}/${type}`)) list.push({ PrivatePort: Number(port), Type: type as Port['Type'] });
+  }
+  return list;
 }
 
 /** `docker ps` STATUS text, from moby's State.String(). */
@@ -69,7 +72,7 @@ export function containerSummary(record: ContainerRecord, imageReferenceHolds: b
     ImageID: record.image,
     Command: [record.path, ...record.args].map(quoteArg).join(' '),
     Created: Math.floor(Date.parse(record.created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(record),
     Labels: record.config.Labels ?? {},
     State: record.state.Status,
     Status: statusText(record),
@@ -109,20 +112,21 @@ export function containerInspect(record: ContainerRecord, graphDriverData: Recor
       Bridge: '',
       SandboxID: '',
       SandboxKey: '',
-      Ports: {},
+      Ports: portMap(record),
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
+      // The top-level fields describe the default bridge's endpoint only, as Docker's.
+      EndpointID: record.networks?.bridge?.EndpointID ?? '',
+      Gateway: record.networks?.bridge?.Gateway ?? '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
+      IPAddress: record.networks?.bridge?.IPAddress ?? '',
+      IPPrefixLen: record.networks?.bridge?.IPPrefixLen ?? 0,
       IPv6Gateway: '',
-      MacAddress: '',
+      MacAddress: record.networks?.bridge?.MacAddress ?? '',
       Networks: networks(record),
     },
   };

@@ -28,12 +28,9 @@ const PRUNE_FILTERS = ['label'];
 const STATUSES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTH_STATUSES = ['none', 'starting', 'healthy', 'unhealthy'];
 
-/**
- * The networks a container is on, as ps and inspect name them: berthd has no networks yet, and a
- * container gets a private network namespace with loopback only, which Docker calls "none".
- */
-export function containerNetworks(_record: ContainerRecord): string[] {
-  return ['none'];
+/** The networks a container is on, by name and id (ps's network filter takes either). */
+export function containerNetworks(record: ContainerRecord): string[] {
+  return Object.entries(record.networks ?? {}).flatMap(([name, endpoint]) => [name, endpoint.NetworkID]);
 }
 
 /** `publish`/`expose` values: "80", "80/udp", "8000-8010/tcp", as moby's portOp reads them; "port/proto" each. */
@@ -105,8 +102,9 @@ function compile(filters: Filters, lookups: ListLookups): (record: ContainerReco
     if (volumes.length && !(record.mountPoints ?? []).some((p) => volumes.includes(p.Name || p.Source) || volumes.includes(p.Destination))) return false;
     if (ancestors.length && !ancestors.includes(record.image)) return false;
     if (networks.length && !containerNetworks(record).some((n) => networks.includes(n))) return false;
-    // Nor published or exposed ports (ps shows none).
-    if (published.size || exposed.size) return false;
+    // moby matches the container side of the ports: published ones of the run, exposed ones of the config.
+    if (published.size && !(record.publishedPorts ?? []).some((p) => published.has(`${p.containerPort}/${p.protocol}`))) return false;
+    if (exposed.size && !Object.keys(record.config.ExposedPorts ?? {}).some((key) => exposed.has(key.toLowerCase()))) return false;
     return true;
   };
 }

@@ -9,7 +9,7 @@ import { checkDeviceMapping, checkSysctls, deviceCgroupRule, parseSecurityOpts, 
 import { checkResourceLimits, resourceFields, withCreateDefaults, type ResourceLimits } from './resource-limits.js';
 import type { HealthConfigWire } from '../../wire/containers.js';
 import type { ContainerConfig, HostConfig } from './model.js';
-import { isUnset, type ConfigRequest, type EndpointRequest, type HostConfigRequest } from './spec.js';
+import { isUnset, type ConfigRequest, type HostConfigRequest } from './spec.js';
 import { logConfig } from './log-config.js';
 
 /** Docker's default: 64 MiB for /dev/shm. */
@@ -36,6 +36,7 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
   if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
+  const exposed = [...Object.keys(image.ExposedPorts ?? {}), ...(given.ExposedPorts ?? [])];
   const config: ContainerConfig = {
     Hostname: given.Hostname ?? '',
     Domainname: given.Domainname ?? '',
@@ -43,6 +44,7 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
     AttachStdin: given.AttachStdin ?? false,
     AttachStdout: given.AttachStdout ?? false,
     AttachStderr: given.AttachStderr ?? false,
+    ...(exposed.length > 0 && { ExposedPorts: Object.fromEntries(exposed.map((key) => [key.includes('/') ? key : `${key}/tcp`, {}])) }),
     Tty: given.Tty ?? false,
     OpenStdin: given.OpenStdin ?? false,
     StdinOnce: given.StdinOnce ?? false,
@@ -110,13 +112,6 @@ function checkHealthcheck(health: HealthConfigWire): HealthConfigWire {
  * a memory limit that is not enforced).
  */
 const UNSUPPORTED_HOST_CONFIG: Record<string, string> = {
-  PortBindings: '-p/--publish',
-  PublishAllPorts: '-P/--publish-all',
-  Links: '--link',
-  Dns: '--dns',
-  DnsOptions: '--dns-option',
-  DnsSearch: '--dns-search',
-  ExtraHosts: '--add-host',
   DeviceRequests: '--gpus',
   BlkioWeightDevice: '--blkio-weight-device',
   BlkioDeviceReadBps: '--device-read-bps',
@@ -180,7 +175,7 @@ function checkHostSettings(given: HostConfigRequest): void {
  * --security-opt, --device, --device-cgroup-rule and --sysctl, checked at create so that a bad
  * one changes nothing; devices get Docker's defaults (same path inside, rwm).
  */
-function checkSecuritySettings(other: Record<string, unknown>): void {
+function checkSecuritySettings(other: Record<string, unknown>, networkMode: string | undefined): void {
   parseSecurityOpts((other.SecurityOpt as string[] | undefined) ?? []);
   if (Array.isArray(other.Devices)) {
     other.Devices = (other.Devices as DeviceMapping[]).map((device) => ({
@@ -191,7 +186,7 @@ function checkSecuritySettings(other: Record<string, unknown>): void {
     (other.Devices as DeviceMapping[]).forEach(checkDeviceMapping);
   }
   ((other.DeviceCgroupRules as string[] | undefined) ?? []).forEach(deviceCgroupRule);
-  checkSysctls((other.Sysctls as Record<string, string> | undefined) ?? {}, { ipc: other.IpcMode === 'host', network: false, uts: other.UTSMode === 'host' });
+  checkSysctls((other.Sysctls as Record<string, string> | undefined) ?? {}, { ipc: other.IpcMode === 'host', network: networkMode === 'host', uts: other.UTSMode === 'host' });
 }
 
 /**
@@ -213,22 +208,12 @@ export function checkRestartPolicy(given: { AutoRemove?: boolean; RestartPolicy?
   return { Name: name, MaximumRetryCount: count };
 }
 
-/** Networks other than the container's own loopback wait for the networks issue. */
-function networkMode(given: HostConfigRequest, endpoints: EndpointRequest[], warnings: string[]): string {
-  const mode = given.NetworkMode || 'default';
-  if (!['default', 'none', 'bridge'].includes(mode)) {
-    throw invalidParameter(`network mode "${mode}" is not supported yet by berthd (containers get a private loopback-only network)`);
-  }
-  for (const endpoint of endpoints) {
-    if (endpoint.network !== mode) {
-      throw invalidParameter(`connecting to network "${endpoint.network}" (NetworkingConfig.EndpointsConfig) is not supported yet by berthd`);
-    }
-    if (endpoint.settingsGiven.length > 0) {
-      throw invalidParameter(`endpoint settings (NetworkingConfig.EndpointsConfig.${endpoint.network}.${endpoint.settingsGiven[0]}) are not supported yet by berthd`);
-    }
-  }
-  if (mode !== 'none') warnings.push(`network mode "${mode}": berthd has no bridge network yet; the container gets a private network with loopback only`);
-  return mode;
+/**
+ * The network mode as Docker records it ("default" stays "default"); which networks exist is
+ * checked by the networking at create (ContainerNetworking.plan).
+ */
+function networkMode(given: HostConfigRequest): string {
+  return given.NetworkMode || 'default';
 }
 
 /**
@@ -237,13 +222,12 @@ function networkMode(given: HostConfigRequest, endpoints: EndpointRequest[], war
  */
 export function completeHostConfig(
   given: HostConfigRequest,
-  endpoints: EndpointRequest[],
   defaultRuntime: string,
   features: CgroupFeatures,
 ): { hostConfig: HostConfig; warnings: string[] } {
   refuseUnsupported(given.other);
   checkHostSettings(given);
-  checkSecuritySettings(given.other);
+  checkSecuritySettings(given.other, given.NetworkMode);
   const limits = checkResourceLimits(resourceFields(given.other), features, { update: false });
   const restartPolicy = checkRestartPolicy(given);
   const warnings: string[] = [...limits.warnings];
@@ -265,7 +249,7 @@ export function completeHostConfig(
     ReadonlyRootfs: given.ReadonlyRootfs ?? false,
     ShmSize: given.ShmSize || DEFAULT_SHM_SIZE,
     ConsoleSize: given.ConsoleSize ?? [0, 0],
-    NetworkMode: networkMode(given, endpoints, warnings),
+    NetworkMode: networkMode(given),
     LogConfig: logConfig(given.LogConfig),
     RestartPolicy: restartPolicy,
     // Docker's defaults on cgroup v1 (daemon.json default-cgroupns-mode and default-ipc-mode).

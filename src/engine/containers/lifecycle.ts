@@ -17,6 +17,7 @@ import type { RunWatcher, StopOptions, WaitCondition, WaitResult } from './lifec
 import type { ContainerRecord } from './model.js';
 import type { ContainerVolumes } from './mount-plan.js';
 import { buildRunSpec, type RunSpecHost } from './run-spec.js';
+import type { ContainerNetworking } from './networking.js';
 import { RunNotifier } from './run-notifier.js';
 import { RestartManager } from './restart-manager.js';
 import { SerialExecutor } from './serial-executor.js';
@@ -47,6 +48,8 @@ export interface LifecycleOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Sets up and undoes each run's network. */
+  networking?: ContainerNetworking;
   /** Volumes, binds and tmpfs mounts; none in tests of the life cycle alone. */
   volumes?: ContainerVolumes;
   /** Follows runs (the health checks); none in tests of the life cycle alone. */
@@ -105,6 +108,11 @@ export class ContainerLifecycle {
       if (this.store.get(record.id) !== record) throw notFound(`No such container: ${record.id}`);
       return job();
     });
+  }
+
+  /** Resolves once the jobs queued for a container so far (a teardown on its way) have run. */
+  settled(id: string): Promise<void> {
+    return this.executor.run(id, async () => {});
   }
 
   /** Docker's event for a container: its labels, image and name, and the action's details. */
@@ -188,7 +196,8 @@ export class ContainerLifecycle {
       const rootfs = await this.options.layers.mountContainerLayer(id);
       mounted = true;
       const given = await this.options.volumes?.mount(record, rootfs);
-      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, given);
+      const network = await this.options.networking?.attach(record);
+      const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, given, network);
       const { pid } = await runtime.create({
         id,
         name: record.name.slice(1),
@@ -335,6 +344,8 @@ export class ContainerLifecycle {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
     await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
     await this.options.volumes?.unmount(id).catch(log('unmounting volumes'));
+    // After the runtime: the namespace must outlive the container's processes.
+    await this.options.networking?.detach(id).catch(log('undoing the network'));
     if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
     if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
   }

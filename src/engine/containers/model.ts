@@ -1,5 +1,6 @@
+import type { ContainerConfigWire, ContainerStateWire, ContainerStatus, EndpointSettings } from '../../wire/containers.js';
+import type { PublishedPort } from './networking.js';
 import type { MountPoint } from '../volumes/mount-point.js';
-import type { ContainerConfigWire, ContainerStateWire, ContainerStatus } from '../../wire/containers.js';
 
 /** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
 export interface ContainerConfig extends ContainerConfigWire {
@@ -48,6 +49,14 @@ export interface ContainerRecord {
    * then stays stopped, also across daemon restarts. Cleared by a start by hand.
    */
   manuallyStopped?: boolean;
+  /**
+   * The networks it is connected to by name, in Docker's shape: what was asked (Aliases,
+   * IPAMConfig, Links, NetworkID) and, while it runs, the live endpoint (IPAddress, Gateway, …).
+   * Absent or empty for the none, host and container: modes.
+   */
+  networks?: Record<string, EndpointSettings>;
+  /** The host ports its run published (empty when it is not running). */
+  publishedPorts?: PublishedPort[];
   /** Binds, volumes and tmpfs mounts, decided at create (moby's MountPoints). */
   mountPoints?: MountPoint[];
   logPath: string;

@@ -7,6 +7,7 @@
 import { conflict, invalidParameter } from '../../common/errors.js';
 import { DEFAULT_NAMESPACES, type OciNamespace, type SpecInput } from '../../runtime/oci-spec.js';
 import type { ContainerRecord } from './model.js';
+import type { RunNetwork } from './networking.js';
 
 const CONTAINER_PREFIX = 'container:';
 
@@ -57,7 +58,11 @@ function peerPidNamespace(reference: string, self: ContainerRecord, peers: PeerL
 }
 
 /** The spec's namespaces, /dev/shm and cgroup path for this run of the container. */
-export function namespaceSettings(record: ContainerRecord, peers: PeerLookup | undefined): Pick<SpecInput, 'namespaces' | 'shm' | 'cgroupsPath'> & { utsHost: boolean } {
+export function namespaceSettings(
+  record: ContainerRecord,
+  peers: PeerLookup | undefined,
+  network?: RunNetwork,
+): Pick<SpecInput, 'namespaces' | 'shm' | 'cgroupsPath'> & { utsHost: boolean } {
   const { hostConfig } = record;
   const pidMode = text(hostConfig.PidMode);
   const ipcMode = text(hostConfig.IpcMode);
@@ -74,6 +79,11 @@ export function namespaceSettings(record: ContainerRecord, peers: PeerLookup | u
       continue;
     }
     if (type === 'uts' && hostConfig.UTSMode === 'host') continue;
+    if (type === 'network' && network?.kind === 'host') continue;
+    if (type === 'network' && network && network.kind !== 'host' && network.path) {
+      namespaces.push({ type, path: network.path });
+      continue;
+    }
     namespaces.push({ type });
   }
   if (ipcMode === 'none') shm = 'none';

@@ -12,6 +12,7 @@ import type { ContainerRecord } from './model.js';
 import { ociMounts, planMounts, type PlannedMount } from './mount-plan.js';
 import { ociResources, ociRlimits, resourceFields, type Ulimit } from './resource-limits.js';
 import { namespaceSettings, type PeerLookup } from './namespace-modes.js';
+import type { RunNetwork } from './networking.js';
 import { deviceCgroupRule, mappedDevices, parseSecurityOpts, type DeviceMapping } from './security-settings.js';
 
 /** What the daemon contributes to every container's spec. */
@@ -49,7 +50,7 @@ export interface RunMountsPlan {
   rootfsPropagation?: string;
 }
 
-export async function buildRunSpec(record: ContainerRecord, rootfs: string, host: RunSpecHost = {}, given: RunMountsPlan = { mounts: [] }): Promise<OciSpec> {
+export async function buildRunSpec(record: ContainerRecord, rootfs: string, host: RunSpecHost = {}, given: RunMountsPlan = { mounts: [] }, network?: RunNetwork): Promise<OciSpec> {
   const { config, hostConfig } = record;
   const capAdd = hostConfig.CapAdd ?? [];
   const capDrop = hostConfig.CapDrop ?? [];
@@ -61,11 +62,11 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string, host
   const groups = await resolveGroups(rootfs, (hostConfig.GroupAdd as string[] | null) ?? []);
   const { devices, rules } = await deviceSettings(record, privileged);
   const unconfined = privileged || security.seccomp.kind === 'unconfined';
-  const { utsHost, ...namespaces } = namespaceSettings(record, host.peers);
+  const { utsHost, ...namespaces } = namespaceSettings(record, host.peers, network);
   const spec = buildOciSpec({
     rootfs,
     args: [...(init ? [INIT_IN_CONTAINER, '--'] : []), record.path, ...record.args],
-    env: processEnv(config, config.Hostname),
+    env: [...processEnv(config, config.Hostname), ...(network?.kind === 'private' ? network.env ?? [] : [])],
     cwd: config.WorkingDir || '/',
     user: { ...user, additionalGids: [...new Set([...user.additionalGids, ...groups])] },
     // Sharing the host's UTS namespace, the container keeps the host's names.

@@ -33,6 +33,7 @@ import { pruneMatcher, selectContainers, type ListOptions } from './container-fi
 import type { Filters } from '../filters.js';
 import { ContainerStreams } from './streams.js';
 import type { RunSpecHost } from './run-spec.js';
+import type { ContainerNetworking } from './networking.js';
 import type { ContainerVolumes } from './mount-plan.js';
 
 export interface ContainerServiceOptions {
@@ -44,6 +45,8 @@ export interface ContainerServiceOptions {
   logger: Logger;
   /** What the daemon adds to every container's spec (the init binary). */
   runSpecHost?: RunSpecHost;
+  /** Sets up each run's network; without it containers get a private loopback-only namespace. */
+  networking?: ContainerNetworking;
   /** Volumes, binds and tmpfs mounts (none in tests of containers alone). */
   volumes?: ContainerVolumes;
 }
@@ -126,9 +129,10 @@ export class ContainerService {
     checkPlatform(spec.platform);
     const image = images.resolve(spec.config.Image);
     checkHostnameMode(spec.config.Hostname, spec.hostConfig.other);
-    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, spec.endpoints, runtimes.defaultName, runtimes.cgroupFeatures());
+    const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made
     const config = mergeContainerConfig(spec.config, image.config.config ?? {});
+    const networks = this.options.networking?.plan(hostConfig.NetworkMode, spec.endpoints, { hostConfig, config });
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);
@@ -151,6 +155,7 @@ export class ContainerService {
       state: initialState(),
       driver: layers.driverName,
       restartCount: 0,
+      ...(networks && { networks }),
       logPath: join(dir, 'ctr.log'),
       hostnamePath: join(dir, 'hostname'),
       hostsPath: join(dir, 'hosts'),
@@ -324,6 +329,11 @@ export class ContainerService {
   /** For the services beside this one (archive-service.ts): runs `job` while no other operation of the container runs. */
   exclusive<T>(record: ContainerRecord, job: () => Promise<T>): Promise<T> {
     return this.lifecycle.exclusive(record, job);
+  }
+
+  /** Resolves once the container's queued jobs (a teardown on its way) have run; also for one just removed. */
+  settled(id: string): Promise<void> {
+    return this.lifecycle.settled(id);
   }
 
   /** Containers using an image, for `rmi` conflict checks. */

@@ -25,6 +25,8 @@ export interface ConfigRequest {
   StopSignal?: string;
   StopTimeout?: number;
   MacAddress?: string;
+  /** Config.ExposedPorts keys ("80/tcp"). */
+  ExposedPorts?: string[];
   /** Mount points asked for (Config.Volumes keys). */
   Volumes?: string[];
   Healthcheck?: HealthConfigWire;
@@ -55,6 +57,12 @@ export interface EndpointRequest {
   network: string;
   /** Names of the settings given a non-empty value (Aliases, IPAMConfig, MacAddress, …). */
   settingsGiven: string[];
+  Aliases?: string[];
+  IPv4Address?: string;
+  IPv6Address?: string;
+  Links?: string[];
+  MacAddress?: string;
+  DriverOpts?: Record<string, string>;
 }
 
 export interface ContainerSpec {
