@@ -1,19 +1,9 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { collect, filterOptions } from '../option-values.js';
-import { createInterface } from 'node:readline/promises';
+import { confirm } from '../confirm.js';
 
-const WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ';
-
-/** Docker's prompt: only "y" or "Y" goes ahead. */
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  const rl = createInterface({ input: ctx.stdin, output: ctx.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
+const WARNING = 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?';
 
 export function networkPruneCommand(ctx: CliContext): Command {
   return new Command('prune')
