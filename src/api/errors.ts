@@ -6,6 +6,7 @@ const STATUS: Record<ErrorKind, number> = {
   'already-exists': 409,
   conflict: 409,
   'invalid-parameter': 400,
+  unauthorized: 401,
   'not-modified': 304,
   unavailable: 503,
   'not-implemented': 501,

@@ -27,6 +27,8 @@ import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
+import type { DistributionService } from '../engine/distribution/distribution-service.js';
+import { distributionRoutes, pullHandler } from './routes/distribution-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -35,6 +37,7 @@ export interface ApiEngine {
   usage: UsageService;
   archives: ContainerArchiveService;
   images: ImageService;
+  distribution: DistributionService;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -74,7 +77,8 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   systemRoutes(routes, engine.system, engine.events);
   containerRoutes(routes, engine.containers, engine.execs);
   attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
-  imageRoutes(routes, engine.images, engine.storageDriverName);
+  imageRoutes(routes, engine.images, engine.storageDriverName, pullHandler(engine.distribution));
+  distributionRoutes(routes, engine.distribution);
   swarmRoutes(routes);
   updateRoutes(routes, engine.updates);
   execRoutes(routes, upgrades, engine.execs);

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'already-exists' // 409
   | 'conflict' // 409
   | 'invalid-parameter' // 400
+  | 'unauthorized' // 401
   | 'not-modified' // 304
   | 'unavailable' // 503
   | 'not-implemented' // 501
@@ -32,6 +33,7 @@ export const alreadyExists = (message: string, cause?: unknown) =>
   new BerthError('already-exists', message, { cause });
 export const invalidParameter = (message: string, cause?: unknown) =>
   new BerthError('invalid-parameter', message, { cause });
+export const unauthorized = (message: string, cause?: unknown) => new BerthError('unauthorized', message, { cause });
 export const unavailable = (message: string, cause?: unknown) => new BerthError('unavailable', message, { cause });
 export const notModified = (message = 'not modified') => new BerthError('not-modified', message);
 

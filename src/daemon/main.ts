@@ -15,6 +15,7 @@ import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
 import { findInit } from '../runtime/executables.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ImageService } from '../engine/images/image-service.js';
+import { DistributionService } from '../engine/distribution/distribution-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
@@ -127,6 +128,14 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const usage = new UsageService(containers);
   const archives = new ContainerArchiveService(containers, layers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
+  const distribution = await DistributionService.open(join(config.dataRoot, 'distribution'), { content, layers, images, events }, {
+    insecureRegistries: config.insecureRegistries,
+    registryMirrors: config.registryMirrors,
+    certsDir: config.registryCertsDir,
+    maxConcurrentDownloads: config.maxConcurrentDownloads,
+    maxConcurrentUploads: config.maxConcurrentUploads,
+    stallTimeoutMs: Number(process.env.BERTH_REGISTRY_STALL_TIMEOUT_MS ?? 30_000),
+  });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -137,7 +146,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, distribution, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });
@@ -161,6 +170,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }
     await containers.close();
+    distribution.close();
     runtimes.close();
     await releasePidfile();
     await unlockDataRoot();

@@ -78,13 +78,6 @@ export class ImageService {
     return this.store.find(name)?.id;
   }
 
-  async pull(name: string, tag?: string): Promise<never> {
-    checkImageName(tag ? `${name}:${tag}` : name);
-    throw notImplemented(
-      `pulling ${name}${tag ? `:${tag}` : ''} failed: berthd cannot pull from registries yet; make local images with 'berth image busybox' or 'docker import'`,
-    );
-  }
-
   async importTar(tar: Readable, request: ImageImportRequest): Promise<Image> {
     if (request.source !== '-') {
       throw notImplemented(`importing from a URL (${request.source}) is not supported yet by berthd; send the tar in the request body with fromSrc=-`);

@@ -129,7 +129,24 @@ export class ImageStore {
 
   /** Familiar "repo:tag" strings pointing at the image, e.g. ["busybox:latest"]. */
   repoTags(imageId: string): string[] {
-    return this.tags.referencesTo(imageId).map((ref) => familiarString(parseReference(ref)));
+    return this.tags.referencesTo(imageId).map((ref) => parseReference(ref)).filter((ref) => !ref.digest).map(familiarString);
+  }
+
+  /** Familiar "repo@digest" strings of the manifests the image was pulled or pushed as. */
+  repoDigests(imageId: string): string[] {
+    return this.tags.referencesTo(imageId).map((ref) => parseReference(ref)).filter((ref) => ref.digest).map(familiarString);
+  }
+
+  /** Records that the image is `repository@digest` in a registry (moby keeps these in its reference store). */
+  async addRepoDigest(imageId: string, repository: Reference, digest: string): Promise<void> {
+    this.resolve(imageId);
+    await this.tags.set(canonicalString({ domain: repository.domain, path: repository.path, digest }), imageId);
+  }
+
+  /** `docker tag` with a parsed reference; no event, no name checks (a pull's own tag). */
+  async tagReference(imageId: string, ref: Reference): Promise<void> {
+    this.resolve(imageId);
+    await this.tagImage(imageId, ref);
   }
 
   /** Finds an image by full id, reference, or id prefix, the order moby's GetImage uses. */
@@ -240,9 +257,17 @@ export class ImageStore {
    * until this returns; from then on the image refers to them.
    */
   async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = []): Promise<Image> {
+    return this.addConfigBlob(Buffer.from(JSON.stringify(config)), layerBlobs);
+  }
+
+  /**
+   * addImage for a config as exact bytes (a pull's, whose digest is the image id it must keep);
+   * the caller has checked that they parse as an ImageConfig whose layers are registered.
+   */
+  async addConfigBlob(configBytes: Buffer, layerBlobs: LayerBlob[] = []): Promise<Image> {
     const lease = this.content.lease();
     try {
-      const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)), undefined, lease);
+      const { digest } = await this.content.put(configBytes, undefined, lease);
       const existing = this.images.get(digest);
       if (existing) return existing;
       await writeJsonAtomic(this.metaPath(digest), { layerBlobs } satisfies ImageMetadata);
@@ -290,7 +315,8 @@ export class ImageStore {
       }
       await this.tags.delete(canonicalString(named));
       records.push({ Untagged: familiarString(named) });
-      if (refs.length > 1 || running) return records;
+      records.push(...(await this.untagOrphanDigests(image.id, named)));
+      if (this.tags.referencesTo(image.id).length > 0 || running) return records;
     } else {
       // A running user first: telling the user to force what force cannot do would mislead.
       if (running) {
@@ -336,6 +362,25 @@ export class ImageStore {
       spaceReclaimed += image.size;
     }
     return { deleted, spaceReclaimed };
+  }
+
+  /**
+   * As moby's ImageDelete: once a repository's last tag on the image goes, so do its digest
+   * references (they name the same pull).
+   */
+  private async untagOrphanDigests(imageId: string, removed: Reference): Promise<DeleteResponseItem[]> {
+    if (removed.digest) return [];
+    const sameRepo = this.tags
+      .referencesTo(imageId)
+      .map((ref) => parseReference(ref))
+      .filter((ref) => ref.domain === removed.domain && ref.path === removed.path);
+    if (sameRepo.some((ref) => !ref.digest)) return [];
+    const records: DeleteResponseItem[] = [];
+    for (const ref of sameRepo) {
+      await this.tags.delete(canonicalString(ref));
+      records.push({ Untagged: familiarString(ref) });
+    }
+    return records;
   }
 
   private namedReference(refOrId: string, imageId: string): Reference | undefined {

@@ -1,0 +1,59 @@
+/**
+ * A registry's refusals as Docker words them: the registry's own error codes and messages
+ * ("manifest unknown: manifest unknown", "unauthorized: authentication required"), or the status
+ * when the body says nothing, prefixed with the request as Go's HTTP client does
+ * (`Get "http://…/v2/": …`). URLs here never carry credentials.
+ */
+import { BerthError, unauthorized, type ErrorKind } from '../../common/errors.js';
+
+export { unauthorized };
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  416: 'Requested Range Not Satisfiable',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function kindOf(status: number): ErrorKind {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not-found';
+  if (status >= 400 && status < 500) return 'invalid-parameter';
+  return 'unavailable';
+}
+
+/** The registry's errors, distribution's errcode format: "code words: message". */
+export function registryMessages(body: Buffer): string[] {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown; message?: unknown }> };
+    return (json.errors ?? [])
+      .filter((e) => typeof e.code === 'string')
+      .map((e) => `${String(e.code).toLowerCase().replace(/_/g, ' ')}: ${typeof e.message === 'string' ? e.message : ''}`);
+  } catch {
+    return [];
+  }
+}
+
+/** Go's method spelling in url.Error: "Get", "Head", "Put". */
+export function goMethod(method: string): string {
+  return method.charAt(0) + method.slice(1).toLowerCase();
+}
+
+export function registryError(status: number, body: Buffer, method: string, url: string): BerthError {
+  const messages = registryMessages(body);
+  const detail = messages.length > 0 ? messages.join(', ') : `unexpected status from ${method} request to ${url}: ${status} ${STATUS_TEXT[status] ?? ''}`.trim();
+  return new BerthError(kindOf(status), messages.length > 0 ? `${goMethod(method)} "${url}": ${detail}` : detail);
+}
+
+/** A failed connection or a timed-out request, in Go's words. */
+export function transportError(err: unknown, method: string, url: string): BerthError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new BerthError('unavailable', `${goMethod(method)} "${url}": ${message}`, { cause: err });
+}
