@@ -57,12 +57,7 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--volume-driver <value>', VOLUMES],
   ['--volumes-from <value>', VOLUMES],
 ];
-const PULL_FLAGS: Refused[] = [
-  ['-a, --all-tags', REGISTRY],
-  ['--disable-content-trust', REGISTRY],
-  ['--platform <value>', REGISTRY],
-  ['-q, --quiet', LATER],
-];
+const PUSH_FLAGS: Refused[] = [['--platform <value>', 'pushing one platform of a multi-platform image is not carried out: berth stores single-platform images']];
 const IMAGES_FLAGS: Refused[] = [
   ['--digests', 'berth images have no registry digests yet'],
   ['--tree', 'the tree view is not carried out yet'],
@@ -85,8 +80,8 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image inspect': [PLATFORM],
   import: [PLATFORM],
   'image import': [PLATFORM],
-  pull: PULL_FLAGS,
-  'image pull': PULL_FLAGS,
+  push: PUSH_FLAGS,
+  'image push': PUSH_FLAGS,
   update: [
     ['--cpu-rt-period <value>', LIMITS],
     ['--cpu-rt-runtime <value>', LIMITS],

@@ -17,7 +17,7 @@ function sendProgress(res: ServerResponse, lines: ProgressMessage[]): void {
 export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, driverName: string, pull: Handler): void {
   routes.add('GET', '/images/json', async ({ res, version, query }) => {
     const listed = images.list(parseFilters(query.string('filters')));
-    sendJson(res, 200, listed.map(({ image, repoTags }) => imageSummary(image, repoTags, version)));
+    sendJson(res, 200, listed.map(({ image, repoTags, repoDigests }) => imageSummary(image, repoTags, version, repoDigests)));
   });
 
   routes.add('POST', '/images/create', async (ctx) => {
@@ -41,8 +41,8 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, d
   });
 
   routes.add('GET', '/images/{name:.*}/json', async ({ res, params }) => {
-    const { image, repoTags } = images.inspect(params.name);
-    sendJson(res, 200, imageInspect(image, repoTags, driverName));
+    const { image, repoTags, repoDigests } = images.inspect(params.name);
+    sendJson(res, 200, imageInspect(image, repoTags, driverName, repoDigests));
   });
 
   routes.add('POST', '/images/{name:.*}/tag', async ({ res, params, query }) => {

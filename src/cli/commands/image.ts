@@ -5,6 +5,7 @@ import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
 import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { rmiCommand } from './rmi.js';
 import { tagCommand } from './tag.js';
 
@@ -18,5 +19,6 @@ export function imageCommand(ctx: CliContext): Command {
     .addCommand(inspectCommand(ctx, 'image'))
     .addCommand(importCommand(ctx))
     .addCommand(pullCommand(ctx))
+    .addCommand(pushCommand(ctx))
     .addCommand(tagCommand(ctx));
 }

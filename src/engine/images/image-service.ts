@@ -14,6 +14,8 @@ export interface ImageWithNames {
   image: Image;
   /** Familiar "repo:tag" names: "busybox:latest". */
   repoTags: string[];
+  /** Familiar "repo@digest" names from pulls and pushes. */
+  repoDigests: string[];
 }
 
 export interface ImageImportRequest {
@@ -62,7 +64,7 @@ export class ImageService {
     const listed: ImageWithNames[] = [];
     for (const image of this.store.list()) {
       const repoTags = keep(image, this.store.repoTags(image.id));
-      if (repoTags) listed.push({ image, repoTags });
+      if (repoTags) listed.push({ image, repoTags, repoDigests: this.store.repoDigests(image.id) });
     }
     return listed;
   }
@@ -70,7 +72,7 @@ export class ImageService {
   inspect(name: string): ImageWithNames {
     checkImageName(name);
     const image = this.store.resolve(name);
-    return { image, repoTags: this.store.repoTags(image.id) };
+    return { image, repoTags: this.store.repoTags(image.id), repoDigests: this.store.repoDigests(image.id) };
   }
 
   /** The image id a name stands for, undefined when unknown or not a valid name (filters). */
