@@ -55,6 +55,10 @@ export interface DaemonOptions {
   prepare?: (base: string) => Promise<void>;
   /** Added to berthd's environment (e.g. BERTH_BODY_IDLE_TIMEOUT_MS). */
   env?: NodeJS.ProcessEnv;
+  /** daemon.json's settings (written before berthd first starts; `{}` when absent). */
+  daemonJson?: Record<string, unknown>;
+  /** The CLI's DOCKER_CONFIG folder (registry credentials); the caller's when absent. */
+  dockerConfig?: string;
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -66,7 +70,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   const socket = join(base, 'berth.sock');
   const logPath = join(base, 'berthd.log');
   const host = `unix://${socket}`;
-  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host };
+  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host, ...(options.dockerConfig ? { DOCKER_CONFIG: options.dockerConfig } : {}) };
   const args = [
     BERTHD,
     '--host', host,
@@ -79,7 +83,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     '--default-runtime', options.defaultRuntime ?? 'crun',
     '--log-level', 'debug',
   ];
-  await writeFile(join(base, 'daemon.json'), '{}');
+  await writeFile(join(base, 'daemon.json'), JSON.stringify(options.daemonJson ?? {}));
   const launch = async () => {
     await rm(socket, { force: true }); // a killed daemon leaves its socket behind
     const log = () => readFile(logPath, 'utf8').catch(() => '');

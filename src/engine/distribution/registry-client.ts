@@ -257,10 +257,16 @@ export class RegistryClient {
     return new Promise((resolve, reject) => {
       const transport = url.protocol === 'https:' ? https : http;
       const req = transport.request(url, { method, headers, agent: this.agents.agent(url, tls), signal: combined });
-      req.setTimeout(this.options.stallTimeoutMs, () => req.destroy(new Error(`net/http: timeout awaiting response headers or body (no data for ${this.options.stallTimeoutMs} ms)`)));
+      let answer: IncomingMessage | undefined;
+      // The stall timeout goes on guarding the body: a response idle that long fails with it.
+      req.setTimeout(this.options.stallTimeoutMs, () => {
+        const err = new Error(`net/http: timeout awaiting response headers or body (no data for ${this.options.stallTimeoutMs} ms)`);
+        answer?.destroy(err);
+        req.destroy(err);
+      });
       req.once('error', reject);
       req.once('response', (response) => {
-        // The stall timeout goes on guarding the body: a response idle that long fails with it.
+        answer = response;
         response.once('error', () => undefined);
         resolve(response);
       });

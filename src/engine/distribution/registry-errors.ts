@@ -48,6 +48,8 @@ export function goMethod(method: string): string {
 
 export function registryError(status: number, body: Buffer, method: string, url: string): BerthError {
   const messages = registryMessages(body);
+  // A HEAD's refusal has no body to quote: the registry's words for it, as its GET would say.
+  if (messages.length === 0 && status === 401) messages.push('unauthorized: authentication required');
   const detail = messages.length > 0 ? messages.join(', ') : `unexpected status from ${method} request to ${url}: ${status} ${STATUS_TEXT[status] ?? ''}`.trim();
   return new BerthError(kindOf(status), messages.length > 0 ? `${goMethod(method)} "${url}": ${detail}` : detail);
 }
