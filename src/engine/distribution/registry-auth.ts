@@ -4,7 +4,10 @@
  * the request needs (repository:NAME:pull[,push], one per repository, a mount adding its source).
  * Credentials stay in this module's objects: never logged, never put into an error message.
  */
-import { unauthorized } from './registry-errors.js';
+import { RegistryStatusError } from './registry-errors.js';
+
+/** A token refused or unobtainable: the registry's 401, in the token server's words. */
+const tokenRefused = (message: string) => new RegistryStatusError('internal', message, 401, 'token');
 
 /** The X-Registry-Auth JSON (docker's types/registry.AuthConfig), as far as a registry needs it. */
 export interface Credentials {
@@ -92,12 +95,12 @@ export class RegistryAuth {
 
   private async token(challenge: Challenge, scopes: string[]): Promise<string> {
     const realm = challenge.params.realm;
-    if (!realm) throw unauthorized('the registry asked for a bearer token without naming a realm');
+    if (!realm) throw tokenRefused('the registry asked for a bearer token without naming a realm');
     let url: URL;
     try {
       url = new URL(realm);
     } catch {
-      throw unauthorized(`the registry's token realm ${JSON.stringify(realm)} is not a URL`);
+      throw tokenRefused(`the registry's token realm ${JSON.stringify(realm)} is not a URL`);
     }
     const service = challenge.params.service;
     if (this.credentials.identitytoken) {
@@ -115,16 +118,16 @@ export class RegistryAuth {
 
   private tokenFrom(response: { status: number; body: Buffer }, url: URL): string {
     const where = `${url.origin}${url.pathname}`;
-    if (response.status === 401 || response.status === 403) throw unauthorized(`getting a token from ${where}: unauthorized: incorrect username or password`);
-    if (response.status !== 200) throw unauthorized(`getting a token from ${where}: unexpected status ${response.status}`);
+    if (response.status === 401 || response.status === 403) throw tokenRefused(`getting a token from ${where}: unauthorized: incorrect username or password`);
+    if (response.status !== 200) throw tokenRefused(`getting a token from ${where}: unexpected status ${response.status}`);
     let json: { token?: unknown; access_token?: unknown };
     try {
       json = JSON.parse(response.body.toString('utf8'));
     } catch {
-      throw unauthorized(`getting a token from ${where}: the answer is not JSON`);
+      throw tokenRefused(`getting a token from ${where}: the answer is not JSON`);
     }
     const token = typeof json.token === 'string' && json.token ? json.token : json.access_token;
-    if (typeof token !== 'string' || !token) throw unauthorized(`getting a token from ${where}: the answer holds no token`);
+    if (typeof token !== 'string' || !token) throw tokenRefused(`getting a token from ${where}: the answer holds no token`);
     return token;
   }
 }

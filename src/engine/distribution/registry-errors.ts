@@ -4,9 +4,7 @@
  * when the body says nothing, prefixed with the request as Go's HTTP client does
  * (`Get "http://…/v2/": …`). URLs here never carry credentials.
  */
-import { BerthError, unauthorized, type ErrorKind } from '../../common/errors.js';
-
-export { unauthorized };
+import { BerthError, type ErrorKind } from '../../common/errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -22,9 +20,13 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/**
+ * As moby: a missing manifest or blob is a 404; any other refusal a 500 (an API 401 would make the
+ * docker CLI prompt for a login, which only /auth's answer should do).
+ */
 function kindOf(status: number): ErrorKind {
-  if (status === 401 || status === 403) return 'unauthorized';
   if (status === 404) return 'not-found';
+  if (status === 401 || status === 403) return 'internal';
   if (status >= 400 && status < 500) return 'invalid-parameter';
   return 'unavailable';
 }
@@ -46,12 +48,25 @@ export function goMethod(method: string): string {
   return method.charAt(0) + method.slice(1).toLowerCase();
 }
 
-export function registryError(status: number, body: Buffer, method: string, url: string): BerthError {
+/** A registry's answer that was not the one asked for, with its HTTP status. */
+export class RegistryStatusError extends BerthError {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    readonly status: number,
+    /** Who refused: the registry, or the token server it sent us to. */
+    readonly source: 'registry' | 'token' = 'registry',
+  ) {
+    super(kind, message);
+  }
+}
+
+export function registryError(status: number, body: Buffer, method: string, url: string): RegistryStatusError {
   const messages = registryMessages(body);
   // A HEAD's refusal has no body to quote: the registry's words for it, as its GET would say.
   if (messages.length === 0 && status === 401) messages.push('unauthorized: authentication required');
   const detail = messages.length > 0 ? messages.join(', ') : `unexpected status from ${method} request to ${url}: ${status} ${STATUS_TEXT[status] ?? ''}`.trim();
-  return new BerthError(kindOf(status), messages.length > 0 ? `${goMethod(method)} "${url}": ${detail}` : detail);
+  return new RegistryStatusError(kindOf(status), messages.length > 0 ? `${goMethod(method)} "${url}": ${detail}` : detail, status);
 }
 
 /** A failed connection or a timed-out request, in Go's words. */

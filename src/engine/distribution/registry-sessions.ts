@@ -7,6 +7,7 @@ import type { Reference } from '../images/reference.js';
 import type { Credentials } from './registry-auth.js';
 import { RegistryAgents, RegistryClient, type TransportOptions } from './registry-client.js';
 import { DOCKER_HUB, RegistryHosts } from './registry-hosts.js';
+import { RegistryStatusError } from './registry-errors.js';
 
 export class RegistrySessions {
   private readonly agents = new RegistryAgents();
@@ -31,7 +32,9 @@ export class RegistrySessions {
       await client.ping();
     } catch (err) {
       const base = client.endpoint.base;
-      if ((err as { kind?: string }).kind === 'unauthorized') throw unauthorized(`login attempt to ${base}/v2/ failed with status: 401 Unauthorized`, err);
+      if (err instanceof RegistryStatusError && err.status === 401) {
+        throw unauthorized(err.source === 'token' ? err.message : `login attempt to ${base}/v2/ failed with status: 401 Unauthorized`, err);
+      }
       throw err;
     }
   }
