@@ -31,6 +31,8 @@ export interface RegistryOptions {
   auth?: 'none' | 'basic' | 'token';
   tls?: boolean;
   users?: Record<string, string>;
+  /** TLS mode: clients must show a certificate signed by the test CA (client.cert/client.key in `dir`). */
+  clientCerts?: boolean;
   /** Token mode: the actions a user may have on a repository (default: all asked for). */
   grant?: (user: string, access: Access) => string[];
 }
@@ -70,6 +72,13 @@ export async function makeTestCa(dir: string): Promise<void> {
   await openssl(dir, ['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'server.crt', '-extfile', 'server.ext']);
+}
+
+/** client.cert and client.key, signed by the CA of makeTestCa, as certs.d names them. */
+async function makeClientCert(dir: string): Promise<void> {
+  await openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=berth-client']);
+  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  await openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'client.cert', '-extfile', 'client.ext']);
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
@@ -130,7 +139,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     if (options.tls) {
       await makeTestCa(dir);
       caPem = await readFile(join(dir, 'ca.crt'), 'utf8');
-      tls = `  tls: {certificate: ${join(dir, 'server.crt')}, key: ${join(dir, 'server.key')}}\n`;
+      const clientCas = options.clientCerts ? `, clientcas: [${join(dir, 'ca.crt')}]` : '';
+      if (options.clientCerts) await makeClientCert(dir);
+      tls = `  tls: {certificate: ${join(dir, 'server.crt')}, key: ${join(dir, 'server.key')}${clientCas}}\n`;
     }
     const config = [
       'version: 0.1',
@@ -162,9 +173,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       });
     });
     const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-    for (;;) {
+    const clientPair = options.clientCerts ? { cert: await readFile(join(dir, 'client.cert')), key: await readFile(join(dir, 'client.key')) } : {};
+    for (let tries = 0; ; tries++) {
+      if (tries > 500) throw new Error(`the registry did not answer on ${url}:\n${log}`);
       const ready = await new Promise<boolean>((res) =>
-        (options.tls ? https : http).get(`${url}/v2/`, { ca: caPem }, (r) => { r.resume(); res(true); }).on('error', () => res(false)),
+        (options.tls ? https : http).get(`${url}/v2/`, { ca: caPem, ...clientPair }, (r) => { r.resume(); res(true); }).on('error', () => res(false)),
       );
       if (ready) break;
       await new Promise((r) => setTimeout(r, 10));

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,10 +62,19 @@ describe('distribution', () => {
   let dockerConfig: string;
   const registries: TestRegistry[] = [];
   let faulty: FaultRegistry;
+  let certsDir: string;
+  let mirror: TestRegistry;
 
   before(async () => {
     dockerConfig = await mkdtemp(join(tmpdir(), 'berth-docker-config-'));
-    daemon = await startDaemon({ dockerConfig, env: { BERTH_REGISTRY_STALL_TIMEOUT_MS: '1500' } });
+    certsDir = await mkdtemp(join(tmpdir(), 'berth-certs-d-'));
+    mirror = await startRegistry();
+    registries.push(mirror);
+    daemon = await startDaemon({
+      dockerConfig,
+      env: { BERTH_REGISTRY_STALL_TIMEOUT_MS: '1500' },
+      daemonJson: { 'registry-certs-dir': certsDir, 'registry-mirrors': [mirror.url], 'max-concurrent-downloads': 2 },
+    });
     await daemon.berth(['image', 'busybox']);
     faulty = await startFaultRegistry();
   });
@@ -74,6 +83,7 @@ describe('distribution', () => {
     for (const registry of registries) await registry.stop();
     await faulty?.stop();
     await rm(dockerConfig, { recursive: true, force: true });
+    await rm(certsDir, { recursive: true, force: true });
   });
 
   const registry = async (options: Parameters<typeof startRegistry>[0] = {}) => {
@@ -215,6 +225,35 @@ describe('distribution', () => {
     const absent = await pullRaw(daemon, `${reg.host}/multi`, { tag: 'index', platform: 'linux/s390x' });
     assert.match(pullError(absent), /no matching manifest for linux\/s390x in the manifest list entries/);
     await daemon.berth(['rmi', `${reg.host}/multi:index`]);
+  });
+
+  test('TLS: the client certificate of certs.d/<host:port>/ is shown to a registry that demands one', async () => {
+    const reg = await registry({ tls: true, clientCerts: true });
+    const name = `${reg.host}/secure/bb:latest`;
+    await daemon.berth(['tag', 'busybox', name]);
+    const refused = await daemon.berth(['push', name], { allowFailure: true });
+    assert.notEqual(refused.code, 0);
+    const hostDir = join(certsDir, reg.host);
+    await mkdir(hostDir);
+    for (const file of ['ca.crt', 'client.cert', 'client.key']) await copyFile(join(reg.dir, file), join(hostDir, file));
+    const pushed = await daemon.berth(['push', name]);
+    assert.match(pushed.stdout, /Pushed/);
+    await daemon.berth(['rmi', name]);
+    await daemon.berth(['pull', name]);
+    await daemon.berth(['rmi', name]);
+  });
+
+  test('registry-mirrors: a Docker Hub name is pulled from the mirror', async () => {
+    await daemon.berth(['tag', 'busybox', `${mirror.host}/library/mirrored:1`]);
+    await daemon.berth(['push', `${mirror.host}/library/mirrored:1`]);
+    await daemon.berth(['rmi', `${mirror.host}/library/mirrored:1`, 'busybox']);
+    const pulled = await daemon.berth(['pull', 'mirrored:1']);
+    assert.match(pulled.stdout, /1: Pulling from library\/mirrored/);
+    assert.match(pulled.stdout, /Status: Downloaded newer image for mirrored:1/);
+    assert.match(pulled.stdout, /docker\.io\/library\/mirrored:1\n$/);
+    assert.deepEqual((await inspect(daemon, 'mirrored:1')).RepoTags, ['mirrored:1']);
+    await daemon.berth(['rmi', 'mirrored:1']);
+    await daemon.berth(['image', 'busybox']);
   });
 
   test('unknown repository or tag, and a registry that is down: Docker\'s errors', async () => {

@@ -5,6 +5,7 @@
  * HTTPS is tried before plain HTTP where the registry is insecure, and the first endpoint that
  * answers is kept for the rest of the operation.
  */
+import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -25,7 +26,9 @@ export class RegistryAgents {
   private readonly agents = new Map<string, http.Agent>();
 
   agent(url: URL, tls: (TlsFiles & { insecureSkipVerify?: boolean }) | undefined): http.Agent {
-    const key = `${url.protocol}//${url.host}|${tls?.insecureSkipVerify ? 'skip' : ''}`;
+    // certs.d may change while berthd runs: an agent per content of the TLS files, not per host only.
+    const files = createHash('sha256').update(JSON.stringify([tls?.ca?.length ?? 0, tls?.ca?.slice(-4), tls?.cert, tls?.key])).digest('hex');
+    const key = `${url.protocol}//${url.host}|${tls?.insecureSkipVerify ? 'skip' : ''}|${files}`;
     let agent = this.agents.get(key);
     if (!agent) {
       agent =
