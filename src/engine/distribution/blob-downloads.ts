@@ -12,7 +12,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
 import { errnoCode, invalidParameter, wrap } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { digestHex, type Digest } from '../../storage/digest.js';
@@ -31,6 +32,8 @@ export interface DownloadListener {
 interface Download {
   done: Promise<void>;
   listeners: Set<DownloadListener>;
+  /** Readers following the file (`follow`), woken by each write. */
+  growth: Set<() => void>;
   waiters: number;
   abort: AbortController;
 }
@@ -69,9 +72,13 @@ export class BlobDownloads {
     if (!download) {
       const abort = new AbortController();
       const listeners = new Set<DownloadListener>();
-      const done = this.run(digest, size, source, listeners, lease, abort.signal).finally(() => this.active.delete(digest));
+      const done = this.run(digest, size, source, listeners, lease, abort.signal).finally(() => {
+        // Readers following the file learn that no more bytes will come.
+        this.wake(digest);
+        this.active.delete(digest);
+      });
       done.catch(() => undefined);
-      download = { done, listeners, waiters: 0, abort };
+      download = { done, listeners, growth: new Set(), waiters: 0, abort };
       this.active.set(digest, download);
     }
     const joined = download;
@@ -117,7 +124,7 @@ export class BlobDownloads {
       const restart = offset !== have;
       try {
         const restarted = restart ? createHash('sha256') : hash;
-        written = await this.copy(stream, file, restarted, written, size, listeners, signal);
+        written = await this.copy(digest, stream, file, restarted, written, size, listeners, signal);
         await file.close().catch(() => undefined);
         if (written !== size) throw invalidParameter(`downloading blob ${digest}: expected ${size} bytes, got ${written}`);
         const actual = `sha256:${restarted.digest('hex')}`;
@@ -152,9 +159,60 @@ export class BlobDownloads {
     return have;
   }
 
+  private wake(digest: Digest): void {
+    const growth = this.active.get(digest)?.growth;
+    if (!growth) return;
+    const woken = [...growth];
+    growth.clear();
+    for (const wake of woken) wake();
+  }
+
+  /**
+   * The blob's bytes while its download is still writing them, so unpacking overlaps the
+   * download: read from the download's file as it grows, or from the content store once it is
+   * there. Call it once the download has written its first bytes (or is done). The bytes are not
+   * verified yet: the caller must also await the download, and the layer's diff ID (pinned by the
+   * verified config) is checked after unpacking.
+   */
+  follow(digest: Digest, size: number, signal: AbortSignal): Readable {
+    return Readable.from(this.followChunks(digest, size, signal), { objectMode: false });
+  }
+
+  private async *followChunks(digest: Digest, size: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.partialPath(digest), 'r');
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      // Done already: the file has moved into the content store.
+      yield* (await this.content.open(digest)) as AsyncIterable<Buffer>;
+      return;
+    }
+    try {
+      // An open descriptor keeps reading the same file after it is renamed into the store.
+      const buffer = Buffer.alloc(1 << 20);
+      let position = 0;
+      while (position < size) {
+        signal.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+        if (bytesRead > 0) {
+          position += bytesRead;
+          yield Buffer.from(buffer.subarray(0, bytesRead));
+          continue;
+        }
+        const download = this.active.get(digest);
+        if (!download) throw invalidParameter(`downloading ${digest}: the download ended after ${position} of ${size} bytes`);
+        await new Promise<void>((resolve) => download.growth.add(resolve));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   private async copy(
+    digest: Digest,
     stream: Readable,
-    file: import('node:fs/promises').FileHandle,
+    file: FileHandle,
     hash: Hash,
     start: number,
     size: number,
@@ -171,6 +229,7 @@ export class BlobDownloads {
         hash.update(chunk);
         await file.write(chunk);
         written += chunk.length;
+        this.wake(digest);
         const now = performance.now();
         if (now - reported >= 100) {
           reported = now;

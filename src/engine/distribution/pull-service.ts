@@ -5,7 +5,7 @@
  * Docker's progress messages. Layers present locally are not downloaded ("Already exists"); a
  * failure leaves no image, and the blobs it stored are garbage once its lease goes.
  */
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { BerthError, invalidParameter, notFound, wrap } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { chainId, sha256Digest, type Digest } from '../../storage/digest.js';
@@ -182,18 +182,34 @@ export class PullService {
     manifest.layers.forEach((layer, i) => progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortDigest(layer.digest) }));
     const cancel = new AbortController();
     const scoped = AbortSignal.any([signal, cancel.signal]);
-    const downloads = manifest.layers.map((layer, i) => (present[i] ? Promise.resolve() : this.download(client, layer, progress, lease, scoped)));
+    // Each layer is unpacked as soon as its parent is and its first bytes have arrived.
+    const started = manifest.layers.map(() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    });
+    const downloads = manifest.layers.map((layer, i) =>
+      present[i] ? Promise.resolve() : this.download(client, layer, progress, lease, scoped, () => started[i].resolve()).finally(() => started[i].resolve()),
+    );
     downloads.forEach((d) => d.catch(() => undefined));
     const registered: Layer[] = [];
     try {
       for (let i = 0; i < manifest.layers.length; i++) {
         if (present[i] && this.layerExists(chainIds[i])) continue;
+        const layer = manifest.layers[i];
+        await Promise.race([started[i].promise, downloads[i]]);
+        const unpacked = await this.unpack(layer, this.deps.downloads.follow(layer.digest, layer.size, scoped), i === 0 ? null : chainIds[i - 1], progress).catch(
+          // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
+          async (err: unknown) => {
+            throw await downloads[i].then(() => err, (failure: unknown) => failure);
+          },
+        );
+        registered.push(unpacked);
         await downloads[i];
-        const layer = await this.unpack(manifest.layers[i], i === 0 ? null : chainIds[i - 1], progress, signal);
-        registered.push(layer);
-        if (layer.diffId !== config.rootfs.diff_ids[i]) {
-          throw invalidParameter(`layer ${manifest.layers[i].digest} unpacks to ${layer.diffId}, not the ${config.rootfs.diff_ids[i]} the image config names`);
+        if (unpacked.diffId !== config.rootfs.diff_ids[i]) {
+          throw invalidParameter(`layer ${layer.digest} unpacks to ${unpacked.diffId}, not the ${config.rootfs.diff_ids[i]} the image config names`);
         }
+        progress({ status: 'Pull complete', progressDetail: {}, id: shortDigest(layer.digest) });
       }
     } catch (err) {
       cancel.abort(err);
@@ -224,7 +240,7 @@ export class PullService {
     }
   }
 
-  private async download(client: RegistryClient, layer: Descriptor, progress: ProgressSink, lease: Lease, signal: AbortSignal): Promise<void> {
+  private async download(client: RegistryClient, layer: Descriptor, progress: ProgressSink, lease: Lease, signal: AbortSignal, onBytes: () => void): Promise<void> {
     const id = shortDigest(layer.digest);
     await this.deps.downloads.fetch(
       layer.digest,
@@ -235,7 +251,10 @@ export class PullService {
       },
       {
         waiting: () => progress({ status: 'Waiting', progressDetail: {}, id }),
-        progress: (current, total) => progress({ status: 'Downloading', progressDetail: { current, total }, progress: progressBar(current, total), id }),
+        progress: (current, total) => {
+          onBytes();
+          progress({ status: 'Downloading', progressDetail: { current, total }, progress: progressBar(current, total), id });
+        },
       },
       lease,
       signal,
@@ -244,11 +263,9 @@ export class PullService {
     progress({ status: 'Download complete', progressDetail: {}, id });
   }
 
-  /** Unpacks a downloaded blob over its parent, reporting bytes of the blob read ("Extracting"). */
-  private async unpack(layer: Descriptor, parent: Digest | null, progress: ProgressSink, signal: AbortSignal): Promise<Layer> {
-    signal.throwIfAborted();
+  /** Unpacks a blob over its parent as its bytes come, reporting bytes of the blob read ("Extracting"). */
+  private async unpack(layer: Descriptor, blob: Readable, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
-    const blob = await this.deps.content.open(layer.digest);
     let current = 0;
     let reported = 0;
     const counted = new Transform({
@@ -265,9 +282,7 @@ export class PullService {
     blob.on('error', (err) => counted.destroy(err));
     blob.pipe(counted);
     try {
-      const registered = await this.deps.layers.register(counted, parent);
-      progress({ status: 'Pull complete', progressDetail: {}, id });
-      return registered;
+      return await this.deps.layers.register(counted, parent);
     } catch (err) {
       blob.destroy();
       throw wrap(err, `failed to register layer ${id}`);
