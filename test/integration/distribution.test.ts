@@ -146,6 +146,23 @@ describe('distribution', () => {
     await daemon.berth(['rmi', name]);
   });
 
+  test('pull --all-tags fetches every tag of the repository; push -a pushes every local tag', async () => {
+    const reg = await registry();
+    await daemon.berth(['tag', 'busybox', `${reg.host}/every:one`]);
+    await daemon.berth(['tag', 'busybox', `${reg.host}/every:two`]);
+    const pushed = await daemon.berth(['push', '-a', `${reg.host}/every`]);
+    assert.match(pushed.stdout, /one: digest: sha256:/);
+    assert.match(pushed.stdout, /two: digest: sha256:/);
+    await daemon.berth(['rmi', `${reg.host}/every:one`, `${reg.host}/every:two`]);
+    const tagged = await daemon.berth(['pull', '-a', `${reg.host}/every:one`], { allowFailure: true });
+    assert.match(tagged.stderr, /tag can be used only with --all-tags\/-a/);
+    const pulled = await daemon.berth(['pull', '-a', `${reg.host}/every`]);
+    assert.match(pulled.stdout, /one: Pulling from every/);
+    assert.match(pulled.stdout, /two: Pulling from every/);
+    assert.deepEqual((await inspect(daemon, `${reg.host}/every:one`)).RepoTags.sort(), [`${reg.host}/every:one`, `${reg.host}/every:two`, 'busybox:latest']);
+    await daemon.berth(['rmi', `${reg.host}/every:one`, `${reg.host}/every:two`]);
+  });
+
   test('basic auth: refused without credentials, login checks the password, config.json keeps them, logout removes them', async () => {
     const reg = await registry({ auth: 'basic', users: { alice: 's3cret' } });
     const name = `${reg.host}/private/bb:latest`;
