@@ -68,6 +68,7 @@ export class BlobDownloads {
    */
   async fetch(digest: Digest, size: number, source: BlobSource, listener: DownloadListener, lease: Lease, signal: AbortSignal): Promise<void> {
     digestHex(digest);
+    signal.throwIfAborted();
     let download = this.active.get(digest);
     if (!download) {
       const abort = new AbortController();
@@ -88,7 +89,6 @@ export class BlobDownloads {
       joined.listeners.delete(listener);
       if (--joined.waiters === 0) joined.abort.abort(signal.reason);
     };
-    signal.throwIfAborted();
     signal.addEventListener('abort', withdraw, { once: true });
     try {
       await Promise.race([
