@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,18 @@ function pullError(result: { status: number; lines: Array<Record<string, unknown
   if (result.status !== 200) return (JSON.parse(result.body) as { message: string }).message;
   const last = result.lines.find((l) => l.error !== undefined);
   return last ? String(last.error) : '';
+}
+
+/** Waits (on a loaded machine too) until a download file holds `bytes`: the pull is under way. */
+async function waitForPartial(daemon: TestDaemon, bytes: number): Promise<void> {
+  const dir = join(daemon.dataRoot, 'distribution/downloads');
+  for (let i = 0; i < 1000; i++) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if ((await stat(join(dir, name)).catch(() => undefined))?.size === bytes) return;
+    }
+    await sleep(20);
+  }
+  throw new Error(`no download of ${bytes} bytes under way`);
 }
 
 async function inspect(daemon: TestDaemon, name: string): Promise<{ Id: string; RepoDigests: string[]; RepoTags: string[] }> {
@@ -307,11 +319,10 @@ describe('distribution', () => {
     const aborts = faulty.layerAborts;
     const gone = new AbortController();
     const abandoned = pullRaw(daemon, `${faulty.host}/test/img`, { signal: gone.signal }).catch(() => undefined);
-    for (let i = 0; i < 200 && faulty.layerRanges.length === ranges; i++) await sleep(10);
-    await sleep(100);
+    await waitForPartial(daemon, 100_000);
     gone.abort();
     await abandoned;
-    for (let i = 0; i < 200 && faulty.layerAborts === aborts; i++) await sleep(10);
+    for (let i = 0; i < 1000 && faulty.layerAborts === aborts; i++) await sleep(10);
     assert.equal(faulty.layerAborts, aborts + 1, 'the download went on after its only client left');
 
     faulty.faults = { slowLayerMs: 30 };
@@ -326,8 +337,7 @@ describe('distribution', () => {
     faulty.faults = { stallLayerAfter: 50_000 };
     const ranges = faulty.layerRanges.length;
     const cut = pullRaw(daemon, `${faulty.host}/test/img`).catch(() => undefined);
-    for (let i = 0; i < 200 && faulty.layerRanges.length === ranges; i++) await sleep(10);
-    await sleep(200);
+    await waitForPartial(daemon, 50_000);
     daemon.process.kill('SIGKILL');
     await cut;
     faulty.faults = {};
