@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,9 +76,18 @@ describe('distribution', () => {
   let faulty: FaultRegistry;
   let certsDir: string;
   let mirror: TestRegistry;
+  const path = process.env.PATH;
 
   before(async () => {
     dockerConfig = await mkdtemp(join(tmpdir(), 'berth-docker-config-'));
+    // A credential helper of the test's own (docker-credential-berthtest): keeps one secret in a file.
+    await mkdir(join(dockerConfig, 'bin'));
+    await writeFile(
+      join(dockerConfig, 'bin', 'docker-credential-berthtest'),
+      `#!/bin/sh\nstore=${join(dockerConfig, 'helper-store.json')}\ncase "$1" in\n  store) cat > "$store" ;;\n  get) cat > /dev/null; [ -f "$store" ] && cat "$store" || { echo "credentials not found in native keychain"; exit 1; } ;;\n  erase) cat > /dev/null; rm -f "$store" ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    process.env.PATH = `${join(dockerConfig, 'bin')}:${process.env.PATH}`;
     certsDir = await mkdtemp(join(tmpdir(), 'berth-certs-d-'));
     mirror = await startRegistry();
     registries.push(mirror);
@@ -96,6 +105,7 @@ describe('distribution', () => {
     await faulty?.stop();
     await rm(dockerConfig, { recursive: true, force: true });
     await rm(certsDir, { recursive: true, force: true });
+    process.env.PATH = path;
   });
 
   const registry = async (options: Parameters<typeof startRegistry>[0] = {}) => {
@@ -205,6 +215,27 @@ describe('distribution', () => {
     assert.match(gone.stderr, /unauthorized: authentication required/);
     // berthd logs every request: no password in its log.
     assert.doesNotMatch(await readFile(join(daemon.dataRoot, '..', 'berthd.log'), 'utf8'), /s3cret/);
+  });
+
+  test('a credential helper named by credsStore stores, gives and erases the credentials', async () => {
+    const reg = await registry({ auth: 'basic', users: { dave: 'h3lper' } });
+    const configFile = join(dockerConfig, 'config.json');
+    const before = await readFile(configFile, 'utf8').catch(() => '{}');
+    await writeFile(configFile, JSON.stringify({ ...JSON.parse(before), credsStore: 'berthtest' }));
+    try {
+      const login = await daemon.berth(['login', '-u', 'dave', '--password-stdin', reg.host], { input: 'h3lper\n' });
+      assert.doesNotMatch(login.stderr, /stored unencrypted/);
+      assert.deepEqual(JSON.parse(await readFile(join(dockerConfig, 'helper-store.json'), 'utf8')), { ServerURL: reg.host, Username: 'dave', Secret: 'h3lper' });
+      assert.doesNotMatch(await readFile(configFile, 'utf8'), /h3lper/);
+      const name = `${reg.host}/helped:latest`;
+      await daemon.berth(['tag', 'busybox', name]);
+      await daemon.berth(['push', name]);
+      await daemon.berth(['rmi', name]);
+      await daemon.berth(['logout', reg.host]);
+      await assert.rejects(readFile(join(dockerConfig, 'helper-store.json')), { code: 'ENOENT' });
+    } finally {
+      await writeFile(configFile, before);
+    }
   });
 
   test('bearer tokens: push and pull with the scopes they need, a second repository mounts the blobs', async () => {
