@@ -9,6 +9,7 @@ import { otherEnginesSection } from './sections/other-engines.js';
 import { networksSection } from './sections/networks.js';
 import { imagesSection } from './sections/images.js';
 import { imageTransferSection } from './sections/image-transfer.js';
+import { distributionSection } from './sections/distribution.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -18,6 +19,7 @@ const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['networks', networksSection],
   ['images', imagesSection],
   ['volumes', volumesSection],
+  ['distribution', distributionSection],
   ['other-engines', otherEnginesSection],
   ['image-transfer', imageTransferSection],
 ]);

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(crun runc conmon busybox-static tini make g++ python3 util-linux zstd netavark aardvark-dns iptables iproute2)
+packages=(crun runc conmon busybox-static tini make g++ python3 util-linux zstd netavark aardvark-dns iptables iproute2 docker-registry apache2-utils openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   forbidden: 403,
   'invalid-parameter': 400,
+  unauthorized: 401,
   'not-modified': 304,
   unavailable: 503,
   'not-implemented': 501,

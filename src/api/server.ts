@@ -37,6 +37,8 @@ import { imageMetaRoutes } from './routes/image-meta-routes.js';
 import { systemDfRoutes } from './routes/system-df-routes.js';
 import { volumeRoutes } from './routes/volume-routes.js';
 import type { VolumeService } from '../engine/volumes/volume-service.js';
+import type { DistributionService } from '../engine/distribution/distribution-service.js';
+import { distributionRoutes, pullHandler } from './routes/distribution-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -51,6 +53,7 @@ export interface ApiEngine {
   diskUsage: DiskUsage;
   /** docker save and load; without it those routes are not served. */
   imageArchives?: ImageArchiveService;
+  distribution: DistributionService;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -92,7 +95,8 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   systemRoutes(routes, engine.system, engine.events);
   containerRoutes(routes, engine.containers, engine.execs);
   attachRoutes(routes, upgrades, engine.containers, { detachKeys: engine.detachKeys ?? DEFAULT_DETACH_KEYS });
-  imageRoutes(routes, engine.images, engine.storageDriverName);
+  imageRoutes(routes, engine.images, engine.storageDriverName, pullHandler(engine.distribution));
+  distributionRoutes(routes, engine.distribution);
   swarmRoutes(routes);
   if (engine.networks) networkRoutes(routes, engine.networks);
   updateRoutes(routes, engine.updates);

@@ -4,6 +4,7 @@ import { DaemonError, type ContainerCreateRequest, type EngineClient } from '../
 import { CliExit } from './cli-exit.js';
 import { splitImageTag } from './image-name.js';
 import { printProgress } from './progress.js';
+import { registryAuthHeader } from './registry-credentials.js';
 
 export interface CreateOptions {
   name?: string;
@@ -22,7 +23,7 @@ const PULL_POLICIES = ['always', 'missing', 'never'];
 /**
  * Creates a container; when the image is missing, says so, pulls it and creates again, exactly
  * the docker CLI's sequence for `run` and `create` (--pull missing). --pull never gives the
- * daemon's "No such image" as it is; --pull always is refused until berth has a registry client.
+ * daemon's "No such image" as it is; --pull always pulls before creating.
  */
 export async function createContainerPulling(
   client: EngineClient,
@@ -32,9 +33,6 @@ export async function createContainerPulling(
 ): Promise<string> {
   const pull = options.pull ?? 'missing';
   if (!PULL_POLICIES.includes(pull)) throw new CliExit(125, `berth: invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
-  if (pull === 'always') {
-    throw new CliExit(125, 'berth: --pull always is not supported yet: berth has no registry client; use --pull missing or never');
-  }
   // As the docker CLI: an id file already there means another container may be using it.
   if (options.cidfile && existsSync(options.cidfile)) {
     throw new CliExit(125, `berth: container ID file found, make sure the other container isn't running or delete ${options.cidfile}`);
@@ -46,15 +44,19 @@ export async function createContainerPulling(
     if (options.cidfile) await writeFile(options.cidfile, response.Id, { flag: 'wx' });
     return response.Id;
   };
+  const pullImage = async () => {
+    const { name: fromImage, tag } = splitImageTag(request.Image);
+    const progress = client.pullImage({ fromImage, tag, platform: options.platform }, await registryAuthHeader(fromImage));
+    if (options.quiet) for await (const message of progress) void message;
+    else await printProgress(progress, stderr);
+  };
+  if (pull === 'always') await pullImage();
   try {
     return await created();
   } catch (err) {
-    if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image')) || pull === 'never') throw err;
+    if (!(err instanceof DaemonError && err.statusCode === 404 && err.message.startsWith('No such image')) || pull !== 'missing') throw err;
   }
   if (!options.quiet) stderr.write(`Unable to find image '${request.Image}' locally\n`);
-  const { name: fromImage, tag } = splitImageTag(request.Image);
-  const progress = client.pullImage({ fromImage, tag });
-  if (options.quiet) for await (const message of progress) void message;
-  else await printProgress(progress, stderr);
+  await pullImage();
   return created();
 }

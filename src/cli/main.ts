@@ -31,6 +31,9 @@ import { logsCommand } from './commands/logs.js';
 import { pauseCommand, unpauseCommand } from './commands/pause.js';
 import { psCommand } from './commands/ps.js';
 import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
 import { rmCommand } from './commands/rm.js';
 import { rmiCommand } from './commands/rmi.js';
 import { runCommand } from './commands/run.js';
@@ -87,6 +90,9 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['save', saveCommand],
   ['load', loadCommand],
   ['pull', pullCommand],
+  ['push', pushCommand],
+  ['login', loginCommand],
+  ['logout', logoutCommand],
   ['version', versionCommand],
   ['info', infoCommand],
   ['events', eventsCommand],

@@ -14,7 +14,7 @@ const STORAGE_OPT = 'storage driver options (a container layer size) are not car
 const LIMITS = 'resource limits are not carried out yet';
 const NETWORK = 'IPv6, link-local addresses, fixed MAC addresses and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
-const REGISTRY = 'berth has no registry client or multi-platform images yet';
+const REGISTRY = 'multi-platform images and content trust are not carried out yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
 const LATER = 'not carried out yet';
 const CLUSTER = 'cluster volumes need swarm mode, which berth does not have';
@@ -43,12 +43,7 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
 ];
-const PULL_FLAGS: Refused[] = [
-  ['-a, --all-tags', REGISTRY],
-  ['--disable-content-trust', REGISTRY],
-  ['--platform <value>', REGISTRY],
-  ['-q, --quiet', LATER],
-];
+const PUSH_FLAGS: Refused[] = [['--platform <value>', 'pushing one platform of a multi-platform image is not carried out: berth stores single-platform images']];
 const IMAGES_FLAGS: Refused[] = [['--tree', 'the tree view is not carried out yet']];
 
 const START_FLAGS: Refused[] = [
@@ -85,8 +80,8 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image save': [['--platform <value>', MULTI_PLATFORM]],
   load: [['--platform <value>', MULTI_PLATFORM]],
   'image load': [['--platform <value>', MULTI_PLATFORM]],
-  pull: PULL_FLAGS,
-  'image pull': PULL_FLAGS,
+  push: PUSH_FLAGS,
+  'image push': PUSH_FLAGS,
   update: UPDATE_FLAGS,
   'container update': UPDATE_FLAGS,
   'network inspect': [['-v, --verbose', 'verbose network inspect shows swarm services, which berthd has none of']],

@@ -4,6 +4,7 @@ import { BerthError, type ErrorKind } from '../common/errors.js';
 const KIND_BY_STATUS: Record<number, ErrorKind> = {
   304: 'not-modified',
   400: 'invalid-parameter',
+  401: 'unauthorized',
   404: 'not-found',
   409: 'conflict',
   501: 'not-implemented',

@@ -390,11 +390,17 @@ export class EngineClient {
     yield* readProgress(response);
   }
 
-  async *pullImage(image: { fromImage: string; tag?: string }): AsyncGenerator<ProgressMessage> {
+  /**
+   * Pulls an image. `registryAuth` is the X-Registry-Auth value (base64url JSON of the
+   * credentials); base64 of "{}" means none, as the docker CLI sends for anonymous pulls.
+   */
+  async *pullImage(
+    image: { fromImage: string; tag?: string; platform?: string; allTags?: boolean },
+    registryAuth = 'e30=',
+  ): AsyncGenerator<ProgressMessage> {
     const response = await this.transport.request('POST', '/images/create', {
-      query: { ...image },
-      // base64 of "{}": no credentials, as the docker CLI sends for anonymous pulls.
-      headers: { 'X-Registry-Auth': 'e30=' },
+      query: { fromImage: image.fromImage, tag: image.tag, platform: image.platform, 'all-tags': image.allTags },
+      headers: { 'X-Registry-Auth': registryAuth },
     });
     yield* readProgress(response);
   }
@@ -458,4 +464,19 @@ export class EngineClient {
   importVolume(name: string, content: Readable): Promise<void> {
     return this.transport.discard('PUT', VOLUME_IMPORT_PATH(name), { body: content, headers: { 'Content-Type': 'application/x-tar' } });
   }
+
+  /** Pushes `name` (every tag of it when `tag` is empty); the last message's aux names the digest. */
+  async *pushImage(name: string, tag: string | undefined, registryAuth = 'e30='): AsyncGenerator<ProgressMessage> {
+    const response = await this.transport.request('POST', `/images/${encode(name)}/push`, {
+      query: { tag },
+      headers: { 'X-Registry-Auth': registryAuth },
+    });
+    yield* readProgress(response);
+  }
+
+  /** POST /auth: asks the daemon to check credentials against a registry. */
+  checkRegistryLogin(auth: { username?: string; password?: string; serveraddress: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.transport.json('POST', '/auth', { json: auth });
+  }
+
 }

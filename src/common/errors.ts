@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'conflict' // 409
   | 'forbidden' // 403 (moby's errdefs.Forbidden: a network with endpoints, a predefined network)
   | 'invalid-parameter' // 400
+  | 'unauthorized' // 401
   | 'not-modified' // 304
   | 'unavailable' // 503
   | 'not-implemented' // 501
@@ -34,6 +35,7 @@ export const alreadyExists = (message: string, cause?: unknown) =>
 export const invalidParameter = (message: string, cause?: unknown) =>
   new BerthError('invalid-parameter', message, { cause });
 export const forbidden = (message: string, cause?: unknown) => new BerthError('forbidden', message, { cause });
+export const unauthorized = (message: string, cause?: unknown) => new BerthError('unauthorized', message, { cause });
 export const unavailable = (message: string, cause?: unknown) => new BerthError('unavailable', message, { cause });
 export const notModified = (message = 'not modified') => new BerthError('not-modified', message);
 

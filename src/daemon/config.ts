@@ -36,6 +36,16 @@ export interface DaemonConfig {
   icc: boolean;
   /** Beyond Docker: traffic to published ports passes the host's INPUT rules (a relay instead of DNAT). */
   publishedPortsObeyHostFirewall: boolean;
+  /** Registries reached over plain HTTP or with unverified TLS (daemon.json `insecure-registries`). */
+  insecureRegistries: string[];
+  /** Docker Hub mirrors tried first by pulls (daemon.json `registry-mirrors`). */
+  registryMirrors: string[];
+  /** Layers one pull downloads at once (daemon.json `max-concurrent-downloads`, Docker's 3). */
+  maxConcurrentDownloads: number;
+  /** Layers one push uploads at once (daemon.json `max-concurrent-uploads`, Docker's 5). */
+  maxConcurrentUploads: number;
+  /** Per-registry CA and client certificates (daemon.json `registry-certs-dir`, Berth's own; Docker's /etc/docker/certs.d). */
+  registryCertsDir: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
@@ -54,6 +64,11 @@ export const DEFAULTS: DaemonConfig = {
   mtu: 1500,
   icc: true,
   publishedPortsObeyHostFirewall: false,
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
+  registryCertsDir: '/etc/berth/certs.d',
 };
 
 /** daemon.json keys, named as Docker names them, and the config field each one sets. */
@@ -76,6 +91,11 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   mtu: 'mtu',
   icc: 'icc',
   'published-ports-obey-host-firewall': 'publishedPortsObeyHostFirewall',
+  'insecure-registries': 'insecureRegistries',
+  'registry-mirrors': 'registryMirrors',
+  'max-concurrent-downloads': 'maxConcurrentDownloads',
+  'max-concurrent-uploads': 'maxConcurrentUploads',
+  'registry-certs-dir': 'registryCertsDir',
 };
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
@@ -106,7 +126,22 @@ export async function readConfigFile(path: string, required: boolean): Promise<P
   if ('detachKeys' in config && (typeof config.detachKeys !== 'string' || !detachKeyBytes(config.detachKeys))) {
     throw invalidParameter(`unable to configure the daemon: invalid detach-keys ${JSON.stringify(config.detachKeys)}`);
   }
+  checkRegistrySettings(config);
   return config as Partial<DaemonConfig>;
+}
+
+/** The registry settings' types, with dockerd's messages for the counts. */
+function checkRegistrySettings(config: Record<string, unknown>): void {
+  const stringList = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  for (const [field, key] of [['insecureRegistries', 'insecure-registries'], ['registryMirrors', 'registry-mirrors']] as const) {
+    if (field in config && !stringList(config[field])) throw invalidParameter(`unable to configure the daemon: ${key} must be a list of strings`);
+  }
+  for (const [field, key] of [['maxConcurrentDownloads', 'max-concurrent-downloads'], ['maxConcurrentUploads', 'max-concurrent-uploads']] as const) {
+    if (field in config && (!Number.isInteger(config[field]) || (config[field] as number) < 1)) {
+      throw invalidParameter(`invalid ${key.replace(/-/g, ' ').replace('max ', 'max ')} value ${JSON.stringify(config[field])}: must be a positive integer`);
+    }
+  }
+  if ('registryCertsDir' in config && typeof config.registryCertsDir !== 'string') throw invalidParameter('unable to configure the daemon: registry-certs-dir must be a string');
 }
 
 /** daemon.json `runtimes`: `{"name": {"path": "...", "runtimeArgs": ["..."]}}`. */

@@ -17,6 +17,7 @@ import { ConmonRuntimeSet } from '../runtime/conmon-runtime-set.js';
 import { findInit } from '../runtime/executables.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { ImageService } from '../engine/images/image-service.js';
+import { DistributionService } from '../engine/distribution/distribution-service.js';
 import { EventBus } from '../engine/events/event-bus.js';
 import { ContainerStore } from '../engine/containers/store.js';
 import { ContainerService } from '../engine/containers/service.js';
@@ -191,6 +192,14 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     volumes: () => volumes.dfEntries(),
   });
   const imageArchives = new ImageArchiveService(images, content, layers, events);
+  const distribution = await DistributionService.open(join(config.dataRoot, 'distribution'), { content, layers, images, events }, {
+    insecureRegistries: config.insecureRegistries,
+    registryMirrors: config.registryMirrors,
+    certsDir: config.registryCertsDir,
+    maxConcurrentDownloads: config.maxConcurrentDownloads,
+    maxConcurrentUploads: config.maxConcurrentUploads,
+    stallTimeoutMs: Number(process.env.BERTH_REGISTRY_STALL_TIMEOUT_MS ?? 30_000),
+  });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -201,7 +210,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, commits, diskUsage, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, distribution, commits, diskUsage, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });
@@ -226,6 +235,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     }
     await containers.close();
     networks.close();
+    distribution.close();
     runtimes.close();
     await releasePidfile();
     await unlockDataRoot();

@@ -117,6 +117,29 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Publishes a file written in full outside the store (a download resumed across restarts),
+   * whose digest and size the caller computed over every byte as it wrote them: the file is
+   * fsynced, checked against `size`, and renamed into place as `ingest` does. It must be on the
+   * store's filesystem; it is gone afterwards (moved, or removed if the blob exists already).
+   */
+  async adopt(path: string, expected: { digest: Digest; size: number }, lease?: Lease): Promise<void> {
+    digestHex(expected.digest);
+    const file = await open(path, 'r+');
+    try {
+      await file.sync();
+      const { size } = await file.stat();
+      if (size !== expected.size) throw invalidParameter(`blob size mismatch: expected ${expected.size} bytes, got ${size}`);
+    } finally {
+      await file.close();
+    }
+    await this.serially(async () => {
+      lease?.hold(expected.digest);
+      await rename(path, this.blobPath(expected.digest));
+    });
+    await fsyncDir(this.blobDir);
+  }
+
   /** `ingest` for a blob already in memory (configs, manifests). */
   async put(data: Buffer, expected?: { digest?: string; size?: number }, lease?: Lease): Promise<{ digest: Digest; size: number }> {
     return this.ingest(Readable.from([data], { objectMode: false }), expected, lease);

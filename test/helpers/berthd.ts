@@ -71,6 +71,10 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** Further berthd flags. */
   args?: string[];
+  /** daemon.json's settings (written before berthd first starts; `{}` when absent). */
+  daemonJson?: Record<string, unknown>;
+  /** The CLI's DOCKER_CONFIG folder (registry credentials); the caller's when absent. */
+  dockerConfig?: string;
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaemon> {
@@ -83,7 +87,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   const network = testNetwork();
   const logPath = join(base, 'berthd.log');
   const host = `unix://${socket}`;
-  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host };
+  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host, ...(options.dockerConfig ? { DOCKER_CONFIG: options.dockerConfig } : {}) };
   const args = [
     BERTHD,
     '--host', host,
@@ -100,7 +104,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     '--default-address-pool', network.pool,
     ...(options.args ?? []),
   ];
-  await writeFile(join(base, 'daemon.json'), '{}');
+  await writeFile(join(base, 'daemon.json'), JSON.stringify(options.daemonJson ?? {}));
   const launch = async () => {
     await rm(socket, { force: true }); // a killed daemon leaves its socket behind
     const log = () => readFile(logPath, 'utf8').catch(() => '');

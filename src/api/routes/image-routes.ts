@@ -13,15 +13,17 @@ function sendProgress(res: ServerResponse, lines: ProgressMessage[]): void {
   res.end();
 }
 
-export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, driverName: string): void {
+/** `pull` serves POST /images/create without fromSrc (the registry routes' pull). */
+export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, driverName: string, pull: Handler): void {
   routes.add('GET', '/images/json', async ({ res, version, query }) => {
     const listed = images.list(parseFilters(query.string('filters')), { all: query.bool('all') });
-    sendJson(res, 200, listed.map(({ image, repoTags }) => imageSummary(image, repoTags, version)));
+    sendJson(res, 200, listed.map(({ image, repoTags, repoDigests }) => imageSummary(image, repoTags, version, repoDigests)));
   });
 
-  routes.add('POST', '/images/create', async ({ req, res, query }) => {
+  routes.add('POST', '/images/create', async (ctx) => {
+    const { req, res, query } = ctx;
     const source = query.string('fromSrc');
-    if (source === undefined) return images.pull(query.string('fromImage') ?? '', query.string('tag'));
+    if (source === undefined) return pull(ctx);
     const image = await images.importTar(req, {
       source,
       repo: query.string('repo'),
@@ -40,8 +42,8 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, d
   });
 
   routes.add('GET', '/images/{name:.*}/json', async ({ res, params }) => {
-    const { image, repoTags } = images.inspect(params.name);
-    sendJson(res, 200, imageInspect(image, repoTags, { name: driverName, data: await images.graphDriverData(image) }));
+    const { image, repoTags, repoDigests } = images.inspect(params.name);
+    sendJson(res, 200, imageInspect(image, repoTags, { name: driverName, data: await images.graphDriverData(image) }, repoDigests));
   });
 
   routes.add('POST', '/images/{name:.*}/tag', async ({ res, params, query }) => {

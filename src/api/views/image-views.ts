@@ -7,14 +7,14 @@ function createdSeconds(image: Image): number {
 }
 
 /** GET /images/json entry. */
-export function imageSummary(image: Image, repoTags: string[], apiVersion: string): ImageSummary {
+export function imageSummary(image: Image, repoTags: string[], apiVersion: string, repoDigests: string[] = []): ImageSummary {
   const summary: ImageSummary = {
     Containers: -1,
     Created: createdSeconds(image),
     Id: image.id,
     Labels: image.config.config?.Labels ?? null,
     ParentId: image.parent ?? '',
-    RepoDigests: [],
+    RepoDigests: repoDigests,
     RepoTags: repoTags,
     SharedSize: -1,
     Size: image.size,
@@ -51,11 +51,11 @@ function fullConfig(image: Image): ImageContainerConfig {
 }
 
 /** GET /images/{name}/json */
-export function imageInspect(image: Image, repoTags: string[], graphDriver: { name: string; data: Record<string, string> }): ImageInspect {
+export function imageInspect(image: Image, repoTags: string[], graphDriver: { name: string; data: Record<string, string> }, repoDigests: string[] = []): ImageInspect {
   return {
     Id: image.id,
     RepoTags: repoTags,
-    RepoDigests: [],
+    RepoDigests: repoDigests,
     Parent: image.parent ?? '',
     Comment: image.config.comment ?? '',
     Created: image.config.created ?? '',

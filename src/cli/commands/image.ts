@@ -9,6 +9,7 @@ import { loadCommand } from './load.js';
 import { saveCommand } from './save.js';
 import { inspectCommand } from './inspect.js';
 import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { rmiCommand } from './rmi.js';
 import { tagCommand } from './tag.js';
 
@@ -26,5 +27,6 @@ export function imageCommand(ctx: CliContext): Command {
     .addCommand(loadCommand(ctx))
     .addCommand(saveCommand(ctx))
     .addCommand(pullCommand(ctx))
+    .addCommand(pushCommand(ctx))
     .addCommand(tagCommand(ctx));
 }

@@ -17,6 +17,8 @@ export interface ImageWithNames {
   image: Image;
   /** Familiar "repo:tag" names: "busybox:latest". */
   repoTags: string[];
+  /** Familiar "repo@digest" names from pulls and pushes. */
+  repoDigests: string[];
 }
 
 export interface ImageImportRequest {
@@ -74,7 +76,7 @@ export class ImageService {
       const names = this.store.repoTags(image.id);
       if (names.length === 0 && (!options.all || danglingOnly) && this.store.children(image.id).length > 0) continue;
       const repoTags = keep(image, names);
-      if (repoTags) listed.push({ image, repoTags });
+      if (repoTags) listed.push({ image, repoTags, repoDigests: this.store.repoDigests(image.id) });
     }
     return listed;
   }
@@ -98,19 +100,12 @@ export class ImageService {
   inspect(name: string): ImageWithNames {
     checkImageName(name);
     const image = this.store.resolve(name);
-    return { image, repoTags: this.store.repoTags(image.id) };
+    return { image, repoTags: this.store.repoTags(image.id), repoDigests: this.store.repoDigests(image.id) };
   }
 
   /** The image id a name stands for, undefined when unknown or not a valid name (filters). */
   idOf(name: string): string | undefined {
     return this.store.find(name)?.id;
-  }
-
-  async pull(name: string, tag?: string): Promise<never> {
-    checkImageName(tag ? `${name}:${tag}` : name);
-    throw notImplemented(
-      `pulling ${name}${tag ? `:${tag}` : ''} failed: berthd cannot pull from registries yet; make local images with 'berth image busybox' or 'docker import'`,
-    );
   }
 
   async importTar(tar: Readable, request: ImageImportRequest): Promise<Image> {

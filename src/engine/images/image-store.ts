@@ -142,7 +142,24 @@ export class ImageStore {
 
   /** Familiar "repo:tag" strings pointing at the image, e.g. ["busybox:latest"]. */
   repoTags(imageId: string): string[] {
-    return this.tags.referencesTo(imageId).map((ref) => familiarString(parseReference(ref)));
+    return this.tags.referencesTo(imageId).map((ref) => parseReference(ref)).filter((ref) => !ref.digest).map(familiarString);
+  }
+
+  /** Familiar "repo@digest" strings of the manifests the image was pulled or pushed as. */
+  repoDigests(imageId: string): string[] {
+    return this.tags.referencesTo(imageId).map((ref) => parseReference(ref)).filter((ref) => ref.digest).map(familiarString);
+  }
+
+  /** Records that the image is `repository@digest` in a registry (moby keeps these in its reference store). */
+  async addRepoDigest(imageId: string, repository: Reference, digest: string): Promise<void> {
+    this.resolve(imageId);
+    await this.tags.set(canonicalString({ domain: repository.domain, path: repository.path, digest }), imageId);
+  }
+
+  /** `docker tag` with a parsed reference; no event, no name checks (a pull's own tag). */
+  async tagReference(imageId: string, ref: Reference): Promise<void> {
+    this.resolve(imageId);
+    await this.tagImage(imageId, ref);
   }
 
   /** Finds an image by full id, reference, or id prefix, the order moby's GetImage uses. */
@@ -375,7 +392,8 @@ export class ImageStore {
       }
       await this.tags.delete(canonicalString(named));
       records.push({ Untagged: familiarString(named) });
-      if (refs.length > 1 || running || hasChildren) return records;
+      records.push(...(await this.untagOrphanDigests(image.id, named)));
+      if (this.tags.referencesTo(image.id).length > 0 || running || hasChildren) return records;
     } else {
       if (hasChildren) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image has dependent child images`);
       // A running user first: telling the user to force what force cannot do would mislead.
@@ -444,6 +462,25 @@ export class ImageStore {
 
   private layerSizes(): Map<string, number> {
     return new Map(this.layers.list().map((layer) => [layer.chainId, layer.size]));
+  }
+
+  /**
+   * As moby's ImageDelete: once a repository's last tag on the image goes, so do its digest
+   * references (they name the same pull).
+   */
+  private async untagOrphanDigests(imageId: string, removed: Reference): Promise<DeleteResponseItem[]> {
+    if (removed.digest) return [];
+    const sameRepo = this.tags
+      .referencesTo(imageId)
+      .map((ref) => parseReference(ref))
+      .filter((ref) => ref.domain === removed.domain && ref.path === removed.path);
+    if (sameRepo.some((ref) => !ref.digest)) return [];
+    const records: DeleteResponseItem[] = [];
+    for (const ref of sameRepo) {
+      await this.tags.delete(canonicalString(ref));
+      records.push({ Untagged: familiarString(ref) });
+    }
+    return records;
   }
 
   private namedReference(refOrId: string, imageId: string): Reference | undefined {

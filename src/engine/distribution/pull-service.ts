@@ -1,0 +1,321 @@
+/**
+ * `docker pull`: resolves a tag or digest to a manifest (an index picks the platform), fetches the
+ * config, downloads the missing layers concurrently into the content store, unpacks them in
+ * order, and records the image with its tag and its repository digest — reporting each step in
+ * Docker's progress messages. Layers present locally are not downloaded ("Already exists"); a
+ * failure leaves no image, and the blobs it stored are garbage once its lease goes.
+ */
+import { Transform, type Readable } from 'node:stream';
+import { BerthError, invalidParameter, notFound, wrap } from '../../common/errors.js';
+import type { ContentStore, Lease } from '../../storage/content-store.js';
+import { chainId, sha256Digest, type Digest } from '../../storage/digest.js';
+import type { Layer, LayerStore } from '../../storage/layer-store.js';
+import type { LayerBlob } from '../../storage/layer-ingest.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { ImageConfig } from '../images/image-config.js';
+import type { Image, ImageStore } from '../images/image-store.js';
+import { familiarRepository, familiarString, parseNormalisedNamed, type Reference } from '../images/reference.js';
+import type { BlobDownloads } from './blob-downloads.js';
+import type { BlobSources } from './blob-sources.js';
+import { choosePlatform, parseManifest, parsePlatform, platformString, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
+import { progressBar } from './progress-bar.js';
+import type { Credentials } from './registry-auth.js';
+import type { RegistryClient } from './registry-client.js';
+import type { RegistrySessions } from './registry-sessions.js';
+import type { DistributionProgress } from '../../wire/distribution.js';
+
+export type ProgressSink = (message: DistributionProgress) => void;
+
+export interface PullRequest {
+  /** `fromImage` as the API gives it: "busybox", "localhost:5000/a/b:tag", "x@sha256:…". */
+  fromImage: string;
+  /** `tag`: a tag or a digest; empty for the reference's own. */
+  tag?: string;
+  platform?: string;
+  allTags?: boolean;
+  credentials: Credentials;
+}
+
+/** An image config's blob is small; anything past this is refused unread. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+
+/** The reference a pull request names, with the `tag` parameter (a tag or a digest) applied. */
+export function pullReference(fromImage: string, tag: string | undefined): Reference {
+  if (!tag) return parseNormalisedNamed(fromImage);
+  const base = parseNormalisedNamed(fromImage);
+  const name = familiarRepository(base);
+  return parseNormalisedNamed(tag.includes(':') ? `${name}@${tag}` : `${name}:${tag}`);
+}
+
+export class PullService {
+  constructor(
+    private readonly deps: {
+      content: ContentStore;
+      layers: LayerStore;
+      images: ImageStore;
+      events: EventBus;
+      downloads: BlobDownloads;
+      sessions: RegistrySessions;
+      sources: BlobSources;
+    },
+  ) {}
+
+  /** Pulls as the request says, telling `progress`; resolves with the images pulled. */
+  async pull(request: PullRequest, progress: ProgressSink, signal: AbortSignal): Promise<Image[]> {
+    const platform = parsePlatform(request.platform);
+    const ref = pullReference(request.fromImage, request.tag);
+    if (!request.allTags) return [await this.pullOne(ref, request.credentials, platform, progress, signal, true)];
+    if (ref.digest || (request.tag ?? '') !== '' || /:[^/]+$/.test(request.fromImage)) {
+      throw invalidParameter('tag can only be used with --all-tags/-a');
+    }
+    const client = await this.deps.sessions.client(ref, 'pull', request.credentials, signal);
+    const tags = await client.listTags();
+    const pulled: Image[] = [];
+    for (const tag of tags) pulled.push(await this.pullOne({ ...ref, tag, digest: undefined }, request.credentials, platform, progress, signal, false, client));
+    progress({ status: `Status: Downloaded newer image for ${familiarRepository(ref)}` });
+    return pulled;
+  }
+
+  private async pullOne(
+    ref: Reference,
+    credentials: Credentials,
+    platform: Platform,
+    progress: ProgressSink,
+    signal: AbortSignal,
+    statusLine: boolean,
+    existingClient?: RegistryClient,
+  ): Promise<Image> {
+    const client = existingClient ?? (await this.deps.sessions.client(ref, 'pull', credentials, signal));
+    const shown = familiarString(ref);
+    const { manifest, manifestDigest } = await this.resolveManifest(client, ref, platform).catch((err: unknown) => {
+      throw notFoundWording(err, ref);
+    });
+    progress({ status: `Pulling from ${client.path}`, id: ref.tag ?? ref.digest });
+    const lease = this.deps.content.lease();
+    try {
+      const configBytes = await this.fetchConfig(client, manifest.config, signal);
+      const config = parseImageConfig(configBytes, manifest);
+      if (config.os !== platform.os || (config.architecture && config.architecture !== platform.architecture)) {
+        throw invalidParameter(`image with reference ${shown} was found but does not provide the specified platform (${platformString(platform)})`);
+      }
+      const imageId = sha256Digest(configBytes);
+      const existing = this.deps.images.find(imageId);
+      const fresh = !existing || !this.hasAllLayers(config);
+      const image = fresh ? await this.fetchImage(client, manifest, config, configBytes, progress, lease, signal) : existing;
+      if (ref.tag) await this.deps.images.tagReference(image.id, ref);
+      await this.deps.images.addRepoDigest(image.id, ref, manifestDigest);
+      await this.deps.sources.add(manifest.layers.map((l) => l.digest), `${ref.domain}/${ref.path}`);
+      progress({ status: `Digest: ${manifestDigest}` });
+      if (statusLine) progress({ status: fresh ? `Status: Downloaded newer image for ${shown}` : `Status: Image is up to date for ${shown}` });
+      this.deps.events.publish('image', 'pull', shown, { ...(config.config?.Labels ?? {}), name: shown });
+      return image;
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async resolveManifest(client: RegistryClient, ref: Reference, platform: Platform): Promise<{ manifest: ImageManifest; manifestDigest: Digest }> {
+    const fetched = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');
+    const digest = sha256Digest(fetched.bytes);
+    if (ref.digest && digest !== ref.digest) throw invalidParameter(`manifest verification failed for digest ${ref.digest}: got ${digest}`);
+    const parsed = parseManifest(fetched.bytes, fetched.mediaType);
+    if (parsed.kind === 'manifest') return { manifest: parsed, manifestDigest: digest };
+    const entry: Descriptor = choosePlatform(parsed, platform);
+    const child = await client.getManifest(entry.digest);
+    if (sha256Digest(child.bytes) !== entry.digest) throw invalidParameter(`manifest verification failed for digest ${entry.digest}`);
+    const manifest = parseManifest(child.bytes, child.mediaType);
+    if (manifest.kind !== 'manifest') throw invalidParameter(`malformed manifest: index ${digest} names another index for ${platformString(platform)}`);
+    // The image's repository digest is the index's, as Docker records it.
+    return { manifest, manifestDigest: digest };
+  }
+
+  private async fetchConfig(client: RegistryClient, descriptor: Descriptor, signal: AbortSignal): Promise<Buffer> {
+    if (descriptor.size > MAX_CONFIG_BYTES) throw invalidParameter(`image config ${descriptor.digest} is ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
+    if (await this.deps.content.has(descriptor.digest)) return this.deps.content.read(descriptor.digest);
+    const { stream } = await client.getBlob(descriptor.digest, 0, signal);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > descriptor.size) {
+        stream.destroy();
+        break;
+      }
+      chunks.push(chunk);
+    }
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== descriptor.size || sha256Digest(bytes) !== descriptor.digest) {
+      throw invalidParameter(`image config verification failed for digest ${descriptor.digest}`);
+    }
+    return bytes;
+  }
+
+  private hasAllLayers(config: ImageConfig): boolean {
+    return chainIdsOf(config).every((id) => this.layerExists(id));
+  }
+
+  private layerExists(id: Digest): boolean {
+    try {
+      this.deps.layers.get(id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Downloads every missing layer at once (bounded by the download slots), then unpacks them in
+   * order as each one's download and its parent are done. Resolves with the layers' blobs.
+   */
+  private async fetchLayers(
+    client: RegistryClient,
+    manifest: ImageManifest,
+    config: ImageConfig,
+    progress: ProgressSink,
+    lease: Lease,
+    signal: AbortSignal,
+  ): Promise<{ registered: Layer[]; blobs: LayerBlob[] }> {
+    const chainIds = chainIdsOf(config);
+    const present = chainIds.map((id) => this.layerExists(id));
+    manifest.layers.forEach((layer, i) => progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortDigest(layer.digest) }));
+    const cancel = new AbortController();
+    const scoped = AbortSignal.any([signal, cancel.signal]);
+    // Each layer is unpacked as soon as its parent is and its first bytes have arrived.
+    const started = manifest.layers.map(() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    });
+    const downloads = manifest.layers.map((layer, i) =>
+      present[i] ? Promise.resolve() : this.download(client, layer, progress, lease, scoped, () => started[i].resolve()).finally(() => started[i].resolve()),
+    );
+    downloads.forEach((d) => d.catch(() => undefined));
+    const registered: Layer[] = [];
+    try {
+      for (let i = 0; i < manifest.layers.length; i++) {
+        if (present[i] && this.layerExists(chainIds[i])) continue;
+        const layer = manifest.layers[i];
+        await Promise.race([started[i].promise, downloads[i]]);
+        const unpacked = await this.unpack(layer, this.deps.downloads.follow(layer.digest, layer.size, scoped), i === 0 ? null : chainIds[i - 1], progress).catch(
+          // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
+          async (err: unknown) => {
+            throw await downloads[i].then(() => err, (failure: unknown) => failure);
+          },
+        );
+        registered.push(unpacked);
+        await downloads[i];
+        if (unpacked.diffId !== config.rootfs.diff_ids[i]) {
+          throw invalidParameter(`layer ${layer.digest} unpacks to ${unpacked.diffId}, not the ${config.rootfs.diff_ids[i]} the image config names`);
+        }
+        progress({ status: 'Pull complete', progressDetail: {}, id: shortDigest(layer.digest) });
+      }
+    } catch (err) {
+      cancel.abort(err);
+      for (const layer of registered.reverse()) await this.deps.layers.release(layer.chainId).catch(() => undefined);
+      throw err;
+    }
+    return {
+      registered,
+      blobs: manifest.layers.map((layer, i) => ({ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, diffId: config.rootfs.diff_ids[i] as Digest })),
+    };
+  }
+
+  /** Fetches the layers and records the image, which then holds the layers this pull registered. */
+  private async fetchImage(
+    client: RegistryClient,
+    manifest: ImageManifest,
+    config: ImageConfig,
+    configBytes: Buffer,
+    progress: ProgressSink,
+    lease: Lease,
+    signal: AbortSignal,
+  ): Promise<Image> {
+    const { registered, blobs } = await this.fetchLayers(client, manifest, config, progress, lease, signal);
+    try {
+      return await this.deps.images.addImageConfig(configBytes, blobs);
+    } finally {
+      for (const layer of registered) await this.deps.layers.release(layer.chainId);
+    }
+  }
+
+  private async download(client: RegistryClient, layer: Descriptor, progress: ProgressSink, lease: Lease, signal: AbortSignal, onBytes: () => void): Promise<void> {
+    const id = shortDigest(layer.digest);
+    await this.deps.downloads.fetch(
+      layer.digest,
+      layer.size,
+      async (offset, abort) => {
+        const { stream, offset: start } = await client.getBlob(layer.digest, offset, abort);
+        return { stream, offset: start };
+      },
+      {
+        waiting: () => progress({ status: 'Waiting', progressDetail: {}, id }),
+        progress: (current, total) => {
+          onBytes();
+          progress({ status: 'Downloading', progressDetail: { current, total }, progress: progressBar(current, total), id });
+        },
+      },
+      lease,
+      signal,
+    );
+    progress({ status: 'Verifying Checksum', progressDetail: {}, id });
+    progress({ status: 'Download complete', progressDetail: {}, id });
+  }
+
+  /** Unpacks a blob over its parent as its bytes come, reporting bytes of the blob read ("Extracting"). */
+  private async unpack(layer: Descriptor, blob: Readable, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+    const id = shortDigest(layer.digest);
+    let current = 0;
+    let reported = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        current += chunk.length;
+        const now = performance.now();
+        if (now - reported >= 100 || current === layer.size) {
+          reported = now;
+          progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
+        }
+        callback(null, chunk);
+      },
+    });
+    blob.on('error', (err) => counted.destroy(err));
+    blob.pipe(counted);
+    try {
+      return await this.deps.layers.register(counted, parent);
+    } catch (err) {
+      blob.destroy();
+      throw wrap(err, `failed to register layer ${id}`);
+    }
+  }
+}
+
+function chainIdsOf(config: ImageConfig): Digest[] {
+  const ids: Digest[] = [];
+  for (const diffId of config.rootfs.diff_ids) ids.push(chainId(ids[ids.length - 1] ?? null, diffId as Digest));
+  return ids;
+}
+
+function parseImageConfig(bytes: Buffer, manifest: ImageManifest): ImageConfig {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  } catch (err) {
+    throw invalidParameter(`malformed image config ${manifest.config.digest}: ${(err as Error).message}`);
+  }
+  const diffIds = config?.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.some((d) => typeof d !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d))) {
+    throw invalidParameter(`malformed image config ${manifest.config.digest}: no valid rootfs.diff_ids`);
+  }
+  if (diffIds.length !== manifest.layers.length) {
+    throw invalidParameter(`malformed manifest: ${manifest.layers.length} layers but the image config names ${diffIds.length}`);
+  }
+  return config;
+}
+
+/** Docker's wording for a missing tag or repository: "manifest for x:y not found: manifest unknown: …". */
+function notFoundWording(err: unknown, ref: Reference): unknown {
+  if (!(err instanceof BerthError) || err.kind !== 'not-found') return err;
+  const detail = err.message.replace(/^\w+ "[^"]*": /, '');
+  return notFound(`manifest for ${familiarString(ref)} not found: ${detail}`, err);
+}

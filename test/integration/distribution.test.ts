@@ -1,0 +1,380 @@
+/**
+ * Pull, push, login and logout against real CNCF Distribution registries on 127.0.0.1 (plain,
+ * htpasswd basic auth, bearer tokens from a token server of the test's own), through berthd's API
+ * and the berth CLI; and the faults a real registry will not produce on demand, against a
+ * registry that misbehaves on purpose: each leaves no image, no blob and no download behind.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startFaultRegistry, type FaultRegistry } from '../helpers/fault-registry.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** POST /images/create through the socket; the progress lines, or the HTTP error. */
+function pullRaw(daemon: TestDaemon, fromImage: string, options: { tag?: string; platform?: string; signal?: AbortSignal } = {}) {
+  const query = new URLSearchParams({ fromImage, ...(options.tag ? { tag: options.tag } : {}), ...(options.platform ? { platform: options.platform } : {}) });
+  return new Promise<{ status: number; lines: Array<Record<string, unknown>>; body: string }>((resolve, reject) => {
+    const req = request({ socketPath: daemon.socket, method: 'POST', path: `/v1.50/images/create?${query}`, signal: options.signal }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        const lines = body.split('\n').filter((l) => l.trim() && res.statusCode === 200).map((l) => JSON.parse(l) as Record<string, unknown>);
+        resolve({ status: res.statusCode ?? 0, lines, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The error a pull ended with: an HTTP error body, or the stream's error line. */
+function pullError(result: { status: number; lines: Array<Record<string, unknown>>; body: string }): string {
+  if (result.status !== 200) return (JSON.parse(result.body) as { message: string }).message;
+  const last = result.lines.find((l) => l.error !== undefined);
+  return last ? String(last.error) : '';
+}
+
+/** Waits (on a loaded machine too) until a download file holds `bytes`: the pull is under way. */
+async function waitForPartial(daemon: TestDaemon, bytes: number): Promise<void> {
+  const dir = join(daemon.dataRoot, 'distribution/downloads');
+  for (let i = 0; i < 1000; i++) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if ((await stat(join(dir, name)).catch(() => undefined))?.size === bytes) return;
+    }
+    await sleep(20);
+  }
+  throw new Error(`no download of ${bytes} bytes under way`);
+}
+
+async function inspect(daemon: TestDaemon, name: string): Promise<{ Id: string; RepoDigests: string[]; RepoTags: string[] }> {
+  const { stdout } = await daemon.berth(['image', 'inspect', name]);
+  return (JSON.parse(stdout) as Array<{ Id: string; RepoDigests: string[]; RepoTags: string[] }>)[0];
+}
+
+/** Blobs, downloads and layers in the data root: what a failed pull must not add to. */
+async function stored(daemon: TestDaemon): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of ['content/blobs/sha256', 'distribution/downloads', 'layers/layers', 'layers/pending', 'content/ingest']) {
+    for (const name of await readdir(join(daemon.dataRoot, dir)).catch(() => [])) found.push(`${dir}/${name}`);
+  }
+  return found.sort();
+}
+
+describe('distribution', () => {
+  let daemon: TestDaemon;
+  let dockerConfig: string;
+  const registries: TestRegistry[] = [];
+  let faulty: FaultRegistry;
+  let certsDir: string;
+  let mirror: TestRegistry;
+  const path = process.env.PATH;
+
+  before(async () => {
+    dockerConfig = await mkdtemp(join(tmpdir(), 'berth-docker-config-'));
+    // A credential helper of the test's own (docker-credential-berthtest): keeps one secret in a file.
+    await mkdir(join(dockerConfig, 'bin'));
+    await writeFile(
+      join(dockerConfig, 'bin', 'docker-credential-berthtest'),
+      `#!/bin/sh\nstore=${join(dockerConfig, 'helper-store.json')}\ncase "$1" in\n  store) cat > "$store" ;;\n  get) cat > /dev/null; [ -f "$store" ] && cat "$store" || { echo "credentials not found in native keychain"; exit 1; } ;;\n  erase) cat > /dev/null; rm -f "$store" ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    process.env.PATH = `${join(dockerConfig, 'bin')}:${process.env.PATH}`;
+    certsDir = await mkdtemp(join(tmpdir(), 'berth-certs-d-'));
+    mirror = await startRegistry();
+    registries.push(mirror);
+    daemon = await startDaemon({
+      dockerConfig,
+      env: { BERTH_REGISTRY_STALL_TIMEOUT_MS: '1500' },
+      daemonJson: { 'registry-certs-dir': certsDir, 'registry-mirrors': [mirror.url], 'max-concurrent-downloads': 2 },
+    });
+    await daemon.berth(['image', 'busybox']);
+    faulty = await startFaultRegistry();
+  });
+  after(async () => {
+    await daemon?.stop();
+    for (const registry of registries) await registry.stop();
+    await faulty?.stop();
+    await rm(dockerConfig, { recursive: true, force: true });
+    await rm(certsDir, { recursive: true, force: true });
+    process.env.PATH = path;
+  });
+
+  const registry = async (options: Parameters<typeof startRegistry>[0] = {}) => {
+    const started = await startRegistry(options);
+    registries.push(started);
+    return started;
+  };
+
+  test('a pushed image pulled back has the same image id and manifest digest, and runs', async () => {
+    const reg = await registry();
+    const name = `${reg.host}/test/bb:v1`;
+    await daemon.berth(['tag', 'busybox', name]);
+    const before = await inspect(daemon, name);
+    const pushed = await daemon.berth(['push', name]);
+    const digest = /v1: digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(pushed.stdout)?.[1];
+    assert.ok(digest, pushed.stdout);
+    assert.match(pushed.stdout, /The push refers to repository \[127\.0\.0\.1:\d+\/test\/bb\]/);
+    assert.match(pushed.stdout, /: Pushed/);
+    // The registry holds exactly these manifest bytes.
+    const manifest = await fetch(`${reg.url}/v2/test/bb/manifests/v1`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(`sha256:${createHash('sha256').update(Buffer.from(await manifest.arrayBuffer())).digest('hex')}`, digest);
+
+    await daemon.berth(['rmi', name, 'busybox']);
+    await daemon.berth(['image', 'busybox']);
+    await daemon.berth(['rmi', 'busybox']);
+    const pulled = await daemon.berth(['pull', name]);
+    assert.match(pulled.stdout, /v1: Pulling from test\/bb/);
+    assert.match(pulled.stdout, /Pull complete/);
+    assert.match(pulled.stdout, new RegExp(`Digest: ${digest}`));
+    assert.match(pulled.stdout, new RegExp(`Status: Downloaded newer image for ${name}`));
+    const after = await inspect(daemon, name);
+    assert.equal(after.Id, before.Id);
+    assert.deepEqual(after.RepoDigests, [`${reg.host}/test/bb@${digest}`]);
+    assert.equal((await daemon.berth(['run', '--rm', name, 'echo', 'pulled'])).stdout, 'pulled\n');
+
+    const again = await daemon.berth(['pull', name]);
+    assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${name}`));
+    const byDigest = await daemon.berth(['pull', `${reg.host}/test/bb@${digest}`]);
+    assert.match(byDigest.stdout, /Image is up to date/);
+    // rmi of the tag takes the digest reference of the same repository with it, as moby.
+    const removed = await daemon.berth(['rmi', name]);
+    assert.match(removed.stdout, new RegExp(`Untagged: ${reg.host}/test/bb@${digest}`));
+    await daemon.berth(['image', 'busybox']);
+  });
+
+  test('run and create pull a missing image; --pull never refuses; --pull always pulls', async () => {
+    const reg = await registry();
+    const name = `${reg.host}/app:latest`;
+    await daemon.berth(['tag', 'busybox', name]);
+    await daemon.berth(['push', name]);
+    await daemon.berth(['rmi', name]);
+    const never = await daemon.berth(['run', '--rm', '--pull', 'never', name, 'true'], { allowFailure: true });
+    assert.notEqual(never.code, 0);
+    assert.match(never.stderr, /No such image/);
+    const run = await daemon.berth(['run', '--rm', name, 'echo', 'ok']);
+    assert.match(run.stderr, new RegExp(`Unable to find image '${name}' locally`));
+    assert.equal(run.stdout, 'ok\n');
+    const always = await daemon.berth(['run', '--rm', '--pull', 'always', name, 'true']);
+    assert.match(always.stderr, /Image is up to date/);
+    await daemon.berth(['rmi', name]);
+  });
+
+  test('pull --all-tags fetches every tag of the repository; push -a pushes every local tag', async () => {
+    const reg = await registry();
+    await daemon.berth(['tag', 'busybox', `${reg.host}/every:one`]);
+    await daemon.berth(['tag', 'busybox', `${reg.host}/every:two`]);
+    const pushed = await daemon.berth(['push', '-a', `${reg.host}/every`]);
+    assert.match(pushed.stdout, /one: digest: sha256:/);
+    assert.match(pushed.stdout, /two: digest: sha256:/);
+    await daemon.berth(['rmi', `${reg.host}/every:one`, `${reg.host}/every:two`]);
+    const tagged = await daemon.berth(['pull', '-a', `${reg.host}/every:one`], { allowFailure: true });
+    assert.match(tagged.stderr, /tag can be used only with --all-tags\/-a/);
+    const pulled = await daemon.berth(['pull', '-a', `${reg.host}/every`]);
+    assert.match(pulled.stdout, /one: Pulling from every/);
+    assert.match(pulled.stdout, /two: Pulling from every/);
+    assert.deepEqual((await inspect(daemon, `${reg.host}/every:one`)).RepoTags.sort(), [`${reg.host}/every:one`, `${reg.host}/every:two`, 'busybox:latest']);
+    await daemon.berth(['rmi', `${reg.host}/every:one`, `${reg.host}/every:two`]);
+  });
+
+  test('basic auth: refused without credentials, login checks the password, config.json keeps them, logout removes them', async () => {
+    const reg = await registry({ auth: 'basic', users: { alice: 's3cret' } });
+    const name = `${reg.host}/private/bb:latest`;
+    await daemon.berth(['tag', 'busybox', name]);
+    const anonymous = await daemon.berth(['push', name], { allowFailure: true });
+    assert.notEqual(anonymous.code, 0);
+    assert.match(anonymous.stderr, /unauthorized: authentication required/);
+
+    const wrong = await daemon.berth(['login', '-u', 'alice', '--password-stdin', reg.host], { input: 'nope\n', allowFailure: true });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /login attempt to https?:\/\/127\.0\.0\.1:\d+\/v2\/ failed with status: 401 Unauthorized/);
+    assert.doesNotMatch(wrong.stderr, /nope/);
+
+    const login = await daemon.berth(['login', '-u', 'alice', '--password-stdin', reg.host], { input: 's3cret\n' });
+    assert.match(login.stdout, /Login Succeeded/);
+    const config = JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(config.auths[reg.host].auth, 'base64').toString(), 'alice:s3cret');
+
+    await daemon.berth(['push', name]);
+    await daemon.berth(['rmi', name]);
+    await daemon.berth(['pull', name]);
+    assert.equal((await inspect(daemon, name)).RepoTags[0], name);
+    await daemon.berth(['rmi', name]);
+
+    assert.match((await daemon.berth(['logout', reg.host])).stdout, new RegExp(`Removing login credentials for ${reg.host}`));
+    assert.match((await daemon.berth(['logout', reg.host])).stdout, /Not logged in/);
+    const gone = await daemon.berth(['pull', name], { allowFailure: true });
+    assert.match(gone.stderr, /unauthorized: authentication required/);
+    // berthd logs every request: no password in its log.
+    assert.doesNotMatch(await readFile(join(daemon.dataRoot, '..', 'berthd.log'), 'utf8'), /s3cret/);
+  });
+
+  test('a credential helper named by credsStore stores, gives and erases the credentials', async () => {
+    const reg = await registry({ auth: 'basic', users: { dave: 'h3lper' } });
+    const configFile = join(dockerConfig, 'config.json');
+    const before = await readFile(configFile, 'utf8').catch(() => '{}');
+    await writeFile(configFile, JSON.stringify({ ...JSON.parse(before), credsStore: 'berthtest' }));
+    try {
+      const login = await daemon.berth(['login', '-u', 'dave', '--password-stdin', reg.host], { input: 'h3lper\n' });
+      assert.doesNotMatch(login.stderr, /stored unencrypted/);
+      assert.deepEqual(JSON.parse(await readFile(join(dockerConfig, 'helper-store.json'), 'utf8')), { ServerURL: reg.host, Username: 'dave', Secret: 'h3lper' });
+      assert.doesNotMatch(await readFile(configFile, 'utf8'), /h3lper/);
+      const name = `${reg.host}/helped:latest`;
+      await daemon.berth(['tag', 'busybox', name]);
+      await daemon.berth(['push', name]);
+      await daemon.berth(['rmi', name]);
+      await daemon.berth(['logout', reg.host]);
+      await assert.rejects(readFile(join(dockerConfig, 'helper-store.json')), { code: 'ENOENT' });
+    } finally {
+      await writeFile(configFile, before);
+    }
+  });
+
+  test('bearer tokens: push and pull with the scopes they need, a second repository mounts the blobs', async () => {
+    const reg = await registry({ auth: 'token', users: { bob: 'pw' } });
+    await daemon.berth(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'pw\n' });
+    try {
+      const first = `${reg.host}/team/one:latest`;
+      const second = `${reg.host}/team/two:latest`;
+      await daemon.berth(['tag', 'busybox', first]);
+      await daemon.berth(['tag', 'busybox', second]);
+      await daemon.berth(['push', first]);
+      const mounted = await daemon.berth(['push', second]);
+      assert.match(mounted.stdout, /Mounted from team\/one/);
+      assert.ok(reg.tokenScopes.some((s) => s.includes('repository:team/two:pull,push') && s.includes('repository:team/one:pull')), JSON.stringify(reg.tokenScopes));
+      const again = await daemon.berth(['push', second]);
+      assert.match(again.stdout, /Layer already exists/);
+      await daemon.berth(['rmi', first, second]);
+      await daemon.berth(['pull', second]);
+      await daemon.berth(['rmi', second]);
+    } finally {
+      await daemon.berth(['logout', reg.host]);
+    }
+  });
+
+  test('an index: the host platform is chosen, an absent one is a clear error, the digest recorded is the index', async () => {
+    const reg = await registry();
+    const name = `${reg.host}/multi:latest`;
+    await daemon.berth(['tag', 'busybox', name]);
+    const pushed = await daemon.berth(['push', name]);
+    const digest = /digest: (sha256:[0-9a-f]{64}) size: (\d+)/.exec(pushed.stdout)!;
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: ['arm64', 'amd64'].map((architecture) => ({
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        digest: digest[1],
+        size: Number(digest[2]),
+        platform: { os: 'linux', architecture },
+      })),
+    });
+    const put = await fetch(`${reg.url}/v2/multi/manifests/index`, { method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, body: index });
+    assert.equal(put.status, 201, await put.text());
+    const indexDigest = `sha256:${createHash('sha256').update(index).digest('hex')}`;
+    await daemon.berth(['rmi', name]);
+    await daemon.berth(['pull', `${reg.host}/multi:index`]);
+    assert.deepEqual((await inspect(daemon, `${reg.host}/multi:index`)).RepoDigests, [`${reg.host}/multi@${indexDigest}`]);
+    const absent = await pullRaw(daemon, `${reg.host}/multi`, { tag: 'index', platform: 'linux/s390x' });
+    assert.match(pullError(absent), /no matching manifest for linux\/s390x in the manifest list entries/);
+    await daemon.berth(['rmi', `${reg.host}/multi:index`]);
+  });
+
+  test('TLS: the client certificate of certs.d/<host:port>/ is shown to a registry that demands one', async () => {
+    const reg = await registry({ tls: true, clientCerts: true });
+    const name = `${reg.host}/secure/bb:latest`;
+    await daemon.berth(['tag', 'busybox', name]);
+    const refused = await daemon.berth(['push', name], { allowFailure: true });
+    assert.notEqual(refused.code, 0);
+    const hostDir = join(certsDir, reg.host);
+    await mkdir(hostDir);
+    for (const file of ['ca.crt', 'client.cert', 'client.key']) await copyFile(join(reg.dir, file), join(hostDir, file));
+    const pushed = await daemon.berth(['push', name]);
+    assert.match(pushed.stdout, /Pushed/);
+    await daemon.berth(['rmi', name]);
+    await daemon.berth(['pull', name]);
+    await daemon.berth(['rmi', name]);
+  });
+
+  test('registry-mirrors: a Docker Hub name is pulled from the mirror', async () => {
+    await daemon.berth(['tag', 'busybox', `${mirror.host}/library/mirrored:1`]);
+    await daemon.berth(['push', `${mirror.host}/library/mirrored:1`]);
+    await daemon.berth(['rmi', `${mirror.host}/library/mirrored:1`, 'busybox']);
+    const pulled = await daemon.berth(['pull', 'mirrored:1']);
+    assert.match(pulled.stdout, /1: Pulling from library\/mirrored/);
+    assert.match(pulled.stdout, /Status: Downloaded newer image for mirrored:1/);
+    assert.match(pulled.stdout, /docker\.io\/library\/mirrored:1\n$/);
+    assert.deepEqual((await inspect(daemon, 'mirrored:1')).RepoTags, ['mirrored:1']);
+    await daemon.berth(['rmi', 'mirrored:1']);
+    await daemon.berth(['image', 'busybox']);
+  });
+
+  test('unknown repository or tag, and a registry that is down: Docker\'s errors', async () => {
+    const reg = await registry();
+    assert.match(pullError(await pullRaw(daemon, `${reg.host}/nothing/here`)), /manifest for 127\.0\.0\.1:\d+\/nothing\/here:latest not found: manifest unknown/);
+    const down = await pullRaw(daemon, '127.0.0.1:1/x');
+    assert.match(pullError(down), /connect ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+
+  const faultCases: Array<[string, FaultRegistry['faults'], RegExp]> = [
+    ['a 500', { manifestStatus: 500 }, /unknown: unknown error/],
+    ['a blob whose digest does not match', { corruptLayer: true }, /filesystem layer verification failed for digest/],
+    ['a malformed manifest', { manifestBody: Buffer.from('{"schemaVersion":2,"layers":"x"}') }, /malformed manifest/],
+    ['an oversized manifest', { manifestBody: Buffer.alloc(5 * 1024 * 1024, 0x20) }, /malformed manifest: \d+ bytes is more than/],
+    ['a registry stalling mid-blob', { stallLayerAfter: 1000 }, /timeout/],
+  ];
+  for (const [what, faults, error] of faultCases) {
+    test(`${what}: a clear error, nothing left behind`, async () => {
+      const before = await stored(daemon);
+      faulty.faults = faults;
+      try {
+        assert.match(pullError(await pullRaw(daemon, `${faulty.host}/test/img`)), error);
+      } finally {
+        faulty.faults = {};
+      }
+      assert.deepEqual(await stored(daemon), before);
+      assert.equal((await daemon.berth(['images', '-q', `${faulty.host}/test/img`])).stdout, '');
+    });
+  }
+
+  test('a client gone cancels the download; the next pull resumes it with a range; two pulls share one download', async () => {
+    faulty.faults = { stallLayerAfter: 100_000 };
+    const ranges = faulty.layerRanges.length;
+    const aborts = faulty.layerAborts;
+    const gone = new AbortController();
+    const abandoned = pullRaw(daemon, `${faulty.host}/test/img`, { signal: gone.signal }).catch(() => undefined);
+    await waitForPartial(daemon, 100_000);
+    gone.abort();
+    await abandoned;
+    for (let i = 0; i < 1000 && faulty.layerAborts === aborts; i++) await sleep(10);
+    assert.equal(faulty.layerAborts, aborts + 1, 'the download went on after its only client left');
+
+    faulty.faults = { slowLayerMs: 30 };
+    const both = await Promise.all([pullRaw(daemon, `${faulty.host}/test/img`), pullRaw(daemon, `${faulty.host}/test/img`)]);
+    faulty.faults = {};
+    for (const result of both) assert.equal(pullError(result), '');
+    assert.deepEqual(faulty.layerRanges.slice(ranges + 1), ['bytes=100000-']);
+    await daemon.berth(['rmi', `${faulty.host}/test/img`]);
+  });
+
+  test('a pull cut short by kill -9 of berthd resumes after the restart', async () => {
+    faulty.faults = { stallLayerAfter: 50_000 };
+    const ranges = faulty.layerRanges.length;
+    const cut = pullRaw(daemon, `${faulty.host}/test/img`).catch(() => undefined);
+    await waitForPartial(daemon, 50_000);
+    daemon.process.kill('SIGKILL');
+    await cut;
+    faulty.faults = {};
+    await daemon.restart();
+    assert.equal(pullError(await pullRaw(daemon, `${faulty.host}/test/img`)), '');
+    assert.deepEqual(faulty.layerRanges.slice(ranges + 1), ['bytes=50000-']);
+    await daemon.berth(['rmi', `${faulty.host}/test/img`]);
+  });
+});
