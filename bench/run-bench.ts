@@ -5,12 +5,14 @@
 import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
 import { otherEnginesSection } from './sections/other-engines.js';
+import { imagesSection } from './sections/images.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
 /** In the order they run. */
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
+  ['images', imagesSection],
   ['other-engines', otherEnginesSection],
 ]);
 

@@ -29,6 +29,11 @@ const MAX_JSON_BODY = 16 * 1024 * 1024;
 
 /** Reads a JSON request body (bounded); an empty body is `{}`. */
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return (await readOptionalJson(req)) ?? {};
+}
+
+/** Reads a JSON object body (bounded); an empty body or `null` (what Go sends for a nil pointer) is undefined. */
+export async function readOptionalJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -37,7 +42,7 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
+  if (text === '' || text === 'null') return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -61,7 +61,7 @@ export class RouteTable<H> {
 
   /**
    * The route for a request. A path that some route takes with another method is 405, except
-   * when only a catch-all takes it: `GET /images/x/history` is a missing endpoint (404), not a
+   * when only a catch-all takes it: `GET /images/x/nosuch` is a missing endpoint (404), not a
    * wrong method for `DELETE /images/{name:.*}`, which is what clients expect.
    */
   match(method: string, path: string): Match<H> {

@@ -27,6 +27,10 @@ import { execRoutes } from './routes/exec-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { archiveRoutes } from './routes/archive-routes.js';
 import type { ContainerArchiveService } from '../engine/containers/archive-service.js';
+import type { CommitService } from '../engine/images/commit-service.js';
+import type { DiskUsage } from '../engine/system/disk-usage.js';
+import { imageMetaRoutes } from './routes/image-meta-routes.js';
+import { systemDfRoutes } from './routes/system-df-routes.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -35,6 +39,8 @@ export interface ApiEngine {
   usage: UsageService;
   archives: ContainerArchiveService;
   images: ImageService;
+  commits: CommitService;
+  diskUsage: DiskUsage;
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
@@ -80,6 +86,8 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   execRoutes(routes, upgrades, engine.execs);
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
+  imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
+  systemDfRoutes(routes, engine.diskUsage, engine.containers);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

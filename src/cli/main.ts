@@ -35,6 +35,10 @@ import { waitCommand } from './commands/wait.js';
 import { tagCommand } from './commands/tag.js';
 import { topCommand } from './commands/top.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
+import { commitCommand } from './commands/commit.js';
+import { diffCommand } from './commands/diff.js';
+import { historyCommand } from './commands/history.js';
+import { systemCommand } from './commands/system.js';
 
 /** Docker's exit code for a command line it cannot parse. */
 const USAGE_EXIT_CODE = 125;
@@ -63,16 +67,20 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['unpause', unpauseCommand],
   ['cp', cpCommand],
   ['export', exportCommand],
+  ['diff', diffCommand],
+  ['commit', commitCommand],
   ['rm', rmCommand],
   ['images', imagesCommand],
   ['rmi', rmiCommand],
   ['tag', tagCommand],
   ['import', importCommand],
+  ['history', historyCommand],
   ['pull', pullCommand],
   ['version', versionCommand],
   ['info', infoCommand],
   ['events', eventsCommand],
   ['image', imageCommand],
+  ['system', systemCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],
 ] satisfies [string, CommandFactory][]);
 

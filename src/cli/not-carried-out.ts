@@ -63,10 +63,7 @@ const PULL_FLAGS: Refused[] = [
   ['--platform <value>', REGISTRY],
   ['-q, --quiet', LATER],
 ];
-const IMAGES_FLAGS: Refused[] = [
-  ['--digests', 'berth images have no registry digests yet'],
-  ['--tree', 'the tree view is not carried out yet'],
-];
+const IMAGES_FLAGS: Refused[] = [['--tree', 'the tree view is not carried out yet']];
 
 /** By command path ('run', 'image ls'). */
 export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
@@ -84,6 +81,8 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'image rm': [PLATFORM],
   'image inspect': [PLATFORM],
   import: [PLATFORM],
+  history: [PLATFORM],
+  'image history': [PLATFORM],
   'image import': [PLATFORM],
   pull: PULL_FLAGS,
   'image pull': PULL_FLAGS,

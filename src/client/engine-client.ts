@@ -26,6 +26,10 @@ import type {
   ImageSummary,
   SystemInfo,
   VersionResponse,
+  ContainerChange,
+  CommitResponse,
+  HistoryResponseItem,
+  SystemDataUsageResponse,
   WaitCondition,
   WaitResponse,
 } from './types.js';
@@ -70,6 +74,16 @@ export interface ImportOptions {
   tag?: string;
   changes?: readonly string[];
   message?: string;
+}
+
+export interface CommitOptions {
+  container: string;
+  repo?: string;
+  tag?: string;
+  author?: string;
+  comment?: string;
+  changes?: readonly string[];
+  pause?: boolean;
 }
 
 const encode = encodeURIComponent;
@@ -309,6 +323,31 @@ export class EngineClient {
 
   tagImage(source: string, target: { repo: string; tag?: string }): Promise<void> {
     return this.transport.discard('POST', `/images/${encode(source)}/tag`, { query: { ...target } });
+  }
+
+  // --- diff, commit, history, disk usage, prune
+
+  /** What the container changed in its image's files; null when nothing. */
+  containerChanges(id: string): Promise<ContainerChange[] | null> {
+    return this.transport.json('GET', `/containers/${encode(id)}/changes`);
+  }
+
+  commitContainer(options: CommitOptions): Promise<CommitResponse> {
+    // Docker pauses unless told pause=0; the transport leaves false values out.
+    return this.transport.json('POST', '/commit', { query: { ...options, pause: options.pause === false ? '0' : undefined } });
+  }
+
+  imageHistory(name: string): Promise<HistoryResponseItem[]> {
+    return this.transport.json('GET', `/images/${encode(name)}/history`);
+  }
+
+  diskUsage(): Promise<SystemDataUsageResponse> {
+    return this.transport.json('GET', '/system/df');
+  }
+
+  /** POST /{kind}/prune; each kind answers its own report (ImagesDeleted, ContainersDeleted, …, SpaceReclaimed). */
+  prune<T>(kind: 'containers' | 'images' | 'networks' | 'volumes' | 'build', filters?: Filters): Promise<T> {
+    return this.transport.json('POST', `/${kind}/prune`, { query: { filters: filtersQuery(filters) } });
   }
 
   /** Imports a root filesystem tar as a one-layer image; the last status is the new image ID. */

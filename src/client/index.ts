@@ -1,5 +1,5 @@
 export { EngineClient } from './engine-client.js';
-export type { PendingWait, LogsOptions, AttachOptions, EventsOptions, ImportOptions } from './engine-client.js';
+export type { PendingWait, LogsOptions, AttachOptions, EventsOptions, ImportOptions, CommitOptions } from './engine-client.js';
 export { DaemonError, ProgressStreamError } from './daemon-error.js';
 export { FrameDemuxer, FrameParser, StreamType, containerOutputSink, encodeFrame } from './stream-frames.js';
 export type { Frame } from './stream-frames.js';

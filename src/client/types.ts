@@ -21,6 +21,12 @@ export type { ExecCreateRequest, ExecInspectResponse as ExecInspect } from '../w
 export type { StatsResponse, TopResponse } from '../wire/stats.js';
 export type { ImageSummary, ImageInspect, ImageDeleteResponseItem } from '../wire/images.js';
 export type { ComponentVersion, VersionResponse, SystemInfoResponse as SystemInfo } from '../wire/system.js';
+export type {
+  ContainerChangeResponseItem as ContainerChange,
+  CommitResponse,
+  HistoryResponseItem,
+  SystemDataUsageResponse,
+} from '../wire/image-meta.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 

@@ -23,6 +23,8 @@ import { ExecService } from '../engine/containers/exec-service.js';
 import { UsageService } from '../engine/containers/usage-service.js';
 import { ContainerArchiveService } from '../engine/containers/archive-service.js';
 import { SystemInfo } from '../engine/system/system-info.js';
+import { CommitService } from '../engine/images/commit-service.js';
+import { DiskUsage } from '../engine/system/disk-usage.js';
 import { createApiServer } from '../api/server.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
@@ -127,6 +129,13 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   const usage = new UsageService(containers);
   const archives = new ContainerArchiveService(containers, layers);
   const imageService = new ImageService(images, events, (id) => containers.usersOfImage(id));
+  const commits = new CommitService(containers, images, layers, events);
+  const diskUsage = new DiskUsage({
+    images: () => imageService.list({}, { all: true }),
+    layerSize: (chainId) => layers.get(chainId).size,
+    containers: () => containers.list({ all: true, filters: {} }),
+    containerSizes: (record) => containers.sizes(record),
+  });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -137,7 +146,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

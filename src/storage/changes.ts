@@ -1,4 +1,5 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoCode } from '../common/errors.js';
@@ -10,9 +11,13 @@ export interface Change {
   kind: 'A' | 'C' | 'D';
 }
 
-/** A Change, telling also whether a changed directory hides everything its parent layers had in it. */
+/**
+ * A Change, telling also whether a changed directory hides everything its parent layers had in it,
+ * and whether only its modification time changed.
+ */
 export interface LayerChange extends Change {
   opaque: boolean;
+  timeOnly?: boolean;
 }
 
 /**
@@ -29,6 +34,9 @@ export interface LayerTree {
   complete: boolean;
 }
 
+/** Entries looked up between two turns of the event loop (a few milliseconds of lstat calls). */
+const LSTAT_SLICE = 256;
+
 /**
  * The changes of a layer against its parent, as `docker diff` reports them (moby's
  * pkg/archive changes): depth first, names sorted. An added or deleted entry whose parent
@@ -39,35 +47,96 @@ export interface LayerTree {
 export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
   const changes: LayerChange[] = [];
   const reported = new Set<string>();
-  const report = (path: string, kind: Change['kind'], opaque = false): void => {
+  const report = (path: string, kind: Change['kind'], opaque = false, timeOnly = false): void => {
     const parent = posix.dirname(path);
     if (kind !== 'C' && parent !== '/' && !reported.has(parent)) {
       changes.push({ path: parent, kind: 'C', opaque: false });
       reported.add(parent);
     }
-    changes.push({ path, kind, opaque });
+    changes.push(timeOnly ? { path, kind, opaque, timeOnly } : { path, kind, opaque });
     if (kind !== 'D') reported.add(path);
   };
 
   const walk = async (dir: string, complete: boolean): Promise<void> => {
     const own = await namesIn(tree.top + dir);
     const names = complete && tree.parent !== null ? union(own, await namesIn(tree.parent + dir)) : own;
-    for (const name of names) {
-      const path = posix.join(dir, name);
-      const stats = await lstatIfExists(tree.top + path);
-      const lower = tree.parent === null ? undefined : await lstatIfExists(tree.parent + path);
+    // lstat round trips through the thread pool dominate a walk of many small entries: entries are
+    // looked up synchronously, LSTAT_SLICE at a time, the event loop getting its turn in between.
+    const looked: Array<{ path: string; stats?: Stats; lower?: Stats }> = [];
+    for (let start = 0; start < names.length; start += LSTAT_SLICE) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const name of names.slice(start, start + LSTAT_SLICE)) {
+        const path = posix.join(dir, name);
+        looked.push({ path, stats: lstatIfExists(tree.top + path), lower: tree.parent === null ? undefined : lstatIfExists(tree.parent + path) });
+      }
+    }
+    for (const { path, stats, lower } of looked) {
       if (!stats || (!complete && isOverlayWhiteout(stats))) {
         if (lower) report(path, 'D');
         continue;
       }
       const opaque = !complete && stats.isDirectory() && lower?.isDirectory() === true && isOverlayOpaque(tree.top + path);
       if (!lower) report(path, 'A');
-      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque);
+      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque, !opaque && stats.isDirectory() && sameMetadata(stats, lower));
       if (stats.isDirectory()) await walk(path, complete || opaque);
     }
   };
   await walk('/', tree.complete);
-  return changes;
+  // A base layer is an image's own: what it holds at those paths was put there on purpose.
+  return tree.parent === null ? changes : withoutMountPoints(changes);
+}
+
+/**
+ * The files and folders a run adds to a container's layer only as the targets of its mounts
+ * (moby keeps them in a hidden "init" layer under the container's, daemon/initlayer): the
+ * generated /etc files and the kernel filesystems. Neither `docker diff` nor a commit shows them.
+ */
+export const MOUNT_POINT_PATHS: ReadonlySet<string> = new Set([
+  '/dev/pts',
+  '/dev/shm',
+  '/dev/console',
+  '/proc',
+  '/sys',
+  '/.dockerenv',
+  '/etc/resolv.conf',
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/mtab',
+]);
+
+/**
+ * Drops the mount points a run added, and the C of the folder they were added in (/etc, /dev)
+ * when adding them is all that changed it: its modification time alone, and no entry added or
+ * deleted in it besides them. Its other changes are still reported.
+ */
+function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
+  const hidden = changes.filter((change) => change.kind === 'A' && MOUNT_POINT_PATHS.has(change.path));
+  if (hidden.length === 0) return changes;
+  const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+  const kept = changes.filter((change) => !hidden.some((mountPoint) => under(change.path, mountPoint.path)));
+  const parents = new Set(hidden.map((change) => posix.dirname(change.path)));
+  const addsOrDeletesIn = (folder: string) => kept.some((other) => other.kind !== 'C' && posix.dirname(other.path) === folder);
+  return kept.filter((change) => !(change.kind === 'C' && change.timeOnly && parents.has(change.path) && !addsOrDeletesIn(change.path)));
+}
+
+/**
+ * The changes with every folder above a changed entry, as a layer tar carries them (moby packs
+ * the whole upper dir): a folder only passed through comes as an unchanged 'C' before its
+ * entries, so that the tar restores its owner and mode wherever it is unpacked.
+ */
+export function withParentFolders(changes: LayerChange[]): LayerChange[] {
+  const listed = new Set(changes.map((change) => change.path));
+  const result: LayerChange[] = [];
+  for (const change of changes) {
+    const missing: string[] = [];
+    for (let dir = posix.dirname(change.path); dir !== '/' && !listed.has(dir); dir = posix.dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) {
+      listed.add(dir);
+      result.push({ path: dir, kind: 'C', opaque: false });
+    }
+    result.push(change);
+  }
+  return result;
 }
 
 /** The 0/0 character device overlayfs leaves where a lower entry was deleted. */
@@ -79,9 +148,12 @@ export function isOverlayOpaque(path: string): boolean {
   return lgetxattr(path, 'trusted.overlay.opaque')?.toString() === 'y';
 }
 
+function sameMetadata(own: Stats, lower: Stats): boolean {
+  return own.mode === lower.mode && own.uid === lower.uid && own.gid === lower.gid;
+}
+
 function differs(own: Stats, lower: Stats, complete: boolean): boolean {
-  const type = (stats: Stats) => stats.mode & 0o170000;
-  if (type(own) !== type(lower) || own.mode !== lower.mode || own.uid !== lower.uid || own.gid !== lower.gid) return true;
+  if (!sameMetadata(own, lower)) return true;
   if (own.isDirectory()) return own.mtimeMs !== lower.mtimeMs;
   // An overlay upper entry exists only because it was written (copied up).
   return !complete || own.size !== lower.size || own.mtimeMs !== lower.mtimeMs || own.rdev !== lower.rdev;
@@ -96,11 +168,11 @@ async function namesIn(dir: string): Promise<string[]> {
   }
 }
 
-async function lstatIfExists(path: string): Promise<Stats | undefined> {
+function lstatIfExists(path: string): Stats | undefined {
   try {
-    return await lstat(path);
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    if (errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;
   }
 }

@@ -170,6 +170,10 @@ export class LayerStore {
     return [...this.layers.values()];
   }
 
+  has(chainId: string): boolean {
+    return this.layers.has(chainId as Digest);
+  }
+
   retain(chainId: string): void {
     this.retains.acquire(this.get(chainId).chainId);
   }
@@ -269,6 +273,11 @@ export class LayerStore {
   async containerLayerMetadata(containerId: string): Promise<Record<string, string>> {
     this.containerLayer(containerId);
     return this.driver.metadata(containerId);
+  }
+
+  /** The driver's paths of an image layer (with everything under it), for image inspect's GraphDriver.Data. */
+  async layerMetadata(chainId: string): Promise<Record<string, string>> {
+    return this.driver.metadata(this.get(chainId).cacheId);
   }
 
   async status(): Promise<Array<[string, string]>> {

@@ -14,6 +14,7 @@ import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js
 import {
   createContainer,
   importImage,
+  commitContainer,
   removeContainer,
   removeImage,
   runToEnd,
@@ -70,7 +71,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d, restarts, health checks, stop, rm -f, import, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -123,6 +124,8 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
       if (runningId) ops.push({ name: 'stop', windowMs: 1500, run: () => stopContainer(target, runningId) });
       const anyId = pick(all.map((c) => c.Id));
       if (anyId) ops.push({ name: 'rm -f', windowMs: 150, run: () => removeContainer(target, anyId) });
+      const committed = pick(all.map((c) => c.Id));
+      if (committed) ops.push({ name: 'commit', windowMs: 300, run: () => commitContainer(target, committed, { repo: 'imp', tag: `c${++serial}` }) });
       const tag = pick(tags);
       if (tag) ops.push({ name: 'rmi', windowMs: 80, run: () => removeImage(target, tag) });
       return ops;

@@ -51,6 +51,11 @@ export async function removeImage(target: Target, ref: string): Promise<void> {
   await call(target, 'DELETE', `/images/${ref}?force=1`);
 }
 
+/** `docker commit CONTAINER repo:tag` (a running container is paused while its layer is read). */
+export async function commitContainer(target: Target, id: string, ref: { repo: string; tag: string }): Promise<void> {
+  await call(target, 'POST', `/commit?container=${id}&repo=${ref.repo}&tag=${ref.tag}`);
+}
+
 /** A container that runs to its end: create, start, wait (what `docker run --rm … true` does). */
 export async function runToEnd(target: Target, command: string[]): Promise<number> {
   const body = await call(target, 'POST', '/containers/create', {

@@ -80,7 +80,7 @@ describe('API requests: status codes, routing, invalid names', { timeout: 60_000
   });
 
   test('missing /images endpoints are 404, not 405; a wrong method on a real one stays 405', async () => {
-    for (const [method, path] of [['GET', '/images/small:1/history'], ['GET', '/images/small:1/get'], ['POST', '/images/load'], ['POST', '/images/small/push']]) {
+    for (const [method, path] of [['GET', '/images/small:1/nosuch'], ['GET', '/images/small:1/get'], ['POST', '/images/load'], ['POST', '/images/small/push']]) {
       const res = await rawRequest(daemon.socket, method, path);
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.deepEqual(JSON.parse(res.body), { message: 'page not found' });

@@ -24,7 +24,7 @@ test('commands, then the flags of the command being typed', () => {
   assert.deepEqual(complete(['berth', '-H', 'unix:///x.sock', 'ru']), ['run']);
   assert.deepEqual(complete(['berth', 'run', '--rm', '--net']), ['--network']);
   assert.deepEqual(complete(['berth', 'events', '--s']), ['--since']);
-  assert.deepEqual(complete(['berth', 'image', '']).filter((word) => !word.startsWith('-')), ['busybox', 'import', 'inspect', 'ls', 'pull', 'rm', 'tag']);
+  assert.deepEqual(complete(['berth', 'image', '']).filter((word) => !word.startsWith('-')), ['busybox', 'history', 'import', 'inspect', 'ls', 'prune', 'pull', 'rm', 'tag']);
   assert.deepEqual(complete(['berth', 'image', 'ls', '--q']), ['--quiet']);
 });
 

@@ -15,7 +15,7 @@ function sendProgress(res: ServerResponse, lines: ProgressMessage[]): void {
 
 export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, driverName: string): void {
   routes.add('GET', '/images/json', async ({ res, version, query }) => {
-    const listed = images.list(parseFilters(query.string('filters')));
+    const listed = images.list(parseFilters(query.string('filters')), { all: query.bool('all') });
     sendJson(res, 200, listed.map(({ image, repoTags }) => imageSummary(image, repoTags, version)));
   });
 
@@ -40,7 +40,7 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, d
 
   routes.add('GET', '/images/{name:.*}/json', async ({ res, params }) => {
     const { image, repoTags } = images.inspect(params.name);
-    sendJson(res, 200, imageInspect(image, repoTags, driverName));
+    sendJson(res, 200, imageInspect(image, repoTags, { name: driverName, data: await images.graphDriverData(image) }));
   });
 
   routes.add('POST', '/images/{name:.*}/tag', async ({ res, params, query }) => {
@@ -50,6 +50,6 @@ export function imageRoutes(routes: RouteTable<Handler>, images: ImageService, d
   });
 
   routes.add('DELETE', '/images/{name:.*}', async ({ res, params, query }) => {
-    sendJson(res, 200, await images.remove(params.name, { force: query.bool('force') }));
+    sendJson(res, 200, await images.remove(params.name, { force: query.bool('force'), noPrune: query.bool('noprune') }));
   });
 }

@@ -13,7 +13,7 @@ export function imageSummary(image: Image, repoTags: string[], apiVersion: strin
     Created: createdSeconds(image),
     Id: image.id,
     Labels: image.config.config?.Labels ?? null,
-    ParentId: '',
+    ParentId: image.parent ?? '',
     RepoDigests: [],
     RepoTags: repoTags,
     SharedSize: -1,
@@ -51,12 +51,12 @@ function fullConfig(image: Image): ImageContainerConfig {
 }
 
 /** GET /images/{name}/json */
-export function imageInspect(image: Image, repoTags: string[], driverName: string): ImageInspect {
+export function imageInspect(image: Image, repoTags: string[], graphDriver: { name: string; data: Record<string, string> }): ImageInspect {
   return {
     Id: image.id,
     RepoTags: repoTags,
     RepoDigests: [],
-    Parent: '',
+    Parent: image.parent ?? '',
     Comment: image.config.comment ?? '',
     Created: image.config.created ?? '',
     DockerVersion: image.config.docker_version ?? '',
@@ -65,7 +65,7 @@ export function imageInspect(image: Image, repoTags: string[], driverName: strin
     Architecture: image.config.architecture,
     Os: image.config.os,
     Size: image.size,
-    GraphDriver: { Data: {}, Name: driverName },
+    GraphDriver: { Data: graphDriver.data, Name: graphDriver.name },
     RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
     Metadata: { LastTagTime: image.lastTagTime ?? '0001-01-01T00:00:00Z' },
   };

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { imageBusyboxCommand } from './image-busybox.js';
+import { historyCommand } from './history.js';
+import { imagePruneCommand } from './image-prune.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand } from './inspect.js';
@@ -16,7 +18,9 @@ export function imageCommand(ctx: CliContext): Command {
     .addCommand(imagesCommand(ctx, 'ls'))
     .addCommand(rmiCommand(ctx, 'rm'))
     .addCommand(inspectCommand(ctx, 'image'))
+    .addCommand(historyCommand(ctx))
     .addCommand(importCommand(ctx))
+    .addCommand(imagePruneCommand(ctx))
     .addCommand(pullCommand(ctx))
     .addCommand(tagCommand(ctx));
 }

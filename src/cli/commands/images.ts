@@ -9,6 +9,7 @@ import { collect, filterOptions } from '../option-values.js';
 
 interface ImagesFlags {
   all?: boolean;
+  digests?: boolean;
   quiet?: boolean;
   trunc: boolean;
   filter?: string[];
@@ -19,6 +20,7 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
   return new Command(name)
     .description('List images')
     .option('-a, --all', 'Show all images (default hides intermediate images)')
+    .option('--digests', 'Show digests')
     .option('-q, --quiet', 'Only show image IDs')
     .option('--no-trunc', "Don't truncate output")
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
@@ -33,7 +35,7 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
         for (const id of ids) ctx.stdout.write(`${id}\n`);
         return;
       }
-      ctx.stdout.write(imagesTable(images, flags.trunc, new Date(), flags.format));
+      ctx.stdout.write(imagesTable(images, flags.trunc, new Date(), flags.format ?? (flags.digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE)));
     });
 }
 
@@ -45,9 +47,13 @@ const IMAGE_TITLES: Record<string, string> = {
   CreatedSince: 'CREATED',
   CreatedAt: 'CREATED AT',
   Size: 'SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
   Containers: 'CONTAINERS',
 };
 const IMAGES_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+const IMAGES_DIGESTS_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
 
 /** One row per tag; an untagged image shows as <none> <none>. */
 export function imagesTable(images: ImageSummary[], truncate: boolean, now = new Date(), format = IMAGES_TABLE): string {
@@ -58,14 +64,23 @@ export function imagesTable(images: ImageSummary[], truncate: boolean, now = new
       ID: truncate ? shortId(image.Id) : image.Id,
       Repository: repository,
       Tag: tag,
-      Digest: '<none>',
+      Digest: digestOf(image.RepoDigests ?? [], repository),
       CreatedSince: timeAgo(image.Created, now),
       CreatedAt: goTime(image.Created),
       Size: humanSize(image.Size),
-      Containers: 'N/A',
+      VirtualSize: humanSize(image.Size, 4),
+      SharedSize: image.SharedSize === -1 ? 'N/A' : humanSize(image.SharedSize, 4),
+      UniqueSize: image.SharedSize === -1 ? 'N/A' : humanSize(image.Size - image.SharedSize, 4),
+      Containers: image.Containers === -1 ? 'N/A' : String(image.Containers),
     }));
   });
   return renderList(format, rows, IMAGE_TITLES);
+}
+
+/** The digest the image has in `repository` ("repo@sha256:…" among its RepoDigests), or <none>. */
+function digestOf(repoDigests: string[], repository: string): string {
+  const match = repoDigests.find((repoDigest) => repoDigest.slice(0, repoDigest.indexOf('@')) === repository);
+  return match ? match.slice(match.indexOf('@') + 1) : '<none>';
 }
 
 function splitRepoTag(repoTag: string): readonly [string, string] {

@@ -23,6 +23,12 @@ export function rfc3339NanoFixed(unixNanos: bigint): string {
   return `${local}.${fraction}${zoneSuffix(offsetMinutes)}`;
 }
 
+/** A Unix time in seconds in the local time zone as Go's time.RFC3339: "2026-11-30T10:49:24Z". */
+export function rfc3339(unixSeconds: number): string {
+  const offsetMinutes = -new Date(unixSeconds * 1000).getTimezoneOffset();
+  return `${new Date((unixSeconds + offsetMinutes * 60) * 1000).toISOString().slice(0, 19)}${zoneSuffix(offsetMinutes)}`;
+}
+
 function zoneSuffix(offsetMinutes: number): string {
   if (offsetMinutes === 0) return 'Z';
   const sign = offsetMinutes < 0 ? '-' : '+';

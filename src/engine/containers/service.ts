@@ -3,6 +3,7 @@
  * and handing each operation to the module that owns it (lifecycle.ts for state changes,
  * streams.ts for attach and logs, reconciler.ts at daemon start).
  */
+import type { Change } from '../../storage/driver.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { conflict, invalidParameter, notFound, wrap } from '../../common/errors.js';
@@ -100,6 +101,11 @@ export class ContainerService {
 
   inspect(idOrName: string): ContainerRecord {
     return this.store.resolve(idOrName);
+  }
+
+  /** `docker diff`: what the container changed in its image's files, running or not. */
+  changes(idOrName: string): Promise<Change[]> {
+    return this.options.layers.containerLayerChanges(this.store.resolve(idOrName).id);
   }
 
   graphDriverData(record: ContainerRecord): Promise<Record<string, string>> {

@@ -31,6 +31,8 @@ export interface ImageConfig {
   comment?: string;
   docker_version?: string;
   config?: ContainerConfigFields;
+  /** The container a commit was made of. */
+  container?: string;
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: HistoryEntry[];
 }

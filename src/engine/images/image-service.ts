@@ -5,7 +5,8 @@
 import type { Readable } from 'node:stream';
 import { notImplemented } from '../../common/errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { Filters } from '../filters.js';
+import { boolFilter, type Filters } from '../filters.js';
+import { imageHistory, type HistoryItem } from './image-history.js';
 import type { DeleteResponseItem, Image, ImageStore, ImageUser } from './image-store.js';
 import { imageListFilter, imagePruneFilter } from './image-filters.js';
 import { familiarRepository, familiarString, parseNormalisedNamed, parseReference } from './reference.js';
@@ -41,7 +42,7 @@ export function checkImageName(name: string): void {
 }
 
 /** The familiar name a tag or import with `repo` (and maybe `tag`) gives: "busybox:latest". */
-function taggedName(repo: string, tag?: string): string {
+export function taggedName(repo: string, tag?: string): string {
   const ref = parseNormalisedNamed(repo);
   return tag ? `${familiarRepository(ref)}:${tag}` : familiarString(ref);
 }
@@ -54,17 +55,40 @@ export class ImageService {
     private readonly usersOf: (imageId: string) => ImageUser[],
   ) {}
 
-  list(filters: Filters): ImageWithNames[] {
+  /**
+   * GET /images/json. An untagged image another was committed from is an intermediate image:
+   * listed only with `all`, and never as dangling (moby lists the image store's heads then).
+   */
+  list(filters: Filters, options: { all?: boolean } = {}): ImageWithNames[] {
     const keep = imageListFilter(filters, (name) => {
       checkImageName(name);
       return this.store.resolve(name);
     });
+    const danglingOnly = boolFilter(filters, 'dangling') === true;
     const listed: ImageWithNames[] = [];
     for (const image of this.store.list()) {
-      const repoTags = keep(image, this.store.repoTags(image.id));
+      const names = this.store.repoTags(image.id);
+      if (names.length === 0 && (!options.all || danglingOnly) && this.store.children(image.id).length > 0) continue;
+      const repoTags = keep(image, names);
       if (repoTags) listed.push({ image, repoTags });
     }
     return listed;
+  }
+
+  /** GET /images/{name}/history */
+  history(name: string): HistoryItem[] {
+    checkImageName(name);
+    const image = this.store.resolve(name);
+    return imageHistory(image, {
+      byId: (id) => this.store.byId(id),
+      repoTags: (id) => this.store.repoTags(id),
+      layerSize: (chainId) => this.store.layerSize(chainId),
+    });
+  }
+
+  /** The storage driver's paths of the image's top layer (inspect's GraphDriver.Data). */
+  graphDriverData(image: Image): Promise<Record<string, string>> {
+    return this.store.graphDriverData(image);
   }
 
   inspect(name: string): ImageWithNames {
@@ -103,11 +127,13 @@ export class ImageService {
     this.publish(image, 'tag', taggedName(repo, tag));
   }
 
-  async remove(name: string, options: { force: boolean }): Promise<DeleteResponseItem[]> {
+  async remove(name: string, options: { force: boolean; noPrune?: boolean }): Promise<DeleteResponseItem[]> {
     checkImageName(name);
     const image = this.store.resolve(name);
+    // The parents a removal takes along are deleted too: each gets its event.
+    const before = new Map(this.store.list().map((known) => [known.id, known]));
     const records = await this.store.remove(name, options, this.usersOf);
-    this.publishRecords(records, new Map([[image.id, image]]), image);
+    this.publishRecords(records, before, image);
     return records;
   }
 

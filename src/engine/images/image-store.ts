@@ -7,7 +7,7 @@ import { FULL_ID, shortId } from '../../common/ids.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { ingestLayer, type LayerBlob } from '../../storage/layer-ingest.js';
 import type { LayerStore } from '../../storage/layer-store.js';
-import { chainId, type Digest } from '../../storage/digest.js';
+import { chainId, sha256Digest, type Digest } from '../../storage/digest.js';
 import { goArch, type ImageConfig } from './image-config.js';
 import { applyConfigChanges } from './config-changes.js';
 import {
@@ -30,12 +30,21 @@ export interface Image {
   lastTagTime?: string;
   /** The layers' blobs as received, base first; empty for an image stored before blobs were kept. */
   layerBlobs: LayerBlob[];
+  /** The image a commit started from ("sha256:…"), as moby records it; kept only on this host. */
+  parent?: string;
 }
 
 interface ImageMetadata {
   lastTagTime?: string;
   layerBlobs?: LayerBlob[];
+  parent?: string;
 }
+
+/** How an image made by `addLayeredImage` is described, once its new layer's diff ID is known. */
+export type LayeredConfig = (layer: { diffId: Digest; empty: boolean }) => ImageConfig;
+
+/** The diff ID of a tar holding nothing (two zero blocks): moby's layer.DigestSHA256EmptyTar. */
+export const EMPTY_LAYER_DIFF_ID = sha256Digest(Buffer.alloc(1024));
 
 /** A container that uses an image, as the image store needs to know when deleting it. */
 export interface ImageUser {
@@ -109,7 +118,7 @@ export class ImageStore {
     const meta = (await readJsonIfExists<ImageMetadata>(this.metaPath(id))) ?? {};
     const chainIds = chainIdsOf(config.rootfs.diff_ids);
     const size = chainIds.reduce((total, layerId) => total + this.layers.get(layerId).size, 0);
-    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime, layerBlobs: meta.layerBlobs ?? [] };
+    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime, layerBlobs: meta.layerBlobs ?? [], parent: meta.parent };
     if (chainIds.length > 0) this.layers.retain(chainIds[chainIds.length - 1]);
     this.images.set(id, image);
     return image;
@@ -182,13 +191,32 @@ export class ImageStore {
   async importTar(tar: Readable, options: ImportOptions): Promise<Image> {
     const target = options.repo ? this.importTarget(options.repo, options.tag) : undefined;
     const config = applyConfigChanges({}, options.changes ?? []);
+    const created = new Date().toISOString();
+    const comment = options.message || `Imported from ${options.source ?? '-'}`;
+    return this.addLayeredImage(tar, undefined, ({ diffId }) => ({
+      architecture: goArch(),
+      os: 'linux',
+      created,
+      comment,
+      config,
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [{ created, comment }],
+    }), target);
+  }
+
+  /**
+   * Stores `diff` (a layer tar, plain or gzipped) as a new layer over `parent`'s and records the
+   * image `configFor` describes, tagged `target`. A config whose rootfs leaves the layer out (an
+   * empty commit) drops it. Nothing stays behind when any step fails.
+   */
+  async addLayeredImage(diff: Readable, parent: Image | undefined, configFor: LayeredConfig, target?: Reference): Promise<Image> {
     const lease = this.content.lease();
     try {
-      return await this.importLayer(tar, config, options, target, lease);
+      return await this.registerLayeredImage(diff, parent, configFor, target, lease);
     } catch (err) {
       lease.release();
       // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
-      // collection fail too, the next one takes it; the import's own failure is what to report.
+      // collection fail too, the next one takes it; the operation's own failure is what to report.
       await this.collectGarbage().catch(() => undefined);
       throw err;
     } finally {
@@ -196,27 +224,23 @@ export class ImageStore {
     }
   }
 
-  private async importLayer(
-    tar: Readable,
-    config: ImageConfig['config'],
-    options: ImportOptions,
+  private async registerLayeredImage(
+    diff: Readable,
+    parent: Image | undefined,
+    configFor: LayeredConfig,
     target: Reference | undefined,
     lease: Lease,
   ): Promise<Image> {
-    const { layer, blob } = await ingestLayer(this.content, this.layers, tar, null, lease);
+    const parentTop = parent?.chainIds[parent.chainIds.length - 1] ?? null;
+    const { layer, blob } = await ingestLayer(this.content, this.layers, diff, parentTop, lease);
     try {
-      const created = new Date().toISOString();
-      const comment = options.message || `Imported from ${options.source ?? '-'}`;
-      const imageConfig: ImageConfig = {
-        architecture: goArch(),
-        os: 'linux',
-        created,
-        comment,
-        config,
-        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created, comment }],
-      };
-      const image = await this.addImage(imageConfig, [blob]);
+      const config = configFor({ diffId: layer.diffId, empty: layer.diffId === EMPTY_LAYER_DIFF_ID });
+      const parentLayers = parent?.config.rootfs.diff_ids.length ?? 0;
+      const withLayer = config.rootfs.diff_ids.length > parentLayers;
+      // Blobs name every layer or none (an image stored before blobs were kept has none).
+      const parentBlobs = parent === undefined || parent.layerBlobs.length === parentLayers ? (parent?.layerBlobs ?? []) : undefined;
+      const blobs = parentBlobs === undefined ? [] : withLayer ? [...parentBlobs, blob] : parentBlobs;
+      const image = await this.addImage(config, blobs, parent?.id);
       if (target) await this.tagImage(image.id, target);
       return image;
     } finally {
@@ -239,13 +263,13 @@ export class ImageStore {
    * (base first) are the layers' blobs in the content store, which the caller holds by a lease
    * until this returns; from then on the image refers to them.
    */
-  async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = []): Promise<Image> {
+  async addImage(config: ImageConfig, layerBlobs: LayerBlob[] = [], parent?: string): Promise<Image> {
     const lease = this.content.lease();
     try {
       const { digest } = await this.content.put(Buffer.from(JSON.stringify(config)), undefined, lease);
       const existing = this.images.get(digest);
       if (existing) return existing;
-      await writeJsonAtomic(this.metaPath(digest), { layerBlobs } satisfies ImageMetadata);
+      await writeJsonAtomic(this.metaPath(digest), { layerBlobs, parent } satisfies ImageMetadata);
       return await this.load(digest);
     } finally {
       lease.release();
@@ -263,16 +287,48 @@ export class ImageStore {
     await this.tags.set(canonicalString(ref), imageId);
     const image = this.images.get(imageId)!;
     image.lastTagTime = new Date().toISOString();
-    await writeJsonAtomic(this.metaPath(imageId), { lastTagTime: image.lastTagTime, layerBlobs: image.layerBlobs } satisfies ImageMetadata);
+    await writeJsonAtomic(this.metaPath(imageId), {
+      lastTagTime: image.lastTagTime,
+      layerBlobs: image.layerBlobs,
+      parent: image.parent,
+    } satisfies ImageMetadata);
+  }
+
+  /** Bytes of an image layer (its uncompressed tar), for history. */
+  layerSize(chainId: string): number {
+    return this.layers.get(chainId).size;
+  }
+
+  /** The storage driver's paths of the image's top layer, for inspect's GraphDriver.Data. */
+  async graphDriverData(image: Image): Promise<Record<string, string>> {
+    const top = image.chainIds[image.chainIds.length - 1];
+    return top === undefined ? {} : this.layers.layerMetadata(top);
+  }
+
+  /** The images made from this one by commit (moby's imageStore.Children). */
+  children(imageId: string): Image[] {
+    return [...this.images.values()].filter((image) => image.parent === imageId);
+  }
+
+  /** The image whose id this is, undefined when it is gone (a parent deleted or never here). */
+  byId(imageId: string): Image | undefined {
+    return this.images.get(imageId);
   }
 
   /**
    * `docker rmi`, with moby's rules (daemon/images/image_delete.go). A name untags it; the image
    * goes when its last name does, unless a container still uses it (a running one always keeps
-   * it, quietly; a stopped one needs `force`). An id deletes the image with all its names, and
-   * then any container using it is a conflict: a running one always, a stopped one without force.
+   * it, quietly; a stopped one needs `force`) or a committed image was made from it (it stays as
+   * an intermediate image). An id deletes the image with all its names, and then any container
+   * using it is a conflict: a running one always, a stopped one without force; so is a child
+   * image, even with force. Unless `noPrune`, the parents the deleted image leaves untagged,
+   * unused and childless go too.
    */
-  async remove(refOrId: string, options: { force: boolean }, users: (imageId: string) => ImageUser[]): Promise<DeleteResponseItem[]> {
+  async remove(
+    refOrId: string,
+    options: { force: boolean; noPrune?: boolean },
+    users: (imageId: string) => ImageUser[],
+  ): Promise<DeleteResponseItem[]> {
     const image = this.resolve(refOrId);
     const using = users(image.id);
     const running = using.find((u) => u.running);
@@ -281,6 +337,7 @@ export class ImageStore {
     const named = this.namedReference(refOrId, image.id);
     const records: DeleteResponseItem[] = [];
     const short = shortId(image.id);
+    const hasChildren = this.children(image.id).length > 0;
 
     if (named) {
       if (using.length > 0 && refs.length === 1 && !options.force) {
@@ -290,8 +347,9 @@ export class ImageStore {
       }
       await this.tags.delete(canonicalString(named));
       records.push({ Untagged: familiarString(named) });
-      if (refs.length > 1 || running) return records;
+      if (refs.length > 1 || running || hasChildren) return records;
     } else {
+      if (hasChildren) throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image has dependent child images`);
       // A running user first: telling the user to force what force cannot do would mislead.
       if (running) {
         throw conflict(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`);
@@ -310,12 +368,26 @@ export class ImageStore {
     // A stopped container keeps its layers (the layer store holds them under its own layer).
     await this.deleteImage(image);
     records.push({ Deleted: image.id });
+    if (!options.noPrune) records.push(...(await this.deleteUnusedParents(image, users)));
+    return records;
+  }
+
+  /** moby's quiet parent deletion: up the chain while a parent is untagged, unused and childless. */
+  private async deleteUnusedParents(image: Image, users: (imageId: string) => ImageUser[]): Promise<DeleteResponseItem[]> {
+    const records: DeleteResponseItem[] = [];
+    for (let parent = image.parent ? this.images.get(image.parent) : undefined; parent; ) {
+      if (this.tags.referencesTo(parent.id).length > 0 || users(parent.id).length > 0 || this.children(parent.id).length > 0) break;
+      await this.deleteImage(parent);
+      records.push({ Deleted: parent.id });
+      parent = parent.parent ? this.images.get(parent.parent) : undefined;
+    }
     return records;
   }
 
   /**
    * `docker image prune`: deletes images no container uses, either only the untagged ones
-   * (`dangling`) or all of them (`-a`), with their names.
+   * (`dangling`: those no other image was committed from) or all of them (`-a`), with their
+   * names, children before their parents.
    */
   async prune(
     options: { danglingOnly: boolean; matches?: (image: Image) => boolean },
@@ -323,7 +395,9 @@ export class ImageStore {
   ): Promise<{ deleted: DeleteResponseItem[]; spaceReclaimed: number }> {
     const deleted: DeleteResponseItem[] = [];
     let spaceReclaimed = 0;
+    const before = this.layerSizes();
     for (const image of this.list()) {
+      if (!this.images.has(image.id) || this.children(image.id).length > 0) continue;
       const refs = this.tags.referencesTo(image.id);
       if ((options.danglingOnly && refs.length > 0) || users(image.id).length > 0) continue;
       if (options.matches && !options.matches(image)) continue;
@@ -333,9 +407,15 @@ export class ImageStore {
       }
       await this.deleteImage(image);
       deleted.push({ Deleted: image.id });
-      spaceReclaimed += image.size;
+      deleted.push(...(await this.deleteUnusedParents(image, users)));
     }
+    // What the deleted images' layers took, counted once however many of them shared a layer.
+    for (const [chainId, size] of before) if (!this.layers.has(chainId)) spaceReclaimed += size;
     return { deleted, spaceReclaimed };
+  }
+
+  private layerSizes(): Map<string, number> {
+    return new Map(this.layers.list().map((layer) => [layer.chainId, layer.size]));
   }
 
   private namedReference(refOrId: string, imageId: string): Reference | undefined {

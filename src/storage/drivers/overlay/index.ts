@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { extractTar, packDiff } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
 import { MNT_DETACH, mountFrom, umount2 } from '../../../native/index.js';
-import { layerChanges, type LayerChange } from '../../changes.js';
+import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import { checkLayerId } from '../../layer-id.js';
 import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
@@ -128,7 +128,7 @@ class OverlayDriver implements StorageDriver {
   }
 
   async diff(id: string): Promise<Readable> {
-    return packDiff(join(this.dir(id), 'diff'), await this.layerChanges(id));
+    return packDiff(join(this.dir(id), 'diff'), withParentFolders(await this.layerChanges(id)));
   }
 
   async usage(id: string): Promise<Usage> {

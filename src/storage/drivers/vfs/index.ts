@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { extractTar, packDiff } from '../../../archive/index.js';
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { MNT_DETACH, umount2 } from '../../../native/index.js';
-import { layerChanges, type LayerChange } from '../../changes.js';
+import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { alreadyExists, conflict, errnoCode, notFound, wrap } from '../../../common/errors.js';
 import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import { checkLayerId } from '../../layer-id.js';
@@ -103,7 +103,7 @@ class VfsDriver implements StorageDriver {
   }
 
   async diff(id: string): Promise<Readable> {
-    return packDiff(this.dir(id), await this.layerChanges(id));
+    return packDiff(this.dir(id), withParentFolders(await this.layerChanges(id)));
   }
 
   async usage(id: string): Promise<Usage> {
