@@ -31,6 +31,8 @@ import type { CommitService } from '../engine/images/commit-service.js';
 import type { DiskUsage } from '../engine/system/disk-usage.js';
 import { imageMetaRoutes } from './routes/image-meta-routes.js';
 import { systemDfRoutes } from './routes/system-df-routes.js';
+import { buildRoutes } from './routes/build-routes.js';
+import type { Builder } from '../engine/build/builder.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -44,6 +46,7 @@ export interface ApiEngine {
   system: SystemInfo;
   events: EventBus;
   storageDriverName: string;
+  builder: Builder;
   /** daemon.json `detach-keys`: the default escape sequence of attach. */
   detachKeys?: string;
 }
@@ -88,6 +91,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   archiveRoutes(routes, engine.archives);
   imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
   systemDfRoutes(routes, engine.diskUsage, engine.containers);
+  buildRoutes(routes, engine.builder);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -26,6 +26,8 @@ import { SystemInfo } from '../engine/system/system-info.js';
 import { CommitService } from '../engine/images/commit-service.js';
 import { DiskUsage } from '../engine/system/disk-usage.js';
 import { createApiServer } from '../api/server.js';
+import { Builder } from '../engine/build/builder.js';
+import { sweepBuildRoots } from '../engine/build/build-context.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
 import { lockDataRoot } from './data-root-lock.js';
@@ -136,6 +138,10 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     containers: () => containers.list({ all: true, filters: {} }),
     containerSizes: (record) => containers.sizes(record),
   });
+  const buildDir = join(config.dataRoot, 'builder');
+  await sweepBuildRoots(join(buildDir, 'contexts'));
+  // The seam the registry pull plugs into: a FROM of an absent image is pulled there.
+  const builder = await Builder.open({ images, layers, containers, events, dir: buildDir, ensureImage: async (reference) => images.resolve(reference) });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -146,7 +152,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, images: imageService, commits, diskUsage, system, events, storageDriverName: driver.name, builder, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

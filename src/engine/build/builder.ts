@@ -1,0 +1,273 @@
+/**
+ * The classic builder (`POST /build`): the context unpacked into a build root, the Dockerfile
+ * planned (build-plan.ts), and each stage the target needs built step by step on its base
+ * image, as moby's daemon/builder/dockerfile does. Every step makes an image whose parent is
+ * the previous step's (the intermediate images `images -a` lists):
+ * - config-only steps an image with the new config and an `empty_layer` history entry, no
+ *   container (Docker makes and removes one; nothing of it shows in the image);
+ * - RUN a container of the parent image, committed as one layer (builder-run.ts);
+ * - COPY/ADD/WORKDIR a layer made directly from the build root (builder-copy.ts).
+ * Each step is first looked up in the step cache by its key (parent image + probe config);
+ * a hit reuses the image and prints ` ---> Using cache`.
+ *
+ * Output goes to `emit` as Docker's JSON messages (`stream`, `aux`); a failure is thrown and
+ * the caller turns it into `errorDetail`. The build root goes whatever happened.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { invalidParameter, isKind, notFound } from '../../common/errors.js';
+import { shortId } from '../../common/ids.js';
+import type { ContainerService } from '../containers/service.js';
+import type { EventBus } from '../events/event-bus.js';
+import { goArch, type ContainerConfigFields, type HistoryEntry, type ImageConfig } from '../images/image-config.js';
+import type { Image, ImageStore } from '../images/image-store.js';
+import { taggedName } from '../images/image-service.js';
+import type { LayerStore } from '../../storage/layer-store.js';
+import { BuildCache } from './builder-cache.js';
+import { copyLayerTar } from './builder-copy.js';
+import { runStep } from './builder-run.js';
+import { readBuildContext } from './build-context.js';
+import { instructionsOf, parseTrigger } from './instruction-parser.js';
+import { planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
+import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
+import { resolveCopySources } from './copy-sources.js';
+import { stepCacheKey } from './cache-key.js';
+import type { Instruction } from './instructions.js';
+
+/** One message of the build's JSON stream, as Docker's jsonmessage. */
+export type BuildMessage = { stream: string } | { aux: { ID: string } };
+
+export interface BuildRequest {
+  context: Readable;
+  dockerfile?: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  /** Keep intermediate containers when false (`--rm=false`). */
+  remove: boolean;
+  quiet: boolean;
+  networkMode: string;
+  signal: AbortSignal;
+}
+
+export interface BuilderDeps {
+  images: ImageStore;
+  layers: LayerStore;
+  containers: ContainerService;
+  events: EventBus;
+  /** The builder's folder (build roots, the cache file). */
+  dir: string;
+  /**
+   * The image a FROM names, made present: the seam the lead wires to pull. Without pull it
+   * resolves a local image or throws not-found.
+   */
+  ensureImage(reference: string): Promise<Image>;
+}
+
+const STEP_DONE = (id: string) => ` ---> ${shortId(id)}\n`;
+
+export class Builder {
+  private constructor(
+    private readonly deps: BuilderDeps,
+    readonly cache: BuildCache,
+  ) {}
+
+  static async open(deps: BuilderDeps): Promise<Builder> {
+    await mkdir(deps.dir, { recursive: true, mode: 0o700 });
+    return new Builder(deps, await BuildCache.open(deps.dir));
+  }
+
+  /** Builds and tags the image; returns its id. */
+  async build(request: BuildRequest, emit: (message: BuildMessage) => void): Promise<string> {
+    const say = (text: string) => {
+      if (!request.quiet) emit({ stream: text });
+    };
+    const context = await readBuildContext(request.context, { dir: join(this.deps.dir, 'contexts'), dockerfile: request.dockerfile });
+    try {
+      const plan = planBuild(instructionsOf(context.dockerfile), { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
+      for (const warning of plan.warnings) say(`${warning}\n`);
+      plan.metaArgs.forEach((arg, i) => say(`${stepLine(i + 1, plan.totalSteps, arg.code)}\n`));
+      const built = new Map<number, Image | undefined>();
+      let last: Image | undefined;
+      for (const planned of plan.stages) {
+        const stageArgs = plan.args.forStage();
+        last = await new StageBuild(this, request, planned, plan.totalSteps, say, context.root, built).run(stageArgs, plan.lex);
+        built.set(planned.stage.index, last);
+        plan.args.mergeReferenced(stageArgs);
+      }
+      if (!last) throw invalidParameter('No image was generated. Is your Dockerfile empty?');
+      const unused = plan.args.unusedWarning();
+      if (unused) say(`${unused}\n`);
+      emit({ aux: { ID: last.id } });
+      say(`Successfully built ${shortId(last.id)}\n`);
+      for (const tag of request.tags) {
+        const name = taggedName(tag);
+        await this.deps.images.tag(last.id, name);
+        this.deps.events.publish('image', 'tag', last.id, { ...(last.config.config?.Labels ?? {}), name });
+        say(`Successfully tagged ${name}\n`);
+      }
+      return last.id;
+    } finally {
+      await context.dispose();
+    }
+  }
+
+  /** @internal the stage builds' access to the engine. */
+  get engine(): BuilderDeps {
+    return this.deps;
+  }
+}
+
+/** One stage: its base, then its steps on the image the previous step made. */
+class StageBuild {
+  private image: Image | undefined;
+  private evaluator!: StageEvaluator;
+
+  constructor(
+    private readonly builder: Builder,
+    private readonly request: BuildRequest,
+    private readonly planned: PlannedStage,
+    private readonly total: number,
+    private readonly say: (text: string) => void,
+    private readonly root: string,
+    private readonly built: ReadonlyMap<number, Image | undefined>,
+  ) {}
+
+  async run(args: StageEvaluator['args'], lex: ConstructorParameters<typeof StageEvaluator>[2]): Promise<Image | undefined> {
+    const { stage, firstStep } = this.planned;
+    this.say(`${stepLine(firstStep, this.total, stage.code)}\n`);
+    this.image = await this.baseImage();
+    this.say(this.image ? STEP_DONE(this.image.id) : ' ---> \n');
+    this.evaluator = StageEvaluator.beginStage(this.image?.config.config as RunConfig | undefined, args, lex);
+    if (this.evaluator.triggers.length > 0) {
+      this.say(`# Executing ${this.evaluator.triggers.length} build trigger${this.evaluator.triggers.length > 1 ? 's' : ''}\n`);
+      for (const trigger of this.evaluator.triggers) await this.step(parseTrigger(trigger));
+    }
+    for (const [i, instruction] of stage.commands.entries()) {
+      this.say(`${stepLine(firstStep + 1 + i, this.total, instruction.code)}\n`);
+      await this.step(instruction);
+    }
+    return this.image;
+  }
+
+  private async baseImage(): Promise<Image | undefined> {
+    const base = this.planned.base;
+    if (base.kind === 'scratch') return undefined;
+    if (base.kind === 'stage') return this.built.get(base.index);
+    if (base.reference === SCRATCH) return undefined;
+    try {
+      return await this.builder.engine.ensureImage(base.reference);
+    } catch (err) {
+      if (isKind(err, 'not-found')) throw notFound(`pull access denied for ${base.reference}, repository does not exist or may require 'docker login': berthd has no image ${base.reference} and cannot pull it`, err);
+      throw err;
+    }
+  }
+
+  private async step(instruction: Instruction): Promise<void> {
+    const action = this.evaluator.step(instruction);
+    if (action.kind === 'config' && action.note) this.say(`${action.note}\n`);
+    if (action.kind === 'copy') return this.copy(action);
+    const made = await this.cached(action, () => this.carryOut(action));
+    this.image = made;
+  }
+
+  private async copy(action: Extract<StepAction, { kind: 'copy' }>): Promise<void> {
+    const { instruction } = action;
+    if (instruction.kind === 'copy' && instruction.from !== '') throw invalidParameter('COPY --from is not supported yet by berthd');
+    if (instruction.contents.length > 0) throw invalidParameter(`${instruction.kind.toUpperCase()} of a heredoc is not supported yet by berthd`);
+    const remote = instruction.sources.find(isRemoteSource);
+    if (remote) throw invalidParameter(`ADD of a URL is not supported yet by berthd: ${remote}`);
+    const resolved = await resolveCopySources(this.root, instruction.sources, {
+      command: instruction.kind === 'add' ? 'ADD' : 'COPY',
+      dest: action.dest,
+      fromContext: true,
+    });
+    const record = action.record(resolved.hash);
+    this.image = await this.cached(record, () =>
+      this.commitLayer(record, copyLayerTar(this.root, resolved.sources, action.dest, { chown: instruction.chown, chmod: instruction.chmod })),
+    );
+  }
+
+  private async carryOut(action: Exclude<StepAction, { kind: 'copy' }>): Promise<Image> {
+    switch (action.kind) {
+      case 'config':
+        return this.commitConfig(action);
+      case 'workdir':
+        return this.commitLayer(action, copyLayerTar(this.root, [], `${action.path}/`, { chown: '', chmod: '' }));
+      case 'run':
+        return this.runCommand(action);
+    }
+  }
+
+  /** The step's image from the cache (` ---> Using cache`), or made by `make` and remembered. */
+  private async cached(record: StepRecord, make: () => Promise<Image>): Promise<Image> {
+    const { images } = this.builder.engine;
+    const key = stepCacheKey(this.image?.id ?? '', record.probe);
+    const hit = this.request.noCache ? undefined : this.builder.cache.lookup(key, (id) => images.byId(id) !== undefined);
+    if (hit) {
+      this.say(' ---> Using cache\n');
+      this.say(STEP_DONE(hit));
+      return images.byId(hit)!;
+    }
+    const image = await make();
+    await this.builder.cache.remember(key, image.id);
+    this.say(STEP_DONE(image.id));
+    return image;
+  }
+
+  private runCommand(action: Extract<StepAction, { kind: 'run' }>): Promise<Image> {
+    if (!this.image) throw invalidParameter('RUN needs a base image with a shell: this stage starts FROM scratch and has no files yet');
+    if (action.script) throw invalidParameter('RUN of a #! heredoc script is not supported yet by berthd');
+    const { containers, layers } = this.builder.engine;
+    return runStep(containers, {
+      parent: this.image,
+      command: action.command,
+      env: action.env,
+      config: this.evaluator.config,
+      networkMode: this.request.networkMode,
+      keep: !this.request.remove,
+      signal: this.request.signal,
+      started: (id) => this.say(` ---> Running in ${shortId(id)}\n`),
+      output: (chunk) => this.say(chunk.toString('utf8')),
+      commit: async (id) => {
+        const image = await this.commitLayer(action, await layers.containerLayerDiff(id), id);
+        if (this.request.remove) this.say(` ---> Removed intermediate container ${shortId(id)}\n`);
+        return image;
+      },
+    });
+  }
+
+  private imageConfig(record: StepRecord, layer: { diffId?: string; empty: boolean }, container?: string): ImageConfig {
+    const parent = this.image?.config;
+    const created = new Date().toISOString();
+    const author = this.evaluator.maintainer;
+    const history: HistoryEntry = { created, ...(author ? { author } : {}), created_by: record.createdBy, ...(layer.empty ? { empty_layer: true } : {}) };
+    const { Shell, ArgsEscaped, ...fields } = this.evaluator.config;
+    const config: ContainerConfigFields & { Shell?: string[] | null; ArgsEscaped?: boolean } = { ...fields };
+    if (Shell && Shell.length > 0) config.Shell = Shell;
+    if (ArgsEscaped) config.ArgsEscaped = ArgsEscaped;
+    const diffIds = parent?.rootfs.diff_ids ?? [];
+    return {
+      architecture: parent?.architecture ?? goArch(),
+      os: parent?.os ?? 'linux',
+      created,
+      ...(author ? { author } : {}),
+      config: config as ContainerConfigFields,
+      ...(container ? { container } : {}),
+      rootfs: { type: 'layers', diff_ids: layer.empty || !layer.diffId ? [...diffIds] : [...diffIds, layer.diffId] },
+      history: [...(parent?.history ?? []), history],
+    };
+  }
+
+  private commitConfig(record: StepRecord): Promise<Image> {
+    const { images } = this.builder.engine;
+    return images.addImage(this.imageConfig(record, { empty: true }), this.image?.layerBlobs ?? [], this.image?.id);
+  }
+
+  private commitLayer(record: StepRecord, diff: Readable, container?: string): Promise<Image> {
+    return this.builder.engine.images.addLayeredImage(diff, this.image, ({ diffId, empty }) => this.imageConfig(record, { diffId, empty }, container));
+  }
+}

@@ -1,0 +1,114 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { DOCKER } from '../helpers/docker-cli.js';
+
+/** `docker build` with the classic builder (DOCKER_BUILDKIT=0), as the docker CLI 28 sends it. */
+function dockerBuild(daemon: TestDaemon, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(DOCKER, ['build', ...args], { env: { ...daemon.env, DOCKER_BUILDKIT: '0' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
+
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-build-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+const stepLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('Step ') || line.startsWith(' ---> ') || line.startsWith('Successfully'));
+
+describe('docker build (classic builder) against berthd', { timeout: 240_000 }, () => {
+  let daemon: TestDaemon;
+  const dirs: string[] = [];
+  useBusyboxDaemon((d) => (daemon = d));
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  let dir: string;
+  before(async () => {
+    dir = await context({
+      Dockerfile: 'FROM busybox\nRUN echo made > /made && echo step output\nCOPY hello.txt /srv/\nCMD ["cat", "/srv/hello.txt", "/made"]\n',
+      'hello.txt': 'hello from the context\n',
+    });
+    dirs.push(dir);
+  });
+
+  test('FROM / RUN / COPY / CMD: the steps stream, the image runs, history reads like Docker', async () => {
+    const built = await dockerBuild(daemon, ['--no-cache', '-t', 'built:one', '-t', 'built:two', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    const lines = stepLines(built.stdout);
+    assert.equal(lines[0], 'Step 1/4 : FROM busybox');
+    assert.match(lines[1]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[2], 'Step 2/4 : RUN echo made > /made && echo step output');
+    assert.match(lines[3]!, /^ ---> Running in [0-9a-f]{12}$/);
+    assert.match(built.stdout, /\nstep output\n/);
+    assert.match(lines[4]!, /^ ---> Removed intermediate container [0-9a-f]{12}$/);
+    assert.match(lines[5]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[6], 'Step 3/4 : COPY hello.txt /srv/');
+    assert.match(lines[7]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[8], 'Step 4/4 : CMD ["cat", "/srv/hello.txt", "/made"]');
+    const id = lines[9]!.slice(6);
+    assert.deepEqual(lines.slice(10), [`Successfully built ${id}`, 'Successfully tagged built:one', 'Successfully tagged built:two']);
+
+    const run = await daemon.berth(['run', '--rm', '--network', 'none', 'built:one']);
+    assert.equal(run.stdout, 'hello from the context\nmade\n');
+
+    const history = await daemon.berth(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}', 'built:two']);
+    const rows = history.stdout.trim().split('\n');
+    assert.equal(rows[0], '/bin/sh -c #(nop)  CMD ["cat" "/srv/hello.txt" "/made"]|0B');
+    assert.match(rows[1]!, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/srv\/ \|[\d.]+k?B$/);
+    assert.match(rows[2]!, /^\/bin\/sh -c echo made > \/made && echo step output\|[\d.]+k?B$/);
+    // No build container is left.
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+  });
+
+  test('a rebuild takes every step from the cache, also after a daemon restart; a changed file re-runs from its COPY', async () => {
+    const first = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    await daemon.restart();
+    const again = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 3, again.stdout);
+    assert.doesNotMatch(again.stdout, /Running in/);
+    const firstId = first.stdout.match(/Successfully built (\w+)/)![1];
+    assert.equal(again.stdout.match(/Successfully built (\w+)/)![1], firstId);
+
+    await writeFile(join(dir, 'hello.txt'), 'changed\n');
+    const changed = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 1, changed.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'cached'])).stdout, 'changed\nmade\n');
+    await writeFile(join(dir, 'hello.txt'), 'hello from the context\n');
+  });
+
+  test('a failing RUN names the command and exit code, exits non-zero, and leaves no container, mount or image', async () => {
+    const failing = await context({ Dockerfile: 'FROM busybox\nRUN echo before > /x && exit 7\nCMD ["sh"]\n' });
+    dirs.push(failing);
+    const imagesBefore = (await daemon.berth(['images', '-aq', '--no-trunc'])).stdout;
+    const mountsBefore = await readdir(join(daemon.dataRoot, 'builder', 'contexts')).catch(() => []);
+    const result = await dockerBuild(daemon, ['-t', 'never', failing]);
+    // The docker CLI exits with the code errorDetail carries: the RUN's.
+    assert.equal(result.code, 7);
+    assert.match(result.stderr, /The command '\/bin\/sh -c echo before > \/x && exit 7' returned a non-zero code: 7/);
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    assert.equal((await daemon.berth(['images', '-aq', '--no-trunc'])).stdout, imagesBefore);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), mountsBefore);
+  });
+
+  test('FROM an image that is not here: a clear error, nothing made', async () => {
+    const absent = await context({ Dockerfile: 'FROM nosuchimage:1\nRUN true\n' });
+    dirs.push(absent);
+    const result = await dockerBuild(daemon, [absent]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /berthd has no image nosuchimage:1/);
+  });
+});
