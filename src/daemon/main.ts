@@ -27,7 +27,6 @@ import { CommitService } from '../engine/images/commit-service.js';
 import { DiskUsage } from '../engine/system/disk-usage.js';
 import { createApiServer } from '../api/server.js';
 import { Builder } from '../engine/build/builder.js';
-import { sweepBuildRoots } from '../engine/build/build-context.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
 import { lockDataRoot } from './data-root-lock.js';
@@ -139,7 +138,6 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     containerSizes: (record) => containers.sizes(record),
   });
   const buildDir = join(config.dataRoot, 'builder');
-  await sweepBuildRoots(join(buildDir, 'contexts'));
   // The seam the registry pull plugs into: a FROM of an absent image is pulled there.
   const builder = await Builder.open({ images, layers, containers, events, dir: buildDir, ensureImage: async (reference) => images.resolve(reference) });
   const system = new SystemInfo(

@@ -1,11 +1,13 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { DOCKER } from '../helpers/docker-cli.js';
+import { mountsUnder } from '../helpers/http.js';
 
 /** `docker build` with the classic builder (DOCKER_BUILDKIT=0), as the docker CLI 28 sends it. */
 function dockerBuild(daemon: TestDaemon, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -21,6 +23,24 @@ async function context(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-build-'));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   return dir;
+}
+
+/** Starts `docker build` and resolves once a RUN step's container runs; the caller ends it. */
+async function buildUntilRunning(daemon: TestDaemon, dir: string) {
+  const child = spawn(DOCKER, ['build', dir], { env: { ...daemon.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (let i = 0; i < 600 && !/\nsleeping\n/.test(output); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.match(output, /Running in [0-9a-f]{12}\n[\s\S]*sleeping/);
+  return child;
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
 }
 
 const stepLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('Step ') || line.startsWith(' ---> ') || line.startsWith('Successfully'));
@@ -110,5 +130,28 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const result = await dockerBuild(daemon, [absent]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /berthd has no image nosuchimage:1/);
+  });
+
+  test('a client that goes away mid-RUN cancels the build: the step container is killed and removed', async () => {
+    const slow = await context({ Dockerfile: 'FROM busybox\nRUN echo sleeping && sleep 60\n' });
+    dirs.push(slow);
+    const client = await buildUntilRunning(daemon, slow);
+    client.kill('SIGKILL');
+    await once(client, 'exit');
+    await until(async () => (await daemon.berth(['ps', '-aq'])).stdout === '', 'the step container to go');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), []);
+  });
+
+  test('kill -9 of berthd mid-build: the next start removes the step container and the build root', async () => {
+    const slow = await context({ Dockerfile: 'FROM busybox\nRUN echo sleeping && sleep 60\n' });
+    dirs.push(slow);
+    const client = await buildUntilRunning(daemon, slow);
+    daemon.process.kill('SIGKILL');
+    await once(client, 'exit');
+    await daemon.restart();
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), []);
   });
 });

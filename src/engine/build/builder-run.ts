@@ -12,6 +12,19 @@ import type { RunConfig } from './stage-evaluator.js';
 
 const SIGKILL = 9;
 
+/**
+ * Marks the containers of RUN steps (on the container only: the image's config is the
+ * builder's own), so that those a killed daemon left are found and removed at its next start.
+ */
+export const STEP_CONTAINER_LABEL = 'org.berth.build-step';
+
+/** Removes the step containers a killed berthd left; returns their ids. */
+export async function sweepStepContainers(containers: ContainerService): Promise<string[]> {
+  const left = containers.list().filter((record) => record.config.Labels?.[STEP_CONTAINER_LABEL] !== undefined);
+  for (const record of left) await containers.remove(record.id, { force: true });
+  return left.map((record) => record.id);
+}
+
 export interface RunStep {
   parent: Image;
   command: string[];
@@ -29,6 +42,8 @@ export interface RunStep {
   commit(containerId: string): Promise<Image>;
 }
 
+export const cancelled = () => new BerthError('unavailable', 'the build was cancelled: the client went away');
+
 /** The classic builder's words for a failed RUN; the exit code travels with the error. */
 export function runFailed(command: string[], exitCode: number): BerthError {
   return new BerthError('invalid-parameter', `The command '${command.join(' ')}' returned a non-zero code: ${exitCode}`, { exitCode });
@@ -44,6 +59,7 @@ export async function runStep(containers: ContainerService, step: RunStep): Prom
       Env: step.env,
       WorkingDir: step.config.WorkingDir,
       User: step.config.User,
+      Labels: { [STEP_CONTAINER_LABEL]: '' },
     },
     hostConfig: { NetworkMode: step.networkMode || undefined, other: {} },
     endpoints: [],
@@ -57,7 +73,7 @@ export async function runStep(containers: ContainerService, step: RunStep): Prom
     const logs = containers.logs(record.id, { stdout: true, stderr: true, follow: true }, step.signal);
     for await (const entry of logs.entries) step.output(entry.payload);
     const result = await containers.wait(record.id, 'not-running', step.signal);
-    if ('canceled' in result || step.signal.aborted) throw new BerthError('unavailable', 'the build was cancelled');
+    if ('canceled' in result || step.signal.aborted) throw cancelled();
     if (result.exitCode !== 0) throw runFailed(step.command, result.exitCode);
     const image = await step.commit(record.id);
     committed = true;

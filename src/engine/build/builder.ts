@@ -26,8 +26,8 @@ import { taggedName } from '../images/image-service.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
 import { copyLayerTar } from './builder-copy.js';
-import { runStep } from './builder-run.js';
-import { readBuildContext } from './build-context.js';
+import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
+import { readBuildContext, sweepBuildRoots } from './build-context.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
 import { planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
 import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
@@ -67,6 +67,9 @@ export interface BuilderDeps {
   ensureImage(reference: string): Promise<Image>;
 }
 
+/** Where build roots are unpacked, under the builder's folder. */
+const CONTEXTS = 'contexts';
+
 const STEP_DONE = (id: string) => ` ---> ${shortId(id)}\n`;
 
 export class Builder {
@@ -77,6 +80,9 @@ export class Builder {
 
   static async open(deps: BuilderDeps): Promise<Builder> {
     await mkdir(deps.dir, { recursive: true, mode: 0o700 });
+    // What a killed daemon left mid-build: step containers and unpacked contexts.
+    await sweepStepContainers(deps.containers);
+    await sweepBuildRoots(join(deps.dir, CONTEXTS));
     return new Builder(deps, await BuildCache.open(deps.dir));
   }
 
@@ -85,7 +91,7 @@ export class Builder {
     const say = (text: string) => {
       if (!request.quiet) emit({ stream: text });
     };
-    const context = await readBuildContext(request.context, { dir: join(this.deps.dir, 'contexts'), dockerfile: request.dockerfile });
+    const context = await readBuildContext(request.context, { dir: join(this.deps.dir, CONTEXTS), dockerfile: request.dockerfile });
     try {
       const plan = planBuild(instructionsOf(context.dockerfile), { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
       for (const warning of plan.warnings) say(`${warning}\n`);
@@ -167,6 +173,7 @@ class StageBuild {
   }
 
   private async step(instruction: Instruction): Promise<void> {
+    if (this.request.signal.aborted) throw cancelled();
     const action = this.evaluator.step(instruction);
     if (action.kind === 'config' && action.note) this.say(`${action.note}\n`);
     if (action.kind === 'copy') return this.copy(action);
