@@ -2,7 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
@@ -153,5 +153,37 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
     assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), []);
+  });
+
+  test('berth build: .dockerignore, -f -, -q, --iidfile, --build-arg, --label, --target, several -t', async () => {
+    const dir = await context({
+      '.dockerignore': '*.log\n!keep.log\n',
+      'a.txt': 'a\n',
+      'drop.log': 'dropped\n',
+      'keep.log': 'kept\n',
+    });
+    dirs.push(dir);
+    const dockerfile = [
+      'FROM busybox AS base',
+      'ARG GREETING=hello',
+      'RUN echo "$GREETING" > /greeting',
+      'FROM base AS final',
+      'COPY . /ctx/',
+      'CMD ["sh", "-c", "cat /greeting; ls /ctx"]',
+      'FROM final AS unused',
+      'RUN exit 1',
+    ].join('\n');
+    const iidfile = join(dir, '..', `${dir.split('/').pop()}.iid`);
+    const quiet = await daemon.berth(['build', '-q', '-f', '-', '--target', 'final', '--build-arg', 'GREETING=bonjour', '--label', 'made.by=test', '-t', 'q:1', '-t', 'q:2', '--iidfile', iidfile, dir], {
+      input: dockerfile,
+    });
+    assert.match(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const id = quiet.stdout.trim();
+    assert.equal(await readFile(iidfile, 'utf8'), id);
+    await rm(iidfile);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'q:2'])).stdout, 'bonjour\na.txt\nkeep.log\n');
+    const [inspect] = JSON.parse((await daemon.berth(['image', 'inspect', 'q:1'])).stdout);
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.Config.Labels['made.by'], 'test');
   });
 });
