@@ -6,6 +6,7 @@ import { startDaemon, type TestDaemon } from '../test/helpers/berthd.js';
 import { containersSection } from './sections/containers.js';
 import { otherEnginesSection } from './sections/other-engines.js';
 import { imagesSection } from './sections/images.js';
+import { buildSection } from './sections/build.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -13,6 +14,7 @@ type Section = (daemon: TestDaemon) => Promise<void>;
 const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['containers', containersSection],
   ['images', imagesSection],
+  ['build', buildSection],
   ['other-engines', otherEnginesSection],
 ]);
 
