@@ -186,4 +186,23 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.equal(inspect.Id, id);
     assert.equal(inspect.Config.Labels['made.by'], 'test');
   });
+
+  test('multi-stage: COPY --from a stage by name and by index, and from an image; the stage layers are unmounted after', async () => {
+    const dir = await context({
+      Dockerfile: [
+        'FROM busybox AS maker',
+        'RUN mkdir -p /out/sub && echo one > /out/one && echo two > /out/sub/two && ln -s one /out/link',
+        'FROM busybox',
+        'COPY --from=maker /out /copied/',
+        'COPY --from=0 /out/one /single',
+        'COPY --from=busybox /bin/busybox /bb',
+        'CMD ["sh", "-c", "cat /copied/one /copied/sub/two /single; readlink /copied/link; test -x /bb && echo bb"]',
+      ].join('\n'),
+    });
+    dirs.push(dir);
+    const built = await dockerBuild(daemon, ['-t', 'staged', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'staged'])).stdout, 'one\ntwo\none\none\nbb\n');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+  });
 });

@@ -29,11 +29,12 @@ import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
 import { readBuildContext, sweepBuildRoots } from './build-context.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
-import { planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
+import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
+import { withImageRoot } from './builder-image-root.js';
 import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
 import { resolveCopySources } from './copy-sources.js';
 import { stepCacheKey } from './cache-key.js';
-import type { Instruction } from './instructions.js';
+import type { Instruction, Stage } from './instructions.js';
 
 /** One message of the build's JSON stream, as Docker's jsonmessage. */
 export type BuildMessage = { stream: string } | { aux: { ID: string } };
@@ -93,14 +94,16 @@ export class Builder {
     };
     const context = await readBuildContext(request.context, { dir: join(this.deps.dir, CONTEXTS), dockerfile: request.dockerfile });
     try {
-      const plan = planBuild(instructionsOf(context.dockerfile), { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
+      const instructions = instructionsOf(context.dockerfile);
+      const plan = planBuild(instructions, { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
       for (const warning of plan.warnings) say(`${warning}\n`);
       plan.metaArgs.forEach((arg, i) => say(`${stepLine(i + 1, plan.totalSteps, arg.code)}\n`));
       const built = new Map<number, Image | undefined>();
       let last: Image | undefined;
       for (const planned of plan.stages) {
         const stageArgs = plan.args.forStage();
-        last = await new StageBuild(this, request, planned, plan.totalSteps, say, context.root, built).run(stageArgs, plan.lex);
+        const build = { builder: this, request, total: plan.totalSteps, say, root: context.root, built, stages: instructions.stages };
+        last = await new StageBuild(build, planned).run(stageArgs, plan.lex);
         built.set(planned.stage.index, last);
         plan.args.mergeReferenced(stageArgs);
       }
@@ -127,20 +130,36 @@ export class Builder {
   }
 }
 
+/** What the stages of one build share. */
+interface SharedBuild {
+  builder: Builder;
+  request: BuildRequest;
+  total: number;
+  say: (text: string) => void;
+  /** The build root (the unpacked context). */
+  root: string;
+  /** The images of the stages built so far, by stage index (undefined: scratch with no step). */
+  built: ReadonlyMap<number, Image | undefined>;
+  stages: readonly Stage[];
+}
+
 /** One stage: its base, then its steps on the image the previous step made. */
 class StageBuild {
   private image: Image | undefined;
   private evaluator!: StageEvaluator;
+  private readonly builder: Builder;
+  private readonly request: BuildRequest;
+  private readonly total: number;
+  private readonly say: (text: string) => void;
+  private readonly root: string;
+  private readonly built: ReadonlyMap<number, Image | undefined>;
 
   constructor(
-    private readonly builder: Builder,
-    private readonly request: BuildRequest,
+    private readonly shared: SharedBuild,
     private readonly planned: PlannedStage,
-    private readonly total: number,
-    private readonly say: (text: string) => void,
-    private readonly root: string,
-    private readonly built: ReadonlyMap<number, Image | undefined>,
-  ) {}
+  ) {
+    ({ builder: this.builder, request: this.request, total: this.total, say: this.say, root: this.root, built: this.built } = shared);
+  }
 
   async run(args: StageEvaluator['args'], lex: ConstructorParameters<typeof StageEvaluator>[2]): Promise<Image | undefined> {
     const { stage, firstStep } = this.planned;
@@ -183,18 +202,27 @@ class StageBuild {
 
   private async copy(action: Extract<StepAction, { kind: 'copy' }>): Promise<void> {
     const { instruction } = action;
-    if (instruction.kind === 'copy' && instruction.from !== '') throw invalidParameter('COPY --from is not supported yet by berthd');
+    const from = instruction.kind === 'copy' ? instruction.from : '';
+    if (from === '') return this.copyFrom(this.root, true, action);
+    const source = copySource(this.shared.stages, this.planned.stage.index, from);
+    const image = source.kind === 'stage' ? this.built.get(source.index) : await this.builder.engine.ensureImage(source.reference);
+    if (!image) throw invalidParameter(`COPY --from=${from}: that stage made no files (it is FROM scratch with no step)`);
+    return withImageRoot(this.builder.engine.layers, image, (root) => this.copyFrom(root, false, action));
+  }
+
+  private async copyFrom(root: string, fromContext: boolean, action: Extract<StepAction, { kind: 'copy' }>): Promise<void> {
+    const { instruction } = action;
     if (instruction.contents.length > 0) throw invalidParameter(`${instruction.kind.toUpperCase()} of a heredoc is not supported yet by berthd`);
     const remote = instruction.sources.find(isRemoteSource);
     if (remote) throw invalidParameter(`ADD of a URL is not supported yet by berthd: ${remote}`);
-    const resolved = await resolveCopySources(this.root, instruction.sources, {
+    const resolved = await resolveCopySources(root, instruction.sources, {
       command: instruction.kind === 'add' ? 'ADD' : 'COPY',
       dest: action.dest,
-      fromContext: true,
+      fromContext,
     });
     const record = action.record(resolved.hash);
     this.image = await this.cached(record, () =>
-      this.commitLayer(record, copyLayerTar(this.root, resolved.sources, action.dest, { chown: instruction.chown, chmod: instruction.chmod })),
+      this.commitLayer(record, copyLayerTar(root, resolved.sources, action.dest, { chown: instruction.chown, chmod: instruction.chmod })),
     );
   }
 
