@@ -205,4 +205,32 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'staged'])).stdout, 'one\ntwo\none\none\nbb\n');
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
   });
+
+  test('ADD unpacks a local tar.gz, COPY <<EOF writes a heredoc, --chown/--chmod, WORKDIR', async () => {
+    const dir = await context({ 'plain.txt': 'plain\n' });
+    dirs.push(dir);
+    await writeFile(join(dir, 'inner.txt'), 'inside the archive\n');
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['--owner=7', '--group=8', '-czf', join(dir, 'files.tar.gz'), '-C', dir, 'inner.txt'], (err) => (err ? reject(err) : resolve())),
+    );
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      [
+        'FROM busybox',
+        'WORKDIR /work/here',
+        'ADD files.tar.gz /unpacked/',
+        'COPY --chown=5:6 --chmod=600 plain.txt owned.txt',
+        'COPY <<EOF /etc/greeting',
+        'hello heredoc',
+        'EOF',
+        'CMD ["sh", "-c", "pwd; cat /unpacked/inner.txt /etc/greeting; stat -c \'%u:%g %a\' /unpacked/inner.txt owned.txt"]',
+      ].join('\n'),
+    );
+    const built = await dockerBuild(daemon, ['-t', 'added', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal(
+      (await daemon.berth(['run', '--rm', '--network', 'none', 'added'])).stdout,
+      '/work/here\ninside the archive\nhello heredoc\n7:8 644\n5:6 600\n',
+    );
+  });
 });

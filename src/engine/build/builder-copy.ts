@@ -4,23 +4,46 @@
  * with '/'; a directory's contents into `dest`), with the parents of `dest` made root-owned
  * 0755 as Docker's MkdirAll does. Symbolic links inside a copied directory are copied as links,
  * never followed (the sources themselves were resolved inside the root by copy-sources.ts).
- * `--chown` sets every entry's owner, `--chmod` every entry's permission bits.
+ * `--chown` sets every entry's owner, `--chmod` every entry's permission bits. ADD unpacks a
+ * local tar archive (plain or gzip) into the destination; its entries keep their owners.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack, type Headers, type Pack } from 'tar-stream';
+import { extract, pack, type Headers, type Pack } from 'tar-stream';
+import { decompress, isGzip } from '../../archive/decompress.js';
 import { invalidParameter } from '../../common/errors.js';
 import type { CopySource } from './copy-sources.js';
+import type { SourceContent } from './instructions.js';
 
 export interface CopyOptions {
   /** `--chown`: numeric `uid[:gid]` (or root). */
   chown: string;
   /** `--chmod`: octal permission bits. */
   chmod: string;
+  /** ADD: a local tar archive (plain or gzip) is unpacked into the destination directory. */
+  unpack?: boolean;
+  /** Heredoc sources (`COPY <<EOF /dest`): files of text, root-owned 0644 unless --chown/--chmod. */
+  contents?: readonly SourceContent[];
 }
+
+/** Whether the file starts as a tar archive does, plain or gzip-compressed (moby's IsArchivePath). */
+async function isArchive(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(head, 0, 512, 0);
+    if (isGzip(head.subarray(0, bytesRead))) return true;
+    return bytesRead === 512 && head.toString('latin1', 257, 262) === 'ustar';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** An archive entry's name under `dir`: cleaned so that no `..` or absolute name leaves it. */
+const underDir = (dir: string, name: string) => posix.join(dir, posix.normalize(`/${name}`)).replace(/^\/+/, '');
 
 interface Owner {
   uid: number;
@@ -47,12 +70,13 @@ function parseChmod(chmod: string): number | undefined {
 
 /** The tar of the step's layer, streamed; an error while reading a source destroys the stream. */
 export function copyLayerTar(root: string, sources: readonly CopySource[], dest: string, options: CopyOptions): Readable {
+  const contents = options.contents ?? [];
   const owner = parseChown(options.chown);
   const mode = parseChmod(options.chmod);
   const archive = pack();
   const writer = new EntryWriter(archive, owner, mode);
   void (async () => {
-    const intoDir = dest.endsWith('/') || sources.length > 1;
+    const intoDir = dest.endsWith('/') || sources.length + contents.length > 1;
     const destDir = intoDir ? dest.replace(/\/+$/, '') || '/' : posix.dirname(dest);
     await writer.parents(destDir);
     for (const source of sources) {
@@ -62,10 +86,16 @@ export function copyLayerTar(root: string, sources: readonly CopySource[], dest:
         // A directory's contents go into the destination, which is made like its parents.
         if (!intoDir) await writer.parents(dest);
         await writer.tree(path, intoDir ? destDir : dest);
+      } else if (options.unpack && stats.isFile() && (await isArchive(path))) {
+        // As Docker: an archive is unpacked into the destination, taken as a directory.
+        const into = intoDir ? destDir : dest;
+        if (!intoDir) await writer.parents(dest);
+        await writer.unpack(path, into);
       } else {
         await writer.add(intoDir ? posix.join(destDir, posix.basename(source.path)) : dest, path);
       }
     }
+    for (const content of contents) await writer.text(intoDir ? posix.join(destDir, content.path) : dest, content.data);
     archive.finalize();
   })().catch((err: unknown) => archive.destroy(err as Error));
   return archive;
@@ -110,6 +140,29 @@ class EntryWriter {
     if (!stats.isFile()) return; // devices, fifos and sockets of a context are not copied
     const entry = this.archive.entry({ ...header, type: 'file', size: stats.size });
     await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), entry);
+  }
+
+  async text(at: string, data: string): Promise<void> {
+    const body = Buffer.from(data);
+    const header: Headers = { name: at.replace(/^\/+/, ''), type: 'file', size: body.length, mode: this.mode ?? 0o644, uid: this.owner?.uid ?? 0, gid: this.owner?.gid ?? 0, mtime: new Date() };
+    await new Promise<void>((resolve, reject) => this.archive.entry(header, body, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** The entries of the archive at `path`, under `dir`, with their own owners and modes. */
+  async unpack(path: string, dir: string): Promise<void> {
+    const entries = extract();
+    const reading = pipeline(decompress(createReadStream(path)), entries);
+    for await (const entry of entries) {
+      const header: Headers = { ...entry.header, name: underDir(dir, entry.header.name) };
+      if (header.type === 'link' && header.linkname) header.linkname = underDir(dir, header.linkname);
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        await pipeline(entry, this.archive.entry({ ...header, type: 'file' }));
+      } else {
+        entry.resume();
+        if (header.type === 'directory' || header.type === 'symlink' || header.type === 'link') await this.write(header);
+      }
+    }
+    await reading;
   }
 
   private write(header: Headers): Promise<void> {

@@ -33,6 +33,7 @@ import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './b
 import { withImageRoot } from './builder-image-root.js';
 import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
 import { resolveCopySources } from './copy-sources.js';
+import { contentHash } from './file-hash.js';
 import { stepCacheKey } from './cache-key.js';
 import type { Instruction, Stage } from './instructions.js';
 
@@ -212,17 +213,22 @@ class StageBuild {
 
   private async copyFrom(root: string, fromContext: boolean, action: Extract<StepAction, { kind: 'copy' }>): Promise<void> {
     const { instruction } = action;
-    if (instruction.contents.length > 0) throw invalidParameter(`${instruction.kind.toUpperCase()} of a heredoc is not supported yet by berthd`);
     const remote = instruction.sources.find(isRemoteSource);
     if (remote) throw invalidParameter(`ADD of a URL is not supported yet by berthd: ${remote}`);
     const resolved = await resolveCopySources(root, instruction.sources, {
       command: instruction.kind === 'add' ? 'ADD' : 'COPY',
       dest: action.dest,
       fromContext,
+      extraHashes: instruction.contents.map((content) => contentHash(content.path, content.data)),
     });
     const record = action.record(resolved.hash);
     this.image = await this.cached(record, () =>
-      this.commitLayer(record, copyLayerTar(root, resolved.sources, action.dest, { chown: instruction.chown, chmod: instruction.chmod })),
+      this.commitLayer(record, copyLayerTar(root, resolved.sources, action.dest, {
+        chown: instruction.chown,
+        chmod: instruction.chmod,
+        unpack: action.decompress,
+        contents: instruction.contents,
+      })),
     );
   }
 
