@@ -90,8 +90,9 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
   imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
-  systemDfRoutes(routes, engine.diskUsage, engine.containers);
+  // Before systemDfRoutes: its POST /build/prune stand-in is the builder's now.
   buildRoutes(routes, engine.builder);
+  systemDfRoutes(routes, engine.diskUsage, engine.containers);
 
   /** A failure of berthd itself is logged with its stack; a refused request only at debug. */
   const logFailure = (req: IncomingMessage, err: unknown) => {

@@ -233,4 +233,25 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
       '/work/here\ninside the archive\nhello heredoc\n7:8 644\n5:6 600\n',
     );
   });
+
+  test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo prune-me > /p\nENV P=1\n' });
+    dirs.push(dir);
+    const imagesBefore = (await daemon.berth(['images', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean).sort();
+    assert.equal((await dockerBuild(daemon, [dir])).code, 0);
+    assert.equal((await daemon.berth(['images', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean).length, imagesBefore.length + 2);
+    const pruned = await execFileText(daemon, ['builder', 'prune', '-f', '--filter', 'until=1h']);
+    assert.match(pruned, /Total:\s+0B|Total reclaimed space:\s+0B/); // made just now: `until=1h` keeps it
+    const all = await execFileText(daemon, ['builder', 'prune', '-f']);
+    assert.match(all, /Deleted build cache objects:/);
+    assert.deepEqual((await daemon.berth(['images', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean).sort(), imagesBefore);
+    const again = await dockerBuild(daemon, [dir]);
+    assert.doesNotMatch(again.stdout, /Using cache/);
+  });
 });
+
+function execFileText(daemon: TestDaemon, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+  );
+}

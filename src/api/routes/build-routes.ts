@@ -8,8 +8,11 @@ import type { ServerResponse } from 'node:http';
 import { BerthError, invalidParameter } from '../../common/errors.js';
 import type { Builder, BuildMessage } from '../../engine/build/builder.js';
 import type { Handler, RouteTable } from '../router.js';
-import type { Query } from '../http.js';
+import { sendJson, type Query } from '../http.js';
+import type { BuildCachePruneResponse } from '../../wire/image-meta.js';
 import { messageOf } from '../errors.js';
+import { parseFilters } from '../../engine/filters.js';
+import { goTimestamp } from '../../common/go-timestamp.js';
 
 type ErrorMessage = { errorDetail: { code?: number; message: string }; error: string };
 
@@ -38,7 +41,21 @@ class MessageStream {
   }
 }
 
+/** Docker's `until` filter: a timestamp or a duration before now, as the image filters take it. */
+function untilTime(value: string): number {
+  const nanos = goTimestamp(value);
+  if (nanos === undefined) throw invalidParameter(`failed to parse value as time or duration: "${value}"`);
+  return Number(nanos / 1_000_000n);
+}
+
 export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void {
+  routes.add('POST', '/build/prune', async ({ res, query }) => {
+    const filters = parseFilters(query.string('filters'), ['until']);
+    const until = filters.until?.[0];
+    const { deleted, spaceReclaimed } = await builder.prune({ all: query.bool('all'), until: until === undefined ? undefined : untilTime(until) });
+    sendJson(res, 200, { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: spaceReclaimed } satisfies BuildCachePruneResponse);
+  });
+
   routes.add('POST', '/build', async ({ req, res, query, signal }) => {
     const networkMode = query.string('networkmode') ?? '';
     if (networkMode !== '' && networkMode !== 'default' && networkMode !== 'none' && networkMode !== 'host' && networkMode !== 'bridge') {

@@ -41,30 +41,18 @@ export class BuildCache {
     await this.save();
   }
 
-  /** Drops the entries of images that are gone; returns how many went. */
-  async forgetMissing(exists: (imageId: string) => boolean): Promise<number> {
-    let dropped = 0;
-    for (const [key, imageId] of this.steps) {
-      if (exists(imageId)) continue;
-      this.steps.delete(key);
-      dropped++;
-    }
-    if (dropped > 0) await this.save();
-    return dropped;
-  }
-
   /** Every image the cache refers to (for `builder prune`). */
   images(): Set<string> {
     return new Set(this.steps.values());
   }
 
-  async clear(): Promise<void> {
-    this.steps.clear();
-    await this.save();
+  /** Drops the entries naming `imageId` (kept in memory until the next save). */
+  forget(imageId: string): void {
+    for (const [key, id] of this.steps) if (id === imageId) this.steps.delete(key);
   }
 
   /** Writes one after the other, each with the map as it is then: the last write holds every entry. */
-  private save(): Promise<void> {
+  save(): Promise<void> {
     const next = this.writing.then(() => writeJsonAtomic(this.path, { steps: Object.fromEntries(this.steps) } satisfies CacheFile));
     this.writing = next.catch(() => undefined);
     return next;

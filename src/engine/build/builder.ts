@@ -25,6 +25,7 @@ import type { Image, ImageStore } from '../images/image-store.js';
 import { taggedName } from '../images/image-service.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
+import { pruneBuildCache, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
 import { readBuildContext, sweepBuildRoots } from './build-context.js';
@@ -123,6 +124,12 @@ export class Builder {
     } finally {
       await context.dispose();
     }
+  }
+
+  /** `docker builder prune` (POST /build/prune). */
+  prune(options: PruneOptions): Promise<PruneResult> {
+    const { images, containers } = this.deps;
+    return pruneBuildCache(this.cache, images, (id) => containers.usersOfImage(id), options);
   }
 
   /** @internal the stage builds' access to the engine. */
