@@ -206,7 +206,7 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
   });
 
-  test('ADD unpacks a local tar.gz, COPY <<EOF writes a heredoc, --chown/--chmod, WORKDIR', async () => {
+  test('ADD unpacks a local tar.gz, COPY <<EOF writes a heredoc, --chown by ids and by names, --chmod, WORKDIR; an unknown user is refused', async () => {
     const dir = await context({ 'plain.txt': 'plain\n' });
     dirs.push(dir);
     await writeFile(join(dir, 'inner.txt'), 'inside the archive\n');
@@ -220,18 +220,23 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
         'WORKDIR /work/here',
         'ADD files.tar.gz /unpacked/',
         'COPY --chown=5:6 --chmod=600 plain.txt owned.txt',
+        'COPY --chown=nobody:nogroup plain.txt /named.txt',
         'COPY <<EOF /etc/greeting',
         'hello heredoc',
         'EOF',
-        'CMD ["sh", "-c", "pwd; cat /unpacked/inner.txt /etc/greeting; stat -c \'%u:%g %a\' /unpacked/inner.txt owned.txt"]',
+        'CMD ["sh", "-c", "pwd; cat /unpacked/inner.txt /etc/greeting; stat -c \'%u:%g %a\' /unpacked/inner.txt owned.txt /named.txt"]',
       ].join('\n'),
     );
     const built = await dockerBuild(daemon, ['-t', 'added', dir]);
     assert.equal(built.code, 0, built.stderr + built.stdout);
     assert.equal(
       (await daemon.berth(['run', '--rm', '--network', 'none', 'added'])).stdout,
-      '/work/here\ninside the archive\nhello heredoc\n7:8 644\n5:6 600\n',
+      '/work/here\ninside the archive\nhello heredoc\n7:8 644\n5:6 600\n65534:65534 644\n',
     );
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY --chown=nosuchuser plain.txt /x\n');
+    const refused = await dockerBuild(daemon, [dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /can't find uid for user nosuchuser: no such user: nosuchuser/);
   });
 
   test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {

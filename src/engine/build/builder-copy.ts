@@ -19,7 +19,7 @@ import type { CopySource } from './copy-sources.js';
 import type { SourceContent } from './instructions.js';
 
 export interface CopyOptions {
-  /** `--chown`: numeric `uid[:gid]` (or root). */
+  /** `--chown`: numeric `uid[:gid]`. */
   chown: string;
   /** `--chmod`: octal permission bits. */
   chmod: string;
@@ -50,16 +50,11 @@ interface Owner {
   gid: number;
 }
 
-/** `--chown` values berthd resolves without the image's passwd and group files. */
+/** `--chown` in ids (the builder looks names up first: builder-chown.ts). */
 function parseChown(chown: string): Owner | undefined {
   if (chown === '') return undefined;
-  const [user = '', group = user] = chown.split(':');
-  const id = (name: string, what: string): number => {
-    if (name === 'root') return 0;
-    if (/^\d+$/.test(name)) return Number(name);
-    throw invalidParameter(`unable to convert uid/gid chown string to host mapping: the ${what} name ${JSON.stringify(name)} needs the image's ${what === 'user' ? 'passwd' : 'group'} file, which berthd does not read yet: use a numeric id`);
-  };
-  return { uid: id(user, 'user'), gid: id(group, 'group') };
+  const [uid, gid = uid] = chown.split(':').map(Number) as [number, number?];
+  return { uid, gid };
 }
 
 function parseChmod(chmod: string): number | undefined {

@@ -31,6 +31,40 @@ function ownLayerSize(images: ImageStore, image: Image): number {
   }
 }
 
+/** One entry of /system/df's BuildCache, as Docker's BuildCache object. */
+export interface BuildCacheRecord {
+  ID: string;
+  Parents: string[] | null;
+  Type: 'regular';
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
+/** The cached step images, for `system df` (-v lists them). */
+export function buildCacheRecords(cache: BuildCache, images: ImageStore, users: (imageId: string) => ImageUser[]): BuildCacheRecord[] {
+  return [...cache.images()]
+    .map((id) => images.byId(id))
+    .filter((image): image is Image => image !== undefined)
+    .map((image) => ({
+      ID: image.id.replace(/^sha256:/, ''),
+      Parents: image.parent ? [image.parent.replace(/^sha256:/, '')] : null,
+      Type: 'regular',
+      Description: image.config.history?.at(-1)?.created_by ?? '',
+      InUse: users(image.id).length > 0,
+      // Shared: a tagged image (or another build's step) is made of it too.
+      Shared: images.repoTags(image.id).length > 0 || images.children(image.id).length > 0,
+      Size: ownLayerSize(images, image),
+      CreatedAt: image.config.created ?? '',
+      LastUsedAt: null,
+      UsageCount: 0,
+    }));
+}
+
 export async function pruneBuildCache(
   cache: BuildCache,
   images: ImageStore,

@@ -25,13 +25,14 @@ import type { Image, ImageStore } from '../images/image-store.js';
 import { taggedName } from '../images/image-service.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
-import { pruneBuildCache, type PruneOptions, type PruneResult } from './builder-prune.js';
+import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
 import { readBuildContext, sweepBuildRoots } from './build-context.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
 import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
 import { withImageRoot } from './builder-image-root.js';
+import { chownNeedsNames, numericChown } from './builder-chown.js';
 import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
 import { resolveCopySources } from './copy-sources.js';
 import { contentHash } from './file-hash.js';
@@ -132,6 +133,12 @@ export class Builder {
     return pruneBuildCache(this.cache, images, (id) => containers.usersOfImage(id), options);
   }
 
+  /** /system/df's BuildCache (for the disk-usage service's provider). */
+  dfEntries(): BuildCacheRecord[] {
+    const { images, containers } = this.deps;
+    return buildCacheRecords(this.cache, images, (id) => containers.usersOfImage(id));
+  }
+
   /** @internal the stage builds' access to the engine. */
   get engine(): BuilderDeps {
     return this.deps;
@@ -229,14 +236,23 @@ class StageBuild {
       extraHashes: instruction.contents.map((content) => contentHash(content.path, content.data)),
     });
     const record = action.record(resolved.hash);
+    const chown = await this.numericChown(instruction.chown);
     this.image = await this.cached(record, () =>
       this.commitLayer(record, copyLayerTar(root, resolved.sources, action.dest, {
-        chown: instruction.chown,
+        chown,
         chmod: instruction.chmod,
         unpack: action.decompress,
         contents: instruction.contents,
       })),
     );
+  }
+
+  /** `--chown` in ids; names are looked up in the parent image's passwd and group files. */
+  private async numericChown(chown: string): Promise<string> {
+    if (!chownNeedsNames(chown)) return chown;
+    const image = this.image;
+    if (!image) return numericChown(undefined, chown);
+    return withImageRoot(this.builder.engine.layers, image, (root) => numericChown(root, chown));
   }
 
   private async carryOut(action: Exclude<StepAction, { kind: 'copy' }>): Promise<Image> {
