@@ -102,8 +102,18 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const firstId = first.stdout.match(/Successfully built (\w+)/)![1];
     assert.equal(again.stdout.match(/Successfully built (\w+)/)![1], firstId);
 
+    // The unchanged context's root was kept and used again: still one root, the same.
+    const roots = async () => readdir(join(daemon.dataRoot, 'builder', 'contexts'));
+    const kept = await roots();
+    assert.equal(kept.length, 1);
+    assert.equal((await dockerBuild(daemon, ['-t', 'cached', dir])).code, 0);
+    assert.deepEqual(await roots(), kept);
+
     await writeFile(join(dir, 'hello.txt'), 'changed\n');
     const changed = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    const replaced = await roots();
+    assert.equal(replaced.length, 1);
+    assert.notDeepEqual(replaced, kept);
     assert.equal(changed.code, 0, changed.stderr);
     assert.equal(changed.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 1, changed.stdout);
     assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'cached'])).stdout, 'changed\nmade\n');
@@ -135,12 +145,14 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
   test('a client that goes away mid-RUN cancels the build: the step container is killed and removed', async () => {
     const slow = await context({ Dockerfile: 'FROM busybox\nRUN echo sleeping && sleep 60\n' });
     dirs.push(slow);
+    const rootsBefore = await readdir(join(daemon.dataRoot, 'builder', 'contexts'));
     const client = await buildUntilRunning(daemon, slow);
     client.kill('SIGKILL');
     await once(client, 'exit');
     await until(async () => (await daemon.berth(['ps', '-aq'])).stdout === '', 'the step container to go');
     assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
-    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), []);
+    // The root a successful build kept for the next one stays; the cancelled build's went.
+    await until(async () => (await readdir(join(daemon.dataRoot, 'builder', 'contexts'))).join() === rootsBefore.join(), 'the build root to go');
   });
 
   test('kill -9 of berthd mid-build: the next start removes the step container and the build root', async () => {

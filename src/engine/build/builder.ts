@@ -28,7 +28,8 @@ import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
-import { readBuildContext, sweepBuildRoots } from './build-context.js';
+import { sweepBuildRoots } from './build-context.js';
+import { BuildContexts } from './builder-contexts.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
 import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
 import { withImageRoot } from './builder-image-root.js';
@@ -77,13 +78,17 @@ const CONTEXTS = 'contexts';
 const STEP_DONE = (id: string) => ` ---> ${shortId(id)}\n`;
 
 export class Builder {
+  private readonly contexts: BuildContexts;
+
   private constructor(
     private readonly deps: BuilderDeps,
     readonly cache: BuildCache,
-  ) {}
+  ) {
+    this.contexts = new BuildContexts(join(deps.dir, CONTEXTS));
+  }
 
   static async open(deps: BuilderDeps): Promise<Builder> {
-    await mkdir(deps.dir, { recursive: true, mode: 0o700 });
+    await mkdir(join(deps.dir, CONTEXTS), { recursive: true, mode: 0o700 });
     // What a killed daemon left mid-build: step containers and unpacked contexts.
     await sweepStepContainers(deps.containers);
     await sweepBuildRoots(join(deps.dir, CONTEXTS));
@@ -95,7 +100,7 @@ export class Builder {
     const say = (text: string) => {
       if (!request.quiet) emit({ stream: text });
     };
-    const context = await readBuildContext(request.context, { dir: join(this.deps.dir, CONTEXTS), dockerfile: request.dockerfile });
+    const context = await this.contexts.open(request.context, request.dockerfile);
     try {
       const instructions = instructionsOf(context.dockerfile);
       const plan = planBuild(instructions, { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
@@ -121,6 +126,7 @@ export class Builder {
         this.deps.events.publish('image', 'tag', last.id, { ...(last.config.config?.Labels ?? {}), name });
         say(`Successfully tagged ${name}\n`);
       }
+      await context.keep();
       return last.id;
     } finally {
       await context.dispose();
