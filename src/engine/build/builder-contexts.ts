@@ -16,10 +16,15 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readBuildContext, type BuildContext } from './build-context.js';
+import type { ResolvedSources } from './copy-sources.js';
+
+/** What COPY resolved and hashed in a root, by its sources and destination: the root never changes. */
+export type ResolvedMemo = Map<string, ResolvedSources>;
 
 interface KeptRoot {
   key: string;
   context: BuildContext;
+  resolved: ResolvedMemo;
   users: number;
   /** Replaced by a newer root: removed once no build uses it. */
   retired: boolean;
@@ -28,6 +33,7 @@ interface KeptRoot {
 /** A context for one build: `keep` after a success offers its root to the next build. */
 export interface LeasedContext extends BuildContext {
   keep(): Promise<void>;
+  resolved: ResolvedMemo;
 }
 
 export class BuildContexts {
@@ -52,12 +58,14 @@ export class BuildContexts {
       const context = await readBuildContext(createReadStream(spool), { dir: this.dir, dockerfile });
       let entry: KeptRoot | undefined;
       let disposed = false;
+      const resolved: ResolvedMemo = new Map();
       return {
         ...context,
+        resolved,
         keep: async () => {
           if (entry || disposed) return;
           await this.retire();
-          entry = { key, context, users: 1, retired: false };
+          entry = { key, context, resolved, users: 1, retired: false };
           this.kept = entry;
         },
         dispose: async () => {
@@ -77,6 +85,7 @@ export class BuildContexts {
     let released = false;
     return {
       ...kept.context,
+      resolved: kept.resolved,
       keep: async () => undefined,
       dispose: async () => {
         if (released) return;

@@ -29,7 +29,7 @@ import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOp
 import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
 import { sweepBuildRoots } from './build-context.js';
-import { BuildContexts } from './builder-contexts.js';
+import { BuildContexts, type ResolvedMemo } from './builder-contexts.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
 import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
 import { withImageRoot } from './builder-image-root.js';
@@ -110,7 +110,7 @@ export class Builder {
       let last: Image | undefined;
       for (const planned of plan.stages) {
         const stageArgs = plan.args.forStage();
-        const build = { builder: this, request, total: plan.totalSteps, say, root: context.root, built, stages: instructions.stages };
+        const build = { builder: this, request, total: plan.totalSteps, say, root: context.root, built, stages: instructions.stages, resolved: context.resolved };
         last = await new StageBuild(build, planned).run(stageArgs, plan.lex);
         built.set(planned.stage.index, last);
         plan.args.mergeReferenced(stageArgs);
@@ -162,6 +162,8 @@ interface SharedBuild {
   /** The images of the stages built so far, by stage index (undefined: scratch with no step). */
   built: ReadonlyMap<number, Image | undefined>;
   stages: readonly Stage[];
+  /** COPY sources already resolved in the build root. */
+  resolved: ResolvedMemo;
 }
 
 /** One stage: its base, then its steps on the image the previous step made. */
@@ -235,12 +237,17 @@ class StageBuild {
     const { instruction } = action;
     const remote = instruction.sources.find(isRemoteSource);
     if (remote) throw invalidParameter(`ADD of a URL is not supported yet by berthd: ${remote}`);
-    const resolved = await resolveCopySources(root, instruction.sources, {
-      command: instruction.kind === 'add' ? 'ADD' : 'COPY',
+    const options = {
+      command: instruction.kind === 'add' ? ('ADD' as const) : ('COPY' as const),
       dest: action.dest,
       fromContext,
       extraHashes: instruction.contents.map((content) => contentHash(content.path, content.data)),
-    });
+    };
+    // The build root is the same for every build of the same context bytes: its sources are resolved once.
+    const memoKey = JSON.stringify([instruction.sources, options]);
+    const memo = fromContext ? this.shared.resolved : undefined;
+    const resolved = memo?.get(memoKey) ?? (await resolveCopySources(root, instruction.sources, options));
+    memo?.set(memoKey, resolved);
     const record = action.record(resolved.hash);
     const chown = await this.numericChown(instruction.chown);
     this.image = await this.cached(record, () =>
