@@ -10,6 +10,7 @@ import { networksSection } from './sections/networks.js';
 import { imagesSection } from './sections/images.js';
 import { imageTransferSection } from './sections/image-transfer.js';
 import { distributionSection } from './sections/distribution.js';
+import { buildSection } from './sections/build.js';
 
 type Section = (daemon: TestDaemon) => Promise<void>;
 
@@ -20,6 +21,7 @@ const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['images', imagesSection],
   ['volumes', volumesSection],
   ['distribution', distributionSection],
+  ['build', buildSection],
   ['other-engines', otherEnginesSection],
   ['image-transfer', imageTransferSection],
 ]);

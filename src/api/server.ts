@@ -39,6 +39,8 @@ import { volumeRoutes } from './routes/volume-routes.js';
 import type { VolumeService } from '../engine/volumes/volume-service.js';
 import type { DistributionService } from '../engine/distribution/distribution-service.js';
 import { distributionRoutes, pullHandler } from './routes/distribution-routes.js';
+import { buildRoutes } from './routes/build-routes.js';
+import type { Builder } from '../engine/build/builder.js';
 
 export interface ApiEngine {
   containers: ContainerService;
@@ -59,6 +61,7 @@ export interface ApiEngine {
   storageDriverName: string;
   /** Networks; absent in API tests that need none. */
   networks?: NetworkService;
+  builder: Builder;
   /** daemon.json `detach-keys`: the default escape sequence of attach. */
   detachKeys?: string;
 }
@@ -104,6 +107,7 @@ export function createApiServer(engine: ApiEngine, logger: Logger, limits: Conne
   usageRoutes(routes, engine.usage);
   archiveRoutes(routes, engine.archives);
   imageMetaRoutes(routes, engine.containers, engine.images, engine.commits);
+  buildRoutes(routes, engine.builder);
   systemDfRoutes(routes, engine.diskUsage, engine.containers);
   if (engine.volumes) volumeRoutes(routes, engine.volumes);
   if (engine.imageArchives) imageArchiveRoutes(routes, engine.imageArchives);

@@ -47,6 +47,7 @@ import { tagCommand } from './commands/tag.js';
 import { topCommand } from './commands/top.js';
 import { CLIENT_VERSION, versionCommand } from './commands/version.js';
 import { commitCommand } from './commands/commit.js';
+import { buildCommand } from './commands/build.js';
 import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
 import { systemCommand } from './commands/system.js';
@@ -81,6 +82,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['export', exportCommand],
   ['diff', diffCommand],
   ['commit', commitCommand],
+  ['build', buildCommand],
   ['rm', rmCommand],
   ['images', imagesCommand],
   ['rmi', rmiCommand],

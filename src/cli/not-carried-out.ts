@@ -98,6 +98,27 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--type <value>', CLUSTER],
   ],
   'volume ls': [['--cluster', CLUSTER]],
+  build: [
+    ['--add-host <value>', NETWORK],
+    ['--cache-from <value>', 'the classic builder takes its cache from this daemon\'s own builds only'],
+    ['--cgroup-parent <value>', LIMITS],
+    ['--compress', 'the context goes over a local socket: compressing it would only cost time'],
+    ['--cpu-period <value>', LIMITS],
+    ['--cpu-quota <value>', LIMITS],
+    ['-c, --cpu-shares <value>', LIMITS],
+    ['--cpuset-cpus <value>', LIMITS],
+    ['--cpuset-mems <value>', LIMITS],
+    ['--disable-content-trust', REGISTRY],
+    ['--isolation <value>', ISOLATION],
+    ['-m, --memory <value>', LIMITS],
+    ['--memory-swap <value>', LIMITS],
+    PLATFORM,
+    ['--pull', REGISTRY],
+    ['--security-opt <value>', ISOLATION],
+    ['--shm-size <value>', LIMITS],
+    ['--squash', 'squashing is an experimental daemon feature berthd does not have'],
+    ['--ulimit <value>', LIMITS],
+  ],
 };
 
 /** Declares the command's not-yet-carried-out docker flags; using one ends the call with its reason. */

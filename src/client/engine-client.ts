@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HttpResponse } from './http-exchange.js';
-import { HttpTransport, readText } from './http-transport.js';
+import { HttpTransport, readText, type QueryValue } from './http-transport.js';
 import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import { VOLUME_EXPORT_PATH, VOLUME_IMPORT_PATH, type Volume, type VolumeCreateBody, type VolumeListResponse, type VolumePruneResponse } from '../wire/volumes.js';
@@ -373,6 +373,15 @@ export class EngineClient {
       headers: { 'Content-Type': 'text/plain' },
     });
     yield* readProgress(response);
+  }
+
+  /**
+   * POST /build: `tar` is the context; the answer is the builder's JSON message stream, yielded
+   * as it comes, errors included (a failed RUN's exit code is in `errorDetail.code`).
+   */
+  async *buildImage(tar: Readable, query: Record<string, QueryValue>): AsyncGenerator<ProgressMessage & { stream?: string }> {
+    const response = await this.transport.request('POST', '/build', { query, body: tar, headers: { 'Content-Type': 'application/x-tar' } });
+    yield* readJsonLines<ProgressMessage & { stream?: string }>(response);
   }
 
   /** `docker save`: the archive of the named images, as a stream. */

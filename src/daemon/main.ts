@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { newId } from '../common/ids.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { createLogger, type Logger } from '../common/logger.js';
-import { BerthError, errnoCode, invalidParameter } from '../common/errors.js';
+import { BerthError, errnoCode, invalidParameter, isKind } from '../common/errors.js';
 import { ContentStore } from '../storage/content-store.js';
 import { LayerStore } from '../storage/layer-store.js';
 import { ImageArchiveService } from '../engine/images/image-archive-service.js';
@@ -35,6 +35,7 @@ import { VolumeService } from '../engine/volumes/volume-service.js';
 import { VolumeMounts } from '../engine/volumes/container-volumes.js';
 import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
+import { Builder } from '../engine/build/builder.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, parseAddressPool, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
 import { lockDataRoot } from './data-root-lock.js';
@@ -190,6 +191,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     containers: () => containers.list({ all: true, filters: {} }),
     containerSizes: (record) => containers.sizes(record),
     volumes: () => volumes.dfEntries(),
+    buildCache: () => builder.dfEntries(),
   });
   const imageArchives = new ImageArchiveService(images, content, layers, events);
   const distribution = await DistributionService.open(join(config.dataRoot, 'distribution'), { content, layers, images, events }, {
@@ -200,6 +202,18 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     maxConcurrentUploads: config.maxConcurrentUploads,
     stallTimeoutMs: Number(process.env.BERTH_REGISTRY_STALL_TIMEOUT_MS ?? 30_000),
   });
+  const buildDir = join(config.dataRoot, 'builder');
+  // A FROM (or COPY --from) of an absent image is pulled, anonymously, as the classic builder does.
+  const ensureImage = async (reference: string) => {
+    try {
+      return images.resolve(reference);
+    } catch (err) {
+      if (!isKind(err, 'not-found')) throw err;
+    }
+    const [pulled] = await distribution.pull({ fromImage: reference, credentials: {} }, () => {}, new AbortController().signal);
+    return pulled ?? images.resolve(reference);
+  };
+  const builder = await Builder.open({ images, layers, containers, events, dir: buildDir, ensureImage });
   const system = new SystemInfo(
     {
       id: await engineId(config.dataRoot),
@@ -210,7 +224,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   );
   const servers: Server[] = [];
   for (const host of config.hosts) {
-    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, distribution, commits, diskUsage, system, events, networks, storageDriverName: driver.name, detachKeys: config.detachKeys }, logger);
+    const server = createApiServer({ containers, updates, execs, usage, archives, volumes, images: imageService, imageArchives, distribution, commits, diskUsage, system, events, networks, storageDriverName: driver.name, builder, detachKeys: config.detachKeys }, logger);
     await listenUnix(server, socketPath(host), socketGid);
     servers.push(server);
     logger.info('API listening', { host });

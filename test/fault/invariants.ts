@@ -179,7 +179,7 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
     (await entries(join(daemon.dataRoot, 'layers', 'containers'))).map((f) => f.replace(/\.json$/, '')),
     known,
   );
-  for (const dir of ['content/ingest', 'layers/pending']) {
+  for (const dir of ['content/ingest', 'layers/pending', 'builder/contexts']) {
     for (const name of await entries(join(daemon.dataRoot, dir))) found.push(`leftover ${dir}/${name}`);
   }
 

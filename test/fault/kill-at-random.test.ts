@@ -1,12 +1,14 @@
 /**
  * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
- * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load and rmi; after each restart every invariant of ./invariants.ts must
+ * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load, build, commit and rmi; after each restart every invariant of ./invariants.ts must
  * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
  * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
  * raise it for a soak).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 import { rawRequest } from '../helpers/http.js';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
@@ -14,6 +16,7 @@ import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js
 import {
   createContainer,
   importImage,
+  buildImage,
   commitContainer,
   loadImage,
   removeContainer,
@@ -61,11 +64,17 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
   let daemon: TestDaemon;
   let target: Target;
   let busyboxTar: Buffer;
+  let buildContext: Buffer;
 
   before(async () => {
     daemon = await startDaemon();
     target = { socket: daemon.socket };
     busyboxTar = await collect(packBusyboxRootfs());
+    const context = pack();
+    context.entry({ name: 'Dockerfile' }, 'FROM busybox\nRUN echo built > /built\nCOPY data /data\nCMD ["cat", "/built"]\n');
+    context.entry({ name: 'data' }, Buffer.alloc(256 * 1024, 1));
+    context.finalize();
+    buildContext = await collect(Readable.from(context));
     await daemon.berth(['image', 'busybox']);
     const [a, b] = daemon.network.block.split('.').slice(1, 3).map(Number);
     await createNetwork(target, 'faultnet', `10.${a}.${b + 1}.0/24`);
@@ -77,7 +86,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await removeCgroups(daemon.cgroupParent);
   });
 
-  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, build, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -130,6 +139,8 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
         { name: 'load', windowMs: 800, run: () => loadImage(target, ++serial) },
+        // Unpacks the context, runs a RUN step in a container, commits it, copies a file.
+        { name: 'build', windowMs: 1500, run: () => buildImage(target, buildContext, `imp:b${++serial}`) },
       ];
       ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes(target, `f${++serial}`) });
       const volume = pick((JSON.parse((await rawRequest(daemon.socket, 'GET', '/volumes')).body) as { Volumes: Array<{ Name: string }> }).Volumes.map((v) => v.Name));

@@ -102,27 +102,19 @@ export async function createNetwork(target: Target, name: string, subnet: string
   await call(target, 'POST', '/networks/create', { Name: name, IPAM: { Config: [{ Subnet: subnet }] } });
 }
 
-/** `docker import - repo:tag` of the given tar. */
-export function importImage(target: Target, tar: Buffer, ref: { repo: string; tag: string }): Promise<void> {
+/** A tar sent to `path`, whose answer is a JSON message stream: an `error` in it is a failure. */
+function postTar(target: Target, what: string, path: string, tar: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: target.socket,
-        method: 'POST',
-        path: `/images/create?fromSrc=-&repo=${ref.repo}&tag=${ref.tag}`,
-        headers: { 'Content-Type': 'application/x-tar' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => {
-          if ((res.statusCode ?? 500) >= 400 || text.includes('"error"')) reject(new Error(`import: ${res.statusCode} ${text}`));
-          else resolve();
-        });
-        res.on('error', reject);
-      },
-    );
+    const req = request({ socketPath: target.socket, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        if ((res.statusCode ?? 500) >= 400 || text.includes('"error"')) reject(new Error(`${what}: ${res.statusCode} ${text}`));
+        else resolve();
+      });
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.end(tar);
   });
@@ -146,18 +138,15 @@ export async function loadImage(target: Target, serial: number, layerBytes = 4 *
     { name: blob(config), content: config },
     { name: 'manifest.json', content: JSON.stringify([{ Config: blob(config), RepoTags: [`imp:l${serial}`], Layers: [blob(layer)] }]) },
   ]);
-  await new Promise<void>((resolve, reject) => {
-    const req = request(
-      { socketPath: target.socket, method: 'POST', path: '/images/load?quiet=1', headers: { 'Content-Type': 'application/x-tar' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => ((res.statusCode ?? 500) >= 400 || text.includes('"error"') ? reject(new Error(`load: ${res.statusCode} ${text}`)) : resolve()));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(archive);
-  });
+  await postTar(target, 'load', '/images/load?quiet=1', archive);
+}
+
+/** `docker import - repo:tag` of the given tar. */
+export function importImage(target: Target, tar: Buffer, ref: { repo: string; tag: string }): Promise<void> {
+  return postTar(target, 'import', `/images/create?fromSrc=-&repo=${ref.repo}&tag=${ref.tag}`, tar);
+}
+
+/** `docker build --no-cache -t tag` (classic builder) of the given context tar: every step runs. */
+export function buildImage(target: Target, context: Buffer, tag: string): Promise<void> {
+  return postTar(target, 'build', `/build?nocache=1&networkmode=none&t=${tag}`, context);
 }

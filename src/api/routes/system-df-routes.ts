@@ -1,7 +1,7 @@
-/** GET /system/df and POST /build/prune (no build cache yet: always empty). */
+/** GET /system/df. */
 import type { ContainerService } from '../../engine/containers/service.js';
 import { diskUsageTypes, type DiskUsage } from '../../engine/system/disk-usage.js';
-import type { BuildCachePruneResponse, SystemDataUsageResponse } from '../../wire/image-meta.js';
+import type { SystemDataUsageResponse } from '../../wire/image-meta.js';
 import type { Handler, RouteTable } from '../router.js';
 import { sendJson } from '../http.js';
 import { containerSummary } from '../views/container-views.js';
@@ -22,10 +22,6 @@ export function systemDfRoutes(routes: RouteTable<Handler>, diskUsage: DiskUsage
       BuildCache: report.buildCache ?? null,
     };
     sendJson(res, 200, body);
-  });
-
-  routes.add('POST', '/build/prune', async ({ res }) => {
-    sendJson(res, 200, { CachesDeleted: null, SpaceReclaimed: 0 } satisfies BuildCachePruneResponse);
   });
 }
 

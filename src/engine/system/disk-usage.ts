@@ -42,6 +42,8 @@ export interface DiskUsageSources {
   containerSizes(record: ContainerRecord): Promise<ContainerSizes>;
   /** Docker's Volume objects with UsageData (the volumes service's dfEntries); none when absent. */
   volumes?: () => Promise<unknown[]>;
+  /** Docker's BuildCache objects (the builder's dfEntries); none when absent. */
+  buildCache?: () => unknown[];
 }
 
 /** The `type` query values (all four when none is given); an unknown one is a 400, as moby's. */
@@ -82,7 +84,7 @@ export class DiskUsage {
       }
     }
     if (types.has('volume')) report.volumes = this.sources.volumes ? await this.sources.volumes() : [];
-    if (types.has('build-cache')) report.buildCache = [];
+    if (types.has('build-cache')) report.buildCache = this.sources.buildCache?.() ?? [];
     return report;
   }
 

@@ -1,0 +1,281 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBusyboxDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { DOCKER } from '../helpers/docker-cli.js';
+import { mountsUnder } from '../helpers/http.js';
+
+/** `docker build` with the classic builder (DOCKER_BUILDKIT=0), as the docker CLI 28 sends it. */
+function dockerBuild(daemon: TestDaemon, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(DOCKER, ['build', ...args], { env: { ...daemon.env, DOCKER_BUILDKIT: '0' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
+
+async function context(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-build-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+/** Starts `docker build` and resolves once a RUN step's container runs; the caller ends it. */
+async function buildUntilRunning(daemon: TestDaemon, dir: string) {
+  const child = spawn(DOCKER, ['build', dir], { env: { ...daemon.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (let i = 0; i < 600 && !/\nsleeping\n/.test(output); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.match(output, /Running in [0-9a-f]{12}\n[\s\S]*sleeping/);
+  return child;
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const stepLines = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('Step ') || line.startsWith(' ---> ') || line.startsWith('Successfully'));
+
+describe('docker build (classic builder) against berthd', { timeout: 240_000 }, () => {
+  let daemon: TestDaemon;
+  const dirs: string[] = [];
+  useBusyboxDaemon((d) => (daemon = d));
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  let dir: string;
+  before(async () => {
+    dir = await context({
+      Dockerfile: 'FROM busybox\nRUN echo made > /made && echo step output\nCOPY hello.txt /srv/\nCMD ["cat", "/srv/hello.txt", "/made"]\n',
+      'hello.txt': 'hello from the context\n',
+    });
+    dirs.push(dir);
+  });
+
+  test('FROM / RUN / COPY / CMD: the steps stream, the image runs, history reads like Docker', async () => {
+    const built = await dockerBuild(daemon, ['--no-cache', '-t', 'built:one', '-t', 'built:two', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    const lines = stepLines(built.stdout);
+    assert.equal(lines[0], 'Step 1/4 : FROM busybox');
+    assert.match(lines[1]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[2], 'Step 2/4 : RUN echo made > /made && echo step output');
+    assert.match(lines[3]!, /^ ---> Running in [0-9a-f]{12}$/);
+    assert.match(built.stdout, /\nstep output\n/);
+    assert.match(lines[4]!, /^ ---> Removed intermediate container [0-9a-f]{12}$/);
+    assert.match(lines[5]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[6], 'Step 3/4 : COPY hello.txt /srv/');
+    assert.match(lines[7]!, /^ ---> [0-9a-f]{12}$/);
+    assert.equal(lines[8], 'Step 4/4 : CMD ["cat", "/srv/hello.txt", "/made"]');
+    const id = lines[9]!.slice(6);
+    assert.deepEqual(lines.slice(10), [`Successfully built ${id}`, 'Successfully tagged built:one', 'Successfully tagged built:two']);
+
+    const run = await daemon.berth(['run', '--rm', '--network', 'none', 'built:one']);
+    assert.equal(run.stdout, 'hello from the context\nmade\n');
+
+    const history = await daemon.berth(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}', 'built:two']);
+    const rows = history.stdout.trim().split('\n');
+    assert.equal(rows[0], '/bin/sh -c #(nop)  CMD ["cat" "/srv/hello.txt" "/made"]|0B');
+    assert.match(rows[1]!, /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/srv\/ \|[\d.]+k?B$/);
+    assert.match(rows[2]!, /^\/bin\/sh -c echo made > \/made && echo step output\|[\d.]+k?B$/);
+    // No build container is left.
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+  });
+
+  test('a rebuild takes every step from the cache, also after a daemon restart; a changed file re-runs from its COPY', async () => {
+    const first = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    await daemon.restart();
+    const again = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 3, again.stdout);
+    assert.doesNotMatch(again.stdout, /Running in/);
+    const firstId = first.stdout.match(/Successfully built (\w+)/)![1];
+    assert.equal(again.stdout.match(/Successfully built (\w+)/)![1], firstId);
+
+    // The unchanged context's root was kept and used again: still one root, the same.
+    const roots = async () => readdir(join(daemon.dataRoot, 'builder', 'contexts'));
+    const kept = await roots();
+    assert.equal(kept.length, 1);
+    assert.equal((await dockerBuild(daemon, ['-t', 'cached', dir])).code, 0);
+    assert.deepEqual(await roots(), kept);
+
+    await writeFile(join(dir, 'hello.txt'), 'changed\n');
+    const changed = await dockerBuild(daemon, ['-t', 'cached', dir]);
+    const replaced = await roots();
+    assert.equal(replaced.length, 1);
+    assert.notDeepEqual(replaced, kept);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 1, changed.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'cached'])).stdout, 'changed\nmade\n');
+    await writeFile(join(dir, 'hello.txt'), 'hello from the context\n');
+  });
+
+  test('a failing RUN names the command and exit code, exits non-zero, and leaves no container, mount or image', async () => {
+    const failing = await context({ Dockerfile: 'FROM busybox\nRUN echo before > /x && exit 7\nCMD ["sh"]\n' });
+    dirs.push(failing);
+    const imagesBefore = (await daemon.berth(['images', '-aq', '--no-trunc'])).stdout;
+    const mountsBefore = await readdir(join(daemon.dataRoot, 'builder', 'contexts')).catch(() => []);
+    const result = await dockerBuild(daemon, ['-t', 'never', failing]);
+    // The docker CLI exits with the code errorDetail carries: the RUN's.
+    assert.equal(result.code, 7);
+    assert.match(result.stderr, /The command '\/bin\/sh -c echo before > \/x && exit 7' returned a non-zero code: 7/);
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    assert.equal((await daemon.berth(['images', '-aq', '--no-trunc'])).stdout, imagesBefore);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), mountsBefore);
+  });
+
+  test('FROM an image that is not here: a clear error, nothing made', async () => {
+    // Pulled from a registry that is down (on loopback: tests reach nothing else).
+    const absent = await context({ Dockerfile: 'FROM 127.0.0.1:1/nosuchimage:1\nRUN true\n' });
+    dirs.push(absent);
+    const result = await dockerBuild(daemon, [absent]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /connect ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+
+  test('a client that goes away mid-RUN cancels the build: the step container is killed and removed', async () => {
+    const slow = await context({ Dockerfile: 'FROM busybox\nRUN echo sleeping && sleep 60\n' });
+    dirs.push(slow);
+    const rootsBefore = await readdir(join(daemon.dataRoot, 'builder', 'contexts'));
+    const client = await buildUntilRunning(daemon, slow);
+    client.kill('SIGKILL');
+    await once(client, 'exit');
+    await until(async () => (await daemon.berth(['ps', '-aq'])).stdout === '', 'the step container to go');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    // The root a successful build kept for the next one stays; the cancelled build's went.
+    await until(async () => (await readdir(join(daemon.dataRoot, 'builder', 'contexts'))).join() === rootsBefore.join(), 'the build root to go');
+  });
+
+  test('kill -9 of berthd mid-build: the next start removes the step container and the build root', async () => {
+    const slow = await context({ Dockerfile: 'FROM busybox\nRUN echo sleeping && sleep 60\n' });
+    dirs.push(slow);
+    const client = await buildUntilRunning(daemon, slow);
+    daemon.process.kill('SIGKILL');
+    await once(client, 'exit');
+    await daemon.restart();
+    assert.equal((await daemon.berth(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+    assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), []);
+  });
+
+  test('berth build: .dockerignore, -f -, -q, --iidfile, --build-arg, --label, --target, several -t', async () => {
+    const dir = await context({
+      '.dockerignore': '*.log\n!keep.log\n',
+      'a.txt': 'a\n',
+      'drop.log': 'dropped\n',
+      'keep.log': 'kept\n',
+    });
+    dirs.push(dir);
+    const dockerfile = [
+      'FROM busybox AS base',
+      'ARG GREETING=hello',
+      'RUN echo "$GREETING" > /greeting',
+      'FROM base AS final',
+      'COPY . /ctx/',
+      'CMD ["sh", "-c", "cat /greeting; ls /ctx"]',
+      'FROM final AS unused',
+      'RUN exit 1',
+    ].join('\n');
+    const iidfile = join(dir, '..', `${dir.split('/').pop()}.iid`);
+    const quiet = await daemon.berth(['build', '-q', '-f', '-', '--target', 'final', '--build-arg', 'GREETING=bonjour', '--label', 'made.by=test', '-t', 'q:1', '-t', 'q:2', '--iidfile', iidfile, dir], {
+      input: dockerfile,
+    });
+    assert.match(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const id = quiet.stdout.trim();
+    assert.equal(await readFile(iidfile, 'utf8'), id);
+    await rm(iidfile);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'q:2'])).stdout, 'bonjour\na.txt\nkeep.log\n');
+    const [inspect] = JSON.parse((await daemon.berth(['image', 'inspect', 'q:1'])).stdout);
+    assert.equal(inspect.Id, id);
+    assert.equal(inspect.Config.Labels['made.by'], 'test');
+  });
+
+  test('multi-stage: COPY --from a stage by name and by index, and from an image; the stage layers are unmounted after', async () => {
+    const dir = await context({
+      Dockerfile: [
+        'FROM busybox AS maker',
+        'RUN mkdir -p /out/sub && echo one > /out/one && echo two > /out/sub/two && ln -s one /out/link',
+        'FROM busybox',
+        'COPY --from=maker /out /copied/',
+        'COPY --from=0 /out/one /single',
+        'COPY --from=busybox /bin/busybox /bb',
+        'CMD ["sh", "-c", "cat /copied/one /copied/sub/two /single; readlink /copied/link; test -x /bb && echo bb"]',
+      ].join('\n'),
+    });
+    dirs.push(dir);
+    const built = await dockerBuild(daemon, ['-t', 'staged', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'staged'])).stdout, 'one\ntwo\none\none\nbb\n');
+    assert.deepEqual(await mountsUnder(daemon.dataRoot), []);
+  });
+
+  test('ADD unpacks a local tar.gz, COPY <<EOF writes a heredoc, --chown by ids and by names, --chmod, WORKDIR; an unknown user is refused', async () => {
+    const dir = await context({ 'plain.txt': 'plain\n' });
+    dirs.push(dir);
+    await writeFile(join(dir, 'inner.txt'), 'inside the archive\n');
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['--owner=7', '--group=8', '-czf', join(dir, 'files.tar.gz'), '-C', dir, 'inner.txt'], (err) => (err ? reject(err) : resolve())),
+    );
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      [
+        'FROM busybox',
+        'WORKDIR /work/here',
+        'ADD files.tar.gz /unpacked/',
+        'COPY --chown=5:6 --chmod=600 plain.txt owned.txt',
+        'COPY --chown=nobody:nogroup plain.txt /named.txt',
+        'COPY <<EOF /etc/greeting',
+        'hello heredoc',
+        'EOF',
+        'CMD ["sh", "-c", "pwd; cat /unpacked/inner.txt /etc/greeting; stat -c \'%u:%g %a\' /unpacked/inner.txt owned.txt /named.txt"]',
+      ].join('\n'),
+    );
+    const built = await dockerBuild(daemon, ['-t', 'added', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal(
+      (await daemon.berth(['run', '--rm', '--network', 'none', 'added'])).stdout,
+      '/work/here\ninside the archive\nhello heredoc\n7:8 644\n5:6 600\n65534:65534 644\n',
+    );
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY --chown=nosuchuser plain.txt /x\n');
+    const refused = await dockerBuild(daemon, [dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /can't find uid for user nosuchuser: no such user: nosuchuser/);
+  });
+
+  test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {
+    const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo prune-me > /p\nENV P=1\n' });
+    dirs.push(dir);
+    const listed = async () => (await daemon.berth(['images', '-aq'])).stdout.split('\n').filter(Boolean);
+    const built = await dockerBuild(daemon, [dir]);
+    assert.equal(built.code, 0);
+    // The RUN's image and the ENV's (the final one), both untagged.
+    const made = [...built.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!).slice(1);
+    assert.equal(made.length, 2);
+    for (const id of made) assert.ok((await listed()).includes(id));
+    const pruned = await execFileText(daemon, ['builder', 'prune', '-f', '--filter', 'until=1h']);
+    assert.match(pruned, /Total:\s+0B|Total reclaimed space:\s+0B/); // made just now: `until=1h` keeps it
+    for (const id of made) assert.ok((await listed()).includes(id));
+    const all = await execFileText(daemon, ['builder', 'prune', '-f']);
+    assert.match(all, /Deleted build cache objects:/);
+    for (const id of made) assert.ok(!(await listed()).includes(id), `${id} is still there`);
+    assert.ok((await listed()).length > 0, 'tagged images stay');
+    const again = await dockerBuild(daemon, [dir]);
+    assert.doesNotMatch(again.stdout, /Using cache/);
+  });
+});
+
+function execFileText(daemon: TestDaemon, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(DOCKER, args, { env: daemon.env }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+  );
+}
