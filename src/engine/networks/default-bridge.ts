@@ -37,7 +37,8 @@ export async function hostRoutes(): Promise<Cidr[]> {
   return routes;
 }
 
-function record(name: string, id: string, driver: string, fields: Partial<NetworkRecord> = {}): NetworkRecord {
+/** A network record with Docker's defaults for every field `fields` leaves out. */
+export function networkRecord(name: string, id: string, driver: string, fields: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
     Name: name,
     Id: id,
@@ -59,11 +60,11 @@ function record(name: string, id: string, driver: string, fields: Partial<Networ
 }
 
 export function hostNetwork(id: string): NetworkRecord {
-  return record('host', id, 'host');
+  return networkRecord('host', id, 'host');
 }
 
 export function noneNetwork(id: string): NetworkRecord {
-  return record('none', id, 'null');
+  return networkRecord('none', id, 'null');
 }
 
 /**
@@ -91,7 +92,7 @@ export function defaultBridgeNetwork(settings: BridgeSettings, id: string, previ
       gateway = subnet.base + 1;
     }
   }
-  return record('bridge', id, 'bridge', {
+  return networkRecord('bridge', id, 'bridge', {
     Created: previous?.Created ?? new Date().toISOString(),
     IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: formatCidr(subnet), Gateway: formatIp(gateway) }] },
     Options: {

@@ -7,6 +7,7 @@ import { alreadyExists, forbidden, invalidParameter, notFound } from '../../comm
 import { contains, formatCidr, formatIp, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js';
 import { pickSubnet, type AddressPool } from './ipam.js';
 import { BRIDGE_NAME_OPTION, ICC_OPTION, MTU_OPTION, bridgeNameOf, isPredefined, type IpamPool, type NetworkRecord } from './model.js';
+import { networkRecord } from './default-bridge.js';
 
 export interface NetworkCreateRequest {
   Name: string;
@@ -106,21 +107,11 @@ export function newNetwork(request: NetworkCreateRequest, id: string, context: C
   const given = request.IPAM?.Config?.length ? request.IPAM.Config : [{}];
   if (given.length > 1) throw invalidParameter('berthd supports one IPv4 subnet per network');
   const pools = given.map((g) => pool(g, context, taken));
-  return {
-    Name: name,
-    Id: id,
-    Created: new Date().toISOString(),
-    Scope: 'local',
-    Driver: driver,
-    EnableIPv4: true,
-    EnableIPv6: false,
+  return networkRecord(name, id, driver, {
     IPAM: { Driver: 'default', Options: request.IPAM?.Options ?? {}, Config: pools },
     Internal: request.Internal ?? false,
     Attachable: request.Attachable ?? false,
-    Ingress: false,
-    ConfigFrom: { Network: '' },
-    ConfigOnly: false,
     Options: options,
     Labels: request.Labels ?? {},
-  };
+  });
 }
