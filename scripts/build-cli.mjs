@@ -23,18 +23,20 @@ await build({
 
 /**
  * Node refuses some built-in modules in a snapshot (node:http) and only warns about others
- * (node:child_process, which commander loads for executable subcommands berth does not have;
- * node:readline/promises, for login's prompt). Our code does not load node:http
- * (src/client/http-exchange.ts), and uses these two only in commands, at call time: every
- * importer gets a stand-in that loads the real module when a property of it is first read.
+ * (node:child_process, which commander loads for executable subcommands berth does not have).
+ * Our code does not load node:http (src/client/http-exchange.ts), and loads node:child_process
+ * only in commands that run at call time; this hands commander a stand-in that loads
+ * node:child_process when a property of it is first read.
  */
-const DEFERRED_BUILTINS = /^node:(child_process|readline\/promises)$/;
-const deferBuiltins = {
-  name: 'defer-builtins',
+const deferChildProcess = {
+  name: 'defer-child-process',
   setup(plugin) {
-    plugin.onResolve({ filter: DEFERRED_BUILTINS }, (args) => ({ path: args.path, namespace: 'deferred' }));
-    plugin.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      contents: `module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule(${JSON.stringify(args.path)})[key] });`,
+    plugin.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'deferred' } : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: 'deferred' }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule('node:child_process')[key] });",
       loader: 'js',
     }));
   },
@@ -46,7 +48,7 @@ await build({
   entryPoints: ['dist/src/cli/snapshot-main.js'],
   format: 'cjs',
   outfile: snapshotEntry,
-  plugins: [deferBuiltins],
+  plugins: [deferChildProcess],
 });
 /**
  * V8 flags the blob is built with; bin/berth must start node with the same ones (V8 refuses a

@@ -5,7 +5,6 @@
  * Docker Hub's key is "https://index.docker.io/v1/". The CLI sends them to the daemon as
  * X-Registry-Auth (base64url JSON).
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,7 +65,9 @@ function helperOf(config: ConfigFile, server: string): string | undefined {
   return config.credHelpers?.[server] ?? config.credsStore;
 }
 
-function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string> {
+/** node:child_process is loaded on first use: kept out of the CLI's start-up snapshot (scripts/build-cli.mjs). */
+async function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, [action], { encoding: 'utf8' }, (err, stdout) => {
       if (err) reject(new CliExit(1, `berth: credential helper docker-credential-${helper} ${action}: ${(stdout || err.message).trim()}`));

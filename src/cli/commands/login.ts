@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import type { CliContext } from '../context.js';
 import { CliExit } from '../cli-exit.js';
@@ -7,6 +6,8 @@ import { configPath, HUB_SERVER, serverKey, storeCredentials } from '../registry
 
 /** Reads one line from the terminal; `hidden` keeps what is typed off the screen (a password). */
 async function prompt(ctx: CliContext, question: string, hidden: boolean): Promise<string> {
+  // Loaded on first use: node:readline/promises is kept out of the CLI's start-up snapshot.
+  const { createInterface } = await import('node:readline/promises');
   ctx.stderr.write(question);
   const output = hidden ? new Writable({ write: (_c, _e, cb) => cb() }) : ctx.stderr;
   const rl = createInterface({ input: ctx.stdin, output, terminal: ctx.stdin.isTTY === true });
