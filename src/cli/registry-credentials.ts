@@ -66,8 +66,8 @@ function helperOf(config: ConfigFile, server: string): string | undefined {
 }
 
 /** node:child_process is loaded on first use: kept out of the CLI's start-up snapshot (scripts/build-cli.mjs). */
-async function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string> {
-  const { execFile } = await import('node:child_process');
+function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: string): Promise<string> {
+  const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     const child = execFile(`docker-credential-${helper}`, [action], { encoding: 'utf8' }, (err, stdout) => {
       if (err) reject(new CliExit(1, `berth: credential helper docker-credential-${helper} ${action}: ${(stdout || err.message).trim()}`));

@@ -7,12 +7,14 @@ import { configPath, HUB_SERVER, serverKey, storeCredentials } from '../registry
 /** Reads one line from the terminal; `hidden` keeps what is typed off the screen (a password). */
 async function prompt(ctx: CliContext, question: string, hidden: boolean): Promise<string> {
   // Loaded on first use: node:readline/promises is kept out of the CLI's start-up snapshot.
-  const { createInterface } = await import('node:readline/promises');
-  ctx.stderr.write(question);
+  const { createInterface } = process.getBuiltinModule('node:readline/promises');
+  // A hidden answer's echo goes nowhere, so the question goes to stderr itself; otherwise readline
+  // asks it (it redraws its prompt, which would erase a question written beside it).
+  if (hidden) ctx.stderr.write(question);
   const output = hidden ? new Writable({ write: (_c, _e, cb) => cb() }) : ctx.stderr;
   const rl = createInterface({ input: ctx.stdin, output, terminal: ctx.stdin.isTTY === true });
   try {
-    return (await rl.question('')).trim();
+    return (await rl.question(hidden ? '' : question)).trim();
   } finally {
     rl.close();
     if (hidden) ctx.stderr.write('\n');
