@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Berth needs on Debian bookworm (as root): the OCI runtimes, conmon, the static
-# busybox the base image is made from, tini (the static init bound into `run --init` containers), the toolchain for the native addon; then npm packages and the build.
+# busybox the base image is made from, tini (the static init bound into `run --init` containers), the
+# toolchain for the native addon, zstd, netavark + aardvark-dns + iptables + iproute2 (networks), and
+# for the tests a local Distribution registry (docker-registry) with htpasswd (apache2-utils) and
+# openssl (a test CA); then npm packages and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
