@@ -361,8 +361,9 @@ export class EngineClient {
   }
 
   /** POST /{kind}/prune; each kind answers its own report (ImagesDeleted, ContainersDeleted, …, SpaceReclaimed). */
-  prune<T>(kind: 'containers' | 'images' | 'networks' | 'volumes' | 'build', filters?: Filters): Promise<T> {
-    return this.transport.json('POST', `/${kind}/prune`, { query: { filters: filtersQuery(filters) } });
+  /** `query`: the endpoint's own parameters beside `filters` (build's `all`). */
+  prune<T>(kind: 'containers' | 'images' | 'networks' | 'volumes' | 'build', filters?: Filters, query: Record<string, QueryValue> = {}): Promise<T> {
+    return this.transport.json('POST', `/${kind}/prune`, { query: { ...query, filters: filtersQuery(filters) } });
   }
 
   /** Imports a root filesystem tar as a one-layer image; the last status is the new image ID. */

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import type { ContainerSummary, ImageSummary, SystemDataUsageResponse } from '../../client/index.js';
-import { DaemonError } from '../../client/index.js';
 import type { CliContext } from '../context.js';
 import { confirm } from '../confirm.js';
 import { timeAgo } from '../format/duration.js';
@@ -205,8 +204,8 @@ function systemPruneCommand(ctx: CliContext): Command {
       const containers = await client.prune<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('containers', filters);
       sections.push(deletedListText('Deleted Containers', containers.ContainersDeleted));
       reclaimed += containers.SpaceReclaimed;
-      const networks = await servedOrNothing(client.prune<{ NetworksDeleted: string[] | null }>('networks', filters));
-      sections.push(deletedListText('Deleted Networks', networks?.NetworksDeleted));
+      const networks = await client.prune<{ NetworksDeleted: string[] | null }>('networks', filters);
+      sections.push(deletedListText('Deleted Networks', networks.NetworksDeleted));
       if (flags.volumes) {
         const volumes = await client.prune<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('volumes', filters);
         sections.push(deletedListText('Deleted Volumes', volumes.VolumesDeleted));
@@ -215,19 +214,9 @@ function systemPruneCommand(ctx: CliContext): Command {
       const images = await pruneImages(ctx, flags.all ?? false, flags.filter);
       sections.push(deletedImagesText(images.ImagesDeleted));
       reclaimed += images.SpaceReclaimed;
-      const cache = await client.prune<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('build', { ...(filters ?? {}), ...(flags.all ? { all: ['true'] } : {}) });
+      const cache = await client.prune<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('build', filters, { all: flags.all });
       sections.push(deletedListText('Deleted build cache objects', cache.CachesDeleted));
       reclaimed += cache.SpaceReclaimed;
       writePruneReport(ctx, sections, reclaimed);
     });
-}
-
-/** A berthd built without networks has no /networks/prune: there is nothing of that kind to prune then. */
-async function servedOrNothing<T>(request: Promise<T>): Promise<T | undefined> {
-  try {
-    return await request;
-  } catch (err) {
-    if (err instanceof DaemonError && err.statusCode === 404 && err.message === 'page not found') return undefined;
-    throw err;
-  }
 }
