@@ -24,7 +24,7 @@ async function ok(result: Promise<{ stdout: string; stderr: string; code: number
 
 /** Relative times move between two calls: "3 seconds ago" and "4 seconds ago" are the same here. */
 function withoutAges(text: string): string {
-  return text.replace(/(Less than a second|About a minute|About an hour|\d+ (seconds|minutes|hours)) ago/g, 'AGO').replace(/Up (\d+ seconds|Less than a second|About a minute)/g, 'UP').replace(/ +/g, ' ');
+  return text.replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes?|hours?)) ago/g, 'AGO').replace(/Up (\d+ seconds?|Less than a second|About a minute)/g, 'UP').replace(/ +/g, ' ');
 }
 
 /** Bytes under a folder, as `du` counts them. */
