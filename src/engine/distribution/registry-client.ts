@@ -267,10 +267,12 @@ export class RegistryClient {
         answer?.destroy(err);
         req.destroy(err);
       });
-      req.once('error', reject);
+      // Not once: a destroyed request or response can emit more than one error (the stall's, then
+      // the abort's), and an error with no listener left would end berthd.
+      req.on('error', reject);
       req.once('response', (response) => {
         answer = response;
-        response.once('error', () => undefined);
+        response.on('error', () => undefined);
         resolve(response);
       });
       if (body === undefined) req.end();
