@@ -156,7 +156,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   // Docker's plugin folders; BERTH_PLUGIN_DIRS (colon-separated) replaces them (tests use their own).
   const pluginDirs = process.env.BERTH_PLUGIN_DIRS?.split(':').filter(Boolean) ?? DEFAULT_PLUGIN_DIRS;
   const volumes = await VolumeService.open({ root: join(config.dataRoot, 'volumes'), events, logger, plugins: pluginLookup(pluginDirs) });
-  const volumeMounts = new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot });
+  const volumeMounts = new VolumeMounts({ volumes, events, logger, findContainer: (idOrName) => store.resolve(idOrName), dataRoot: config.dataRoot, stagingRoot: join(config.execRoot, 'bind-sources') });
   const containers = new ContainerService({
     volumes: volumeMounts,
     store,

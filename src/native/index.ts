@@ -28,6 +28,7 @@ export const MNT_DETACH = 0x2;
 export const MS_RDONLY = 0x1;
 export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
 
 /** Encodes a device number the way glibc's makedev does, for majors < 4096. */
 export function makedev(major: number, minor: number): number {

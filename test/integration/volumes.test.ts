@@ -252,6 +252,19 @@ describe('volumes and mounts', () => {
     await ok(['volume', 'rm', 'planted']);
   });
 
+  test('a bind source in the data root is staged for the runtime: crun and runc mount what was checked', async () => {
+    await run(['-v', 'pinned:/v', 'busybox', 'sh', '-c', 'mkdir /v/sub && echo inside > /v/sub/f']);
+    const sub = join(daemon.dataRoot, 'volumes/pinned/_data/sub');
+    for (const runtime of ['crun', 'runc']) {
+      assert.equal(await run(['--runtime', runtime, '-v', `${sub}:/x:ro`, 'busybox', 'cat', '/x/f']), 'inside\n', runtime);
+    }
+    // The source path as given stays what inspect shows.
+    const id = (await ok(['create', '--network', 'none', '-v', `${sub}:/x`, 'busybox', 'true'])).trim();
+    assert.equal(await ok(['inspect', '-f', '{{(index .Mounts 0).Source}}', id]), `${sub}\n`);
+    await ok(['rm', id]);
+    await ok(['volume', 'rm', 'pinned']);
+  });
+
   test('a container that swaps a folder above its mount point for a link to a host path cannot move the mount out of its root', async () => {
     const outside = join(host, 'escape-target');
     const script = `if [ -L /data ]; then ls -d /data/sub; else mv /data /data.old && ln -s ${outside} /data && echo swapped; fi`;

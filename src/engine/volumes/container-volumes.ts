@@ -7,12 +7,13 @@
  * `rm -v` (or --rm), the anonymous volumes no other container uses.
  */
 import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { errnoCode, invalidParameter, isKind } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ContainerRecord, HostConfig } from '../containers/model.js';
 import type { ContainerVolumes, PlannedMount } from '../containers/mount-plan.js';
-import { checkBindSource } from './bind-source.js';
+import { checkBindSource, releaseStagedSources, stageBindSource } from './bind-source.js';
 import { copyUp } from './copy-up.js';
 import { ANONYMOUS_LABEL, type MountPoint } from './mount-point.js';
 import { checkBindPropagation, rootfsPropagation } from './mount-propagation.js';
@@ -27,6 +28,8 @@ export interface ContainerVolumesOptions {
   findContainer: (idOrName: string) => ContainerRecord;
   /** berthd's data root: bind sources in it are checked for planted links. */
   dataRoot: string;
+  /** Where bind sources from the data root are staged for the runtime, a folder per container (in the exec root). */
+  stagingRoot: string;
 }
 
 const duplicate = (destination: string) => invalidParameter(`Duplicate mount point: ${destination}`);
@@ -136,6 +139,8 @@ export class VolumeMounts implements ContainerVolumes {
     const mounts: PlannedMount[] = [];
     const mounted: string[] = [];
     this.mounted.set(record.id, mounted);
+    const staging = join(this.options.stagingRoot, record.id);
+    await releaseStagedSources(staging); // a run that ended while berthd was down
     for (const point of record.mountPoints ?? []) {
       if (point.Type === 'volume') {
         const path = await this.volumes.mount(point.Name, record.id);
@@ -158,7 +163,9 @@ export class VolumeMounts implements ContainerVolumes {
           if (errnoCode(err) !== 'EEXIST') throw err;
         });
         await checkBindPropagation(point.Source, point.Propagation);
-        mounts.push({ destination: point.Destination, source: point.Source, type: 'bind', options: bindOptions(point), origin: 'bind' });
+        const options = bindOptions(point);
+        const source = await stageBindSource(point.Source, this.options.dataRoot, join(staging, String(mounts.length)), options[0] === 'rbind');
+        mounts.push({ destination: point.Destination, source, type: 'bind', options, origin: 'bind' });
       } else {
         mounts.push({ destination: point.Destination, source: 'tmpfs', type: 'tmpfs', options: tmpfsOptions(tmpfsData(point.Spec)), origin: 'tmpfs' });
       }
@@ -171,6 +178,7 @@ export class VolumeMounts implements ContainerVolumes {
 
   /** At the end of a run (also a failed start): the volumes mounted for it are unmounted. */
   async unmount(id: string): Promise<void> {
+    await releaseStagedSources(join(this.options.stagingRoot, id)).catch((err) => this.options.logger.warn('releasing staged bind sources', { id, err }));
     const names = this.mounted.get(id);
     if (!names) return;
     this.mounted.delete(id);
