@@ -179,6 +179,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
   await containers.start();
   await networks.attacher.sweep((id) => store.get(id)?.state.Running === true);
   await volumes.unmountIdle((name) => volumeMounts.mountedByARun(name));
+  await volumeMounts.sweepStages();
   const updates = new ContainerUpdates(store, containers.lifecycleForServices(), runtimes);
   const execs = new ExecService({ containers, logger });
   const usage = new UsageService(containers);

@@ -157,6 +157,7 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
   unowned('cgroup', await containerCgroups(daemon.cgroupParent), live);
   unowned('bundle', await entries(join(daemon.execRoot, 'containers')), live);
   unowned('conmon persist dir', await entries(join(daemon.execRoot, 'persist')), live);
+  unowned('staged bind sources of', await entries(join(daemon.execRoot, 'bind-sources')), live);
   for (const name of await entries(join(daemon.execRoot, 'exits'))) found.push(`exit file ${name} was never collected`);
   const daemonPid = daemon.process.pid;
   for (const proc of await processesUnder([daemon.dataRoot])) {
@@ -166,6 +167,10 @@ export async function violations(daemon: TestDaemon): Promise<string[]> {
   // Volumes with mount options are mounted while a running container uses them.
   const volumesOfLive = new Set(containers.filter((c) => live.has(c.Id)).flatMap((c) => c.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name)));
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
+  for (const target of mounts.filter((t) => t.startsWith(`${daemon.execRoot}/bind-sources/`))) {
+    const id = target.slice(`${daemon.execRoot}/bind-sources/`.length).split('/')[0]!;
+    if (!live.has(id)) found.push(`staged bind source ${target} belongs to no running container`);
+  }
   for (const target of mounts.filter((t) => t.startsWith(`${daemon.dataRoot}/`))) {
     const id = target.match(/\/overlay\/([0-9a-f]{64})\/merged$/)?.[1];
     const volume = target.match(/\/volumes\/([^/]+)\/_data$/)?.[1];

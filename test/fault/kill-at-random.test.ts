@@ -142,7 +142,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
         // Unpacks the context, runs a RUN step in a container, commits it, copies a file.
         { name: 'build', windowMs: 1500, run: () => buildImage(target, buildContext, `imp:b${++serial}`) },
       ];
-      ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes(target, `f${++serial}`) });
+      ops.push({ name: 'run -d -v', windowMs: 250, run: () => runWithVolumes({ ...target, dataRoot: daemon.dataRoot }, `f${++serial}`) });
       const volume = pick((JSON.parse((await rawRequest(daemon.socket, 'GET', '/volumes')).body) as { Volumes: Array<{ Name: string }> }).Volumes.map((v) => v.Name));
       if (volume) ops.push({ name: 'volume rm', windowMs: 40, run: () => removeVolume(target, volume) });
       const stoppedId = pick(stopped);

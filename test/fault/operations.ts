@@ -65,16 +65,17 @@ export async function commitContainer(target: Target, id: string, ref: { repo: s
 }
 
 /**
- * `docker run -d -v fault-data:/etc -v fault-tmp:/t -v /anon busybox sleep`: a named volume
- * filled by copy-up, a volume with mount options (a tmpfs) and an anonymous one.
+ * `docker run -d -v fault-data:/etc -v fault-tmp:/t -v /anon -v DATA_ROOT/volumes:/staged:ro
+ * busybox sleep`: a named volume filled by copy-up, a volume with mount options (a tmpfs), an
+ * anonymous one, and a bind from the data root (staged in the exec root for the runtime).
  */
-export async function runWithVolumes(target: Target, name: string): Promise<void> {
+export async function runWithVolumes(target: Target & { dataRoot: string }, name: string): Promise<void> {
   await call(target, 'POST', '/volumes/create', { Name: 'fault-tmp', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=1m' } });
   const body = await call(target, 'POST', `/containers/create?name=${name}`, {
     Image: 'busybox',
     Cmd: ['sleep', '600'],
     Volumes: { '/anon': {} },
-    HostConfig: { NetworkMode: 'none', Binds: [`fault-data-${name}:/etc`, 'fault-tmp:/t'] },
+    HostConfig: { NetworkMode: 'none', Binds: [`fault-data-${name}:/etc`, 'fault-tmp:/t', `${target.dataRoot}/volumes:/staged:ro`] },
   });
   await startContainer(target, (JSON.parse(body) as { Id: string }).Id);
 }

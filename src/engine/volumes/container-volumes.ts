@@ -6,7 +6,7 @@
  * sources checked; at the end of a run they are unmounted; at removal the references go and, with
  * `rm -v` (or --rm), the anonymous volumes no other container uses.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, invalidParameter, isKind } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -185,6 +185,18 @@ export class VolumeMounts implements ContainerVolumes {
     for (const name of names) {
       await this.volumes.unmount(name, id).catch((err) => this.options.logger.warn('unmounting a volume', { name, id, err }));
       this.options.events.publish('volume', 'unmount', name, { container: id, driver: (await this.volumes.inspect(name).catch(() => undefined))?.Driver ?? '' });
+    }
+  }
+
+  /**
+   * At daemon start, after reconciliation: the stages of runs that ended while berthd was down
+   * (or whose start a crash cut short, before the runtime had anything to reconcile) are released.
+   */
+  async sweepStages(): Promise<void> {
+    const ids = await readdir(this.options.stagingRoot).catch(() => [] as string[]);
+    for (const id of ids) {
+      if (this.mounted.has(id)) continue;
+      await releaseStagedSources(join(this.options.stagingRoot, id)).catch((err) => this.options.logger.warn('releasing staged bind sources', { id, err }));
     }
   }
 
