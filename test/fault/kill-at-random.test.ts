@@ -12,6 +12,7 @@ import { pack } from 'tar-stream';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 import { rawRequest } from '../helpers/http.js';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { reapLeftovers, removeCgroups, settledViolations } from './invariants.js';
 import {
   createContainer,
@@ -19,6 +20,9 @@ import {
   buildImage,
   commitContainer,
   loadImage,
+  pullAndRemove,
+  pushImage,
+  tagImage,
   removeContainer,
   removeImage,
   removeVolume,
@@ -65,6 +69,8 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
   let target: Target;
   let busyboxTar: Buffer;
   let buildContext: Buffer;
+  let registry: TestRegistry | undefined;
+  let pulled: string;
 
   before(async () => {
     daemon = await startDaemon();
@@ -78,15 +84,24 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await daemon.berth(['image', 'busybox']);
     const [a, b] = daemon.network.block.split('.').slice(1, 3).map(Number);
     await createNetwork(target, 'faultnet', `10.${a}.${b + 1}.0/24`);
+    // An image of a layer of its own in a registry on loopback, and not here: each pull downloads it.
+    registry = await startRegistry();
+    pulled = `${registry.host}/fault/pulled:1`;
+    await loadImage(target, 0, 2 * 1024 * 1024);
+    await tagImage(target, 'imp:l0', pulled);
+    await pushImage(target, pulled);
+    await removeImage(target, pulled);
+    await removeImage(target, 'imp:l0');
   });
   after(async () => {
     if (!daemon) return;
     await reapLeftovers(daemon);
     await daemon.stop();
     await removeCgroups(daemon.cgroupParent);
+    await registry?.stop();
   });
 
-  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, build, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, pull, build, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -139,6 +154,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
         },
         { name: 'import', windowMs: 400, run: () => importImage(target, busyboxTar, { repo: 'imp', tag: `t${++serial}` }) },
         { name: 'load', windowMs: 800, run: () => loadImage(target, ++serial) },
+        { name: 'pull', windowMs: 300, run: () => pullAndRemove(target, pulled) },
         // Unpacks the context, runs a RUN step in a container, commits it, copies a file.
         { name: 'build', windowMs: 1500, run: () => buildImage(target, buildContext, `imp:b${++serial}`) },
       ];

@@ -14,6 +14,12 @@ export function rawRequest(
       res.setEncoding('utf8');
       res.on('data', (c) => (data += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, headers: res.headers }));
+      // A daemon gone mid-answer (kill -9 under a streamed pull) closes the response without an
+      // 'error' unless one is listened for; either way the request must settle.
+      res.on('error', reject);
+      res.on('close', () => {
+        if (!res.complete) reject(new Error(`${method} ${path}: the connection closed before the answer ended`));
+      });
     });
     req.on('error', reject);
     req.end(body);
