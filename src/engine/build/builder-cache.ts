@@ -73,8 +73,12 @@ export class BuildCache {
     return next;
   }
 
-  /** Settles once every entry recorded so far is on disk; rejects when the last write failed. */
+  /**
+   * Settles once every entry recorded so far is on disk. When the last write failed (a full
+   * disk), the entries are written again now, so that one failure does not fail every later
+   * build; rejects when that write fails too.
+   */
   flush(): Promise<void> {
-    return this.last;
+    return this.last.catch(() => this.save());
   }
 }
