@@ -27,7 +27,7 @@ import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
-import { cancelled, runStep, sweepStepContainers } from './builder-run.js';
+import { cancelled, runStep, StepRemovals, sweepStepContainers } from './builder-run.js';
 import { sweepBuildRoots } from './build-context.js';
 import { BuildContexts, type ResolvedMemo } from './builder-contexts.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
@@ -101,6 +101,7 @@ export class Builder {
       if (!request.quiet) emit({ stream: text });
     };
     const context = await this.contexts.open(request.context, request.dockerfile);
+    const removals = new StepRemovals(this.deps.containers);
     try {
       const instructions = instructionsOf(context.dockerfile);
       const plan = planBuild(instructions, { target: request.target, buildArgs: request.buildArgs, labels: request.labels });
@@ -110,7 +111,7 @@ export class Builder {
       let last: Image | undefined;
       for (const planned of plan.stages) {
         const stageArgs = plan.args.forStage();
-        const build = { builder: this, request, total: plan.totalSteps, say, root: context.root, built, stages: instructions.stages, resolved: context.resolved };
+        const build = { builder: this, request, total: plan.totalSteps, say, root: context.root, built, stages: instructions.stages, resolved: context.resolved, removals };
         last = await new StageBuild(build, planned).run(stageArgs, plan.lex);
         built.set(planned.stage.index, last);
         plan.args.mergeReferenced(stageArgs);
@@ -118,6 +119,7 @@ export class Builder {
       if (!last) throw invalidParameter('No image was generated. Is your Dockerfile empty?');
       const unused = plan.args.unusedWarning();
       if (unused) say(`${unused}\n`);
+      await this.cache.flush();
       emit({ aux: { ID: last.id } });
       say(`Successfully built ${shortId(last.id)}\n`);
       for (const tag of request.tags) {
@@ -129,6 +131,7 @@ export class Builder {
       await context.keep();
       return last.id;
     } finally {
+      await removals.settle();
       await context.dispose();
     }
   }
@@ -164,6 +167,8 @@ interface SharedBuild {
   stages: readonly Stage[];
   /** COPY sources already resolved in the build root. */
   resolved: ResolvedMemo;
+  /** The step containers being removed. */
+  removals: StepRemovals;
 }
 
 /** One stage: its base, then its steps on the image the previous step made. */
@@ -290,7 +295,8 @@ class StageBuild {
       return images.byId(hit)!;
     }
     const image = await make();
-    await this.builder.cache.remember(key, image.id);
+    // Not waited for here: the build flushes the cache before it reports success.
+    this.builder.cache.remember(key, image.id).catch(() => undefined);
     this.say(STEP_DONE(image.id));
     return image;
   }
@@ -306,6 +312,7 @@ class StageBuild {
       config: this.evaluator.config,
       networkMode: this.request.networkMode,
       keep: !this.request.remove,
+      removals: this.shared.removals,
       signal: this.request.signal,
       started: (id) => this.say(` ---> Running in ${shortId(id)}\n`),
       output: (chunk) => this.say(chunk.toString('utf8')),

@@ -27,6 +27,8 @@ export class TagStore {
   }
 
   async set(reference: string, imageId: string): Promise<void> {
+    // As moby's reference store: a tag that already points at the image is not written again.
+    if (this.tags.get(reference) === imageId) return;
     this.tags.set(reference, imageId);
     await this.save();
   }
