@@ -1,7 +1,7 @@
 /*
  * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
  * mknod, lsetxattr, lgetxattr, llistxattr, chroot.
- * Every function is synchronous and throws an Error shaped like Node's fs errors
+ * Every function but umount2Async is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
  */
@@ -21,7 +21,7 @@
 /* Longest path or mount option string accepted; mount data beyond a page is refused by the kernel. */
 #define MAX_STRING 8192
 
-static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+static napi_value errno_error(napi_env env, int err, const char *syscall, const char *path) {
   const char *name = strerrorname_np(err);
   char message[MAX_STRING + 128];
   snprintf(message, sizeof message, "%s: %s, %s '%s'", name ? name : "UNKNOWN", strerror(err), syscall, path);
@@ -35,7 +35,11 @@ static void throw_errno(napi_env env, int err, const char *syscall, const char *
   napi_set_named_property(env, error, "syscall", value);
   napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, error, "path", value);
-  napi_throw(env, error);
+  return error;
+}
+
+static void throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, err, syscall, path));
 }
 
 /* Copies argument `index` into a new heap string; null/undefined give NULL when `optional`. */
@@ -138,6 +142,52 @@ static napi_value Umount2(napi_env env, napi_callback_info info) {
   }
   free(target);
   return undefined(env);
+}
+
+/*
+ * umount2(target, flags) on libuv's thread pool, resolving a promise: unmounting an overlay syncs
+ * its upper filesystem, which must not stall the event loop.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *target;
+  int flags;
+  int err;
+} UmountJob;
+
+static void umount_execute(napi_env env, void *data) {
+  (void)env;
+  UmountJob *job = data;
+  job->err = umount2(job->target, job->flags) == 0 ? 0 : errno;
+}
+
+static void umount_complete(napi_env env, napi_status status, void *data) {
+  (void)status;
+  UmountJob *job = data;
+  if (job->err == 0) napi_resolve_deferred(env, job->deferred, undefined(env));
+  else napi_reject_deferred(env, job->deferred, errno_error(env, job->err, "umount2", job->target));
+  napi_delete_async_work(env, job->work);
+  free(job->target);
+  free(job);
+}
+
+static napi_value Umount2Async(napi_env env, napi_callback_info info) {
+  napi_value argv[2], promise, name;
+  char *target = NULL;
+  uint32_t flags;
+  if (!(get_args(env, info, 2, argv) && get_string(env, argv, 0, 0, &target) && get_uint32(env, argv, 1, &flags))) {
+    free(target);
+    return undefined(env);
+  }
+  UmountJob *job = calloc(1, sizeof *job);
+  job->target = target;
+  job->flags = (int)flags;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "berth:umount2", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, umount_execute, umount_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
 }
 
 /* mknod(path, mode, dev): dev is the encoded makedev(major, minor), see index.ts. */
@@ -247,6 +297,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"mount", NULL, Mount, NULL, NULL, NULL, napi_default, NULL},
     {"mountFrom", NULL, MountFrom, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, Umount2, NULL, NULL, NULL, napi_default, NULL},
+    {"umount2Async", NULL, Umount2Async, NULL, NULL, NULL, napi_default, NULL},
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_default, NULL},
     {"lsetxattr", NULL, Lsetxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lgetxattr", NULL, Lgetxattr, NULL, NULL, NULL, napi_default, NULL},

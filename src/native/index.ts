@@ -1,7 +1,7 @@
 /**
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
- * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function is synchronous and
- * throws errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
+ * (a promise) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
  * `err.path`, `err.errno`.
  */
 import { createRequire } from 'node:module';
@@ -12,6 +12,7 @@ interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   mountFrom(dir: string, source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  umount2Async(target: string, flags: number): Promise<void>;
   mknod(path: string, mode: number, dev: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
@@ -46,6 +47,11 @@ export function mountFrom(dir: string, source: string | null, target: string, fs
 
 export function umount2(target: string, flags: number): void {
   addon.umount2(target, flags);
+}
+
+/** umount2 on libuv's thread pool: an overlay's unmount syncs its upper filesystem, which must not stall the event loop. */
+export function umount2Async(target: string, flags: number): Promise<void> {
+  return addon.umount2Async(target, flags);
 }
 
 /** `mode` includes the file type bits (fs.constants.S_IFCHR, S_IFBLK, S_IFIFO). */

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractTar, packDiff } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
-import { MNT_DETACH, mountFrom, umount2 } from '../../../native/index.js';
+import { MNT_DETACH, mountFrom, umount2, umount2Async } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import { checkLayerId } from '../../layer-id.js';
@@ -35,6 +35,8 @@ class OverlayDriver implements StorageDriver {
   readonly name = 'overlay';
   private readonly mounts = new RefCounts();
   private readonly views = new RefCounts();
+  /** Unmounts of a layer's merged mount under way (off the event loop); a get waits for its layer's. */
+  private readonly unmounting = new Map<string, Promise<void>>();
 
   private constructor(private readonly root: string) {}
 
@@ -77,8 +79,13 @@ class OverlayDriver implements StorageDriver {
     return extractTar(diff, join(this.dir(id), 'diff'), { whiteouts: 'overlay' });
   }
 
-  /** Synchronous from the count to the mount, so concurrent gets of one layer mount it once. */
+  /**
+   * Synchronous from the count to the mount, so concurrent gets of one layer mount it once; an
+   * unmount of the layer still under way is waited for first (else the new mount would be the one
+   * it detached).
+   */
   async get(id: string): Promise<string> {
+    for (let pending = this.unmounting.get(id); pending; pending = this.unmounting.get(id)) await pending.catch(() => {});
     const dir = this.dir(id);
     if (!existsSync(dir)) throw notFound(`layer ${id} not found`);
     const lowers = this.readLowers(id);
@@ -117,7 +124,12 @@ class OverlayDriver implements StorageDriver {
 
   async put(id: string): Promise<void> {
     if (this.mounts.count(id) > 0) {
-      if (this.mounts.release(id) === 0 && this.readLowers(id).length > 0) umount2(join(this.dir(id), 'merged'), MNT_DETACH);
+      if (this.mounts.release(id) === 0 && this.readLowers(id).length > 0) {
+        // A writable overlay's unmount syncs its upper filesystem: tens of ms, off the event loop.
+        const unmount = umount2Async(join(this.dir(id), 'merged'), MNT_DETACH).finally(() => this.unmounting.delete(id));
+        this.unmounting.set(id, unmount);
+        await unmount;
+      }
     } else if (this.views.count(id) > 0 && this.views.release(id) === 0) {
       umount2(join(this.dir(id), 'view'), MNT_DETACH);
     }
@@ -171,6 +183,7 @@ class OverlayDriver implements StorageDriver {
   async remove(id: string): Promise<void> {
     const dir = this.dir(id);
     if (this.mounts.count(id) > 0 || this.views.count(id) > 0) throw conflict(`layer ${id} is in use`);
+    await this.unmounting.get(id)?.catch(() => {});
     const short = await this.readLink(id);
     if (short !== undefined) await rm(this.linkPath(short), { force: true });
     else await this.removeLinksTo(id);
