@@ -8,6 +8,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
@@ -17,6 +18,18 @@ import { docker as dockerCli } from '../helpers/docker-cli.js';
 import { hostNetworkState, type HostNetworkState } from '../helpers/host-network.js';
 
 const run = promisify(execFile);
+
+/** The nat chains netavark names after a network (berthd gives it the network's id as its name): the first 13 hex of its SHA-512. */
+function netavarkChainsOf(networkId: string): string[] {
+  const hash = createHash('sha512').update(networkId).digest('hex').toUpperCase().slice(0, 13);
+  return [`NETAVARK-${hash}`, `NETAVARK-DN-${hash}`];
+}
+
+/** Which of these chains the nat table has. */
+async function natChains(names: string[]): Promise<string[]> {
+  const { stdout } = await run('iptables', ['-w', '-t', 'nat', '-S']);
+  return names.filter((name) => stdout.split('\n').includes(`-N ${name}`));
+}
 
 describe('networks (docker CLI)', { timeout: 280_000 }, () => {
   let daemon: TestDaemon;
@@ -251,8 +264,14 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.doesNotMatch(next, new RegExp(`${before.replace(/\./g, '\\.')}/`));
     assert.match((await dockerFails('run', '--rm', '-p', `${port}:80`, 'busybox', 'true')).stderr, /address already in use/);
     assert.equal(await docker('exec', 'stopped-later', 'nslookup', 'keeper').then((o) => /Address: /.test(o)), true);
-    await docker('rm', '-f', 'keeper', 'stopped-later');
+    // The one with the port first: netavark's teardown of the last one, which has none, leaves the
+    // network's port chain (NETAVARK-DN-<hash>) behind unless berthd removes it.
+    const chains = netavarkChainsOf((await inspect('keeper')).NetworkSettings.Networks.durable.NetworkID);
+    assert.notDeepEqual(await natChains(chains), [], 'the network has its chains while it has containers');
+    await docker('rm', '-f', 'keeper');
+    await docker('rm', '-f', 'stopped-later');
     await docker('network', 'rm', 'durable');
+    assert.deepEqual(await natChains(chains), [], 'no nat chain of the network is left');
     const now = await hostNetworkState(daemon);
     assert.deepEqual(now.links, baseline.links, 'no bridge or veth left');
     assert.deepEqual(now.netns, baseline.netns);
