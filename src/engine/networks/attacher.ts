@@ -131,18 +131,20 @@ export class ContainerAttacher implements ContainerNetworking {
       sandbox.attachments.push(this.newAttachment(record, network, endpoint, sandbox.attachments.length));
     }
     const requests = publishRequests(record.hostConfig.PortBindings as Record<string, PortBindingWire[]> | null, record.config.ExposedPorts, record.hostConfig.PublishAllPorts === true);
-    const first = sandbox.attachments[0];
-    if (requests.length > 0 && first) {
-      sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, first.ip);
+    const primary = sandbox.attachments[0];
+    if (requests.length > 0 && primary) {
+      sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, primary.ip);
       // Relayed by berthd's own sockets when published ports obey the host firewall: no DNAT then.
-      if (!ports.relay) first.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
+      if (!ports.relay) primary.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
     }
     this.live.set(record.id, sandbox);
     await sandboxes.save(sandbox);
-    await makeNetns(sandbox);
+    // The first attachment's plumbing makes the namespace, in the same run of `ip` where it can.
+    const [first] = sandbox.attachments;
+    if (!first) await makeNetns(sandbox);
     const sysctls: Record<string, string> = {};
     for (const attachment of sandbox.attachments) {
-      if ((await this.plumb(sandbox, attachment, true)) === 'iproute2') Object.assign(sysctls, await autoconfOff(attachment.interfaceName));
+      if ((await this.plumb(sandbox, attachment, { beforeRun: true, makeNetns: attachment === first })) === 'iproute2') Object.assign(sysctls, await autoconfOff(attachment.interfaceName));
     }
     const bridge = sandbox.attachments.find((a) => a.networkId === store.byName('bridge')?.Id);
     if (bridge && links.length > 0) {
@@ -159,11 +161,12 @@ export class ContainerAttacher implements ContainerNetworking {
 
   /**
    * One attachment plugged in, then ICC off if so set. `beforeRun`: the runtime has yet to start
-   * the container and can set the interface's sysctls, so iproute2 may plug it in.
+   * the container and can set the interface's sysctls, so iproute2 may plug it in. `makeNetns`:
+   * the namespace is made first.
    */
-  private async plumb(sandbox: Sandbox, attachment: Attachment, beforeRun: boolean): Promise<Plugged> {
+  private async plumb(sandbox: Sandbox, attachment: Attachment, how: { beforeRun: boolean; makeNetns: boolean }): Promise<Plugged> {
     const network = this.options.store.get(attachment.networkId)!;
-    const plugged = await this.options.plumbing.setup(netnsPath(sandbox), attachment, { iproute2: beforeRun });
+    const plugged = await this.options.plumbing.setup(netnsPath(sandbox), attachment, { iproute2: how.beforeRun, makeNetns: how.makeNetns });
     if (!iccOn(network)) await isolateBridge(bridgeNameOf(network));
     return plugged;
   }
@@ -292,7 +295,7 @@ export class ContainerAttacher implements ContainerNetworking {
       sandbox.attachments.push(attachment);
       await this.options.sandboxes.save(sandbox);
       try {
-        await this.plumb(sandbox, attachment, false);
+        await this.plumb(sandbox, attachment, { beforeRun: false, makeNetns: false });
       } catch (err) {
         await this.options.plumbing.teardown(netnsPath(sandbox), attachment).catch(() => {});
         this.options.ipam.release(network.Id, attachment.ip);

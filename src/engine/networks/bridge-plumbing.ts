@@ -44,15 +44,18 @@ export class BridgePlumbing {
 
   /**
    * `iproute2`: whether iproute2 may plug it in; the caller then has the runtime turn IPv6
-   * autoconf off on the interface (`autoconfOff`), as netavark does itself.
+   * autoconf off on the interface (`autoconfOff`), as netavark does itself. `makeNetns`: the
+   * named namespace is made first.
    */
-  async setup(netnsPath: string, attachment: Pluggable, how: { iproute2: boolean }): Promise<Plugged> {
+  async setup(netnsPath: string, attachment: Pluggable, how: { iproute2: boolean; makeNetns: boolean }): Promise<Plugged> {
+    const makeNetns = how.makeNetns ? [`netns add ${basename(netnsPath)}`] : [];
     return this.exclusive(async () => {
       const network = networkOf(attachment.options);
       if (how.iproute2 && plainAttachment(attachment.options) && (await bridgePorts(network.network_interface).catch(() => [])).length > 0) {
-        await plug(netnsPath, attachment);
+        await plug(netnsPath, attachment, makeNetns);
         return 'iproute2';
       }
+      if (makeNetns.length > 0) await ip([], makeNetns);
       await this.netavark.setup(netnsPath, attachment.options);
       await hairpinOn(network.network_interface);
       return 'netavark';
@@ -109,8 +112,11 @@ async function ip(args: string[], batch?: string[]): Promise<void> {
   await child;
 }
 
-/** The veth pair (host end on the bridge, hairpin on; the other end in the namespace) and the container's side, as netavark makes them. */
-async function plug(netnsPath: string, a: Pluggable): Promise<void> {
+/**
+ * The veth pair (host end on the bridge, hairpin on; the other end in the namespace) and the
+ * container's side, as netavark makes them; `first`: lines to run before, in the same batch.
+ */
+async function plug(netnsPath: string, a: Pluggable, first: string[]): Promise<void> {
   const network = networkOf(a.options);
   const mtu = network.options.mtu ? ` mtu ${network.options.mtu}` : '';
   // Named after the container and interface, as the kernel's vethN names could be taken by the time the batch runs.
@@ -118,6 +124,7 @@ async function plug(netnsPath: string, a: Pluggable): Promise<void> {
   const metric = network.options.metric ?? '100';
   try {
     await ip([], [
+      ...first,
       `link add ${hostEnd}${mtu} master ${network.network_interface} up type veth peer name ${a.interfaceName} address ${a.mac}${mtu} netns ${netnsPath}`,
       `link set dev ${hostEnd} type bridge_slave hairpin on`,
     ]);
