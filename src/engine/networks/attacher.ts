@@ -44,6 +44,8 @@ const text = (value: unknown): string[] => (Array.isArray(value) ? (value as str
 
 export class ContainerAttacher implements ContainerNetworking {
   private readonly live = new Map<string, Sandbox>();
+  /** The sandboxes found at daemon start, until the sweep has dealt with them. */
+  private found: Sandbox[] = [];
   private readonly jobs = new SerialExecutor();
 
   constructor(private readonly options: AttacherOptions) {}
@@ -55,6 +57,7 @@ export class ContainerAttacher implements ContainerNetworking {
   /** The live sandboxes found at daemon start: their addresses and ports are held again. */
   async load(): Promise<void> {
     for (const sandbox of await this.options.sandboxes.all()) {
+      this.found.push(sandbox);
       this.live.set(sandbox.containerId, sandbox);
       for (const attachment of sandbox.attachments) {
         const network = this.options.store.get(attachment.networkId);
@@ -63,11 +66,17 @@ export class ContainerAttacher implements ContainerNetworking {
     }
   }
 
-  /** After the containers are reconciled: sandboxes of containers that no longer run are undone, the others' ports held again. */
+  /**
+   * After the containers are reconciled: the sandboxes found at start whose containers no longer
+   * run are undone, the others' ports held again. Only those: a container restarted at daemon
+   * start may already be setting up a sandbox of its new run, which is not running yet.
+   */
   async sweep(isLive: (id: string) => boolean): Promise<void> {
-    for (const sandbox of [...this.live.values()]) {
-      if (isLive(sandbox.containerId)) await this.options.ports.restore(sandbox.containerId, sandbox.ports, sandbox.attachments[0]?.ip ?? '');
-      else await this.detach(sandbox.containerId);
+    for (const sandbox of this.found.splice(0)) {
+      const id = sandbox.containerId;
+      if (this.live.get(id) !== sandbox) continue; // undone already (and maybe replaced by a new run's)
+      if (isLive(id)) await this.options.ports.restore(id, sandbox.ports, sandbox.attachments[0]?.ip ?? '');
+      else await this.undoRun(id, sandbox);
     }
   }
 
@@ -257,8 +266,14 @@ export class ContainerAttacher implements ContainerNetworking {
   }
 
   detach(containerId: string): Promise<void> {
+    return this.undoRun(containerId);
+  }
+
+  /** The container's sandbox undone; `only`: if it is still that one. */
+  private undoRun(containerId: string, only?: Sandbox): Promise<void> {
     return this.jobs.run(containerId, async () => {
       const sandbox = this.live.get(containerId);
+      if (only && sandbox !== only) return;
       const started = performance.now();
       if (sandbox) await this.undo(sandbox);
       if (sandbox) this.options.logger.debug('network undone', { id: containerId, ms: Math.round(performance.now() - started) });
