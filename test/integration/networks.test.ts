@@ -81,6 +81,17 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.match(info.NetworkSettings.MacAddress, /^02:42:/);
     // Reachable from the host at its address.
     await run('busybox', ['ping', '-c1', '-W2', info.NetworkSettings.IPAddress]);
+    // Joining the bridge while it is up: plugged in with iproute2 (its host end named after it),
+    // not by netavark, with the same address, route and reach; IPv6 autoconf off as netavark sets it.
+    await docker('run', '-d', '--name', 'joined', 'busybox', 'sleep', '300');
+    const joinedId = (await inspect('joined')).Id as string;
+    assert.match((await run('ip', ['-o', 'link', 'show', 'master', daemon.network.bridge])).stdout, new RegExp(`: veth${joinedId.slice(0, 10)}0@`));
+    const joined = await docker('exec', 'joined', 'sh', '-c', `ip -4 -o addr show eth0; ip route; ping -c1 -W2 ${info.NetworkSettings.IPAddress} >/dev/null && echo reached; cat /proc/sys/net/ipv6/conf/eth0/autoconf 2>/dev/null || echo no-ipv6`);
+    assert.match(joined, new RegExp(`inet ${third(0).replace(/\./g, '\\.')}\\.\\d+/24 brd`));
+    assert.match(joined, new RegExp(`default via ${gateway.replace(/\./g, '\\.')} dev eth0`));
+    assert.match(joined, /^reached$/m);
+    assert.match(joined, /^(0|no-ipv6)$/m);
+    await docker('rm', '-f', 'joined');
     const members = JSON.parse(await docker('network', 'inspect', 'bridge'))[0];
     assert.equal(members.Containers[info.Id].Name, 'plain');
     assert.equal(members.Options['com.docker.network.bridge.name'], daemon.network.bridge);
