@@ -17,9 +17,10 @@ import { createHash } from 'node:crypto';
 import { access, readdir, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import { wrap } from '../../common/errors.js';
+import { BerthError, wrap } from '../../common/errors.js';
 import { Semaphore } from '../../storage/semaphore.js';
 import type { Netavark, NetavarkOptions } from './netavark.js';
+import type { Attachment } from './sandboxes.js';
 
 const run = promisify(execFile);
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
@@ -27,15 +28,8 @@ const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 /** Who plugged an interface in: iproute2 leaves the IPv6 autoconf sysctl of the interface to the runtime. */
 export type Plugged = 'netavark' | 'iproute2';
 
-/** What the plumbing needs of an attachment (sandboxes.ts's Attachment). */
-export interface Pluggable {
-  interfaceName: string;
-  ip: string;
-  prefix: number;
-  gateway: string;
-  mac: string;
-  options: NetavarkOptions;
-}
+/** What the plumbing needs of an attachment. */
+export type Pluggable = Pick<Attachment, 'interfaceName' | 'ip' | 'prefix' | 'gateway' | 'mac' | 'options'>;
 
 export class BridgePlumbing {
   private readonly serial = new Semaphore(1);
@@ -91,7 +85,7 @@ export class BridgePlumbing {
 
 function networkOf(options: NetavarkOptions) {
   const network = Object.values(options.network_info)[0];
-  if (!network) throw new Error('netavark options without a network');
+  if (!network) throw new BerthError('internal', 'netavark options without a network');
   return network;
 }
 
