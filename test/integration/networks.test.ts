@@ -8,6 +8,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
@@ -17,6 +18,18 @@ import { docker as dockerCli } from '../helpers/docker-cli.js';
 import { hostNetworkState, type HostNetworkState } from '../helpers/host-network.js';
 
 const run = promisify(execFile);
+
+/** The nat chains netavark names after a network (berthd gives it the network's id as its name): the first 13 hex of its SHA-512. */
+function netavarkChainsOf(networkId: string): string[] {
+  const hash = createHash('sha512').update(networkId).digest('hex').toUpperCase().slice(0, 13);
+  return [`NETAVARK-${hash}`, `NETAVARK-DN-${hash}`];
+}
+
+/** Which of these chains the nat table has. */
+async function natChains(names: string[]): Promise<string[]> {
+  const { stdout } = await run('iptables', ['-w', '-t', 'nat', '-S']);
+  return names.filter((name) => stdout.split('\n').includes(`-N ${name}`));
+}
 
 describe('networks (docker CLI)', { timeout: 280_000 }, () => {
   let daemon: TestDaemon;
@@ -68,6 +81,17 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.match(info.NetworkSettings.MacAddress, /^02:42:/);
     // Reachable from the host at its address.
     await run('busybox', ['ping', '-c1', '-W2', info.NetworkSettings.IPAddress]);
+    // Joining the bridge while it is up: plugged in with iproute2 (its host end named after it),
+    // not by netavark, with the same address, route and reach; IPv6 autoconf off as netavark sets it.
+    await docker('run', '-d', '--name', 'joined', 'busybox', 'sleep', '300');
+    const joinedId = (await inspect('joined')).Id as string;
+    assert.match((await run('ip', ['-o', 'link', 'show', 'master', daemon.network.bridge])).stdout, new RegExp(`: veth${joinedId.slice(0, 10)}0@`));
+    const joined = await docker('exec', 'joined', 'sh', '-c', `ip -4 -o addr show eth0; ip route; ping -c1 -W2 ${info.NetworkSettings.IPAddress} >/dev/null && echo reached; cat /proc/sys/net/ipv6/conf/eth0/autoconf 2>/dev/null || echo no-ipv6`);
+    assert.match(joined, new RegExp(`inet ${third(0).replace(/\./g, '\\.')}\\.\\d+/24 brd`));
+    assert.match(joined, new RegExp(`default via ${gateway.replace(/\./g, '\\.')} dev eth0`));
+    assert.match(joined, /^reached$/m);
+    assert.match(joined, /^(0|no-ipv6)$/m);
+    await docker('rm', '-f', 'joined');
     const members = JSON.parse(await docker('network', 'inspect', 'bridge'))[0];
     assert.equal(members.Containers[info.Id].Name, 'plain');
     assert.equal(members.Options['com.docker.network.bridge.name'], daemon.network.bridge);
@@ -251,8 +275,14 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.doesNotMatch(next, new RegExp(`${before.replace(/\./g, '\\.')}/`));
     assert.match((await dockerFails('run', '--rm', '-p', `${port}:80`, 'busybox', 'true')).stderr, /address already in use/);
     assert.equal(await docker('exec', 'stopped-later', 'nslookup', 'keeper').then((o) => /Address: /.test(o)), true);
-    await docker('rm', '-f', 'keeper', 'stopped-later');
+    // The one with the port first: netavark's teardown of the last one, which has none, leaves the
+    // network's port chain (NETAVARK-DN-<hash>) behind unless berthd removes it.
+    const chains = netavarkChainsOf((await inspect('keeper')).NetworkSettings.Networks.durable.NetworkID);
+    assert.notDeepEqual(await natChains(chains), [], 'the network has its chains while it has containers');
+    await docker('rm', '-f', 'keeper');
+    await docker('rm', '-f', 'stopped-later');
     await docker('network', 'rm', 'durable');
+    assert.deepEqual(await natChains(chains), [], 'no nat chain of the network is left');
     const now = await hostNetworkState(daemon);
     assert.deepEqual(now.links, baseline.links, 'no bridge or veth left');
     assert.deepEqual(now.netns, baseline.netns);

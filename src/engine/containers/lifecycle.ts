@@ -193,10 +193,14 @@ export class ContainerLifecycle {
     const runtime = this.runtimeOf(record);
     let mounted = false;
     try {
+      // The network needs nothing of the mounts: it is set up meanwhile. A failed start's
+      // teardown undoes it after the attach has ended (one job at a time per container there).
+      const attaching = this.options.networking?.attach(record);
+      attaching?.catch(() => {}); // awaited below, unless a mount fails first
       const rootfs = await this.options.layers.mountContainerLayer(id);
       mounted = true;
       const given = await this.options.volumes?.mount(record, rootfs);
-      const network = await this.options.networking?.attach(record);
+      const network = await attaching;
       const spec = await buildRunSpec(record, rootfs, this.options.runSpecHost, given, network);
       const { pid } = await runtime.create({
         id,

@@ -18,7 +18,10 @@ export interface PublishedPort {
 }
 
 /** The network namespace a run gets: its own (path), the host's, or another container's. */
-export type RunNetwork = { kind: 'private'; path?: string; /** --link variables */ env?: string[] } | { kind: 'host' } | { kind: 'joined'; path: string };
+export type RunNetwork =
+  | { kind: 'private'; path?: string; /** --link variables */ env?: string[]; /** for the runtime to set in the namespace (the container's own --sysctl win) */ sysctls?: Record<string, string> }
+  | { kind: 'host' }
+  | { kind: 'joined'; path: string };
 
 export interface ContainerNetworking {
   /** Checks the mode and endpoints of a create (unknown network: 404) and returns the endpoints to record. */

@@ -86,7 +86,7 @@ export async function buildRunSpec(record: ContainerRecord, rootfs: string, host
     noNewPrivileges: security.noNewPrivileges,
     devices,
     deviceRules: rules,
-    sysctls: (hostConfig.Sysctls as Record<string, string> | null) ?? {},
+    sysctls: { ...(network?.kind === 'private' ? network.sysctls : {}), ...((hostConfig.Sysctls as Record<string, string> | null) ?? {}) },
     resources: ociResources(resourceFields(hostConfig)),
     rlimits: ociRlimits(hostConfig.Ulimits as Ulimit[] | null),
     oomScoreAdj: typeof hostConfig.OomScoreAdj === 'number' ? hostConfig.OomScoreAdj : 0,

@@ -4,7 +4,7 @@
  * disconnected while it runs. Every sandbox is recorded (sandboxes.ts) before anything of it
  * exists, so what a crash leaves is undone at the next start. One job at a time per container.
  */
-import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { conflict, forbidden, wrap } from '../../common/errors.js';
 import { networkNotFound } from './errors.js';
 import { newId, shortId } from '../../common/ids.js';
@@ -22,7 +22,8 @@ import { formatIp, macOf } from './ipv4.js';
 import { bridgeNameOf, ICC_OPTION, MTU_OPTION, type NetworkRecord } from './model.js';
 import { allowLink, isolateBridge, removeLink, unisolateBridge } from './icc-rules.js';
 import { linkEnv, linkHosts, resolveLinks, type ResolvedLink } from './links.js';
-import type { Netavark, NetavarkOptions } from './netavark.js';
+import type { NetavarkOptions } from './netavark.js';
+import { autoconfOff, type BridgePlumbing, type Plugged } from './bridge-plumbing.js';
 import type { NetworkStore } from './network-store.js';
 import { publishRequests, type PortBindingWire, type PortReservations } from './port-bindings.js';
 import { makeNetns, netnsPath, newSandbox, removeNetns, type Attachment, type Sandbox, type SandboxStore } from './sandboxes.js';
@@ -31,7 +32,7 @@ export interface AttacherOptions {
   store: NetworkStore;
   ipam: Ipam;
   sandboxes: SandboxStore;
-  netavark: Netavark;
+  plumbing: BridgePlumbing;
   ports: PortReservations;
   logger: Logger;
   containers: () => ContainerAccess;
@@ -43,6 +44,8 @@ const text = (value: unknown): string[] => (Array.isArray(value) ? (value as str
 
 export class ContainerAttacher implements ContainerNetworking {
   private readonly live = new Map<string, Sandbox>();
+  /** The sandboxes found at daemon start, until the sweep has dealt with them. */
+  private found: Sandbox[] = [];
   private readonly jobs = new SerialExecutor();
 
   constructor(private readonly options: AttacherOptions) {}
@@ -54,6 +57,7 @@ export class ContainerAttacher implements ContainerNetworking {
   /** The live sandboxes found at daemon start: their addresses and ports are held again. */
   async load(): Promise<void> {
     for (const sandbox of await this.options.sandboxes.all()) {
+      this.found.push(sandbox);
       this.live.set(sandbox.containerId, sandbox);
       for (const attachment of sandbox.attachments) {
         const network = this.options.store.get(attachment.networkId);
@@ -62,11 +66,17 @@ export class ContainerAttacher implements ContainerNetworking {
     }
   }
 
-  /** After the containers are reconciled: sandboxes of containers that no longer run are undone, the others' ports held again. */
+  /**
+   * After the containers are reconciled: the sandboxes found at start whose containers no longer
+   * run are undone, the others' ports held again. Only those: a container restarted at daemon
+   * start may already be setting up a sandbox of its new run, which is not running yet.
+   */
   async sweep(isLive: (id: string) => boolean): Promise<void> {
-    for (const sandbox of [...this.live.values()]) {
-      if (isLive(sandbox.containerId)) await this.options.ports.restore(sandbox.containerId, sandbox.ports, sandbox.attachments[0]?.ip ?? '');
-      else await this.detach(sandbox.containerId);
+    for (const sandbox of this.found.splice(0)) {
+      const id = sandbox.containerId;
+      if (this.live.get(id) !== sandbox) continue; // undone already (and maybe replaced by a new run's)
+      if (isLive(id)) await this.options.ports.restore(id, sandbox.ports, sandbox.attachments[0]?.ip ?? '');
+      else await this.undoRun(id, sandbox);
     }
   }
 
@@ -91,15 +101,16 @@ export class ContainerAttacher implements ContainerNetworking {
       const sandbox = newSandbox(record.id);
       const links = resolveLinks(record, (id) => this.options.containers().resolve(id));
       const started = performance.now();
+      let sysctls: Record<string, string>;
       try {
-        await this.setUp(record, sandbox, links);
+        sysctls = await this.setUp(record, sandbox, links);
         this.options.logger.debug('network set up', { id: record.id, ms: Math.round(performance.now() - started), attachments: sandbox.attachments.length, ports: sandbox.ports.length });
       } catch (err) {
         await this.undo(sandbox);
         this.clearLive(record);
         throw wrap(err, 'failed to set up container networking');
       }
-      return { kind: 'private', path: netnsPath(sandbox), env: linkEnv(record, links) };
+      return { kind: 'private', path: netnsPath(sandbox), env: linkEnv(record, links), sysctls };
     });
   }
 
@@ -117,7 +128,8 @@ export class ContainerAttacher implements ContainerNetworking {
     return { kind: 'joined', path: `/proc/${peer.state.Pid}/ns/net` };
   }
 
-  private async setUp(record: ContainerRecord, sandbox: Sandbox, links: readonly ResolvedLink[]): Promise<void> {
+  /** Returns the sysctls the runtime is to set in the namespace. */
+  private async setUp(record: ContainerRecord, sandbox: Sandbox, links: readonly ResolvedLink[]): Promise<Record<string, string>> {
     const { store, sandboxes, ports } = this.options;
     const entries = Object.entries(record.networks ?? {});
     // Addresses first, recorded with the sandbox before any of it exists.
@@ -128,16 +140,21 @@ export class ContainerAttacher implements ContainerNetworking {
       sandbox.attachments.push(this.newAttachment(record, network, endpoint, sandbox.attachments.length));
     }
     const requests = publishRequests(record.hostConfig.PortBindings as Record<string, PortBindingWire[]> | null, record.config.ExposedPorts, record.hostConfig.PublishAllPorts === true);
-    const first = sandbox.attachments[0];
-    if (requests.length > 0 && first) {
-      sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, first.ip);
+    const primary = sandbox.attachments[0];
+    if (requests.length > 0 && primary) {
+      sandbox.ports = await ports.reserve(record.id, record.name.slice(1), requests, primary.ip);
       // Relayed by berthd's own sockets when published ports obey the host firewall: no DNAT then.
-      if (!ports.relay) first.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
+      if (!ports.relay) primary.options.port_mappings = sandbox.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, host_port: p.hostPort, container_port: p.containerPort, protocol: p.protocol, range: 1 }));
     }
     this.live.set(record.id, sandbox);
     await sandboxes.save(sandbox);
-    await makeNetns(sandbox);
-    for (const attachment of sandbox.attachments) await this.plumb(sandbox, attachment);
+    // The first attachment's plumbing makes the namespace, in the same run of `ip` where it can.
+    const [first] = sandbox.attachments;
+    if (!first) await makeNetns(sandbox);
+    const sysctls: Record<string, string> = {};
+    for (const attachment of sandbox.attachments) {
+      if ((await this.plumb(sandbox, attachment, { beforeRun: true, makeNetns: attachment === first })) === 'iproute2') Object.assign(sysctls, await autoconfOff(attachment.interfaceName));
+    }
     const bridge = sandbox.attachments.find((a) => a.networkId === store.byName('bridge')?.Id);
     if (bridge && links.length > 0) {
       sandbox.links = links.map((l) => ({ bridge: bridgeNameOf(store.get(bridge.networkId)!), a: bridge.ip, b: l.address }));
@@ -148,14 +165,19 @@ export class ContainerAttacher implements ContainerNetworking {
     for (const attachment of sandbox.attachments) this.showLive(record, attachment);
     await this.writeEtcFiles(record, sandbox, links);
     for (const attachment of sandbox.attachments) this.options.publish('connect', attachment.networkId, record.id);
+    return sysctls;
   }
 
-  /** netavark's setup of one attachment, then what it leaves to its caller: hairpin, and ICC off. */
-  private async plumb(sandbox: Sandbox, attachment: Attachment): Promise<void> {
+  /**
+   * One attachment plugged in, then ICC off if so set. `beforeRun`: the runtime has yet to start
+   * the container and can set the interface's sysctls, so iproute2 may plug it in. `makeNetns`:
+   * the namespace is made first.
+   */
+  private async plumb(sandbox: Sandbox, attachment: Attachment, how: { beforeRun: boolean; makeNetns: boolean }): Promise<Plugged> {
     const network = this.options.store.get(attachment.networkId)!;
-    await this.options.netavark.setup(netnsPath(sandbox), attachment.options);
-    await hairpinOn(bridgeNameOf(network));
+    const plugged = await this.options.plumbing.setup(netnsPath(sandbox), attachment, { iproute2: how.beforeRun, makeNetns: how.makeNetns });
     if (!iccOn(network)) await isolateBridge(bridgeNameOf(network));
+    return plugged;
   }
 
   /** After an attachment is torn down: a bridge with ICC off that nothing uses any more loses its rule. */
@@ -244,8 +266,14 @@ export class ContainerAttacher implements ContainerNetworking {
   }
 
   detach(containerId: string): Promise<void> {
+    return this.undoRun(containerId);
+  }
+
+  /** The container's sandbox undone; `only`: if it is still that one. */
+  private undoRun(containerId: string, only?: Sandbox): Promise<void> {
     return this.jobs.run(containerId, async () => {
       const sandbox = this.live.get(containerId);
+      if (only && sandbox !== only) return;
       const started = performance.now();
       if (sandbox) await this.undo(sandbox);
       if (sandbox) this.options.logger.debug('network undone', { id: containerId, ms: Math.round(performance.now() - started) });
@@ -255,10 +283,10 @@ export class ContainerAttacher implements ContainerNetworking {
 
   /** Tears down every attachment (last first), the namespace, the ports, the addresses, then the record. Best effort throughout. */
   private async undo(sandbox: Sandbox): Promise<void> {
-    const { netavark, ports, ipam, sandboxes, logger } = this.options;
+    const { plumbing, ports, ipam, sandboxes, logger } = this.options;
     for (const link of sandbox.links ?? []) await removeLink(link.bridge, link.a, link.b);
     for (const attachment of [...sandbox.attachments].reverse()) {
-      await netavark.teardown(netnsPath(sandbox), attachment.options).catch((err) => logger.debug('netavark teardown', { id: sandbox.containerId, err }));
+      await plumbing.teardown(netnsPath(sandbox), attachment).catch((err) => logger.debug('network teardown', { id: sandbox.containerId, err }));
       ipam.release(attachment.networkId, attachment.ip);
       this.options.publish('disconnect', attachment.networkId, sandbox.containerId);
     }
@@ -282,9 +310,9 @@ export class ContainerAttacher implements ContainerNetworking {
       sandbox.attachments.push(attachment);
       await this.options.sandboxes.save(sandbox);
       try {
-        await this.plumb(sandbox, attachment);
+        await this.plumb(sandbox, attachment, { beforeRun: false, makeNetns: false });
       } catch (err) {
-        await this.options.netavark.teardown(netnsPath(sandbox), attachment.options).catch(() => {});
+        await this.options.plumbing.teardown(netnsPath(sandbox), attachment).catch(() => {});
         this.options.ipam.release(network.Id, attachment.ip);
         sandbox.attachments.pop();
         await this.options.sandboxes.save(sandbox);
@@ -301,7 +329,7 @@ export class ContainerAttacher implements ContainerNetworking {
       const sandbox = this.live.get(record.id);
       const attachment = sandbox?.attachments.find((a) => a.networkId === network.Id);
       if (sandbox && attachment) {
-        await this.options.netavark.teardown(netnsPath(sandbox), attachment.options).catch((err) => this.options.logger.warn('netavark teardown', { id: record.id, err }));
+        await this.options.plumbing.teardown(netnsPath(sandbox), attachment).catch((err) => this.options.logger.warn('network teardown', { id: record.id, err }));
         this.options.ipam.release(network.Id, attachment.ip);
         sandbox.attachments = sandbox.attachments.filter((a) => a !== attachment);
         await this.options.sandboxes.save(sandbox);
@@ -324,11 +352,3 @@ function iccOn(network: NetworkRecord): boolean {
   return !['false', '0', 'f', 'FALSE', 'False'].includes(network.Options[ICC_OPTION] ?? 'true');
 }
 
-/**
- * Hairpin on every port of the bridge, so that a container reaches its own published ports
- * through the host's address (netavark leaves it off; the CNI bridge plugin turns it on).
- */
-async function hairpinOn(bridge: string): Promise<void> {
-  const ports = await readdir(`/sys/class/net/${bridge}/brif`).catch(() => [] as string[]);
-  await Promise.all(ports.map((port) => writeFile(`/sys/class/net/${bridge}/brif/${port}/hairpin_mode`, '1').catch(() => {})));
-}

@@ -1,13 +1,13 @@
 /**
  * netavark (Podman's network backend) driven directly: one call per attachment, its options as
  * JSON on stdin, its status (or `{"error": …}`) as JSON on stdout. netavark remembers nothing, so
- * a teardown must be given exactly the options of its setup; the caller keeps them. Calls are
- * serialised: they edit the same firewall chains and the same aardvark-dns configuration.
+ * a teardown must be given exactly the options of its setup; the caller keeps them. Its callers
+ * serialise the calls (bridge-plumbing.ts): they edit the same firewall chains and the same
+ * aardvark-dns configuration.
  * ../shared/notes/netavark.md records what was tried and the traps.
  */
 import { spawn } from 'node:child_process';
 import { BerthError, unavailable } from '../../common/errors.js';
-import { Semaphore } from '../../storage/semaphore.js';
 
 export const NETAVARK_PATHS = ['/usr/lib/podman/netavark', '/usr/libexec/podman/netavark'];
 export const AARDVARK_PATHS = ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns'];
@@ -52,8 +52,6 @@ export type NetavarkStatus = Record<string, { interfaces: Record<string, { mac_a
 const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', AARDVARK_NO_PROXY: '1' };
 
 export class Netavark {
-  private readonly serial = new Semaphore(1);
-
   constructor(
     private readonly paths: { binary: string; aardvark: string; configDir: string },
   ) {}
@@ -67,13 +65,8 @@ export class Netavark {
     await this.call('teardown', netnsPath, options);
   }
 
-  private async call(command: 'setup' | 'teardown', netnsPath: string, options: NetavarkOptions): Promise<string> {
-    const release = await this.serial.acquire();
-    try {
-      return await run(this.paths, command, netnsPath, JSON.stringify(options));
-    } finally {
-      release();
-    }
+  private call(command: 'setup' | 'teardown', netnsPath: string, options: NetavarkOptions): Promise<string> {
+    return run(this.paths, command, netnsPath, JSON.stringify(options));
   }
 }
 

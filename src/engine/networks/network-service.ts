@@ -18,6 +18,7 @@ import { networkInUse } from './errors.js';
 import { Ipam } from './ipam.js';
 import { isPredefined, type NetworkRecord } from './model.js';
 import { Netavark } from './netavark.js';
+import { BridgePlumbing } from './bridge-plumbing.js';
 import { newNetwork, type NetworkCreateRequest } from './network-create.js';
 import { NetworkStore } from './network-store.js';
 import { PortReservations } from './port-bindings.js';
@@ -64,7 +65,7 @@ export class NetworkService {
       store,
       ipam,
       sandboxes,
-      netavark,
+      plumbing: new BridgePlumbing(netavark),
       ports: new PortReservations(options.publishedPortsObeyHostFirewall ?? false),
       logger: options.logger,
       containers: () => this.access(),
