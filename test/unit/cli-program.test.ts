@@ -93,7 +93,9 @@ test('a usage error of a subcommand is written to the context\'s stderr, as the 
   const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
   for (const line of [['create', '--bogus', 'busybox'], ['container', 'ls', '--bogus']]) {
     stderr.length = 0;
-    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption' });
-    assert.equal(stderr.join(''), "error: unknown option '--bogus'\n", line.join(' '));
+    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption', exitCode: 125 });
+    const usage = line[0] === 'create' ? 'berth create [options] <image> [command...]' : 'berth container ls|ps [options]';
+    const help = line[0] === 'create' ? 'berth create' : 'berth container ls';
+    assert.equal(stderr.join(''), `unknown flag: --bogus\n\nUsage:  ${usage}\n\nRun '${help} --help' for more information\n`, line.join(' '));
   }
 });
