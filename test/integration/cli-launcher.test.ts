@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +191,35 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     } finally {
       await berth(['rm', 'a_container_name_long_enough_to_matter'], daemon.env);
     }
+  });
+
+  test('DOCKER_HOST=tcp://127.0.0.1:PORT: the same calls over TCP (berthd reached through a forwarder on loopback)', async () => {
+    // berthd listens on its unix socket only: each TCP connection is carried to it as it is, half-closes included.
+    const forwarder = createServer({ allowHalfOpen: true }, (client) => {
+      const daemonSide = connect({ path: daemon.socket, allowHalfOpen: true });
+      client.pipe(daemonSide).pipe(client);
+      client.on('error', () => daemonSide.destroy());
+      daemonSide.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+    const { port } = forwarder.address() as AddressInfo;
+    const env: NodeJS.ProcessEnv = { ...daemon.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
+    delete env.BERTH_HOST;
+    try {
+      const run = await berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo over tcp; exit 3'], env);
+      assert.deepEqual(run, { stdout: 'over tcp\n', stderr: '', code: 3 });
+      const input = await new Promise<string>((resolve, reject) => {
+        const child = execFile(BERTH, ['run', '-i', '--rm', '--network', 'none', 'busybox', 'cat'], { env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+        child.stdin!.end('stdin over tcp\n');
+      });
+      assert.equal(input, 'stdin over tcp\n');
+      assert.match((await berth(['-H', `tcp://127.0.0.1:${port}`, 'version', '--format', '{{.Server.Os}}'], daemon.env)).stdout, /^linux\n$/);
+    } finally {
+      await new Promise((resolve) => forwarder.close(resolve));
+    }
+    const refused = await berth(['version', '--format', '{{.Server.Os}}'], env);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `Cannot connect to the Berth daemon at tcp://127.0.0.1:${port}. Is berthd running?\n`);
   });
 
   test('version prints the client and the server sections', async () => {

@@ -48,7 +48,7 @@ test('docker\'s global flags: -D, -l, --config and --context default are accepte
   await assert.rejects(refused(['--context', 'prod', 'ps']), /^CliExit: berth: context "prod" is not supported: berth has only the default context/);
   await assert.rejects(refused(['-c', 'default', '-H', 'unix:///x.sock', 'ps']), /conflicting options: cannot specify both --host and --context/);
   for (const flag of ['--tls', '--tlsverify']) {
-    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon over its unix socket only`));
+    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon without TLS only`));
   }
   await assert.rejects(refused(['--tlscacert', '/ca.pem', 'ps']), /berth: --tlscacert is not supported/);
   assert.deepEqual(commandsFor(['--tlscert', '/c.pem', 'ps']), ['ps']);
