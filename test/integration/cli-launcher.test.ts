@@ -127,10 +127,19 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     assert.match(output, /got-int/);
   });
 
-  test('config.json psFormat is the default format of ps, from --config or DOCKER_CONFIG; --format and -q win', async () => {
+  test('config.json psFormat and imagesFormat are the default formats of ps and images, from --config or DOCKER_CONFIG; --format and -q win', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
     try {
-      await writeFile(join(dir, 'config.json'), JSON.stringify({ psFormat: 'name={{.Names}}' }));
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ psFormat: 'name={{.Names}}', imagesFormat: 'image={{.Repository}}:{{.Tag}}' }));
+      // imagesFormat likewise, as the docker CLI reads the same file on the same daemon.
+      for (const args of [['images'], ['image', 'ls', '--digests'], ['images', '--format', 'table'], ['images', '--format', '{{.Tag}}'], ['images', '-q']]) {
+        // The image is seconds old: an age read a second apart may differ.
+        const aged = (text: string) => text.replace(/(\d+|About a(n)?) (second|minute)s? ago/g, 'moments ago');
+        const ours = await berth(['--config', dir, ...args], daemon.env);
+        const docker = await execFileAsync('/usr/local/bin/docker', ['--config', dir, ...args], { env: daemon.env });
+        assert.deepEqual({ ...ours, stdout: aged(ours.stdout) }, { stdout: aged(docker.stdout), stderr: docker.stderr, code: 0 }, args.join(' '));
+      }
+      assert.equal((await berth(['--config', dir, 'images'], daemon.env)).stdout, 'image=busybox:latest\n');
       assert.equal((await berth(['create', '--name', 'configured', 'busybox', 'true'], daemon.env)).code, 0);
       const filter = ['--filter', 'name=configured'];
       assert.equal((await berth(['--config', dir, 'ps', '-a', ...filter], daemon.env)).stdout, 'name=configured\n');
