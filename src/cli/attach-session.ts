@@ -30,12 +30,13 @@ export function startAttachSession(
   const output = pipeline(socket, containerOutputSink(options.tty, ctx.stdout, ctx.stderr));
   let detach = () => {};
   const detached = new Promise<void>((resolve) => (detach = resolve));
-  let input: NodeJS.ReadableStream = ctx.stdin;
-  if (options.stdin && options.tty) {
-    // As the docker CLI: the escape sequence is read on a terminal and never reaches the container.
-    input = ctx.stdin.pipe(new DetachKeysFilter(parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS), detach));
-  }
   if (options.stdin) {
+    // process.stdin is made here only when it is attached: making it costs a call milliseconds.
+    let input: NodeJS.ReadableStream = ctx.stdin;
+    if (options.tty) {
+      // As the docker CLI: the escape sequence is read on a terminal and never reaches the container.
+      input = ctx.stdin.pipe(new DetachKeysFilter(parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS), detach));
+    }
     // pipe() ends the socket when stdin ends: that end() is the half-close the daemon waits for.
     input.pipe(socket);
   } else {
@@ -65,7 +66,7 @@ export function startAttachSession(
       stopWatching();
       stopForwarding();
       restoreMode();
-      // Only a stdin in use: node makes process.stdin on first use, which costs a call milliseconds.
+      // Only a stdin in use (see above).
       if (options.stdin) {
         ctx.stdin.unpipe(socket);
         ctx.stdin.pause();
