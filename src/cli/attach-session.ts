@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { containerOutputSink, type EngineClient, type WaitCondition } from '../client/index.js';
+import { containerOutputSink, type AttachOptions, type EngineClient, type PendingWait, type WaitCondition } from '../client/index.js';
 import type { CliContext } from './context.js';
 import { enterRawMode, terminalSize, watchResize } from './terminal.js';
 import { DEFAULT_DETACH_KEYS, DetachKeysFilter, parseDetachKeys } from './detach-keys.js';
@@ -30,12 +30,13 @@ export function startAttachSession(
   const output = pipeline(socket, containerOutputSink(options.tty, ctx.stdout, ctx.stderr));
   let detach = () => {};
   const detached = new Promise<void>((resolve) => (detach = resolve));
-  let input: NodeJS.ReadableStream = ctx.stdin;
-  if (options.stdin && options.tty) {
-    // As the docker CLI: the escape sequence is read on a terminal and never reaches the container.
-    input = ctx.stdin.pipe(new DetachKeysFilter(parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS), detach));
-  }
   if (options.stdin) {
+    // process.stdin is made here only when it is attached: making it costs a call milliseconds.
+    let input: NodeJS.ReadableStream = ctx.stdin;
+    if (options.tty) {
+      // As the docker CLI: the escape sequence is read on a terminal and never reaches the container.
+      input = ctx.stdin.pipe(new DetachKeysFilter(parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS), detach));
+    }
     // pipe() ends the socket when stdin ends: that end() is the half-close the daemon waits for.
     input.pipe(socket);
   } else {
@@ -65,27 +66,48 @@ export function startAttachSession(
       stopWatching();
       stopForwarding();
       restoreMode();
-      ctx.stdin.unpipe(socket);
-      ctx.stdin.pause();
+      // Only a stdin in use (see above).
+      if (options.stdin) {
+        ctx.stdin.unpipe(socket);
+        ctx.stdin.pause();
+      }
       socket.destroy();
     },
   };
 }
 
 /**
- * Waits for the container (the wait's headers must arrive before `start` runs, or a quick exit
- * could be missed), starts it, follows its output to the end, and returns its exit code.
+ * Attaches to the container and waits for it, both at once: each must be in place before the
+ * container starts (or its first output or a quick exit could be missed), and neither needs the
+ * other, so they take one round trip where the docker CLI, sending them in turn, takes two. When
+ * one fails, what the other set up is released.
+ */
+export async function attachAndWait(
+  client: EngineClient,
+  id: string,
+  attach: AttachOptions,
+  condition: WaitCondition,
+): Promise<{ socket: Socket; wait: PendingWait }> {
+  const [socket, wait] = await Promise.allSettled([client.attachContainer(id, attach), client.waitContainer(id, condition)]);
+  if (socket.status === 'fulfilled' && wait.status === 'fulfilled') return { socket: socket.value, wait: wait.value };
+  if (socket.status === 'fulfilled') socket.value.destroy();
+  if (wait.status === 'fulfilled') wait.value.abandon();
+  throw socket.status === 'rejected' ? socket.reason : (wait as PromiseRejectedResult).reason;
+}
+
+/**
+ * Follows the container's output to the end once `started` (its start, sent once the wait was in
+ * place: see attachAndWait) has settled, and returns its exit code.
  */
 export async function followUntilExit(
   client: EngineClient,
   id: string,
   session: AttachSession,
-  condition: WaitCondition,
-  start: () => Promise<void>,
+  wait: PendingWait,
+  started: Promise<void>,
 ): Promise<number> {
   try {
-    const wait = await client.waitContainer(id, condition);
-    await start();
+    await started;
     session.followTerminalSize(client, id);
     const ended = await Promise.race([session.output.then(() => 'exited' as const), session.detached.then(() => 'detached' as const)]);
     if (ended === 'detached') {

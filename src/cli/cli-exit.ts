@@ -1,4 +1,4 @@
-import { DaemonError, ProgressStreamError } from '../client/index.js';
+import { DaemonError, ProgressStreamError, describeAddress } from '../client/index.js';
 
 /** Ends the command with an exit code and, optionally, a message for stderr. */
 export class CliExit extends Error {
@@ -15,10 +15,11 @@ export class CliExit extends Error {
 export function describeError(err: unknown): string {
   if (err instanceof DaemonError) return `Error response from daemon: ${err.message}`;
   if (err instanceof ProgressStreamError) return err.message;
-  const code = (err as { code?: unknown }).code;
-  const address = (err as { address?: unknown }).address;
+  const { code, address, port } = err as { code?: unknown; address?: unknown; port?: unknown };
   if ((code === 'ECONNREFUSED' || code === 'ENOENT') && typeof address === 'string') {
-    return `Cannot connect to the Berth daemon at unix://${address}. Is berthd running?`;
+    // node names a unix socket by its path, a TCP peer by its address and port.
+    const daemon = describeAddress(typeof port === 'number' ? { host: address, port } : { path: address });
+    return `Cannot connect to the Berth daemon at ${daemon}. Is berthd running?`;
   }
   return err instanceof Error ? err.message : String(err);
 }

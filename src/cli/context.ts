@@ -1,4 +1,4 @@
-import { EngineClient, resolveSocketPath } from '../client/index.js';
+import { EngineClient, resolveDaemonAddress } from '../client/index.js';
 import { readClientConfig, resolveConfigDir, type ClientConfig } from './client-config.js';
 
 /** What a command needs from its surroundings; tests can hand in their own streams. */
@@ -45,7 +45,7 @@ export function createContext(host: () => string | undefined, configDir: () => s
     get stderr() {
       return process.stderr;
     },
-    client: () => (client ??= new EngineClient(resolveSocketPath(host()), ctx.config().HttpHeaders)),
+    client: () => (client ??= new EngineClient(resolveDaemonAddress(host()), ctx.config().HttpHeaders)),
     configDir: () => resolveConfigDir(configDir()),
     config: () => (config ??= readClientConfig(ctx.configDir(), (text) => ctx.stderr.write(text))),
     close: () => client?.close(),

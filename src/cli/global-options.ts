@@ -1,14 +1,14 @@
 /**
  * The docker CLI's global options, before the command: where to connect (-H, --context), where
  * the client configuration is (--config), the client's log (-D, -l) and TLS (--tls…). Berth speaks
- * to a daemon on a unix socket, so the TLS options and contexts other than "default" are refused
- * by name, with the reason, instead of being unknown.
+ * to a daemon without TLS and has no contexts, so the TLS options and contexts other than
+ * "default" are refused by name, with the reason, instead of being unknown.
  */
 import { Command, Option } from 'commander';
 import { CliExit } from './cli-exit.js';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'];
-const TLS_REASON = 'berth speaks to the daemon over its unix socket only, without TLS';
+const TLS_REASON = 'berth speaks to the daemon without TLS only';
 
 /** [flags, description] of the TLS options, all refused. */
 const TLS_OPTIONS: [string, string][] = [
@@ -30,7 +30,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('-c, --context <name>', 'Name of the context to use; berth has only "default" (-H, BERTH_HOST, DOCKER_HOST)')
     // The client's own log: accepted, without effect (the berth client writes no log).
     .option('-D, --debug', 'Enable debug mode (no effect: the berth client writes no log)')
-    .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path)')
+    .option('-H, --host <socket>', 'Daemon socket to connect to (unix:///path or tcp://host:port)')
     .addOption(new Option('-l, --log-level <level>', 'Set the logging level (no effect: the berth client writes no log)').choices(LOG_LEVELS));
   for (const [flags, description] of TLS_OPTIONS) program.addOption(new Option(flags, `${description} (not supported)`).hideHelp());
   return program.hook('preAction', refuseUnsupportedGlobals);

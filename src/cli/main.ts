@@ -9,6 +9,7 @@ import { createContext, type CliContext } from './context.js';
 import { addGlobalOptions, GLOBAL_VALUE_OPTIONS } from './global-options.js';
 import { printHelpTopic } from './help-topic.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
+import { DockerUsageError, FLAG_ERROR_EXIT_CODE, reportUsageErrorsAsDocker } from './usage-errors.js';
 import { attachCommand } from './commands/attach.js';
 import { completionCommand } from './commands/completion.js';
 import { cpCommand } from './commands/cp.js';
@@ -52,9 +53,6 @@ import { diffCommand } from './commands/diff.js';
 import { historyCommand } from './commands/history.js';
 import { systemCommand } from './commands/system.js';
 import { volumeCommand } from './commands/volume.js';
-
-/** Docker's exit code for a command line it cannot parse. */
-const USAGE_EXIT_CODE = 125;
 
 type CommandFactory = (ctx: CliContext) => Command;
 
@@ -128,8 +126,10 @@ export function buildProgram(ctx: CliContext, args?: readonly string[]): Command
     // Subcommands inherit exitOverride and the output streams only if set before they are added,
     // so set them on each: a usage error of `berth create` goes to the context's stderr, coloured.
     command.exitOverride().configureOutput(program.configureOutput());
+    reportUsageErrorsAsDocker(command, () => ctx.stderr);
     refuseNotCarriedOut(command, path);
   }
+  reportUsageErrorsAsDocker(program, () => ctx.stderr);
   return program;
 }
 
@@ -164,12 +164,23 @@ function allCommands(command: Command, prefix = ''): [string, Command][] {
 
 /** Runs one command line (without the node and script arguments) and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  return prepareCall(args)(args);
+}
+
+/**
+ * The program and context of one call, made before its command line is known when `args` is
+ * absent: the startup snapshot makes the whole command tree once at build time, so that a call
+ * only parses (building the tree of `run` alone took 3–5 ms of every call). Either way the result
+ * runs one command line: the tree keeps what it parsed.
+ */
+export function prepareCall(args?: readonly string[]): (args: string[]) => Promise<number> {
   let program: Command | undefined;
+  // The global -H and --config, as the line being run gave them.
   const globals = () => program?.opts<{ host?: string; config?: string }>();
   const ctx = createContext(() => globals()?.host, () => globals()?.config);
   program = buildProgram(ctx, args);
-  if (commandName(args) === 'help') return helpTopic(program, args, ctx);
-  return runCommandLine(args, ctx, program);
+  const built = program;
+  return async (line) => (commandName(line) === 'help' ? helpTopic(built, line, ctx) : runCommandLine(line, ctx, built));
 }
 
 /** `berth help A B`: the words after `help` name the command whose help is printed. */
@@ -197,9 +208,10 @@ export async function runCommandLine(args: string[], ctx: CliContext, program = 
 
 function reportFailure(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof CommanderError) {
-    // Commander has already printed the usage error, or the help. A command line that names no
-    // (sub)command gets the help on stderr, and docker exits 0 for it (`docker`, `docker image`).
-    return err.exitCode === 0 || err.code === 'commander.help' ? 0 : USAGE_EXIT_CODE;
+    // The usage error (in docker's words: usage-errors.ts) or the help is printed already. A line
+    // that names no (sub)command gets the help on stderr, and docker exits 0 for it (`docker`).
+    if (err.exitCode === 0 || err.code === 'commander.help') return 0;
+    return err instanceof DockerUsageError ? err.exitCode : FLAG_ERROR_EXIT_CODE;
   }
   if (err instanceof CliExit) {
     if (err.message) stderr.write(`${errorText(stderr, err.message)}\n`);

@@ -6,18 +6,18 @@
  * the deserialized main function runs.
  */
 import { startupSnapshot } from 'node:v8';
-import { createContext } from './context.js';
-import { buildProgram, main } from './main.js';
+import { prepareCall } from './main.js';
 import { warmUp } from './snapshot-warmup.js';
 
 /** bin/berth moves NODE_EXTRA_CA_CERTS aside (see there); the CLI's own environment gets it back. */
 const SAVED_CA_CERTS = 'BERTH_SAVED_NODE_EXTRA_CA_CERTS';
 
-// Every call builds the command tree first: build it once now, so the snapshot holds that code
-// compiled rather than only parsed. (The context's streams and client are not touched by this.)
-buildProgram(createContext(() => undefined));
-// The same for the code the most frequent command lines run after that (node builds the snapshot
-// once this has settled: it runs the event loop to its end first).
+// The whole command tree, built now and kept in the snapshot: a call only parses its line. (The
+// context reads nothing of the process until a command runs: its streams, environment and client
+// are made on first use.)
+const call = prepareCall();
+// Then the code the most frequent command lines run, compiled by running them (node builds the
+// snapshot once this has settled: it runs the event loop to its end first).
 // A failed warm-up fails the build: a snapshot made from a CLI that cannot print `ps` is no good.
 warmUp().catch((err: unknown) => {
   console.error('the CLI warm-up failed:', err);
@@ -31,5 +31,5 @@ startupSnapshot.setDeserializeMainFunction(() => {
     delete process.env[SAVED_CA_CERTS];
   }
   // bin/berth passes `--` before the arguments, so node hands them all to us: argv is [node, ...args].
-  main(process.argv.slice(1)).then((code) => process.exit(code));
+  call(process.argv.slice(1)).then((code) => process.exit(code));
 });

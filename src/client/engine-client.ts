@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HttpResponse } from './http-exchange.js';
 import { HttpTransport, readText, type QueryValue } from './http-transport.js';
+import type { DaemonAddress } from './socket-address.js';
 import { readJsonLines, readLines, readProgress, type ProgressMessage } from './json-lines.js';
 import type { EventMessage, ReceivedEvent } from './types-cli.js';
 import { VOLUME_EXPORT_PATH, VOLUME_IMPORT_PATH, type Volume, type VolumeCreateBody, type VolumeListResponse, type VolumePruneResponse } from '../wire/volumes.js';
@@ -109,13 +110,12 @@ const filtersQuery = (filters: Filters | undefined) =>
 export class EngineClient {
   private readonly transport: HttpTransport;
 
-  /** `headers` go with every request (the docker CLI's HttpHeaders configuration). */
-  constructor(socketPath: string, headers?: Readonly<Record<string, string>>) {
-    this.transport = new HttpTransport(socketPath, headers);
-  }
-
-  get socketPath(): string {
-    return this.transport.socketPath;
+  /**
+   * `address` is the daemon's (a string is a unix socket's path); `headers` go with every request
+   * (the docker CLI's HttpHeaders configuration).
+   */
+  constructor(address: string | DaemonAddress, headers?: Readonly<Record<string, string>>) {
+    this.transport = new HttpTransport(typeof address === 'string' ? { path: address } : address, headers);
   }
 
   close(): void {

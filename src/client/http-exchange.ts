@@ -1,6 +1,7 @@
 /**
- * One HTTP/1.1 exchange on its own unix socket connection: the request goes out, the response head
- * is parsed, the body is decoded (Content-Length, chunked, or up to the close) into a stream.
+ * One HTTP/1.1 exchange on its own connection (a unix socket, or TCP): the request goes out, the
+ * response head is parsed, the body is decoded (Content-Length, chunked, or up to the close) into
+ * a stream.
  *
  * Why not node:http: loading it costs a CLI call more than ten milliseconds, and it cannot be part of
  * the CLI's startup snapshot; node:net can. A CLI call makes a handful of requests, so a connection
@@ -9,6 +10,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import type { DaemonAddress } from './socket-address.js';
 
 export interface ExchangeRequest {
   method: string;
@@ -49,9 +51,9 @@ const HEAD_END = '\r\n\r\n';
 const MAX_HEAD_BYTES = 64 * 1024;
 
 /** Sends the request; resolves once the response head has arrived. */
-export function exchange(socketPath: string, request: ExchangeRequest, track: (socket: Socket) => void): Promise<ExchangeResult> {
+export function exchange(address: DaemonAddress, request: ExchangeRequest, track: (socket: Socket) => void): Promise<ExchangeResult> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
+    const socket = connect(address);
     track(socket);
     let head: Buffer = Buffer.alloc(0);
     const onHeadData = (chunk: Buffer) => {
@@ -90,12 +92,14 @@ export function exchange(socketPath: string, request: ExchangeRequest, track: (s
     socket.on('data', onHeadData);
     socket.on('error', fail);
     socket.on('end', onEarlyEnd);
-    writeRequest(socket, request);
+    writeRequest(socket, address, request);
   });
 }
 
-function writeRequest(socket: Socket, request: ExchangeRequest): void {
-  const headers: Record<string, string> = { Host: 'api.moby.localhost', ...request.headers };
+function writeRequest(socket: Socket, address: DaemonAddress, request: ExchangeRequest): void {
+  // The docker CLI's Host: a name of its own on a unix socket, the address over TCP.
+  const host = 'path' in address ? 'api.moby.localhost' : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  const headers: Record<string, string> = { Host: host, ...request.headers };
   if (typeof request.body === 'string') headers['Content-Length'] = String(Buffer.byteLength(request.body));
   else if (request.body) headers['Transfer-Encoding'] = 'chunked';
   else if (request.method !== 'GET' && request.method !== 'HEAD') headers['Content-Length'] = '0';

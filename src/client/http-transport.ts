@@ -1,5 +1,5 @@
 /**
- * The Engine API's conventions over the daemon's unix socket (http-exchange.ts speaks the HTTP/1.1):
+ * The Engine API's conventions over the daemon's socket (http-exchange.ts speaks the HTTP/1.1):
  * versioned paths, query encoding, JSON bodies, error answers turned into DaemonError, and the
  * hijacked connections attach uses.
  */
@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { DaemonError } from './daemon-error.js';
 import { exchange, type HttpResponse } from './http-exchange.js';
+import type { DaemonAddress } from './socket-address.js';
 
 export const API_VERSION = '1.50';
 
@@ -41,7 +42,7 @@ export class HttpTransport {
   private readonly sockets = new Set<Socket>();
 
   constructor(
-    readonly socketPath: string,
+    readonly address: DaemonAddress,
     private readonly customHeaders: Readonly<Record<string, string>> = {},
   ) {}
 
@@ -50,7 +51,7 @@ export class HttpTransport {
     const headers = this.headers(options.headers);
     if (options.json !== undefined) headers['Content-Type'] = 'application/json';
     const result = await exchange(
-      this.socketPath,
+      this.address,
       { method, path: this.target(path, options), headers, body: options.body ?? (options.json === undefined ? undefined : JSON.stringify(options.json)) },
       this.track,
     );
@@ -81,7 +82,7 @@ export class HttpTransport {
     const contentType = json === undefined ? 'text/plain' : 'application/json';
     const headers = { ...this.headers(), 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' };
     const body = json === undefined ? undefined : JSON.stringify(json);
-    const result = await exchange(this.socketPath, { method: 'POST', path: this.target(path, { query }), headers, body }, this.track);
+    const result = await exchange(this.address, { method: 'POST', path: this.target(path, { query }), headers, body }, this.track);
     if (result.kind === 'upgraded') return result.socket;
     throw DaemonError.fromBody(result.response.statusCode, await readText(result.response));
   }

@@ -5,7 +5,7 @@ export { FrameDemuxer, FrameParser, StreamType, containerOutputSink, encodeFrame
 export type { Frame } from './stream-frames.js';
 export { readJsonLines, readProgress } from './json-lines.js';
 export type { ProgressMessage } from './json-lines.js';
-export { resolveSocketPath, DEFAULT_SOCKET_PATH } from './socket-address.js';
+export { resolveDaemonAddress, parseHost, describeAddress, DEFAULT_SOCKET_PATH, type DaemonAddress } from './socket-address.js';
 export { API_VERSION } from './http-transport.js';
 export type * from './types.js';
 export type * from './types-cli.js';

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +52,10 @@ test('a line naming no command prints the usage on stderr and exits 0, as docker
   }
 });
 
-test('a usage error exits 125 as docker does', async () => {
+test('a usage error exits 125 as docker does, in docker\'s words', async () => {
   const result = await berth(['--no-such-flag']);
   assert.equal(result.code, 125);
-  assert.match(result.stderr, /unknown option '--no-such-flag'/);
+  assert.equal(result.stderr, "unknown flag: --no-such-flag\n\nUsage:  berth [options] [command]\n\nRun 'berth --help' for more information\n");
 });
 
 describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
@@ -126,10 +127,19 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     assert.match(output, /got-int/);
   });
 
-  test('config.json psFormat is the default format of ps, from --config or DOCKER_CONFIG; --format and -q win', async () => {
+  test('config.json psFormat and imagesFormat are the default formats of ps and images, from --config or DOCKER_CONFIG; --format and -q win', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
     try {
-      await writeFile(join(dir, 'config.json'), JSON.stringify({ psFormat: 'name={{.Names}}' }));
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ psFormat: 'name={{.Names}}', imagesFormat: 'image={{.Repository}}:{{.Tag}}' }));
+      // imagesFormat likewise, as the docker CLI reads the same file on the same daemon.
+      for (const args of [['images'], ['image', 'ls', '--digests'], ['images', '--format', 'table'], ['images', '--format', '{{.Tag}}'], ['images', '-q']]) {
+        // The image is seconds old: an age read a second apart may differ.
+        const aged = (text: string) => text.replace(/(\d+|About a(n)?) (second|minute)s? ago/g, 'moments ago');
+        const ours = await berth(['--config', dir, ...args], daemon.env);
+        const docker = await execFileAsync('/usr/local/bin/docker', ['--config', dir, ...args], { env: daemon.env });
+        assert.deepEqual({ ...ours, stdout: aged(ours.stdout) }, { stdout: aged(docker.stdout), stderr: docker.stderr, code: 0 }, args.join(' '));
+      }
+      assert.equal((await berth(['--config', dir, 'images'], daemon.env)).stdout, 'image=busybox:latest\n');
       assert.equal((await berth(['create', '--name', 'configured', 'busybox', 'true'], daemon.env)).code, 0);
       const filter = ['--filter', 'name=configured'];
       assert.equal((await berth(['--config', dir, 'ps', '-a', ...filter], daemon.env)).stdout, 'name=configured\n');
@@ -190,6 +200,35 @@ describe('the launched CLI against berthd', { timeout: 120_000 }, () => {
     } finally {
       await berth(['rm', 'a_container_name_long_enough_to_matter'], daemon.env);
     }
+  });
+
+  test('DOCKER_HOST=tcp://127.0.0.1:PORT: the same calls over TCP (berthd reached through a forwarder on loopback)', async () => {
+    // berthd listens on its unix socket only: each TCP connection is carried to it as it is, half-closes included.
+    const forwarder = createServer({ allowHalfOpen: true }, (client) => {
+      const daemonSide = connect({ path: daemon.socket, allowHalfOpen: true });
+      client.pipe(daemonSide).pipe(client);
+      client.on('error', () => daemonSide.destroy());
+      daemonSide.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+    const { port } = forwarder.address() as AddressInfo;
+    const env: NodeJS.ProcessEnv = { ...daemon.env, DOCKER_HOST: `tcp://127.0.0.1:${port}` };
+    delete env.BERTH_HOST;
+    try {
+      const run = await berth(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo over tcp; exit 3'], env);
+      assert.deepEqual(run, { stdout: 'over tcp\n', stderr: '', code: 3 });
+      const input = await new Promise<string>((resolve, reject) => {
+        const child = execFile(BERTH, ['run', '-i', '--rm', '--network', 'none', 'busybox', 'cat'], { env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+        child.stdin!.end('stdin over tcp\n');
+      });
+      assert.equal(input, 'stdin over tcp\n');
+      assert.match((await berth(['-H', `tcp://127.0.0.1:${port}`, 'version', '--format', '{{.Server.Os}}'], daemon.env)).stdout, /^linux\n$/);
+    } finally {
+      await new Promise((resolve) => forwarder.close(resolve));
+    }
+    const refused = await berth(['version', '--format', '{{.Server.Os}}'], env);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `Cannot connect to the Berth daemon at tcp://127.0.0.1:${port}. Is berthd running?\n`);
   });
 
   test('version prints the client and the server sections', async () => {

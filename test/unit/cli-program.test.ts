@@ -48,7 +48,7 @@ test('docker\'s global flags: -D, -l, --config and --context default are accepte
   await assert.rejects(refused(['--context', 'prod', 'ps']), /^CliExit: berth: context "prod" is not supported: berth has only the default context/);
   await assert.rejects(refused(['-c', 'default', '-H', 'unix:///x.sock', 'ps']), /conflicting options: cannot specify both --host and --context/);
   for (const flag of ['--tls', '--tlsverify']) {
-    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon over its unix socket only`));
+    await assert.rejects(refused([flag, 'ps']), new RegExp(`berth: ${flag} is not supported: berth speaks to the daemon without TLS only`));
   }
   await assert.rejects(refused(['--tlscacert', '/ca.pem', 'ps']), /berth: --tlscacert is not supported/);
   assert.deepEqual(commandsFor(['--tlscert', '/c.pem', 'ps']), ['ps']);
@@ -93,7 +93,9 @@ test('a usage error of a subcommand is written to the context\'s stderr, as the 
   const ctx = { ...createContext(() => undefined), stderr: { write: (text: string) => stderr.push(text) } as unknown as NodeJS.WriteStream };
   for (const line of [['create', '--bogus', 'busybox'], ['container', 'ls', '--bogus']]) {
     stderr.length = 0;
-    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption' });
-    assert.equal(stderr.join(''), "error: unknown option '--bogus'\n", line.join(' '));
+    await assert.rejects(buildProgram(ctx, line).parseAsync(line, { from: 'user' }), { code: 'commander.unknownOption', exitCode: 125 });
+    const usage = line[0] === 'create' ? 'berth create [options] <image> [command...]' : 'berth container ls|ps [options]';
+    const help = line[0] === 'create' ? 'berth create' : 'berth container ls';
+    assert.equal(stderr.join(''), `unknown flag: --bogus\n\nUsage:  ${usage}\n\nRun '${help} --help' for more information\n`, line.join(' '));
   }
 });

@@ -19,7 +19,8 @@ import {
   ProgressStreamError,
   StreamType,
   encodeFrame,
-  resolveSocketPath,
+  describeAddress,
+  resolveDaemonAddress,
 } from '../../src/client/index.js';
 
 async function withPeer(
@@ -203,9 +204,17 @@ test('events streams one event a line, split across chunks, with the exact timeN
   );
 });
 
-test('the socket comes from -H, then BERTH_HOST, then a unix DOCKER_HOST', () => {
-  assert.equal(resolveSocketPath('unix:///a.sock', { BERTH_HOST: 'unix:///b.sock' }), '/a.sock');
-  assert.equal(resolveSocketPath(undefined, { BERTH_HOST: 'unix:///b.sock' }), '/b.sock');
-  assert.equal(resolveSocketPath(undefined, { DOCKER_HOST: 'unix:///c.sock' }), '/c.sock');
-  assert.equal(resolveSocketPath(undefined, { DOCKER_HOST: 'tcp://1.2.3.4:2375' }), '/run/berth/berth.sock');
+test('the daemon is -H, then BERTH_HOST, then DOCKER_HOST, then berthd\'s socket; unix:// and tcp:// hosts', () => {
+  assert.deepEqual(resolveDaemonAddress('unix:///a.sock', { BERTH_HOST: 'unix:///b.sock' }), { path: '/a.sock' });
+  assert.deepEqual(resolveDaemonAddress(undefined, { BERTH_HOST: 'unix:///b.sock', DOCKER_HOST: 'unix:///c.sock' }), { path: '/b.sock' });
+  assert.deepEqual(resolveDaemonAddress(undefined, { DOCKER_HOST: 'unix:///c.sock' }), { path: '/c.sock' });
+  assert.deepEqual(resolveDaemonAddress(undefined, { BERTH_HOST: '', DOCKER_HOST: '' }), { path: '/run/berth/berth.sock' });
+  assert.deepEqual(resolveDaemonAddress(undefined, { DOCKER_HOST: 'tcp://127.0.0.1:2380' }), { host: '127.0.0.1', port: 2380 });
+  assert.deepEqual(resolveDaemonAddress('tcp://localhost', {}), { host: 'localhost', port: 2375 }, "the docker CLI's port without TLS");
+  assert.deepEqual(resolveDaemonAddress('tcp://[::1]:2376/', {}), { host: '::1', port: 2376 });
+  assert.equal(describeAddress({ host: '::1', port: 2376 }), 'tcp://[::1]:2376');
+  assert.equal(describeAddress({ path: '/a.sock' }), 'unix:///a.sock');
+  assert.throws(() => resolveDaemonAddress(undefined, { DOCKER_HOST: 'ssh://me@box' }), /unsupported host "ssh:\/\/me@box"/);
+  assert.throws(() => resolveDaemonAddress('tcp://127.0.0.1:2375/prefix', {}), /invalid host/);
+  assert.throws(() => resolveDaemonAddress(undefined, { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1' }), /DOCKER_TLS_VERIFY is set .*without TLS/);
 });

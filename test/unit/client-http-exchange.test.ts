@@ -36,7 +36,7 @@ async function withRawPeer(request: ExchangeRequest, answer: (socket: Socket, re
   await new Promise<void>((resolve) => server.listen(path, resolve));
   const opened = new Set<Socket>();
   try {
-    const result = await exchange(path, request, (socket) => opened.add(socket));
+    const result = await exchange({ path }, request, (socket) => opened.add(socket));
     assert.equal(result.kind, 'response');
     const { response } = result as Extract<typeof result, { kind: 'response' }>;
     return { status: response.statusCode, headers: response.headers, body: await readText(response) };
@@ -138,7 +138,7 @@ test('a large streamed body reaches a strict HTTP server whole, whatever the soc
   try {
     const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(65536 + i, i));
     const expected = createHash('sha256').update(Buffer.concat(chunks)).digest('hex');
-    const result = await exchange(path, { method: 'POST', path: '/images/create', headers: {}, body: Readable.from(chunks) }, () => undefined);
+    const result = await exchange({ path }, { method: 'POST', path: '/images/create', headers: {}, body: Readable.from(chunks) }, () => undefined);
     assert.equal(result.kind, 'response');
     const { response } = result as Extract<typeof result, { kind: 'response' }>;
     assert.deepEqual(JSON.parse(await readText(response)), { bytes: chunks.reduce((n, c) => n + c.length, 0), sha256: expected });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { followUntilExit, startAttachSession } from '../attach-session.js';
+import { attachAndWait, followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { boolFlag } from '../signal-proxy.js';
@@ -27,13 +27,12 @@ export function attachCommand(ctx: CliContext): Command {
       if (State.Restarting) throw new CliExit(1, 'You cannot attach to a restarting container, wait until it is running');
       const stdin = flags.stdin && (Config.OpenStdin ?? false);
       const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
-      const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys });
+      const { socket, wait } = await attachAndWait(client, Id, { stdin, stdout: true, stderr: true, detachKeys }, 'next-exit');
       const tty = Config.Tty ?? false;
       const session = startAttachSession(ctx, socket, { tty, stdin, detachKeys, sigProxy: boolFlag(flags.sigProxy, true) });
       let detached = false;
       void session.detached.then(() => (detached = true));
-      const alreadyRunning = async () => undefined;
-      const code = await followUntilExit(client, Id, session, 'next-exit', alreadyRunning);
+      const code = await followUntilExit(client, Id, session, wait, Promise.resolve());
       // As the docker CLI's attach (run and start -a end a detach with 0 and say nothing).
       if (detached) throw new CliExit(1, 'read escape sequence');
       throw new CliExit(code);

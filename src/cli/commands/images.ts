@@ -3,7 +3,7 @@ import type { ImageSummary } from '../../client/index.js';
 import type { CliContext } from '../context.js';
 import { goTime, timeAgo } from '../format/duration.js';
 import { humanSize } from '../format/size.js';
-import { renderList } from '../format/list-format.js';
+import { defaultTable, renderList } from '../format/list-format.js';
 import { shortId } from '../format/text.js';
 import { collect, filterOptions } from '../option-values.js';
 
@@ -35,7 +35,9 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
         for (const id of ids) ctx.stdout.write(`${id}\n`);
         return;
       }
-      ctx.stdout.write(imagesTable(images, flags.trunc, new Date(), flags.format ?? (flags.digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE)));
+      // As docker: no --format means config.json's imagesFormat, if any; `table` alone is the default table.
+      const format = defaultTable(flags.format || ctx.config().imagesFormat, flags.digests ? IMAGES_DIGESTS_TABLE : IMAGES_TABLE);
+      ctx.stdout.write(imagesTable(images, flags.trunc, new Date(), format));
     });
 }
 

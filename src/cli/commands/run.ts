@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DaemonError, type EngineClient, type WaitCondition } from '../../client/index.js';
-import { followUntilExit, startAttachSession } from '../attach-session.js';
+import { attachAndWait, followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit, describeError, startErrorExitCode } from '../cli-exit.js';
 import { addContainerFlags, attachTargets, buildCreateRequest, type ContainerFlags } from '../container-flags.js';
 import type { CliContext } from '../context.js';
@@ -10,8 +10,8 @@ import { boolFlag } from '../signal-proxy.js';
 import { chosenDetachKeys } from '../detach-keys.js';
 
 /**
- * `berth run`: create (pulling a missing image), attach, wait, start — in that order and each step
- * only after the previous answered, as the docker CLI does — then exit with the container's code.
+ * `berth run`: create (pulling a missing image), attach and wait (at once), start — each step only
+ * after the previous answered — then exit with the container's code.
  */
 export function runCommand(ctx: CliContext): Command {
   return addContainerFlags(new Command('run'))
@@ -47,19 +47,24 @@ async function runContainer(ctx: CliContext, image: string, command: string[], f
 
   const attach = attachTargets(flags);
   const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
-  const socket = await client.attachContainer(id, {
-    stdin: attach.has('stdin'),
-    stdout: attach.has('stdout'),
-    stderr: attach.has('stderr'),
-    detachKeys,
-  });
+  const { socket, wait } = await attachAndWait(
+    client,
+    id,
+    { stdin: attach.has('stdin'), stdout: attach.has('stdout'), stderr: attach.has('stderr'), detachKeys },
+    condition,
+  );
+  // The start goes out before the session is set up: the attached socket keeps what arrives until
+  // it is read, and the start's round trip is the longest of a run. (followUntilExit awaits it; the
+  // catch only keeps a session that fails to set up from leaving it unhandled.)
+  const started = startContainer(client, id);
+  started.catch(() => undefined);
   const session = startAttachSession(ctx, socket, {
     tty: flags.tty ?? false,
     stdin: attach.has('stdin'),
     detachKeys,
     sigProxy: boolFlag(flags.sigProxy, true),
   });
-  return followUntilExit(client, id, session, condition, () => startContainer(client, id));
+  return followUntilExit(client, id, session, wait, started);
 }
 
 /** A failed start ends `run` with 127/126/125 chosen from the daemon's message. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { followUntilExit, startAttachSession } from '../attach-session.js';
+import { attachAndWait, followUntilExit, startAttachSession } from '../attach-session.js';
 import { CliExit } from '../cli-exit.js';
 import type { CliContext } from '../context.js';
 import { forEachTarget } from '../each-target.js';
@@ -41,7 +41,7 @@ async function startAttached(ctx: CliContext, name: string, flags: StartFlags): 
   const { Id, Config } = await client.inspectContainer(name);
   const stdin = (flags.interactive ?? false) && (Config.OpenStdin ?? false);
   const detachKeys = chosenDetachKeys(ctx, flags.detachKeys);
-  const socket = await client.attachContainer(Id, { stdin, stdout: true, stderr: true, detachKeys });
+  const { socket, wait } = await attachAndWait(client, Id, { stdin, stdout: true, stderr: true, detachKeys }, 'next-exit');
   const session = startAttachSession(ctx, socket, { tty: Config.Tty ?? false, stdin, detachKeys, sigProxy: true });
-  return followUntilExit(client, Id, session, 'next-exit', () => client.startContainer(Id));
+  return followUntilExit(client, Id, session, wait, client.startContainer(Id));
 }
