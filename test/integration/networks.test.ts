@@ -138,11 +138,18 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.deepEqual(Object.keys(both).sort(), ['back', 'front']);
     assert.equal((await ping('f1', b1)).code, 0, 'connected: it reaches b1');
     assert.equal((await dockerFails('exec', 'b1', 'nslookup', 'f1-in-back')).code, 0);
+    // Its /etc/hosts (a bind mount, rewritten in place) lists its address on each network.
+    const f1 = await inspect('f1');
+    const hostsLine = (ip: string) => new RegExp(`^${ip.replace(/\./g, '\\.')}\t${f1.Config.Hostname}$`, 'm');
+    const connectedHosts = await docker('exec', 'f1', 'cat', '/etc/hosts');
+    assert.match(connectedHosts, hostsLine(both.front.IPAddress));
+    assert.match(connectedHosts, hostsLine(both.back.IPAddress));
     const twice = await dockerFails('network', 'connect', 'back', 'f1');
     assert.match(twice.stderr, /endpoint with name f1 already exists in network back/);
     await docker('network', 'disconnect', 'back', 'f1');
     assert.notEqual((await ping('f1', b1)).code, 0, 'disconnected: it no longer does');
     assert.deepEqual(Object.keys((await inspect('f1')).NetworkSettings.Networks), ['front']);
+    assert.doesNotMatch(await docker('exec', 'f1', 'cat', '/etc/hosts'), hostsLine(both.back.IPAddress));
     const inUse = await dockerFails('network', 'rm', 'front');
     assert.match(inUse.stderr, /error while removing network: network front id [0-9a-f]{64} has active endpoints/);
     const sealed = await docker('run', '--rm', '--network', 'sealed', 'busybox', 'sh', '-c', 'ip route | grep -c default || true');

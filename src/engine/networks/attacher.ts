@@ -4,7 +4,7 @@
  * disconnected while it runs. Every sandbox is recorded (sandboxes.ts) before anything of it
  * exists, so what a crash leaves is undone at the next start. One job at a time per container.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { conflict, forbidden, wrap } from '../../common/errors.js';
 import { networkNotFound } from './errors.js';
 import { newId, shortId } from '../../common/ids.js';
@@ -257,12 +257,26 @@ export class ContainerAttacher implements ContainerNetworking {
     return resolvConfContent(host, { servers: text(record.hostConfig.Dns), search: text(record.hostConfig.DnsSearch), options: text(record.hostConfig.DnsOptions) }, networkServers);
   }
 
-  private async writeEtcFiles(record: ContainerRecord, sandbox: Sandbox, resolved: readonly ResolvedLink[]): Promise<void> {
+  /** /etc/hosts of a container: --add-host entries, links, then its own address on each network. */
+  private hosts(record: ContainerRecord, sandbox: Sandbox, resolved: readonly ResolvedLink[]): string {
     const { Hostname: hostname, Domainname: domain } = record.config;
     const own = sandbox.attachments.map((a) => ({ ip: a.ip, names: domain ? [`${hostname}.${domain}`, hostname] : [hostname] }));
-    const links = linkHosts(resolved);
+    return hostsContent([...this.extraHosts(record, sandbox), ...linkHosts(resolved), ...own]);
+  }
+
+  private async writeEtcFiles(record: ContainerRecord, sandbox: Sandbox, resolved: readonly ResolvedLink[]): Promise<void> {
     const servers = sandbox.attachments.filter((a) => a.aliases.length > 0).map((a) => a.gateway);
-    await writeRunEtcFiles(this.paths(record), hostsContent([...this.extraHosts(record, sandbox), ...links, ...own]), await this.resolvConf(record, [...new Set(servers)]));
+    await writeRunEtcFiles(this.paths(record), this.hosts(record, sandbox, resolved), await this.resolvConf(record, [...new Set(servers)]));
+  }
+
+  /**
+   * After a connect or disconnect of a running container, its /etc/hosts lists the addresses it
+   * has now (as moby's sandbox does). Written in place: the container's bind mount holds the
+   * file's inode, so a replacement by rename would not be seen inside.
+   */
+  private async rewriteHosts(record: ContainerRecord, sandbox: Sandbox): Promise<void> {
+    const links = resolveLinks(record, (id) => this.options.containers().resolve(id));
+    await writeFile(this.paths(record).hosts, this.hosts(record, sandbox, links)).catch((err) => this.options.logger.warn('updating /etc/hosts', { id: record.id, err }));
   }
 
   detach(containerId: string): Promise<void> {
@@ -320,6 +334,7 @@ export class ContainerAttacher implements ContainerNetworking {
       }
       record.networks = { ...(record.networks ?? {}), [network.Name]: endpoint };
       this.showLive(record, attachment);
+      await this.rewriteHosts(record, sandbox);
     });
   }
 
@@ -334,6 +349,7 @@ export class ContainerAttacher implements ContainerNetworking {
         sandbox.attachments = sandbox.attachments.filter((a) => a !== attachment);
         await this.options.sandboxes.save(sandbox);
         await this.unplumb(network.Id);
+        await this.rewriteHosts(record, sandbox);
       }
     });
   }
