@@ -362,6 +362,9 @@ describe('distribution', () => {
     for (const result of both) assert.equal(pullError(result), '');
     assert.deepEqual(faulty.layerRanges.slice(ranges + 1), ['bytes=100000-']);
     await daemon.berth(['rmi', `${faulty.host}/test/img`]);
+    // Both pulls recorded the one image: removing it leaves no layer for the next pull to take as present.
+    const layerDir = join(daemon.dataRoot, 'layers/layers', faulty.layerDigest.replace('sha256:', ''));
+    assert.equal(await stat(layerDir).then(() => 'left behind', () => 'gone'), 'gone');
   });
 
   test('a pull cut short by kill -9 of berthd resumes after the restart', async () => {
