@@ -189,8 +189,13 @@ export class PullService {
       const promise = new Promise<void>((r) => (resolve = r));
       return { promise, resolve };
     });
+    const stored = manifest.layers.map(() => false);
     const downloads = manifest.layers.map((layer, i) =>
-      present[i] ? Promise.resolve() : this.download(client, layer, progress, lease, scoped, () => started[i].resolve()).finally(() => started[i].resolve()),
+      present[i]
+        ? Promise.resolve()
+        : this.download(client, layer, progress, lease, scoped, () => started[i].resolve())
+            .then(() => void (stored[i] = true))
+            .finally(() => started[i].resolve()),
     );
     downloads.forEach((d) => d.catch(() => undefined));
     const registered: Layer[] = [];
@@ -199,7 +204,13 @@ export class PullService {
         if (present[i] && this.layerExists(chainIds[i])) continue;
         const layer = manifest.layers[i];
         await Promise.race([started[i].promise, downloads[i]]);
-        const unpacked = await this.unpack(layer, config.rootfs.diff_ids[i] as Digest, this.deps.downloads.follow(layer.digest, layer.size, scoped), i === 0 ? null : chainIds[i - 1], progress).catch(
+        const diffId = config.rootfs.diff_ids[i] as Digest;
+        const parent = i === 0 ? null : chainIds[i - 1];
+        const unpacked = await (
+          stored[i] && (await this.isPlainTar(layer, diffId))
+            ? this.unpackStored(layer, diffId, parent, progress)
+            : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, scoped), parent, progress)
+        ).catch(
           // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
           async (err: unknown) => {
             throw await downloads[i].then(() => err, (failure: unknown) => failure);
@@ -264,6 +275,33 @@ export class PullService {
     );
     progress({ status: 'Verifying Checksum', progressDetail: {}, id });
     progress({ status: 'Download complete', progressDetail: {}, id });
+  }
+
+  /** Whether a stored blob is the uncompressed tar the config names: diff ID = digest, no compression's magic number. */
+  private async isPlainTar(layer: Descriptor, diffId: Digest): Promise<boolean> {
+    if (diffId !== layer.digest) return false;
+    for await (const chunk of (await this.deps.content.open(layer.digest)) as AsyncIterable<Buffer>) return compressionOf(chunk) === 'none';
+    return true;
+  }
+
+  /**
+   * Unpacks a plain tar blob that is stored (verified) already: the layer store gets the content
+   * store's file as it is, which the extract helper can read by itself, with no byte through
+   * berthd. "Extracting" is told at the start and the end only.
+   */
+  private async unpackStored(layer: Descriptor, diffId: Digest, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+    const id = shortDigest(layer.digest);
+    const extracting = (current: number) => progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
+    extracting(0);
+    const blob = await this.deps.content.open(layer.digest);
+    try {
+      const registered = await this.deps.layers.register(blob, parent, { verifiedDiffId: diffId });
+      extracting(layer.size);
+      return registered;
+    } catch (err) {
+      blob.destroy();
+      throw wrap(err, `failed to register layer ${id}`);
+    }
   }
 
   /**
