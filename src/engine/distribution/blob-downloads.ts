@@ -133,8 +133,12 @@ export class BlobDownloads {
   /** `verified`: called once the file holds every byte and they match the digest, before it is published. */
   private async run(digest: Digest, size: number, source: BlobSource, download: Download, lease: Lease, verified: () => void): Promise<void> {
     const { listeners, abort: { signal } } = download;
-    // A blob stored already (an earlier pull cut short after it) is not fetched again.
-    if (await this.content.has(digest)) return lease.hold(digest);
+    // A blob stored already (an earlier pull cut short after it) is not fetched again; a partial
+    // file of an older attempt is of no use then, and a reader must not take it for the blob.
+    if (await this.content.has(digest)) {
+      lease.hold(digest);
+      return rm(this.partialPath(digest), { force: true });
+    }
     const waitTimer = setImmediate(() => listeners.forEach((l) => l.waiting()));
     const release = await this.slots.acquire(signal).finally(() => clearImmediate(waitTimer));
     const path = this.partialPath(digest);
