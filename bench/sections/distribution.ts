@@ -6,6 +6,7 @@
  * goes to an empty registry.
  */
 import { createHash, randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { installed, percentile } from '../measure.js';
 import { startRegistry, type TestRegistry } from '../../test/helpers/registry.js';
 import { buildTar } from '../../test/unit/archive-fixtures.js';
@@ -43,16 +44,32 @@ async function putImage(registry: TestRegistry, repo: string, tag: string, layer
   return layers.reduce((n, l) => n + l.length, 0);
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+/** CPU (user + system, ms) berthd and its reaped children (the extract helpers) have used so far. */
+function daemonCpuMs(daemon: TestDaemon): number {
+  // Fields after the command's closing parenthesis: utime is the 12th, then stime, cutime, cstime.
+  const fields = readFileSync(`/proc/${daemon.process.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
 }
 
-function report(label: string, ms: number[], bytes: number): void {
-  const sorted = [...ms].sort((a, b) => a - b);
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function timed(daemon: TestDaemon, work: () => Promise<unknown>): Promise<Timing> {
+  const cpu = daemonCpuMs(daemon);
+  const start = process.hrtime.bigint();
+  await work();
+  return { wallMs: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: daemonCpuMs(daemon) - cpu };
+}
+
+function report(label: string, timings: Timing[], bytes: number): void {
+  const sorted = timings.map((t) => t.wallMs).sort((a, b) => a - b);
+  const cpu = timings.map((t) => t.cpuMs).sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);
-  console.log(`  ${label.padEnd(52)} p50 ${p50.toFixed(0).padStart(6)} ms   ${(bytes / MIB / (p50 / 1000)).toFixed(0).padStart(5)} MiB/s   (best ${(bytes / MIB / (sorted[0]! / 1000)).toFixed(0)} MiB/s)`);
+  console.log(
+    `  ${label.padEnd(52)} p50 ${p50.toFixed(0).padStart(6)} ms   ${(bytes / MIB / (p50 / 1000)).toFixed(0).padStart(5)} MiB/s   (best ${(bytes / MIB / (sorted[0]! / 1000)).toFixed(0)} MiB/s)   berthd cpu p50 ${percentile(cpu, 50).toFixed(0)} ms`,
+  );
 }
 
 export async function distributionSection(daemon: TestDaemon): Promise<void> {
@@ -65,27 +82,27 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
     await putImage(source, 'bench/big', 'v2', thirdChanged);
     const name = `${source.host}/bench/big`;
 
-    const pulls: number[] = [];
+    const pulls: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
-      pulls.push(await timed(() => daemon.berth(['pull', '-q', `${name}:v1`])));
+      pulls.push(await timed(daemon, () => daemon.berth(['pull', '-q', `${name}:v1`])));
       if (i < RUNS - 1) await daemon.berth(['rmi', `${name}:v1`]);
     }
     report('berth pull (cold)', pulls, bytes);
 
-    const partial: number[] = [];
+    const partial: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
-      partial.push(await timed(() => daemon.berth(['pull', '-q', `${name}:v2`])));
+      partial.push(await timed(daemon, () => daemon.berth(['pull', '-q', `${name}:v2`])));
       await daemon.berth(['rmi', `${name}:v2`]);
     }
     report('berth pull, 2 of 3 layers present (25 MiB fetched)', partial, thirdChanged[2]!.length);
 
-    const pushes: number[] = [];
+    const pushes: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
       const target = await startRegistry();
       try {
         const pushed = `${target.host}/bench/big:v1`;
         await daemon.berth(['tag', `${name}:v1`, pushed]);
-        pushes.push(await timed(() => daemon.berth(['push', '-q', pushed])));
+        pushes.push(await timed(daemon, () => daemon.berth(['push', '-q', pushed])));
         await daemon.berth(['rmi', pushed]);
       } finally {
         await target.stop();

@@ -43,13 +43,21 @@ function pullError(result: { status: number; lines: Array<Record<string, unknown
   return last ? String(last.error) : '';
 }
 
-/** Waits (on a loaded machine too) until a download file holds `bytes`: the pull is under way. */
-async function waitForPartial(daemon: TestDaemon, bytes: number): Promise<void> {
+type PullResult = Awaited<ReturnType<typeof pullRaw>>;
+
+/**
+ * Waits (on a loaded machine too) until a download file holds `bytes`: `pull` is under way. A pull
+ * that ends first fails the wait at once, saying how it ended (e.g. its layer taken for present).
+ */
+async function waitForPartial(daemon: TestDaemon, bytes: number, pull: Promise<PullResult | undefined>): Promise<void> {
   const dir = join(daemon.dataRoot, 'distribution/downloads');
+  let ended: string | undefined;
+  void pull.then((result) => (ended = result ? pullError(result) || `it succeeded: ${JSON.stringify(result.lines)}` : 'the request failed'));
   for (let i = 0; i < 1000; i++) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if ((await stat(join(dir, name)).catch(() => undefined))?.size === bytes) return;
     }
+    if (ended !== undefined) throw new Error(`the pull ended before a download of ${bytes} bytes was seen: ${ended}`);
     await sleep(20);
   }
   throw new Error(`no download of ${bytes} bytes under way`);
@@ -350,7 +358,7 @@ describe('distribution', () => {
     const aborts = faulty.layerAborts;
     const gone = new AbortController();
     const abandoned = pullRaw(daemon, `${faulty.host}/test/img`, { signal: gone.signal }).catch(() => undefined);
-    await waitForPartial(daemon, 100_000);
+    await waitForPartial(daemon, 100_000, abandoned);
     gone.abort();
     await abandoned;
     for (let i = 0; i < 1000 && faulty.layerAborts === aborts; i++) await sleep(10);
@@ -362,13 +370,16 @@ describe('distribution', () => {
     for (const result of both) assert.equal(pullError(result), '');
     assert.deepEqual(faulty.layerRanges.slice(ranges + 1), ['bytes=100000-']);
     await daemon.berth(['rmi', `${faulty.host}/test/img`]);
+    // Both pulls recorded the one image: removing it leaves no layer for the next pull to take as present.
+    const layerDir = join(daemon.dataRoot, 'layers/layers', faulty.layerDigest.replace('sha256:', ''));
+    assert.equal(await stat(layerDir).then(() => 'left behind', () => 'gone'), 'gone');
   });
 
   test('a pull cut short by kill -9 of berthd resumes after the restart', async () => {
     faulty.faults = { stallLayerAfter: 50_000 };
     const ranges = faulty.layerRanges.length;
     const cut = pullRaw(daemon, `${faulty.host}/test/img`).catch(() => undefined);
-    await waitForPartial(daemon, 50_000);
+    await waitForPartial(daemon, 50_000, cut);
     daemon.process.kill('SIGKILL');
     await cut;
     faulty.faults = {};

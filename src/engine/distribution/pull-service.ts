@@ -5,7 +5,8 @@
  * Docker's progress messages. Layers present locally are not downloaded ("Already exists"); a
  * failure leaves no image, and the blobs it stored are garbage once its lease goes.
  */
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { compressionOf } from '../../archive/index.js';
 import { BerthError, invalidParameter, notFound, wrap } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { chainId, sha256Digest, type Digest } from '../../storage/digest.js';
@@ -188,8 +189,13 @@ export class PullService {
       const promise = new Promise<void>((r) => (resolve = r));
       return { promise, resolve };
     });
+    const stored = manifest.layers.map(() => false);
     const downloads = manifest.layers.map((layer, i) =>
-      present[i] ? Promise.resolve() : this.download(client, layer, progress, lease, scoped, () => started[i].resolve()).finally(() => started[i].resolve()),
+      present[i]
+        ? Promise.resolve()
+        : this.download(client, layer, progress, lease, scoped, () => started[i].resolve())
+            .then(() => void (stored[i] = true))
+            .finally(() => started[i].resolve()),
     );
     downloads.forEach((d) => d.catch(() => undefined));
     const registered: Layer[] = [];
@@ -198,19 +204,27 @@ export class PullService {
         if (present[i] && this.layerExists(chainIds[i])) continue;
         const layer = manifest.layers[i];
         await Promise.race([started[i].promise, downloads[i]]);
-        const unpacked = await this.unpack(layer, this.deps.downloads.follow(layer.digest, layer.size, scoped), i === 0 ? null : chainIds[i - 1], progress).catch(
+        const diffId = config.rootfs.diff_ids[i] as Digest;
+        const parent = i === 0 ? null : chainIds[i - 1];
+        const unpacked = await (
+          stored[i] && (await this.isPlainTar(layer, diffId))
+            ? this.unpackStored(layer, diffId, parent, progress)
+            : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, scoped), parent, progress)
+        ).catch(
           // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
           async (err: unknown) => {
             throw await downloads[i].then(() => err, (failure: unknown) => failure);
           },
         );
         registered.push(unpacked);
-        await downloads[i];
         if (unpacked.diffId !== config.rootfs.diff_ids[i]) {
           throw invalidParameter(`layer ${layer.digest} unpacks to ${unpacked.diffId}, not the ${config.rootfs.diff_ids[i]} the image config names`);
         }
+        // Its blob is verified (the stream unpacked ends only then); the next layer need not wait
+        // for the blob's publishing (an fsync) in the content store.
         progress({ status: 'Pull complete', progressDetail: {}, id: shortDigest(layer.digest) });
       }
+      await Promise.all(downloads);
     } catch (err) {
       cancel.abort(err);
       for (const layer of registered.reverse()) await this.deps.layers.release(layer.chainId).catch(() => undefined);
@@ -263,8 +277,40 @@ export class PullService {
     progress({ status: 'Download complete', progressDetail: {}, id });
   }
 
-  /** Unpacks a blob over its parent as its bytes come, reporting bytes of the blob read ("Extracting"). */
-  private async unpack(layer: Descriptor, blob: Readable, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+  /** Whether a stored blob is the uncompressed tar the config names: diff ID = digest, no compression's magic number. */
+  private async isPlainTar(layer: Descriptor, diffId: Digest): Promise<boolean> {
+    if (diffId !== layer.digest) return false;
+    for await (const chunk of (await this.deps.content.open(layer.digest)) as AsyncIterable<Buffer>) return compressionOf(chunk) === 'none';
+    return true;
+  }
+
+  /**
+   * Unpacks a plain tar blob that is stored (verified) already: the layer store gets the content
+   * store's file as it is, which the extract helper can read by itself, with no byte through
+   * berthd. "Extracting" is told at the start and the end only.
+   */
+  private async unpackStored(layer: Descriptor, diffId: Digest, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+    const id = shortDigest(layer.digest);
+    const extracting = (current: number) => progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
+    extracting(0);
+    const blob = await this.deps.content.open(layer.digest);
+    try {
+      const registered = await this.deps.layers.register(blob, parent, { verifiedDiffId: diffId });
+      extracting(layer.size);
+      return registered;
+    } catch (err) {
+      blob.destroy();
+      throw wrap(err, `failed to register layer ${id}`);
+    }
+  }
+
+  /**
+   * Unpacks a blob over its parent as its bytes come, reporting bytes of the blob read
+   * ("Extracting"). A blob that is the uncompressed tar the config names (diff ID = digest, no
+   * compression's magic number) is not hashed a second time: the stream ends only once the
+   * download has checked those same bytes against the digest.
+   */
+  private async unpack(layer: Descriptor, diffId: Digest, followed: Readable, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
     let current = 0;
     let reported = 0;
@@ -279,15 +325,50 @@ export class PullService {
         callback(null, chunk);
       },
     });
-    blob.on('error', (err) => counted.destroy(err));
-    blob.pipe(counted);
+    let blob = followed;
     try {
-      return await this.deps.layers.register(counted, parent);
+      const read = await readHead(followed, COMPRESSION_MAGIC_BYTES);
+      blob = read.whole;
+      // Through pipeline, not pipe: an error of the blob (its download failed) reaches `counted`
+      // with a listener even before the layer store reads it.
+      pipeline(blob, counted, () => undefined);
+      const plain = diffId === layer.digest && compressionOf(read.head) === 'none';
+      return await this.deps.layers.register(counted, parent, plain ? { verifiedDiffId: diffId } : {});
     } catch (err) {
       blob.destroy();
       throw wrap(err, `failed to register layer ${id}`);
     }
   }
+}
+
+/** Enough of a blob's first bytes to tell its compression by magic number. */
+const COMPRESSION_MAGIC_BYTES = 4;
+
+/**
+ * Reads ahead `blob`'s first `count` bytes (fewer if it is shorter); `whole` then gives every
+ * byte from the first, and closing it closes `blob`.
+ */
+async function readHead(blob: Readable, count: number): Promise<{ head: Buffer; whole: Readable }> {
+  const iterator = blob[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const taken: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < count && !done) {
+    const next = await iterator.next();
+    if (next.done) done = true;
+    else {
+      taken.push(next.value);
+      length += next.value.length;
+    }
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* taken;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  const whole = Readable.from(replay(), { objectMode: false });
+  whole.once('close', () => blob.destroy());
+  return { head: Buffer.concat(taken).subarray(0, count), whole };
 }
 
 function chainIdsOf(config: ImageConfig): Digest[] {

@@ -92,21 +92,21 @@ export class PushService {
     const scopes = client.scopes(['pull', 'push'], [...new Set(mountFrom.values())].map((path) => repositoryScope(path, ['pull'])));
     const layers = [...image.layerBlobs].reverse();
     for (const blob of layers) progress({ status: 'Preparing', progressDetail: {}, id: shortId(blob.diffId) });
-    // One authorised request first, so the concurrent uploads below start with a token.
-    await client.blobExists(image.id as Digest, scopes);
-    await Promise.all(layers.map((blob) => this.pushLayer(client, blob, mountFrom.get(blob.digest), scopes, progress, signal)));
+    // One authorised request first, so the concurrent uploads below start with a token; it is
+    // also the config's HEAD check.
+    const configPresent = await client.blobExists(image.id as Digest, scopes);
     const config = await this.deps.content.read(image.id);
-    if (!(await client.blobExists(image.id as Digest, scopes))) {
-      await client.uploadBlob(image.id as Digest, config.length, async () => this.deps.content.open(image.id), scopes);
-    }
+    // The config goes up beside the layers (it shows no progress; only the manifest must come last).
+    const configUpload = configPresent ? Promise.resolve() : client.uploadBlob(image.id as Digest, config.length, async () => this.deps.content.open(image.id), scopes);
+    configUpload.catch(() => undefined);
+    await Promise.all([...layers.map((blob) => this.pushLayer(client, blob, mountFrom.get(blob.digest), scopes, progress, signal)), configUpload]);
     const manifest = dockerManifestBytes(
       { digest: image.id as Digest, size: config.length },
       image.layerBlobs.map((b) => ({ mediaType: dockerLayerType(b.mediaType), digest: b.digest, size: b.size })),
     );
     const digest = sha256Digest(manifest);
     await client.putManifest(ref.tag!, MEDIA_TYPE.dockerManifest, manifest, scopes);
-    await this.deps.sources.add([...image.layerBlobs.map((b) => b.digest)], repository);
-    await this.deps.images.addRepoDigest(image.id, ref, digest);
+    await Promise.all([this.deps.sources.add([...image.layerBlobs.map((b) => b.digest)], repository), this.deps.images.addRepoDigest(image.id, ref, digest)]);
     progress({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
     progress({ progressDetail: {}, aux: { Tag: ref.tag!, Digest: digest, Size: manifest.length } });
     this.deps.events.publish('image', 'push', familiarString(ref), { ...(image.config.config?.Labels ?? {}), name: familiarString(ref) });

@@ -79,6 +79,8 @@ function chainIdsOf(diffIds: string[]): Digest[] {
 /** Images: configs in the content store, metadata and tags beside them, layers in the layer store. */
 export class ImageStore {
   private readonly images = new Map<string, Image>();
+  /** Images being added, by id: a second add of one config (two pulls of an image ending at once) joins the first. */
+  private readonly adding = new Map<string, Promise<Image>>();
 
   private constructor(
     private readonly metaDir: string,
@@ -298,6 +300,17 @@ export class ImageStore {
    * of those bytes): what `docker load` needs for the images of an archive.
    */
   async addImageConfig(rawConfig: Buffer, layerBlobs: LayerBlob[] = [], parent?: string): Promise<Image> {
+    // Two adds interleaved would each load the image, retaining its layers twice: a removal then
+    // released them once, and the layers stayed for good.
+    const id = sha256Digest(rawConfig);
+    const pending = this.adding.get(id);
+    if (pending) return pending;
+    const adding = this.addNewImageConfig(rawConfig, layerBlobs, parent).finally(() => this.adding.delete(id));
+    this.adding.set(id, adding);
+    return adding;
+  }
+
+  private async addNewImageConfig(rawConfig: Buffer, layerBlobs: LayerBlob[], parent: string | undefined): Promise<Image> {
     const lease = this.content.lease();
     try {
       const { digest } = await this.content.put(rawConfig, undefined, lease);
