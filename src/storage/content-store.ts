@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncDir } from '../common/atomic-file.js';
@@ -79,7 +79,7 @@ export class ContentStore {
       const file = await open(temp, 'wx', 0o644);
       try {
         // Written in batches of about WRITE_BATCH bytes: one trip to the thread pool each, not one per
-        // 64 KiB chunk of a socket.
+        // 64 KiB chunk of a socket; gathered by writev, not copied into one buffer first.
         let batch: Buffer[] = [];
         let batched = 0;
         for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -88,12 +88,12 @@ export class ContentStore {
           batch.push(chunk);
           batched += chunk.length;
           if (batched >= WRITE_BATCH) {
-            await file.write(Buffer.concat(batch, batched));
+            await writeAll(file, batch);
             batch = [];
             batched = 0;
           }
         }
-        if (batched > 0) await file.write(Buffer.concat(batch, batched));
+        if (batched > 0) await writeAll(file, batch);
         await file.sync();
       } finally {
         await file.close();
@@ -219,5 +219,18 @@ export class ContentStore {
       if (errnoCode(err) === 'ENOENT') throw notFound(`blob ${digest} not found`, err);
       throw err;
     }
+  }
+}
+
+/** Writes `buffers` in order at the file's position; writev may write less than asked. */
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let left = buffers;
+  while (left.length > 0) {
+    let { bytesWritten } = await file.writev(left);
+    while (left.length > 0 && bytesWritten >= left[0]!.length) {
+      bytesWritten -= left[0]!.length;
+      left = left.slice(1);
+    }
+    if (bytesWritten > 0) left = [left[0]!.subarray(bytesWritten), ...left.slice(1)];
   }
 }
