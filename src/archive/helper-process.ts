@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { readSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { setPipeSize } from '../native/index.js';
 
 /** What a helper's data pipe holds: the tar streams through it in turns this big. */
@@ -19,12 +19,28 @@ export function widenPipe(fd: number): void {
 }
 
 /**
- * The helper's stdin, read a pipe's worth at a time: process.stdin reads 64 KiB per turn, and
- * every turn costs a trip through tar-stream and the unpacker's awaits. Blocking reads from the
- * thread pool are fine in a process that does nothing else (the child's stdin is blocking).
+ * The helper's stdin, read up to a pipe's worth at a time into one reused buffer: process.stdin
+ * reads 64 KiB per turn, and an fs stream allocates a fresh buffer of its full size for every
+ * read however little it returns (a pipe returns what the writer has put in so far), then copies
+ * that into one of the right size. Reading blocks, which is fine in a process that does nothing
+ * else (a child's stdin is a blocking descriptor).
  */
 export function helperInput(): Readable {
-  return createReadStream('', { fd: 0, highWaterMark: HELPER_PIPE_BYTES, autoClose: false });
+  const scratch = Buffer.allocUnsafe(HELPER_PIPE_BYTES);
+  return new Readable({
+    highWaterMark: HELPER_PIPE_BYTES,
+    read() {
+      let bytes: number;
+      try {
+        bytes = readSync(0, scratch, 0, scratch.length, null);
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      // A copy: the scratch buffer is read into again while this chunk may still be queued.
+      this.push(bytes === 0 ? null : Buffer.from(scratch.subarray(0, bytes)));
+    },
+  });
 }
 
 /**
