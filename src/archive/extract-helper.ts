@@ -5,7 +5,7 @@
  * nothing outside that directory can be opened afterwards. Failures: see helper-process.ts.
  */
 import { chroot } from '../native/index.js';
-import { helperInput, runHelper, widenPipe } from './helper-process.js';
+import { helperInput, runHelper } from './helper-process.js';
 import { unpack } from './unpack.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
@@ -13,7 +13,6 @@ const [destDir, mode] = process.argv.slice(2);
 
 await runHelper(async () => {
   if (!destDir || (mode !== 'overlay' && mode !== 'delete')) throw new Error('usage: extract-helper DEST_DIR overlay|delete');
-  widenPipe(0);
   chroot(destDir);
   process.chdir('/');
   process.umask(0);

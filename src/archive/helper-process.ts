@@ -1,34 +1,20 @@
 import { readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { setPipeSize } from '../native/index.js';
 
-/** What a helper's data pipe holds: the tar streams through it in turns this big. */
-export const HELPER_PIPE_BYTES = 1024 * 1024;
-
-/**
- * Widens the pipe on `fd` (the helper's stdin or stdout) to HELPER_PIPE_BYTES, so the daemon and
- * the helper hand over a megabyte per turn instead of 64 KiB. Not a pipe (a file given as stdin
- * in a manual run), or no room left in the user's pipe budget: the pipe stays as it is.
- */
-export function widenPipe(fd: number): void {
-  try {
-    setPipeSize(fd, HELPER_PIPE_BYTES);
-  } catch {
-    // EBADF/EINVAL on a non-pipe, EPERM past the budget: only slower.
-  }
-}
+/** A helper reads its stdin in pieces up to this big: every piece costs a trip through tar-stream and the unpacker. */
+const HELPER_INPUT_BYTES = 1024 * 1024;
 
 /**
- * The helper's stdin, read up to a pipe's worth at a time into one reused buffer: process.stdin
- * reads 64 KiB per turn, and an fs stream allocates a fresh buffer of its full size for every
- * read however little it returns (a pipe returns what the writer has put in so far), then copies
- * that into one of the right size. Reading blocks, which is fine in a process that does nothing
- * else (a child's stdin is a blocking descriptor).
+ * The helper's stdin, read up to HELPER_INPUT_BYTES at a time into one reused buffer:
+ * process.stdin reads 64 KiB per turn, and an fs stream allocates a fresh buffer of its full size
+ * for every read however little it returns (a socket or pipe returns what the writer has put in
+ * so far), then copies that into one of the right size. Reading blocks, which is fine in a process
+ * that does nothing else (a child's stdin is a blocking descriptor).
  */
 export function helperInput(): Readable {
-  const scratch = Buffer.allocUnsafe(HELPER_PIPE_BYTES);
+  const scratch = Buffer.allocUnsafe(HELPER_INPUT_BYTES);
   return new Readable({
-    highWaterMark: HELPER_PIPE_BYTES,
+    highWaterMark: HELPER_INPUT_BYTES,
     read() {
       let bytes: number;
       try {

@@ -6,7 +6,7 @@
  * Failures: see helper-process.ts.
  */
 import { chroot } from '../native/index.js';
-import { runHelper, widenPipe } from './helper-process.js';
+import { runHelper } from './helper-process.js';
 import { writeDiffTar, type DiffEntry } from './pack-entries.js';
 
 const [top] = process.argv.slice(2);
@@ -16,7 +16,6 @@ await runHelper(async () => {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const entries = JSON.parse(Buffer.concat(chunks).toString('utf8')) as DiffEntry[];
-  widenPipe(1);
   chroot(top);
   process.chdir('/');
   await writeDiffTar('', entries, process.stdout);

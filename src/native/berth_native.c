@@ -1,13 +1,12 @@
 /*
  * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
- * mknod, lsetxattr, lgetxattr, llistxattr, chroot, fcntl(F_SETPIPE_SZ).
+ * mknod, lsetxattr, lgetxattr, llistxattr, chroot.
  * Every function is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,18 +242,6 @@ static napi_value Chroot(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* setPipeSize(fd, bytes): the pipe's capacity as the kernel rounded it (whole pages, a power of two). */
-static napi_value SetPipeSize(napi_env env, napi_callback_info info) {
-  napi_value argv[2], result = NULL;
-  uint32_t fd, bytes;
-  if (get_args(env, info, 2, argv) && get_uint32(env, argv, 0, &fd) && get_uint32(env, argv, 1, &bytes)) {
-    int size = fcntl((int)fd, F_SETPIPE_SZ, (int)bytes);
-    if (size < 0) throw_errno(env, errno, "fcntl", "F_SETPIPE_SZ");
-    else napi_create_uint32(env, (uint32_t)size, &result);
-  }
-  return result ? result : undefined(env);
-}
-
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"mount", NULL, Mount, NULL, NULL, NULL, napi_default, NULL},
@@ -265,7 +252,6 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"lgetxattr", NULL, Lgetxattr, NULL, NULL, NULL, napi_default, NULL},
     {"llistxattr", NULL, Llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
-    {"setPipeSize", NULL, SetPipeSize, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

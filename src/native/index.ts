@@ -17,7 +17,6 @@ interface NativeAddon {
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): Buffer;
   chroot(path: string): void;
-  setPipeSize(fd: number, bytes: number): number;
 }
 
 // This file runs from dist/src/native/, three levels below the repository root.
@@ -69,13 +68,4 @@ export function llistxattr(path: string): string[] {
 
 export function chroot(path: string): void {
   addon.chroot(path);
-}
-
-/**
- * Sets the capacity of the pipe open as `fd` (either end); returns what the kernel made of it.
- * A pipe's default 64 KiB makes a fast writer and reader take turns every 64 KiB: on a busy
- * machine each turn waits for the scheduler.
- */
-export function setPipeSize(fd: number, bytes: number): number {
-  return addon.setPipeSize(fd, bytes);
 }
