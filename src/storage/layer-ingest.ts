@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { compressionOf, type Compression } from '../archive/index.js';
 import type { ContentStore, Lease } from './content-store.js';
 import type { Digest } from './digest.js';
@@ -44,23 +44,27 @@ export async function ingestLayer(
   options: { uncompressed?: boolean } = {},
 ): Promise<{ layer: Layer; blob: LayerBlob }> {
   let head = Buffer.alloc(0);
-  // A listener beside the pipes below sees the same chunks, paused with them.
-  blob.on('data', (chunk: Buffer) => {
-    if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+  // Also the one destination `blob` pipes to: a streamx stream (tar-stream's pack) pipes to one only.
+  const sniff = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+      callback(null, chunk);
+    },
   });
   const toContent = new PassThrough();
   const toLayers = new PassThrough();
   // pipe() waits for both branches to drain: the slower consumer paces the input.
-  blob.pipe(toContent);
-  blob.pipe(toLayers);
+  blob.pipe(sniff);
+  sniff.pipe(toContent);
+  sniff.pipe(toLayers);
   let failure: { reason: unknown } | undefined;
   const fail = (err: unknown) => {
     failure ??= { reason: err };
-    for (const stream of [toContent, toLayers]) stream.destroy(err as Error);
+    for (const stream of [toContent, toLayers, sniff]) stream.destroy(err as Error);
   };
   blob.on('error', fail);
   // Their errors reach the two promises below; an 'error' event nobody listens to would be thrown.
-  for (const stream of [toContent, toLayers]) stream.on('error', () => {});
+  for (const stream of [toContent, toLayers, sniff]) stream.on('error', () => {});
 
   const stored = content.ingest(toContent, {}, lease);
   // A blob known to be the layer tar itself has the diff ID as its digest, which the content
