@@ -5,7 +5,7 @@
  * nothing outside that directory can be opened afterwards. Failures: see helper-process.ts.
  */
 import { chroot } from '../native/index.js';
-import { runHelper } from './helper-process.js';
+import { helperInput, runHelper } from './helper-process.js';
 import { unpack } from './unpack.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
@@ -16,5 +16,5 @@ await runHelper(async () => {
   chroot(destDir);
   process.chdir('/');
   process.umask(0);
-  await unpack(process.stdin, mode as WhiteoutMode);
+  await unpack(helperInput(), mode as WhiteoutMode);
 });

@@ -7,6 +7,9 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Headers, Pack } from 'tar-stream';
 
+/** Files are read in pieces this big: every piece costs a trip to the thread pool and through the streams. */
+const FILE_READ_BYTES = 1024 * 1024;
+
 /** tar-stream fills and writes `pax` with the entry's PAX records; its type definitions leave it out. */
 export type Header = Headers & { pax?: Record<string, string> };
 
@@ -85,7 +88,7 @@ export class TreeTarWriter {
       if (stats.size === 0) return await this.add(header);
       await new Promise<void>((resolve, reject) => {
         const sink = this.archive.entry(header, (err) => (err ? reject(err) : resolve()));
-        pipeline(file.createReadStream({ start: 0, end: stats.size - 1, autoClose: false }), sink).catch(reject);
+        pipeline(file.createReadStream({ start: 0, end: stats.size - 1, autoClose: false, highWaterMark: FILE_READ_BYTES }), sink).catch(reject);
       });
     } finally {
       await file.close();

@@ -29,7 +29,8 @@ export interface LayerBlob {
 /**
  * Stores a layer blob as received and unpacks it, in one pass over the input: the bytes are
  * teed into the content store (which computes the blob digest) and into the layer store (which
- * decompresses them once and computes the diff ID). `lease` holds the blob until the caller has
+ * decompresses them once and computes the diff ID, unless the blob is uncompressed: then the
+ * blob digest is the diff ID). `lease` holds the blob until the caller has
  * recorded it in an image. The layer comes back retained once for the caller, as from
  * LayerStore.register.
  */
@@ -39,8 +40,11 @@ export async function ingestLayer(
   blob: Readable,
   parent: string | null,
   lease: Lease,
+  /** `uncompressed`: `blob` is a layer tar as it is (a commit's diff), whatever its first bytes. */
+  options: { uncompressed?: boolean } = {},
 ): Promise<{ layer: Layer; blob: LayerBlob }> {
   let head = Buffer.alloc(0);
+  // Also the one destination `blob` pipes to: a streamx stream (tar-stream's pack) pipes to one only.
   const sniff = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
@@ -63,7 +67,11 @@ export async function ingestLayer(
   for (const stream of [toContent, toLayers, sniff]) stream.on('error', () => {});
 
   const stored = content.ingest(toContent, {}, lease);
-  const registered = layers.register(toLayers, parent);
+  // A blob known to be the layer tar itself has the diff ID as its digest, which the content
+  // store computes: the layer store does not hash the same bytes again.
+  const storedDigest = stored.then(({ digest }) => digest);
+  storedDigest.catch(() => {}); // awaited only once unpacked; `stored` itself reports the failure
+  const registered = layers.register(toLayers, parent, options.uncompressed ? { verifiedDiffId: storedDigest } : {});
   // Either side failing stops the other, which would otherwise wait for bytes for ever; the
   // first failure is the cause, the other side's is its echo.
   stored.catch(fail);
@@ -75,5 +83,5 @@ export async function ingestLayer(
   }
   const layer = registeredResult.value;
   const { digest, size } = storedResult.value;
-  return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: layerMediaType(compressionOf(head)) } };
+  return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: layerMediaType(options.uncompressed ? 'none' : compressionOf(head)) } };
 }

@@ -101,7 +101,7 @@ export class LayerStore {
    * in the same pass. When a layer with the resulting chain ID exists already, the new copy is
    * dropped and the existing one returned. Either way the result is retained once for the caller.
    */
-  async register(diff: Readable, parent: string | null, options: { verifiedDiffId?: Digest } = {}): Promise<Layer> {
+  async register(diff: Readable, parent: string | null, options: { verifiedDiffId?: Digest | Promise<Digest> } = {}): Promise<Layer> {
     const parentLayer = parent === null ? null : this.get(parent);
     const release = await this.unpackSlot(diff);
     try {
@@ -128,10 +128,13 @@ export class LayerStore {
   }
 
   /**
-   * `verifiedDiffId`: the sha256 of `diff`, already checked by the caller (an uncompressed blob of
-   * the content store, verified when it was stored), so it is not computed a second time.
+   * `verifiedDiffId`: the sha256 of `diff`, which is then the layer tar as it is (not decompressed),
+   * checked by the caller (an uncompressed blob of the content store, verified when it was
+   * stored), or the promise of it (a blob being stored as it is unpacked, whose digest the content
+   * store computes anyway), so it is not computed a second time. A rejected promise fails the
+   * registration.
    */
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest): Promise<Layer> {
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest | Promise<Digest>): Promise<Layer> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
@@ -139,8 +142,8 @@ export class LayerStore {
     try {
       await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
       if (verifiedDiffId) {
-        ({ size } = await this.driver.applyDiff(cacheId, decompress(diff)));
-        diffId = verifiedDiffId;
+        ({ size } = await this.driver.applyDiff(cacheId, diff));
+        diffId = await verifiedDiffId;
       } else {
         const hash = createHash('sha256');
         ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));

@@ -216,7 +216,7 @@ export class ImageStore {
     const config = applyConfigChanges({}, options.changes ?? []);
     const created = new Date().toISOString();
     const comment = options.message || `Imported from ${options.source ?? '-'}`;
-    return this.addLayeredImage(tar, undefined, ({ diffId }) => ({
+    return this.addImageWithLayer(tar, { uncompressed: false }, undefined, ({ diffId }) => ({
       architecture: goArch(),
       os: 'linux',
       ...options.platform,
@@ -229,15 +229,26 @@ export class ImageStore {
   }
 
   /**
-   * Stores `diff` (a layer tar, plain or gzipped) as a new layer over `parent`'s and records the
-   * image `configFor` describes, tagged `target`. A config whose rootfs leaves the layer out (an
-   * empty commit) drops it. Nothing stays behind when any step fails.
+   * Stores `diff` (an uncompressed layer tar, as a commit or a build step makes it) as a new layer
+   * over `parent`'s and records the image `configFor` describes, tagged `target`. A config whose
+   * rootfs leaves the layer out (an empty commit) drops it. Nothing stays behind when any step fails.
    */
   async addLayeredImage(diff: Readable, parent: Image | undefined, configFor: LayeredConfig, target?: Reference): Promise<Image> {
+    return this.addImageWithLayer(diff, { uncompressed: true }, parent, configFor, target);
+  }
+
+  /** addLayeredImage for a layer tar that may also come gzip- or zstd-compressed (`uncompressed: false`). */
+  private async addImageWithLayer(
+    diff: Readable,
+    options: { uncompressed: boolean },
+    parent: Image | undefined,
+    configFor: LayeredConfig,
+    target?: Reference,
+  ): Promise<Image> {
     const lease = this.content.lease();
     let image: Image;
     try {
-      image = await this.registerLayeredImage(diff, parent, configFor, target, lease);
+      image = await this.registerLayeredImage(diff, options, parent, configFor, target, lease);
     } catch (err) {
       lease.release();
       // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
@@ -254,13 +265,14 @@ export class ImageStore {
 
   private async registerLayeredImage(
     diff: Readable,
+    options: { uncompressed: boolean },
     parent: Image | undefined,
     configFor: LayeredConfig,
     target: Reference | undefined,
     lease: Lease,
   ): Promise<Image> {
     const parentTop = parent?.chainIds[parent.chainIds.length - 1] ?? null;
-    const { layer, blob } = await ingestLayer(this.content, this.layers, diff, parentTop, lease);
+    const { layer, blob } = await ingestLayer(this.content, this.layers, diff, parentTop, lease, options);
     try {
       const config = configFor({ diffId: layer.diffId, empty: layer.diffId === EMPTY_LAYER_DIFF_ID });
       const parentLayers = parent?.config.rootfs.diff_ids.length ?? 0;
