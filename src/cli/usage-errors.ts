@@ -20,6 +20,8 @@ export class DockerUsageError extends CommanderError {}
  * whose line is wrong; each must throw.
  */
 interface ReportingMethods {
+  /** Set by allowUnknownOption() (top's ps options): commander's own unknownOption checks it first. */
+  _allowUnknownOption: boolean;
   unknownOption(flag: string): void;
   optionMissingArgument(option: Option): void;
   missingArgument(name: string): void;
@@ -37,6 +39,7 @@ export function reportUsageErrorsAsDocker(command: Command, stderr: () => NodeJS
     throw new DockerUsageError(exitCode, code, message);
   };
   methods.unknownOption = (flag) => {
+    if (methods._allowUnknownOption) return;
     if (flag.startsWith('--')) fail(`unknown flag: ${flag.split('=')[0]}`, 'commander.unknownOption', FLAG_ERROR_EXIT_CODE, 'Run');
     else fail(`unknown shorthand flag: '${flag[1]}' in ${flag}`, 'commander.unknownOption', FLAG_ERROR_EXIT_CODE, 'Run');
   };
