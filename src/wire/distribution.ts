@@ -31,3 +31,18 @@ export interface AuthResponse {
   Status: string;
   IdentityToken?: string;
 }
+
+/** OCIPlatform: a platform an image serves. */
+export interface OciPlatform {
+  architecture: string;
+  os: string;
+  'os.version'?: string;
+  'os.features'?: string[];
+  variant?: string;
+}
+
+/** GET /distribution/{name}/json: the registry's descriptor of the name, and the platforms it serves. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: OciPlatform[];
+}

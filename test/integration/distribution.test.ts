@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+import { rawRequest } from '../helpers/http.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startFaultRegistry, type FaultRegistry } from '../helpers/fault-registry.js';
 
@@ -134,7 +135,18 @@ describe('distribution', () => {
     assert.match(pushed.stdout, /: Pushed/);
     // The registry holds exactly these manifest bytes.
     const manifest = await fetch(`${reg.url}/v2/test/bb/manifests/v1`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
-    assert.equal(`sha256:${createHash('sha256').update(Buffer.from(await manifest.arrayBuffer())).digest('hex')}`, digest);
+    const manifestBytes = Buffer.from(await manifest.arrayBuffer());
+    assert.equal(`sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`, digest);
+    // What the registry holds, asked through berthd without pulling (docker-py's inspect_distribution).
+    const described = await rawRequest(daemon.socket, 'GET', `/v1.50/distribution/${name}/json`);
+    assert.equal(described.status, 200, described.body);
+    assert.deepEqual(JSON.parse(described.body), {
+      Descriptor: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest, size: manifestBytes.length },
+      Platforms: [{ architecture: 'amd64', os: 'linux' }],
+    });
+    const missing = await rawRequest(daemon.socket, 'GET', `/v1.50/distribution/${reg.host}/test/bb:nope/json`);
+    assert.equal(missing.status, 404);
+    assert.match(JSON.parse(missing.body).message, /manifest for 127\.0\.0\.1:\d+\/test\/bb:nope not found/);
 
     await daemon.berth(['rmi', name, 'busybox']);
     await daemon.berth(['image', 'busybox']);

@@ -1,6 +1,6 @@
 /**
- * Registry endpoints: pull (POST /images/create?fromImage=), push (POST /images/{name}/push) and
- * the login check (POST /auth). Credentials come from X-Registry-Auth (base64url JSON) or the
+ * Registry endpoints: pull (POST /images/create?fromImage=), push (POST /images/{name}/push), what
+ * a registry holds under a name (GET /distribution/{name}/json) and the login check (POST /auth). Credentials come from X-Registry-Auth (base64url JSON) or the
  * /auth body, go to the engine and nowhere else (never logged, never echoed).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -97,6 +97,10 @@ export function distributionRoutes(routes: RouteTable<Handler>, distribution: Di
     await streamProgress(res, (progress) =>
       distribution.push({ name: params.name, tag: query.string('tag'), credentials: decodeRegistryAuth(req.headers['x-registry-auth']) }, progress, signal),
     );
+  });
+
+  routes.add('GET', '/distribution/{name:.*}/json', async ({ req, res, params, signal }) => {
+    sendJson(res, 200, await distribution.inspect(params.name, decodeRegistryAuth(req.headers['x-registry-auth']), signal));
   });
 
   routes.add('POST', '/auth', async ({ req, res }) => {

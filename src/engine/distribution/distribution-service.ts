@@ -10,11 +10,13 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { BlobDownloads } from './blob-downloads.js';
 import { BlobSources } from './blob-sources.js';
+import { inspectDistribution } from './distribution-inspect.js';
 import { PullService, type ProgressSink, type PullRequest } from './pull-service.js';
 import { PushService, type PushRequest } from './push-service.js';
 import type { Credentials } from './registry-auth.js';
 import { RegistryHosts, type RegistryHostsConfig } from './registry-hosts.js';
 import { RegistrySessions } from './registry-sessions.js';
+import type { DistributionInspect } from '../../wire/distribution.js';
 
 export interface DistributionSettings extends RegistryHostsConfig {
   maxConcurrentDownloads: number;
@@ -25,6 +27,7 @@ export interface DistributionSettings extends RegistryHostsConfig {
 
 export class DistributionService {
   private constructor(
+    private readonly content: ContentStore,
     private readonly sessions: RegistrySessions,
     private readonly pulls: PullService,
     private readonly pushes: PushService,
@@ -40,6 +43,7 @@ export class DistributionService {
     const downloads = await BlobDownloads.open(join(root, 'downloads'), stores.content, settings.maxConcurrentDownloads);
     const sources = await BlobSources.open(root);
     return new DistributionService(
+      stores.content,
       sessions,
       new PullService({ ...stores, downloads, sessions, sources }),
       new PushService({ ...stores, sessions, sources, maxConcurrentUploads: settings.maxConcurrentUploads }),
@@ -52,6 +56,11 @@ export class DistributionService {
 
   push(request: PushRequest, progress: ProgressSink, signal: AbortSignal): Promise<void> {
     return this.pushes.push(request, progress, signal);
+  }
+
+  /** What the registry holds under `name` (GET /distribution/{name}/json), nothing pulled. */
+  inspect(name: string, credentials: Credentials, signal: AbortSignal): Promise<DistributionInspect> {
+    return inspectDistribution({ sessions: this.sessions, content: this.content }, name, credentials, signal);
   }
 
   login(serverAddress: string, credentials: Credentials): Promise<void> {

@@ -18,6 +18,7 @@ import type { Image, ImageStore } from '../images/image-store.js';
 import { familiarRepository, familiarString, parseNormalisedNamed, type Reference } from '../images/reference.js';
 import type { BlobDownloads } from './blob-downloads.js';
 import type { BlobSources } from './blob-sources.js';
+import { fetchConfig } from './config-blob.js';
 import { choosePlatform, parseManifest, parsePlatform, platformString, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
 import { progressBar } from './progress-bar.js';
 import type { Credentials } from './registry-auth.js';
@@ -37,8 +38,6 @@ export interface PullRequest {
   credentials: Credentials;
 }
 
-/** An image config's blob is small; anything past this is refused unread. */
-const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 const shortDigest = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
@@ -96,7 +95,7 @@ export class PullService {
     progress({ status: `Pulling from ${client.path}`, id: ref.tag ?? ref.digest });
     const lease = this.deps.content.lease();
     try {
-      const configBytes = await this.fetchConfig(client, manifest.config, signal);
+      const configBytes = await fetchConfig(client, manifest.config, this.deps.content, signal);
       const config = parseImageConfig(configBytes, manifest);
       if (config.os !== platform.os || (config.architecture && config.architecture !== platform.architecture)) {
         throw invalidParameter(`image with reference ${shown} was found but does not provide the specified platform (${platformString(platform)})`);
@@ -130,27 +129,6 @@ export class PullService {
     if (manifest.kind !== 'manifest') throw invalidParameter(`malformed manifest: index ${digest} names another index for ${platformString(platform)}`);
     // The image's repository digest is the index's, as Docker records it.
     return { manifest, manifestDigest: digest };
-  }
-
-  private async fetchConfig(client: RegistryClient, descriptor: Descriptor, signal: AbortSignal): Promise<Buffer> {
-    if (descriptor.size > MAX_CONFIG_BYTES) throw invalidParameter(`image config ${descriptor.digest} is ${descriptor.size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`);
-    if (await this.deps.content.has(descriptor.digest)) return this.deps.content.read(descriptor.digest);
-    const { stream } = await client.getBlob(descriptor.digest, 0, signal);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > descriptor.size) {
-        stream.destroy();
-        break;
-      }
-      chunks.push(chunk);
-    }
-    const bytes = Buffer.concat(chunks);
-    if (bytes.length !== descriptor.size || sha256Digest(bytes) !== descriptor.digest) {
-      throw invalidParameter(`image config verification failed for digest ${descriptor.digest}`);
-    }
-    return bytes;
   }
 
   private hasAllLayers(config: ImageConfig): boolean {
@@ -395,7 +373,7 @@ function parseImageConfig(bytes: Buffer, manifest: ImageManifest): ImageConfig {
 }
 
 /** Docker's wording for a missing tag or repository: "manifest for x:y not found: manifest unknown: …". */
-function notFoundWording(err: unknown, ref: Reference): unknown {
+export function notFoundWording(err: unknown, ref: Reference): unknown {
   if (!(err instanceof BerthError) || err.kind !== 'not-found') return err;
   const detail = err.message.replace(/^\w+ "[^"]*": /, '');
   return notFound(`manifest for ${familiarString(ref)} not found: ${detail}`, err);
