@@ -11,6 +11,7 @@ import { BerthError, wrap } from '../common/errors.js';
 import { findExecutable } from '../runtime/executables.js';
 import { helperFailure, type HelperFailure } from './helper-process.js';
 import type { PathStat } from './path-stat.js';
+import { helperEnv } from './helper-env.js';
 
 const HELPER = fileURLToPath(new URL('./copy-helper.js', import.meta.url));
 const UNSHARE = findExecutable('unshare') ?? 'unshare';
@@ -45,13 +46,13 @@ export interface ExtractOptions {
 const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 function startHelper(root: ContainerRoot, args: string[], input: 'pipe' | 'ignore'): ChildProcess {
-  if ('fd' in root) return spawn(process.execPath, [HELPER, '/proc/self/fd/3', ...args], { stdio: [input, 'pipe', 'pipe', root.fd] });
+  if ('fd' in root) return spawn(process.execPath, [HELPER, '/proc/self/fd/3', ...args], { stdio: [input, 'pipe', 'pipe', root.fd], env: helperEnv() });
   const helper = [process.execPath, HELPER, root.path, ...args];
-  if (!root.binds?.length) return spawn(helper[0], helper.slice(1), { stdio: [input, 'pipe', 'pipe'] });
+  if (!root.binds?.length) return spawn(helper[0], helper.slice(1), { stdio: [input, 'pipe', 'pipe'], env: helperEnv() });
   // unshare(1) gives the helper its own mount namespace (private: nothing it mounts reaches the host's).
   return spawn(UNSHARE, ['--mount', '--propagation', 'private', ...helper], {
     stdio: [input, 'pipe', 'pipe'],
-    env: { ...process.env, [BINDS_VARIABLE]: JSON.stringify(root.binds) },
+    env: helperEnv({ [BINDS_VARIABLE]: JSON.stringify(root.binds) }),
   });
 }
 

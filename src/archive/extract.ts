@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
+import { helperEnv } from './helper-env.js';
 
 const HELPER = fileURLToPath(new URL('./extract-helper.js', import.meta.url));
 
@@ -25,7 +26,7 @@ export async function extractTar(
   options: { whiteouts: WhiteoutMode },
 ): Promise<{ size: number }> {
   const file = unreadFile(tar);
-  const helper = spawn(process.execPath, [HELPER, destDir, options.whiteouts], { stdio: [file?.fd ?? 'pipe', 'ignore', 'pipe'] });
+  const helper = spawn(process.execPath, [HELPER, destDir, options.whiteouts], { stdio: [file?.fd ?? 'pipe', 'ignore', 'pipe'], env: helperEnv() });
   const stderr: Buffer[] = [];
   helper.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
   // Settled from the start: a helper that cannot be spawned ('error') must not be an unhandled

@@ -3,6 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { helperFailure } from './helper-process.js';
 import type { DiffEntry } from './pack-entries.js';
+import { helperEnv } from './helper-env.js';
 
 export type { DiffEntry } from './pack-entries.js';
 
@@ -15,7 +16,7 @@ const HELPER = fileURLToPath(new URL('./pack-helper.js', import.meta.url));
  * a failure of the helper is an error of the stream, and destroying the stream stops the helper.
  */
 export function packDiff(top: string, entries: DiffEntry[]): Readable {
-  const helper = spawn(process.execPath, [HELPER, top], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const helper = spawn(process.execPath, [HELPER, top], { stdio: ['pipe', 'pipe', 'pipe'], env: helperEnv() });
   const tar = new PassThrough();
   const stderr: Buffer[] = [];
   helper.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
