@@ -249,6 +249,7 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
       server.closeAllConnections();
     }
     await containers.close();
+    await networks.attacher.releaseBridge().catch((err) => logger.warn('releasing the default bridge', { err }));
     networks.close();
     distribution.close();
     runtimes.close();

@@ -96,7 +96,14 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.equal(members.Containers[info.Id].Name, 'plain');
     assert.equal(members.Options['com.docker.network.bridge.name'], daemon.network.bridge);
     await docker('rm', '-f', 'plain');
-    assert.deepEqual(JSON.parse(await docker('network', 'inspect', 'bridge'))[0].Containers, {});
+    assert.deepEqual(JSON.parse(await docker('network', 'inspect', 'bridge'))[0].Containers, {}, 'the keeper is no container of it');
+    // The bridge stays up with no container on it (its keeper holds it, as docker0 stays up): the
+    // next container finds it up and is plugged in with iproute2, not made anew by netavark.
+    assert.ok((await hostNetworkState(daemon)).links.includes(daemon.network.bridge), 'the default bridge is kept up');
+    await docker('run', '-d', '--name', 'after', 'busybox', 'sleep', '300');
+    const afterId = (await inspect('after')).Id as string;
+    assert.match((await run('ip', ['-o', 'link', 'show', 'master', daemon.network.bridge])).stdout, new RegExp(`: veth${afterId.slice(0, 10)}0@`));
+    await docker('rm', '-f', 'after');
   });
 
   test('a user-defined network: discovery by name, alias and short id; static --ip; removed containers stop resolving', async () => {
@@ -290,11 +297,17 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     await docker('rm', '-f', 'stopped-later');
     await docker('network', 'rm', 'durable');
     assert.deepEqual(await natChains(chains), [], 'no nat chain of the network is left');
+    // The default bridge stays up while berthd runs (its keeper holds it, as docker0 stays up);
+    // a daemon that stops with no container running takes it and its rules away.
+    const stopped = new Promise((r) => daemon.process.once('exit', r));
+    daemon.process.kill('SIGTERM');
+    await stopped;
     const now = await hostNetworkState(daemon);
     assert.deepEqual(now.links, baseline.links, 'no bridge or veth left');
     assert.deepEqual(now.netns, baseline.netns);
     assert.deepEqual(now.ownRules, [], 'no firewall rule names the daemon\'s subnets');
     assert.deepEqual(now.ownNameServers, [], 'no aardvark-dns of this daemon runs');
+    await daemon.restart();
   });
 });
 

@@ -4,6 +4,7 @@
  * disconnected while it runs. Every sandbox is recorded (sandboxes.ts) before anything of it
  * exists, so what a crash leaves is undone at the next start. One job at a time per container.
  */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { conflict, forbidden, wrap } from '../../common/errors.js';
 import { networkNotFound } from './errors.js';
@@ -40,6 +41,10 @@ export interface AttacherOptions {
   publish: (action: 'connect' | 'disconnect', networkId: string, containerId: string) => void;
 }
 
+/** The default bridge's keeper (see keepBridgeUp): its sandbox has an id of a container's form, which no container has. */
+export const KEEPER_NAME = 'berth-bridge-keeper';
+const KEEPER_ID = createHash('sha256').update(KEEPER_NAME).digest('hex');
+
 const text = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
 
 export class ContainerAttacher implements ContainerNetworking {
@@ -47,6 +52,7 @@ export class ContainerAttacher implements ContainerNetworking {
   /** The sandboxes found at daemon start, until the sweep has dealt with them. */
   private found: Sandbox[] = [];
   private readonly jobs = new SerialExecutor();
+  private closing = false;
 
   constructor(private readonly options: AttacherOptions) {}
 
@@ -82,7 +88,7 @@ export class ContainerAttacher implements ContainerNetworking {
 
   /** The live attachments on a network, by container id. */
   attachmentsOn(networkId: string): Array<{ containerId: string; attachment: Attachment }> {
-    return [...this.live.values()].flatMap((s) => s.attachments.filter((a) => a.networkId === networkId).map((attachment) => ({ containerId: s.containerId, attachment })));
+    return [...this.live.values()].filter((s) => s.containerId !== KEEPER_ID).flatMap((s) => s.attachments.filter((a) => a.networkId === networkId).map((attachment) => ({ containerId: s.containerId, attachment })));
   }
 
   attach(record: ContainerRecord): Promise<RunNetwork> {
@@ -105,6 +111,8 @@ export class ContainerAttacher implements ContainerNetworking {
       try {
         sysctls = await this.setUp(record, sandbox, links);
         this.options.logger.debug('network set up', { id: record.id, ms: Math.round(performance.now() - started), attachments: sandbox.attachments.length, ports: sandbox.ports.length });
+        const bridge = this.options.store.byName('bridge');
+        if (bridge && !this.live.has(KEEPER_ID) && sandbox.attachments.some((a) => a.networkId === bridge.Id)) void this.keepBridgeUp(bridge);
       } catch (err) {
         await this.undo(sandbox);
         this.clearLive(record);
@@ -186,7 +194,7 @@ export class ContainerAttacher implements ContainerNetworking {
     if (network && !iccOn(network) && this.attachmentsOn(networkId).length === 0) await unisolateBridge(bridgeNameOf(network));
   }
 
-  private newAttachment(record: ContainerRecord, network: NetworkRecord, endpoint: EndpointSettings, index: number): Attachment {
+  private newAttachment(record: Pick<ContainerRecord, 'id' | 'name'>, network: NetworkRecord, endpoint: EndpointSettings, index: number): Attachment {
     const { ipam } = this.options;
     const ip = endpoint.IPAMConfig?.IPv4Address ? ipam.claim(network, endpoint.IPAMConfig.IPv4Address) : ipam.allocate(network);
     const address = formatIp(ip);
@@ -302,7 +310,7 @@ export class ContainerAttacher implements ContainerNetworking {
     for (const attachment of [...sandbox.attachments].reverse()) {
       await plumbing.teardown(netnsPath(sandbox), attachment).catch((err) => logger.debug('network teardown', { id: sandbox.containerId, err }));
       ipam.release(attachment.networkId, attachment.ip);
-      this.options.publish('disconnect', attachment.networkId, sandbox.containerId);
+      if (sandbox.containerId !== KEEPER_ID) this.options.publish('disconnect', attachment.networkId, sandbox.containerId);
     }
     await removeNetns(sandbox);
     ports.release(sandbox.containerId);
@@ -351,6 +359,40 @@ export class ContainerAttacher implements ContainerNetworking {
         await this.unplumb(network.Id);
         await this.rewriteHosts(record, sandbox);
       }
+    });
+  }
+
+  /**
+   * The default bridge stays up while berthd runs, as Docker's docker0 does: a keeper (a namespace
+   * of berthd's own, with an address on the bridge and nothing else) holds a port of it, so a
+   * container that finds the bridge empty neither makes it nor, when it ends, removes it: each
+   * saves netavark's full set-up and teardown (some 60 and 165 ms here). The keeper is a sandbox
+   * like a container's: at daemon start the sweep undoes it (no container of that id runs); at
+   * shutdown `releaseBridge` undoes it unless containers still use the bridge (they keep running).
+   */
+  private keepBridgeUp(network: NetworkRecord): Promise<void> {
+    return this.jobs.run(KEEPER_ID, async () => {
+      if (this.live.has(KEEPER_ID) || this.closing) return;
+      const sandbox = newSandbox(KEEPER_ID);
+      try {
+        sandbox.attachments.push(this.newAttachment({ id: KEEPER_ID, name: `/${KEEPER_NAME}` }, network, emptyEndpoint(network.Id), 0));
+        this.live.set(KEEPER_ID, sandbox);
+        await this.options.sandboxes.save(sandbox);
+        await this.plumb(sandbox, sandbox.attachments[0]!, { beforeRun: true, makeNetns: true });
+      } catch (err) {
+        this.options.logger.warn('keeping the default bridge up', { err });
+        await this.undo(sandbox);
+      }
+    });
+  }
+
+  /** At shutdown: the default bridge's keeper is undone (and with it the bridge) unless containers still use the bridge. */
+  releaseBridge(): Promise<void> {
+    this.closing = true;
+    return this.jobs.run(KEEPER_ID, async () => {
+      const keeper = this.live.get(KEEPER_ID);
+      if (!keeper || keeper.attachments.some((a) => this.attachmentsOn(a.networkId).length > 0)) return;
+      await this.undo(keeper);
     });
   }
 
