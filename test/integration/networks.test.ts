@@ -78,6 +78,9 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.equal(info.HostConfig.NetworkMode, 'default');
     assert.equal(info.NetworkSettings.Gateway, gateway);
     assert.equal(info.NetworkSettings.Networks.bridge.IPAddress, info.NetworkSettings.IPAddress);
+    // Numbered as on docker0: .2 went to the first run, .3 to this one; the bridge's keeper took the
+    // subnet's last address, not one of theirs.
+    assert.equal(info.NetworkSettings.IPAddress, `${third(0)}.3`);
     assert.match(info.NetworkSettings.MacAddress, /^02:42:/);
     // Reachable from the host at its address.
     await run('busybox', ['ping', '-c1', '-W2', info.NetworkSettings.IPAddress]);

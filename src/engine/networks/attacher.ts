@@ -19,7 +19,7 @@ import { SerialExecutor } from '../containers/serial-executor.js';
 import type { ContainerAccess } from './container-access.js';
 import { CONTAINER_MODE, emptyEndpoint, endpointFor, planEndpoints } from './endpoint-plan.js';
 import type { Ipam } from './ipam.js';
-import { formatIp, macOf } from './ipv4.js';
+import { formatIp, macOf, parseCidr, size } from './ipv4.js';
 import { bridgeNameOf, ICC_OPTION, MTU_OPTION, type NetworkRecord } from './model.js';
 import { allowLink, isolateBridge, removeLink, unisolateBridge } from './icc-rules.js';
 import { linkEnv, linkHosts, resolveLinks, type ResolvedLink } from './links.js';
@@ -375,7 +375,7 @@ export class ContainerAttacher implements ContainerNetworking {
       if (this.live.has(KEEPER_ID) || this.closing) return;
       const sandbox = newSandbox(KEEPER_ID);
       try {
-        sandbox.attachments.push(this.newAttachment({ id: KEEPER_ID, name: `/${KEEPER_NAME}` }, network, emptyEndpoint(network.Id), 0));
+        sandbox.attachments.push(this.keeperAttachment(network));
         this.live.set(KEEPER_ID, sandbox);
         await this.options.sandboxes.save(sandbox);
         await this.plumb(sandbox, sandbox.attachments[0]!, { beforeRun: true, makeNetns: true });
@@ -384,6 +384,21 @@ export class ContainerAttacher implements ContainerNetworking {
         await this.undo(sandbox);
       }
     });
+  }
+
+  /**
+   * The keeper's address: the subnet's last one, so that containers are numbered from .2 as on
+   * Docker's docker0 (the next free one when a container holds it already).
+   */
+  private keeperAttachment(network: NetworkRecord): Attachment {
+    const keeper = { id: KEEPER_ID, name: `/${KEEPER_NAME}` };
+    const subnet = parseCidr(network.IPAM.Config[0]?.Subnet ?? '');
+    const last = { ...emptyEndpoint(network.Id), IPAMConfig: { IPv4Address: formatIp(subnet.base + size(subnet) - 2) } };
+    try {
+      return this.newAttachment(keeper, network, last, 0);
+    } catch {
+      return this.newAttachment(keeper, network, emptyEndpoint(network.Id), 0);
+    }
   }
 
   /** At shutdown: the default bridge's keeper is undone (and with it the bridge) unless containers still use the bridge. */
