@@ -2,10 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { PassThrough } from 'node:stream';
 import { EngineClient } from '../../src/client/index.js';
 import { packBusyboxRootfs } from '../../src/bootstrap/busybox-rootfs.js';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
+
+const exec = promisify(execFile);
 
 async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[])).sort();
@@ -68,6 +72,20 @@ describe('kill -9 of berthd in the middle of an operation', { timeout: 120_000 }
     const [stopped] = JSON.parse((await daemon.berth(['inspect', 'survivor'])).stdout);
     assert.equal(stopped.State.ExitCode, 137);
     await daemon.berth(['rm', 'survivor']);
+  });
+
+  test('a container left frozen by a kill -9 mid-commit (which pauses it) is thawed at restart: it runs, and rm -f ends it', async () => {
+    await daemon.berth(['run', '-d', '--name', 'frozen', '--network', 'none', 'busybox', 'sleep', '300']);
+    const [before] = JSON.parse((await daemon.berth(['inspect', 'frozen'])).stdout);
+    // What a commit does before reading the layer, done by hand: berthd dies before it resumes.
+    await exec('crun', ['--root', join(daemon.execRoot, 'runtime', 'crun'), 'pause', before.Id]);
+    daemon.process.kill('SIGKILL');
+    await new Promise((r) => daemon.process.once('exit', r));
+    await daemon.restart();
+    const state = (await exec('crun', ['--root', join(daemon.execRoot, 'runtime', 'crun'), 'state', before.Id])).stdout;
+    assert.equal(JSON.parse(state).status, 'running');
+    assert.equal((await daemon.berth(['exec', 'frozen', 'echo', 'thawed'])).stdout, 'thawed\n');
+    await daemon.berth(['rm', '-f', 'frozen']);
   });
 
   test('a container layer whose container is gone (a crash during rm) is swept at start', async () => {

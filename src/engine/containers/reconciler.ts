@@ -71,6 +71,13 @@ export async function reconcile(context: ReconcileContext): Promise<void> {
     // Still running (or paused): its rootfs lives on in its own mount namespace. A runtime
     // container still 'created' was never started (a record saved running before its start).
     if (live && (live.status === 'running' || live.status === 'paused')) {
+      if (live.status === 'paused' && !record.state.Paused) {
+        // Frozen by an operation of berthd's own that a crash cut short (a commit pauses the
+        // container while it reads the layer): thawed, as its record says it runs. Left frozen,
+        // it could not even be killed (rm -f would wait for an exit that never comes).
+        logger.warn('thawing a container frozen by an operation a crash cut short', { id: record.id });
+        await lifecycle.runtimeOf(record).resume(record.id).catch((err) => logger.warn('thawing a container', { id: record.id, err }));
+      }
       lifecycle.adopt(record);
       continue;
     }
