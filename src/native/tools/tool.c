@@ -1,0 +1,79 @@
+#define _GNU_SOURCE
+#include "tool.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* errno's symbolic name (ENOSPC), which berthd maps to a status: strerrorname_np is glibc ≥ 2.32. */
+static const char *errno_name(int err) {
+  const char *name = err ? strerrorname_np(err) : NULL;
+  return name;
+}
+
+static void json_string(FILE *out, const char *text) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
+    else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+    else fputc(*p, out);
+  }
+  fputc('"', out);
+}
+
+void tool_fail(int err, const char *format, ...) {
+  char message[8192];
+  va_list args;
+  va_start(args, format);
+  int used = vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  if (err && used >= 0 && (size_t)used < sizeof message)
+    snprintf(message + used, sizeof message - (size_t)used, ": %s", strerror(err));
+  fputs("{\"message\":", stderr);
+  json_string(stderr, message);
+  const char *code = errno_name(err);
+  if (code) {
+    fputs(",\"code\":", stderr);
+    json_string(stderr, code);
+  }
+  fputs("}\n", stderr);
+  exit(1);
+}
+
+void tool_write_all(int fd, const void *buf, size_t len, const char *what) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      tool_fail(errno, "writing %s", what);
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+size_t tool_read_full(int fd, void *buf, size_t len, const char *what) {
+  char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = read(fd, p + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      tool_fail(errno, "reading %s", what);
+    }
+    if (n == 0) break;
+    done += (size_t)n;
+  }
+  return done;
+}
+
+void tool_enter_root(const char *dir) {
+  if (chroot(dir) != 0) tool_fail(errno, "chroot %s", dir);
+  if (chdir("/") != 0) tool_fail(errno, "chdir /");
+  umask(0);
+}
