@@ -262,6 +262,18 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const made = [...built.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!).slice(1);
     assert.equal(made.length, 2);
     for (const id of made) assert.ok((await listed()).includes(id));
+    // berth's own CLI: a cache within --keep-storage stays whole.
+    const kept = await daemon.berth(['builder', 'prune', '-f', '--keep-storage', '1g']);
+    assert.equal(kept.stdout, 'Total reclaimed space: 0B\n');
+    for (const id of made) assert.ok((await listed()).includes(id));
+    // A cache over the limit loses steps, last step first, until it fits: the ENV's (no layer of
+    // its own) and then the RUN's, whose layer is what takes the space.
+    const cut = await daemon.berth(['builder', 'prune', '-f', '--all', '--keep-storage', '1']);
+    assert.match(cut.stdout, /^Deleted build cache objects:\n/);
+    for (const id of made) assert.ok(!(await listed()).includes(id), `${id} is still there`);
+    const rebuilt = await dockerBuild(daemon, [dir]);
+    assert.equal(rebuilt.code, 0);
+    made.splice(0, made.length, ...[...rebuilt.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!).slice(1));
     const pruned = await execFileText(daemon, ['builder', 'prune', '-f', '--filter', 'until=1h']);
     assert.match(pruned, /Total:\s+0B|Total reclaimed space:\s+0B/); // made just now: `until=1h` keeps it
     for (const id of made) assert.ok((await listed()).includes(id));
