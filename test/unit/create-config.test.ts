@@ -189,3 +189,11 @@ test('MacAddress is refused by name; the network mode is kept as sent (networks 
   assert.equal(completeHostConfig({ NetworkMode: 'host' }, 'crun').NetworkMode, 'host');
   assert.equal(completeHostConfig(undefined, 'runc').NetworkMode, 'default');
 });
+
+test('ports published in host network mode are discarded with moby\'s warning', () => {
+  const warningsOf = (hostConfig: Record<string, unknown>) => completeSpecHostConfig(decodeContainerSpec({ HostConfig: hostConfig }).hostConfig, 'crun', ALL_CGROUP_FEATURES).warnings;
+  const ports = { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } };
+  assert.deepEqual(warningsOf({ NetworkMode: 'host', ...ports }), ['Published ports are discarded when using host network mode']);
+  assert.deepEqual(warningsOf({ NetworkMode: 'bridge', ...ports }), []);
+  assert.deepEqual(warningsOf({ NetworkMode: 'host', PortBindings: {} }), []);
+});

@@ -237,6 +237,9 @@ export function completeHostConfig(
   if (!isUnset(kernelMemory) || !isUnset(kernelMemoryTcp)) {
     warnings.push('Kernel memory limits (--kernel-memory) are no longer supported by API v1.42 and later: KernelMemory discarded.');
   }
+  // The host's own ports are the container's: there is nothing to publish (moby warns the same).
+  const bindings = other.PortBindings as Record<string, unknown> | null | undefined;
+  if (given.NetworkMode === 'host' && bindings && Object.keys(bindings).length > 0) warnings.push('Published ports are discarded when using host network mode');
   const hostConfig: HostConfig = {
     ...RESOURCE_DEFAULTS,
     ...other,
