@@ -180,8 +180,7 @@ test('log attributes for --details: the labels and variables the options name, i
   assert.deepEqual(logAttributes({}, labels, env), []);
 });
 
-test('MacAddress is refused by name; the network mode is kept as sent (networks check it at create)', () => {
-  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, {}), /--mac-address \(Config\.MacAddress\)/);
+test('the network mode is kept as sent (networks check it and a MacAddress at create)', () => {
   const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' } });
   const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, 'crun', ALL_CGROUP_FEATURES);
   assert.equal(hostConfig.NetworkMode, 'default');

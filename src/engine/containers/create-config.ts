@@ -35,7 +35,6 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   const inheritedEntrypoint = entrypoint === null ? image.Entrypoint ?? null : entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === '') ? null : entrypoint;
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
-  if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
   const exposed = [...Object.keys(image.ExposedPorts ?? {}), ...(given.ExposedPorts ?? [])];
   const config: ContainerConfig = {
     Hostname: given.Hostname ?? '',
