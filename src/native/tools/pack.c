@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -294,6 +296,10 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "--blob") == 0) blob = argv[2];
   else if (argc != 2) tool_fail(0, "%s", "usage: berth-pack [--blob PATH] TOP < entries");
   const char *top = argv[argc - 1];
+  /* A daemon killed mid-commit takes its packer along: the packer must not make its blob file in
+   * an ingest folder the next daemon has already swept. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) tool_fail(errno, "%s", "prctl PR_SET_PDEATHSIG");
+  if (getppid() == 1) tool_fail(0, "%s", "the daemon that started berth-pack is gone");
 
   size_t len;
   char *entries = read_entries(&len);
