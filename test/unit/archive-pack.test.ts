@@ -229,3 +229,31 @@ test('berth-pack keeps a mode of 0 and ids too big for ustar (in PAX records), a
   const listed = execFileSync('tar', ['--numeric-owner', '-tvf', '-'], { input: tar }).toString();
   assert.match(listed, /300000\/1000000 .* mapped/);
 });
+
+test('berth-pack pads a file that shrank while it was read to the size its header gave', async (t) => {
+  const top = await tempDir(t, 'pack-shrink');
+  // A sysfs file says 4096 bytes and has fewer: what a file truncated between lstat and read looks like.
+  const source = '/sys/kernel/mm/transparent_hugepage/enabled';
+  const text = await readFile(source);
+  assert.ok(text.length > 0 && text.length < 4096);
+  await writeFile(join(top, 'file'), '');
+  execFileSync('mount', ['--bind', source, join(top, 'file')]);
+  let tar: Buffer;
+  try {
+    tar = Buffer.concat(await packDiff(top, [{ path: '/file', kind: 'A', opaque: false }, { path: '/after', kind: 'D', opaque: false }]).toArray());
+  } finally {
+    execFileSync('umount', [join(top, 'file')]);
+  }
+  const contents: Record<string, Buffer> = {};
+  const entries = extract();
+  streamOf(tar).pipe(entries);
+  for await (const entry of entries) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    contents[entry.header.name] = Buffer.concat(chunks);
+  }
+  assert.deepEqual(Object.keys(contents), ['file', '.wh.after']);
+  assert.equal(contents.file!.length, 4096);
+  assert.deepEqual(contents.file!.subarray(0, text.length), text);
+  assert.ok(contents.file!.subarray(text.length).every((byte) => byte === 0));
+});
