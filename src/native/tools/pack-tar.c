@@ -177,7 +177,7 @@ static int ustar_name(const char *full, const char **name, char *prefix, size_t 
     const char *slash = strchr(*name, '/');
     if (!slash) return 0;
     size_t seg = (size_t)(slash - *name);
-    if (*prefix_len + 1 + seg > 155) return 0;
+    if ((*prefix_len ? *prefix_len + 1 : 0) + seg > 155) return 0;
     if (*prefix_len) prefix[(*prefix_len)++] = '/';
     memcpy(prefix + *prefix_len, *name, seg);
     *prefix_len += seg;

@@ -12,8 +12,9 @@
  * The tar is the one writeDiffTar (src/archive/pack-entries.ts) writes for the same tree, byte for
  * byte (see pack-tar.c for the header fields); where that one cannot go, this one goes on as Docker
  * does: a file that shrinks while it is read is padded with zeros (one that grows is cut at the
- * size its header gave), a mode of 0 stays 0, and a uid, gid or mtime too big for its field goes
- * in a PAX record.
+ * size its header gave), a mode of 0 stays 0, a uid, gid or mtime too big for its field goes in a
+ * PAX record, and an mtime is cut to the second (Node rounds it to the millisecond first, which
+ * puts a time in the last half millisecond of a second in the next one).
  *
  * With --blob the tar goes to PATH (a new file, made before the chroot) instead, sha256'ed as it
  * is written, flushed to disk as it grows and fdatasync'ed at the end, and stdout gets
