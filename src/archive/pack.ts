@@ -18,7 +18,8 @@ function encodeEntries(entries: DiffEntry[]): Buffer {
 
 function startPacker(top: string, entries: DiffEntry[], blob?: string) {
   const args = blob === undefined ? [top] : ['--blob', blob, top];
-  const packer = spawn(PACKER, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // It needs no environment but the pid it checks its parent against (see pack.c).
+  const packer = spawn(PACKER, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { BERTH_PARENT_PID: String(process.pid) } });
   const stderr: Buffer[] = [];
   packer.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   packer.stdin.on('error', () => {}); // a packer that failed early closes its stdin: the status tells
