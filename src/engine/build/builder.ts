@@ -23,6 +23,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { goArch, type ContainerConfigFields, type HistoryEntry, type ImageConfig } from '../images/image-config.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { taggedName } from '../images/image-service.js';
+import type { LayerPacker } from '../../storage/layer-ingest.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
@@ -330,7 +331,7 @@ class StageBuild {
       started: (id) => this.say(` ---> Running in ${shortId(id)}\n`),
       output: (chunk) => this.say(chunk.toString('utf8')),
       commit: async (id) => {
-        const image = await this.commitLayer(action, await layers.containerLayerDiff(id), id);
+        const image = await this.commitLayer(action, (blobPath) => layers.containerLayerDiffToFile(id, blobPath), id);
         if (this.request.remove) this.say(` ---> Removed intermediate container ${shortId(id)}\n`);
         return image;
       },
@@ -364,7 +365,7 @@ class StageBuild {
     return images.addImage(this.imageConfig(record, { empty: true }), this.image?.layerBlobs ?? [], this.image?.id);
   }
 
-  private commitLayer(record: StepRecord, diff: Readable, container?: string): Promise<Image> {
+  private commitLayer(record: StepRecord, diff: Readable | LayerPacker, container?: string): Promise<Image> {
     return this.builder.engine.images.addLayeredImage(diff, this.image, ({ diffId, empty }) => this.imageConfig(record, { diffId, empty }, container));
   }
 }
