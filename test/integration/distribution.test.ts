@@ -237,6 +237,33 @@ describe('distribution', () => {
     assert.doesNotMatch(await readFile(join(daemon.dataRoot, '..', 'berthd.log'), 'utf8'), /s3cret/);
   });
 
+  test('build --pull pulls the FROM image although one of that name is here, with the login X-Registry-Config carries', async () => {
+    const reg = await registry({ auth: 'basic', users: { bob: 'b0bpw' } });
+    const name = `${reg.host}/base:1`;
+    await daemon.berth(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'b0bpw\n' });
+    const dir = await mkdtemp(join(tmpdir(), 'berth-build-pull-'));
+    try {
+      await daemon.berth(['tag', 'busybox', name]);
+      await daemon.berth(['push', name]);
+      // The name now stands for a local image the registry does not have.
+      await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN touch /local-only\n');
+      await daemon.berth(['build', '-q', '-t', name, dir]);
+      await writeFile(join(dir, 'Dockerfile'), `FROM ${name}\nCMD ["sh", "-c", "test -e /local-only && echo local || echo pulled"]\n`);
+      await daemon.berth(['build', '-q', '-t', 'from-base', dir]);
+      assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'local\n');
+      await daemon.berth(['build', '-q', '--pull', '-t', 'from-base', dir]);
+      assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'pulled\n');
+      await daemon.berth(['logout', reg.host]);
+      const anonymous = await daemon.berth(['build', '-q', '--pull', dir], { allowFailure: true });
+      assert.notEqual(anonymous.code, 0);
+      assert.match(anonymous.stderr, /unauthorized: authentication required/);
+    } finally {
+      await daemon.berth(['logout', reg.host], { allowFailure: true });
+      await daemon.berth(['rmi', '-f', name, 'from-base'], { allowFailure: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a credential helper named by credsStore stores, gives and erases the credentials', async () => {
     const reg = await registry({ auth: 'basic', users: { dave: 'h3lper' } });
     const configFile = join(dockerConfig, 'config.json');
