@@ -3,7 +3,8 @@
  * registry (Debian's docker-registry, plain HTTP on 127.0.0.1), and a pull where 2 of the 3
  * layers are present already. The image is written into the registry directly (random bytes, so
  * nothing compresses or dedupes); each pull starts from an image store without it, each push
- * goes to an empty registry.
+ * goes to an empty registry. BENCH_PULL_TIMELINE=N adds N pulls of each kind through the API,
+ * printing when each layer's download, unpacking and registration ended (see pullTimeline).
  */
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -65,7 +66,8 @@ async function pullTimeline(daemon: TestDaemon, name: string): Promise<string> {
     return `${id.slice(0, 4)}: downloaded ${ms(first('Download complete'))}, extracting ${ms(first('Extracting'))}–${ms(last('Extracting'))}, complete ${ms(first('Pull complete'))}`;
   });
   const layersFrom = events.find((e) => e.status === 'Pulling fs layer')?.at;
-  return `layers from ${ms(layersFrom)}; ${parts.join('; ')}; end ${ms(performance.now() - start)}`;
+  const recorded = events.find((e) => e.status.startsWith('Digest:'))?.at;
+  return `layers from ${ms(layersFrom)}; ${parts.join('; ')}; image recorded ${ms(recorded)}; end ${ms(performance.now() - start)}`;
 }
 
 interface Timing {
@@ -105,11 +107,9 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
       if (i < RUNS - 1) await daemon.berth(['rmi', `${name}:v1`]);
     }
     report('berth pull (cold)', pulls, bytes);
-    if (process.env.BENCH_PULL_TIMELINE) {
-      for (let i = 0; i < Number(process.env.BENCH_PULL_TIMELINE); i++) {
-        await daemon.berth(['rmi', `${name}:v1`]);
-        console.log(`    timeline (ms): ${await pullTimeline(daemon, `${name}:v1`)}`);
-      }
+    for (let i = 0; i < Number(process.env.BENCH_PULL_TIMELINE ?? 0); i++) {
+      await daemon.berth(['rmi', `${name}:v1`]);
+      console.log(`    timeline (ms): ${await pullTimeline(daemon, `${name}:v1`)}`);
     }
 
     const partial: Timing[] = [];
@@ -118,6 +118,10 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
       await daemon.berth(['rmi', `${name}:v2`]);
     }
     report('berth pull, 2 of 3 layers present (25 MiB fetched)', partial, thirdChanged[2]!.length);
+    for (let i = 0; i < Number(process.env.BENCH_PULL_TIMELINE ?? 0); i++) {
+      console.log(`    timeline (ms): ${await pullTimeline(daemon, `${name}:v2`)}`);
+      await daemon.berth(['rmi', `${name}:v2`]);
+    }
 
     const pushes: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
