@@ -1,9 +1,10 @@
 /**
  * `docker pull`: resolves a tag or digest to a manifest (an index picks the platform), fetches the
  * config, downloads the missing layers concurrently into the content store, unpacks them as
- * they arrive (chained to their parents as those are registered), and records the image with its tag and its repository digest — reporting each step in
- * Docker's progress messages. Layers present locally are not downloaded ("Already exists"); a
- * failure leaves no image, and the blobs it stored are garbage once its lease goes.
+ * they arrive (each chained to its parent once that is registered), and records the image with
+ * its tag and its repository digest — reporting each step in Docker's progress messages. Layers
+ * present locally are not downloaded ("Already exists"); a failure leaves no image, and the blobs
+ * it stored are garbage once its lease goes.
  */
 import { pipeline, Readable, Transform } from 'node:stream';
 import { compressionOf } from '../../archive/index.js';
