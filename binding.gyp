@@ -4,6 +4,13 @@
       "target_name": "berth_native",
       "sources": ["src/native/berth_native.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "berth-pack",
+      "type": "executable",
+      "sources": ["src/native/tools/pack.c", "src/native/tools/pack-tar.c", "src/native/tools/tool.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "libraries": ["-lcrypto"]
     }
   ]
 }

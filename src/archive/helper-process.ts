@@ -30,7 +30,7 @@ export function helperInput(): Readable {
 }
 
 /**
- * The protocol of the confined helper processes (extract-helper.ts, pack-helper.ts): on failure
+ * The protocol of the confined helper processes (extract-helper.ts, copy-helper.ts, and the native tools of src/native/tools): on failure
  * a helper writes one JSON line {message, code} to stderr and exits with status 1.
  */
 export interface HelperFailure {
