@@ -302,6 +302,7 @@ test('registerBeforeParent: a layer unpacked and waiting for its parent when the
   assert.deepEqual(await readdir(join(root, 'killed', 'pending')), []);
   failParent(new Error('the parent failed'));
   await assert.rejects(child, /the parent failed/);
+});
 
 test('a container layer packed into the content store becomes a layer unpacked from its blob; a failed pack leaves no file', async () => {
   const store = await openStore('packed');
