@@ -462,3 +462,29 @@ test('berth-pack reports a path too long to look up, and reads nothing through a
   await symlink(`${'../'.repeat(20)}${outside.slice(1)}`, join(top, 'etc'));
   await assert.rejects(packDiff(top, [{ path: '/etc/secret', kind: 'A', opaque: false }]).toArray(), /lstat \/etc\/secret: No such file or directory \(ENOENT\)/);
 });
+
+/** A "container" that swaps the names `a` and `b` in `dir` (renameat2 RENAME_EXCHANGE) as fast as it can. */
+const SWAPPER = `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+while True:
+    libc.renameat2(-100, b'a', -100, b'b', 2)
+`;
+
+test('berth-pack never opens a device node a container swaps in for a file between its lstat and its open', async (t) => {
+  const top = await tempDir(t, 'pack-swap');
+  await writeFile(join(top, 'a'), 'a file');
+  execFileSync('mknod', [join(top, 'b'), 'c', '1', '3']);
+  const swapper = spawn('python3', ['-c', SWAPPER, top], { stdio: 'ignore' });
+  t.after(() => swapper.kill('SIGKILL'));
+  const failures = new Set<string>();
+  // Packing /a 20000 times over hits the window between lstat and open within a run or two.
+  const entries = Buffer.from('A0/a\0'.repeat(20_000));
+  for (let run = 0; run < 10 && failures.size === 0; run++) {
+    const { status, stderr } = runPacker([top], entries);
+    if (status !== 0) failures.add(stderr);
+  }
+  // Before, the device was opened, then found not to be the file lstat'ed: "/a changed while it was packed".
+  assert.deepEqual([...failures], ['{"message":"open /a: Permission denied","code":"EACCES"}\n']);
+});
