@@ -6,8 +6,9 @@
  *
  * `entries` are the layer's changes in tar order, one record each: the kind ('A', 'C' or 'D'),
  * '1' for an opaque directory or '0', the path (absolute in the layer), a NUL byte. The program
- * chroots into TOP before it reads a file, so a running container that swaps a directory for a
- * symlink meanwhile cannot make the tar carry a file from outside the layer.
+ * chroots into TOP (a read-only, nodev bind mount of it: see enter_layer) before it reads a file,
+ * so a running container that swaps a directory for a symlink meanwhile cannot make the tar carry
+ * a file from outside the layer.
  *
  * The tar is the one writeDiffTar (src/archive/pack-entries.ts) writes for the same tree, byte for
  * byte (see pack-tar.c for the header fields); where that one cannot go, this one goes on as Docker
