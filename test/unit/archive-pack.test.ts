@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { appendFile, chmod, chown, link, lutimes, mkdir, open, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, link, lstat, lutimes, mkdir, open, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -478,6 +478,7 @@ test('berth-pack never opens a device node a container swaps in for a file betwe
   execFileSync('mknod', [join(top, 'b'), 'c', '1', '3']);
   const swapper = spawn('python3', ['-c', SWAPPER, top], { stdio: 'ignore' });
   t.after(() => swapper.kill('SIGKILL'));
+  while (!(await lstat(join(top, 'a')).catch(() => undefined))?.isCharacterDevice()) await new Promise((resolve) => setTimeout(resolve, 5));
   const failures = new Set<string>();
   // Packing /a 20000 times over hits the window between lstat and open within a run or two.
   const entries = Buffer.from('A0/a\0'.repeat(20_000));
@@ -487,4 +488,42 @@ test('berth-pack never opens a device node a container swaps in for a file betwe
   }
   // Before, the device was opened, then found not to be the file lstat'ed: "/a changed while it was packed".
   assert.deepEqual([...failures], ['{"message":"open /a: Permission denied","code":"EACCES"}\n']);
+});
+
+/** A "container" that keeps growing, shrinking, adding and removing the xattrs of `path`. */
+const XATTR_FLIPPER = `
+import os, sys
+p = sys.argv[1]
+long = 'user.' + 'n' * 100
+while True:
+    os.setxattr(p, 'user.v', b'x' * 3000)
+    os.setxattr(p, 'user.w', b'w')
+    os.setxattr(p, long, b'z' * 200)
+    os.setxattr(p, 'user.v', b'y')
+    os.removexattr(p, 'user.w')
+    os.removexattr(p, long)
+`;
+
+test('berth-pack reads xattrs a container changes meanwhile (ERANGE, ENODATA) as one of the values they had', async (t) => {
+  const top = await tempDir(t, 'pack-xattr-race');
+  await writeFile(join(top, 'f'), 'data');
+  const flipper = spawn('python3', ['-c', XATTR_FLIPPER, join(top, 'f')], { stdio: 'ignore' });
+  t.after(() => flipper.kill('SIGKILL'));
+  while (lgetxattr(join(top, 'f'), 'user.v') === null) await new Promise((resolve) => setTimeout(resolve, 5));
+  // The value or list sizes change between the call that sizes the buffer and the one that fills it.
+  const values = new Set<string>();
+  for (let run = 0; run < 20 && !(values.has('user.v=x3000') && values.has('user.v=y1')); run++) {
+    const { status, stdout: tar, stderr } = runPacker([top], Buffer.from('A0/f\0'.repeat(2_000)));
+    assert.equal(status, 0, stderr);
+    const parsed = extract();
+    streamOf(tar).pipe(parsed);
+    for await (const entry of parsed) {
+      for (const [key, value] of Object.entries((entry.header as Headers & { pax?: Record<string, string> }).pax ?? {})) {
+        if (key.startsWith('SCHILY.xattr.')) values.add(`${key.slice('SCHILY.xattr.'.length, 'SCHILY.xattr.'.length + 6)}=${value.slice(0, 1)}${value.length}`);
+      }
+      entry.resume();
+    }
+  }
+  for (const value of values) assert.ok(['user.v=x3000', 'user.v=y1', 'user.w=w1', 'user.n=z200'].includes(value), value);
+  assert.ok(values.has('user.v=x3000') && values.has('user.v=y1'), [...values].join());
 });
