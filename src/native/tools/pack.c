@@ -6,8 +6,9 @@
  *
  * `entries` are the layer's changes in tar order, one record each: the kind ('A', 'C' or 'D'),
  * '1' for an opaque directory or '0', the path (absolute in the layer), a NUL byte. The program
- * chroots into TOP before it reads a file, so a running container that swaps a directory for a
- * symlink meanwhile cannot make the tar carry a file from outside the layer.
+ * chroots into TOP (a read-only, nodev bind mount of it: see enter_layer) before it reads a file,
+ * so a running container that swaps a directory for a symlink meanwhile cannot make the tar carry
+ * a file from outside the layer.
  *
  * The tar is the one writeDiffTar (src/archive/pack-entries.ts) writes for the same tree, byte for
  * byte (see pack-tar.c for the header fields); where that one cannot go, this one goes on as Docker
@@ -30,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -163,10 +166,11 @@ static char tar_type(mode_t mode) {
 
 /*
  * The file read is the one lstat'ed: a running container may swap it meanwhile (O_NONBLOCK keeps
- * a FIFO put in its place from hanging us).
+ * a FIFO put in its place from hanging us; a device node cannot be opened at all, see
+ * enter_layer).
  */
 static void add_file(struct packer *packer, struct tar_header *header, const char *path, const struct stat *st) {
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) tool_fail(errno, "open %s", path);
   struct stat opened;
   if (fstat(fd, &opened) != 0) tool_fail(errno, "fstat %s", path);
@@ -276,6 +280,23 @@ static void pack_entry(struct packer *packer, char kind, int opaque, const char 
   }
 }
 
+/*
+ * Chroots into a read-only, nodev view of `top`, in a mount namespace of our own. A container
+ * may make device nodes (Docker's default capabilities include CAP_MKNOD) and swap one in for a
+ * file between its lstat and its open: opening /dev/watchdog's node would arm the host's
+ * watchdog, a tape's would rewind it. On a nodev mount that open fails (EACCES) before any
+ * driver sees it; lstat still reports device nodes for their headers.
+ */
+static void enter_layer(const char *top) {
+  if (unshare(CLONE_NEWNS) != 0) tool_fail(errno, "%s", "unshare CLONE_NEWNS");
+  /* Our mounts must not propagate back into berthd's namespace. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) tool_fail(errno, "%s", "making / private");
+  if (mount(top, top, NULL, MS_BIND | MS_REC, NULL) != 0) tool_fail(errno, "bind mounting %s", top);
+  if (mount(NULL, top, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, NULL) != 0)
+    tool_fail(errno, "remounting %s nodev", top);
+  tool_enter_root(top);
+}
+
 /* All of stdin: the entries are few next to the files they name. */
 static char *read_entries(size_t *len) {
   size_t cap = 1 << 16, used = 0;
@@ -312,7 +333,7 @@ int main(int argc, char **argv) {
     fd = open(blob, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) tool_fail(errno, "creating %s", blob);
   }
-  tool_enter_root(top);
+  enter_layer(top);
 
   struct packer packer = {.out = tar_out_open(fd, blob != NULL), .now = time(NULL)};
   for (char *record = entries; record < entries + len; record += strlen(record) + 1) {
