@@ -15,6 +15,7 @@ import type { CgroupFeatures } from './cgroup-features.js';
 import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
+import { startCrunContainer } from './crun-start.js';
 import { launchExec } from './conmon-exec.js';
 import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
@@ -157,8 +158,9 @@ export class ConmonRuntime implements ContainerRuntime {
     };
   }
 
+  /** crun's start is three file calls, made here (crun-start.ts); other runtimes are asked. */
   start(id: string): Promise<void> {
-    return startContainer(this.oci, id);
+    return this.oci.name === 'crun' ? startCrunContainer(this.oci.root, id) : startContainer(this.oci, id);
   }
 
   kill(id: string, signal: number): Promise<void> {

@@ -35,8 +35,9 @@ export function runtimeGlobalArgs(rt: Runtime): string[] {
 const MISSING_CONTAINER = /does not exist|No such file or directory/;
 // The process is not in a state for the command. crun: "container `X` is not running", "open pidfd:
 // No such process" (kill after the exit); runc: "container not running", "cannot start a
-// container that has stopped", "… that is not stopped" (delete without force).
-const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
+// container that has stopped", "… that is not stopped" (delete without force), "cannot start an
+// already running container".
+const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|already running|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
   if (errnoCode(err) === 'ENOENT') return new BerthError('unavailable', `${rt.name}: runtime binary ${rt.path} not found`, { cause: err });

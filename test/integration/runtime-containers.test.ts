@@ -191,6 +191,7 @@ for (const runtimeName of RUNTIMES) {
       assert.deepEqual(await runtime.state(id), { status: 'created', pid: container.pid });
       await runtime.start(id);
       assert.deepEqual(await runtime.state(id), { status: 'running', pid: container.pid });
+      await assert.rejects(runtime.start(id), (err: unknown) => err instanceof BerthError && err.kind === 'conflict');
       assert.deepEqual(await runtime.list(), [{ id, state: { status: 'running', pid: container.pid } }]);
       await runtime.kill(id, 9);
       assert.equal((await container.exited).code, 137);
