@@ -4,7 +4,7 @@
  * container outlives berthd. Files live where ConmonPaths says, so that `delete` can tear down
  * from the id alone, whatever state the container is in.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
@@ -15,6 +15,7 @@ import type { CgroupFeatures } from './cgroup-features.js';
 import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroups.js';
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
+import { startCrunContainer } from './crun-start.js';
 import { launchExec } from './conmon-exec.js';
 import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
@@ -37,6 +38,7 @@ import {
   deleteContainer,
   killContainer,
   listContainers,
+  mayHoldState,
   pauseContainer,
   resumeContainer,
   startContainer,
@@ -62,7 +64,7 @@ export interface ConmonHost {
 
 /** After the runtime killed a container, how long its conmon may take to write the exit and leave. */
 const CONMON_EXIT_GRACE_MS = 2000;
-const CONMON_POLL_MS = 10;
+const CONMON_POLL_MS = 2;
 
 /** The runtime's status words in the interface's four (crun says 'creating' for an instant). */
 function runtimeStatus(status: string): RuntimeStatus {
@@ -156,8 +158,9 @@ export class ConmonRuntime implements ContainerRuntime {
     };
   }
 
+  /** crun's start is three file calls, made here (crun-start.ts); other runtimes are asked. */
   start(id: string): Promise<void> {
-    return startContainer(this.oci, id);
+    return this.oci.name === 'crun' ? startCrunContainer(this.oci.root, id) : startContainer(this.oci, id);
   }
 
   kill(id: string, signal: number): Promise<void> {
@@ -175,8 +178,13 @@ export class ConmonRuntime implements ContainerRuntime {
     const bundleDir = this.bundle(id);
     const cgroupsPath = await this.cgroupsPath(id);
     const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
-    await deleteContainer(this.oci, id, options);
-    if (conmonPid > 0) await this.awaitConmonExit(conmonPid, id);
+    // After an exit, conmon runs the runtime's delete itself (its exit command) before it leaves;
+    // the runtime is called here only when that did not happen (conmon killed, a run never
+    // started, a live container deleted with force).
+    const exited = conmonPid > 0 && (await this.exitRecorded(id));
+    if (exited) await this.awaitConmonExit(conmonPid, id);
+    if (await mayHoldState(this.oci, id)) await deleteContainer(this.oci, id, options);
+    if (conmonPid > 0 && !exited) await this.awaitConmonExit(conmonPid, id);
     // The cgroups before the bundle: the bundle's config.json says where they are.
     await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     await Promise.all([
@@ -184,6 +192,14 @@ export class ConmonRuntime implements ContainerRuntime {
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
       rm(this.host.paths.execs(id), { recursive: true, force: true }),
     ]);
+  }
+
+  /** Whether conmon has recorded the exit of this run (its persist dir is emptied at each create). */
+  private async exitRecorded(id: string): Promise<boolean> {
+    return access(join(this.host.paths.persist(id), 'exit')).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Waits for conmon to record the exit and leave; one that lingers is killed. */

@@ -15,7 +15,7 @@ import { BerthError, invalidParameter } from '../common/errors.js';
 import { ownPipes, pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
 import type { OciSpec } from './oci-spec.js';
-import { deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
+import { deleteCommand, deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
 
 export interface LaunchOptions {
   conmonPath: string;
@@ -43,6 +43,7 @@ const CONMON_BUNDLE_FILES = ['attach', 'ctl', 'winsz', 'pidfile', 'conmon.pid', 
 
 function conmonArgs(opts: LaunchOptions): string[] {
   const { id, bundleDir } = opts;
+  const exit = deleteCommand(opts.runtime, id);
   return [
     '--api-version', '1',
     '-c', id,
@@ -62,6 +63,10 @@ function conmonArgs(opts: LaunchOptions): string[] {
     // With a tty, conmon's -t carries stdin too; -i is for pipes.
     ...(opts.tty ? ['-t'] : opts.stdin ? ['-i'] : []),
     ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),
+    // Run once the exit is recorded (conmon waits for it before it leaves): the runtime's state
+    // and cgroups go while berthd handles the exit, instead of after it (ConmonRuntime.delete).
+    '--exit-command', exit.path,
+    ...exit.args.flatMap((arg) => ['--exit-command-arg', arg]),
   ]; // prettier-ignore
 }
 

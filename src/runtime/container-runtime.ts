@@ -13,14 +13,15 @@
  *   start(id)                           → the program runs; `state` says 'running'
  *   kill / pause / resume / update / exec / stats while it runs
  *   … the init process ends: the RuntimeSet reports an Exit for the id (once, even across a
- *     daemon restart: an exit that happened while berthd was down is found by `pendingExit`) …
+ *     daemon restart: an exit that happened while berthd was down is found by `pendingExit`);
+ *     the runtime may already forget the run then (conmon deletes it as it leaves) …
  *   delete(id, { force: true })         → runtime state, bundle, monitor files and cgroups gone;
  *                                         a container the runtime does not know is not an error
  * `delete` also works on a container that is still running or was never started (it kills
  * first), which is how a crash between create and start is cleaned up; the exit of a container
  * killed that way may still be reported, and is to be ignored by whoever no longer runs it.
- * Errors: not-found for a container the runtime does not know, conflict for the wrong state
- * (kill or pause after the exit, start twice, delete of a live container without force).
+ * Errors: not-found for a container the runtime does not know (also one whose run ended),
+ * conflict for the wrong state (start twice, delete of a live container without force).
  */
 import type { Writable } from 'node:stream';
 import type { CgroupFeatures } from './cgroup-features.js';

@@ -5,6 +5,8 @@
  * daemon.
  */
 import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, errnoCode } from '../common/errors.js';
 import { runtimeDetail } from './create-error.js';
@@ -33,8 +35,9 @@ export function runtimeGlobalArgs(rt: Runtime): string[] {
 const MISSING_CONTAINER = /does not exist|No such file or directory/;
 // The process is not in a state for the command. crun: "container `X` is not running", "open pidfd:
 // No such process" (kill after the exit); runc: "container not running", "cannot start a
-// container that has stopped", "… that is not stopped" (delete without force).
-const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|has stopped|No such process/i;
+// container that has stopped", "… that is not stopped" (delete without force), "cannot start an
+// already running container".
+const WRONG_STATE = /not running|not stopped|not paused|is paused|already paused|already running|has stopped|No such process/i;
 
 function commandError(rt: Runtime, args: readonly string[], err: unknown): BerthError {
   if (errnoCode(err) === 'ENOENT') return new BerthError('unavailable', `${rt.name}: runtime binary ${rt.path} not found`, { cause: err });
@@ -83,6 +86,29 @@ export async function deleteContainer(rt: Runtime, id: string, options: { force:
   } catch (err) {
     // Without its binary a runtime can have made nothing since; the rest of the teardown goes on.
     if (!(err instanceof BerthError && (err.kind === 'not-found' || errnoCode(err.cause) === 'ENOENT'))) throw err;
+  }
+}
+
+/**
+ * The runtime's delete of `id` as a command line: conmon runs it as its exit command, so that a
+ * container's runtime state and cgroups go as soon as it ends, beside berthd's handling of the exit.
+ */
+export function deleteCommand(rt: Runtime, id: string): { path: string; args: string[] } {
+  return { path: rt.path, args: [...runtimeGlobalArgs(rt), 'delete', '--force', id] };
+}
+
+/**
+ * Whether the runtime may still hold state for `id`. crun and runc keep it in the folder ROOT/ID
+ * (created at `create`, removed last by `delete`), so its absence says there is nothing to
+ * delete; of another runtime's layout nothing is known.
+ */
+export async function mayHoldState(rt: Runtime, id: string): Promise<boolean> {
+  if (!BUILTIN_RUNTIMES.includes(rt.name)) return true;
+  try {
+    await access(join(rt.root, id));
+    return true;
+  } catch (err) {
+    return errnoCode(err) !== 'ENOENT';
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The fault-injection run: berthd is killed with SIGKILL at a random moment during create, start,
- * run -d, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load, build, commit and rmi; after each restart every invariant of ./invariants.ts must
+ * run -d, run --rm, a crash loop under a restart policy, a container under a fast health check, stop, rm -f, import, load, build, commit and rmi; after each restart every invariant of ./invariants.ts must
  * hold and the API must still run a container. Seeded and reproducible: the seed is printed, and
  * BERTH_FAULT_SEED=<seed> replays a run. BERTH_FAULT_KILLS sets the number of kills (default 100;
  * raise it for a soak). BERTH_FAULT_OPS=pull,load (operation names) kills only during those.
@@ -100,7 +100,7 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
     await registry?.stop();
   });
 
-  test(`${KILLS} kills during create, start, run -d (with volumes), restarts, health checks, stop, rm -f, volume rm, import, load, pull, build, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
+  test(`${KILLS} kills during create, start, run -d (with volumes), run --rm, restarts, health checks, stop, rm -f, volume rm, import, load, pull, build, commit and rmi leave nothing half-done`, { timeout: 30 * 60_000 }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay with BERTH_FAULT_SEED=${SEED})`);
     const random = prng(SEED);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
@@ -117,6 +117,8 @@ describe('kill -9 at random moments', { timeout: 30 * 60_000 }, () => {
       const tags = await imported();
       const ops: Operation[] = [
         { name: 'create', windowMs: 60, run: () => createContainer(target, `f${++serial}`) },
+        // create, start, exit, removal: kills land between the exit and the record's deletion too.
+        { name: 'run --rm', windowMs: 150, run: () => runToEnd(target, ['true']) },
         {
           name: 'run -d',
           windowMs: 120,

@@ -94,6 +94,7 @@ export async function runToEnd(target: Target, command: string[]): Promise<numbe
   });
   const { Id } = JSON.parse(body) as { Id: string };
   const waiting = call(target, 'POST', `/containers/${Id}/wait?condition=removed`);
+  waiting.catch(() => {}); // awaited below; when the start fails first (a killed daemon) it is not
   await startContainer(target, Id);
   return (JSON.parse(await waiting) as { StatusCode: number }).StatusCode;
 }

@@ -72,6 +72,23 @@ for (const runtimeName of RUNTIMES) {
       assert.equal(await harness.runtimes.pendingExit(container.id), undefined);
     });
 
+    test("once the process has ended, conmon deletes the runtime's state and cgroups before it leaves", async (t) => {
+      const container = await harness.create(t, runtimeName, { args: ['true'] });
+      await container.runtime.start(container.id);
+      assert.equal((await container.exited).code, 0);
+      for (let waited = 0; (await processesMentioning(container.id)).length > 0; waited += 5) {
+        assert.ok(waited < 5000, 'conmon is still there 5 s after the exit');
+        await sleep(5);
+      }
+      // Nothing asked the runtime to delete anything: conmon's exit command did.
+      assert.equal(await container.runtime.state(container.id), undefined);
+      assert.equal(await exists(join(harness.execRoot, 'runtime', runtimeName, container.id)), false);
+      assert.deepEqual(await existingCgroupDirs(container.cgroupsPath), []);
+      await container.runtime.delete(container.id, { force: true });
+      await harness.runtimes.acknowledgeExit(container.id);
+      assert.deepEqual(await leftovers(container), []);
+    });
+
     test('a missing command fails create with 127 and leaves nothing behind', async (t) => {
       const err = await harness.create(t, runtimeName, { args: ['nosuchcmd'] }).then(
         () => assert.fail('create succeeded'),
@@ -174,14 +191,20 @@ for (const runtimeName of RUNTIMES) {
       assert.deepEqual(await runtime.state(id), { status: 'created', pid: container.pid });
       await runtime.start(id);
       assert.deepEqual(await runtime.state(id), { status: 'running', pid: container.pid });
+      await assert.rejects(runtime.start(id), (err: unknown) => err instanceof BerthError && err.kind === 'conflict');
       assert.deepEqual(await runtime.list(), [{ id, state: { status: 'running', pid: container.pid } }]);
       await runtime.kill(id, 9);
       assert.equal((await container.exited).code, 137);
-      assert.equal((await runtime.state(id))?.status, 'stopped');
-      const wrongState = (err: unknown) => err instanceof BerthError && err.kind === 'conflict';
-      await assert.rejects(runtime.kill(id, 15), wrongState);
-      await assert.rejects(runtime.start(id), wrongState);
-      await assert.rejects(runtime.pause(id), wrongState);
+      // conmon deletes the runtime's state as it leaves: a run that ended is one the runtime no longer knows.
+      for (let waited = 0; (await processesMentioning(id)).length > 0; waited += 5) {
+        assert.ok(waited < 5000, 'conmon is still there 5 s after the exit');
+        await sleep(5);
+      }
+      assert.equal(await runtime.state(id), undefined);
+      const unknown = (err: unknown) => err instanceof BerthError && err.kind === 'not-found';
+      await assert.rejects(runtime.kill(id, 15), unknown);
+      await assert.rejects(runtime.start(id), unknown);
+      await assert.rejects(runtime.pause(id), unknown);
       await runtime.delete(id, { force: false });
       // The exit outlives the run's teardown until the engine says it saved it.
       assert.equal((await harness.runtimes.pendingExit(id))?.code, 137);

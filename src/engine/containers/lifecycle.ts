@@ -21,6 +21,7 @@ import type { ContainerNetworking } from './networking.js';
 import { RunNotifier } from './run-notifier.js';
 import { RestartManager } from './restart-manager.js';
 import { SerialExecutor } from './serial-executor.js';
+import { hasOwnPidNamespace } from './namespace-modes.js';
 import { parseSignal } from './signals.js';
 import {
   hasLiveRun,
@@ -68,6 +69,11 @@ const SIGKILL = 9;
 interface Teardown {
   unmount: boolean;
   removeLayer: boolean;
+  /**
+   * No process of the run is left (its exit was recorded and it had a PID namespace of its own):
+   * the mounts and the layer then go while the runtime deletes its state, not after.
+   */
+  processesGone?: boolean;
 }
 
 export function notRunning(id: string): BerthError {
@@ -281,14 +287,20 @@ export class ContainerLifecycle {
     this.options.streams.runEnded(id);
     const autoRemove = record.hostConfig.AutoRemove && restartInMs === undefined && !this.manualRestarts.has(id);
     if (exit.oomKilled) this.publish('oom', record);
-    // No fsync for a record about to be deleted: a crash in between is reconciled at start.
-    await this.saveExit(record, { durable: !autoRemove });
-    this.options.notifier.runEnded(id, exit.code);
-    this.publish('die', record, { exitCode: String(exit.code), execDuration: String(Math.floor(ranForMs / 1000)) });
+    const died = () => {
+      this.options.notifier.runEnded(id, exit.code);
+      this.publish('die', record, { exitCode: String(exit.code), execDuration: String(Math.floor(ranForMs / 1000)) });
+    };
     if (autoRemove) {
-      await this.deleteRecord(record, true);
+      // The exit is not saved in a record about to be deleted: the runtime's exit record goes
+      // only after the deletion, so a crash before it finds the exit again at start (and removes).
+      died();
+      await this.deleteRecord(record, true, { processesGone: hasOwnPidNamespace(record) });
+      await this.options.runtimes.acknowledgeExit(id).catch((err) => this.options.logger.warn('acknowledging an exit', { id, err }));
       return;
     }
+    await this.saveExit(record, { durable: true });
+    died();
     // The teardown is queued before the restart, which therefore finds nothing of the last run.
     this.inBackground(record, { unmount: true, removeLayer: false });
     if (restartInMs !== undefined) this.restarts.schedule(id, restartInMs, () => void this.restartJob(record));
@@ -346,12 +358,19 @@ export class ContainerLifecycle {
    */
   private async teardown(id: string, runtime: ContainerRuntime | undefined, what: Teardown): Promise<void> {
     const log = (step: string) => (err: unknown) => this.options.logger.warn(step, { id, err });
-    await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
-    await this.options.volumes?.unmount(id).catch(log('unmounting volumes'));
-    // After the runtime: the namespace must outlive the container's processes.
-    await this.options.networking?.detach(id).catch(log('undoing the network'));
-    if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
-    if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
+    const runtimeSide = async () => {
+      await runtime?.delete(id, { force: true }).catch(log('deleting runtime state'));
+      // After the runtime: the namespace must outlive the container's processes.
+      await this.options.networking?.detach(id).catch(log('undoing the network'));
+    };
+    const filesSide = async () => {
+      await this.options.volumes?.unmount(id).catch(log('unmounting volumes'));
+      if (what.unmount || what.removeLayer) await this.options.layers.unmountContainerLayer(id).catch(log('unmounting rootfs'));
+      if (what.removeLayer) await this.options.layers.removeContainerLayer(id).catch(log('removing the layer of a removed container'));
+    };
+    // While a process may live on, the runtime (which kills what is left) goes first.
+    if (what.processesGone) await Promise.all([runtimeSide(), filesSide()]);
+    else await runtimeSide().then(filesSide);
   }
 
   /** SIGKILL, and the exit it causes, a few seconds at most; a container the runtime no longer runs is recorded as killed. */
@@ -536,7 +555,7 @@ export class ContainerLifecycle {
    * may have left a run behind), the rootfs and the layer go after, as the container's next job,
    * which `torndown` settles with (never rejects).
    */
-  private async deleteRecord(record: ContainerRecord, removeVolumes: boolean): Promise<{ torndown: Promise<void> }> {
+  private async deleteRecord(record: ContainerRecord, removeVolumes: boolean, run: Pick<Teardown, 'processesGone'> = {}): Promise<{ torndown: Promise<void> }> {
     if (this.store.get(record.id) !== record) return { torndown: Promise.resolve() };
     markRemoving(record.state);
     this.options.streams.removed(record.id);
@@ -551,7 +570,10 @@ export class ContainerLifecycle {
     this.options.watcher?.unwatch(record.id);
     this.publish('destroy', record);
     const torndown = this.executor.run(record.id, async () => {
-      await this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true });
+      await Promise.all([
+        this.teardown(record.id, this.runtimeOf(record), { unmount: true, removeLayer: true, ...run }),
+        this.store.removeDir(record.id).catch((err) => this.options.logger.warn('removing the folder of a removed container', { id: record.id, err })),
+      ]);
       await this.options.volumes?.release(record.id, record.mountPoints ?? [], removeVolumes).catch((err) => this.options.logger.warn('releasing volumes', { id: record.id, err }));
       // Waits for the removal end once it is complete (moby's): a `run --rm` that returns leaves no mount and no volume reference.
       this.options.notifier.removed(record.id, record.state.ExitCode);

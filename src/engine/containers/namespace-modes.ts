@@ -22,6 +22,14 @@ const VALID = {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/**
+ * Whether the container's processes have a PID namespace of their own: then none outlives its
+ * init (the kernel kills the others as the init exits, before its exit is reported).
+ */
+export function hasOwnPidNamespace(record: ContainerRecord): boolean {
+  return text(record.hostConfig.PidMode) === '';
+}
+
 /** moby's validateNetMode: a hostname of its own cannot be given to a container on the host's UTS namespace. */
 export function checkHostnameMode(hostname: string | undefined, other: Readonly<Record<string, unknown>>): void {
   if (other.UTSMode === 'host' && (hostname ?? '') !== '') throw invalidParameter('conflicting options: hostname and the UTS mode');

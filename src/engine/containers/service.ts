@@ -163,9 +163,14 @@ export class ContainerService {
       ...(mountPoints && { mountPoints }),
     };
     try {
-      await this.store.makeDir(id);
-      await layers.createContainerLayer(id, image.chainIds.at(-1) ?? null);
-      await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
+      // The folder and its files need nothing of the layer: both are made at once.
+      const files = async () => {
+        await this.store.makeDir(id);
+        await writeEtcFiles({ hostname: record.hostnamePath, hosts: record.hostsPath, resolvConf: record.resolvConfPath }, config.Hostname);
+      };
+      // Both settle before a failure is cleaned up below, so the clean-up races neither.
+      const made = await Promise.allSettled([files(), layers.createContainerLayer(id, image.chainIds.at(-1) ?? null)]);
+      for (const result of made) if (result.status === 'rejected') throw result.reason;
       await this.store.save(record);
     } catch (err) {
       this.store.releaseName(name, id);

@@ -113,11 +113,19 @@ export class ContainerStore {
     await writeJsonAtomic(join(this.dir(record.id), RECORD_FILE), record, { ...options, mode: RECORD_MODE, createDir: false });
   }
 
+  /**
+   * Deletes the record; its folder (log, etc files) goes with removeDir, which the caller runs
+   * beside the rest of the teardown. A crash in between leaves a folder without a record, which
+   * open() sweeps up.
+   */
   async delete(record: ContainerRecord): Promise<void> {
-    // The record goes first, so a crash half-way leaves a folder that open() sweeps up.
     await rm(join(this.dir(record.id), RECORD_FILE), { force: true });
     this.byId.delete(record.id);
     this.releaseName(record.name, record.id);
-    await rm(this.dir(record.id), { recursive: true, force: true });
+  }
+
+  /** The folder of a deleted record. */
+  async removeDir(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
   }
 }
