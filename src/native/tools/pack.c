@@ -117,7 +117,11 @@ static void add_xattrs(struct bytes *records, const char *path) {
         size = got;
         break;
       }
-      if (errno != ERANGE) break;
+      /* Removed (or failed) between the two calls: the size of the first is no value. */
+      if (errno != ERANGE) {
+        size = got;
+        break;
+      }
     }
     if (size < 0) {
       if (errno == ENODATA) continue; /* removed meanwhile */
