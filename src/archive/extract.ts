@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fstatSync, readSync, ReadStream } from 'node:fs';
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { nativeToolPath } from '../native/tools.js';
@@ -41,11 +41,15 @@ export interface Extracted {
  * symlink in the tar can reach outside it.
  */
 export async function extractTar(tar: Readable, destDir: string, options: ExtractOptions): Promise<Extracted> {
+  const context = `extracting layer into ${destDir}`;
   let source = tar;
   const args = [destDir, options.whiteouts];
   if (options.decompress) {
-    const compression = compressionOf(await peekHead(tar));
-    if (compression === 'zstd') source = decompress(tar);
+    const { head, whole } = await peekHead(tar).catch((err: Error) => {
+      throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
+    });
+    const compression = compressionOf(head);
+    source = compression === 'zstd' ? decompress(whole) : whole;
     if (compression === 'gzip') args.push('--gzip');
   }
   if (options.digest) args.push('--digest');
@@ -75,7 +79,6 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   }
   const { status, signal, spawnError } = await exited;
 
-  const context = `extracting layer into ${destDir}`;
   if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting berth-untar`);
   if (status !== 0) {
     const failure = helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal);
@@ -101,24 +104,28 @@ function unreadFile(tar: Readable): { fd: number } | undefined {
 }
 
 /**
- * The first MAGIC_BYTES of `tar` (fewer if it is shorter), left in place: read at offset 0 of an
- * unread file (which keeps it one), or read from the stream and put back.
+ * The first MAGIC_BYTES of `tar` (fewer if it is shorter), and the stream to read it whole from:
+ * an unread file is read at offset 0 (which keeps it unread, for unreadFile); a stream has what
+ * was read put back.
  */
-async function peekHead(tar: Readable): Promise<Buffer> {
+async function peekHead(tar: Readable): Promise<{ head: Buffer; whole: Readable }> {
   const file = unreadFile(tar);
   if (file) {
     const head = Buffer.alloc(MAGIC_BYTES);
-    return head.subarray(0, readSync(file.fd, head, 0, MAGIC_BYTES, 0));
+    return { head: head.subarray(0, readSync(file.fd, head, 0, MAGIC_BYTES, 0)), whole: tar };
   }
+  const taken: Buffer[] = [];
+  let length = 0;
   for (;;) {
-    const head = tar.read(MAGIC_BYTES) as Buffer | null;
-    if (head !== null) {
-      tar.unshift(head);
-      return head;
-    }
-    if (tar.readableEnded || tar.destroyed) return Buffer.alloc(0);
+    // All that is buffered: the next 'readable' then comes with new bytes or the end only.
+    for (let chunk: Buffer | null; length < MAGIC_BYTES && (chunk = tar.read() as Buffer | null) !== null; length += chunk.length) taken.push(chunk);
+    if (length >= MAGIC_BYTES || tar.readableEnded || tar.destroyed) break;
     await readableOrEnded(tar);
   }
+  const head = Buffer.concat(taken);
+  if (tar.readableEnded) return { head, whole: Readable.from([head]) };
+  if (head.length > 0) tar.unshift(head);
+  return { head: head.subarray(0, MAGIC_BYTES), whole: tar };
 }
 
 function readableOrEnded(stream: Readable): Promise<void> {
