@@ -18,6 +18,13 @@
       ],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "libraries": ["-lz", "-lcrypto"]
+    },
+    {
+      "target_name": "berth-pack",
+      "type": "executable",
+      "sources": ["src/native/tools/pack.c", "src/native/tools/pack-tar.c", "src/native/tools/tool.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "libraries": ["-lcrypto"]
     }
   ]
 }

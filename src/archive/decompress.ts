@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
@@ -5,6 +6,8 @@ import { invalidParameter } from '../common/errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+const BZIP2_MAGIC = [0x42, 0x5a, 0x68]; // "BZh"
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
 /**
  * Past this many output bytes, an expansion ratio above MAX_RATIO is taken for a decompression
@@ -38,14 +41,32 @@ export function isGzip(head: Uint8Array): boolean {
  * MAX_RATIO), as an invalid-parameter error.
  */
 export function decompress(input: Readable): Readable {
-  return Readable.from(decompressedChunks(input), { objectMode: false });
+  return Readable.from(decompressedChunks(input, compressionOf), { objectMode: false });
 }
 
-async function* decompressedChunks(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/** Compressions of an archive ADD unpacks (moby's DecompressStream), beyond a layer's. */
+type ArchiveCompression = Compression | 'bzip2' | 'xz';
+
+function archiveCompressionOf(head: Uint8Array): ArchiveCompression {
+  if (BZIP2_MAGIC.every((byte, i) => head[i] === byte)) return 'bzip2';
+  if (XZ_MAGIC.every((byte, i) => head[i] === byte)) return 'xz';
+  return compressionOf(head);
+}
+
+/**
+ * decompress() for an archive a Dockerfile's ADD unpacks, which may also be bzip2- or
+ * xz-compressed: those go through Debian's bzip2 and xz programs, as moby runs `xz` for xz.
+ * Not for layers, whose media types name gzip and zstd only.
+ */
+export function decompressArchive(input: Readable): Readable {
+  return Readable.from(decompressedChunks(input, archiveCompressionOf), { objectMode: false });
+}
+
+async function* decompressedChunks(input: AsyncIterable<Buffer>, detect: (head: Uint8Array) => ArchiveCompression): AsyncGenerator<Buffer> {
   const iterator = input[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let compressedBytes = 0;
-  while (head.length < ZSTD_MAGIC.length) {
+  while (head.length < XZ_MAGIC.length) {
     const next = await iterator.next();
     if (next.done) break;
     head = Buffer.concat([head, next.value]);
@@ -58,13 +79,14 @@ async function* decompressedChunks(input: AsyncIterable<Buffer>): AsyncGenerator
       yield next.value;
     }
   }
-  const compression = compressionOf(head);
+  const compression = detect(head);
   if (compression === 'none') {
     yield* whole();
     return;
   }
   let outputBytes = 0;
-  const decompressed = compression === 'gzip' ? gunzipped(whole()) : unzstded(whole());
+  const decompressed =
+    compression === 'gzip' ? gunzipped(whole()) : compression === 'zstd' ? unzstded(whole()) : externallyDecompressed(whole(), compression);
   for await (const chunk of decompressed) {
     outputBytes += chunk.length;
     if (outputBytes > BOMB_THRESHOLD_BYTES && outputBytes > compressedBytes * MAX_RATIO) {
@@ -81,6 +103,25 @@ function gunzipped(source: AsyncGenerator<Buffer>): AsyncIterable<Buffer> {
   // pipeline destroys gunzip with any error of the source, which the caller's loop then throws.
   pipeline(Readable.from(source, { objectMode: false }), gunzip, () => {});
   return gunzip;
+}
+
+/** `bzip2 -dc` or `xz -dc` over the source; what the program says on failure is the error. */
+async function* externallyDecompressed(source: AsyncGenerator<Buffer>, program: 'bzip2' | 'xz'): AsyncGenerator<Buffer> {
+  const child = spawn(program, ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const exited = new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  exited.catch(() => undefined);
+  // A program that stops reading (bad data) closes its stdin: its exit status tells why.
+  child.stdin.on('error', () => {});
+  pipeline(Readable.from(source, { objectMode: false }), child.stdin, () => {});
+  try {
+    yield* child.stdout as AsyncIterable<Buffer>;
+    const status = await exited;
+    if (status !== 0) throw invalidParameter(`invalid ${program} data: ${Buffer.concat(stderr).toString('utf8').trim() || `${program} exited with status ${status}`}`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 }
 
 async function* unzstded(source: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {

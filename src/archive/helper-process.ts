@@ -1,5 +1,5 @@
 /**
- * The protocol of the confined helper processes (copy-helper.ts, pack-helper.ts, and the native
+ * The protocol of the confined helper processes (copy-helper.ts, and the native
  * ones of src/native/tools/, see tool.h): on failure a helper writes one JSON line
  * {message, code} to stderr and exits with status 1.
  */

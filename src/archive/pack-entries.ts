@@ -24,7 +24,7 @@ const PRIVATE_XATTR_PREFIX = 'trusted.overlay.';
  * entries with their content and metadata (owner, mode, times, xattrs, hard links within the
  * tar), D entries as `.wh.NAME` whiteouts, opaque directories followed by `.wh..wh..opq` (and the
  * deletions under them left implied). Symlinks are stored, never followed; files are opened
- * O_NOFOLLOW (see tar-headers.ts). Runs confined (pack-helper.ts or copy-helper.ts): `top` is '' there, the chroot's root.
+ * O_NOFOLLOW (see tar-headers.ts). Runs confined (copy-helper.ts): `top` is '' there, the chroot's root.
  */
 export async function writeDiffTar(
   top: string,

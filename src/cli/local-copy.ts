@@ -33,7 +33,7 @@ export interface CopyInfo {
 export const resolveLocalPath = (path: string): string => preserveTrailingDotOrSeparator(resolve(path), path);
 
 /** Go's error text for a failed system call: "lstat /x: no such file or directory". */
-function pathError(err: unknown, op: string, path: string): Error {
+export function goPathError(err: unknown, op: string, path: string): Error {
   const description = /^[A-Z]+: ([^,]+),/.exec((err as Error).message)?.[1];
   return description ? Object.assign(new Error(`${op} ${path}: ${description}`), { code: (err as NodeJS.ErrnoException).code }) : (err as Error);
 }
@@ -43,14 +43,14 @@ export async function copyInfoSourcePath(path: string, followLink: boolean): Pro
   let resolved: string;
   let rebase = '';
   if (followLink) {
-    [resolved, rebase] = rebaseName(path, await realpath(path).catch((err: unknown) => Promise.reject(pathError(err, 'lstat', path))));
+    [resolved, rebase] = rebaseName(path, await realpath(path).catch((err: unknown) => Promise.reject(goPathError(err, 'lstat', path))));
   } else {
     const slash = path.lastIndexOf('/');
-    const dir = await realpath(path.slice(0, slash + 1) || '.').catch((err: unknown) => Promise.reject(pathError(err, 'lstat', path)));
+    const dir = await realpath(path.slice(0, slash + 1) || '.').catch((err: unknown) => Promise.reject(goPathError(err, 'lstat', path)));
     resolved = `${dir === '/' ? '' : dir}/${path.slice(slash + 1)}`;
     if (hasTrailingSeparator(path) && goBase(path) !== goBase(resolved)) rebase = goBase(path);
   }
-  const stats = await lstat(resolved).catch((err: unknown) => Promise.reject(pathError(err, 'lstat', resolved)));
+  const stats = await lstat(resolved).catch((err: unknown) => Promise.reject(goPathError(err, 'lstat', resolved)));
   return { path: resolved, exists: true, isDir: stats.isDirectory(), rebaseName: rebase };
 }
 
@@ -64,9 +64,9 @@ export async function copyInfoDestinationPath(original: string): Promise<CopyInf
     try {
       stats = await lstat(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(err, 'lstat', path);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw goPathError(err, 'lstat', path);
       const [parent] = splitPathDirEntry(path);
-      const parentStats = await stat(parent).catch((e: unknown) => Promise.reject(pathError(e, 'stat', parent)));
+      const parentStats = await stat(parent).catch((e: unknown) => Promise.reject(goPathError(e, 'stat', parent)));
       if (!parentStats.isDirectory()) throw new Error('not a directory');
       return { path, exists: false, isDir: false, rebaseName: '' };
     }
@@ -79,7 +79,7 @@ export async function copyInfoDestinationPath(original: string): Promise<CopyInf
 
 /** moby's TarResource: the tar of a local resource, its entries named from its base (or rebaseName). */
 export async function tarResource(info: CopyInfo): Promise<Readable> {
-  const stats = await lstat(info.path).catch((err: unknown) => Promise.reject(pathError(err, 'lstat', info.path)));
+  const stats = await lstat(info.path).catch((err: unknown) => Promise.reject(goPathError(err, 'lstat', info.path)));
   const [dir, base] = splitPathDirEntry(info.path);
   const top = base === '.' || base === '/' ? dir : `${dir === '/' ? '' : dir}/${base}`;
   const prefix = info.rebaseName || (base === '/' ? '' : base);

@@ -11,6 +11,7 @@ import { printHelpTopic } from './help-topic.js';
 import { refuseNotCarriedOut } from './not-carried-out.js';
 import { DockerUsageError, FLAG_ERROR_EXIT_CODE, reportUsageErrorsAsDocker } from './usage-errors.js';
 import { attachCommand } from './commands/attach.js';
+import { builderCommand } from './commands/builder.js';
 import { completionCommand } from './commands/completion.js';
 import { cpCommand } from './commands/cp.js';
 import { exportCommand } from './commands/export.js';
@@ -100,6 +101,7 @@ const COMMANDS: ReadonlyMap<string, CommandFactory> = new Map([
   ['network', networkCommand],
   ['port', portCommand],
   ['system', systemCommand],
+  ['builder', builderCommand],
   ['volume', volumeCommand],
   ['container', containerCommand],
   ['completion', (ctx) => completionCommand(ctx, () => buildProgram(ctx))],

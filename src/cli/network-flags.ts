@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { ContainerCreateRequest } from '../client/index.js';
 import { CliExit } from './cli-exit.js';
+import { parseMac } from '../common/mac-address.js';
 import { collect } from './option-values.js';
 
 export interface NetworkFlags {
@@ -14,6 +15,7 @@ export interface NetworkFlags {
   expose?: string[];
   networkAlias?: string[];
   ip?: string;
+  macAddress?: string;
   dns?: string[];
   dnsOption?: string[];
   dnsSearch?: string[];
@@ -28,11 +30,18 @@ export function addNetworkFlags(command: Command): Command {
     .option('--expose <list>', 'Expose a port or a range of ports', collect)
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
     .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--dns-option <list>', 'Set DNS options', collect)
     .option('--dns-search <list>', 'Set custom DNS search domains', collect)
     .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--link <list>', 'Add link to another container', collect);
+}
+
+/** The docker CLI checks the address (opts.ValidateMACAddress) and sends it as typed. */
+function validMac(text: string): string {
+  if (parseMac(text) === undefined) throw new CliExit(125, `berth: ${text} is not a valid mac address`);
+  return text;
 }
 
 const invalid = (spec: string) => new CliExit(125, `invalid argument "${spec}" for "-p, --publish" flag: invalid port specification: "${spec}"`);
@@ -85,6 +94,7 @@ export function networkRequest(flags: NetworkFlags, mode: string): Pick<Containe
   const endpoint = {
     ...(flags.networkAlias?.length && { Aliases: flags.networkAlias }),
     ...(flags.ip && { IPAMConfig: { IPv4Address: flags.ip } }),
+    ...(flags.macAddress && { MacAddress: validMac(flags.macAddress) }),
   };
   return {
     ...(exposed.length > 0 && { ExposedPorts: Object.fromEntries(exposed.map((key) => [key, {}])) }),

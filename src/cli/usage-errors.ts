@@ -8,6 +8,7 @@
  */
 import { CommanderError, type Command, type Option } from 'commander';
 import { errorText } from './colour.js';
+import { resolveBoolFlagValues } from './go-bool-flags.js';
 
 /** Docker's exit code for a flag it cannot parse (and for commander's other usage errors); an operand error exits 1. */
 export const FLAG_ERROR_EXIT_CODE = 125;
@@ -26,12 +27,13 @@ interface ReportingMethods {
   optionMissingArgument(option: Option): void;
   missingArgument(name: string): void;
   unknownCommand(): void;
+  _excessArguments(received: string[]): void;
 }
 
 /** Replaces `command`'s reports of a wrong line with docker's; `stderr` is where they go. */
 export function reportUsageErrorsAsDocker(command: Command, stderr: () => NodeJS.WritableStream): void {
   const methods = command as unknown as ReportingMethods;
-  const fail = (message: string, code: string, exitCode: number, helpVerb: 'Run' | 'See', usage = true) => {
+  const fail = (message: string, code: string, exitCode: number, helpVerb: HelpVerb, usage = true): never => {
     const path = commandPath(command);
     const usageLines = usage ? `\nUsage:  ${command.createHelp().commandUsage(command)}\n` : '';
     const out = stderr();
@@ -49,20 +51,56 @@ export function reportUsageErrorsAsDocker(command: Command, stderr: () => NodeJS
     const flag = typedLong && option.long ? option.long : `'${option.short!.slice(1)}' in ${option.short}`;
     fail(`flag needs an argument: ${flag}`, 'commander.optionMissingArgument', FLAG_ERROR_EXIT_CODE, 'Run');
   };
+  // cobra checks the count of operands in one rule per command, whether too few or too many.
   methods.missingArgument = () => {
-    const operands = command.registeredArguments;
-    const required = operands.filter((operand) => operand.required).length;
-    const s = required === 1 ? '' : 's';
-    // cobra's RequiresMinArgs says "See", its ExactArgs "Run".
-    const open = operands.some((operand) => operand.variadic || !operand.required);
-    const message = open ? `requires at least ${required} argument${s}` : `requires ${required} argument${s}`;
-    fail(`berth: '${commandPath(command)}' ${message}`, 'commander.missingArgument', 1, open ? 'See' : 'Run');
+    const { message, helpVerb } = operandCountRule(command);
+    fail(`berth: '${commandPath(command)}' ${message}`, 'commander.missingArgument', 1, helpVerb);
   };
+  methods._excessArguments = () => {
+    if (MIN_ARGS_ONLY.has(command)) return;
+    const { message, helpVerb } = operandCountRule(command);
+    fail(`berth: '${commandPath(command)}' ${message}`, 'commander.excessArguments', 1, helpVerb);
+  };
+  command.allowExcessArguments(false);
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (argv) =>
+    parseOptions(
+      resolveBoolFlagValues(command, argv, (value, flag) =>
+        fail(`invalid argument ${JSON.stringify(value)} for ${JSON.stringify(flag)} flag: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`, 'commander.invalidArgument', FLAG_ERROR_EXIT_CODE, 'Run'),
+      ),
+    );
   methods.unknownCommand = () => {
     const message = `berth: unknown command: ${commandPath(command)} ${command.args[0]}`;
     // As docker: the usage line for a group (`berth image bogus`), none for the top level.
     fail(message, 'commander.unknownCommand', 1, 'Run', command.parent !== null);
   };
+}
+
+/**
+ * How the help is pointed to after an operand error: cobra's RequiresMinArgs says "See", the
+ * others "Run"; docker 28's MaximumNArgs prints a stray "S" before its "Run", reproduced as it is.
+ */
+type HelpVerb = 'Run' | 'See' | 'SRun';
+
+const MIN_ARGS_ONLY = new WeakSet<Command>();
+
+/** Marks a command whose docker counterpart checks only a least number of operands and ignores any beyond its own (`import`). */
+export function checkOnlyLeastOperands(command: Command): Command {
+  MIN_ARGS_ONLY.add(command);
+  return command;
+}
+
+/** The docker CLI's rule for the number of operands of a command, read off its declared operands. */
+function operandCountRule(command: Command): { message: string; helpVerb: HelpVerb } {
+  const operands = command.registeredArguments;
+  const required = operands.filter((operand) => operand.required).length;
+  const most = operands.length;
+  const plural = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+  if (most === 0) return { message: 'accepts no arguments', helpVerb: 'Run' };
+  if (MIN_ARGS_ONLY.has(command) || operands.some((operand) => operand.variadic)) return { message: `requires at least ${plural(required)}`, helpVerb: 'See' };
+  if (required === most) return { message: `requires ${plural(required)}`, helpVerb: 'Run' };
+  if (required === 0) return { message: `requires at most ${plural(most)}`, helpVerb: 'SRun' };
+  return { message: `requires at least ${required} and at most ${plural(most)}`, helpVerb: 'Run' };
 }
 
 /** 'berth image ls' for the command `ls` under `image`. */

@@ -17,3 +17,10 @@ export function goInteger(text: string, fn: 'Atoi' | 'ParseUint', min: bigint, m
 export function goAtoi(text: string): number {
   return goInteger(text, 'Atoi', -(2n ** 63n), 2n ** 63n - 1n);
 }
+
+/** Go's strconv.ParseBool: its six spellings of each value; undefined for anything else. */
+export function goParseBool(text: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  return undefined;
+}

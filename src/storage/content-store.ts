@@ -74,7 +74,7 @@ export class ContentStore {
     lease?: Lease,
   ): Promise<{ digest: Digest; size: number }> {
     if (expected.digest !== undefined) digestHex(expected.digest);
-    const temp = join(this.ingestDir, randomBytes(12).toString('hex'));
+    const temp = this.ingestPath();
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -121,6 +121,15 @@ export class ContentStore {
       await rm(temp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * A new path in the store's ingest folder for a blob written by someone else (a native packer)
+   * and then published with `adopt`; the writer creates the file. Whoever asked removes it when
+   * the writing fails; the folder is emptied when the store opens, for a daemon killed meanwhile.
+   */
+  ingestPath(): string {
+    return join(this.ingestDir, randomBytes(12).toString('hex'));
   }
 
   /**

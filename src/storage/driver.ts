@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Extracted, ExtractTarOptions } from '../archive/index.js';
 import type { Change } from './changes.js';
+import type { Digest } from './digest.js';
 import type { Usage } from './usage.js';
 
 export type { Change } from './changes.js';
@@ -57,6 +58,10 @@ export interface StorageDriver {
   changes(id: string): Promise<Change[]>;
   /** The layer's changes as an OCI layer tar (uncompressed), with `.wh.` whiteouts for deletions. */
   diff(id: string): Promise<Readable>;
+  /** `diff` written into the new file `path` (durable when this resolves, removed by the caller on
+   *  failure), with the sha256 and size of its bytes: a commit's layer, packed without passing
+   *  through the daemon. */
+  diffToFile(id: string, path: string): Promise<{ digest: Digest; size: number }>;
   /** Disk use of the layer's own changes (not of its parents): for `docker ps -s` and image sizes. */
   usage(id: string): Promise<Usage>;
   exists(id: string): Promise<boolean>;

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { compressionOf, type Compression } from '../archive/index.js';
 import type { ContentStore, Lease } from './content-store.js';
@@ -84,4 +85,38 @@ export async function ingestLayer(
   const layer = registeredResult.value;
   const { digest, size } = storedResult.value;
   return { layer, blob: { digest, size, diffId: layer.diffId, mediaType: layerMediaType(options.uncompressed ? 'none' : compressionOf(head)) } };
+}
+
+/**
+ * Writes a layer tar into `blobPath`, a new file on the content store's filesystem (see
+ * ContentStore.ingestPath), durable when it resolves, with the sha256 and size of what it wrote:
+ * how a container's layer is packed straight to disk (LayerStore.containerLayerDiffToFile).
+ */
+export type LayerPacker = (blobPath: string) => Promise<{ digest: Digest; size: number }>;
+
+/**
+ * ingestLayer for a layer tar `pack` writes into the content store itself (a commit's or a build
+ * step's diff): the blob is published as written, then unpacked from the stored file, whose
+ * descriptor the extract helper reads (see extract.ts): berthd moves none of the bytes. The
+ * uncompressed blob's digest is its diff ID. `lease` holds the blob as in ingestLayer; the file
+ * is removed when packing fails (and the ingest folder is emptied at start, for a kill -9).
+ */
+export async function ingestPackedLayer(
+  content: ContentStore,
+  layers: LayerStore,
+  pack: LayerPacker,
+  parent: string | null,
+  lease: Lease,
+): Promise<{ layer: Layer; blob: LayerBlob }> {
+  const path = content.ingestPath();
+  let blob: { digest: Digest; size: number };
+  try {
+    blob = await pack(path);
+    await content.adopt(path, blob, lease);
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+  const layer = await layers.register(await content.open(blob.digest), parent, { verifiedDiffId: blob.digest });
+  return { layer, blob: { ...blob, diffId: blob.digest, mediaType: LAYER_MEDIA_TYPE.tar } };
 }

@@ -270,6 +270,12 @@ export class LayerStore {
     return this.driver.diff(containerId);
   }
 
+  /** containerLayerDiff packed into the new file `path` (see StorageDriver.diffToFile). */
+  async containerLayerDiffToFile(containerId: string, path: string): Promise<{ digest: Digest; size: number }> {
+    this.containerLayer(containerId);
+    return this.driver.diffToFile(containerId, path);
+  }
+
   /**
    * Sizes for `docker ps -s` and inspect `?size=1`, as moby computes them: SizeRw is what the
    * container's own layer holds, SizeRootFs that plus every image layer under it.

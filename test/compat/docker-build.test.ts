@@ -2,6 +2,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,6 +254,62 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.match(refused.stderr, /can't find uid for user nosuchuser: no such user: nosuchuser/);
   });
 
+  test('ADD of a URL (mode 0600, Last-Modified as mtime, never unpacked; cached while unchanged) and of bzip2 and xz archives; a failed GET is reported', async () => {
+    const served = new Map<string, { body: Buffer; headers: Record<string, string> }>();
+    const server = createServer((req, res) => {
+      const file = served.get(req.url ?? '');
+      if (!file) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('no such file here');
+        return;
+      }
+      res.writeHead(200, file.headers).end(file.body);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const dir = await context({});
+      dirs.push(dir);
+      await writeFile(join(dir, 'inner.txt'), 'inside\n');
+      for (const [flag, name] of [['-cjf', 'files.tar.bz2'], ['-cJf', 'files.tar.xz']]) {
+        await new Promise<void>((resolve, reject) => execFile('tar', [flag!, join(dir, name!), '-C', dir, 'inner.txt'], (err) => (err ? reject(err) : resolve())));
+      }
+      const tarGz = await readFile(join(dir, 'files.tar.bz2'));
+      served.set('/dl/hello.txt', { body: Buffer.from('hello from a url\n'), headers: { 'last-modified': 'Tue, 01 Jul 2025 10:00:00 GMT' } });
+      served.set('/dl/archive.tar.bz2', { body: tarGz, headers: {} });
+      served.set('/by-header/', { body: Buffer.from('named\n'), headers: { 'content-disposition': 'attachment; filename="given.txt"' } });
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        [
+          'FROM busybox',
+          `ADD ${base}/dl/hello.txt /dl/`,
+          `ADD ${base}/dl/hello.txt /renamed.txt`,
+          `ADD ${base}/dl/archive.tar.bz2 ${base}/by-header/ /remote/`,
+          'ADD files.tar.bz2 /bz2/',
+          'ADD files.tar.xz /xz/',
+          'CMD ["sh", "-c", "stat -c \'%a %Y\' /dl/hello.txt; cat /dl/hello.txt /renamed.txt /remote/given.txt /bz2/inner.txt /xz/inner.txt; ls /remote"]',
+        ].join('\n'),
+      );
+      const built = await dockerBuild(daemon, ['-t', 'fetched', dir]);
+      assert.equal(built.code, 0, built.stderr + built.stdout);
+      assert.equal(
+        (await daemon.berth(['run', '--rm', '--network', 'none', 'fetched'])).stdout,
+        `600 ${Date.parse('2025-07-01T10:00:00Z') / 1000}\nhello from a url\nhello from a url\nnamed\ninside\ninside\narchive.tar.bz2\ngiven.txt\n`,
+      );
+      const again = await dockerBuild(daemon, ['-t', 'fetched', dir]);
+      assert.equal(again.stdout.match(/Using cache/g)?.length, 6, again.stdout);
+      served.set('/dl/hello.txt', { body: Buffer.from('changed\n'), headers: {} });
+      const changed = await dockerBuild(daemon, [dir]);
+      assert.equal(changed.stdout.match(/Using cache/g)?.length ?? 0, 0, 'a changed download runs its step and the ones after');
+      await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nADD ${base}/missing.txt /x\n`);
+      const missing = await dockerBuild(daemon, [dir]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /failed to GET http:\/\/127\.0\.0\.1:\d+\/missing\.txt with status 404 Not Found: no such file here/);
+    } finally {
+      server.close();
+    }
+  });
+
   test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo prune-me > /p\nENV P=1\n' });
     dirs.push(dir);
@@ -262,6 +320,18 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const made = [...built.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!).slice(1);
     assert.equal(made.length, 2);
     for (const id of made) assert.ok((await listed()).includes(id));
+    // berth's own CLI: a cache within --keep-storage stays whole.
+    const kept = await daemon.berth(['builder', 'prune', '-f', '--keep-storage', '1g']);
+    assert.equal(kept.stdout, 'Total reclaimed space: 0B\n');
+    for (const id of made) assert.ok((await listed()).includes(id));
+    // A cache over the limit loses steps, last step first, until it fits: the ENV's (no layer of
+    // its own) and then the RUN's, whose layer is what takes the space.
+    const cut = await daemon.berth(['builder', 'prune', '-f', '--all', '--keep-storage', '1']);
+    assert.match(cut.stdout, /^Deleted build cache objects:\n/);
+    for (const id of made) assert.ok(!(await listed()).includes(id), `${id} is still there`);
+    const rebuilt = await dockerBuild(daemon, [dir]);
+    assert.equal(rebuilt.code, 0);
+    made.splice(0, made.length, ...[...rebuilt.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!).slice(1));
     const pruned = await execFileText(daemon, ['builder', 'prune', '-f', '--filter', 'until=1h']);
     assert.match(pruned, /Total:\s+0B|Total reclaimed space:\s+0B/); // made just now: `until=1h` keeps it
     for (const id of made) assert.ok((await listed()).includes(id));

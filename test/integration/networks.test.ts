@@ -134,6 +134,18 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     assert.match(events, /create appnet[\s\S]*connect appnet[\s\S]*disconnect appnet[\s\S]*destroy appnet/);
   });
 
+  test('--mac-address: the interface has it on the default bridge and on a user-defined network; inspect keeps it while stopped', async () => {
+    assert.equal(await docker('run', '--rm', '--mac-address', '02:42:AC:11:0F:99', 'busybox', 'cat', '/sys/class/net/eth0/address'), '02:42:ac:11:0f:99');
+    await docker('network', 'create', '--subnet', subnet(10), 'macnet');
+    await docker('create', '--name', 'mac', '--network', 'macnet', '--mac-address', '92-d0-c6-0a-29-33', 'busybox', 'cat', '/sys/class/net/eth0/address');
+    assert.equal((await inspect('mac')).NetworkSettings.Networks.macnet.MacAddress, '92:d0:c6:0a:29:33');
+    assert.equal(await docker('start', '-a', 'mac'), '92:d0:c6:0a:29:33');
+    assert.equal((await inspect('mac')).NetworkSettings.Networks.macnet.MacAddress, '92:d0:c6:0a:29:33', 'the address asked for stays after the run');
+    const refused = await dockerFails('run', '--rm', '--network', 'host', '--mac-address', '92:d0:c6:0a:29:34', 'busybox', 'true');
+    assert.match(refused.stderr, /conflicting options: mac-address and the network mode/);
+    assert.match((await dockerFails('run', '--rm', '--mac-address', 'zz', 'busybox', 'true')).stderr, /zz is not a valid mac address/);
+  });
+
   test('connect and disconnect while running; several networks at once; isolation between networks; internal networks have no way out', async () => {
     await docker('network', 'create', '--subnet', subnet(2), 'front');
     await docker('network', 'create', '--subnet', subnet(3), 'back');

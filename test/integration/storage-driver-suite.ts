@@ -3,6 +3,7 @@
  * (so it registers itself) and calls runStorageDriverSuite with its name. Needs root.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -220,6 +221,14 @@ export function runStorageDriverSuite(driverName: string): void {
         await driver.put('d-copy');
       }
       assert.deepEqual(await driver.changes('d-copy'), EXPECTED_CHANGES);
+
+      // The same tar written into a file, with the digest and size of its bytes.
+      const blob = join(root, 'd-c.tar');
+      const written = await driver.diffToFile('d-c', blob);
+      const stored = await readFile(blob);
+      assert.deepEqual(written, { digest: `sha256:${createHash('sha256').update(stored).digest('hex')}`, size: stored.length });
+      assert.deepEqual(await tarNames(stored), names);
+      await rm(blob);
     });
 
     it('mounts a read-only view of an image layer with everything under it', async () => {

@@ -8,7 +8,9 @@ import { after, before, test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
 import '../../src/storage/drivers/overlay/index.js';
+import { ContentStore } from '../../src/storage/content-store.js';
 import { chainId, sha256Digest } from '../../src/storage/digest.js';
+import { ingestPackedLayer } from '../../src/storage/layer-ingest.js';
 import { LayerStore } from '../../src/storage/layer-store.js';
 import { unmountAllUnder } from '../../src/storage/mounts.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
@@ -125,5 +127,55 @@ test('reports a container layer’s changes, diff and sizes (SizeRw, SizeRootFs)
   await store.removeContainerLayer('c3');
   await assert.rejects(store.containerLayerSize('c3'), (err) => isKind(err, 'not-found'));
   await store.release(top.chainId);
+  await store.release(base.chainId);
+});
+
+test('a container layer packed into the content store becomes a layer unpacked from its blob; a failed pack leaves no file', async () => {
+  const store = await openStore('packed');
+  const content = await ContentStore.open(join(root, 'packed', 'content'));
+  const ingestDir = join(root, 'packed', 'content', 'ingest');
+  const base = await store.register(streamOf(await buildTar([{ name: 'etc/hostname', content: 'base' }])), null);
+  await store.createContainerLayer('c4', base.chainId);
+  const rootfs = await store.mountContainerLayer('c4');
+  await writeFile(join(rootfs, 'etc/hostname'), 'changed');
+  await writeFile(join(rootfs, 'new'), Buffer.alloc(3 << 20, 5));
+  await store.unmountContainerLayer('c4');
+
+  const lease = content.lease();
+  const { layer, blob } = await ingestPackedLayer(content, store, (path) => store.containerLayerDiffToFile('c4', path), base.chainId, lease);
+  lease.release();
+  const stored = await content.read(blob.digest);
+  assert.equal(sha256Digest(stored), blob.digest);
+  assert.deepEqual(blob, { digest: blob.digest, size: stored.length, diffId: blob.digest, mediaType: 'application/vnd.oci.image.layer.v1.tar' });
+  assert.equal(layer.diffId, blob.digest);
+  assert.equal(layer.chainId, chainId(base.chainId, blob.digest));
+  assert.deepEqual(await readdir(ingestDir), []);
+  await store.createContainerLayer('c5', layer.chainId);
+  const unpacked = await store.mountContainerLayer('c5');
+  assert.equal(await readFile(join(unpacked, 'etc/hostname'), 'utf8'), 'changed');
+  assert.deepEqual(await readFile(join(unpacked, 'new')), Buffer.alloc(3 << 20, 5));
+  await store.unmountContainerLayer('c5');
+  await store.removeContainerLayer('c5');
+
+  // A packer that fails half way: its file goes, nothing is published or registered.
+  const blobsBefore = await content.list();
+  const layersBefore = store.list().length;
+  const failing = content.lease();
+  await assert.rejects(
+    ingestPackedLayer(content, store, async (path) => {
+      await writeFile(path, 'half a tar');
+      throw new Error('the packer failed');
+    }, base.chainId, failing),
+    /the packer failed/,
+  );
+  assert.deepEqual(await readdir(ingestDir), []);
+  assert.deepEqual(await content.list(), blobsBefore);
+  assert.equal(store.list().length, layersBefore);
+  // So does one whose container layer is gone (berth-pack is never started).
+  await store.removeContainerLayer('c4');
+  await assert.rejects(ingestPackedLayer(content, store, (path) => store.containerLayerDiffToFile('c4', path), base.chainId, failing), (err) => isKind(err, 'not-found'));
+  failing.release();
+  assert.deepEqual(await readdir(ingestDir), []);
+  await store.release(layer.chainId);
   await store.release(base.chainId);
 });

@@ -50,6 +50,23 @@ test('usage errors: the flag and operand errors of the docker CLI, word for word
     ['network', 'create'],
     ['image', 'nosuch'],
     ['nosuch'],
+    ['ps', 'extra'],
+    ['version', 'x'],
+    ['tag', 'a', 'b', 'c'],
+    ['logs', 'a', 'b'],
+    ['commit'],
+    ['commit', 'a', 'b', 'c'],
+    ['port', 'a', 'b', 'c'],
+    ['volume', 'create', 'a', 'b'],
+    ['images', 'a', 'b'],
+    ['top'],
+    ['import'],
+    ['import', '/nonexistent/a', 'b', 'c'],
+    ['update', 'a'],
+    ['system', 'info', 'a'],
+    ['run', '--rm=maybe', 'busybox'],
+    ['ps', '-a=maybe'],
+    ['ps', '--all=false', 'extra'],
   ];
   for (const line of lines) assert.deepEqual(await berth(line), docker(line), line.join(' '));
 });

@@ -180,12 +180,19 @@ test('log attributes for --details: the labels and variables the options name, i
   assert.deepEqual(logAttributes({}, labels, env), []);
 });
 
-test('MacAddress is refused by name; the network mode is kept as sent (networks check it at create)', () => {
-  assert.throws(() => mergeContainerConfig({ Image: 'x', Cmd: ['true'], MacAddress: '02:42:ac:11:00:02' }, {}), /--mac-address \(Config\.MacAddress\)/);
+test('the network mode is kept as sent (networks check it and a MacAddress at create)', () => {
   const spec = decodeContainerSpec({ Image: 'x', HostConfig: { NetworkMode: 'default' } });
   const { hostConfig, warnings } = completeSpecHostConfig(spec.hostConfig, 'crun', ALL_CGROUP_FEATURES);
   assert.equal(hostConfig.NetworkMode, 'default');
   assert.deepEqual(warnings, []);
   assert.equal(completeHostConfig({ NetworkMode: 'host' }, 'crun').NetworkMode, 'host');
   assert.equal(completeHostConfig(undefined, 'runc').NetworkMode, 'default');
+});
+
+test('ports published in host network mode are discarded with moby\'s warning', () => {
+  const warningsOf = (hostConfig: Record<string, unknown>) => completeSpecHostConfig(decodeContainerSpec({ HostConfig: hostConfig }).hostConfig, 'crun', ALL_CGROUP_FEATURES).warnings;
+  const ports = { PortBindings: { '80/tcp': [{ HostPort: '8080' }] } };
+  assert.deepEqual(warningsOf({ NetworkMode: 'host', ...ports }), ['Published ports are discarded when using host network mode']);
+  assert.deepEqual(warningsOf({ NetworkMode: 'bridge', ...ports }), []);
+  assert.deepEqual(warningsOf({ NetworkMode: 'host', PortBindings: {} }), []);
 });

@@ -2,6 +2,7 @@
  * The pure parts of networking: addresses and pools, network create checks, port specs (the CLI's
  * and the API's), endpoint plans and the generated resolv.conf and hosts files.
  */
+import { parseMac } from '../../src/common/mac-address.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ipam, pickSubnet } from '../../src/engine/networks/ipam.js';
@@ -111,6 +112,23 @@ test('endpoint plans: moby\'s checks of the mode, --ip, aliases and shared modes
   assert.throws(() => plan('default', [], record({ ExtraHosts: ['nohost'] })), /invalid IP address in add-host: ""/);
   assert.throws(() => plan('default', [], record({ Dns: ['dns.example'] })), /dns\.example is not an ip address/);
   assert.doesNotThrow(() => plan('default', [], record({ ExtraHosts: ['gw:host-gateway', 'a=10.0.0.1'] })));
+});
+
+test('MAC addresses: Go\'s three spellings, kept as asked on the main network, the container-wide one merged (API < 1.44)', () => {
+  assert.equal(parseMac('02:42:AC:11:00:09'), '02:42:ac:11:00:09');
+  assert.equal(parseMac('02-42-ac-11-00-09'), '02:42:ac:11:00:09');
+  assert.equal(parseMac('0242.ac11.0009'), '02:42:ac:11:00:09');
+  for (const bad of ['zz', '02:42:ac:11:00', '02:42-ac:11:00:09', '02:42:ac:11:00:09:aa:bb']) assert.equal(parseMac(bad), undefined, bad);
+  const user = net('user', '10.81.0.0/24');
+  const find = (term: string) => (term === 'user' ? user : undefined);
+  const record = { hostConfig: {}, config: {} } as unknown as ContainerRecord;
+  const plan = (mode: string, endpoints: Parameters<typeof planEndpoints>[1], containerMac?: string) => planEndpoints(mode, endpoints, record, find, () => record, containerMac);
+  const asked = plan('user', [{ network: 'user', settingsGiven: [], MacAddress: '92-D0-C6-0A-29-33' }]).user!;
+  assert.deepEqual([asked.MacAddress, asked.DesiredMacAddress], ['92:d0:c6:0a:29:33', '92:d0:c6:0a:29:33']);
+  assert.equal(plan('user', [], '92:d0:c6:0a:29:33').user!.DesiredMacAddress, '92:d0:c6:0a:29:33');
+  assert.throws(() => plan('user', [{ network: 'user', settingsGiven: [], MacAddress: 'zz' }]), /invalid MAC address zz/);
+  assert.throws(() => plan('user', [{ network: 'user', settingsGiven: [], MacAddress: '92:d0:c6:0a:29:34' }], '92:d0:c6:0a:29:33'), /must match the endpoint-specific MAC address/);
+  assert.throws(() => plan('host', [], '92:d0:c6:0a:29:33'), /conflicting options: mac-address and the network mode/);
 });
 
 test('resolv.conf and hosts as moby writes them', () => {

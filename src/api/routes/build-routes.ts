@@ -52,7 +52,13 @@ export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void
   routes.add('POST', '/build/prune', async ({ res, query }) => {
     const filters = parseFilters(query.string('filters'), ['until']);
     const until = filters.until?.[0];
-    const { deleted, spaceReclaimed } = await builder.prune({ all: query.bool('all'), until: until === undefined ? undefined : untilTime(until) });
+    if (query.int('min-free-space')) throw invalidParameter("min-free-space is not supported by berthd's build cache: use reserved-space or max-used-space");
+    const limits = ['reserved-space', 'keep-storage', 'max-used-space'].map((name) => query.int(name)).filter((bytes): bytes is number => bytes !== undefined && bytes > 0);
+    const { deleted, spaceReclaimed } = await builder.prune({
+      all: query.bool('all'),
+      until: until === undefined ? undefined : untilTime(until),
+      keepBytes: limits.length > 0 ? Math.min(...limits) : undefined,
+    });
     sendJson(res, 200, { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: spaceReclaimed } satisfies BuildCachePruneResponse);
   });
 

@@ -5,7 +5,7 @@ import { mountPointView } from './volume-views.js';
 import type { ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, EndpointSettings, Port, PortMapWire } from '../../wire/containers.js';
 
 function networks(record: ContainerRecord): Record<string, EndpointSettings> {
-  return record.networks ?? {};
+  return Object.fromEntries(Object.entries(record.networks ?? {}).map(([name, { DesiredMacAddress: _, ...endpoint }]) => [name, endpoint]));
 }
 
 /** NetworkSettings.Ports: every exposed port, with the host ports its run published (null when none). */

@@ -4,12 +4,13 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CliContext } from '../context.js';
-import { copyInfoSourcePath, tarResource } from '../local-copy.js';
+import { copyInfoSourcePath, goPathError, tarResource } from '../local-copy.js';
 import { collect } from '../option-values.js';
 import { printImportedImageId } from '../progress.js';
+import { checkOnlyLeastOperands } from '../usage-errors.js';
 
 export function importCommand(ctx: CliContext): Command {
-  return new Command('import')
+  const command = new Command('import')
     .description('Import the contents from a tarball to create a filesystem image')
     .option('-c, --change <instruction>', 'Apply Dockerfile instruction to the created image', collect)
     .option('-m, --message <message>', 'Set commit message for imported image')
@@ -22,11 +23,13 @@ export function importCommand(ctx: CliContext): Command {
       const progress = ctx.client().importImage(tar, { repo: repository, changes: flags.change, message: flags.message, platform: flags.platform });
       await printImportedImageId(progress, ctx.stdout);
     });
+  return checkOnlyLeastOperands(command);
 }
 
 /** The tar to send: standard input, the file, or (berth's addition) a tar of a directory's contents. */
 async function importSource(ctx: CliContext, file: string): Promise<Readable> {
   if (file === '-') return ctx.stdin;
-  if ((await stat(file)).isDirectory()) return tarResource(await copyInfoSourcePath(`${resolve(file)}/.`, false));
+  const source = await stat(file).catch((err: unknown) => Promise.reject(goPathError(err, 'open', file)));
+  if (source.isDirectory()) return tarResource(await copyInfoSourcePath(`${resolve(file)}/.`, false));
   return createReadStream(file);
 }

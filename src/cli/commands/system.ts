@@ -8,11 +8,18 @@ import { humanSize } from '../format/size.js';
 import { ellipsis, goQuote, shortId } from '../format/text.js';
 import { collect, filterOptions } from '../option-values.js';
 import { deletedImagesText, deletedListText, writePruneReport } from '../prune-report.js';
+import { eventsCommand } from './events.js';
+import { infoCommand } from './info.js';
 import { pruneImages } from './image-prune.js';
 
-/** `berth system df` and `berth system prune`. */
+/** `berth system df`, `prune`, and `info` and `events` as docker spells them there too. */
 export function systemCommand(ctx: CliContext): Command {
-  return new Command('system').description('Manage Berth').addCommand(systemDfCommand(ctx)).addCommand(systemPruneCommand(ctx));
+  return new Command('system')
+    .description('Manage Berth')
+    .addCommand(systemDfCommand(ctx))
+    .addCommand(eventsCommand(ctx))
+    .addCommand(infoCommand(ctx))
+    .addCommand(systemPruneCommand(ctx));
 }
 
 function systemDfCommand(ctx: CliContext): Command {

@@ -19,7 +19,7 @@ export function updateCommand(ctx: CliContext): Command {
     .addOption(new Option('--restart <policy>', 'Restart policy to apply when a container exits').argParser(restartPolicy))
     .argument('<container...>')
     .action(async (names: string[], flags: UpdateFlags) => {
-      if (Object.keys(flags).length === 0) throw new CliExit(1, 'berth: You must provide one or more flags when using this command.');
+      if (Object.keys(flags).length === 0) throw new CliExit(1, 'you must provide one or more flags when using this command');
       const request: ContainerUpdateRequest = {
         ...resourceRequest(flags),
         ...(flags.restart === undefined ? {} : { RestartPolicy: flags.restart }),

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractArchive } from '../../archive/index.js';
 import { goClean } from '../../archive/go-paths.js';
@@ -71,6 +71,11 @@ export async function readBuildContext(tar: Readable, options: ContextOptions): 
     await dispose();
     throw err;
   }
+}
+
+/** A scratch directory beside a build root (ADD's downloads), swept with the roots after a crash. */
+export function scratchDirBeside(root: string): Promise<string> {
+  return mkdtemp(join(dirname(root), ROOT_PREFIX));
 }
 
 /** Removes the build roots a killed daemon left under `dir` (called at daemon start). */

@@ -5,15 +5,15 @@
  * 0755 as Docker's MkdirAll does. Symbolic links inside a copied directory are copied as links,
  * never followed (the sources themselves were resolved inside the root by copy-sources.ts).
  * `--chown` sets every entry's owner, `--chmod` every entry's permission bits. ADD unpacks a
- * local tar archive (plain or gzip) into the destination; its entries keep their owners.
+ * local tar archive (plain, gzip, bzip2, xz or zstd) into the destination; its entries keep their owners.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, pack, type Headers, type Pack } from 'tar-stream';
-import { decompress, isGzip } from '../../archive/decompress.js';
+import { decompressArchive } from '../../archive/decompress.js';
 import { invalidParameter } from '../../common/errors.js';
 import type { CopySource } from './copy-sources.js';
 import type { SourceContent } from './instructions.js';
@@ -23,23 +23,42 @@ export interface CopyOptions {
   chown: string;
   /** `--chmod`: octal permission bits. */
   chmod: string;
-  /** ADD: a local tar archive (plain or gzip) is unpacked into the destination directory. */
+  /** ADD: a local tar archive (plain or compressed) is unpacked into the destination directory. */
   unpack?: boolean;
   /** Heredoc sources (`COPY <<EOF /dest`): files of text, root-owned 0644 unless --chown/--chmod. */
   contents?: readonly SourceContent[];
 }
 
-/** Whether the file starts as a tar archive does, plain or gzip-compressed (moby's IsArchivePath). */
+/**
+ * Whether the file is a tar archive, plain or compressed (moby's IsArchivePath: it decompresses
+ * the file and reads a tar header): its first block, decompressed, holds a header whose checksum
+ * is right. Anything else, a compressed file that is not a tar among them, is copied as a file.
+ */
 async function isArchive(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const stream = decompressArchive(createReadStream(path));
   try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, 512, 0);
-    if (isGzip(head.subarray(0, bytesRead))) return true;
-    return bytesRead === 512 && head.toString('latin1', 257, 262) === 'ustar';
+    let head = Buffer.alloc(0);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length >= TAR_BLOCK) break;
+    }
+    return head.length >= TAR_BLOCK && hasTarChecksum(head.subarray(0, TAR_BLOCK));
+  } catch {
+    return false;
   } finally {
-    await handle.close();
+    stream.destroy();
   }
+}
+
+const TAR_BLOCK = 512;
+
+/** A tar header's checksum: the sum of its bytes with the checksum field (148–155) counted as spaces. */
+function hasTarChecksum(block: Buffer): boolean {
+  const recorded = parseInt(block.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim(), 8);
+  if (Number.isNaN(recorded)) return false;
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return sum === recorded;
 }
 
 /** An archive entry's name under `dir`: cleaned so that no `..` or absolute name leaves it. */
@@ -75,13 +94,13 @@ export function copyLayerTar(root: string, sources: readonly CopySource[], dest:
     const destDir = intoDir ? dest.replace(/\/+$/, '') || '/' : posix.dirname(dest);
     await writer.parents(destDir);
     for (const source of sources) {
-      const path = join(root, source.path);
+      const path = join(source.root ?? root, source.path);
       const stats = await lstat(path);
       if (stats.isDirectory()) {
         // A directory's contents go into the destination, which is made like its parents.
         if (!intoDir) await writer.parents(dest);
         await writer.tree(path, intoDir ? destDir : dest);
-      } else if (options.unpack && stats.isFile() && (await isArchive(path))) {
+      } else if (options.unpack && !source.downloaded && stats.isFile() && (await isArchive(path))) {
         // As Docker: an archive is unpacked into the destination, taken as a directory.
         const into = intoDir ? destDir : dest;
         if (!intoDir) await writer.parents(dest);
@@ -146,7 +165,7 @@ class EntryWriter {
   /** The entries of the archive at `path`, under `dir`, with their own owners and modes. */
   async unpack(path: string, dir: string): Promise<void> {
     const entries = extract();
-    const reading = pipeline(decompress(createReadStream(path)), entries);
+    const reading = pipeline(decompressArchive(createReadStream(path)), entries);
     for await (const entry of entries) {
       const header: Headers = { ...entry.header, name: underDir(dir, entry.header.name) };
       if (header.type === 'link' && header.linkname) header.linkname = underDir(dir, header.linkname);

@@ -3,7 +3,9 @@
  * the intermediate images they name that nothing else holds (no tag, no container, no child
  * image left) — newest first, so a chain of steps goes from its last step down. Without `all`
  * only entries whose image has no tag go (Docker keeps what a named image is made of
- * reachable); `until` keeps entries whose image was made at or after that time.
+ * reachable); `until` keeps entries whose image was made at or after that time. With `keepBytes`
+ * entries go (in the same order: a step can only go once the steps made over it have) until the
+ * cache's own layers take at most that many bytes.
  */
 import type { Image, ImageStore, ImageUser } from '../images/image-store.js';
 import type { BuildCache } from './builder-cache.js';
@@ -12,6 +14,8 @@ export interface PruneOptions {
   all: boolean;
   /** Epoch milliseconds: entries of images made from then on stay. */
   until?: number;
+  /** `reserved-space` (`keep-storage` before API 1.48) or `max-used-space`: bytes the cache may keep. */
+  keepBytes?: number;
 }
 
 export interface PruneResult {
@@ -65,6 +69,16 @@ export function buildCacheRecords(cache: BuildCache, images: ImageStore, users: 
     }));
 }
 
+/** Bytes the cached step images' own layers take. */
+function cachedBytes(cache: BuildCache, images: ImageStore): number {
+  let total = 0;
+  for (const id of cache.images()) {
+    const image = images.byId(id);
+    if (image) total += ownLayerSize(images, image);
+  }
+  return total;
+}
+
 export async function pruneBuildCache(
   cache: BuildCache,
   images: ImageStore,
@@ -77,15 +91,18 @@ export async function pruneBuildCache(
     .filter((image) => options.all || images.repoTags(image.id).length === 0)
     .filter((image) => options.until === undefined || Date.parse(image.config.created ?? '') < options.until)
     .sort((a, b) => (b.config.created ?? '').localeCompare(a.config.created ?? ''));
+  let cached = options.keepBytes === undefined ? 0 : cachedBytes(cache, images);
   const deleted: string[] = [];
   let spaceReclaimed = 0;
   for (const image of candidates) {
+    if (options.keepBytes !== undefined && cached <= options.keepBytes) break;
     cache.forget(image.id);
     if (images.repoTags(image.id).length > 0 || users(image.id).length > 0 || images.children(image.id).length > 0) continue;
     const size = ownLayerSize(images, image);
     await images.remove(image.id, { force: false, noPrune: true }, users);
     deleted.push(image.id);
     spaceReclaimed += size;
+    cached -= size;
   }
   await cache.save();
   return { deleted, spaceReclaimed };

@@ -13,7 +13,7 @@
  * Output goes to `emit` as Docker's JSON messages (`stream`, `aux`); a failure is thrown and
  * the caller turns it into `errorDetail`. The build root goes whatever happened.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidParameter, isKind, notFound } from '../../common/errors.js';
@@ -23,19 +23,21 @@ import type { EventBus } from '../events/event-bus.js';
 import { goArch, type ContainerConfigFields, type HistoryEntry, type ImageConfig } from '../images/image-config.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { taggedName } from '../images/image-service.js';
+import type { LayerPacker } from '../../storage/layer-ingest.js';
 import type { LayerStore } from '../../storage/layer-store.js';
 import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
 import { cancelled, runStep, StepRemovals, sweepStepContainers } from './builder-run.js';
-import { sweepBuildRoots } from './build-context.js';
+import { scratchDirBeside, sweepBuildRoots } from './build-context.js';
 import { BuildContexts, type ResolvedMemo } from './builder-contexts.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
 import { copySource, planBuild, stepLine, SCRATCH, type PlannedStage } from './build-plan.js';
 import { withImageRoot } from './builder-image-root.js';
 import { chownNeedsNames, numericChown } from './builder-chown.js';
-import { StageEvaluator, isRemoteSource, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
-import { resolveCopySources } from './copy-sources.js';
+import { StageEvaluator, type RunConfig, type StepAction, type StepRecord } from './stage-evaluator.js';
+import { isRemoteSource, resolveCopySources } from './copy-sources.js';
+import { downloadSource } from './remote-source.js';
 import { contentHash } from './file-hash.js';
 import { stepCacheKey } from './cache-key.js';
 import type { Instruction, Stage } from './instructions.js';
@@ -240,17 +242,29 @@ class StageBuild {
 
   private async copyFrom(root: string, fromContext: boolean, action: Extract<StepAction, { kind: 'copy' }>): Promise<void> {
     const { instruction } = action;
-    const remote = instruction.sources.find(isRemoteSource);
-    if (remote) throw invalidParameter(`ADD of a URL is not supported yet by berthd: ${remote}`);
+    const downloads = instruction.kind === 'add' && instruction.sources.some(isRemoteSource) ? await scratchDirBeside(this.root) : undefined;
+    try {
+      await this.copySources(root, fromContext, action, downloads);
+    } finally {
+      if (downloads) await rm(downloads, { recursive: true, force: true });
+    }
+  }
+
+  /** copyFrom's step; `downloads`: the scratch directory ADD fetches its URLs into. */
+  private async copySources(root: string, fromContext: boolean, action: Extract<StepAction, { kind: 'copy' }>, downloads: string | undefined): Promise<void> {
+    const { instruction } = action;
+    const { signal } = this.request;
     const options = {
       command: instruction.kind === 'add' ? ('ADD' as const) : ('COPY' as const),
       dest: action.dest,
       fromContext,
       extraHashes: instruction.contents.map((content) => contentHash(content.path, content.data)),
+      download: downloads === undefined ? undefined : (url: string) => downloadSource(url, downloads, signal),
     };
-    // The build root is the same for every build of the same context bytes: its sources are resolved once.
+    // The build root is the same for every build of the same context bytes: its sources are
+    // resolved once. What a URL serves may change from one build to the next.
     const memoKey = JSON.stringify([instruction.sources, options]);
-    const memo = fromContext ? this.shared.resolved : undefined;
+    const memo = fromContext && downloads === undefined ? this.shared.resolved : undefined;
     const resolved = memo?.get(memoKey) ?? (await resolveCopySources(root, instruction.sources, options));
     memo?.set(memoKey, resolved);
     const record = action.record(resolved.hash);
@@ -317,7 +331,7 @@ class StageBuild {
       started: (id) => this.say(` ---> Running in ${shortId(id)}\n`),
       output: (chunk) => this.say(chunk.toString('utf8')),
       commit: async (id) => {
-        const image = await this.commitLayer(action, await layers.containerLayerDiff(id), id);
+        const image = await this.commitLayer(action, (blobPath) => layers.containerLayerDiffToFile(id, blobPath), id);
         if (this.request.remove) this.say(` ---> Removed intermediate container ${shortId(id)}\n`);
         return image;
       },
@@ -351,7 +365,7 @@ class StageBuild {
     return images.addImage(this.imageConfig(record, { empty: true }), this.image?.layerBlobs ?? [], this.image?.id);
   }
 
-  private commitLayer(record: StepRecord, diff: Readable, container?: string): Promise<Image> {
+  private commitLayer(record: StepRecord, diff: Readable | LayerPacker, container?: string): Promise<Image> {
     return this.builder.engine.images.addLayeredImage(diff, this.image, ({ diffId, empty }) => this.imageConfig(record, { diffId, empty }, container));
   }
 }

@@ -13,11 +13,17 @@ import { resolveInRoot } from '../../runtime/scoped-path.js';
 import { pathHash, sourcesHash } from './file-hash.js';
 import { containsWildcards, goMatch } from './go-match.js';
 
+export const isRemoteSource = (source: string): boolean => source.startsWith('http://') || source.startsWith('https://');
+
 export interface CopySource {
   /** Where the source is, relative to the root (links resolved inside it). */
   path: string;
   /** Its `file:`/`dir:` hash. */
   hash: string;
+  /** The root it is in when not the step's (a file ADD downloaded: remote-source.ts). */
+  root?: string;
+  /** Downloaded by ADD from a URL: copied as it is, never unpacked. */
+  downloaded?: boolean;
 }
 
 export interface ResolvedSources {
@@ -71,11 +77,21 @@ async function resolveOne(root: string, source: string, wildcards: boolean, from
 export async function resolveCopySources(
   root: string,
   sources: readonly string[],
-  options: { command: 'COPY' | 'ADD'; dest: string; fromContext: boolean; extraHashes?: readonly string[] },
+  options: {
+    command: 'COPY' | 'ADD';
+    dest: string;
+    fromContext: boolean;
+    extraHashes?: readonly string[];
+    /** Fetches a URL source (ADD); absent, a URL is a path like any other. */
+    download?: (url: string) => Promise<CopySource>;
+  },
 ): Promise<ResolvedSources> {
   const resolved: CopySource[] = [];
   try {
-    for (const source of sources) resolved.push(...(await resolveOne(root, source, true, options.fromContext)));
+    for (const source of sources) {
+      if (options.download && isRemoteSource(source)) resolved.push(await options.download(source));
+      else resolved.push(...(await resolveOne(root, source, true, options.fromContext)));
+    }
   } catch (err) {
     throw wrap(err, `${options.command} failed`);
   }

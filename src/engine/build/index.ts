@@ -8,7 +8,7 @@ export { parseInstructions, instructionsOf, parseTrigger } from './instruction-p
 export type { DockerfileInstructions, Instruction, InstructionOf, Stage } from './instructions.js';
 export { BuildArgs, BUILTIN_ARGS, type BuildArgOptions } from './build-args.js';
 export { planBuild, stepLine, copySource, SCRATCH, type BuildPlan, type PlannedStage, type PlanOptions, type StageBase } from './build-plan.js';
-export { StageEvaluator, isRemoteSource, DEFAULT_SHELL, SCRIPT_DIR, type RunConfig, type StepAction, type StepRecord, type CopyInstruction } from './stage-evaluator.js';
+export { StageEvaluator, DEFAULT_SHELL, SCRIPT_DIR, type RunConfig, type StepAction, type StepRecord, type CopyInstruction } from './stage-evaluator.js';
 export { resolveCopySources, type CopySource, type ResolvedSources } from './copy-sources.js';
 export { contentHash, pathHash, sourcesHash } from './file-hash.js';
 export { stepCacheKey } from './cache-key.js';

@@ -11,6 +11,7 @@
  * - COPY/ADD/WORKDIR: `/bin/sh -c #(nop) COPY file:<sum> in /dest ` (one argument, no gap);
  * - RUN: the command, after `|N K=v…` when build args are in scope: `|1 A=b /bin/sh -c make`.
  */
+import { isRemoteSource } from './copy-sources.js';
 import { invalidParameter } from '../../common/errors.js';
 import type { HealthConfigWire } from '../../wire/containers.js';
 import type { ContainerConfigFields } from '../images/image-config.js';
@@ -73,7 +74,6 @@ function clone(config: RunConfig): RunConfig {
 }
 
 /** An ADD source Docker downloads (moby's urlutil.IsURL); COPY refuses them. */
-export const isRemoteSource = (source: string): boolean => source.startsWith('http://') || source.startsWith('https://');
 
 /** Docker's normalizeWorkdir: relative to the current one, cleaned, absolute. */
 export function normalizeWorkdir(current: string, requested: string): string {

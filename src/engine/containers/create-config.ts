@@ -35,7 +35,6 @@ export function mergeContainerConfig(given: ConfigRequest, image: ContainerConfi
   const inheritedEntrypoint = entrypoint === null ? image.Entrypoint ?? null : entrypoint.length === 0 || (entrypoint.length === 1 && entrypoint[0] === '') ? null : entrypoint;
   if (cmd === null && entrypoint === null) cmd = image.Cmd ?? null;
   if ((inheritedEntrypoint?.length ?? 0) === 0 && (cmd?.length ?? 0) === 0) throw invalidParameter('No command specified');
-  if (given.MacAddress) throw invalidParameter('--mac-address (Config.MacAddress) is not supported yet by berthd');
   const exposed = [...Object.keys(image.ExposedPorts ?? {}), ...(given.ExposedPorts ?? [])];
   const config: ContainerConfig = {
     Hostname: given.Hostname ?? '',
@@ -237,6 +236,9 @@ export function completeHostConfig(
   if (!isUnset(kernelMemory) || !isUnset(kernelMemoryTcp)) {
     warnings.push('Kernel memory limits (--kernel-memory) are no longer supported by API v1.42 and later: KernelMemory discarded.');
   }
+  // The host's own ports are the container's: there is nothing to publish (moby warns the same).
+  const bindings = other.PortBindings as Record<string, unknown> | null | undefined;
+  if (given.NetworkMode === 'host' && bindings && Object.keys(bindings).length > 0) warnings.push('Published ports are discarded when using host network mode');
   const hostConfig: HostConfig = {
     ...RESOURCE_DEFAULTS,
     ...other,

@@ -2,6 +2,12 @@ import type { ContainerConfigWire, ContainerStateWire, ContainerStatus, Endpoint
 import type { PublishedPort } from './networking.js';
 import type { MountPoint } from '../volumes/mount-point.js';
 
+/**
+ * An endpoint as the record keeps it: Docker's settings, and the MAC address asked for (moby's
+ * DesiredMacAddress), which MacAddress shows again when the container stops. Never on the wire.
+ */
+export type StoredEndpoint = EndpointSettings & { DesiredMacAddress?: string };
+
 /** `Config` of a container, kept in Docker's shape (inspect returns it as it is); labels always set. */
 export interface ContainerConfig extends ContainerConfigWire {
   Labels: Record<string, string>;
@@ -54,7 +60,7 @@ export interface ContainerRecord {
    * IPAMConfig, Links, NetworkID) and, while it runs, the live endpoint (IPAddress, Gateway, …).
    * Absent or empty for the none, host and container: modes.
    */
-  networks?: Record<string, EndpointSettings>;
+  networks?: Record<string, StoredEndpoint>;
   /** The host ports its run published (empty when it is not running). */
   publishedPorts?: PublishedPort[];
   /** Binds, volumes and tmpfs mounts, decided at create (moby's MountPoints). */

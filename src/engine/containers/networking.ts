@@ -6,8 +6,7 @@
  *   - after each run (ended, failed or removed), everything of it is undone — idempotently, as
  *     the one teardown path also releases runs a crash left behind.
  */
-import type { EndpointSettings } from '../../wire/containers.js';
-import type { ContainerRecord } from './model.js';
+import type { ContainerRecord, StoredEndpoint } from './model.js';
 import type { EndpointRequest } from './spec.js';
 
 export interface PublishedPort {
@@ -24,8 +23,11 @@ export type RunNetwork =
   | { kind: 'joined'; path: string };
 
 export interface ContainerNetworking {
-  /** Checks the mode and endpoints of a create (unknown network: 404) and returns the endpoints to record. */
-  plan(mode: string, endpoints: readonly EndpointRequest[], record: Pick<ContainerRecord, 'hostConfig' | 'config'>): Record<string, EndpointSettings>;
+  /**
+   * Checks the mode and endpoints of a create (unknown network: 404) and returns the endpoints to
+   * record; `containerMac` is Config.MacAddress (clients before API 1.44).
+   */
+  plan(mode: string, endpoints: readonly EndpointRequest[], record: Pick<ContainerRecord, 'hostConfig' | 'config'>, containerMac?: string): Record<string, StoredEndpoint>;
   /** Sets up the network of a run: namespace, interfaces, addresses, ports, /etc/hosts and resolv.conf. */
   attach(record: ContainerRecord): Promise<RunNetwork>;
   /** Undoes the network of a container's run, if any. */

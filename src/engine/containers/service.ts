@@ -132,7 +132,7 @@ export class ContainerService {
     const { hostConfig, warnings } = completeHostConfig(spec.hostConfig, runtimes.defaultName, runtimes.cgroupFeatures());
     runtimes.get(hostConfig.Runtime); // unknown runtime → 400 before anything is made
     const config = mergeContainerConfig(spec.config, image.config.config ?? {});
-    const networks = this.options.networking?.plan(hostConfig.NetworkMode, spec.endpoints, { hostConfig, config });
+    const networks = this.options.networking?.plan(hostConfig.NetworkMode, spec.endpoints, { hostConfig, config }, spec.config.MacAddress);
     const id = newId();
     config.Hostname ||= id.slice(0, 12);
     this.store.reserveName(name, id);

@@ -115,10 +115,9 @@ export class CommitService {
     // Removed with `rmi -f` while the container stayed: its layers are there, its config is not.
     const parent = this.images.byId(record.image);
     if (!parent) throw notFound(`No such image: ${record.image}`);
-    const diff = await this.layers.containerLayerDiff(record.id);
     const created = new Date().toISOString();
     const image = await this.images.addLayeredImage(
-      diff,
+      (blobPath) => this.layers.containerLayerDiffToFile(record.id, blobPath),
       parent,
       ({ diffId, empty }): ImageConfig => ({
         architecture: parent.config.architecture,

@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID, shortId } from '../../common/ids.js';
-import type { ContentStore, Lease } from '../../storage/content-store.js';
-import { ingestLayer, type LayerBlob } from '../../storage/layer-ingest.js';
-import type { LayerStore } from '../../storage/layer-store.js';
+import type { ContentStore } from '../../storage/content-store.js';
+import { ingestLayer, ingestPackedLayer, type LayerBlob, type LayerPacker } from '../../storage/layer-ingest.js';
+import type { Layer, LayerStore } from '../../storage/layer-store.js';
 import { chainId, sha256Digest, type Digest } from '../../storage/digest.js';
 import { goArch, type ImageConfig } from './image-config.js';
 import { applyConfigChanges } from './config-changes.js';
@@ -230,25 +230,32 @@ export class ImageStore {
 
   /**
    * Stores `diff` (an uncompressed layer tar, as a commit or a build step makes it) as a new layer
-   * over `parent`'s and records the image `configFor` describes, tagged `target`. A config whose
-   * rootfs leaves the layer out (an empty commit) drops it. Nothing stays behind when any step fails.
+   * over `parent`'s and records the image `configFor` describes, tagged `target`. `diff` is the tar
+   * as a stream, or a packer that writes it into the content store (a container's layer: see
+   * ingestPackedLayer). A config whose rootfs leaves the layer out (an empty commit) drops it.
+   * Nothing stays behind when any step fails.
    */
-  async addLayeredImage(diff: Readable, parent: Image | undefined, configFor: LayeredConfig, target?: Reference): Promise<Image> {
+  async addLayeredImage(diff: Readable | LayerPacker, parent: Image | undefined, configFor: LayeredConfig, target?: Reference): Promise<Image> {
     return this.addImageWithLayer(diff, { uncompressed: true }, parent, configFor, target);
   }
 
   /** addLayeredImage for a layer tar that may also come gzip- or zstd-compressed (`uncompressed: false`). */
   private async addImageWithLayer(
-    diff: Readable,
+    diff: Readable | LayerPacker,
     options: { uncompressed: boolean },
     parent: Image | undefined,
     configFor: LayeredConfig,
     target?: Reference,
   ): Promise<Image> {
     const lease = this.content.lease();
+    const parentTop = parent?.chainIds[parent.chainIds.length - 1] ?? null;
+    const ingest = () =>
+      typeof diff === 'function'
+        ? ingestPackedLayer(this.content, this.layers, diff, parentTop, lease)
+        : ingestLayer(this.content, this.layers, diff, parentTop, lease, options);
     let image: Image;
     try {
-      image = await this.registerLayeredImage(diff, options, parent, configFor, target, lease);
+      image = await this.registerLayeredImage(ingest, parent, configFor, target);
     } catch (err) {
       lease.release();
       // The blob may be stored whole although unpacking it failed: it is garbage now. Should the
@@ -264,15 +271,12 @@ export class ImageStore {
   }
 
   private async registerLayeredImage(
-    diff: Readable,
-    options: { uncompressed: boolean },
+    ingest: () => Promise<{ layer: Layer; blob: LayerBlob }>,
     parent: Image | undefined,
     configFor: LayeredConfig,
     target: Reference | undefined,
-    lease: Lease,
   ): Promise<Image> {
-    const parentTop = parent?.chainIds[parent.chainIds.length - 1] ?? null;
-    const { layer, blob } = await ingestLayer(this.content, this.layers, diff, parentTop, lease, options);
+    const { layer, blob } = await ingest();
     try {
       const config = configFor({ diffId: layer.diffId, empty: layer.diffId === EMPTY_LAYER_DIFF_ID });
       const parentLayers = parent?.config.rootfs.diff_ids.length ?? 0;

@@ -10,11 +10,10 @@ import { conflict, forbidden, wrap } from '../../common/errors.js';
 import { networkNotFound } from './errors.js';
 import { newId, shortId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
-import type { ContainerRecord } from '../containers/model.js';
+import type { ContainerRecord, StoredEndpoint } from '../containers/model.js';
 import type { ContainerNetworking, RunNetwork } from '../containers/networking.js';
 import type { EndpointRequest } from '../containers/spec.js';
 import { hostsContent, resolvConfContent, writeRunEtcFiles, type HostsEntry } from '../containers/etc-files.js';
-import type { EndpointSettings } from '../../wire/containers.js';
 import { SerialExecutor } from '../containers/serial-executor.js';
 import type { ContainerAccess } from './container-access.js';
 import { CONTAINER_MODE, emptyEndpoint, endpointFor, planEndpoints } from './endpoint-plan.js';
@@ -56,8 +55,8 @@ export class ContainerAttacher implements ContainerNetworking {
 
   constructor(private readonly options: AttacherOptions) {}
 
-  plan(mode: string, endpoints: readonly EndpointRequest[], record: Pick<ContainerRecord, 'hostConfig' | 'config'>): Record<string, EndpointSettings> {
-    return planEndpoints(mode, endpoints, record, (term) => this.options.store.find(term), (id) => this.options.containers().resolve(id));
+  plan(mode: string, endpoints: readonly EndpointRequest[], record: Pick<ContainerRecord, 'hostConfig' | 'config'>, containerMac?: string): Record<string, StoredEndpoint> {
+    return planEndpoints(mode, endpoints, record, (term) => this.options.store.find(term), (id) => this.options.containers().resolve(id), containerMac);
   }
 
   /** The live sandboxes found at daemon start: their addresses and ports are held again. */
@@ -194,7 +193,7 @@ export class ContainerAttacher implements ContainerNetworking {
     if (network && !iccOn(network) && this.attachmentsOn(networkId).length === 0) await unisolateBridge(bridgeNameOf(network));
   }
 
-  private newAttachment(record: Pick<ContainerRecord, 'id' | 'name'>, network: NetworkRecord, endpoint: EndpointSettings, index: number): Attachment {
+  private newAttachment(record: Pick<ContainerRecord, 'id' | 'name'>, network: NetworkRecord, endpoint: StoredEndpoint, index: number): Attachment {
     const { ipam } = this.options;
     const ip = endpoint.IPAMConfig?.IPv4Address ? ipam.claim(network, endpoint.IPAMConfig.IPv4Address) : ipam.allocate(network);
     const address = formatIp(ip);
@@ -203,7 +202,7 @@ export class ContainerAttacher implements ContainerNetworking {
     const name = record.name.slice(1);
     const aliases = userDefined ? [...new Set([...(endpoint.Aliases ?? []), shortId(record.id)])] : [];
     const interfaceName = `eth${index}`;
-    const mac = macOf(ip);
+    const mac = endpoint.DesiredMacAddress || macOf(ip);
     const options: NetavarkOptions = {
       container_id: record.id,
       container_name: name,
@@ -247,7 +246,7 @@ export class ContainerAttacher implements ContainerNetworking {
     if (!record) return;
     record.publishedPorts = [];
     for (const [name, endpoint] of Object.entries(record.networks ?? {})) {
-      record.networks![name] = { ...endpoint, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null };
+      record.networks![name] = { ...endpoint, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: endpoint.DesiredMacAddress ?? '', DNSNames: null };
     }
   }
 

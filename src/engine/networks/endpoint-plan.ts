@@ -4,9 +4,10 @@
  * container: and host modes take no ports, DNS or network settings of their own.
  */
 import { conflict, invalidParameter } from '../../common/errors.js';
-import type { ContainerRecord } from '../containers/model.js';
+import type { ContainerRecord, StoredEndpoint } from '../containers/model.js';
 import type { EndpointRequest } from '../containers/spec.js';
 import type { EndpointSettings } from '../../wire/containers.js';
+import { parseMac } from '../../common/mac-address.js';
 import { parseIp } from './ipv4.js';
 import type { NetworkRecord } from './model.js';
 import { publishRequests, type PortBindingWire } from './port-bindings.js';
@@ -41,16 +42,18 @@ export function emptyEndpoint(networkId: string): EndpointSettings {
 const isUserDefined = (network: NetworkRecord) => network.Driver === 'bridge' && network.Name !== 'bridge';
 
 /** One endpoint's settings on a network, checked. */
-export function endpointFor(network: NetworkRecord, request: Partial<EndpointRequest>): EndpointSettings {
+export function endpointFor(network: NetworkRecord, request: Partial<EndpointRequest>): StoredEndpoint {
   if (request.IPv6Address) throw invalidParameter('IPv6 addresses (--ip6) are not supported yet by berthd');
   if (request.IPv4Address) {
     if (!isUserDefined(network)) throw invalidParameter('user specified IP address is supported on user defined networks only');
     if (parseIp(request.IPv4Address) === undefined) throw invalidParameter(`invalid IPv4 address: ${request.IPv4Address}`);
   }
   if (request.Aliases?.length && !isUserDefined(network)) throw invalidParameter('network-scoped alias is supported only for containers in user defined networks');
-  if (request.MacAddress) throw invalidParameter('--mac-address is not supported yet by berthd');
+  const mac = request.MacAddress ? parseMac(request.MacAddress) : undefined;
+  if (request.MacAddress && mac === undefined) throw invalidParameter(`invalid MAC address ${request.MacAddress}`);
   return {
     ...emptyEndpoint(network.Id),
+    ...(mac !== undefined && { MacAddress: mac, DesiredMacAddress: mac }),
     IPAMConfig: request.IPv4Address ? { IPv4Address: request.IPv4Address } : null,
     Aliases: request.Aliases?.length ? [...request.Aliases] : null,
     Links: request.Links?.length ? [...request.Links] : null,
@@ -98,8 +101,12 @@ export function planEndpoints(
   record: Pick<ContainerRecord, 'hostConfig' | 'config'>,
   find: (term: string) => NetworkRecord | undefined,
   peers: (idOrName: string) => ContainerRecord,
-): Record<string, EndpointSettings> {
+  /** Config.MacAddress, the container-wide MAC address of clients older than API 1.44. */
+  containerMac?: string,
+): Record<string, StoredEndpoint> {
   checkSharedMode(mode, record.hostConfig, record.config);
+  const macAsked = Boolean(containerMac) || endpoints.some((e) => e.MacAddress);
+  if (macAsked && (mode.startsWith(CONTAINER_MODE) || mode === 'host')) throw invalidParameter('conflicting options: mac-address and the network mode');
   checkHostSettings(record.hostConfig);
   if (mode.startsWith(CONTAINER_MODE)) {
     peers(mode.slice(CONTAINER_MODE.length)); // Docker's 404 for a container that does not exist
@@ -109,16 +116,26 @@ export function planEndpoints(
   const modeName = networkNameOfMode(mode);
   const primary = find(modeName);
   const isPrimary = (e: EndpointRequest) => e.network === mode || e.network === modeName || (primary !== undefined && (e.network === primary.Name || e.network === primary.Id));
-  const forPrimary = endpoints.find(isPrimary);
+  const primaryRequest = endpoints.find(isPrimary);
+  const forPrimary = withContainerMac(primaryRequest, modeName, containerMac);
   const shared = primary?.Driver === 'host' || primary?.Driver === 'null';
-  if (shared && endpoints.some((e) => e !== forPrimary)) throw invalidParameter(`Container cannot be connected to network endpoints: ${primary!.Name}`);
-  const result: Record<string, EndpointSettings> = {};
+  if (shared && endpoints.some((e) => e !== primaryRequest)) throw invalidParameter(`Container cannot be connected to network endpoints: ${primary!.Name}`);
+  const result: Record<string, StoredEndpoint> = {};
   const add = (name: string, network: NetworkRecord | undefined, request: Partial<EndpointRequest>) => {
     if (result[network?.Name ?? name]) throw conflict(`endpoint with name already exists in network ${network?.Name ?? name}`);
     if (network && network.Driver !== 'bridge' && network !== primary) throw invalidParameter(`Container cannot be connected to network endpoints: ${network.Name}`);
     result[network?.Name ?? name] = network ? endpointFor(network, request) : { ...emptyEndpoint(''), Aliases: request.Aliases?.length ? [...request.Aliases] : null, IPAMConfig: request.IPv4Address ? { IPv4Address: request.IPv4Address } : null };
   };
   add(modeName, primary, forPrimary ?? {});
-  for (const request of endpoints) if (request !== forPrimary) add(request.network, find(request.network), request);
+  for (const request of endpoints) if (request !== primaryRequest) add(request.network, find(request.network), request);
   return result;
+}
+
+/** moby's handleMACAddressBC: the container-wide MAC address is the main network's endpoint's. */
+function withContainerMac(request: EndpointRequest | undefined, network: string, containerMac: string | undefined): EndpointRequest | undefined {
+  if (!containerMac) return request;
+  if (request?.MacAddress && parseMac(request.MacAddress) !== parseMac(containerMac)) {
+    throw invalidParameter('the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty');
+  }
+  return { network, settingsGiven: [], ...request, MacAddress: containerMac };
 }

@@ -4,11 +4,12 @@ import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractTar, packDiff, type Extracted } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
 import { MNT_DETACH, mountFrom, umount2, umount2Async } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { registerStorageDriver, type ApplyDiffOptions, type Change, type StorageDriver, type Usage } from '../../driver.js';
+import type { Digest } from '../../digest.js';
 import { checkLayerId } from '../../layer-id.js';
 import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
 import { directoryUsage } from '../../usage.js';
@@ -140,7 +141,15 @@ class OverlayDriver implements StorageDriver {
   }
 
   async diff(id: string): Promise<Readable> {
-    return packDiff(join(this.dir(id), 'diff'), withParentFolders(await this.layerChanges(id)));
+    return packDiff(join(this.dir(id), 'diff'), await this.diffEntries(id));
+  }
+
+  async diffToFile(id: string, path: string): Promise<{ digest: Digest; size: number }> {
+    return packDiffToFile(join(this.dir(id), 'diff'), await this.diffEntries(id), path);
+  }
+
+  private async diffEntries(id: string): Promise<DiffEntry[]> {
+    return withParentFolders(await this.layerChanges(id));
   }
 
   async usage(id: string): Promise<Usage> {

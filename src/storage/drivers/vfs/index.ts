@@ -5,12 +5,13 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { extractTar, packDiff, type Extracted } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { MNT_DETACH, umount2 } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { alreadyExists, conflict, errnoCode, notFound, wrap } from '../../../common/errors.js';
 import { registerStorageDriver, type ApplyDiffOptions, type Change, type StorageDriver, type Usage } from '../../driver.js';
+import type { Digest } from '../../digest.js';
 import { checkLayerId } from '../../layer-id.js';
 import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
 import { pathsUsage } from '../../usage.js';
@@ -103,7 +104,15 @@ class VfsDriver implements StorageDriver {
   }
 
   async diff(id: string): Promise<Readable> {
-    return packDiff(this.dir(id), withParentFolders(await this.layerChanges(id)));
+    return packDiff(this.dir(id), await this.diffEntries(id));
+  }
+
+  async diffToFile(id: string, path: string): Promise<{ digest: Digest; size: number }> {
+    return packDiffToFile(this.dir(id), await this.diffEntries(id), path);
+  }
+
+  private async diffEntries(id: string): Promise<DiffEntry[]> {
+    return withParentFolders(await this.layerChanges(id));
   }
 
   async usage(id: string): Promise<Usage> {
