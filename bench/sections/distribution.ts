@@ -3,45 +3,22 @@
  * registry (Debian's docker-registry, plain HTTP on 127.0.0.1), and a pull where 2 of the 3
  * layers are present already. The image is written into the registry directly (random bytes, so
  * nothing compresses or dedupes); each pull starts from an image store without it, each push
- * goes to an empty registry.
+ * goes to an empty registry. BENCH_PULL_TIMELINE=N adds N pulls of each kind through the API,
+ * printing when each layer's download, unpacking and registration ended (see pullTimeline).
  */
-import { createHash, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { installed, percentile } from '../measure.js';
-import { startRegistry, type TestRegistry } from '../../test/helpers/registry.js';
+import { putImage, startRegistry } from '../../test/helpers/registry.js';
 import { buildTar } from '../../test/unit/archive-fixtures.js';
 import type { TestDaemon } from '../../test/helpers/berthd.js';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_REGISTRY_RUNS ?? 5);
-const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function layer(bytes: number, name: string): Promise<Buffer> {
   return buildTar([{ name, type: 'file', mode: 0o644, content: randomFillSync(Buffer.alloc(bytes)) }]);
-}
-
-async function putBlob(registry: TestRegistry, repo: string, blob: Buffer): Promise<void> {
-  const started = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const location = new URL(started.headers.get('location')!, registry.url);
-  location.searchParams.set('digest', sha(blob));
-  const put = await fetch(location, { method: "PUT", body: new Uint8Array(blob), headers: { 'Content-Type': 'application/octet-stream' } });
-  if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
-}
-
-/** An image of `layers` (uncompressed tars) at repo:tag; resolves with its total blob bytes. */
-async function putImage(registry: TestRegistry, repo: string, tag: string, layers: Buffer[]): Promise<number> {
-  for (const blob of layers) await putBlob(registry, repo, blob);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map(sha) }, history: layers.map(() => ({})) }));
-  await putBlob(registry, repo, config);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha(config) },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', size: l.length, digest: sha(l) })),
-  });
-  const put = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' } });
-  if (put.status !== 201) throw new Error(`manifest upload: ${put.status} ${await put.text()}`);
-  return layers.reduce((n, l) => n + l.length, 0);
 }
 
 /** CPU (user + system, ms) berthd and its reaped children (the extract helpers) have used so far. */
@@ -49,6 +26,48 @@ function daemonCpuMs(daemon: TestDaemon): number {
   // Fields after the command's closing parenthesis: utime is the 12th, then stime, cutime, cstime.
   const fields = readFileSync(`/proc/${daemon.process.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+}
+
+/**
+ * One pull through the API, its progress lines timed as they arrive: when each layer's download,
+ * unpacking ("Extracting", first and last) and registration ("Pull complete") ended, in ms from
+ * the request. Where a pull's time goes, under the noise of a loaded machine.
+ */
+async function pullTimeline(daemon: TestDaemon, name: string): Promise<string> {
+  const start = performance.now();
+  const events: Array<{ at: number; status: string; id?: string }> = [];
+  await new Promise<void>((resolve, reject) => {
+    const query = new URLSearchParams({ fromImage: name });
+    const req = request({ socketPath: daemon.socket, method: 'POST', path: `/v1.50/images/create?${query}` }, (res) => {
+      let rest = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = performance.now() - start;
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines.filter(Boolean)) {
+          const message = JSON.parse(line) as { status?: string; id?: string; error?: string };
+          if (message.error) reject(new Error(message.error));
+          events.push({ at, status: message.status ?? '', id: message.id });
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const ms = (at: number | undefined) => (at === undefined ? '-' : at.toFixed(0));
+  const layers = [...new Set(events.filter((e) => e.status === 'Pulling fs layer').map((e) => e.id!))];
+  const parts = layers.map((id) => {
+    const of = events.filter((e) => e.id === id);
+    const first = (status: string) => of.find((e) => e.status === status)?.at;
+    const last = (status: string) => of.filter((e) => e.status === status).at(-1)?.at;
+    return `${id.slice(0, 4)}: downloaded ${ms(first('Download complete'))}, extracting ${ms(first('Extracting'))}–${ms(last('Extracting'))}, complete ${ms(first('Pull complete'))}`;
+  });
+  const layersFrom = events.find((e) => e.status === 'Pulling fs layer')?.at;
+  const recorded = events.find((e) => e.status.startsWith('Digest:'))?.at;
+  return `layers from ${ms(layersFrom)}; ${parts.join('; ')}; image recorded ${ms(recorded)}; end ${ms(performance.now() - start)}`;
 }
 
 interface Timing {
@@ -77,9 +96,9 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
   const source = await startRegistry();
   try {
     const layers = [await layer(40 * MIB, 'a.bin'), await layer(35 * MIB, 'b.bin'), await layer(25 * MIB, 'c.bin')];
-    const bytes = await putImage(source, 'bench/big', 'v1', layers);
+    const bytes = await putImage(source, 'bench/big', 'v1', layers.map((tar) => ({ tar })));
     const thirdChanged = [layers[0]!, layers[1]!, await layer(25 * MIB, 'd.bin')];
-    await putImage(source, 'bench/big', 'v2', thirdChanged);
+    await putImage(source, 'bench/big', 'v2', thirdChanged.map((tar) => ({ tar })));
     const name = `${source.host}/bench/big`;
 
     const pulls: Timing[] = [];
@@ -88,6 +107,10 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
       if (i < RUNS - 1) await daemon.berth(['rmi', `${name}:v1`]);
     }
     report('berth pull (cold)', pulls, bytes);
+    for (let i = 0; i < Number(process.env.BENCH_PULL_TIMELINE ?? 0); i++) {
+      await daemon.berth(['rmi', `${name}:v1`]);
+      console.log(`    timeline (ms): ${await pullTimeline(daemon, `${name}:v1`)}`);
+    }
 
     const partial: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -95,6 +118,10 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
       await daemon.berth(['rmi', `${name}:v2`]);
     }
     report('berth pull, 2 of 3 layers present (25 MiB fetched)', partial, thirdChanged[2]!.length);
+    for (let i = 0; i < Number(process.env.BENCH_PULL_TIMELINE ?? 0); i++) {
+      console.log(`    timeline (ms): ${await pullTimeline(daemon, `${name}:v2`)}`);
+      await daemon.berth(['rmi', `${name}:v2`]);
+    }
 
     const pushes: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {

@@ -112,7 +112,6 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['-m, --memory <value>', LIMITS],
     ['--memory-swap <value>', LIMITS],
     PLATFORM,
-    ['--pull', REGISTRY],
     ['--security-opt <value>', ISOLATION],
     ['--shm-size <value>', LIMITS],
     ['--squash', 'squashing is an experimental daemon feature berthd does not have'],

@@ -129,6 +129,18 @@ export async function eraseCredentials(server: string): Promise<boolean> {
   return had;
 }
 
+/**
+ * The X-Registry-Config value a build sends, as the docker CLI's: every stored login (config.json
+ * auths and the credential helpers named for registries) as base64url JSON server → AuthConfig.
+ */
+export async function registryConfigHeader(): Promise<string> {
+  const config = await readConfig();
+  const servers = new Set([...Object.keys(config.auths ?? {}), ...Object.keys(config.credHelpers ?? {})]);
+  const auths: Record<string, StoredCredentials & { serveraddress: string }> = {};
+  for (const server of servers) auths[server] = { ...(await loadCredentials(server)), serveraddress: server };
+  return Buffer.from(JSON.stringify(auths)).toString('base64url');
+}
+
 /** The X-Registry-Auth value for an image's registry: base64url JSON, "e30=" ({}) when none is stored. */
 export async function registryAuthHeader(imageName: string): Promise<string> {
   const server = registryOfImage(imageName);

@@ -379,9 +379,11 @@ export class EngineClient {
   /**
    * POST /build: `tar` is the context; the answer is the builder's JSON message stream, yielded
    * as it comes, errors included (a failed RUN's exit code is in `errorDetail.code`).
+   * `registryConfig`: the X-Registry-Config value, for the images the build pulls.
    */
-  async *buildImage(tar: Readable, query: Record<string, QueryValue>): AsyncGenerator<ProgressMessage & { stream?: string }> {
-    const response = await this.transport.request('POST', '/build', { query, body: tar, headers: { 'Content-Type': 'application/x-tar' } });
+  async *buildImage(tar: Readable, query: Record<string, QueryValue>, registryConfig?: string): AsyncGenerator<ProgressMessage & { stream?: string }> {
+    const headers = { 'Content-Type': 'application/x-tar', ...(registryConfig && { 'X-Registry-Config': registryConfig }) };
+    const response = await this.transport.request('POST', '/build', { query, body: tar, headers });
     yield* readJsonLines<ProgressMessage & { stream?: string }>(response);
   }
 

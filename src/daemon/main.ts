@@ -35,7 +35,8 @@ import { VolumeService } from '../engine/volumes/volume-service.js';
 import { VolumeMounts } from '../engine/volumes/container-volumes.js';
 import { DEFAULT_PLUGIN_DIRS, pluginLookup } from '../engine/volumes/plugin-driver.js';
 import { createApiServer } from '../api/server.js';
-import { Builder } from '../engine/build/builder.js';
+import { Builder, type EnsureImageOptions } from '../engine/build/builder.js';
+import { credentialsForImage } from '../engine/distribution/registry-auth.js';
 import { DEFAULT_CONFIG_FILE, mergeConfig, parseAddressPool, readConfigFile, socketPath, type DaemonConfig } from './config.js';
 import { claimPidfile } from './pidfile.js';
 import { lockDataRoot } from './data-root-lock.js';
@@ -204,14 +205,18 @@ async function run(config: DaemonConfig, logger: Logger): Promise<void> {
     stallTimeoutMs: Number(process.env.BERTH_REGISTRY_STALL_TIMEOUT_MS ?? 30_000),
   });
   const buildDir = join(config.dataRoot, 'builder');
-  // A FROM (or COPY --from) of an absent image is pulled, anonymously, as the classic builder does.
-  const ensureImage = async (reference: string) => {
-    try {
-      return images.resolve(reference);
-    } catch (err) {
-      if (!isKind(err, 'not-found')) throw err;
+  // A FROM (or COPY --from) of an absent image is pulled as the classic builder does, with the
+  // client's login for its registry; `--pull` pulls a FROM's image even when it is here.
+  const ensureImage = async (reference: string, how: EnsureImageOptions) => {
+    if (!how.pull) {
+      try {
+        return images.resolve(reference);
+      } catch (err) {
+        if (!isKind(err, 'not-found')) throw err;
+      }
     }
-    const [pulled] = await distribution.pull({ fromImage: reference, credentials: {} }, () => {}, new AbortController().signal);
+    const credentials = credentialsForImage(reference, how.registryCredentials);
+    const [pulled] = await distribution.pull({ fromImage: reference, credentials }, () => {}, how.signal);
     return pulled ?? images.resolve(reference);
   };
   const builder = await Builder.open({ images, layers, containers, events, dir: buildDir, ensureImage });

@@ -20,6 +20,8 @@ export type { Usage } from './usage.js';
  *
  * Life cycle of an image layer:
  *   create(id, parent) → applyDiff(id, tar) → (get/put as a lower layer of others) → remove(id)
+ *   or, where the driver has setParent (see there):
+ *   create(id, null) → applyDiff(id, tar) → setParent(id, parent) → … → remove(id)
  * Life cycle of a container layer:
  *   create(id, imageTop, { writable: true }) → get(id) = rootfs path → … container runs … →
  *   put(id) → remove(id)
@@ -48,6 +50,16 @@ export interface StorageDriver {
    *  by `create`, translating whiteouts to this driver's form. Runs confined (see src/archive).
    *  Returns the bytes of the uncompressed tar, and its diff ID when `options.digest` asks. */
   applyDiff(id: string, diff: Readable, options?: ApplyDiffOptions): Promise<Extracted>;
+  /**
+   * Puts an image layer made with no parent (`create(id, null)`, then filled by `applyDiff`) on
+   * top of `parent`, as if it had been created there. Present only where a layer's own files do
+   * not depend on its parent's: overlay records whiteouts as they are and looks at the parent
+   * only when mounted, so the layers of a pull can all be filled at once, as they download, and
+   * be chained once their parents are registered. Absent where filling works on the parent's
+   * files (vfs applies the diff to a copy of its parent: the parent comes first). The layer must
+   * not be mounted nor have a parent yet.
+   */
+  setParent?(id: string, parent: string): Promise<void>;
   /** Mounts (or otherwise makes ready) the layer and returns the path of its root filesystem. */
   get(id: string): Promise<string>;
   /** Mounts the layer with everything under it read-only and returns its path; `put` releases it. */

@@ -26,6 +26,20 @@ export interface Layer {
   cacheId: string;
 }
 
+export interface RegisterOptions {
+  /** See registerUnpacking. */
+  verifiedDiffId?: Digest | Promise<Digest>;
+}
+
+/** A driver layer filled but not yet recorded: still marked pending. */
+interface Unpacked {
+  cacheId: string;
+  diffId: Digest;
+  size: number;
+  /** The driver layer it was created over (null: none, e.g. filled before its parent was known). */
+  parentCacheId: string | null;
+}
+
 interface ContainerLayer {
   containerId: string;
   parent: Digest | null;
@@ -100,8 +114,41 @@ export class LayerStore {
    * in the same pass. When a layer with the resulting chain ID exists already, the new copy is
    * dropped and the existing one returned. Either way the result is retained once for the caller.
    */
-  async register(diff: Readable, parent: string | null, options: { verifiedDiffId?: Digest | Promise<Digest> } = {}): Promise<Layer> {
+  async register(diff: Readable, parent: string | null, options: RegisterOptions = {}): Promise<Layer> {
     const parentLayer = parent === null ? null : this.get(parent);
+    const unpacked = await this.unpackInSlot(diff, parentLayer, options);
+    return this.record(unpacked, parentLayer);
+  }
+
+  /**
+   * register() for a layer whose parent is still being registered: the layers of a pull, which
+   * unpack as they download. `parent` resolves with the parent's chain ID once that layer is
+   * registered (null for a base layer), or rejects, which fails this registration too (its copy
+   * is removed). Where the driver can fill a layer before its parent is known
+   * (StorageDriver.setParent), the unpacking starts at once, with no parent, and the layer is put
+   * on its parent once that is registered; elsewhere the unpacking waits for the parent. A layer
+   * waiting for its parent holds no unpack slot. Otherwise as register(): a duplicate chain ID
+   * gives the existing layer, a parent removed meanwhile is a conflict, the result is retained
+   * once for the caller.
+   */
+  async registerBeforeParent(diff: Readable, parent: Promise<string | null>, options: RegisterOptions = {}): Promise<Layer> {
+    // Rejected before it is awaited (the parent failed while this one unpacks), it must not count as unhandled.
+    parent.catch(() => undefined);
+    if (!this.driver.setParent) return this.register(diff, await parent, options);
+    const unpacked = await this.unpackInSlot(diff, null, options);
+    let parentLayer: Layer | null;
+    try {
+      const parentId = await parent;
+      if (parentId !== null && !this.has(parentId)) throw conflict(`registering layer: parent layer ${parentId} was removed meanwhile`);
+      parentLayer = parentId === null ? null : this.get(parentId);
+    } catch (err) {
+      await this.rollBack(unpacked.cacheId, err);
+      throw err;
+    }
+    return this.record(unpacked, parentLayer);
+  }
+
+  private async unpackInSlot(diff: Readable, parentLayer: Layer | null, options: RegisterOptions): Promise<Unpacked> {
     const release = await this.unpackSlot(diff);
     try {
       return await this.registerUnpacking(diff, parentLayer, options.verifiedDiffId);
@@ -118,6 +165,8 @@ export class LayerStore {
   private async unpackSlot(diff: Readable): Promise<() => void> {
     const closed = new AbortController();
     const onClose = () => closed.abort(wrap(diff.errored ?? new Error('the layer stream closed'), 'registering layer: waiting to unpack'));
+    // Closed already (while its registration waited for the parent): the 'close' event is past.
+    if (diff.destroyed) onClose();
     diff.once('close', onClose);
     try {
       return await this.unpacks.acquire(closed.signal);
@@ -127,13 +176,16 @@ export class LayerStore {
   }
 
   /**
+   * Makes a driver layer over `parentLayer` and fills it with `diff`, computing the diff ID; it
+   * stays marked pending until `record` records it.
+   *
    * `verifiedDiffId`: the sha256 of `diff`, which is then the layer tar as it is (not decompressed),
    * checked by the caller (an uncompressed blob of the content store, verified when it was
    * stored), or the promise of it (a blob being stored as it is unpacked, whose digest the content
    * store computes anyway), so it is not computed a second time. A rejected promise fails the
    * registration.
    */
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest | Promise<Digest>): Promise<Layer> {
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest | Promise<Digest>): Promise<Unpacked> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
@@ -153,6 +205,14 @@ export class LayerStore {
       await this.rollBack(cacheId, err);
       throw wrap(err, 'registering layer');
     }
+    return { cacheId, diffId, size, parentCacheId: parentLayer?.cacheId ?? null };
+  }
+
+  /**
+   * Records an unpacked driver layer over `parentLayer` (putting it there first if it was filled
+   * with no parent), or drops it for the layer of the same chain ID that exists already.
+   */
+  private record({ cacheId, diffId, size, parentCacheId }: Unpacked, parentLayer: Layer | null): Promise<Layer> {
     const chainId = chainIdOf(parentLayer?.chainId ?? null, diffId);
     return this.locked(async () => {
       const existing = this.layers.get(chainId);
@@ -161,6 +221,14 @@ export class LayerStore {
         if (!existing) throw conflict(`registering layer: parent layer ${parentLayer!.chainId} was removed meanwhile`);
         this.retains.acquire(chainId);
         return existing;
+      }
+      if (parentLayer && parentCacheId !== parentLayer.cacheId) {
+        try {
+          await this.driver.setParent!(cacheId, parentLayer.cacheId);
+        } catch (err) {
+          await this.rollBack(cacheId, err);
+          throw wrap(err, 'registering layer');
+        }
       }
       const layer: Layer = { chainId, diffId, parent: parentLayer?.chainId ?? null, size, cacheId };
       await writeJsonAtomic(this.layerFile(chainId), layer);

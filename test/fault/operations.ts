@@ -152,18 +152,6 @@ export function buildImage(target: Target, context: Buffer, tag: string): Promis
   return postTar(target, 'build', `/build?nocache=1&networkmode=none&t=${tag}`, context);
 }
 
-/** `docker tag SOURCE NAME` (NAME as repo:tag). */
-export async function tagImage(target: Target, source: string, name: string): Promise<void> {
-  const at = name.lastIndexOf(':');
-  await call(target, 'POST', `/images/${source}/tag?repo=${encodeURIComponent(name.slice(0, at))}&tag=${name.slice(at + 1)}`);
-}
-
-/** `docker push NAME` (the image is tagged with the registry's host already). */
-export async function pushImage(target: Target, name: string): Promise<void> {
-  const body = await call(target, 'POST', `/images/${name}/push`);
-  if (body.includes('"error"')) throw new Error(`push ${name}: ${body}`);
-}
-
 /** `docker pull NAME` followed by `docker rmi NAME`: every pull downloads its layer again. */
 export async function pullAndRemove(target: Target, name: string): Promise<void> {
   const [repo, tag] = [name.slice(0, name.lastIndexOf(':')), name.slice(name.lastIndexOf(':') + 1)];

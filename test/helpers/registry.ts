@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 
 const run = promisify(execFile);
 
@@ -187,4 +188,48 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     await stop();
     throw err;
   }
+}
+
+const sha256Of = (bytes: Buffer) => `sha256:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Uploads a blob to a plain-HTTP registry (a monolithic upload: POST, then PUT with the digest). */
+export async function putBlob(registry: TestRegistry, repo: string, blob: Buffer): Promise<void> {
+  const started = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(started.headers.get('location')!, registry.url);
+  location.searchParams.set('digest', sha256Of(blob));
+  const put = await fetch(location, { method: 'PUT', body: new Uint8Array(blob), headers: { 'Content-Type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
+}
+
+/** A layer as `putImage` stores it: its tar, gzipped or not, and the diff ID its config names (the tar's own when absent). */
+export interface PutLayer {
+  tar: Buffer;
+  gzip?: boolean;
+  diffId?: string;
+}
+
+/**
+ * Writes an image straight into a plain-HTTP registry, with no engine: its layer blobs, a config
+ * naming their diff IDs, and a Docker v2 schema 2 manifest at repo:tag. Resolves with the bytes of
+ * its layer blobs.
+ */
+export async function putImage(registry: TestRegistry, repo: string, tag: string, layers: PutLayer[]): Promise<number> {
+  const blobs = layers.map((layer) => (layer.gzip ? zlib.gzipSync(layer.tar) : layer.tar));
+  for (const blob of blobs) await putBlob(registry, repo, blob);
+  const diffIds = layers.map((layer) => layer.diffId ?? sha256Of(layer.tar));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds }, history: layers.map(() => ({})) }));
+  await putBlob(registry, repo, config);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha256Of(config) },
+    layers: blobs.map((blob, i) => ({
+      mediaType: `application/vnd.docker.image.rootfs.diff.tar${layers[i]!.gzip ? '.gzip' : ''}`,
+      size: blob.length,
+      digest: sha256Of(blob),
+    })),
+  });
+  const put = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' } });
+  if (put.status !== 201) throw new Error(`manifest upload: ${put.status} ${await put.text()}`);
+  return blobs.reduce((total, blob) => total + blob.length, 0);
 }

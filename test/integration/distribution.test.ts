@@ -11,9 +11,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { extract } from 'tar-stream';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { rawRequest } from '../helpers/http.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { putImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { buildTar } from '../unit/archive-fixtures.js';
 import { startFaultRegistry, type FaultRegistry } from '../helpers/fault-registry.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -237,6 +239,33 @@ describe('distribution', () => {
     assert.doesNotMatch(await readFile(join(daemon.dataRoot, '..', 'berthd.log'), 'utf8'), /s3cret/);
   });
 
+  test('build --pull pulls the FROM image although one of that name is here, with the login X-Registry-Config carries', async () => {
+    const reg = await registry({ auth: 'basic', users: { bob: 'b0bpw' } });
+    const name = `${reg.host}/base:1`;
+    await daemon.berth(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'b0bpw\n' });
+    const dir = await mkdtemp(join(tmpdir(), 'berth-build-pull-'));
+    try {
+      await daemon.berth(['tag', 'busybox', name]);
+      await daemon.berth(['push', name]);
+      // The name now stands for a local image the registry does not have.
+      await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN touch /local-only\n');
+      await daemon.berth(['build', '-q', '-t', name, dir]);
+      await writeFile(join(dir, 'Dockerfile'), `FROM ${name}\nCMD ["sh", "-c", "test -e /local-only && echo local || echo pulled"]\n`);
+      await daemon.berth(['build', '-q', '-t', 'from-base', dir]);
+      assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'local\n');
+      await daemon.berth(['build', '-q', '--pull', '-t', 'from-base', dir]);
+      assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'pulled\n');
+      await daemon.berth(['logout', reg.host]);
+      const anonymous = await daemon.berth(['build', '-q', '--pull', dir], { allowFailure: true });
+      assert.notEqual(anonymous.code, 0);
+      assert.match(anonymous.stderr, /unauthorized: authentication required/);
+    } finally {
+      await daemon.berth(['logout', reg.host], { allowFailure: true });
+      await daemon.berth(['rmi', '-f', name, 'from-base'], { allowFailure: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a credential helper named by credsStore stores, gives and erases the credentials', async () => {
     const reg = await registry({ auth: 'basic', users: { dave: 'h3lper' } });
     const configFile = join(dockerConfig, 'config.json');
@@ -401,3 +430,85 @@ describe('distribution', () => {
     await daemon.berth(['rmi', `${faulty.host}/test/img`]);
   });
 });
+
+/**
+ * Layers over layers, on both storage drivers: on overlay the layers of a pull unpack at once and
+ * are chained to their parents as those are registered; on vfs one after the other. Either way the
+ * image's files are its layers' in order (a whiteout deletes a file of a lower layer, an opaque
+ * directory hides a lower one's files), and a pull that fails leaves no layer behind.
+ */
+for (const storageDriver of ['overlay', 'vfs']) {
+  describe(`distribution: a pull of three layers (${storageDriver})`, () => {
+    let daemon: TestDaemon;
+    let reg: TestRegistry;
+    let scratch: string;
+
+    before(async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'berth-layers-pull-'));
+      reg = await startRegistry();
+      daemon = await startDaemon({ storageDriver });
+    });
+    after(async () => {
+      await daemon?.stop();
+      await reg?.stop();
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    /** The files of a container made from `image` (not started), with their contents. */
+    async function filesOf(image: string): Promise<Record<string, string>> {
+      const name = `files-${Math.random().toString(36).slice(2, 8)}`;
+      await daemon.berth(['create', '--name', name, image, 'true']);
+      const file = join(scratch, `${name}.tar`);
+      await daemon.berth(['export', '-o', file, name]);
+      await daemon.berth(['rm', name]);
+      const files: Record<string, string> = {};
+      const entries = extract();
+      entries.end(await readFile(file));
+      for await (const entry of entries) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Buffer);
+        if (entry.header.type === 'file') files[entry.header.name] = Buffer.concat(chunks).toString();
+      }
+      return files;
+    }
+
+    const layerDirs = async () => (await readdir(join(daemon.dataRoot, 'layers/layers'))).concat(await readdir(join(daemon.dataRoot, 'layers/pending')));
+
+    test('each layer over the one under it; "Already exists" for those present; none left after rmi', async () => {
+      // The first gzipped (hashed as unpacked), the others plain tars (their digest is their diff ID).
+      const base = { tar: await buildTar([{ name: 'etc/hostname', content: 'a' }, { name: 'kept', content: 'k' }, { name: 'dir/old', content: 'o' }]), gzip: true };
+      const middle = { tar: await buildTar([{ name: 'dir/.wh..wh..opq' }, { name: 'dir/new', content: 'n' }, { name: 'big', content: Buffer.alloc(3 << 20, 1) }]) };
+      const top = { tar: await buildTar([{ name: 'etc/.wh.hostname' }, { name: 'c', content: 'c' }]) };
+      const other = { tar: await buildTar([{ name: 'd', content: 'd' }]) };
+      await putImage(reg, 'three', 'v1', [base, middle, top]);
+      await putImage(reg, 'three', 'v2', [base, middle, other]);
+
+      const pulled = await daemon.berth(['pull', `${reg.host}/three:v1`]);
+      const completed = [...pulled.stdout.matchAll(/^(\w{12}): Pull complete$/gm)].map((m) => m[1]);
+      assert.equal(completed.length, 3, pulled.stdout);
+      const files = await filesOf(`${reg.host}/three:v1`);
+      assert.deepEqual(Object.keys(files).sort(), ['big', 'c', 'dir/new', 'kept']);
+      assert.equal(files.kept, 'k');
+
+      const partial = await daemon.berth(['pull', `${reg.host}/three:v2`]);
+      assert.equal([...partial.stdout.matchAll(/: Already exists$/gm)].length, 2, partial.stdout);
+      assert.equal([...partial.stdout.matchAll(/: Pull complete$/gm)].length, 1, partial.stdout);
+      assert.deepEqual(Object.keys(await filesOf(`${reg.host}/three:v2`)).sort(), ['big', 'd', 'dir/new', 'etc/hostname', 'kept']);
+
+      await daemon.berth(['rmi', `${reg.host}/three:v1`, `${reg.host}/three:v2`]);
+      assert.deepEqual(await layerDirs(), []);
+    });
+
+    test('a layer that fails (its diff ID is not the config\'s) fails the pull; the layers over it, unpacked already, are removed', async () => {
+      const base = { tar: await buildTar([{ name: 'a', content: Buffer.alloc(2 << 20, 2) }]), diffId: `sha256:${'0'.repeat(64)}` };
+      const upper = [1, 2].map(async (i) => ({ tar: await buildTar([{ name: `u${i}`, content: `${i}` }]) }));
+      await putImage(reg, 'broken', 'v1', [base, ...(await Promise.all(upper))]);
+      const before = await layerDirs();
+      const failed = await daemon.berth(['pull', `${reg.host}/broken:v1`], { allowFailure: true });
+      assert.notEqual(failed.code, 0);
+      assert.match(failed.stderr, /unpacks to sha256:[0-9a-f]{64}, not the sha256:0{64} the image config names/);
+      assert.deepEqual(await layerDirs(), before);
+      assert.equal((await daemon.berth(['images', '-q', `${reg.host}/broken`])).stdout, '');
+    });
+  });
+}

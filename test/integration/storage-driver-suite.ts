@@ -128,6 +128,22 @@ export function runStorageDriverSuite(driverName: string): void {
       });
     });
 
+    it('setParent, where the driver has it: a layer filled with no parent is then as if made over its parent', async (t) => {
+      if (!driver.setParent) return t.skip('this driver fills a layer over its parent’s files: the parent comes first');
+      await driver.create('early', null);
+      const whiteouts = await buildTar([{ name: 'etc/.wh.hosts' }, { name: 'opaque/.wh..wh..opq' }, { name: 'opaque/new', content: 'new' }]);
+      await driver.applyDiff('early', streamOf(whiteouts));
+      await driver.setParent('early', 'base');
+      await withRoot('early', async (rootfs) => {
+        assert.equal(existsSync(join(rootfs, 'etc/hosts')), false);
+        assert.equal(await readFile(join(rootfs, 'etc/hard'), 'utf8'), 'hosts');
+        assert.deepEqual(await readdir(join(rootfs, 'opaque')), ['new']);
+      });
+      assert.deepEqual(await driver.changes('early'), await driver.changes('child'));
+      await assert.rejects(driver.setParent('early', 'base'), /has a parent already/);
+      await driver.remove('early');
+    });
+
     it('keeps a writable layer’s changes out of its lower layers', async () => {
       await driver.create('container', 'child', { writable: true });
       await withRoot('container', async (rootfs) => {

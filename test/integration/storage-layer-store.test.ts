@@ -3,15 +3,17 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
 import '../../src/storage/drivers/overlay/index.js';
+import '../../src/storage/drivers/vfs/index.js';
 import { ContentStore } from '../../src/storage/content-store.js';
 import { chainId, sha256Digest } from '../../src/storage/digest.js';
 import { ingestPackedLayer } from '../../src/storage/layer-ingest.js';
-import { LayerStore } from '../../src/storage/layer-store.js';
+import { LayerStore, MAX_CONCURRENT_UNPACKS } from '../../src/storage/layer-store.js';
 import { unmountAllUnder } from '../../src/storage/mounts.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
 
@@ -128,6 +130,178 @@ test('reports a container layer’s changes, diff and sizes (SizeRw, SizeRootFs)
   await assert.rejects(store.containerLayerSize('c3'), (err) => isKind(err, 'not-found'));
   await store.release(top.chainId);
   await store.release(base.chainId);
+});
+
+/** A fresh store on `driver`, in its own folder under `root`. */
+async function openStoreOn(driver: 'overlay' | 'vfs', name: string): Promise<LayerStore> {
+  return LayerStore.open(join(root, name), await storageDriverFactory(driver)!(join(root, name, driver)));
+}
+
+/** The driver layers a store of `name` has on disk (made, being made or being removed). */
+async function driverLayers(driver: 'overlay' | 'vfs', name: string): Promise<string[]> {
+  const dir = driver === 'overlay' ? join(root, name, 'overlay') : join(root, name, 'vfs', 'dir');
+  return (await readdir(dir)).filter((entry) => entry !== 'l');
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+/** A layer with two files, and a child that deletes one (a whiteout) and adds another. */
+async function parentAndChild(): Promise<{ parentTar: Buffer; childTar: Buffer }> {
+  return {
+    parentTar: await buildTar([{ name: 'etc/hostname', content: 'base' }, { name: 'kept', content: 'k' }]),
+    childTar: await buildTar([{ name: 'etc/.wh.hostname' }, { name: 'added', content: 'a' }]),
+  };
+}
+
+/** The child's files seen from a container on it: the parent's, less the whited-out one, plus its own. */
+async function assertChildView(store: LayerStore, top: string, container: string): Promise<void> {
+  await store.createContainerLayer(container, top);
+  try {
+    const rootfs = await store.mountContainerLayer(container);
+    try {
+      assert.equal(existsSync(join(rootfs, 'etc/hostname')), false);
+      assert.equal(await readFile(join(rootfs, 'kept'), 'utf8'), 'k');
+      assert.equal(await readFile(join(rootfs, 'added'), 'utf8'), 'a');
+    } finally {
+      await store.unmountContainerLayer(container);
+    }
+  } finally {
+    await store.removeContainerLayer(container);
+  }
+}
+
+test('registerBeforeParent on overlay: a child unpacks before its parent, then is chained to it once the parent is registered', async () => {
+  const store = await openStoreOn('overlay', 'early');
+  const { parentTar, childTar } = await parentAndChild();
+  const parentDiff = new PassThrough();
+  const parent = store.registerBeforeParent(parentDiff, Promise.resolve(null));
+  const child = store.registerBeforeParent(streamOf(childTar), parent.then((layer) => layer.chainId));
+  // The child's files are all there while its parent's diff has not even begun.
+  await until('the child is unpacked', async () => {
+    for (const id of await driverLayers('overlay', 'early')) if (existsSync(join(root, 'early', 'overlay', id, 'diff', 'added'))) return true;
+    return false;
+  });
+  assert.deepEqual(store.list(), []);
+  parentDiff.end(parentTar);
+  const [p, c] = await Promise.all([parent, child]);
+  assert.equal(p.chainId, sha256Digest(parentTar));
+  assert.equal(c.chainId, chainId(p.chainId, sha256Digest(childTar)));
+  assert.equal(c.parent, p.chainId);
+  assert.equal(c.size, childTar.length);
+  await assertChildView(store, c.chainId, 'early-c');
+  // As registered in order: the same layer, retained once more.
+  assert.deepEqual(await store.register(streamOf(childTar), p.chainId), c);
+  assert.equal((await driverLayers('overlay', 'early')).length, 2);
+  for (const layer of [c, c, p]) await store.release(layer.chainId);
+  assert.deepEqual(store.list(), []);
+  assert.deepEqual(await driverLayers('overlay', 'early'), []);
+});
+
+test('registerBeforeParent on vfs: the child’s diff is read only once its parent is registered', async () => {
+  const store = await openStoreOn('vfs', 'early-vfs');
+  const { parentTar, childTar } = await parentAndChild();
+  const events: string[] = [];
+  let sent = false;
+  const childDiff = new Readable({
+    read() {
+      if (sent) return;
+      sent = true;
+      events.push('child read');
+      this.push(childTar);
+      this.push(null);
+    },
+  });
+  const parent = store.registerBeforeParent(streamOf(parentTar), Promise.resolve(null)).then((layer) => {
+    events.push('parent registered');
+    return layer;
+  });
+  const c = await store.registerBeforeParent(childDiff, parent.then((layer) => layer.chainId));
+  const p = await parent;
+  assert.deepEqual(events, ['parent registered', 'child read']);
+  assert.equal(c.chainId, chainId(p.chainId, sha256Digest(childTar)));
+  await assertChildView(store, c.chainId, 'early-vfs-c');
+  await store.release(c.chainId);
+  await store.release(p.chainId);
+  assert.deepEqual(await driverLayers('vfs', 'early-vfs'), []);
+});
+
+for (const driver of ['overlay', 'vfs'] as const) {
+  test(`registerBeforeParent on ${driver}: a parent that fails fails its child, and leaves nothing`, async () => {
+    const name = `failing-${driver}`;
+    const store = await openStoreOn(driver, name);
+    const { childTar } = await parentAndChild();
+    const parent = store.registerBeforeParent(streamOf(Buffer.alloc(4096, 7)), Promise.resolve(null));
+    const child = store.registerBeforeParent(streamOf(childTar), parent.then((layer) => layer.chainId));
+    await assert.rejects(parent, (err) => isKind(err, 'invalid-parameter'));
+    await assert.rejects(child, (err) => isKind(err, 'invalid-parameter'));
+    assert.deepEqual(store.list(), []);
+    assert.deepEqual(await driverLayers(driver, name), []);
+    assert.deepEqual(await readdir(join(root, name, 'pending')), []);
+  });
+}
+
+test('registerBeforeParent: a parent removed before its child is chained is a conflict', async () => {
+  const store = await openStoreOn('overlay', 'gone');
+  const { parentTar, childTar } = await parentAndChild();
+  const parent = store.register(streamOf(parentTar), null);
+  const child = store.registerBeforeParent(
+    streamOf(childTar),
+    parent.then(async (layer) => {
+      await store.release(layer.chainId);
+      return layer.chainId;
+    }),
+  );
+  await assert.rejects(child, (err) => isKind(err, 'conflict') && /removed meanwhile/.test((err as Error).message));
+  assert.deepEqual(store.list(), []);
+  assert.deepEqual(await driverLayers('overlay', 'gone'), []);
+});
+
+test('registerBeforeParent: at most MAX_CONCURRENT_UNPACKS unpack at once; one waiting for its parent holds no place', async () => {
+  assert.equal(MAX_CONCURRENT_UNPACKS, 4);
+  const store = await openStoreOn('overlay', 'bounded');
+  const tars = await Promise.all([0, 1, 2, 3, 4].map((i) => buildTar([{ name: `f${i}`, content: `${i}` }])));
+  const diffs = tars.map(() => new PassThrough());
+  const base = store.registerBeforeParent(diffs[0]!, Promise.resolve(null));
+  const parentId = base.then((layer) => layer.chainId);
+  const children = diffs.slice(1).map((diff) => store.registerBeforeParent(diff, parentId));
+  const pending = () => readdir(join(root, 'bounded', 'pending'));
+  await until('four layers unpack', async () => (await pending()).length === 4);
+  // The fifth waits for a place: a few turns of the event loop change nothing.
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal((await pending()).length, 4);
+  // The first child unpacked waits for its parent without its place: the fifth layer takes it.
+  diffs[1]!.end(tars[1]);
+  await until('the fifth layer unpacks', async () => (await pending()).length === 5);
+  for (let i = 2; i < 5; i++) diffs[i]!.end(tars[i]);
+  diffs[0]!.end(tars[0]);
+  const layers = [await base, ...(await Promise.all(children))];
+  for (const [i, layer] of layers.entries()) assert.equal(layer.parent, i === 0 ? null : layers[0]!.chainId);
+  for (const layer of layers.reverse()) await store.release(layer.chainId);
+  assert.deepEqual(await driverLayers('overlay', 'bounded'), []);
+});
+
+test('registerBeforeParent: a layer unpacked and waiting for its parent when the daemon dies is removed at the next start', async () => {
+  const store = await openStoreOn('overlay', 'killed');
+  const { childTar } = await parentAndChild();
+  let failParent!: (err: Error) => void;
+  const child = store.registerBeforeParent(streamOf(childTar), new Promise<string>((_, reject) => (failParent = reject)));
+  await until('the child is unpacked', async () => {
+    for (const id of await driverLayers('overlay', 'killed')) if (existsSync(join(root, 'killed', 'overlay', id, 'diff', 'added'))) return true;
+    return false;
+  });
+  // What a kill -9 leaves: the store reopened from its files as at the next start.
+  const reopened = await openStoreOn('overlay', 'killed');
+  assert.deepEqual(reopened.list(), []);
+  assert.deepEqual(await driverLayers('overlay', 'killed'), []);
+  assert.deepEqual(await readdir(join(root, 'killed', 'pending')), []);
+  failParent(new Error('the parent failed'));
+  await assert.rejects(child, /the parent failed/);
 });
 
 test('a container layer packed into the content store becomes a layer unpacked from its blob; a failed pack leaves no file', async () => {

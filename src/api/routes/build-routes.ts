@@ -4,6 +4,7 @@
  * ordinary HTTP error (as moby, whose stream is not flushed yet); after that it ends the stream
  * as `errorDetail`, with the exit code of a failed RUN. A client that goes away cancels the build.
  */
+import { decodeRegistryConfig } from './distribution-routes.js';
 import type { ServerResponse } from 'node:http';
 import { BerthError, invalidParameter } from '../../common/errors.js';
 import type { Builder, BuildMessage } from '../../engine/build/builder.js';
@@ -81,6 +82,8 @@ export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void
           remove: query.bool('rm', true) || query.bool('forcerm'),
           quiet: query.bool('q'),
           networkMode: networkMode === 'default' ? '' : networkMode,
+          pull: query.bool('pull'),
+          registryCredentials: decodeRegistryConfig(req.headers['x-registry-config']),
           signal,
         },
         (message) => stream.write(message),

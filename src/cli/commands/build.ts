@@ -7,6 +7,7 @@ import { CliExit } from '../cli-exit.js';
 import { collect } from '../option-values.js';
 import { boolFlag } from '../signal-proxy.js';
 import { packBuildContext } from '../build-context-tar.js';
+import { registryConfigHeader } from '../registry-credentials.js';
 
 interface BuildFlags {
   tag?: string[];
@@ -20,6 +21,7 @@ interface BuildFlags {
   iidfile?: string;
   target?: string;
   network?: string;
+  pull?: boolean;
 }
 
 /** `--build-arg K=V`, or `K` alone: the value from the environment, left unset when absent (as docker). */
@@ -75,6 +77,7 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--target <string>', 'Set the target build stage to build.')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build (default "default")')
+    .option('--pull', 'Always attempt to pull a newer version of the image')
     .argument('<path>', "the context directory, or '-' for a tar on standard input")
     .action(async (path: string, flags: BuildFlags) => {
       const { tar, dockerfile } = await contextOf(ctx, path, flags.file);
@@ -90,7 +93,8 @@ export function buildCommand(ctx: CliContext): Command {
         q: flags.quiet === true,
         target: flags.target,
         networkmode: flags.network,
-      });
+        pull: flags.pull === true,
+      }, await registryConfigHeader());
       let imageId: string | undefined;
       for await (const message of messages) {
         if (message.errorDetail?.message !== undefined || message.error !== undefined) {

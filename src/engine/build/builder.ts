@@ -25,6 +25,7 @@ import type { Image, ImageStore } from '../images/image-store.js';
 import { taggedName } from '../images/image-service.js';
 import type { LayerPacker } from '../../storage/layer-ingest.js';
 import type { LayerStore } from '../../storage/layer-store.js';
+import type { Credentials } from '../distribution/registry-auth.js';
 import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
@@ -57,6 +58,18 @@ export interface BuildRequest {
   remove: boolean;
   quiet: boolean;
   networkMode: string;
+  /** `--pull`: the images FROM names are pulled even when present. */
+  pull: boolean;
+  /** X-Registry-Config: the client's logins by registry, for what the build pulls. */
+  registryCredentials: ReadonlyMap<string, Credentials>;
+  signal: AbortSignal;
+}
+
+/** How ensureImage makes an image present. */
+export interface EnsureImageOptions {
+  /** Pull it even when present (`--pull` for a FROM). */
+  pull: boolean;
+  registryCredentials: ReadonlyMap<string, Credentials>;
   signal: AbortSignal;
 }
 
@@ -68,10 +81,10 @@ export interface BuilderDeps {
   /** The builder's folder (build roots, the cache file). */
   dir: string;
   /**
-   * The image a FROM names, made present: the seam the lead wires to pull. Without pull it
-   * resolves a local image or throws not-found.
+   * The image a FROM (or COPY --from) names, made present: a local image, else pulled with the
+   * client's credentials for its registry; with `pull`, pulled first. Not-found when it is nowhere.
    */
-  ensureImage(reference: string): Promise<Image>;
+  ensureImage(reference: string, options: EnsureImageOptions): Promise<Image>;
 }
 
 /** Where build roots are unpacked, under the builder's folder. */
@@ -208,13 +221,17 @@ class StageBuild {
     return this.image;
   }
 
+  private pulling(pull: boolean): EnsureImageOptions {
+    return { pull, registryCredentials: this.request.registryCredentials, signal: this.request.signal };
+  }
+
   private async baseImage(): Promise<Image | undefined> {
     const base = this.planned.base;
     if (base.kind === 'scratch') return undefined;
     if (base.kind === 'stage') return this.built.get(base.index);
     if (base.reference === SCRATCH) return undefined;
     try {
-      return await this.builder.engine.ensureImage(base.reference);
+      return await this.builder.engine.ensureImage(base.reference, this.pulling(this.request.pull));
     } catch (err) {
       if (isKind(err, 'not-found')) throw notFound(`pull access denied for ${base.reference}, repository does not exist or may require 'docker login'`, err);
       throw err;
@@ -235,7 +252,7 @@ class StageBuild {
     const from = instruction.kind === 'copy' ? instruction.from : '';
     if (from === '') return this.copyFrom(this.root, true, action);
     const source = copySource(this.shared.stages, this.planned.stage.index, from);
-    const image = source.kind === 'stage' ? this.built.get(source.index) : await this.builder.engine.ensureImage(source.reference);
+    const image = source.kind === 'stage' ? this.built.get(source.index) : await this.builder.engine.ensureImage(source.reference, this.pulling(false));
     if (!image) throw invalidParameter(`COPY --from=${from}: that stage made no files (it is FROM scratch with no step)`);
     return withImageRoot(this.builder.engine.layers, image, (root) => this.copyFrom(root, false, action));
   }

@@ -39,6 +39,11 @@ interface Download {
   listeners: Set<DownloadListener>;
   /** Readers following the file (`follow`), woken by each write and by the end. */
   growth: Set<() => void>;
+  /**
+   * The bytes of the last write to the file, from offset `start`: a reader woken by that write
+   * takes them from here rather than read them back from the file (no read, no new buffer).
+   */
+  lastWrite?: { start: number; chunks: Buffer[] };
   waiters: number;
   abort: AbortController;
 }
@@ -228,6 +233,14 @@ export class BlobDownloads {
       let position = 0;
       while (position < size) {
         signal.throwIfAborted();
+        const kept = download.lastWrite && chunksFrom(download.lastWrite, position);
+        if (kept) {
+          for (const chunk of kept) {
+            position += chunk.length;
+            yield chunk;
+          }
+          continue;
+        }
         // A buffer per read, handed on as it is: no copy of the bytes.
         const buffer = Buffer.allocUnsafe(Math.min(FOLLOW_READ_BYTES, size - position));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
@@ -268,8 +281,9 @@ export class BlobDownloads {
         received += bytes;
         for (const chunk of buffers) hash.update(chunk);
         file.writev(buffers).then(({ bytesWritten }) => {
-          written += bytesWritten;
           if (bytesWritten !== bytes) return callback(new Error(`short write to the download file: ${bytesWritten} of ${bytes} bytes`));
+          download.lastWrite = { start: written, chunks: buffers };
+          written += bytesWritten;
           this.wake(download);
           const now = performance.now();
           if (now - reported >= 100) {
@@ -290,4 +304,14 @@ export class BlobDownloads {
     report();
     return written;
   }
+}
+
+/** The chunks of `write` from file offset `position` on (the first one cut), or undefined if it does not hold that offset. */
+function chunksFrom(write: { start: number; chunks: Buffer[] }, position: number): Buffer[] | undefined {
+  let offset = write.start;
+  for (const [i, chunk] of write.chunks.entries()) {
+    if (position >= offset && position < offset + chunk.length) return [chunk.subarray(position - offset), ...write.chunks.slice(i + 1)];
+    offset += chunk.length;
+  }
+  return undefined;
 }

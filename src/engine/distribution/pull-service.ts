@@ -1,9 +1,10 @@
 /**
  * `docker pull`: resolves a tag or digest to a manifest (an index picks the platform), fetches the
- * config, downloads the missing layers concurrently into the content store, unpacks them in
- * order, and records the image with its tag and its repository digest — reporting each step in
- * Docker's progress messages. Layers present locally are not downloaded ("Already exists"); a
- * failure leaves no image, and the blobs it stored are garbage once its lease goes.
+ * config, downloads the missing layers concurrently into the content store, unpacks them as
+ * they arrive (each chained to its parent once that is registered), and records the image with
+ * its tag and its repository digest — reporting each step in Docker's progress messages. Layers
+ * present locally are not downloaded ("Already exists"); a failure leaves no image, and the blobs
+ * it stored are garbage once its lease goes.
  */
 import { pipeline, Readable, Transform } from 'node:stream';
 import { compressionOf } from '../../archive/index.js';
@@ -145,8 +146,12 @@ export class PullService {
   }
 
   /**
-   * Downloads every missing layer at once (bounded by the download slots), then unpacks them in
-   * order as each one's download and its parent are done. Resolves with the layers' blobs.
+   * Downloads every missing layer at once (bounded by the download slots) and unpacks each one
+   * as its bytes arrive, all of them at once where the storage driver allows it (see
+   * LayerStore.registerBeforeParent); each is registered once its parent is. Resolves with the
+   * layers the pull holds (retained for it: those present already too, so that none goes before
+   * the image is recorded) and the layers' blobs. On failure, releases what it held once every
+   * layer's work has stopped, and throws the first failure.
    */
   private async fetchLayers(
     client: RegistryClient,
@@ -155,63 +160,90 @@ export class PullService {
     progress: ProgressSink,
     lease: Lease,
     signal: AbortSignal,
-  ): Promise<{ registered: Layer[]; blobs: LayerBlob[] }> {
+  ): Promise<{ held: Layer[]; blobs: LayerBlob[] }> {
     const chainIds = chainIdsOf(config);
-    const present = chainIds.map((id) => this.layerExists(id));
+    const held: Layer[] = [];
+    // Present layers are a prefix of the chain (a layer keeps its parents).
+    const present = chainIds.map((id) => {
+      if (!this.layerExists(id)) return false;
+      this.deps.layers.retain(id);
+      held.push(this.deps.layers.get(id));
+      return true;
+    });
     manifest.layers.forEach((layer, i) => progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: shortDigest(layer.digest) }));
     const cancel = new AbortController();
     const scoped = AbortSignal.any([signal, cancel.signal]);
-    // Each layer is unpacked as soon as its parent is and its first bytes have arrived.
-    const started = manifest.layers.map(() => {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      return { promise, resolve };
-    });
-    const stored = manifest.layers.map(() => false);
-    const downloads = manifest.layers.map((layer, i) =>
-      present[i]
-        ? Promise.resolve()
-        : this.download(client, layer, progress, lease, scoped, () => started[i].resolve())
-            .then(() => void (stored[i] = true))
-            .finally(() => started[i].resolve()),
-    );
-    downloads.forEach((d) => d.catch(() => undefined));
-    const registered: Layer[] = [];
-    try {
-      for (let i = 0; i < manifest.layers.length; i++) {
-        if (present[i] && this.layerExists(chainIds[i])) continue;
-        const layer = manifest.layers[i];
-        await Promise.race([started[i].promise, downloads[i]]);
-        const diffId = config.rootfs.diff_ids[i] as Digest;
-        const parent = i === 0 ? null : chainIds[i - 1];
-        const unpacked = await (
-          stored[i] && (await this.isPlainTar(layer, diffId))
-            ? this.unpackStored(layer, diffId, parent, progress)
-            : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, scoped), parent, progress)
-        ).catch(
-          // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
-          async (err: unknown) => {
-            throw await downloads[i].then(() => err, (failure: unknown) => failure);
-          },
-        );
-        registered.push(unpacked);
-        if (unpacked.diffId !== config.rootfs.diff_ids[i]) {
-          throw invalidParameter(`layer ${layer.digest} unpacks to ${unpacked.diffId}, not the ${config.rootfs.diff_ids[i]} the image config names`);
-        }
-        // Its blob is verified (the stream unpacked ends only then); the next layer need not wait
-        // for the blob's publishing (an fsync) in the content store.
-        progress({ status: 'Pull complete', progressDetail: {}, id: shortDigest(layer.digest) });
-      }
-      await Promise.all(downloads);
-    } catch (err) {
+    let failure: { reason: unknown } | undefined;
+    const fail = (err: unknown) => {
+      if (failure) return;
+      failure = { reason: err };
       cancel.abort(err);
-      for (const layer of registered.reverse()) await this.deps.layers.release(layer.chainId).catch(() => undefined);
-      throw err;
+    };
+    const work: Array<Promise<unknown>> = [];
+    let parent: Promise<Digest | null> = Promise.resolve(null);
+    manifest.layers.forEach((layer, i) => {
+      if (present[i]) {
+        parent = Promise.resolve(chainIds[i]!);
+        return;
+      }
+      const diffId = config.rootfs.diff_ids[i] as Digest;
+      const { downloaded, registered } = this.fetchLayer(client, layer, diffId, parent, progress, lease, scoped);
+      const checked = registered.then((unpacked) => {
+        held.push(unpacked);
+        if (unpacked.diffId !== diffId) throw invalidParameter(`layer ${layer.digest} unpacks to ${unpacked.diffId}, not the ${diffId} the image config names`);
+        // Its blob is verified (the stream unpacked ends only then); it need not wait for the
+        // blob's publishing (an fsync) in the content store.
+        progress({ status: 'Pull complete', progressDetail: {}, id: shortDigest(layer.digest) });
+        return unpacked.chainId;
+      });
+      downloaded.catch(fail);
+      checked.catch(fail);
+      work.push(downloaded, checked);
+      parent = checked;
+    });
+    await Promise.allSettled(work);
+    if (failure) {
+      for (const layer of held.reverse()) await this.deps.layers.release(layer.chainId).catch(() => undefined);
+      throw failure.reason;
     }
     return {
-      registered,
+      held,
       blobs: manifest.layers.map((layer, i) => ({ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, diffId: config.rootfs.diff_ids[i] as Digest })),
     };
+  }
+
+  /**
+   * Downloads a layer and registers it over `parent` (the chain ID of the layer under it, once
+   * that is registered), unpacking as the first bytes arrive. A layer stored (verified) before
+   * its unpacking starts is unpacked from the content store's file.
+   */
+  private fetchLayer(
+    client: RegistryClient,
+    layer: Descriptor,
+    diffId: Digest,
+    parent: Promise<Digest | null>,
+    progress: ProgressSink,
+    lease: Lease,
+    signal: AbortSignal,
+  ): { downloaded: Promise<void>; registered: Promise<Layer> } {
+    let firstBytes!: () => void;
+    const started = new Promise<void>((resolve) => (firstBytes = resolve));
+    let stored = false;
+    const downloaded = this.download(client, layer, progress, lease, signal, () => firstBytes()).then(() => void (stored = true));
+    const registered = (async () => {
+      await Promise.race([started, downloaded]);
+      return await (
+        stored && (await this.isPlainTar(layer, diffId))
+          ? this.unpackStored(layer, diffId, parent, progress)
+          : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, signal), parent, progress)
+      ).catch(
+        // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
+        async (err: unknown) => {
+          throw await downloaded.then(() => err, (failed: unknown) => failed);
+        },
+      );
+    })();
+    return { downloaded, registered };
   }
 
   /** Fetches the layers and records the image, which then holds the layers this pull registered. */
@@ -224,11 +256,11 @@ export class PullService {
     lease: Lease,
     signal: AbortSignal,
   ): Promise<Image> {
-    const { registered, blobs } = await this.fetchLayers(client, manifest, config, progress, lease, signal);
+    const { held, blobs } = await this.fetchLayers(client, manifest, config, progress, lease, signal);
     try {
       return await this.deps.images.addImageConfig(configBytes, blobs);
     } finally {
-      for (const layer of registered) await this.deps.layers.release(layer.chainId);
+      for (const layer of held) await this.deps.layers.release(layer.chainId);
     }
   }
 
@@ -267,13 +299,13 @@ export class PullService {
    * store's file as it is, which the extract helper can read by itself, with no byte through
    * berthd. "Extracting" is told at the start and the end only.
    */
-  private async unpackStored(layer: Descriptor, diffId: Digest, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+  private async unpackStored(layer: Descriptor, diffId: Digest, parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
     const extracting = (current: number) => progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
     extracting(0);
     const blob = await this.deps.content.open(layer.digest);
     try {
-      const registered = await this.deps.layers.register(blob, parent, { verifiedDiffId: diffId });
+      const registered = await this.deps.layers.registerBeforeParent(blob, parent, { verifiedDiffId: diffId });
       extracting(layer.size);
       return registered;
     } catch (err) {
@@ -288,7 +320,7 @@ export class PullService {
    * compression's magic number) is not hashed a second time: the stream ends only once the
    * download has checked those same bytes against the digest.
    */
-  private async unpack(layer: Descriptor, diffId: Digest, followed: Readable, parent: Digest | null, progress: ProgressSink): Promise<Layer> {
+  private async unpack(layer: Descriptor, diffId: Digest, followed: Readable, parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
     let current = 0;
     let reported = 0;
@@ -311,7 +343,7 @@ export class PullService {
       // with a listener even before the layer store reads it.
       pipeline(blob, counted, () => undefined);
       const plain = diffId === layer.digest && compressionOf(read.head) === 'none';
-      return await this.deps.layers.register(counted, parent, plain ? { verifiedDiffId: diffId } : {});
+      return await this.deps.layers.registerBeforeParent(counted, parent, plain ? { verifiedDiffId: diffId } : {});
     } catch (err) {
       blob.destroy();
       throw wrap(err, `failed to register layer ${id}`);

@@ -5,6 +5,7 @@
  * Credentials stay in this module's objects: never logged, never put into an error message.
  */
 import { RegistryStatusError } from './registry-errors.js';
+import { parseNormalisedNamed } from '../images/reference.js';
 
 /** A token refused or unobtainable: the registry's 401, in the token server's words. */
 const tokenRefused = (message: string) => new RegistryStatusError('internal', message, 401, 'token');
@@ -136,3 +137,18 @@ export class RegistryAuth {
 export function repositoryScope(path: string, actions: Array<'pull' | 'push'>): string {
   return `repository:${path}:${actions.join(',')}`;
 }
+
+/**
+ * The login X-Registry-Config holds for an image's registry (moby's ResolveAuthConfig): keyed by
+ * the registry's host[:port] or a URL of it, Docker Hub's under its index URL. None: anonymous.
+ */
+export function credentialsForImage(image: string, byServer: ReadonlyMap<string, Credentials>): Credentials {
+  const { domain } = parseNormalisedNamed(image);
+  for (const [server, credentials] of byServer) {
+    const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (host === domain || (domain === 'docker.io' && HUB_HOSTS.includes(host))) return credentials;
+  }
+  return {};
+}
+
+const HUB_HOSTS = ['docker.io', 'index.docker.io', 'registry-1.docker.io'];

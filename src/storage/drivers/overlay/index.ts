@@ -55,8 +55,7 @@ class OverlayDriver implements StorageDriver {
 
   async create(id: string, parent: string | null): Promise<void> {
     const dir = this.dir(id);
-    const lowers = parent === null ? [] : await this.lowerChainOf(parent);
-    if (lowers.length > MAX_LOWERS) throw invalidParameter(`layer ${id}: max depth exceeded (${MAX_LOWERS} lower layers)`);
+    const lowers = parent === null ? [] : await this.childLowers(id, parent);
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (err) {
@@ -68,11 +67,15 @@ class OverlayDriver implements StorageDriver {
     // Not fsynced: a layer a crash cuts short is removed at start (pending markers), scan included.
     await writeFileAtomic(join(dir, 'link'), short, { durable: false, createDir: false });
     await symlink(join('..', id, 'diff'), this.linkPath(short));
-    if (parent !== null) {
-      await writeFile(join(dir, 'lower'), lowers.join(':'));
-      await mkdir(join(dir, 'work'), { mode: 0o700 });
-      await mkdir(join(dir, 'merged'), { mode: 0o700 });
-    }
+    if (parent !== null) await this.writeLowers(id, lowers);
+  }
+
+  /** A layer's diff holds its own files and whiteouts only: its parent is needed when mounted, not before. */
+  async setParent(id: string, parent: string): Promise<void> {
+    await this.requireLayer(id);
+    if (this.mounts.count(id) > 0 || this.views.count(id) > 0) throw conflict(`layer ${id} is in use`);
+    if (this.readLowers(id).length > 0) throw new BerthError('internal', `layer ${id} has a parent already`);
+    await this.writeLowers(id, await this.childLowers(id, parent));
   }
 
   async applyDiff(id: string, diff: Readable, options: ApplyDiffOptions = {}): Promise<Extracted> {
@@ -233,12 +236,22 @@ class OverlayDriver implements StorageDriver {
     if (!(await this.exists(id))) throw notFound(`layer ${id} not found`);
   }
 
-  /** The lower chain a child of `parent` gets: the parent's diff, then the parent's lowers. */
-  private async lowerChainOf(parent: string): Promise<string[]> {
+  /** The lower chain `id`, a child of `parent`, gets: the parent's diff, then the parent's lowers. */
+  private async childLowers(id: string, parent: string): Promise<string[]> {
     await this.requireLayer(parent);
     const short = await this.readLink(parent);
     if (short === undefined) throw new BerthError('internal', `layer ${parent} has no valid link file`);
-    return [short, ...this.readLowers(parent)];
+    const lowers = [short, ...this.readLowers(parent)];
+    if (lowers.length > MAX_LOWERS) throw invalidParameter(`layer ${id}: max depth exceeded (${MAX_LOWERS} lower layers)`);
+    return lowers;
+  }
+
+  /** Makes the layer a child: the work and mount dirs overlay needs, then the `lower` file that says so. */
+  private async writeLowers(id: string, lowers: string[]): Promise<void> {
+    const dir = this.dir(id);
+    await mkdir(join(dir, 'work'), { mode: 0o700 });
+    await mkdir(join(dir, 'merged'), { mode: 0o700 });
+    await writeFile(join(dir, 'lower'), lowers.join(':'));
   }
 
   /** The layer's short name, or undefined when its link file is missing or not a short name. */
