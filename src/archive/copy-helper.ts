@@ -79,7 +79,7 @@ await runHelper(async () => {
       // A second chroot, into the destination: no entry of the tar can land outside it.
       enter(target);
       // From here a missing file is the tar's doing (a hard link to nothing), not a missing path.
-      return unpack(decompress(process.stdin), 'copy', {
+      return unpack(decompress(process.stdin), {
         noOverwriteDirNonDir: noOverwrite === '1',
         owner: owner && { uid: owner.uid, gid: owner.gid },
       }).catch((err: NodeJS.ErrnoException) => {

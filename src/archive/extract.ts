@@ -1,33 +1,63 @@
 import { spawn } from 'node:child_process';
-import { fstatSync, ReadStream } from 'node:fs';
+import { fstatSync, readSync, ReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
+import { nativeToolPath } from '../native/tools.js';
+import { compressionOf, decompress } from './decompress.js';
 import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
-import { helperEnv } from './helper-env.js';
 
-const HELPER = fileURLToPath(new URL('./extract-helper.js', import.meta.url));
+const UNTAR = nativeToolPath('berth-untar');
 
 // Failures of the disk rather than of the tar: not the caller's fault.
 const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
+/** Enough of a layer's first bytes to tell its compression by magic number. */
+const MAGIC_BYTES = 4;
+
+export interface ExtractOptions {
+  whiteouts: WhiteoutMode;
+  /**
+   * The layer may be compressed (told by its magic number): gzip is gunzipped by the extractor
+   * itself, zstd here first. Without it the bytes are the tar, whatever they start with.
+   */
+  decompress?: boolean;
+  /** Also compute the layer's diff ID (sha256 of the uncompressed tar) in the same pass. */
+  digest?: boolean;
+}
+
+export interface Extracted {
+  /** Bytes of the uncompressed tar. */
+  size: number;
+  /** `sha256:<hex>` of the uncompressed tar, when asked for. */
+  diffId?: `sha256:${string}`;
+}
+
 /**
- * Unpacks an uncompressed layer tar into `destDir` (callers decompress once, see decompress.ts). Paths are never resolved in this
- * process: a helper process chroots into `destDir` and writes the entries there (see
- * extract-helper.ts), so no name, '..' or symlink in the tar can reach outside it.
- * Resolves with the number of tar bytes read.
+ * Unpacks a layer tar into `destDir`. Paths are never resolved in this process: berth-untar
+ * (src/native/tools/untar.c) chroots into `destDir` before it reads the tar, so no name, '..' or
+ * symlink in the tar can reach outside it.
  */
-export async function extractTar(
-  tar: Readable,
-  destDir: string,
-  options: { whiteouts: WhiteoutMode },
-): Promise<{ size: number }> {
-  const file = unreadFile(tar);
-  const helper = spawn(process.execPath, [HELPER, destDir, options.whiteouts], { stdio: [file?.fd ?? 'pipe', 'ignore', 'pipe'], env: helperEnv() });
+export async function extractTar(tar: Readable, destDir: string, options: ExtractOptions): Promise<Extracted> {
+  const context = `extracting layer into ${destDir}`;
+  let source = tar;
+  const args = [destDir, options.whiteouts];
+  if (options.decompress) {
+    const { head, whole } = await peekHead(tar).catch((err: Error) => {
+      throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
+    });
+    const compression = compressionOf(head);
+    source = compression === 'zstd' ? decompress(whole) : whole;
+    if (compression === 'gzip') args.push('--gzip');
+  }
+  if (options.digest) args.push('--digest');
+  const file = unreadFile(source);
+  const helper = spawn(UNTAR, args, { stdio: [file?.fd ?? 'pipe', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
+  helper.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
   helper.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
   // Settled from the start: a helper that cannot be spawned ('error') must not be an unhandled
   // rejection while the feed below is awaited.
@@ -36,31 +66,28 @@ export async function extractTar(
     (spawnError: Error) => ({ status: null, signal: null, spawnError }),
   );
 
-  let size = 0;
   let feedError: unknown;
   if (file) {
-    // The helper has its own copy of the descriptor; the blob does not change, so its size is what it reads.
-    size = file.size;
-    tar.destroy();
+    // The helper has its own copy of the descriptor and reads it from its start.
+    source.destroy();
   } else {
-    tar.on('data', (chunk: Buffer) => (size += chunk.length));
     // A source error closes the helper's stdin; the helper then fails on the truncated tar.
-    feedError = await pipeline(tar, helper.stdin!).then(
+    feedError = await pipeline(source, helper.stdin!).then(
       () => undefined,
       (err: unknown) => err,
     );
   }
   const { status, signal, spawnError } = await exited;
 
-  const context = `extracting layer into ${destDir}`;
-  if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting the extract helper`);
+  if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting berth-untar`);
   if (status !== 0) {
     const failure = helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal);
     const kind = failure.code !== undefined && STORAGE_ERRORS.has(failure.code) ? 'internal' : 'invalid-parameter';
-    throw new BerthError(kind, `${context}: ${failure.message}`);
+    const code = failure.code !== undefined && !failure.message.includes(failure.code) ? ` (${failure.code})` : '';
+    throw new BerthError(kind, `${context}: ${failure.message}${code}`);
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
-  return { size };
+  return JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted;
 }
 
 /**
@@ -68,12 +95,47 @@ export async function extractTar(
  * it becomes the helper's stdin, so the kernel feeds the helper and the daemon moves no byte of it.
  * Anything else (a socket, a decompressor, a file read from an offset) is piped by the daemon.
  */
-function unreadFile(tar: Readable): { fd: number; size: number } | undefined {
+function unreadFile(tar: Readable): { fd: number } | undefined {
   if (!(tar instanceof ReadStream) || tar.pending || tar.bytesRead > 0 || tar.readableFlowing !== null) return undefined;
   // Typed only in part: `fd` is the descriptor once open, `start`/`end` the range asked for.
   const { fd, start, end } = tar as ReadStream & { fd?: unknown; start?: number; end?: number };
   if (typeof fd !== 'number' || (start ?? 0) !== 0 || (end !== undefined && end !== Infinity)) return undefined;
-  // The helper reads from the descriptor's own position: the start, as nothing has read from it.
-  const stats = fstatSync(fd);
-  return stats.isFile() ? { fd, size: stats.size } : undefined;
+  return fstatSync(fd).isFile() ? { fd } : undefined;
+}
+
+/**
+ * The first MAGIC_BYTES of `tar` (fewer if it is shorter), and the stream to read it whole from:
+ * an unread file is read at offset 0 (which keeps it unread, for unreadFile); a stream has what
+ * was read put back.
+ */
+async function peekHead(tar: Readable): Promise<{ head: Buffer; whole: Readable }> {
+  const file = unreadFile(tar);
+  if (file) {
+    const head = Buffer.alloc(MAGIC_BYTES);
+    return { head: head.subarray(0, readSync(file.fd, head, 0, MAGIC_BYTES, 0)), whole: tar };
+  }
+  const taken: Buffer[] = [];
+  let length = 0;
+  for (;;) {
+    // All that is buffered: the next 'readable' then comes with new bytes or the end only.
+    for (let chunk: Buffer | null; length < MAGIC_BYTES && (chunk = tar.read() as Buffer | null) !== null; length += chunk.length) taken.push(chunk);
+    if (length >= MAGIC_BYTES || tar.readableEnded || tar.destroyed) break;
+    await readableOrEnded(tar);
+  }
+  const head = Buffer.concat(taken);
+  if (tar.readableEnded) return { head, whole: Readable.from([head]) };
+  if (head.length > 0) tar.unshift(head);
+  return { head: head.subarray(0, MAGIC_BYTES), whole: tar };
+}
+
+function readableOrEnded(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('readable', ready).off('end', ready).off('close', ready).off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const ready = () => settle();
+    stream.on('readable', ready).on('end', ready).on('close', ready).on('error', settle);
+  });
 }

@@ -1,37 +1,7 @@
-import { readSync } from 'node:fs';
-import { Readable } from 'node:stream';
-
-/** A helper reads its stdin in pieces up to this big: every piece costs a trip through tar-stream and the unpacker. */
-const HELPER_INPUT_BYTES = 1024 * 1024;
-
 /**
- * The helper's stdin, read up to HELPER_INPUT_BYTES at a time into one reused buffer:
- * process.stdin reads 64 KiB per turn, and an fs stream allocates a fresh buffer of its full size
- * for every read however little it returns (a socket or pipe returns what the writer has put in
- * so far), then copies that into one of the right size. Reading blocks, which is fine in a process
- * that does nothing else (a child's stdin is a blocking descriptor).
- */
-export function helperInput(): Readable {
-  const scratch = Buffer.allocUnsafe(HELPER_INPUT_BYTES);
-  return new Readable({
-    highWaterMark: HELPER_INPUT_BYTES,
-    read() {
-      let bytes: number;
-      try {
-        bytes = readSync(0, scratch, 0, scratch.length, null);
-      } catch (err) {
-        this.destroy(err as Error);
-        return;
-      }
-      // A copy: the scratch buffer is read into again while this chunk may still be queued.
-      this.push(bytes === 0 ? null : Buffer.from(scratch.subarray(0, bytes)));
-    },
-  });
-}
-
-/**
- * The protocol of the confined helper processes (extract-helper.ts, copy-helper.ts, and the native tools of src/native/tools): on failure
- * a helper writes one JSON line {message, code} to stderr and exits with status 1.
+ * The protocol of the confined helper processes (copy-helper.ts, and the native
+ * ones of src/native/tools/, see tool.h): on failure a helper writes one JSON line
+ * {message, code} to stderr and exits with status 1.
  */
 export interface HelperFailure {
   message: string;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Extracted, ExtractTarOptions } from '../archive/index.js';
 import type { Change } from './changes.js';
 import type { Digest } from './digest.js';
 import type { Usage } from './usage.js';
@@ -45,9 +46,10 @@ export interface StorageDriver {
   readonly name: string;
   /** Makes an empty layer on top of `parent`. Fails with already-exists if `id` exists. */
   create(id: string, parent: string | null, options?: { writable?: boolean }): Promise<void>;
-  /** Unpacks an OCI layer tar (uncompressed) into a layer just made by `create`, translating
-   *  whiteouts to this driver's form. Runs confined (see src/archive). Returns the bytes read. */
-  applyDiff(id: string, diff: Readable): Promise<{ size: number }>;
+  /** Unpacks an OCI layer tar (uncompressed, unless `options.decompress`) into a layer just made
+   *  by `create`, translating whiteouts to this driver's form. Runs confined (see src/archive).
+   *  Returns the bytes of the uncompressed tar, and its diff ID when `options.digest` asks. */
+  applyDiff(id: string, diff: Readable, options?: ApplyDiffOptions): Promise<Extracted>;
   /**
    * Puts an image layer made with no parent (`create(id, null)`, then filled by `applyDiff`) on
    * top of `parent`, as if it had been created there. Present only where a layer's own files do
@@ -84,6 +86,8 @@ export interface StorageDriver {
   /** Unmounts everything this driver mounted; called on daemon shutdown. */
   cleanup(): Promise<void>;
 }
+
+export type ApplyDiffOptions = Omit<ExtractTarOptions, 'whiteouts'>;
 
 export type StorageDriverFactory = (root: string) => Promise<StorageDriver>;
 

@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline, Transform, type Readable } from 'node:stream';
-import { decompress } from '../archive/index.js';
+import type { Readable } from 'node:stream';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -197,9 +196,10 @@ export class LayerStore {
         ({ size } = await this.driver.applyDiff(cacheId, diff));
         diffId = await verifiedDiffId;
       } else {
-        const hash = createHash('sha256');
-        ({ size } = await this.driver.applyDiff(cacheId, hashed(decompress(diff), hash)));
-        diffId = `sha256:${hash.digest('hex')}`;
+        // Decompressed and hashed by the extractor in the same pass (gzip in berth-untar itself).
+        const extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true });
+        size = extracted.size;
+        diffId = extracted.diffId!;
       }
     } catch (err) {
       await this.rollBack(cacheId, err);
@@ -450,15 +450,4 @@ export class LayerStore {
     this.serial = result.catch(() => undefined);
     return result;
   }
-}
-
-/** Passes `input` through, feeding every byte to `hash`; errors of `input` surface on the result. */
-function hashed(input: Readable, hash: ReturnType<typeof createHash>): Readable {
-  const through = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  return pipeline(input, through, () => {});
 }

@@ -122,9 +122,9 @@ describe('an import onto a full disk', { timeout: 120_000 }, () => {
   });
 });
 
-/** berthd's extract helper processes running now. */
+/** berthd's extractor processes (berth-untar) running now. */
 async function extractHelpers(daemon: TestDaemon): Promise<number> {
-  const { stdout } = await run('pgrep', ['-P', String(daemon.process.pid), '-f', 'extract-helper']).catch(() => ({ stdout: '' }));
+  const { stdout } = await run('pgrep', ['-P', String(daemon.process.pid), '-f', 'berth-untar']).catch(() => ({ stdout: '' }));
   return stdout.split('\n').filter(Boolean).length;
 }
 

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import crypto from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { decompress, extractTar } from '../../src/archive/index.js';
+import { base64XattrsAsBinary, XATTR_BASE64_PAX_PREFIX } from '../../src/archive/pax-xattrs.js';
+import { TarRewriter } from '../../src/archive/tar-rewriter.js';
 import { isKind } from '../../src/common/errors.js';
 import { lgetxattr } from '../../src/native/index.js';
 import { buildTar, streamOf, tempDir, type TarEntry } from './archive-fixtures.js';
@@ -276,4 +281,101 @@ test('refuses the GNU sparse format it cannot expand (PAX 0.0), naming it, and w
     });
     assert.deepEqual(await readdir(dest), []);
   }
+});
+
+test('decompresses gzip in the extractor and zstd before it, and reports the diff ID of the tar', async (t) => {
+  const { parent, dest } = await sandbox(t);
+  const entries = [{ name: 'a', content: 'x'.repeat(300_000) }, { name: 'dir/b', content: crypto.randomBytes(70_000) }];
+  const plain = await buildTar(entries);
+  const diffId = `sha256:${crypto.createHash('sha256').update(plain).digest('hex')}`;
+  const gzipped = await buildTar(entries, { gzip: true });
+  const zstded = execFileSync('zstd', ['-q', '-c'], { input: plain });
+  const gzipFile = join(parent, 'layer.tar.gz');
+  await writeFile(gzipFile, gzipped);
+  const unreadGzipFile = async () => {
+    const stream = createReadStream(gzipFile);
+    await once(stream, 'open');
+    return stream;
+  };
+  for (const [what, input] of [
+    ['plain', () => streamOf(plain)],
+    ['gzip', () => streamOf(gzipped)],
+    ['gzip, several members', () => streamOf(Buffer.concat([gzipSync(plain.subarray(0, 1000)), gzipSync(plain.subarray(1000))]))],
+    ['gzip, from an unread file', unreadGzipFile],
+    ['zstd', () => streamOf(zstded)],
+  ] as const) {
+    await rm(dest, { recursive: true });
+    await mkdir(dest);
+    const result = await extractTar(await input(), dest, { whiteouts: 'overlay', decompress: true, digest: true });
+    assert.deepEqual(result, { size: plain.length, diffId }, what);
+    assert.equal(await readFile(join(dest, 'a'), 'utf8'), 'x'.repeat(300_000), what);
+  }
+  // Without `decompress`, gzip is not sniffed: the bytes are the tar (which they are not).
+  await assert.rejects(extractTar(streamOf(gzipped), dest, { whiteouts: 'overlay' }), (err) => isKind(err, 'invalid-parameter'));
+  const truncated = gzipped.subarray(0, gzipped.length - 20);
+  await assert.rejects(extractTar(streamOf(truncated), dest, { whiteouts: 'overlay', decompress: true, digest: true }), (err) => {
+    assert.ok(isKind(err, 'invalid-parameter'));
+    assert.match((err as Error).message, /gzip/);
+    return true;
+  });
+});
+
+test('writes names filling the header field, of 255-byte components and of 4000 bytes', async (t) => {
+  const { dest } = await sandbox(t);
+  const exactly100 = `${'d'.repeat(49)}/${'f'.repeat(50)}`;
+  const longComponent = 'c'.repeat(255);
+  const deep = Array.from({ length: 16 }, (_, i) => `${i}`.padStart(245, 'p')).join('/');
+  assert.ok(deep.length > 3900 && deep.length < 4095);
+  await extract(dest, [
+    { name: 'f'.repeat(100), content: '100' },
+    { name: exactly100, content: 'split' },
+    { name: longComponent, content: '255' },
+    { name: `${deep}/x`, content: 'deep' },
+    { name: 'link-to-deep', type: 'symlink', linkname: `${deep}/x` },
+    { name: 'hard-to-deep', type: 'link', linkname: `${deep}/x` },
+  ]);
+  assert.equal(await readFile(join(dest, 'f'.repeat(100)), 'utf8'), '100');
+  assert.equal(await readFile(join(dest, exactly100), 'utf8'), 'split');
+  assert.equal(await readFile(join(dest, longComponent), 'utf8'), '255');
+  assert.equal(await readlink(join(dest, 'link-to-deep')), `${deep}/x`);
+  assert.equal(await readFile(join(dest, 'hard-to-deep'), 'utf8'), 'deep');
+});
+
+test('sets xattrs with binary values (NUL, not UTF-8) from the PAX records as they are', async (t) => {
+  const { dest } = await sandbox(t);
+  const value = Buffer.from([0x01, 0x00, 0x00, 0x02, 0xff, 0xfe, 0x80, 0x0a, 0x3d]);
+  // tar-stream writes PAX values as text: the binary record is put in by the rewriter the packer uses.
+  const tar = await buildTar([{ name: 'bin/ping', content: 'elf', pax: { [`${XATTR_BASE64_PAX_PREFIX}user.caps`]: value.toString('base64') } }]);
+  const binary = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const rewriter = new TarRewriter({ sparseToPax: false, rewritePax: base64XattrsAsBinary });
+    rewriter.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    rewriter.end(tar);
+  });
+  assert.ok(binary.includes(Buffer.concat([Buffer.from('SCHILY.xattr.user.caps='), value])));
+  await extractTar(streamOf(binary), dest, { whiteouts: 'overlay' });
+  assert.deepEqual(lgetxattr(join(dest, 'bin/ping'), 'user.caps'), value);
+});
+
+test('takes owner and times from PAX records and base-256 fields, links into a directory that comes later', async (t) => {
+  const { dest, parent } = await sandbox(t);
+  const mtime = new Date('2021-05-06T07:08:09Z');
+  await extract(dest, [
+    { name: 'x/f', content: 'data', pax: { uid: '3000000', gid: '3000001', mtime: '1600000000.5', atime: '1500000000.25' } },
+    { name: 'y/link', type: 'link', linkname: 'x/f' },
+    { name: 'y/', type: 'directory', mode: 0o700, mtime },
+  ]);
+  const file = await lstat(join(dest, 'x/f'));
+  assert.deepEqual([file.uid, file.gid, file.mtimeMs, file.atimeMs], [3000000, 3000001, 1600000000500, 1500000000250]);
+  assert.equal((await lstat(join(dest, 'y/link'))).ino, file.ino);
+  const y = await lstat(join(dest, 'y'));
+  assert.deepEqual([y.mode & 0o777, y.mtime.getTime()], [0o700, mtime.getTime()]);
+  // GNU tar writes an owner past the octal field's reach in base-256.
+  const src = join(parent, 'src');
+  await mkdir(src);
+  await writeFile(join(src, 'big-owner'), 'b');
+  const tar = execFileSync('tar', ['--format=gnu', '--owner=:5000000', '--group=:5000001', '-C', src, '-cf', '-', 'big-owner']);
+  await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
+  const owned = await lstat(join(dest, 'big-owner'));
+  assert.deepEqual([owned.uid, owned.gid], [5000000, 5000001]);
 });

@@ -77,3 +77,8 @@ void tool_enter_root(const char *dir) {
   if (chdir("/") != 0) tool_fail(errno, "chdir /");
   umask(0);
 }
+
+void *tool_checked(void *allocated) {
+  if (!allocated) tool_fail(ENOMEM, "allocating memory");
+  return allocated;
+}

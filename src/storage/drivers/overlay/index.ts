@@ -4,11 +4,11 @@ import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractTar, packDiff, packDiffToFile, type DiffEntry } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
 import { MNT_DETACH, mountFrom, umount2, umount2Async } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
-import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
+import { registerStorageDriver, type ApplyDiffOptions, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import type { Digest } from '../../digest.js';
 import { checkLayerId } from '../../layer-id.js';
 import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
@@ -78,9 +78,9 @@ class OverlayDriver implements StorageDriver {
     await this.writeLowers(id, await this.childLowers(id, parent));
   }
 
-  async applyDiff(id: string, diff: Readable): Promise<{ size: number }> {
+  async applyDiff(id: string, diff: Readable, options: ApplyDiffOptions = {}): Promise<Extracted> {
     await this.requireLayer(id);
-    return extractTar(diff, join(this.dir(id), 'diff'), { whiteouts: 'overlay' });
+    return extractTar(diff, join(this.dir(id), 'diff'), { ...options, whiteouts: 'overlay' });
   }
 
   /**

@@ -5,12 +5,12 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { extractTar, packDiff, packDiffToFile, type DiffEntry } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { MNT_DETACH, umount2 } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { alreadyExists, conflict, errnoCode, notFound, wrap } from '../../../common/errors.js';
-import { registerStorageDriver, type Change, type StorageDriver, type Usage } from '../../driver.js';
+import { registerStorageDriver, type ApplyDiffOptions, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import type { Digest } from '../../digest.js';
 import { checkLayerId } from '../../layer-id.js';
 import { backingFilesystem, bindReadOnly, unmountAllUnder } from '../../mounts.js';
@@ -69,9 +69,9 @@ class VfsDriver implements StorageDriver {
     }
   }
 
-  async applyDiff(id: string, diff: Readable): Promise<{ size: number }> {
+  async applyDiff(id: string, diff: Readable, options: ApplyDiffOptions = {}): Promise<Extracted> {
     await this.requireLayer(id);
-    return extractTar(diff, this.dir(id), { whiteouts: 'delete' });
+    return extractTar(diff, this.dir(id), { ...options, whiteouts: 'delete' });
   }
 
   async get(id: string): Promise<string> {
