@@ -244,16 +244,20 @@ describe('distribution', () => {
     const name = `${reg.host}/base:1`;
     await daemon.berth(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'b0bpw\n' });
     const dir = await mkdtemp(join(tmpdir(), 'berth-build-pull-'));
+    // Every image the builds make goes at the end: left as children of busybox, they would keep
+    // it (and its id) here for the tests after this one.
+    const made: string[] = [];
+    const build = async (...args: string[]) => made.push((await daemon.berth(['build', '-q', ...args])).stdout.trim());
     try {
       await daemon.berth(['tag', 'busybox', name]);
       await daemon.berth(['push', name]);
       // The name now stands for a local image the registry does not have.
       await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN touch /local-only\n');
-      await daemon.berth(['build', '-q', '-t', name, dir]);
+      await build('-t', name, dir);
       await writeFile(join(dir, 'Dockerfile'), `FROM ${name}\nCMD ["sh", "-c", "test -e /local-only && echo local || echo pulled"]\n`);
-      await daemon.berth(['build', '-q', '-t', 'from-base', dir]);
+      await build('-t', 'from-base', dir);
       assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'local\n');
-      await daemon.berth(['build', '-q', '--pull', '-t', 'from-base', dir]);
+      await build('--pull', '-t', 'from-base', dir);
       assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'from-base'])).stdout, 'pulled\n');
       await daemon.berth(['logout', reg.host]);
       const anonymous = await daemon.berth(['build', '-q', '--pull', dir], { allowFailure: true });
@@ -261,7 +265,7 @@ describe('distribution', () => {
       assert.match(anonymous.stderr, /unauthorized: authentication required/);
     } finally {
       await daemon.berth(['logout', reg.host], { allowFailure: true });
-      await daemon.berth(['rmi', '-f', name, 'from-base'], { allowFailure: true });
+      await daemon.berth(['rmi', '-f', name, ...made.reverse()], { allowFailure: true });
       await rm(dir, { recursive: true, force: true });
     }
   });
