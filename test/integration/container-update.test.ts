@@ -67,7 +67,7 @@ for (const runtime of ['crun', 'runc']) {
       assert.equal(host.Memory, 64 * MiB);
       assert.deepEqual(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
       const none = await daemon.berth(['update', 'auto'], { allowFailure: true });
-      assert.match(none.stderr, /You must provide one or more flags when using this command/);
+      assert.match(none.stderr, /^you must provide one or more flags when using this command$/m);
       const missing = await daemon.berth(['update', '-m', '64m', 'nosuch'], { allowFailure: true });
       assert.match(missing.stderr, /No such container: nosuch/);
       await daemon.berth(['rm', '-f', 'auto']);
