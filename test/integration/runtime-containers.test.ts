@@ -253,6 +253,8 @@ test('sweep deletes, in the runtime that holds it, every container nobody knows,
   await known.runtime.start(known.id);
   // What a crash in the middle of a removal leaves: files and a cgroup, no runtime state.
   const halfRemoved = await harness.create(t, 'crun', { args: ['sleep', '100'] });
+  // Its conmon goes first: it would run its own `crun delete` as the container dies, racing this one.
+  process.kill(await conmonPid(halfRemoved), 'SIGKILL');
   await run('crun', ['--root', join(harness.execRoot, 'runtime', 'crun'), 'delete', '--force', halfRemoved.id]);
   await mkdir(join(CGROUP_ROOT, 'memory', halfRemoved.cgroupsPath), { recursive: true });
 
