@@ -77,33 +77,48 @@ async function prepareImage(image: ArchiveImage, contents: ImageArchiveContents,
   }
   for (const tag of image.repoTags) checkTag(tag);
   const blobs: LayerBlob[] = [];
+  // The layers unpack at once where the driver allows it (LayerStore.registerBeforeParent), each
+  // put on its parent once that is registered.
+  const registrations: Array<Promise<Digest>> = [];
+  let registeredParent: Promise<Digest | null> = Promise.resolve(null);
   let parent: Digest | null = null;
   for (const [i, layer] of image.layers.entries()) {
     const blob = await contents.blob(layer.path, `layer ${i}`);
     const chain = chainId(parent, diffIds[i]!);
     // What the bytes are, not what a descriptor says they are, decides how they are read and saved.
     const compression = compressionOf(await head(content, blob.digest));
-    const mediaType = layerMediaType(compression);
+    blobs.push({ digest: blob.digest, size: blob.size, mediaType: layerMediaType(compression), diffId: diffIds[i]! });
+    let registration: Promise<Digest>;
     if (layers.list().some((known) => known.chainId === chain)) {
       layers.retain(chain);
       held.push(chain);
+      registration = Promise.resolve(chain);
     } else {
-      const registered = await registerLayer(stores, blob.digest, parent, i, compression === 'none');
-      held.push(registered.chainId);
-      if (registered.diffId !== diffIds[i]) {
-        throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);
-      }
+      registration = registerLayer(stores, blob.digest, registeredParent, i, compression === 'none').then((registered) => {
+        held.push(registered.chainId);
+        if (registered.diffId !== diffIds[i]) {
+          throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);
+        }
+        return registered.chainId;
+      });
     }
-    blobs.push({ digest: blob.digest, size: blob.size, mediaType, diffId: diffIds[i]! });
+    registrations.push(registration);
+    registeredParent = registration;
     parent = chain;
   }
+  // Every registration settles before a failure is reported: what they hold is released then.
+  const failed = (await Promise.allSettled(registrations)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return { rawConfig, blobs, repoTags: image.repoTags };
 }
 
-/** `uncompressed`: the blob is the layer tar itself, so its digest (checked when stored) is the diff ID. */
-async function registerLayer({ content, layers }: LoadStores, digest: Digest, parent: Digest | null, index: number, uncompressed: boolean) {
+/**
+ * `uncompressed`: the blob is the layer tar itself, so its digest (checked when stored) is the
+ * diff ID. `parent`: the parent layer's chain ID once registered.
+ */
+async function registerLayer({ content, layers }: LoadStores, digest: Digest, parent: Promise<Digest | null>, index: number, uncompressed: boolean) {
   try {
-    return await layers.register(await content.open(digest), parent, uncompressed ? { verifiedDiffId: digest } : {});
+    return await layers.registerBeforeParent(await content.open(digest), parent, uncompressed ? { verifiedDiffId: digest } : {});
   } catch (err) {
     throw wrap(err, `loading layer ${index}`);
   }
