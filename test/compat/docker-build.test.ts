@@ -310,6 +310,26 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     }
   });
 
+  test('resources and hosts of the RUN steps: --memory, --memory-swap, --cpu-shares, --cpuset-cpus, --shm-size, --ulimit, --add-host (docker CLI and berth)', async () => {
+    const dir = await context({
+      Dockerfile: [
+        'FROM busybox',
+        'RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; ulimit -n; df -k /dev/shm | tail -1 | awk \'{print $2}\'; grep buildhost /etc/hosts',
+      ].join('\n'),
+    });
+    dirs.push(dir);
+    const flags = ['--no-cache', '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--shm-size', '32m', '--ulimit', 'nofile=1024:2048', '--add-host', 'buildhost:10.9.8.7'];
+    const expected = /^67108864\n512\n0\n1024\n32768\n10\.9\.8\.7\s+buildhost$/m;
+    const built = await dockerBuild(daemon, [...flags, dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.match(built.stdout, expected);
+    const berth = await daemon.berth(['build', ...flags, dir]);
+    assert.match(berth.stdout, expected);
+    const refused = await dockerBuild(daemon, ['--no-cache', '--cpuset-cpus', '99', dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Requested CPUs are not available - requested 99/);
+  });
+
   test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {
     const dir = await context({ Dockerfile: 'FROM busybox\nRUN echo prune-me > /p\nENV P=1\n' });
     dirs.push(dir);

@@ -4,6 +4,7 @@
  * ordinary HTTP error (as moby, whose stream is not flushed yet); after that it ends the stream
  * as `errorDetail`, with the exit code of a failed RUN. A client that goes away cancels the build.
  */
+import type { StepHostConfig } from '../../engine/build/builder-run.js';
 import { decodeRegistryConfig } from './distribution-routes.js';
 import type { ServerResponse } from 'node:http';
 import { BerthError, invalidParameter } from '../../common/errors.js';
@@ -49,6 +50,26 @@ function untilTime(value: string): number {
   return Number(nanos / 1_000_000n);
 }
 
+/** The build's resources and extra hosts for its RUN steps' containers, as moby reads them. */
+function stepHostConfig(query: Query): StepHostConfig {
+  const other: Record<string, unknown> = {};
+  const numbers = { memory: 'Memory', memswap: 'MemorySwap', cpushares: 'CpuShares', cpuperiod: 'CpuPeriod', cpuquota: 'CpuQuota' } as const;
+  for (const [name, field] of Object.entries(numbers)) {
+    const value = query.int(name);
+    if (value !== undefined && value !== 0) other[field] = value;
+  }
+  const cpuset = query.string('cpusetcpus');
+  if (cpuset) other.CpusetCpus = cpuset;
+  const ulimits = query.json<unknown[]>('ulimits');
+  if (Array.isArray(ulimits) && ulimits.length > 0) other.Ulimits = ulimits;
+  // The docker CLI sends the hosts as one comma-separated value; other clients repeat the parameter.
+  const hosts = query.all('extrahosts').flatMap((value) => value.split(',')).filter((host) => host !== '');
+  if (hosts.length > 0) other.ExtraHosts = hosts;
+  const shmSize = query.int('shmsize');
+  if (shmSize !== undefined && shmSize < 0) throw invalidParameter('shmsize must be greater than 0');
+  return { ...(shmSize ? { ShmSize: shmSize } : {}), other };
+}
+
 export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void {
   routes.add('POST', '/build/prune', async ({ res, query }) => {
     const filters = parseFilters(query.string('filters'), ['until']);
@@ -82,6 +103,7 @@ export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void
           remove: query.bool('rm', true) || query.bool('forcerm'),
           quiet: query.bool('q'),
           networkMode: networkMode === 'default' ? '' : networkMode,
+          stepHostConfig: stepHostConfig(query),
           pull: query.bool('pull'),
           registryCredentials: decodeRegistryConfig(req.headers['x-registry-config']),
           signal,

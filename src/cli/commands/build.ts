@@ -8,6 +8,8 @@ import { collect } from '../option-values.js';
 import { boolFlag } from '../signal-proxy.js';
 import { packBuildContext } from '../build-context-tar.js';
 import { registryConfigHeader } from '../registry-credentials.js';
+import { int64, memorySwapBytes, ramInBytes, ulimit } from '../run-option-values.js';
+import type { Ulimit } from '../../client/index.js';
 
 interface BuildFlags {
   tag?: string[];
@@ -22,6 +24,15 @@ interface BuildFlags {
   target?: string;
   network?: string;
   pull?: boolean;
+  addHost?: string[];
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  memory?: number;
+  memorySwap?: number;
+  shmSize?: number;
+  ulimit?: Ulimit[];
 }
 
 /** `--build-arg K=V`, or `K` alone: the value from the environment, left unset when absent (as docker). */
@@ -78,6 +89,15 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--target <string>', 'Set the target build stage to build.')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build (default "default")')
     .option('--pull', 'Always attempt to pull a newer version of the image')
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping ("host:ip")', collect)
+    .option('--cpu-period <int>', 'Limit the CPU CFS (Completely Fair Scheduler) period', int64)
+    .option('--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota', int64)
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', int64)
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('-m, --memory <bytes>', 'Memory limit', ramInBytes)
+    .option('--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap', memorySwapBytes)
+    .option('--shm-size <bytes>', 'Size of "/dev/shm"', ramInBytes)
+    .option('--ulimit <ulimit>', 'Ulimit options', ulimit)
     .argument('<path>', "the context directory, or '-' for a tar on standard input")
     .action(async (path: string, flags: BuildFlags) => {
       const { tar, dockerfile } = await contextOf(ctx, path, flags.file);
@@ -94,6 +114,16 @@ export function buildCommand(ctx: CliContext): Command {
         target: flags.target,
         networkmode: flags.network,
         pull: flags.pull === true,
+        // As the docker CLI: the hosts in one comma-separated value, the ulimits as JSON.
+        extrahosts: flags.addHost?.join(','),
+        cpuperiod: flags.cpuPeriod,
+        cpuquota: flags.cpuQuota,
+        cpushares: flags.cpuShares,
+        cpusetcpus: flags.cpusetCpus,
+        memory: flags.memory,
+        memswap: flags.memorySwap,
+        shmsize: flags.shmSize,
+        ulimits: flags.ulimit ? JSON.stringify(flags.ulimit) : undefined,
       }, await registryConfigHeader());
       let imageId: string | undefined;
       for await (const message of messages) {

@@ -46,6 +46,16 @@ export class StepRemovals {
   }
 }
 
+/**
+ * What a build asks of every RUN step's container beyond its network mode: moby's HostConfig
+ * fields (Memory, MemorySwap, CpuShares, CpusetCpus, CpuPeriod, CpuQuota, Ulimits, ExtraHosts),
+ * checked at the step's create as any container's.
+ */
+export interface StepHostConfig {
+  ShmSize?: number;
+  other: Record<string, unknown>;
+}
+
 export interface RunStep {
   parent: Image;
   command: string[];
@@ -53,6 +63,7 @@ export interface RunStep {
   config: RunConfig;
   /** HostConfig.NetworkMode of the step's container ('' for the daemon's default). */
   networkMode: string;
+  hostConfig: StepHostConfig;
   /** Keep the container after the step (the build's `rm=false`). */
   keep: boolean;
   /** Where the step's container goes when it is not kept. */
@@ -84,7 +95,7 @@ export async function runStep(containers: ContainerService, step: RunStep): Prom
       User: step.config.User,
       Labels: { [STEP_CONTAINER_LABEL]: '' },
     },
-    hostConfig: { NetworkMode: step.networkMode || undefined, other: {} },
+    hostConfig: { NetworkMode: step.networkMode || undefined, ShmSize: step.hostConfig.ShmSize, other: { ...step.hostConfig.other } },
     endpoints: [],
   });
   const kill = () => void containers.kill(record.id, SIGKILL).catch(() => undefined);

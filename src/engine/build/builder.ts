@@ -29,7 +29,7 @@ import type { Credentials } from '../distribution/registry-auth.js';
 import { BuildCache } from './builder-cache.js';
 import { buildCacheRecords, pruneBuildCache, type BuildCacheRecord, type PruneOptions, type PruneResult } from './builder-prune.js';
 import { copyLayerTar } from './builder-copy.js';
-import { cancelled, runStep, StepRemovals, sweepStepContainers } from './builder-run.js';
+import { cancelled, runStep, StepRemovals, sweepStepContainers, type StepHostConfig } from './builder-run.js';
 import { scratchDirBeside, sweepBuildRoots } from './build-context.js';
 import { BuildContexts, type ResolvedMemo } from './builder-contexts.js';
 import { instructionsOf, parseTrigger } from './instruction-parser.js';
@@ -58,6 +58,8 @@ export interface BuildRequest {
   remove: boolean;
   quiet: boolean;
   networkMode: string;
+  /** The resources and extra hosts of every RUN step's container (`--memory`, `--shm-size`, `--ulimit`, `--add-host`, …). */
+  stepHostConfig: StepHostConfig;
   /** `--pull`: the images FROM names are pulled even when present. */
   pull: boolean;
   /** X-Registry-Config: the client's logins by registry, for what the build pulls. */
@@ -342,6 +344,7 @@ class StageBuild {
       env: action.env,
       config: this.evaluator.config,
       networkMode: this.request.networkMode,
+      hostConfig: this.request.stepHostConfig,
       keep: !this.request.remove,
       removals: this.shared.removals,
       signal: this.request.signal,
