@@ -104,7 +104,6 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
     ['--cpuset-mems <value>', LIMITS],
     ['--disable-content-trust', REGISTRY],
     ['--isolation <value>', ISOLATION],
-    PLATFORM,
     ['--security-opt <value>', ISOLATION],
     ['--squash', 'squashing is an experimental daemon feature berthd does not have'],
   ],

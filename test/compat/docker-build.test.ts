@@ -323,11 +323,14 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const built = await dockerBuild(daemon, [...flags, dir]);
     assert.equal(built.code, 0, built.stderr + built.stdout);
     assert.match(built.stdout, expected);
-    const berth = await daemon.berth(['build', ...flags, dir]);
+    const berth = await daemon.berth(['build', '--platform', 'linux/amd64', ...flags, dir]);
     assert.match(berth.stdout, expected);
     const refused = await dockerBuild(daemon, ['--no-cache', '--cpuset-cpus', '99', dir]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /Requested CPUs are not available - requested 99/);
+    const otherPlatform = await dockerBuild(daemon, ['--platform', 'linux/arm64', dir]);
+    assert.equal(otherPlatform.code, 1);
+    assert.match(otherPlatform.stderr, /platform linux\/arm64 is not supported: this host runs linux\/amd64 images only/);
   });
 
   test('docker builder prune removes the cache and the untagged images it held; a rebuild then runs every step', async () => {

@@ -5,6 +5,7 @@
  * as `errorDetail`, with the exit code of a failed RUN. A client that goes away cancels the build.
  */
 import type { StepHostConfig } from '../../engine/build/builder-run.js';
+import { checkPlatform } from '../../engine/build/platform.js';
 import { decodeRegistryConfig } from './distribution-routes.js';
 import type { ServerResponse } from 'node:http';
 import { BerthError, invalidParameter } from '../../common/errors.js';
@@ -89,6 +90,9 @@ export function buildRoutes(routes: RouteTable<Handler>, builder: Builder): void
     if (networkMode !== '' && networkMode !== 'default' && networkMode !== 'none' && networkMode !== 'host' && networkMode !== 'bridge') {
       throw invalidParameter(`network mode ${JSON.stringify(networkMode)} is not supported by berthd's builder: use none, host or bridge`);
     }
+    // The host's platform only (no emulation): another is refused before the context is read.
+    const platform = query.string('platform');
+    if (platform) checkPlatform(platform);
     const stream = new MessageStream(res);
     try {
       await builder.build(

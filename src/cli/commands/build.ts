@@ -24,6 +24,7 @@ interface BuildFlags {
   target?: string;
   network?: string;
   pull?: boolean;
+  platform?: string;
   addHost?: string[];
   cpuPeriod?: number;
   cpuQuota?: number;
@@ -89,6 +90,7 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--target <string>', 'Set the target build stage to build.')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build (default "default")')
     .option('--pull', 'Always attempt to pull a newer version of the image')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .option('--add-host <list>', 'Add a custom host-to-IP mapping ("host:ip")', collect)
     .option('--cpu-period <int>', 'Limit the CPU CFS (Completely Fair Scheduler) period', int64)
     .option('--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota', int64)
@@ -114,6 +116,7 @@ export function buildCommand(ctx: CliContext): Command {
         target: flags.target,
         networkmode: flags.network,
         pull: flags.pull === true,
+        platform: flags.platform,
         // As the docker CLI: the hosts in one comma-separated value, the ulimits as JSON.
         extrahosts: flags.addHost?.join(','),
         cpuperiod: flags.cpuPeriod,
