@@ -27,8 +27,7 @@ export async function downloadSource(url: string, dir: string, signal: AbortSign
     throw invalidParameter(`ADD failed: fetching ${url}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, err);
   }
   if (!response.ok) {
-    const body = (await response.text().catch(() => '')).slice(0, ERROR_BODY_BYTES);
-    throw invalidParameter(`failed to GET ${url} with status ${response.status} ${response.statusText}: ${body}`);
+    throw invalidParameter(`failed to GET ${url} with status ${response.status} ${response.statusText}: ${await bodyStart(response)}`);
   }
   const name = downloadName(url, response.headers.get('content-disposition'));
   if (name === undefined) throw invalidParameter(`ADD failed: cannot determine a file name for ${url}`);
@@ -44,6 +43,23 @@ export async function downloadSource(url: string, dir: string, signal: AbortSign
     throw wrap(err, `ADD failed: downloading ${url}`);
   }
   return { path: name, hash: await pathHash(dir, name), root: dir, downloaded: true };
+}
+
+/** The first ERROR_BODY_BYTES of an error response's body: the rest is never read (it may be anything, of any size). */
+async function bodyStart(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)) {
+      chunks.push(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+      if (bytes >= ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // A body cut short says what it managed to.
+  }
+  return Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES).toString('utf8');
 }
 
 /** moby's getFilenameForDownload: the URL path's last element, else Content-Disposition's filename. */
