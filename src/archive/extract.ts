@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { nativeToolPath } from '../native/tools.js';
-import { compressionOf, decompress } from './decompress.js';
+import { compressionOf, decompress, peekStream } from './decompress.js';
 import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
@@ -110,32 +110,7 @@ function unreadFile(tar: Readable): { fd: number } | undefined {
  */
 async function peekHead(tar: Readable): Promise<{ head: Buffer; whole: Readable }> {
   const file = unreadFile(tar);
-  if (file) {
-    const head = Buffer.alloc(MAGIC_BYTES);
-    return { head: head.subarray(0, readSync(file.fd, head, 0, MAGIC_BYTES, 0)), whole: tar };
-  }
-  const taken: Buffer[] = [];
-  let length = 0;
-  for (;;) {
-    // All that is buffered: the next 'readable' then comes with new bytes or the end only.
-    for (let chunk: Buffer | null; length < MAGIC_BYTES && (chunk = tar.read() as Buffer | null) !== null; length += chunk.length) taken.push(chunk);
-    if (length >= MAGIC_BYTES || tar.readableEnded || tar.destroyed) break;
-    await readableOrEnded(tar);
-  }
-  const head = Buffer.concat(taken);
-  if (tar.readableEnded) return { head, whole: Readable.from([head]) };
-  if (head.length > 0) tar.unshift(head);
-  return { head: head.subarray(0, MAGIC_BYTES), whole: tar };
-}
-
-function readableOrEnded(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const settle = (err?: Error) => {
-      stream.off('readable', ready).off('end', ready).off('close', ready).off('error', settle);
-      if (err) reject(err);
-      else resolve();
-    };
-    const ready = () => settle();
-    stream.on('readable', ready).on('end', ready).on('close', ready).on('error', settle);
-  });
+  if (!file) return peekStream(tar, MAGIC_BYTES);
+  const head = Buffer.alloc(MAGIC_BYTES);
+  return { head: head.subarray(0, readSync(file.fd, head, 0, MAGIC_BYTES, 0)), whole: tar };
 }

@@ -1,5 +1,5 @@
 export { extractTar, type ExtractOptions as ExtractTarOptions, type Extracted } from './extract.js';
-export { compressionOf, decompress, isGzip, type Compression } from './decompress.js';
+export { compressionOf, decompress, decompressed, isGzip, type Compression } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
 export { packDiff, packDiffToFile, type DiffEntry } from './pack.js';
 export { archivePath, exportRoot, extractArchive, statPath, type ContainerRoot, type ExtractOptions } from './copy.js';

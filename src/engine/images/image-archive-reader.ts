@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import { decompress } from '../../archive/index.js';
+import { decompressed } from '../../archive/index.js';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { sha256Digest, type Digest } from '../../storage/digest.js';
@@ -106,12 +106,13 @@ export class ImageArchiveContents {
 export async function readImageArchive(input: Readable, content: ContentStore, lease: Lease): Promise<ImageArchiveContents> {
   const contents = new ImageArchiveContents(content, lease);
   const entries = extract();
-  const source = decompress(input);
-  source.on('error', (err) => entries.destroy(err));
-  input.on('error', (err) => entries.destroy(err));
-  source.pipe(entries);
+  let source: Readable | undefined;
   let inMemory = 0;
   try {
+    source = await decompressed(input);
+    source.on('error', (err) => entries.destroy(err));
+    input.on('error', (err) => entries.destroy(err));
+    source.pipe(entries);
     for await (const entry of entries) {
       const { header } = entry;
       const path = entryName(header.name);
@@ -147,7 +148,7 @@ export async function readImageArchive(input: Readable, content: ContentStore, l
     }
   } catch (err) {
     entries.destroy();
-    source.destroy();
+    (source ?? input).destroy();
     if (err instanceof Error && !('kind' in err)) throw invalidParameter(`invalid image archive: ${err.message}`, err);
     throw err;
   }
