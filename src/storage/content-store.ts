@@ -69,7 +69,7 @@ export class ContentStore {
 
   /** Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists. */
   async ingest(
-    stream: Readable,
+    stream: Readable | AsyncIterable<Buffer>,
     expected: { digest?: string; size?: number } = {},
     lease?: Lease,
   ): Promise<{ digest: Digest; size: number }> {

@@ -135,7 +135,27 @@ export class LayerStore {
     // Rejected before it is awaited (the parent failed while this one unpacks), it must not count as unhandled.
     parent.catch(() => undefined);
     if (!this.driver.setParent) return this.register(diff, await parent, options);
-    const unpacked = await this.unpackInSlot(diff, null, options);
+    return this.putOnParent(await this.unpackInSlot(diff, null, options), parent);
+  }
+
+  /**
+   * registerBeforeParent() for bytes that may turn out not to be a layer at all (a big file of an
+   * image archive, whose manifest comes after it): starts only where the driver fills a layer
+   * before its parent is known and an unpack slot is free now, else returns undefined and
+   * nothing is started, so the caller never waits for a slot on a guess. Rejecting `parent`
+   * drops the unpacked copy (the registration then rejects with that reason).
+   */
+  registerAhead(diff: Readable, parent: Promise<string | null>, options: RegisterOptions = {}): Promise<Layer> | undefined {
+    if (!this.driver.setParent) return undefined;
+    const release = this.unpacks.tryAcquire();
+    if (!release) return undefined;
+    parent.catch(() => undefined);
+    const unpacked = this.registerUnpacking(diff, null, options.verifiedDiffId).finally(release);
+    return unpacked.then((layer) => this.putOnParent(layer, parent));
+  }
+
+  /** Records a layer unpacked with no parent once `parent` is registered; drops it if that fails. */
+  private async putOnParent(unpacked: Unpacked, parent: Promise<string | null>): Promise<Layer> {
     let parentLayer: Layer | null;
     try {
       const parentId = await parent;

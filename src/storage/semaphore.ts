@@ -27,6 +27,17 @@ export class Semaphore {
         signal?.addEventListener('abort', abandon, { once: true });
       });
     }
+    return this.releaser();
+  }
+
+  /** The release function of a place free now, or undefined when every place is held. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.held >= this.limit) return undefined;
+    this.held++;
+    return this.releaser();
+  }
+
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

@@ -14,6 +14,7 @@ import type { LayerStore } from '../../storage/layer-store.js';
 import { parseNormalisedNamed } from './reference.js';
 import { archiveImages, type ArchiveImage } from './image-archive-manifest.js';
 import { readImageArchive, type ImageArchiveContents } from './image-archive-reader.js';
+import { UnpackAhead } from './image-archive-unpack-ahead.js';
 import type { ImageConfig } from './image-config.js';
 import type { Image, ImageStore } from './image-store.js';
 
@@ -41,10 +42,11 @@ export async function loadImageArchive(input: Readable, stores: LoadStores): Pro
   const lease = stores.content.lease();
   // One retain per layer registered or reused here, dropped once the images hold them.
   const held: Digest[] = [];
+  const ahead = new UnpackAhead(stores.layers);
   try {
-    const contents = await readImageArchive(input, stores.content, lease);
+    const contents = await readImageArchive(input, stores.content, lease, ahead);
     const prepared: PreparedImage[] = [];
-    for (const image of await archiveImages(contents)) prepared.push(await prepareImage(image, contents, stores, held));
+    for (const image of await archiveImages(contents)) prepared.push(await prepareImage(image, contents, stores, ahead, held));
     const loaded: LoadedImage[] = [];
     for (const { rawConfig, blobs, repoTags } of prepared) {
       const image = await stores.images.addImageConfig(rawConfig, blobs);
@@ -57,6 +59,8 @@ export async function loadImageArchive(input: Readable, stores: LoadStores): Pro
     }
     return loaded;
   } finally {
+    // First: a layer unpacked ahead and claimed may still be joining `held`.
+    await ahead.settle();
     for (const layer of held) await stores.layers.release(layer);
     lease.release();
     // Blobs of a load that failed, and those of the archive no image refers to (manifests).
@@ -64,7 +68,13 @@ export async function loadImageArchive(input: Readable, stores: LoadStores): Pro
   }
 }
 
-async function prepareImage(image: ArchiveImage, contents: ImageArchiveContents, stores: LoadStores, held: Digest[]): Promise<PreparedImage> {
+async function prepareImage(
+  image: ArchiveImage,
+  contents: ImageArchiveContents,
+  stores: LoadStores,
+  ahead: UnpackAhead,
+  held: Digest[],
+): Promise<PreparedImage> {
   const { content, layers } = stores;
   const rawConfig = await contents.read(image.configPath, 'image config');
   if (image.configDigest && sha256Digest(rawConfig) !== image.configDigest) {
@@ -94,7 +104,15 @@ async function prepareImage(image: ArchiveImage, contents: ImageArchiveContents,
       held.push(chain);
       registration = Promise.resolve(chain);
     } else {
-      registration = registerLayer(stores, blob.digest, registeredParent, i, compression === 'none').then((registered) => {
+      const parentOfThis = registeredParent;
+      const fromStore = () => registerLayer(stores, blob.digest, parentOfThis, i, compression === 'none');
+      // Unpacked while the archive came in, unless that failed: then again from the store, which
+      // says why if it fails again (a failed parent is reported as such, without a second try).
+      const unpacking = ahead.claim(blob.digest, parentOfThis)?.catch(async () => {
+        await parentOfThis;
+        return fromStore();
+      });
+      registration = (unpacking ?? fromStore()).then((registered) => {
         held.push(registered.chainId);
         if (registered.diffId !== diffIds[i]) {
           throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);

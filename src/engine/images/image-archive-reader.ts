@@ -12,6 +12,7 @@ import { decompressed } from '../../archive/index.js';
 import { invalidParameter } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { sha256Digest, type Digest } from '../../storage/digest.js';
+import type { UnpackAhead } from './image-archive-unpack-ahead.js';
 
 /** Files up to this size are kept in memory while the archive is read. */
 export const SMALL_FILE_BYTES = 1024 * 1024;
@@ -102,8 +103,9 @@ export class ImageArchiveContents {
  * Reads the archive `input` (tar, tar.gz or tar.zst) whole. Refuses, with an invalid-parameter
  * error naming the entry, names and links that lead outside the archive and entries that have no
  * place in one (devices, FIFOs); a file under blobs/sha256/ must have the digest its name says.
+ * `ahead` unpacks the big files as they are stored, in case they are layers.
  */
-export async function readImageArchive(input: Readable, content: ContentStore, lease: Lease): Promise<ImageArchiveContents> {
+export async function readImageArchive(input: Readable, content: ContentStore, lease: Lease, ahead?: UnpackAhead): Promise<ImageArchiveContents> {
   const contents = new ImageArchiveContents(content, lease);
   const entries = extract();
   let source: Readable | undefined;
@@ -127,8 +129,11 @@ export async function readImageArchive(input: Readable, content: ContentStore, l
             inMemory += data.length;
             contents.addFile(path, { data });
           } else {
-            const expected = named ? { digest: `sha256:${named}`, size } : { size };
-            contents.addFile(path, await content.ingest(entry, expected, lease));
+            const expected = named ? { digest: `sha256:${named}` as const, size } : { size };
+            const unpacking = ahead?.begin(expected.digest);
+            const stored = await content.ingest(unpacking ? unpacking.feed(entry) : entry, expected, lease);
+            unpacking?.stored(stored.digest);
+            contents.addFile(path, stored);
           }
           break;
         }
@@ -148,7 +153,8 @@ export async function readImageArchive(input: Readable, content: ContentStore, l
     }
   } catch (err) {
     entries.destroy();
-    (source ?? input).destroy();
+    // The request itself stays: the error is answered on its connection.
+    if (source !== input) source?.destroy();
     if (err instanceof Error && !('kind' in err)) throw invalidParameter(`invalid image archive: ${err.message}`, err);
     throw err;
   }
