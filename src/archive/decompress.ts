@@ -64,8 +64,10 @@ export async function peekStream(stream: Readable, bytes: number): Promise<{ hea
   const taken: Buffer[] = [];
   let length = 0;
   for (;;) {
-    // All that is buffered: the next 'readable' then comes with new bytes or the end only.
-    for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null; length += chunk.length) taken.push(chunk);
+    // What is missing, or all that is buffered when that is less (read() joins what it returns:
+    // a whole buffered megabyte copied for four bytes); the next 'readable' then comes with new
+    // bytes or the end only.
+    for (let chunk: Buffer | null; length < bytes && (chunk = readUpTo(stream, bytes - length)) !== null; length += chunk.length) taken.push(chunk);
     if (length >= bytes || stream.readableEnded || stream.destroyed) break;
     await readableOrEnded(stream);
   }
@@ -73,6 +75,10 @@ export async function peekStream(stream: Readable, bytes: number): Promise<{ hea
   if (stream.readableEnded) return { head, whole: Readable.from([head]) };
   if (head.length > 0) stream.unshift(head);
   return { head: head.subarray(0, bytes), whole: stream };
+}
+
+function readUpTo(stream: Readable, bytes: number): Buffer | null {
+  return stream.read(stream.readableLength >= bytes ? bytes : undefined) as Buffer | null;
 }
 
 function readableOrEnded(stream: Readable): Promise<void> {

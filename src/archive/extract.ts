@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { nativeToolPath } from '../native/tools.js';
-import { compressionOf, decompress, peekStream } from './decompress.js';
+import { compressionOf, decompress, peekStream, type Compression } from './decompress.js';
 import { helperFailure } from './helper-process.js';
 import type { WhiteoutMode } from './whiteouts.js';
 
@@ -33,6 +33,8 @@ export interface Extracted {
   size: number;
   /** `sha256:<hex>` of the uncompressed tar, when asked for. */
   diffId?: `sha256:${string}`;
+  /** How the layer was compressed, when it was to be decompressed (ExtractOptions.decompress). */
+  compression?: Compression;
 }
 
 /**
@@ -43,12 +45,13 @@ export interface Extracted {
 export async function extractTar(tar: Readable, destDir: string, options: ExtractOptions): Promise<Extracted> {
   const context = `extracting layer into ${destDir}`;
   let source = tar;
+  let compression: Compression | undefined;
   const args = [destDir, options.whiteouts];
   if (options.decompress) {
     const { head, whole } = await peekHead(tar).catch((err: Error) => {
       throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
     });
-    const compression = compressionOf(head);
+    compression = compressionOf(head);
     source = compression === 'zstd' ? decompress(whole) : whole;
     if (compression === 'gzip') args.push('--gzip');
   }
@@ -87,7 +90,8 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
     throw new BerthError(kind, `${context}: ${failure.message}${code}`);
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
-  return JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted;
+  const extracted = JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted;
+  return compression === undefined ? extracted : { ...extracted, compression };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fsyncDir } from '../common/atomic-file.js';
@@ -67,15 +68,22 @@ export class ContentStore {
     };
   }
 
-  /** Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists. */
+  /**
+   * Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists.
+   * `hashed`: the sha256 and size of these same bytes as another reader of them computes them (an
+   * extractor they are teed into, on another core), so that this process does not hash them too;
+   * it may resolve undefined (that reader failed), and then the written file is hashed here. Its
+   * size must be the size written, or it is not used.
+   */
   async ingest(
     stream: Readable | AsyncIterable<Buffer>,
     expected: { digest?: string; size?: number } = {},
     lease?: Lease,
+    hashed?: Promise<{ digest: Digest; size: number } | undefined>,
   ): Promise<{ digest: Digest; size: number }> {
     if (expected.digest !== undefined) digestHex(expected.digest);
     const temp = this.ingestPath();
-    const hash = createHash('sha256');
+    const hash = hashed ? undefined : createHash('sha256');
     let size = 0;
     try {
       const file = await open(temp, 'wx', 0o644);
@@ -86,7 +94,7 @@ export class ContentStore {
         let batch: Buffer[] = [];
         let batched = 0;
         for await (const chunk of stream as AsyncIterable<Buffer>) {
-          hash.update(chunk);
+          hash?.update(chunk);
           size += chunk.length;
           batch.push(chunk);
           batched += chunk.length;
@@ -99,12 +107,13 @@ export class ContentStore {
         }
         if (batched > 0) await writeAll(file, batch);
         await writeback.settled();
+        // The other reader finishes its hashing meanwhile.
         await file.sync();
       } finally {
         await writeback.settled();
         await file.close();
       }
-      const digest: Digest = `sha256:${hash.digest('hex')}`;
+      const digest = hash ? (`sha256:${hash.digest('hex')}` as const) : await digestOf(temp, size, hashed!);
       if (expected.size !== undefined && size !== expected.size) {
         throw invalidParameter(`blob size mismatch: expected ${expected.size} bytes, got ${size}`);
       }
@@ -235,6 +244,15 @@ export class ContentStore {
       throw err;
     }
   }
+}
+
+/** The sha256 of the file `path` of `size` bytes: as `hashed` says if it counted as many, else read anew. */
+async function digestOf(path: string, size: number, hashed: Promise<{ digest: Digest; size: number } | undefined>): Promise<Digest> {
+  const other = await hashed;
+  if (other && other.size === size) return other.digest;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: WRITE_BATCH }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Writes `buffers` in order at the file's position; writev may write less than asked. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { Compression, Extracted } from '../archive/index.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -26,6 +27,17 @@ export interface Layer {
   cacheId: string;
 }
 
+/** A layer being registered by LayerStore.registerAhead. */
+export interface AheadRegistration {
+  /**
+   * Once unpacked (before the parent is known): the diff ID and size of the uncompressed tar, and
+   * how the diff was compressed; for 'none' they are the sha256 and size of the bytes as given.
+   */
+  unpacked: Promise<{ diffId: Digest; size: number; compression: Compression }>;
+  /** The layer, once on its parent; retained once for the caller, as register's result. */
+  layer: Promise<Layer>;
+}
+
 export interface RegisterOptions {
   /** See registerUnpacking. */
   verifiedDiffId?: Digest | Promise<Digest>;
@@ -36,6 +48,8 @@ interface Unpacked {
   cacheId: string;
   diffId: Digest;
   size: number;
+  /** How the diff was compressed, where the extractor told it (the diff ID was not given). */
+  compression?: Compression;
   /** The driver layer it was created over (null: none, e.g. filled before its parent was known). */
   parentCacheId: string | null;
 }
@@ -145,13 +159,14 @@ export class LayerStore {
    * nothing is started, so the caller never waits for a slot on a guess. Rejecting `parent`
    * drops the unpacked copy (the registration then rejects with that reason).
    */
-  registerAhead(diff: Readable, parent: Promise<string | null>, options: RegisterOptions = {}): Promise<Layer> | undefined {
+  registerAhead(diff: Readable, parent: Promise<string | null>): AheadRegistration | undefined {
     if (!this.driver.setParent) return undefined;
     const release = this.unpacks.tryAcquire();
     if (!release) return undefined;
     parent.catch(() => undefined);
-    const unpacked = this.registerUnpacking(diff, null, options.verifiedDiffId).finally(release);
-    return unpacked.then((layer) => this.putOnParent(layer, parent));
+    const unpacked = this.registerUnpacking(diff, null).finally(release);
+    const layer = unpacked.then((done) => this.putOnParent(done, parent));
+    return { unpacked: unpacked.then(({ diffId, size, compression }) => ({ diffId, size, compression: compression! })), layer };
   }
 
   /** Records a layer unpacked with no parent once `parent` is registered; drops it if that fails. */
@@ -210,6 +225,7 @@ export class LayerStore {
     await this.markPending(cacheId);
     let diffId: Digest;
     let size: number;
+    let extracted: Extracted | undefined;
     try {
       await this.driver.create(cacheId, parentLayer?.cacheId ?? null);
       if (verifiedDiffId) {
@@ -217,7 +233,7 @@ export class LayerStore {
         diffId = await verifiedDiffId;
       } else {
         // Decompressed and hashed by the extractor in the same pass (gzip in berth-untar itself).
-        const extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true });
+        extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true });
         size = extracted.size;
         diffId = extracted.diffId!;
       }
@@ -225,7 +241,7 @@ export class LayerStore {
       await this.rollBack(cacheId, err);
       throw wrap(err, 'registering layer');
     }
-    return { cacheId, diffId, size, parentCacheId: parentLayer?.cacheId ?? null };
+    return { cacheId, diffId, size, compression: extracted?.compression, parentCacheId: parentLayer?.cacheId ?? null };
   }
 
   /**

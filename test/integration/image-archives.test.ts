@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,9 @@ function hasCommand(command: string): boolean {
     return false;
   }
 }
+
+/** A file bigger than the archive reader keeps in memory (SMALL_FILE_BYTES). */
+const BIG_FILE_BYTES = 1536 * 1024;
 
 const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -109,7 +112,8 @@ async function tarEntries(tar: Buffer): Promise<Map<string, Record<string, unkno
 /** Everything a load could leave in the data root, to compare before and after a refused one. */
 async function storeState(daemon: TestDaemon): Promise<string[]> {
   const state: string[] = [];
-  for (const dir of ['content/ingest', 'content/blobs/sha256', 'layers/pending', 'layers/layers', 'image/images']) {
+  // overlay/: the driver's layers, among them those unpacked while an archive streamed in.
+  for (const dir of ['content/ingest', 'content/blobs/sha256', 'layers/pending', 'layers/layers', 'image/images', 'overlay']) {
     for (const name of (await readdir(join(daemon.dataRoot, dir)).catch(() => [])).sort()) state.push(`${dir}/${name}`);
   }
   const images = await call(daemon, 'GET', '/images/json');
@@ -350,6 +354,8 @@ describe('image archives', () => {
 
   describe('hostile archives get a clear error and leave nothing behind', () => {
     const layerTar = () => buildTar([{ name: 'f', content: 'x\n' }]);
+    // Past the reader's SMALL_FILE_BYTES: stored, and unpacked on a guess, as it streams in.
+    const bigLayer = (entries: TarEntry[]) => buildTar([{ name: 'padding', content: randomBytes(BIG_FILE_BYTES) }, ...entries]);
     async function archiveWith(extra: TarEntry[], options: { layer?: Buffer; diffId?: string; layerPath?: string; manifest?: unknown } = {}): Promise<Buffer> {
       const layer = options.layer ?? (await layerTar());
       const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [options.diffId ?? sha256(layer)] } }));
@@ -401,6 +407,13 @@ describe('image archives', () => {
         /invalid symlink "etc\/up"/,
       ],
       ['a layer that is not a tar', () => archiveWith([], { layer: Buffer.from('not a tar at all, just text '.repeat(40)) }), /loading layer 0/],
+      [
+        'a big layer whose entry climbs out with ..',
+        async () => archiveWith([], { layer: await bigLayer([{ name: '../../../evil', content: 'x' }]) }),
+        /loading layer 0: .*is outside of the layer/,
+      ],
+      ['a big layer that is not a tar', () => archiveWith([], { layer: randomBytes(BIG_FILE_BYTES) }), /loading layer 0/],
+      ['a big layer whose diff ID is not the config’s', async () => archiveWith([], { layer: await bigLayer([]), diffId: `sha256:${'2'.repeat(64)}` }), /invalid diffID for layer 0/],
       ['a tar that is no image archive', () => buildTar([{ name: 'bin/sh', content: 'x' }]), /neither manifest\.json nor index\.json/],
       ['a manifest.json that is not JSON', () => archiveWith([], { manifest: 'not json' }).then((b) => b), /manifest\.json item 0|not a list|not valid JSON/],
       ['a decompression bomb', async () => zstdCompress(Buffer.alloc(0), { zeros: 80 * 1024 * 1024 }), /decompression bomb/],
@@ -414,6 +427,54 @@ describe('image archives', () => {
         assert.deepEqual(await storeState(daemon), before);
       });
     }
+  });
+
+  test('a big layer unpacks while the archive streams in, before its manifest; big files that are no layer are dropped', async () => {
+    const before = await storeState(daemon);
+    const layer = await buildTar([{ name: 'padding', content: randomBytes(BIG_FILE_BYTES) }, { name: 'streamed-marker', content: 'here\n' }]);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
+    const layerPath = `blobs/sha256/${sha256(layer).slice(7)}`;
+    const configPath = `blobs/sha256/${sha256(config).slice(7)}`;
+    const archive = await buildTar([
+      { name: layerPath, content: layer },
+      // A tar and bytes that are no tar, both big enough to be unpacked on a guess.
+      { name: 'extra/other.tar', content: await buildTar([{ name: 'not-a-layer', content: randomBytes(BIG_FILE_BYTES) }]) },
+      { name: 'extra/noise.bin', content: randomBytes(BIG_FILE_BYTES) },
+      { name: configPath, content: config },
+      { name: 'manifest.json', content: JSON.stringify([{ Config: configPath, RepoTags: ['ahead:1'], Layers: [layerPath] }]) },
+    ]);
+    const driverLayersWith = async (name: string) => {
+      const ids = await readdir(join(daemon.dataRoot, 'overlay'));
+      const found = await Promise.all(ids.map((id) => readFile(join(daemon.dataRoot, 'overlay', id, 'diff', name)).then(() => id, () => undefined)));
+      return found.filter((id) => id !== undefined);
+    };
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ socketPath: daemon.socket, method: 'POST', path: '/images/load', headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      // The layer's entry (its header, then its data in whole blocks); the rest waits for the unpacked layer.
+      const layerEntry = 512 + Math.ceil(layer.length / 512) * 512;
+      req.write(archive.subarray(0, layerEntry));
+      void (async () => {
+        for (const end = Date.now() + 20_000; (await driverLayersWith('streamed-marker')).length === 0; await new Promise((r) => setTimeout(r, 20))) {
+          if (Date.now() > end) {
+            req.destroy(new Error('the layer was not unpacked while the rest of the archive was held back'));
+            return;
+          }
+        }
+        req.end(archive.subarray(layerEntry));
+      })();
+    });
+    const res = await answered;
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /Loaded image: ahead:1/);
+    assert.deepEqual((await inspect(daemon, 'ahead:1')).RootFS.Layers, [sha256(layer)]);
+    assert.equal((await driverLayersWith('streamed-marker')).length, 1);
+    assert.deepEqual(await driverLayersWith('not-a-layer'), []);
+    await cli(daemon, `"$DOCKER" rmi ahead:1`);
+    assert.deepEqual(await storeState(daemon), before);
   });
 
   test('a client that goes away in the middle of a load leaves nothing behind', async () => {

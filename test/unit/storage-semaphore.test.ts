@@ -46,3 +46,21 @@ test('a waiter whose signal aborts leaves the queue and never takes a place', as
   // Everything released: the single place is free again.
   (await slots.acquire())();
 });
+
+test('tryAcquire takes a free place at once and never waits: undefined while every place is held', async () => {
+  const slots = new Semaphore(1);
+  const release = slots.tryAcquire();
+  assert.ok(release);
+  assert.equal(slots.tryAcquire(), undefined);
+  let waiterIn = false;
+  const waiter = slots.acquire().then((next) => {
+    waiterIn = true;
+    return next;
+  });
+  release();
+  // The waiter takes over the released place: a try in between finds none.
+  assert.equal(slots.tryAcquire(), undefined);
+  (await waiter)();
+  assert.ok(waiterIn);
+  assert.ok(slots.tryAcquire());
+});

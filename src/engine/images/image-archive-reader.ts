@@ -131,7 +131,9 @@ export async function readImageArchive(input: Readable, content: ContentStore, l
           } else {
             const expected = named ? { digest: `sha256:${named}` as const, size } : { size };
             const unpacking = ahead?.begin(expected.digest);
-            const stored = await content.ingest(unpacking ? unpacking.feed(entry) : entry, expected, lease);
+            const stored = unpacking
+              ? await content.ingest(unpacking.feed(entry), expected, lease, unpacking.hashed)
+              : await content.ingest(entry, expected, lease);
             unpacking?.stored(stored.digest);
             contents.addFile(path, stored);
           }

@@ -34,6 +34,12 @@ interface Guess {
 export interface UnpackingFile {
   /** The file's bytes, as they go on to the content store: each is written to the extractor first. */
   feed(bytes: AsyncIterable<Buffer>): AsyncIterable<Buffer>;
+  /**
+   * The sha256 and size of the bytes fed, from the extractor, which hashes them anyway: for the
+   * content store (ContentStore.ingest's `hashed`), so that they are not hashed twice; undefined
+   * when the extractor did not read them all as they are (they were no tar, or compressed).
+   */
+  hashed: Promise<{ digest: Digest; size: number } | undefined>;
   /** The file is stored as the blob `digest`: the loader claims it by that digest. */
   stored(digest: Digest): void;
 }
@@ -56,14 +62,22 @@ export class UnpackAhead {
     sink.on('error', () => undefined);
     let parent!: Guess['parent'];
     const parentPromise = new Promise<string | null>((resolve, reject) => (parent = { resolve, reject }));
-    const registration = this.layers.registerAhead(sink, parentPromise);
-    if (!registration) return undefined;
+    const ahead = this.layers.registerAhead(sink, parentPromise);
+    if (!ahead) return undefined;
+    const registration = ahead.layer;
     // Settled by settle() or by the loader that claims it.
     registration.catch(() => undefined);
+    // A layer that failed before its extractor read every byte (or started) reads no more of them.
+    ahead.unpacked.catch(() => sink.destroy());
     const guess: Guess = { sink, parent, registration, claimed: false };
     this.guesses.push(guess);
     return {
       feed: (bytes) => tee(bytes, sink),
+      // An uncompressed tar's diff ID is the sha256 of the very bytes stored.
+      hashed: ahead.unpacked.then(
+        ({ diffId, size, compression }) => (compression === 'none' ? { digest: diffId, size } : undefined),
+        () => undefined,
+      ),
       stored: (digest) => {
         // The same bytes twice in one archive: one unpacked copy is claimed, the other dropped.
         if (!this.byDigest.has(digest)) this.byDigest.set(digest, guess);
