@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -70,20 +70,22 @@ export class ContentStore {
 
   /**
    * Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists.
-   * `hashed`: the sha256 and size of these same bytes as another reader of them computes them (an
-   * extractor they are teed into, on another core), so that this process does not hash them too;
-   * it may resolve undefined (that reader failed), and then the written file is hashed here. Its
-   * size must be the size written, or it is not used.
+   * `hashedElsewhere`: asked with the first chunk, the sha256 and size of these same bytes as
+   * another reader of them will have computed them (an extractor they are teed into, on another
+   * core), so that this process does not hash them too; undefined to have them hashed here as
+   * usual. The promise may resolve undefined (that reader failed): the written file is hashed
+   * then. A size other than the size written is not used either.
    */
   async ingest(
     stream: Readable | AsyncIterable<Buffer>,
     expected: { digest?: string; size?: number } = {},
     lease?: Lease,
-    hashed?: Promise<{ digest: Digest; size: number } | undefined>,
+    hashedElsewhere?: (head: Buffer) => Promise<{ digest: Digest; size: number } | undefined> | undefined,
   ): Promise<{ digest: Digest; size: number }> {
     if (expected.digest !== undefined) digestHex(expected.digest);
     const temp = this.ingestPath();
-    const hash = hashed ? undefined : createHash('sha256');
+    let hash: Hash | undefined;
+    let hashed: Promise<{ digest: Digest; size: number } | undefined> | undefined;
     let size = 0;
     try {
       const file = await open(temp, 'wx', 0o644);
@@ -94,7 +96,8 @@ export class ContentStore {
         let batch: Buffer[] = [];
         let batched = 0;
         for await (const chunk of stream as AsyncIterable<Buffer>) {
-          hash?.update(chunk);
+          if (size === 0) hashed = hashedElsewhere?.(chunk);
+          if (!hashed) (hash ??= createHash('sha256')).update(chunk);
           size += chunk.length;
           batch.push(chunk);
           batched += chunk.length;
@@ -113,7 +116,7 @@ export class ContentStore {
         await writeback.settled();
         await file.close();
       }
-      const digest = hash ? (`sha256:${hash.digest('hex')}` as const) : await digestOf(temp, size, hashed!);
+      const digest = hashed ? await digestOf(temp, size, hashed) : (`sha256:${(hash ?? createHash('sha256')).digest('hex')}` as const);
       if (expected.size !== undefined && size !== expected.size) {
         throw invalidParameter(`blob size mismatch: expected ${expected.size} bytes, got ${size}`);
       }

@@ -13,6 +13,7 @@
  * reports why (a hostile tar gets the same error either way).
  */
 import { PassThrough, type Writable } from 'node:stream';
+import { compressionOf } from '../../archive/index.js';
 import { BerthError } from '../../common/errors.js';
 import type { Digest } from '../../storage/digest.js';
 import type { Layer, LayerStore } from '../../storage/layer-store.js';
@@ -35,11 +36,12 @@ export interface UnpackingFile {
   /** The file's bytes, as they go on to the content store: each is written to the extractor first. */
   feed(bytes: AsyncIterable<Buffer>): AsyncIterable<Buffer>;
   /**
-   * The sha256 and size of the bytes fed, from the extractor, which hashes them anyway: for the
-   * content store (ContentStore.ingest's `hashed`), so that they are not hashed twice; undefined
-   * when the extractor did not read them all as they are (they were no tar, or compressed).
+   * For ContentStore.ingest's `hashedElsewhere`: the sha256 and size of the bytes fed, from the
+   * extractor, which hashes an uncompressed tar anyway, so that they are not hashed twice.
+   * Undefined for bytes that start compressed (the extractor hashes them decompressed); the
+   * promise resolves undefined when the extractor did not read them all as they are (no tar).
    */
-  hashed: Promise<{ digest: Digest; size: number } | undefined>;
+  hashed(head: Buffer): Promise<{ digest: Digest; size: number } | undefined> | undefined;
   /** The file is stored as the blob `digest`: the loader claims it by that digest. */
   stored(digest: Digest): void;
 }
@@ -74,10 +76,13 @@ export class UnpackAhead {
     return {
       feed: (bytes) => tee(bytes, sink),
       // An uncompressed tar's diff ID is the sha256 of the very bytes stored.
-      hashed: ahead.unpacked.then(
-        ({ diffId, size, compression }) => (compression === 'none' ? { digest: diffId, size } : undefined),
-        () => undefined,
-      ),
+      hashed: (head) =>
+        compressionOf(head) === 'none'
+          ? ahead.unpacked.then(
+              ({ diffId, size, compression }) => (compression === 'none' ? { digest: diffId, size } : undefined),
+              () => undefined,
+            )
+          : undefined,
       stored: (digest) => {
         // The same bytes twice in one archive: one unpacked copy is claimed, the other dropped.
         if (!this.byDigest.has(digest)) this.byDigest.set(digest, guess);
