@@ -283,7 +283,7 @@ test('refuses the GNU sparse format it cannot expand (PAX 0.0), naming it, and w
   }
 });
 
-test('decompresses gzip in the extractor and zstd before it, and reports the diff ID of the tar', async (t) => {
+test('decompresses gzip in the extractor and zstd before it, and reports the diff ID of the tar and the compression', async (t) => {
   const { parent, dest } = await sandbox(t);
   const entries = [{ name: 'a', content: 'x'.repeat(300_000) }, { name: 'dir/b', content: crypto.randomBytes(70_000) }];
   const plain = await buildTar(entries);
@@ -297,17 +297,17 @@ test('decompresses gzip in the extractor and zstd before it, and reports the dif
     await once(stream, 'open');
     return stream;
   };
-  for (const [what, input] of [
-    ['plain', () => streamOf(plain)],
-    ['gzip', () => streamOf(gzipped)],
-    ['gzip, several members', () => streamOf(Buffer.concat([gzipSync(plain.subarray(0, 1000)), gzipSync(plain.subarray(1000))]))],
-    ['gzip, from an unread file', unreadGzipFile],
-    ['zstd', () => streamOf(zstded)],
+  for (const [what, input, compression] of [
+    ['plain', () => streamOf(plain), 'none'],
+    ['gzip', () => streamOf(gzipped), 'gzip'],
+    ['gzip, several members', () => streamOf(Buffer.concat([gzipSync(plain.subarray(0, 1000)), gzipSync(plain.subarray(1000))])), 'gzip'],
+    ['gzip, from an unread file', unreadGzipFile, 'gzip'],
+    ['zstd', () => streamOf(zstded), 'zstd'],
   ] as const) {
     await rm(dest, { recursive: true });
     await mkdir(dest);
     const result = await extractTar(await input(), dest, { whiteouts: 'overlay', decompress: true, digest: true });
-    assert.deepEqual(result, { size: plain.length, diffId }, what);
+    assert.deepEqual(result, { size: plain.length, diffId, compression }, what);
     assert.equal(await readFile(join(dest, 'a'), 'utf8'), 'x'.repeat(300_000), what);
   }
   // Without `decompress`, gzip is not sniffed: the bytes are the tar (which they are not).
