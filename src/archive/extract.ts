@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fstatSync, readSync, ReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalidParameter, wrap } from '../common/errors.js';
 import { nativeToolPath } from '../native/tools.js';
@@ -26,6 +26,22 @@ export interface ExtractOptions {
   decompress?: boolean;
   /** Also compute the layer's diff ID (sha256 of the uncompressed tar) in the same pass. */
   digest?: boolean;
+  /**
+   * The layer is an unread file still being written (a blob the content store is storing), read
+   * by the extractor as it grows; `growing` is told the channel on which to say when (see
+   * GrowingFile). Plain or gzip only: a zstd layer is refused (decompressed here, it would be
+   * read as a stream, which ends where the file does for now).
+   */
+  growing?: GrowingFile;
+}
+
+/** The writer's side of a layer file unpacked as it is written (berth-untar --follow). */
+export interface GrowingFile {
+  /**
+   * `channel` reaches the extractor: write '+' to it after each write to the file, end it with
+   * 'E' once the file is whole, destroy it if no more will come (the extractor then fails).
+   */
+  follow(channel: Writable): void;
 }
 
 export interface Extracted {
@@ -57,7 +73,13 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   }
   if (options.digest) args.push('--digest');
   const file = unreadFile(source);
-  const helper = spawn(UNTAR, args, { stdio: [file?.fd ?? 'pipe', 'pipe', 'pipe'] });
+  if (options.growing) {
+    if (!file) throw invalidParameter(`${context}: a layer being written is unpacked only from its file, plain or gzip`);
+    args.push('--follow');
+  }
+  const helper = spawn(UNTAR, args, { stdio: [file?.fd ?? 'pipe', 'pipe', 'pipe', ...(options.growing ? ['pipe' as const] : [])] });
+  const channel = helper.stdio[3] as Writable | null | undefined;
+  if (options.growing && channel) options.growing.follow(channel);
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   helper.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));

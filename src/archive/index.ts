@@ -1,4 +1,4 @@
-export { extractTar, type ExtractOptions as ExtractTarOptions, type Extracted } from './extract.js';
+export { extractTar, type ExtractOptions as ExtractTarOptions, type Extracted, type GrowingFile } from './extract.js';
 export { compressionOf, decompress, decompressed, isGzip, type Compression } from './decompress.js';
 export type { WhiteoutMode } from './whiteouts.js';
 export { packDiff, packDiffToFile, type DiffEntry } from './pack.js';

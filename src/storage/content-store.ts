@@ -23,6 +23,24 @@ export interface Lease {
 }
 
 /**
+ * Hears of a blob being stored as its file is written, for a reader that follows the file as it
+ * grows (an extractor unpacking a load's layer as it arrives, see UnpackAhead).
+ */
+export interface IngestWatcher {
+  /**
+   * The first bytes are in the new file `path` (`head`: the first chunk of them). A promise it
+   * returns resolves with the sha256 and size of all the bytes as that reader computed them, so
+   * that they are not hashed here too; or with undefined (the reader failed): the file is hashed
+   * anew then, as it is when the size differs. Returning undefined has them hashed here as usual.
+   */
+  started(path: string, head: Buffer): Promise<{ digest: Digest; size: number } | undefined> | undefined;
+  /** More bytes are in the file. */
+  wrote(): void;
+  /** Every byte is in the file; or, with `failure`, none will follow (may come after a first call: ignore it). */
+  ended(failure?: unknown): void;
+}
+
+/**
  * Blobs (layer tars, image configs, manifests) by sha256 digest, at ROOT/blobs/sha256/<hex>.
  * A blob becomes visible only complete and verified: it is written to ROOT/ingest/, fsynced,
  * checked against the expected size and digest, renamed into place and its folder fsynced, as
@@ -70,22 +88,27 @@ export class ContentStore {
 
   /**
    * Stores the stream's bytes as a blob; with a `lease`, the blob is held from the moment it exists.
-   * `hashedElsewhere`: asked with the first chunk, the sha256 and size of these same bytes as
-   * another reader of them will have computed them (an extractor they are teed into, on another
-   * core), so that this process does not hash them too; undefined to have them hashed here as
-   * usual. The promise may resolve undefined (that reader failed): the written file is hashed
-   * then. A size other than the size written is not used either.
+   * `watcher` hears of the file as it is written (see IngestWatcher).
    */
   async ingest(
-    stream: Readable | AsyncIterable<Buffer>,
+    stream: Readable,
     expected: { digest?: string; size?: number } = {},
     lease?: Lease,
-    hashedElsewhere?: (head: Buffer) => Promise<{ digest: Digest; size: number } | undefined> | undefined,
+    watcher?: IngestWatcher,
   ): Promise<{ digest: Digest; size: number }> {
     if (expected.digest !== undefined) digestHex(expected.digest);
     const temp = this.ingestPath();
-    let hash: Hash | undefined;
+    let hash: Hash | undefined = createHash('sha256');
     let hashed: Promise<{ digest: Digest; size: number } | undefined> | undefined;
+    let head: Buffer | undefined;
+    const written = () => {
+      if (!watcher) return;
+      if (hashed !== undefined || head === undefined) return watcher.wrote();
+      hashed = watcher.started(temp, head);
+      // The first batch was hashed here for nothing: the watcher's reader hashes the whole file.
+      if (hashed) hash = undefined;
+      head = undefined;
+    };
     let size = 0;
     try {
       const file = await open(temp, 'wx', 0o644);
@@ -96,19 +119,24 @@ export class ContentStore {
         let batch: Buffer[] = [];
         let batched = 0;
         for await (const chunk of stream as AsyncIterable<Buffer>) {
-          if (size === 0) hashed = hashedElsewhere?.(chunk);
-          if (!hashed) (hash ??= createHash('sha256')).update(chunk);
+          if (size === 0) head = chunk;
+          hash?.update(chunk);
           size += chunk.length;
           batch.push(chunk);
           batched += chunk.length;
           if (batched >= WRITE_BATCH) {
             await writeAll(file, batch);
             writeback.wrote(batched);
+            written();
             batch = [];
             batched = 0;
           }
         }
-        if (batched > 0) await writeAll(file, batch);
+        if (batched > 0) {
+          await writeAll(file, batch);
+          written();
+        }
+        watcher?.ended();
         await writeback.settled();
         // The other reader finishes its hashing meanwhile.
         await file.sync();
@@ -116,7 +144,7 @@ export class ContentStore {
         await writeback.settled();
         await file.close();
       }
-      const digest = hashed ? await digestOf(temp, size, hashed) : (`sha256:${(hash ?? createHash('sha256')).digest('hex')}` as const);
+      const digest = hashed ? await digestOf(temp, size, hashed) : (`sha256:${hash!.digest('hex')}` as const);
       if (expected.size !== undefined && size !== expected.size) {
         throw invalidParameter(`blob size mismatch: expected ${expected.size} bytes, got ${size}`);
       }
@@ -130,6 +158,7 @@ export class ContentStore {
       await fsyncDir(this.blobDir);
       return { digest, size };
     } catch (err) {
+      watcher?.ended(err);
       await rm(temp, { force: true });
       throw err;
     }

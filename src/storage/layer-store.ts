@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Compression, Extracted } from '../archive/index.js';
+import type { Compression, Extracted, GrowingFile } from '../archive/index.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -157,14 +157,15 @@ export class LayerStore {
    * image archive, whose manifest comes after it): starts only where the driver fills a layer
    * before its parent is known and an unpack slot is free now, else returns undefined and
    * nothing is started, so the caller never waits for a slot on a guess. Rejecting `parent`
-   * drops the unpacked copy (the registration then rejects with that reason).
+   * drops the unpacked copy (the registration then rejects with that reason). `growing`: `diff`
+   * is a file still being written (see ExtractOptions.growing).
    */
-  registerAhead(diff: Readable, parent: Promise<string | null>): AheadRegistration | undefined {
+  registerAhead(diff: Readable, parent: Promise<string | null>, options: { growing?: GrowingFile } = {}): AheadRegistration | undefined {
     if (!this.driver.setParent) return undefined;
     const release = this.unpacks.tryAcquire();
     if (!release) return undefined;
     parent.catch(() => undefined);
-    const unpacked = this.registerUnpacking(diff, null).finally(release);
+    const unpacked = this.registerUnpacking(diff, null, undefined, options.growing).finally(release);
     const layer = unpacked.then((done) => this.putOnParent(done, parent));
     return { unpacked: unpacked.then(({ diffId, size, compression }) => ({ diffId, size, compression: compression! })), layer };
   }
@@ -220,7 +221,12 @@ export class LayerStore {
    * store computes anyway), so it is not computed a second time. A rejected promise fails the
    * registration.
    */
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest | Promise<Digest>): Promise<Unpacked> {
+  private async registerUnpacking(
+    diff: Readable,
+    parentLayer: Layer | null,
+    verifiedDiffId?: Digest | Promise<Digest>,
+    growing?: GrowingFile,
+  ): Promise<Unpacked> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
@@ -233,7 +239,7 @@ export class LayerStore {
         diffId = await verifiedDiffId;
       } else {
         // Decompressed and hashed by the extractor in the same pass (gzip in berth-untar itself).
-        extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true });
+        extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true, growing });
         size = extracted.size;
         diffId = extracted.diffId!;
       }

@@ -131,9 +131,7 @@ export async function readImageArchive(input: Readable, content: ContentStore, l
           } else {
             const expected = named ? { digest: `sha256:${named}` as const, size } : { size };
             const unpacking = ahead?.begin(expected.digest);
-            const stored = unpacking
-              ? await content.ingest(unpacking.feed(entry), expected, lease, unpacking.hashed)
-              : await content.ingest(entry, expected, lease);
+            const stored = await content.ingest(entry, expected, lease, unpacking);
             unpacking?.stored(stored.digest);
             contents.addFile(path, stored);
           }

@@ -17,6 +17,8 @@
 
 struct input {
   int fd;
+  /* --follow: the file is still being written; its writer speaks on FOLLOW_FD (see untar.c). */
+  bool follow;
   bool gzip;
   bool gzip_done;
   bool raw_eof;
@@ -28,10 +30,11 @@ struct input {
   uint64_t total;
 };
 
-struct input *input_open(int fd, bool gzip, bool digest) {
+struct input *input_open(int fd, bool gzip, bool digest, bool follow) {
   struct input *in = tool_checked(calloc(1, sizeof *in));
   in->buf = tool_checked(malloc(BUFFER_BYTES));
   in->fd = fd;
+  in->follow = follow;
   in->gzip = gzip;
   if (gzip) {
     in->raw = tool_checked(malloc(RAW_BYTES));
@@ -45,9 +48,47 @@ struct input *input_open(int fd, bool gzip, bool digest) {
   return in;
 }
 
+/*
+ * Blocks until the writer of a followed file says more is written ('+', any number of them) or
+ * that all is ('E': the file is whole, reading on to its end reads the rest). Its channel closing
+ * without 'E' means it failed: the layer stops short.
+ */
+static void wait_for_writer(struct input *in) {
+  char said[256];
+  for (;;) {
+    ssize_t n = read(FOLLOW_FD, said, sizeof said);
+    if (n > 0) {
+      if (memchr(said, 'E', (size_t)n)) in->follow = false;
+      return;
+    }
+    if (n == 0) tool_fail(0, "the layer stopped short: its writer gave up");
+    if (errno != EINTR) tool_fail(errno, "waiting for the layer's writer");
+  }
+}
+
+/* Some bytes of the input (0 only at its end); a followed file's end is where its writer says. */
+static size_t read_some(struct input *in, void *buf, size_t len) {
+  for (;;) {
+    ssize_t n = read(in->fd, buf, len);
+    if (n > 0) return (size_t)n;
+    if (n == 0) {
+      if (!in->follow) return 0;
+      wait_for_writer(in);
+    } else if (errno != EINTR) {
+      tool_fail(errno, "reading the layer");
+    }
+  }
+}
+
+static size_t read_full(struct input *in, unsigned char *buf, size_t len) {
+  size_t done = 0;
+  for (size_t n; done < len && (n = read_some(in, buf + done, len - done)) > 0;) done += n;
+  return done;
+}
+
 static bool read_raw(struct input *in) {
   if (in->raw_eof) return false;
-  size_t n = tool_read_full(in->fd, in->raw, RAW_BYTES, "the layer");
+  size_t n = read_full(in, in->raw, RAW_BYTES);
   if (n < RAW_BYTES) in->raw_eof = true;
   in->z.next_in = in->raw;
   in->z.avail_in = (uInt)n;
@@ -71,7 +112,7 @@ static size_t inflate_some(struct input *in) {
         unsigned char keep[2];
         size_t kept = in->z.avail_in;
         memcpy(keep, in->z.next_in, kept);
-        size_t n = tool_read_full(in->fd, in->raw + kept, RAW_BYTES - kept, "the layer");
+        size_t n = read_full(in, in->raw + kept, RAW_BYTES - kept);
         if (n < RAW_BYTES - kept) in->raw_eof = true;
         memcpy(in->raw, keep, kept);
         in->z.next_in = in->raw;
@@ -94,14 +135,7 @@ static bool refill(struct input *in) {
   in->end = in->gzip ? inflate_some(in) : (size_t)0;
   if (!in->gzip) {
     /* One read, not a full buffer: a pipe gives what the writer has put in so far. */
-    for (;;) {
-      ssize_t n = read(in->fd, in->buf, BUFFER_BYTES);
-      if (n >= 0) {
-        in->end = (size_t)n;
-        break;
-      }
-      if (errno != EINTR) tool_fail(errno, "reading the layer");
-    }
+    in->end = read_some(in, in->buf, BUFFER_BYTES);
   }
   if (in->end == 0) return false;
   in->total += in->end;

@@ -12,7 +12,11 @@
 
 struct input;
 
-struct input *input_open(int fd, bool gzip, bool digest);
+/* The descriptor a followed file's writer speaks on (berth-untar --follow). */
+#define FOLLOW_FD 3
+
+/* `follow`: `fd` is a file still being written, read as it grows (see wait_for_writer). */
+struct input *input_open(int fd, bool gzip, bool digest, bool follow);
 
 /* Up to `max` bytes of the tar at *data (valid until the next call); 0 only at the end of input. */
 size_t input_take(struct input *in, size_t max, const unsigned char **data);
