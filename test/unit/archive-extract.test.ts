@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, openSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -378,4 +379,38 @@ test('takes owner and times from PAX records and base-256 fields, links into a d
   await extractTar(streamOf(tar), dest, { whiteouts: 'overlay' });
   const owned = await lstat(join(dest, 'big-owner'));
   assert.deepEqual([owned.uid, owned.gid], [5000000, 5000001]);
+});
+
+test('follows a layer file as it is written: reads on after each +, ends after E, fails when its writer gives up', async (t) => {
+  const { parent, dest } = await sandbox(t);
+  const plain = await buildTar([{ name: 'a', content: 'x'.repeat(300_000) }, { name: 'b', content: 'y\n' }]);
+  const diffId = `sha256:${crypto.createHash('sha256').update(plain).digest('hex')}`;
+  const path = join(parent, 'growing.tar');
+  const follow = async (written: Buffer) => {
+    await writeFile(path, written);
+    const file = createReadStream(path, { fd: openSync(path, 'r') });
+    let channel: Writable | undefined;
+    const extracting = extractTar(file, dest, { whiteouts: 'overlay', decompress: true, digest: true, growing: { follow: (c) => (channel = c) } });
+    extracting.catch(() => undefined);
+    while (!channel) await new Promise((r) => setTimeout(r, 5));
+    // Read up to what is written, the extractor waits for the writer.
+    channel.write('+');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(existsSync(join(dest, 'b')), false);
+    return { channel, extracting };
+  };
+
+  const whole = await follow(plain.subarray(0, 100_000));
+  await appendFile(path, plain.subarray(100_000, 200_000));
+  whole.channel.write('+');
+  await appendFile(path, plain.subarray(200_000));
+  whole.channel.end('+E');
+  assert.deepEqual(await whole.extracting, { size: plain.length, diffId, compression: 'none' });
+  assert.equal(await readFile(join(dest, 'b'), 'utf8'), 'y\n');
+
+  await rm(dest, { recursive: true });
+  await mkdir(dest);
+  const cut = await follow(plain.subarray(0, 100_000));
+  cut.channel.destroy();
+  await assert.rejects(cut.extracting, (err) => isKind(err, 'invalid-parameter') && /stopped short/.test((err as Error).message));
 });
