@@ -254,6 +254,49 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.match(refused.stderr, /can't find uid for user nosuchuser: no such user: nosuchuser/);
   });
 
+  test('RUN heredocs: a body run by the shell, and a #! body run as a file from /dev/pipes, outside the layer', async () => {
+    const dir = await context({});
+    dirs.push(dir);
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      [
+        'FROM busybox',
+        'RUN <<EOF',
+        'echo one > /one',
+        'echo "shell $0" >> /one',
+        'EOF',
+        'RUN <<-EOT',
+        '\t#!/bin/sh',
+        '\techo "script $0 $(stat -c %a "$0")" > /two',
+        '\techo changed > "$0" 2>/dev/null || echo read-only >> /two',
+        '\tEOT',
+        'CMD cat /one /two',
+      ].join('\n'),
+    );
+    const built = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'heredocs'])).stdout, 'one\nshell /bin/sh\nscript /dev/pipes/EOT 755\nread-only\n');
+    // History names the script by its path, as BuildKit's does; the cache tells bodies apart.
+    const history = await daemon.berth(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'heredocs']);
+    assert.match(history.stdout, /^\/bin\/sh -c \/dev\/pipes\/EOT$/m);
+    const again = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(again.stdout.match(/Using cache/g)?.length, 3, again.stdout);
+    const dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8');
+    await writeFile(join(dir, 'Dockerfile'), dockerfile.replace('script $0', 'changed $0'));
+    const changed = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(changed.stdout.match(/Using cache/g)?.length, 1, changed.stdout);
+    assert.match((await daemon.berth(['run', '--rm', '--network', 'none', 'heredocs'])).stdout, /^changed \/dev\/pipes\/EOT 755$/m);
+    // The image's own files (the container's mounts left out) hold no trace of the script.
+    await daemon.berth(['create', '--name', 'heredocs-files', 'heredocs']);
+    await daemon.berth(['export', '-o', join(dir, 'files.tar'), 'heredocs-files']);
+    await daemon.berth(['rm', 'heredocs-files']);
+    const listing = await new Promise<string>((resolve, reject) =>
+      execFile('tar', ['-tf', join(dir, 'files.tar')], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.match(listing, /^one$/m);
+    assert.doesNotMatch(listing, /pipes/);
+  });
+
   test('ADD of a URL (mode 0600, Last-Modified as mtime, never unpacked; cached while unchanged) and of bzip2 and xz archives; a failed GET is reported', async () => {
     const served = new Map<string, { body: Buffer; headers: Record<string, string> }>();
     const server = createServer((req, res) => {
