@@ -99,9 +99,7 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'volume ls': [['--cluster', CLUSTER]],
   build: [
     ['--cache-from <value>', 'the classic builder takes its cache from this daemon\'s own builds only'],
-    ['--cgroup-parent <value>', LIMITS],
     ['--compress', 'the context goes over a local socket: compressing it would only cost time'],
-    ['--cpuset-mems <value>', LIMITS],
     ['--disable-content-trust', REGISTRY],
     ['--isolation <value>', ISOLATION],
     ['--security-opt <value>', ISOLATION],

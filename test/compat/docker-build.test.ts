@@ -353,16 +353,17 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     }
   });
 
-  test('resources and hosts of the RUN steps: --memory, --memory-swap, --cpu-shares, --cpuset-cpus, --shm-size, --ulimit, --add-host (docker CLI and berth)', async () => {
+  test('resources and hosts of the RUN steps: --memory, --memory-swap, --cpu-shares, --cpuset-cpus, --cpuset-mems, --cgroup-parent, --shm-size, --ulimit, --add-host (docker CLI and berth)', async () => {
+    const parent = `${daemon.cgroupParent}/build-steps`;
     const dir = await context({
       Dockerfile: [
         'FROM busybox',
-        'RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; ulimit -n; df -k /dev/shm | tail -1 | awk \'{print $2}\'; grep buildhost /etc/hosts',
+        'RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; ulimit -n; df -k /dev/shm | tail -1 | awk \'{print $2}\'; grep buildhost /etc/hosts; cat /sys/fs/cgroup/cpuset/cpuset.mems; grep :memory: /proc/self/cgroup',
       ].join('\n'),
     });
     dirs.push(dir);
-    const flags = ['--no-cache', '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--shm-size', '32m', '--ulimit', 'nofile=1024:2048', '--add-host', 'buildhost:10.9.8.7'];
-    const expected = /^67108864\n512\n0\n1024\n32768\n10\.9\.8\.7\s+buildhost$/m;
+    const flags = ['--no-cache', '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--shm-size', '32m', '--ulimit', 'nofile=1024:2048', '--add-host', 'buildhost:10.9.8.7', '--cpuset-mems', '0', '--cgroup-parent', parent];
+    const expected = new RegExp(`^67108864\n512\n0\n1024\n32768\n10\\.9\\.8\\.7\\s+buildhost\n0\n\\d+:memory:${parent}/[0-9a-f]{64}$`, 'm');
     const built = await dockerBuild(daemon, [...flags, dir]);
     assert.equal(built.code, 0, built.stderr + built.stdout);
     assert.match(built.stdout, expected);
