@@ -12,7 +12,7 @@ type Refused = readonly [string, string];
 
 const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
-const NETWORK = 'IPv6, link-local addresses and removing links are not carried out yet';
+const NETWORK = 'IPv6 and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'multi-platform images and content trust are not carried out yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -38,7 +38,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--io-maxiops <value>', LIMITS],
   ['--ip6 <value>', NETWORK],
   ['--isolation <value>', ISOLATION],
-  ['--link-local-ip <value>', NETWORK],
   ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
 ];
