@@ -152,6 +152,8 @@ for (const combo of COMBOS) {
       const expectedDiff = 'A /a\ufffdb\nA /c\ufffd\ufffd\nA /d\ufffd\nA /d\ufffd/f\ufffd\n';
       assert.equal(await ok(docker(daemon, ['diff', 'rawnames'])), expectedDiff);
       assert.equal((await daemon.berth(['diff', 'rawnames'])).stdout, expectedDiff);
+      // Their disk use is measured (each name found by its bytes).
+      assert.match(await ok(docker(daemon, ['ps', '-a', '-s', '--filter', 'name=rawnames', '--format', '{{.Size}}'])), /^0B \(virtual /);
       const added = (await ok(docker(daemon, ['commit', 'rawnames', 'raw:one']))).trim();
       // The layer's tar names the files with their bytes (in PAX path records: they are not ASCII).
       assert.deepEqual(tarNamesAsBytes(await readFile(await topLayerBlob(daemon, added))), ['a\xffb', 'c\xe2\x82', 'd\xfe/', 'd\xfe/f\xff']);
