@@ -8,7 +8,7 @@ import { posix } from 'node:path';
  * U+FFFD and no longer names the file. A BytePath holds one character per byte (latin1), so string
  * operations act on the bytes themselves: sorting is byte order (Go's, moby's), `/` is the byte
  * 0x2f for posix.dirname and startsWith, and Sets and Maps compare names exactly. The brand keeps
- * it from being mixed up with a text string: hand it to the file system as `pathBytes(path)`.
+ * it from being mixed up with a text string: hand it to the file system as `fsPath(path)`.
  */
 export type BytePath = string & { readonly __bytePath: unique symbol };
 
@@ -20,6 +20,14 @@ export const bytePathOf = (text: string): BytePath => bytePath(Buffer.from(text,
 
 /** The bytes of the name, for the file system and for tools that read raw names. */
 export const pathBytes = (path: BytePath): Buffer => Buffer.from(path, 'latin1');
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The name as the file system functions take it: an ASCII name as the string it is (the same
+ * bytes in UTF-8; no Buffer to make, which a walk of many entries feels), any other as its bytes.
+ */
+export const fsPath = (path: BytePath): string | Buffer => (ASCII.test(path) ? path : pathBytes(path));
 
 /**
  * The name as text the way Go's encoding/json writes a string holding these bytes (what dockerd
@@ -75,5 +83,5 @@ export const pathUnder = (root: BytePath, path: BytePath): BytePath => (root + p
 
 /** The names of the entries of the folder `dir`, as bytes. */
 export async function namesInFolder(dir: BytePath): Promise<BytePath[]> {
-  return (await readdir(pathBytes(dir), { encoding: 'latin1' })) as BytePath[];
+  return (await readdir(fsPath(dir), { encoding: 'latin1' })) as BytePath[];
 }

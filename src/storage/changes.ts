@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { bytePathOf, childPath, namesInFolder, parentPath, pathBytes, pathUnder, type BytePath } from '../common/byte-path.js';
+import { bytePathOf, childPath, fsPath, namesInFolder, parentPath, pathUnder, type BytePath } from '../common/byte-path.js';
 import { errnoCode } from '../common/errors.js';
 import { lgetxattr } from '../native/index.js';
 
@@ -149,7 +149,7 @@ export function isOverlayWhiteout(stats: Stats): boolean {
 }
 
 function isOverlayOpaque(path: BytePath): boolean {
-  return lgetxattr(pathBytes(path), 'trusted.overlay.opaque')?.toString() === 'y';
+  return lgetxattr(fsPath(path), 'trusted.overlay.opaque')?.toString() === 'y';
 }
 
 function sameMetadata(own: Stats, lower: Stats): boolean {
@@ -175,7 +175,7 @@ async function namesIn(dir: BytePath): Promise<BytePath[]> {
 
 function lstatIfExists(path: BytePath): Stats | undefined {
   try {
-    return lstatSync(pathBytes(path), { throwIfNoEntry: false });
+    return lstatSync(fsPath(path), { throwIfNoEntry: false });
   } catch (err) {
     if (errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;

@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { bytePathOf, childPath, namesInFolder, pathBytes, pathUnder, type BytePath } from '../common/byte-path.js';
+import { bytePathOf, childPath, fsPath, namesInFolder, pathUnder, type BytePath } from '../common/byte-path.js';
 
 /** Disk use of a layer's own content: bytes of its files (a hard-linked one once) and its entries. */
 export interface Usage {
@@ -15,7 +15,7 @@ export async function directoryUsage(dir: string): Promise<Usage> {
   const walk = async (path: BytePath): Promise<void> => {
     for (const name of await namesInFolder(path)) {
       const child = childPath(path, name);
-      const stats = await lstat(pathBytes(child));
+      const stats = await lstat(fsPath(child));
       usage.inodes++;
       if (stats.isDirectory()) await walk(child);
       else if (addOnce(seen, stats)) usage.size += stats.size;
@@ -31,7 +31,7 @@ export async function pathsUsage(top: string, paths: BytePath[]): Promise<Usage>
   const seen = new Set<string>();
   const root = bytePathOf(top);
   for (const path of paths) {
-    const stats = await lstat(pathBytes(pathUnder(root, path)));
+    const stats = await lstat(fsPath(pathUnder(root, path)));
     if (!stats.isDirectory() && addOnce(seen, stats)) usage.size += stats.size;
   }
   return usage;
