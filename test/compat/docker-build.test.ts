@@ -136,6 +136,17 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), mountsBefore);
   });
 
+  test('RUN layers keep file names that are not UTF-8 as their bytes, a deletion’s whiteout included', async () => {
+    const raw = await context({ Dockerfile: `FROM busybox\nRUN touch "$(printf '/a\\377b')" && mkdir "$(printf '/d\\376')"\nRUN rm -r "$(printf '/d\\376')"\n` });
+    dirs.push(raw);
+    const built = await dockerBuild(daemon, ['-t', 'rawnames', raw]);
+    assert.equal(built.code, 0, built.stderr);
+    // /a* finds the file by its bytes; /d? is left unmatched (as written) once the folder is deleted.
+    const seen = await execFileText(daemon, ['run', '--rm', '--network', 'none', 'rawnames', 'sh', '-c', "printf '%s\\n' /a* /d? | od -An -tx1"]);
+    assert.equal(seen.replace(/\s+/g, ' ').trim(), '2f 61 ff 62 0a 2f 64 3f 0a');
+    await execFileText(daemon, ['rmi', 'rawnames']);
+  });
+
   test('FROM an image that is not here: a clear error, nothing made', async () => {
     // Pulled from a registry that is down (on loopback: tests reach nothing else).
     const absent = await context({ Dockerfile: 'FROM 127.0.0.1:1/nosuchimage:1\nRUN true\n' });
