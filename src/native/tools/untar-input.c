@@ -17,6 +17,11 @@
 #define RAW_BYTES (256 * 1024)
 /* A download's pipe holds this much: fewer wake-ups of this process and of berthd's writes. */
 #define PIPE_BYTES (1024 * 1024)
+/*
+ * The blob's file is handed to the disk every this many bytes (writeback started, not awaited), so
+ * that the fsync which publishes it in the content store waits only for the tail.
+ */
+#define WRITEBACK_BYTES (8 * 1024 * 1024)
 
 struct input {
   int fd;
@@ -34,6 +39,7 @@ struct input {
   bool blob_file_read;
   EVP_MD_CTX *blob_sha;
   uint64_t blob_total;
+  uint64_t blob_handed_to_disk;
   char blob_digest[72];
   /* Bytes read ahead to tell the compression, handed out again first. */
   unsigned char head[2];
@@ -116,6 +122,11 @@ static ssize_t source_try(struct input *in, unsigned char *buf, size_t len) {
     }
     if (EVP_DigestUpdate(in->blob_sha, buf, (size_t)n) != 1) return errno = 0, in->failed = "sha256 of the blob", -1;
     in->blob_total += (uint64_t)n;
+    if (in->blob_total - in->blob_handed_to_disk >= WRITEBACK_BYTES) {
+      /* Only a head start: a failure here is the final fsync's to report. */
+      (void)sync_file_range(in->blob_fd, (off_t)in->blob_handed_to_disk, (off_t)(in->blob_total - in->blob_handed_to_disk), SYNC_FILE_RANGE_WRITE);
+      in->blob_handed_to_disk = in->blob_total;
+    }
   }
   return n;
 }
