@@ -26,6 +26,20 @@ export interface ExtractOptions {
   decompress?: boolean;
   /** Also compute the layer's diff ID (sha256 of the uncompressed tar) in the same pass. */
   digest?: boolean;
+  /**
+   * The bytes are a blob being downloaded, and its file is the extractor's to write: the bytes
+   * `path` holds already (a download resumed) come first, then the stream's, which are appended to
+   * it; gzip is told by its magic number (zstd is not read so: give such a blob as a stream).
+   * `check` is handed the sha256 and size of the file's bytes once all are read, also when the tar
+   * turns out broken (a blob that does not match its digest is the likelier cause): what it
+   * throws fails the extraction.
+   */
+  blob?: BlobFile;
+}
+
+export interface BlobFile {
+  path: string;
+  check(blob: { digest: `sha256:${string}`; size: number }): void;
 }
 
 export interface Extracted {
@@ -44,7 +58,9 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   const context = `extracting layer into ${destDir}`;
   let source = tar;
   const args = [destDir, options.whiteouts];
-  if (options.decompress) {
+  if (options.blob) {
+    args.push('--blob', options.blob.path);
+  } else if (options.decompress) {
     const { head, whole } = await peekHead(tar).catch((err: Error) => {
       throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
     });
@@ -82,12 +98,16 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting berth-untar`);
   if (status !== 0) {
     const failure = helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal);
+    // A feed cut short (the download failed) leaves a blob short of its bytes: that failure says why.
+    if (options.blob && failure.blob && feedError === undefined) options.blob.check(failure.blob);
     const kind = failure.code !== undefined && STORAGE_ERRORS.has(failure.code) ? 'internal' : 'invalid-parameter';
     const code = failure.code !== undefined && !failure.message.includes(failure.code) ? ` (${failure.code})` : '';
     throw new BerthError(kind, `${context}: ${failure.message}${code}`);
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
-  return JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted;
+  const { blob, ...extracted } = JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted & { blob?: Parameters<BlobFile['check']>[0] };
+  if (options.blob) options.blob.check(blob!);
+  return extracted;
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BlobFile } from '../archive/extract.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -29,6 +30,11 @@ export interface Layer {
 export interface RegisterOptions {
   /** See registerUnpacking. */
   verifiedDiffId?: Digest | Promise<Digest>;
+  /**
+   * The layer's bytes are a blob being downloaded, whose file the extractor writes and hashes as
+   * it unpacks them (see ExtractOptions.blob); the diff ID is computed in the same pass.
+   */
+  blob?: BlobFile;
 }
 
 /** A driver layer filled but not yet recorded: still marked pending. */
@@ -148,10 +154,20 @@ export class LayerStore {
     return this.record(unpacked, parentLayer);
   }
 
+  /**
+   * Whether a registerBeforeParent called now (in the same tick) starts unpacking at once, its
+   * parent registered or not: the driver can fill a layer before its parent (setParent) and an
+   * unpack slot is free. A caller that feeds the layer from a socket asks, so as not to hold the
+   * socket idle while it waits.
+   */
+  unpacksAtOnce(): boolean {
+    return this.driver.setParent !== undefined && this.unpacks.free;
+  }
+
   private async unpackInSlot(diff: Readable, parentLayer: Layer | null, options: RegisterOptions): Promise<Unpacked> {
     const release = await this.unpackSlot(diff);
     try {
-      return await this.registerUnpacking(diff, parentLayer, options.verifiedDiffId);
+      return await this.registerUnpacking(diff, parentLayer, options);
     } finally {
       release();
     }
@@ -185,7 +201,7 @@ export class LayerStore {
    * store computes anyway), so it is not computed a second time. A rejected promise fails the
    * registration.
    */
-  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, verifiedDiffId?: Digest | Promise<Digest>): Promise<Unpacked> {
+  private async registerUnpacking(diff: Readable, parentLayer: Layer | null, { verifiedDiffId, blob }: RegisterOptions): Promise<Unpacked> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
     let diffId: Digest;
@@ -197,7 +213,7 @@ export class LayerStore {
         diffId = await verifiedDiffId;
       } else {
         // Decompressed and hashed by the extractor in the same pass (gzip in berth-untar itself).
-        const extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true });
+        const extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true, blob });
         size = extracted.size;
         diffId = extracted.diffId!;
       }
