@@ -33,6 +33,15 @@ export interface ExtractOptions {
    * read as a stream, which ends where the file does for now).
    */
   growing?: GrowingFile;
+  /**
+   * The bytes are a blob being downloaded, and its file is the extractor's to write: the bytes
+   * `path` holds already (a download resumed) come first, then the stream's, which are appended to
+   * it; gzip is told by its magic number (zstd is not read so: give such a blob as a stream).
+   * `check` is handed the sha256 and size of the file's bytes once all are read, also when the tar
+   * turns out broken (a blob that does not match its digest is the likelier cause): what it
+   * throws fails the extraction.
+   */
+  blob?: BlobFile;
 }
 
 /** The writer's side of a layer file unpacked as it is written (berth-untar --follow). */
@@ -42,6 +51,11 @@ export interface GrowingFile {
    * 'E' once the file is whole, destroy it if no more will come (the extractor then fails).
    */
   follow(channel: Writable): void;
+}
+
+export interface BlobFile {
+  path: string;
+  check(blob: { digest: `sha256:${string}`; size: number }): void;
 }
 
 export interface Extracted {
@@ -63,7 +77,9 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   let source = tar;
   let compression: Compression | undefined;
   const args = [destDir, options.whiteouts];
-  if (options.decompress) {
+  if (options.blob) {
+    args.push('--blob', options.blob.path);
+  } else if (options.decompress) {
     const { head, whole } = await peekHead(tar).catch((err: Error) => {
       throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
     });
@@ -107,12 +123,15 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   if (spawnError !== undefined) throw wrap(spawnError, `${context}: starting berth-untar`);
   if (status !== 0) {
     const failure = helperFailure(Buffer.concat(stderr).toString('utf8'), status, signal);
+    // A feed cut short (the download failed) leaves a blob short of its bytes: that failure says why.
+    if (options.blob && failure.blob && feedError === undefined) options.blob.check(failure.blob);
     const kind = failure.code !== undefined && STORAGE_ERRORS.has(failure.code) ? 'internal' : 'invalid-parameter';
     const code = failure.code !== undefined && !failure.message.includes(failure.code) ? ` (${failure.code})` : '';
     throw new BerthError(kind, `${context}: ${failure.message}${code}`);
   }
   if (feedError !== undefined) throw invalidParameter(`${context}: reading the layer: ${(feedError as Error).message}`, feedError);
-  const extracted = JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted;
+  const { blob, ...extracted } = JSON.parse(Buffer.concat(stdout).toString('utf8')) as Extracted & { blob?: Parameters<BlobFile['check']>[0] };
+  if (options.blob) options.blob.check(blob!);
   return compression === undefined ? extracted : { ...extracted, compression };
 }
 

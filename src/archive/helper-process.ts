@@ -6,6 +6,8 @@
 export interface HelperFailure {
   message: string;
   code?: string;
+  /** berth-untar --blob: the blob's digest and size, when it could still read it to its end. */
+  blob?: { digest: `sha256:${string}`; size: number };
 }
 
 /** Runs a helper's `main`, reporting its failure in the protocol's form. */

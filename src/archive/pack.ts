@@ -1,22 +1,30 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
+import type { BytePath } from '../common/byte-path.js';
 import { BerthError, wrap } from '../common/errors.js';
 import { nativeToolPath } from '../native/tools.js';
 import type { Digest } from '../storage/digest.js';
 import { helperFailure } from './helper-process.js';
 import type { DiffEntry } from './pack-entries.js';
 
-export type { DiffEntry } from './pack-entries.js';
+/**
+ * An entry of a layer diff as berth-pack takes it: its path the name's bytes as they are on disk
+ * (a name a container gave need not be UTF-8; see byte-path.ts), packed into the tar as they are.
+ */
+export type LayerDiffEntry = Omit<DiffEntry, 'path'> & { path: BytePath };
 
 const PACKER = nativeToolPath('berth-pack');
 
-/** The entries as berth-pack reads them: kind, '1' for an opaque directory or '0', path, NUL. */
-function encodeEntries(entries: DiffEntry[]): Buffer {
-  return Buffer.from(entries.map(({ kind, opaque, path }) => `${kind}${opaque ? 1 : 0}${path}\0`).join(''));
+/**
+ * The entries as berth-pack reads them: kind, '1' for an opaque directory or '0', path, NUL. One
+ * character a byte (latin1), as in a BytePath: the names' bytes go through unchanged.
+ */
+function encodeEntries(entries: LayerDiffEntry[]): Buffer {
+  return Buffer.from(entries.map(({ kind, opaque, path }) => `${kind}${opaque ? 1 : 0}${path}\0`).join(''), 'latin1');
 }
 
-function startPacker(top: string, entries: DiffEntry[], blob?: string) {
+function startPacker(top: string, entries: LayerDiffEntry[], blob?: string) {
   const args = blob === undefined ? [top] : ['--blob', blob, top];
   // It needs no environment but the pid it checks its parent against (see pack.c).
   const packer = spawn(PACKER, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { BERTH_PARENT_PID: String(process.pid) } });
@@ -38,7 +46,7 @@ function startPacker(top: string, entries: DiffEntry[], blob?: string) {
  * as it is made; a failure of the packer is an error of the stream, and destroying the stream
  * stops the packer.
  */
-export function packDiff(top: string, entries: DiffEntry[]): Readable {
+export function packDiff(top: string, entries: LayerDiffEntry[]): Readable {
   const { packer, failure } = startPacker(top, entries);
   const tar = new PassThrough();
   packer.stdout.pipe(tar, { end: false });
@@ -58,7 +66,7 @@ export function packDiff(top: string, entries: DiffEntry[]): Readable {
  * the sha256 and size of its bytes as they were written: the daemon moves none of them. On failure
  * the file may be left half written; the caller removes it.
  */
-export async function packDiffToFile(top: string, entries: DiffEntry[], blob: string): Promise<{ digest: Digest; size: number }> {
+export async function packDiffToFile(top: string, entries: LayerDiffEntry[], blob: string): Promise<{ digest: Digest; size: number }> {
   const { packer, failure } = startPacker(top, entries, blob);
   const stdout: Buffer[] = [];
   packer.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

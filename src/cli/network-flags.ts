@@ -1,5 +1,5 @@
 /**
- * The network flags of `run` and `create` (-p, -P, --expose, --network-alias, --ip, --dns*,
+ * The network flags of `run` and `create` (-p, -P, --expose, --network-alias, --ip, --link-local-ip, --dns*,
  * --add-host, --link), parsed as the docker CLI parses them (its nat.ParsePortSpec for -p), and
  * the request fields they set.
  */
@@ -15,6 +15,7 @@ export interface NetworkFlags {
   expose?: string[];
   networkAlias?: string[];
   ip?: string;
+  linkLocalIp?: string[];
   macAddress?: string;
   dns?: string[];
   dnsOption?: string[];
@@ -30,6 +31,7 @@ export function addNetworkFlags(command: Command): Command {
     .option('--expose <list>', 'Expose a port or a range of ports', collect)
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
     .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses', collect)
     .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--dns-option <list>', 'Set DNS options', collect)
@@ -93,7 +95,9 @@ export function networkRequest(flags: NetworkFlags, mode: string): Pick<Containe
   const exposed = [...Object.keys(bindings), ...(flags.expose ?? []).flatMap(exposedKeys)];
   const endpoint = {
     ...(flags.networkAlias?.length && { Aliases: flags.networkAlias }),
-    ...(flags.ip && { IPAMConfig: { IPv4Address: flags.ip } }),
+    ...((flags.ip || flags.linkLocalIp?.length) && {
+      IPAMConfig: { ...(flags.ip && { IPv4Address: flags.ip }), ...(flags.linkLocalIp?.length && { LinkLocalIPs: flags.linkLocalIp }) },
+    }),
     ...(flags.macAddress && { MacAddress: validMac(flags.macAddress) }),
   };
   return {

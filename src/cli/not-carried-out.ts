@@ -12,7 +12,7 @@ type Refused = readonly [string, string];
 
 const STORAGE_OPT = 'storage driver options (a container layer size) are not carried out yet';
 const LIMITS = 'resource limits are not carried out yet';
-const NETWORK = 'IPv6, link-local addresses and removing links are not carried out yet';
+const NETWORK = 'IPv6 and removing links are not carried out yet';
 const ISOLATION = 'namespace, device and security settings beyond the defaults are not carried out yet';
 const REGISTRY = 'multi-platform images and content trust are not carried out yet';
 const CHECKPOINT = 'checkpoints are not carried out yet';
@@ -38,7 +38,6 @@ const CONTAINER_FLAGS: Refused[] = [
   ['--io-maxiops <value>', LIMITS],
   ['--ip6 <value>', NETWORK],
   ['--isolation <value>', ISOLATION],
-  ['--link-local-ip <value>', NETWORK],
   ['--storage-opt <value>', STORAGE_OPT],
   ['--use-api-socket', LATER],
 ];
@@ -99,9 +98,7 @@ export const NOT_CARRIED_OUT: Readonly<Record<string, readonly Refused[]>> = {
   'volume ls': [['--cluster', CLUSTER]],
   build: [
     ['--cache-from <value>', 'the classic builder takes its cache from this daemon\'s own builds only'],
-    ['--cgroup-parent <value>', LIMITS],
     ['--compress', 'the context goes over a local socket: compressing it would only cost time'],
-    ['--cpuset-mems <value>', LIMITS],
     ['--disable-content-trust', REGISTRY],
     ['--isolation <value>', ISOLATION],
     ['--security-opt <value>', ISOLATION],

@@ -1,6 +1,7 @@
 /*
  * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
  * mknod, lsetxattr, lgetxattr, llistxattr, chroot.
+ * The xattr functions take a path as a string or as a Buffer of raw bytes (see get_path).
  * Every function but umount2Async is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
@@ -60,6 +61,26 @@ static int get_string(napi_env env, napi_value *argv, size_t index, int optional
   }
   *out = malloc(length + 1);
   napi_get_value_string_utf8(env, argv[index], *out, length + 1, &length);
+  return 1;
+}
+
+/* A path argument: a string (UTF-8), or a Buffer of the name's own bytes, which need not be
+ * UTF-8 (a file a container named); copied into a new heap string, NUL-terminated. */
+static int get_path(napi_env env, napi_value *argv, size_t index, char **out) {
+  bool is_buffer = false;
+  napi_is_buffer(env, argv[index], &is_buffer);
+  if (!is_buffer) return get_string(env, argv, index, 0, out);
+  void *data;
+  size_t length;
+  napi_get_buffer_info(env, argv[index], &data, &length);
+  *out = NULL;
+  if (length > MAX_STRING || memchr(data, 0, length) != NULL) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "path too long or holding a NUL byte");
+    return 0;
+  }
+  *out = malloc(length + 1);
+  memcpy(*out, data, length);
+  (*out)[length] = '\0';
   return 1;
 }
 
@@ -207,7 +228,7 @@ static napi_value Mknod(napi_env env, napi_callback_info info) {
 static napi_value Lsetxattr(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   char *path = NULL, *name = NULL;
-  if (get_args(env, info, 3, argv) && get_string(env, argv, 0, 0, &path) && get_string(env, argv, 1, 0, &name)) {
+  if (get_args(env, info, 3, argv) && get_path(env, argv, 0, &path) && get_string(env, argv, 1, 0, &name)) {
     void *value;
     size_t length;
     if (napi_get_buffer_info(env, argv[2], &value, &length) != napi_ok) {
@@ -224,7 +245,7 @@ static napi_value Lsetxattr(napi_env env, napi_callback_info info) {
 static napi_value Llistxattr(napi_env env, napi_callback_info info) {
   napi_value argv[1], result = NULL;
   char *path = NULL;
-  if (get_args(env, info, 1, argv) && get_string(env, argv, 0, 0, &path)) {
+  if (get_args(env, info, 1, argv) && get_path(env, argv, 0, &path)) {
     /* The list can grow between the two calls; retry on ERANGE. */
     for (;;) {
       ssize_t size = llistxattr(path, NULL, 0);
@@ -254,7 +275,7 @@ static napi_value Llistxattr(napi_env env, napi_callback_info info) {
 static napi_value Lgetxattr(napi_env env, napi_callback_info info) {
   napi_value argv[2], result = NULL;
   char *path = NULL, *name = NULL;
-  if (get_args(env, info, 2, argv) && get_string(env, argv, 0, 0, &path) && get_string(env, argv, 1, 0, &name)) {
+  if (get_args(env, info, 2, argv) && get_path(env, argv, 0, &path) && get_string(env, argv, 1, 0, &name)) {
     /* The size can change between the two calls; retry on ERANGE. */
     for (;;) {
       ssize_t size = lgetxattr(path, name, NULL, 0);

@@ -2,7 +2,8 @@
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
  * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
  * (a promise) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
- * `err.path`, `err.errno`.
+ * `err.path`, `err.errno`. The xattr functions take a path as a string or as a Buffer of its raw bytes
+ * (a name that is not UTF-8).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,9 @@ interface NativeAddon {
   umount2(target: string, flags: number): void;
   umount2Async(target: string, flags: number): Promise<void>;
   mknod(path: string, mode: number, dev: number): void;
-  lsetxattr(path: string, name: string, value: Buffer): void;
-  lgetxattr(path: string, name: string): Buffer | null;
-  llistxattr(path: string): Buffer;
+  lsetxattr(path: string | Buffer, name: string, value: Buffer): void;
+  lgetxattr(path: string | Buffer, name: string): Buffer | null;
+  llistxattr(path: string | Buffer): Buffer;
   chroot(path: string): void;
 }
 
@@ -59,17 +60,17 @@ export function mknod(path: string, mode: number, dev: number): void {
   addon.mknod(path, mode, dev);
 }
 
-export function lsetxattr(path: string, name: string, value: Buffer): void {
+export function lsetxattr(path: string | Buffer, name: string, value: Buffer): void {
   addon.lsetxattr(path, name, value);
 }
 
 /** The attribute's value, or null when it is not set. */
-export function lgetxattr(path: string, name: string): Buffer | null {
+export function lgetxattr(path: string | Buffer, name: string): Buffer | null {
   return addon.lgetxattr(path, name);
 }
 
 /** The names of the extended attributes set on `path` (not following a symlink). */
-export function llistxattr(path: string): string[] {
+export function llistxattr(path: string | Buffer): string[] {
   return addon.llistxattr(path).toString('utf8').split('\0').filter(Boolean);
 }
 

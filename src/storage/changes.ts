@@ -1,13 +1,15 @@
 import { lstatSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { posix } from 'node:path';
+import { bytePathOf, childPath, fsPath, namesInFolder, parentPath, pathUnder, type BytePath } from '../common/byte-path.js';
 import { errnoCode } from '../common/errors.js';
 import { lgetxattr } from '../native/index.js';
 
-/** One entry of `docker diff`: A added, C changed, D deleted; `path` is absolute in the rootfs. */
+/**
+ * One entry of `docker diff`: A added, C changed, D deleted; `path` is absolute in the rootfs, the
+ * name's bytes as they are on disk (they need not be UTF-8: see byte-path.ts).
+ */
 export interface Change {
-  path: string;
+  path: BytePath;
   kind: 'A' | 'C' | 'D';
 }
 
@@ -46,9 +48,11 @@ const LSTAT_SLICE = 256;
  */
 export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
   const changes: LayerChange[] = [];
-  const reported = new Set<string>();
-  const report = (path: string, kind: Change['kind'], opaque = false, timeOnly = false): void => {
-    const parent = posix.dirname(path);
+  const reported = new Set<BytePath>();
+  const top = bytePathOf(tree.top);
+  const lower = tree.parent === null ? null : bytePathOf(tree.parent);
+  const report = (path: BytePath, kind: Change['kind'], opaque = false, timeOnly = false): void => {
+    const parent = parentPath(path);
     if (kind !== 'C' && parent !== '/' && !reported.has(parent)) {
       changes.push({ path: parent, kind: 'C', opaque: false });
       reported.add(parent);
@@ -57,31 +61,31 @@ export async function layerChanges(tree: LayerTree): Promise<LayerChange[]> {
     if (kind !== 'D') reported.add(path);
   };
 
-  const walk = async (dir: string, complete: boolean): Promise<void> => {
-    const own = await namesIn(tree.top + dir);
-    const names = complete && tree.parent !== null ? union(own, await namesIn(tree.parent + dir)) : own;
+  const walk = async (dir: BytePath, complete: boolean): Promise<void> => {
+    const own = await namesIn(pathUnder(top, dir));
+    const names = complete && lower !== null ? union(own, await namesIn(pathUnder(lower, dir))) : own;
     // lstat round trips through the thread pool dominate a walk of many small entries: entries are
     // looked up synchronously, LSTAT_SLICE at a time, the event loop getting its turn in between.
-    const looked: Array<{ path: string; stats?: Stats; lower?: Stats }> = [];
+    const looked: Array<{ path: BytePath; stats?: Stats; before?: Stats }> = [];
     for (let start = 0; start < names.length; start += LSTAT_SLICE) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (const name of names.slice(start, start + LSTAT_SLICE)) {
-        const path = posix.join(dir, name);
-        looked.push({ path, stats: lstatIfExists(tree.top + path), lower: tree.parent === null ? undefined : lstatIfExists(tree.parent + path) });
+        const path = childPath(dir, name);
+        looked.push({ path, stats: lstatIfExists(pathUnder(top, path)), before: lower === null ? undefined : lstatIfExists(pathUnder(lower, path)) });
       }
     }
-    for (const { path, stats, lower } of looked) {
+    for (const { path, stats, before } of looked) {
       if (!stats || (!complete && isOverlayWhiteout(stats))) {
-        if (lower) report(path, 'D');
+        if (before) report(path, 'D');
         continue;
       }
-      const opaque = !complete && stats.isDirectory() && lower?.isDirectory() === true && isOverlayOpaque(tree.top + path);
-      if (!lower) report(path, 'A');
-      else if (opaque || differs(stats, lower, complete)) report(path, 'C', opaque, !opaque && stats.isDirectory() && sameMetadata(stats, lower));
+      const opaque = !complete && stats.isDirectory() && before?.isDirectory() === true && isOverlayOpaque(pathUnder(top, path));
+      if (!before) report(path, 'A');
+      else if (opaque || differs(stats, before, complete)) report(path, 'C', opaque, !opaque && stats.isDirectory() && sameMetadata(stats, before));
       if (stats.isDirectory()) await walk(path, complete || opaque);
     }
   };
-  await walk('/', tree.complete);
+  await walk('/' as BytePath, tree.complete);
   // A base layer is an image's own: what it holds at those paths was put there on purpose.
   return tree.parent === null ? changes : withoutMountPoints(changes);
 }
@@ -112,10 +116,10 @@ export const MOUNT_POINT_PATHS: ReadonlySet<string> = new Set([
 function withoutMountPoints(changes: LayerChange[]): LayerChange[] {
   const hidden = changes.filter((change) => change.kind === 'A' && MOUNT_POINT_PATHS.has(change.path));
   if (hidden.length === 0) return changes;
-  const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+  const under = (path: BytePath, folder: BytePath) => path === folder || path.startsWith(`${folder}/`);
   const kept = changes.filter((change) => !hidden.some((mountPoint) => under(change.path, mountPoint.path)));
-  const parents = new Set(hidden.map((change) => posix.dirname(change.path)));
-  const addsOrDeletesIn = (folder: string) => kept.some((other) => other.kind !== 'C' && posix.dirname(other.path) === folder);
+  const parents = new Set(hidden.map((change) => parentPath(change.path)));
+  const addsOrDeletesIn = (folder: BytePath) => kept.some((other) => other.kind !== 'C' && parentPath(other.path) === folder);
   return kept.filter((change) => !(change.kind === 'C' && change.timeOnly && parents.has(change.path) && !addsOrDeletesIn(change.path)));
 }
 
@@ -128,8 +132,8 @@ export function withParentFolders(changes: LayerChange[]): LayerChange[] {
   const listed = new Set(changes.map((change) => change.path));
   const result: LayerChange[] = [];
   for (const change of changes) {
-    const missing: string[] = [];
-    for (let dir = posix.dirname(change.path); dir !== '/' && !listed.has(dir); dir = posix.dirname(dir)) missing.unshift(dir);
+    const missing: BytePath[] = [];
+    for (let dir = parentPath(change.path); dir !== '/' && !listed.has(dir); dir = parentPath(dir)) missing.unshift(dir);
     for (const dir of missing) {
       listed.add(dir);
       result.push({ path: dir, kind: 'C', opaque: false });
@@ -144,8 +148,8 @@ export function isOverlayWhiteout(stats: Stats): boolean {
   return stats.isCharacterDevice() && stats.rdev === 0;
 }
 
-export function isOverlayOpaque(path: string): boolean {
-  return lgetxattr(path, 'trusted.overlay.opaque')?.toString() === 'y';
+function isOverlayOpaque(path: BytePath): boolean {
+  return lgetxattr(fsPath(path), 'trusted.overlay.opaque')?.toString() === 'y';
 }
 
 function sameMetadata(own: Stats, lower: Stats): boolean {
@@ -159,24 +163,25 @@ function differs(own: Stats, lower: Stats, complete: boolean): boolean {
   return !complete || own.size !== lower.size || own.mtimeMs !== lower.mtimeMs || own.rdev !== lower.rdev;
 }
 
-async function namesIn(dir: string): Promise<string[]> {
+/** The names in `dir`, in byte order (moby's). */
+async function namesIn(dir: BytePath): Promise<BytePath[]> {
   try {
-    return (await readdir(dir)).sort();
+    return (await namesInFolder(dir)).sort();
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
     throw err;
   }
 }
 
-function lstatIfExists(path: string): Stats | undefined {
+function lstatIfExists(path: BytePath): Stats | undefined {
   try {
-    return lstatSync(path, { throwIfNoEntry: false });
+    return lstatSync(fsPath(path), { throwIfNoEntry: false });
   } catch (err) {
     if (errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;
   }
 }
 
-function union(a: string[], b: string[]): string[] {
+function union(a: BytePath[], b: BytePath[]): BytePath[] {
   return [...new Set([...a, ...b])].sort();
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Compression, Extracted, GrowingFile } from '../archive/index.js';
+import type { BlobFile, Extracted, GrowingFile } from '../archive/extract.js';
+import type { Compression } from '../archive/index.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../common/atomic-file.js';
 import { alreadyExists, conflict, notFound, wrap } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -41,6 +42,11 @@ export interface AheadRegistration {
 export interface RegisterOptions {
   /** See registerUnpacking. */
   verifiedDiffId?: Digest | Promise<Digest>;
+  /**
+   * The layer's bytes are a blob being downloaded, whose file the extractor writes and hashes as
+   * it unpacks them (see ExtractOptions.blob); the diff ID is computed in the same pass.
+   */
+  blob?: BlobFile;
 }
 
 /** A driver layer filled but not yet recorded: still marked pending. */
@@ -165,7 +171,7 @@ export class LayerStore {
     const release = this.unpacks.tryAcquire();
     if (!release) return undefined;
     parent.catch(() => undefined);
-    const unpacked = this.registerUnpacking(diff, null, undefined, options.growing).finally(release);
+    const unpacked = this.registerUnpacking(diff, null, { growing: options.growing }).finally(release);
     const layer = unpacked.then((done) => this.putOnParent(done, parent));
     return { unpacked: unpacked.then(({ diffId, size, compression }) => ({ diffId, size, compression: compression! })), layer };
   }
@@ -184,10 +190,20 @@ export class LayerStore {
     return this.record(unpacked, parentLayer);
   }
 
+  /**
+   * Whether a registerBeforeParent called now (in the same tick) starts unpacking at once, its
+   * parent registered or not: the driver can fill a layer before its parent (setParent) and an
+   * unpack slot is free. A caller that feeds the layer from a socket asks, so as not to hold the
+   * socket idle while it waits.
+   */
+  unpacksAtOnce(): boolean {
+    return this.driver.setParent !== undefined && this.unpacks.free;
+  }
+
   private async unpackInSlot(diff: Readable, parentLayer: Layer | null, options: RegisterOptions): Promise<Unpacked> {
     const release = await this.unpackSlot(diff);
     try {
-      return await this.registerUnpacking(diff, parentLayer, options.verifiedDiffId);
+      return await this.registerUnpacking(diff, parentLayer, options);
     } finally {
       release();
     }
@@ -224,8 +240,7 @@ export class LayerStore {
   private async registerUnpacking(
     diff: Readable,
     parentLayer: Layer | null,
-    verifiedDiffId?: Digest | Promise<Digest>,
-    growing?: GrowingFile,
+    { verifiedDiffId, blob, growing }: RegisterOptions & { growing?: GrowingFile },
   ): Promise<Unpacked> {
     const cacheId = randomBytes(16).toString('hex');
     await this.markPending(cacheId);
@@ -239,7 +254,7 @@ export class LayerStore {
         diffId = await verifiedDiffId;
       } else {
         // Decompressed and hashed by the extractor in the same pass (gzip in berth-untar itself).
-        extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true, growing });
+        extracted = await this.driver.applyDiff(cacheId, diff, { decompress: true, digest: true, blob, growing });
         size = extracted.size;
         diffId = extracted.diffId!;
       }

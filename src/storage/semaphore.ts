@@ -8,6 +8,11 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Whether an acquire made now is granted at once. */
+  get free(): boolean {
+    return this.held < this.limit;
+  }
+
   /** Resolves with the release function once a place is free (call it exactly once). */
   async acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();

@@ -6,7 +6,7 @@
 import type { MountWire } from './volumes.js';
 
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -282,7 +282,7 @@ export interface ContainerUpdateResponse {
 export interface ContainerCreateRequest extends ContainerConfigRequest {
   HostConfig: HostConfigRequest;
   /** The endpoints by network name (--network-alias, --ip go to the mode's network). */
-  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string }; Links?: string[] }> };
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] }; Links?: string[] }> };
 }
 
 /** The stat of a path in a container: base64 JSON in X-Docker-Container-Path-Stat (HEAD/GET archive). */

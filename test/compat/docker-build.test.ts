@@ -136,6 +136,17 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.deepEqual(await readdir(join(daemon.dataRoot, 'builder', 'contexts')), mountsBefore);
   });
 
+  test('RUN layers keep file names that are not UTF-8 as their bytes, a deletion’s whiteout included', async () => {
+    const raw = await context({ Dockerfile: `FROM busybox\nRUN touch "$(printf '/a\\377b')" && mkdir "$(printf '/d\\376')"\nRUN rm -r "$(printf '/d\\376')"\n` });
+    dirs.push(raw);
+    const built = await dockerBuild(daemon, ['-t', 'rawnames', raw]);
+    assert.equal(built.code, 0, built.stderr);
+    // /a* finds the file by its bytes; /d? is left unmatched (as written) once the folder is deleted.
+    const seen = await execFileText(daemon, ['run', '--rm', '--network', 'none', 'rawnames', 'sh', '-c', "printf '%s\\n' /a* /d? | od -An -tx1"]);
+    assert.equal(seen.replace(/\s+/g, ' ').trim(), '2f 61 ff 62 0a 2f 64 3f 0a');
+    await execFileText(daemon, ['rmi', 'rawnames']);
+  });
+
   test('FROM an image that is not here: a clear error, nothing made', async () => {
     // Pulled from a registry that is down (on loopback: tests reach nothing else).
     const absent = await context({ Dockerfile: 'FROM 127.0.0.1:1/nosuchimage:1\nRUN true\n' });
@@ -254,6 +265,49 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     assert.match(refused.stderr, /can't find uid for user nosuchuser: no such user: nosuchuser/);
   });
 
+  test('RUN heredocs: a body run by the shell, and a #! body run as a file from /dev/pipes, outside the layer', async () => {
+    const dir = await context({});
+    dirs.push(dir);
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      [
+        'FROM busybox',
+        'RUN <<EOF',
+        'echo one > /one',
+        'echo "shell $0" >> /one',
+        'EOF',
+        'RUN <<-EOT',
+        '\t#!/bin/sh',
+        '\techo "script $0 $(stat -c %a "$0")" > /two',
+        '\techo changed > "$0" 2>/dev/null || echo read-only >> /two',
+        '\tEOT',
+        'CMD cat /one /two',
+      ].join('\n'),
+    );
+    const built = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal((await daemon.berth(['run', '--rm', '--network', 'none', 'heredocs'])).stdout, 'one\nshell /bin/sh\nscript /dev/pipes/EOT 755\nread-only\n');
+    // History names the script by its path, as BuildKit's does; the cache tells bodies apart.
+    const history = await daemon.berth(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'heredocs']);
+    assert.match(history.stdout, /^\/bin\/sh -c \/dev\/pipes\/EOT$/m);
+    const again = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(again.stdout.match(/Using cache/g)?.length, 3, again.stdout);
+    const dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8');
+    await writeFile(join(dir, 'Dockerfile'), dockerfile.replace('script $0', 'changed $0'));
+    const changed = await dockerBuild(daemon, ['-t', 'heredocs', dir]);
+    assert.equal(changed.stdout.match(/Using cache/g)?.length, 1, changed.stdout);
+    assert.match((await daemon.berth(['run', '--rm', '--network', 'none', 'heredocs'])).stdout, /^changed \/dev\/pipes\/EOT 755$/m);
+    // The image's own files (the container's mounts left out) hold no trace of the script.
+    await daemon.berth(['create', '--name', 'heredocs-files', 'heredocs']);
+    await daemon.berth(['export', '-o', join(dir, 'files.tar'), 'heredocs-files']);
+    await daemon.berth(['rm', 'heredocs-files']);
+    const listing = await new Promise<string>((resolve, reject) =>
+      execFile('tar', ['-tf', join(dir, 'files.tar')], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.match(listing, /^one$/m);
+    assert.doesNotMatch(listing, /pipes/);
+  });
+
   test('ADD of a URL (mode 0600, Last-Modified as mtime, never unpacked; cached while unchanged) and of bzip2 and xz archives; a failed GET is reported', async () => {
     const served = new Map<string, { body: Buffer; headers: Record<string, string> }>();
     const server = createServer((req, res) => {
@@ -310,16 +364,17 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     }
   });
 
-  test('resources and hosts of the RUN steps: --memory, --memory-swap, --cpu-shares, --cpuset-cpus, --shm-size, --ulimit, --add-host (docker CLI and berth)', async () => {
+  test('resources and hosts of the RUN steps: --memory, --memory-swap, --cpu-shares, --cpuset-cpus, --cpuset-mems, --cgroup-parent, --shm-size, --ulimit, --add-host (docker CLI and berth)', async () => {
+    const parent = `${daemon.cgroupParent}/build-steps`;
     const dir = await context({
       Dockerfile: [
         'FROM busybox',
-        'RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; ulimit -n; df -k /dev/shm | tail -1 | awk \'{print $2}\'; grep buildhost /etc/hosts',
+        'RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpuset/cpuset.cpus; ulimit -n; df -k /dev/shm | tail -1 | awk \'{print $2}\'; grep buildhost /etc/hosts; cat /sys/fs/cgroup/cpuset/cpuset.mems; grep :memory: /proc/self/cgroup',
       ].join('\n'),
     });
     dirs.push(dir);
-    const flags = ['--no-cache', '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--shm-size', '32m', '--ulimit', 'nofile=1024:2048', '--add-host', 'buildhost:10.9.8.7'];
-    const expected = /^67108864\n512\n0\n1024\n32768\n10\.9\.8\.7\s+buildhost$/m;
+    const flags = ['--no-cache', '--memory', '64m', '--memory-swap', '128m', '--cpu-shares', '512', '--cpuset-cpus', '0', '--shm-size', '32m', '--ulimit', 'nofile=1024:2048', '--add-host', 'buildhost:10.9.8.7', '--cpuset-mems', '0', '--cgroup-parent', parent];
+    const expected = new RegExp(`^67108864\n512\n0\n1024\n32768\n10\\.9\\.8\\.7\\s+buildhost\n0\n\\d+:memory:${parent}/[0-9a-f]{64}$`, 'm');
     const built = await dockerBuild(daemon, [...flags, dir]);
     assert.equal(built.code, 0, built.stderr + built.stdout);
     assert.match(built.stdout, expected);

@@ -4,7 +4,7 @@
  * manifest. It serves one image (one layer tar, its config, a Docker v2 manifest) at test/img:latest
  * and records what it was asked. Plain HTTP on 127.0.0.1, a free port.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { buildTar } from '../unit/archive-fixtures.js';
@@ -19,6 +19,8 @@ export interface FaultRegistry {
   /** What the next requests get; change between pulls. */
   faults: {
     corruptLayer?: boolean;
+    /** The layer's bytes replaced by as many random ones: no tar at all, and not its digest. */
+    garbageLayer?: boolean;
     /** Send this many bytes of the layer, then hold the connection open with nothing more. */
     stallLayerAfter?: number;
     manifestStatus?: number;
@@ -70,6 +72,7 @@ export async function startFaultRegistry(layerBytes = 256 * 1024): Promise<Fault
       const start = Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0);
       let body = layer.subarray(start);
       if (faults.corruptLayer) body = Buffer.from(body.map((b, i) => (i === body.length - 1 ? b ^ 0xff : b)));
+      if (faults.garbageLayer) body = randomBytes(body.length);
       res.on('close', () => {
         if (!res.writableFinished) registry.layerAborts++;
       });

@@ -379,6 +379,8 @@ describe('distribution', () => {
   const faultCases: Array<[string, FaultRegistry['faults'], RegExp]> = [
     ['a 500', { manifestStatus: 500 }, /unknown: unknown error/],
     ['a blob whose digest does not match', { corruptLayer: true }, /filesystem layer verification failed for digest/],
+    // Unpacked as it downloads, the blob fails as what it is (not its digest), not as a broken tar.
+    ['a blob that is no tar and not its digest', { garbageLayer: true }, /filesystem layer verification failed for digest/],
     ['a malformed manifest', { manifestBody: Buffer.from('{"schemaVersion":2,"layers":"x"}') }, /malformed manifest/],
     ['an oversized manifest', { manifestBody: Buffer.alloc(5 * 1024 * 1024, 0x20) }, /malformed manifest: \d+ bytes is more than/],
     ['a registry stalling mid-blob', { stallLayerAfter: 1000 }, /timeout/],

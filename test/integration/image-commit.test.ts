@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { docker } from '../helpers/docker-cli.js';
+import { tarNamesAsBytes } from '../unit/archive-fixtures.js';
 
 const run = promisify(execFile);
 
@@ -33,13 +34,25 @@ async function ok(result: Promise<{ stdout: string; stderr: string; code: number
   return stdout;
 }
 
-/** The entries of an image's top layer blob, as stored in the content store. */
-async function topLayerEntries(daemon: TestDaemon, imageId: string): Promise<string[]> {
+/** The path of an image's top layer blob in the content store. */
+async function topLayerBlob(daemon: TestDaemon, imageId: string): Promise<string> {
   const meta = JSON.parse(await readFile(join(daemon.dataRoot, 'image', 'images', `${imageId.replace('sha256:', '')}.json`), 'utf8'));
   const top = meta.layerBlobs[meta.layerBlobs.length - 1].digest.replace('sha256:', '');
-  const { stdout } = await run('tar', ['-tf', join(daemon.dataRoot, 'content', 'blobs', 'sha256', top)]);
+  return join(daemon.dataRoot, 'content', 'blobs', 'sha256', top);
+}
+
+/** The entries of an image's top layer blob, as stored in the content store. */
+async function topLayerEntries(daemon: TestDaemon, imageId: string): Promise<string[]> {
+  const { stdout } = await run('tar', ['-tf', await topLayerBlob(daemon, imageId)]);
   return stdout.split('\n').filter(Boolean).map((entry) => entry.replace(/^\.\//, '')).sort();
 }
+
+/**
+ * Names that are not UTF-8, made by a container's shell: a\377b, a cut-short sequence c\342\202,
+ * and a folder d\376 with a file f\377 in it. dockerd shows each byte not in a valid sequence as
+ * one U+FFFD (Go's encoding/json).
+ */
+const RAW_NAMES_SCRIPT = "cd / && touch \"$(printf 'a\\377b')\" \"$(printf 'c\\342\\202')\" && mkdir \"$(printf 'd\\376')\" && touch \"$(printf 'd\\376/f\\377')\"";
 
 for (const combo of COMBOS) {
   describe(`diff, commit and history on ${combo.storageDriver} with ${combo.defaultRuntime}`, { timeout: 240_000 }, () => {
@@ -132,6 +145,32 @@ for (const combo of COMBOS) {
       assert.match(seen, /\/home: No such file or directory/);
       assert.match(seen, /extra\nyes\n\/new\n$/);
       await ok(docker(daemon, ['rm', 'changer']));
+    });
+
+    test('names that are not UTF-8: diff shows them as dockerd does; commit keeps their bytes, deletions included', async () => {
+      await ok(docker(daemon, ['run', '--name', 'rawnames', '--network', 'none', 'busybox', 'sh', '-c', RAW_NAMES_SCRIPT]));
+      const expectedDiff = 'A /a\ufffdb\nA /c\ufffd\ufffd\nA /d\ufffd\nA /d\ufffd/f\ufffd\n';
+      assert.equal(await ok(docker(daemon, ['diff', 'rawnames'])), expectedDiff);
+      assert.equal((await daemon.berth(['diff', 'rawnames'])).stdout, expectedDiff);
+      // Their disk use is measured (each name found by its bytes).
+      assert.match(await ok(docker(daemon, ['ps', '-a', '-s', '--filter', 'name=rawnames', '--format', '{{.Size}}'])), /^0B \(virtual /);
+      const added = (await ok(docker(daemon, ['commit', 'rawnames', 'raw:one']))).trim();
+      // The layer's tar names the files with their bytes (in PAX path records: they are not ASCII).
+      assert.deepEqual(tarNamesAsBytes(await readFile(await topLayerBlob(daemon, added))), ['a\xffb', 'c\xe2\x82', 'd\xfe/', 'd\xfe/f\xff']);
+      // A container of the image finds them by their bytes.
+      const seen = await ok(docker(daemon, ['run', '--rm', '--network', 'none', 'raw:one', 'sh', '-c', "printf '%s\\n' /a* /c* /d?/* | od -An -tx1"]));
+      assert.equal(seen.replace(/\s+/g, ' ').trim(), '2f 61 ff 62 0a 2f 63 e2 82 0a 2f 64 fe 2f 66 ff 0a');
+
+      // Deleted from the image's layer: whiteouts named with the bytes, and the next image lacks them.
+      await ok(docker(daemon, ['run', '--name', 'rawdeleter', '--network', 'none', 'raw:one', 'sh', '-c', "rm \"$(printf '/a\\377b')\" && rm -r \"$(printf '/d\\376')\""]));
+      assert.equal(await ok(docker(daemon, ['diff', 'rawdeleter'])), 'D /a\ufffdb\nD /d\ufffd\n');
+      const deleted = (await ok(docker(daemon, ['commit', 'rawdeleter', 'raw:two']))).trim();
+      assert.deepEqual(tarNamesAsBytes(await readFile(await topLayerBlob(daemon, deleted))), ['.wh.a\xffb', '.wh.d\xfe']);
+      const left = await ok(docker(daemon, ['run', '--rm', '--network', 'none', 'raw:two', 'sh', '-c', "printf '%s\\n' /a* /c* /d?/* | od -An -tx1"]));
+      // The unmatched globs stay as they are written: /a* and /d?/*.
+      assert.equal(left.replace(/\s+/g, ' ').trim(), '2f 61 2a 0a 2f 63 e2 82 0a 2f 64 3f 2f 2a 0a');
+      await ok(docker(daemon, ['rm', 'rawnames', 'rawdeleter']));
+      await ok(docker(daemon, ['rmi', 'raw:two', 'raw:one']));
     });
 
     test('commit pauses a running container unless --pause=false, and a commit of nothing adds an empty history entry', async () => {

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { startDaemon, type TestDaemon } from '../helpers/berthd.js';
 import { docker as dockerCli } from '../helpers/docker-cli.js';
@@ -144,6 +145,25 @@ describe('networks (docker CLI)', { timeout: 280_000 }, () => {
     const refused = await dockerFails('run', '--rm', '--network', 'host', '--mac-address', '92:d0:c6:0a:29:34', 'busybox', 'true');
     assert.match(refused.stderr, /conflicting options: mac-address and the network mode/);
     assert.match((await dockerFails('run', '--rm', '--mac-address', 'zz', 'busybox', 'true')).stderr, /zz is not a valid mac address/);
+  });
+
+  test('--link-local-ip: the interface has the addresses on the default bridge, on a user-defined network and after connect; inspect shows them; bad ones are refused', async () => {
+    const addresses = (out: string) => out.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f[0] === 'inet' || f[0] === 'inet6').map((f) => f[1]);
+    const onBridge = await docker('run', '--rm', '--link-local-ip', '169.254.7.7', 'busybox', 'ip', 'addr', 'show', 'eth0');
+    assert.ok(addresses(onBridge).includes('169.254.7.7/16'), onBridge);
+    await docker('network', 'create', '--subnet', subnet(11), 'llnet');
+    const withV6 = existsSync('/proc/net/if_inet6');
+    await docker('create', '--name', 'll', '--network', 'llnet', '--link-local-ip', '169.254.8.8', ...(withV6 ? ['--link-local-ip', 'fe80::8:8'] : []), 'busybox', 'ip', 'addr', 'show', 'eth0');
+    assert.deepEqual((await inspect('ll')).NetworkSettings.Networks.llnet.IPAMConfig.LinkLocalIPs, ['169.254.8.8', ...(withV6 ? ['fe80::8:8'] : [])]);
+    const onUserNetwork = addresses(await docker('start', '-a', 'll'));
+    assert.ok(onUserNetwork.includes('169.254.8.8/16'), onUserNetwork.join(' '));
+    if (withV6) assert.ok(onUserNetwork.includes('fe80::8:8/64'), onUserNetwork.join(' '));
+    await docker('run', '-d', '--name', 'llc', 'busybox', 'sleep', '300');
+    await docker('network', 'connect', '--link-local-ip', '169.254.9.9', 'llnet', 'llc');
+    assert.ok(addresses(await docker('exec', 'llc', 'ip', 'addr', 'show', 'eth1')).includes('169.254.9.9/16'));
+    for (const bad of ['foo', '0.0.0.0', '::']) {
+      assert.match((await dockerFails('run', '--rm', '--link-local-ip', bad, 'busybox', 'true')).stderr, new RegExp(`invalid link-local IP address: ${bad.replace(/\./g, '\\.')}`));
+    }
   });
 
   test('connect and disconnect while running; several networks at once; isolation between networks; internal networks have no way out', async () => {

@@ -13,7 +13,7 @@ import { extract } from 'tar-stream';
 import { errnoCode, isKind } from '../../src/common/errors.js';
 import { storageDriverFactory, type StorageDriver } from '../../src/storage/driver.js';
 import { mountPointsUnder, unmountAllUnder } from '../../src/storage/mounts.js';
-import { buildTar, streamOf } from '../unit/archive-fixtures.js';
+import { buildTar, streamOf, tarNamesAsBytes } from '../unit/archive-fixtures.js';
 
 const EXPECTED_CHANGES = [
   { path: '/added', kind: 'A' },
@@ -274,6 +274,65 @@ export function runStorageDriverSuite(driverName: string): void {
       assert.equal(container.size, sum(WRITTEN));
       assert.ok(container.inodes >= WRITTEN.length);
       for (const id of ['d-copy', 'd-c', 'd-base']) await driver.remove(id);
+    });
+
+    it('keeps names that are not UTF-8 as their bytes: changes, the layer tar and its whiteouts, usage', async () => {
+      // Names as bytes (latin1 strings: one character a byte), written through Buffer paths.
+      const at = (rootfs: string, name: string) => Buffer.concat([Buffer.from(`${rootfs}/`), Buffer.from(name, 'latin1')]);
+      await driver.create('u-base', null);
+      await withRoot('u-base', async (rootfs) => {
+        for (const dir of ['d\xffdir', 'gonedir\xff', 'opq\xfe']) await mkdir(at(rootfs, dir));
+        for (const file of ['d\xffdir/x', 'gonedir\xff/f', 'gone\xff', 'mod\xff', 'keep\xfe', 'opq\xfe/old\xff']) await writeFile(at(rootfs, file), 'base');
+      });
+      await driver.create('u-c', 'u-base', { writable: true });
+      await withRoot('u-c', async (rootfs) => {
+        await writeFile(at(rootfs, 'd\xffdir/added\x80'), 'added');
+        await writeFile(at(rootfs, 'new\xff\xfe'), 'new');
+        await writeFile(at(rootfs, 'mod\xff'), 'modified');
+        await rm(at(rootfs, 'gone\xff'));
+        await rm(at(rootfs, 'gonedir\xff'), { recursive: true });
+        // Deleted and made again: overlayfs marks it opaque, its trusted.overlay.opaque read by the name's bytes.
+        await rm(at(rootfs, 'opq\xfe'), { recursive: true });
+        await mkdir(at(rootfs, 'opq\xfe'));
+        await writeFile(at(rootfs, 'opq\xfe/new'), 'new');
+      });
+      const expected = [
+        ['/d\xffdir', 'C'],
+        ['/d\xffdir/added\x80', 'A'],
+        ['/gonedir\xff', 'D'],
+        ['/gone\xff', 'D'],
+        ['/mod\xff', 'C'],
+        ['/new\xff\xfe', 'A'],
+        ['/opq\xfe', 'C'],
+        ['/opq\xfe/new', 'A'],
+        ['/opq\xfe/old\xff', 'D'],
+      ];
+      assert.deepEqual(
+        (await driver.changes('u-c')).map(({ path, kind }) => [path, kind]),
+        expected,
+      );
+
+      const tar = Buffer.concat(await (await driver.diff('u-c')).toArray());
+      const names = tarNamesAsBytes(tar);
+      for (const name of ['d\xffdir/', 'd\xffdir/added\x80', '.wh.gonedir\xff', '.wh.gone\xff', 'mod\xff', 'new\xff\xfe', 'opq\xfe/new']) {
+        assert.ok(names.includes(name), `${JSON.stringify(name)} in ${JSON.stringify(names)}`);
+      }
+      assert.ok(names.includes('opq\xfe/.wh..wh..opq') || names.includes('opq\xfe/.wh.old\xff'), JSON.stringify(names));
+      await driver.create('u-copy', 'u-base');
+      await driver.applyDiff('u-copy', streamOf(tar));
+      const view = await driver.readOnlyView('u-copy');
+      try {
+        assert.equal(await readFile(at(view, 'd\xffdir/added\x80'), 'utf8'), 'added');
+        assert.equal(await readFile(at(view, 'mod\xff'), 'utf8'), 'modified');
+        assert.equal(existsSync(at(view, 'gone\xff')) || existsSync(at(view, 'gonedir\xff')) || existsSync(at(view, 'opq\xfe/old\xff')), false);
+        assert.equal(await readFile(at(view, 'keep\xfe'), 'utf8'), 'base');
+      } finally {
+        await driver.put('u-copy');
+      }
+      assert.deepEqual((await driver.changes('u-copy')).map(({ path, kind }) => [path, kind]), expected);
+      assert.equal((await driver.usage('u-c')).size, 'added'.length + 'new'.length + 'modified'.length + 'new'.length);
+      assert.equal((await driver.usage('u-base')).size, 6 * 'base'.length);
+      for (const id of ['u-copy', 'u-c', 'u-base']) await driver.remove(id);
     });
 
     it('removes layers, and removing a missing one is not an error', async () => {

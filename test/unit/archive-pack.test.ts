@@ -8,11 +8,17 @@ import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { extract, type Headers } from 'tar-stream';
-import { extractTar, packDiff, packDiffToFile, type DiffEntry } from '../../src/archive/index.js';
+import { extractTar, packDiff as packLayerDiff, packDiffToFile as packLayerDiffToFile, type DiffEntry } from '../../src/archive/index.js';
+import { bytePathOf } from '../../src/common/byte-path.js';
 import { writeDiffTar } from '../../src/archive/pack-entries.js';
 import { lgetxattr, lsetxattr } from '../../src/native/index.js';
 import { nativeToolPath } from '../../src/native/tools.js';
 import { streamOf, tempDir } from './archive-fixtures.js';
+
+// The layer packer takes names as bytes; these tests name their entries in text (UTF-8).
+const asBytes = (entries: DiffEntry[]) => entries.map((entry) => ({ ...entry, path: bytePathOf(entry.path) }));
+const packDiff = (top: string, entries: DiffEntry[]) => packLayerDiff(top, asBytes(entries));
+const packDiffToFile = (top: string, entries: DiffEntry[], blob: string) => packLayerDiffToFile(top, asBytes(entries), blob);
 
 /** name → [type, content or link target] of every entry of a tar. */
 async function entriesOf(tar: Buffer): Promise<Record<string, [string, string]>> {

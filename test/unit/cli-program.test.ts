@@ -55,14 +55,14 @@ test('docker\'s global flags: -D, -l, --config and --context default are accepte
 });
 
 test('a docker flag berth does not carry out yet is refused by name with its reason, before any request', async () => {
-  const line = ['run', '--rm', '--link-local-ip', '169.254.0.9', 'busybox'];
+  const line = ['run', '--rm', '--ip6', 'fe80::9', 'busybox'];
   await assert.rejects(buildProgram(createContext(() => undefined), line).parseAsync(line, { from: 'user' }), (err: unknown) => {
     assert.ok(err instanceof CliExit);
     assert.equal(err.code, 125);
-    assert.match(err.message, /^berth: --link-local-ip is not supported yet: IPv6, link-local addresses/);
+    assert.match(err.message, /^berth: --ip6 is not supported yet: IPv6 and removing links/);
     return true;
   });
-  assert.doesNotMatch(buildProgram(createContext(() => undefined), ['run']).commands[0]!.helpInformation(), /--link-local-ip/);
+  assert.doesNotMatch(buildProgram(createContext(() => undefined), ['run']).commands[0]!.helpInformation(), /--ip6/);
 });
 
 test('berth help WORDS prints the help of the command the words name; an unknown word is an unknown help topic', () => {

@@ -4,6 +4,7 @@ import { mergeCommitConfig } from '../../src/engine/images/commit-service.js';
 import { imageHistory } from '../../src/engine/images/image-history.js';
 import type { Image } from '../../src/engine/images/image-store.js';
 import { withParentFolders, type LayerChange } from '../../src/storage/changes.js';
+import { bytePathOf } from '../../src/common/byte-path.js';
 import { DiskUsage, diskUsageTypes } from '../../src/engine/system/disk-usage.js';
 import { isKind } from '../../src/common/errors.js';
 
@@ -81,10 +82,10 @@ test('history: newest first, sizes of the layers entries made, ids along the par
 
 test('a layer tar lists every folder above a changed entry, once, before it', () => {
   const changes: LayerChange[] = [
-    { path: '/etc/passwd', kind: 'C', opaque: false },
-    { path: '/usr/local/bin/x', kind: 'A', opaque: false },
-    { path: '/usr/local/bin/y', kind: 'D', opaque: false },
-    { path: '/top', kind: 'A', opaque: false },
+    { path: bytePathOf('/etc/passwd'), kind: 'C', opaque: false },
+    { path: bytePathOf('/usr/local/bin/x'), kind: 'A', opaque: false },
+    { path: bytePathOf('/usr/local/bin/y'), kind: 'D', opaque: false },
+    { path: bytePathOf('/top'), kind: 'A', opaque: false },
   ];
   assert.deepEqual(
     withParentFolders(changes).map((change) => `${change.kind} ${change.path}`),

@@ -193,6 +193,7 @@ export function decodeEndpoint(network: string, fields: JsonObject, at: FieldPat
     Aliases: stringArray(fields, 'Aliases', at) ?? undefined,
     IPv4Address: ipam ? string(ipam, 'IPv4Address', at.child('IPAMConfig')) || undefined : undefined,
     IPv6Address: ipam ? string(ipam, 'IPv6Address', at.child('IPAMConfig')) || undefined : undefined,
+    LinkLocalIPs: ipam ? stringArray(ipam, 'LinkLocalIPs', at.child('IPAMConfig')) ?? undefined : undefined,
     Links: stringArray(fields, 'Links', at) ?? undefined,
     MacAddress: string(fields, 'MacAddress', at) || undefined,
     DriverOpts: stringMap(fields, 'DriverOpts', at) ?? undefined,

@@ -51,7 +51,7 @@ function untilTime(value: string): number {
   return Number(nanos / 1_000_000n);
 }
 
-/** The build's resources and extra hosts for its RUN steps' containers, as moby reads them. */
+/** The build's resources, cgroup parent and extra hosts for its RUN steps' containers, as moby reads them. */
 function stepHostConfig(query: Query): StepHostConfig {
   const other: Record<string, unknown> = {};
   const numbers = { memory: 'Memory', memswap: 'MemorySwap', cpushares: 'CpuShares', cpuperiod: 'CpuPeriod', cpuquota: 'CpuQuota' } as const;
@@ -59,8 +59,11 @@ function stepHostConfig(query: Query): StepHostConfig {
     const value = query.int(name);
     if (value !== undefined && value !== 0) other[field] = value;
   }
-  const cpuset = query.string('cpusetcpus');
-  if (cpuset) other.CpusetCpus = cpuset;
+  const texts = { cpusetcpus: 'CpusetCpus', cpusetmems: 'CpusetMems', cgroupparent: 'CgroupParent' } as const;
+  for (const [name, field] of Object.entries(texts)) {
+    const value = query.string(name);
+    if (value) other[field] = value;
+  }
   const ulimits = query.json<unknown[]>('ulimits');
   if (Array.isArray(ulimits) && ulimits.length > 0) other.Ulimits = ulimits;
   // The docker CLI sends the hosts as one comma-separated value; other clients repeat the parameter.

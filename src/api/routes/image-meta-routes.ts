@@ -4,6 +4,7 @@ import type { CommitService } from '../../engine/images/commit-service.js';
 import type { ContainerConfigFields } from '../../engine/images/image-config.js';
 import type { ImageService } from '../../engine/images/image-service.js';
 import { invalidParameter } from '../../common/errors.js';
+import { goJsonText } from '../../common/byte-path.js';
 import type { CommitResponse, ContainerChangeResponseItem, HistoryResponseItem } from '../../wire/image-meta.js';
 import type { Handler, RouteTable } from '../router.js';
 import { readOptionalJson, sendJson } from '../http.js';
@@ -32,9 +33,10 @@ function commitConfig(body: Record<string, unknown> | undefined): ContainerConfi
 export function imageMetaRoutes(routes: RouteTable<Handler>, containers: ContainerService, images: ImageService, commits: CommitService): void {
   routes.add('GET', '/containers/{id}/changes', async ({ res, params }) => {
     const changes = await containers.changes(params.id);
-    // moby answers null for a container that changed nothing.
+    // moby answers null for a container that changed nothing; a name's bytes that are not UTF-8
+    // come out as Go's encoding/json writes them.
     const body: ContainerChangeResponseItem[] | null =
-      changes.length > 0 ? changes.map(({ path, kind }) => ({ Path: path, Kind: CHANGE_KINDS[kind] })) : null;
+      changes.length > 0 ? changes.map(({ path, kind }) => ({ Path: goJsonText(path), Kind: CHANGE_KINDS[kind] })) : null;
     sendJson(res, 200, body);
   });
 

@@ -30,6 +30,8 @@ interface BuildFlags {
   cpuQuota?: number;
   cpuShares?: number;
   cpusetCpus?: string;
+  cpusetMems?: string;
+  cgroupParent?: string;
   memory?: number;
   memorySwap?: number;
   shmSize?: number;
@@ -96,6 +98,8 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota', int64)
     .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)', int64)
     .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('--cgroup-parent <string>', 'Set the parent cgroup for the "RUN" instructions during build')
     .option('-m, --memory <bytes>', 'Memory limit', ramInBytes)
     .option('--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap', memorySwapBytes)
     .option('--shm-size <bytes>', 'Size of "/dev/shm"', ramInBytes)
@@ -123,6 +127,8 @@ export function buildCommand(ctx: CliContext): Command {
         cpuquota: flags.cpuQuota,
         cpushares: flags.cpuShares,
         cpusetcpus: flags.cpusetCpus,
+        cpusetmems: flags.cpusetMems,
+        cgroupparent: flags.cgroupParent,
         memory: flags.memory,
         memswap: flags.memorySwap,
         shmsize: flags.shmSize,

@@ -29,7 +29,13 @@ export function networkConnectCommand(ctx: CliContext): Command {
         Container: container,
         EndpointConfig: {
           ...(flags.alias && { Aliases: flags.alias }),
-          ...((flags.ip || flags.ip6) && { IPAMConfig: { ...(flags.ip && { IPv4Address: flags.ip }), ...(flags.ip6 && { IPv6Address: flags.ip6 }) } }),
+          ...((flags.ip || flags.ip6 || flags.linkLocalIp) && {
+            IPAMConfig: {
+              ...(flags.ip && { IPv4Address: flags.ip }),
+              ...(flags.ip6 && { IPv6Address: flags.ip6 }),
+              ...(flags.linkLocalIp && { LinkLocalIPs: flags.linkLocalIp }),
+            },
+          }),
           ...(flags.link && { Links: flags.link }),
           ...(flags.driverOpt && { DriverOpts: Object.fromEntries(flags.driverOpt.map((o) => o.split('=', 2))) }),
           ...(flags.gwPriority && { GwPriority: Number(flags.gwPriority) }),

@@ -13,7 +13,7 @@
  * Output goes to `emit` as Docker's JSON messages (`stream`, `aux`); a failure is thrown and
  * the caller turns it into `errorDetail`. The build root goes whatever happened.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidParameter, isKind, notFound } from '../../common/errors.js';
@@ -320,7 +320,7 @@ class StageBuild {
   /** The step's image from the cache (` ---> Using cache`), or made by `make` and remembered. */
   private async cached(record: StepRecord, make: () => Promise<Image>): Promise<Image> {
     const { images } = this.builder.engine;
-    const key = stepCacheKey(this.image?.id ?? '', record.probe);
+    const key = stepCacheKey(this.image?.id ?? '', record.probe, '', record.script?.data);
     const hit = this.request.noCache ? undefined : this.builder.cache.lookup(key, (id) => images.byId(id) !== undefined);
     if (hit) {
       this.say(' ---> Using cache\n');
@@ -334,9 +334,25 @@ class StageBuild {
     return image;
   }
 
-  private runCommand(action: Extract<StepAction, { kind: 'run' }>): Promise<Image> {
+  private async runCommand(action: Extract<StepAction, { kind: 'run' }>): Promise<Image> {
+    if (!action.script) return this.runContainer(action, this.request.stepHostConfig);
+    // The script is bound read-only at its place under the container's /dev (a tmpfs), so it is
+    // run as a file, as BuildKit runs it, and never lands in the step's layer.
+    const scratch = await scratchDirBeside(this.root);
+    try {
+      const file = join(scratch, 'script');
+      await writeFile(file, action.script.data, { mode: 0o755 });
+      const { ShmSize, other } = this.request.stepHostConfig;
+      const mount = { Type: 'bind', Source: file, Target: action.script.path, ReadOnly: true };
+      const mounts = Array.isArray(other.Mounts) ? other.Mounts : [];
+      return await this.runContainer(action, { ShmSize, other: { ...other, Mounts: [...mounts, mount] } });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private runContainer(action: Extract<StepAction, { kind: 'run' }>, hostConfig: StepHostConfig): Promise<Image> {
     if (!this.image) throw invalidParameter('RUN needs a base image with a shell: this stage starts FROM scratch and has no files yet');
-    if (action.script) throw invalidParameter('RUN of a #! heredoc script is not supported yet by berthd');
     const { containers, layers } = this.builder.engine;
     return runStep(containers, {
       parent: this.image,
@@ -344,7 +360,7 @@ class StageBuild {
       env: action.env,
       config: this.evaluator.config,
       networkMode: this.request.networkMode,
-      hostConfig: this.request.stepHostConfig,
+      hostConfig,
       keep: !this.request.remove,
       removals: this.shared.removals,
       signal: this.request.signal,

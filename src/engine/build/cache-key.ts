@@ -24,8 +24,11 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** `sha256:<hex>` naming the step `probe` taken on top of `parentImageId` ('' for scratch). */
-export function stepCacheKey(parentImageId: string, probe: RunConfig, platform = ''): string {
-  const text = canonical({ version: KEY_VERSION, parent: parentImageId, platform, config: probe });
+/**
+ * `sha256:<hex>` naming the step `probe` taken on top of `parentImageId` ('' for scratch).
+ * `script`: the body of a RUN's `#!` heredoc, which the probe names only by its path.
+ */
+export function stepCacheKey(parentImageId: string, probe: RunConfig, platform = '', script?: string): string {
+  const text = canonical({ version: KEY_VERSION, parent: parentImageId, platform, config: probe, script });
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }

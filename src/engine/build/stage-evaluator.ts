@@ -37,6 +37,8 @@ export const SCRIPT_DIR = '/dev/pipes';
 export interface StepRecord {
   createdBy: string;
   probe: RunConfig;
+  /** A RUN's `#!` heredoc: the builder shows `data` at `path` for the run (see StepAction). */
+  script?: { path: string; data: string };
 }
 
 export type CopyInstruction = InstructionOf<'copy'> | InstructionOf<'add'>;
@@ -49,7 +51,7 @@ export type StepAction =
    * `RUN <<EOF` whose body starts with `#!` runs as a script: the builder shows `script.data`
    * at `script.path` (mode 0755, read-only, outside the layer) for the run.
    */
-  | (StepRecord & { kind: 'run'; command: string[]; env: string[]; script?: { path: string; data: string } })
+  | (StepRecord & { kind: 'run'; command: string[]; env: string[] })
   /** Make `path` (root-owned, like Docker) in a layer over the current image. */
   | (StepRecord & { kind: 'workdir'; path: string })
   /**

@@ -60,6 +60,7 @@ export interface EndpointRequest {
   Aliases?: string[];
   IPv4Address?: string;
   IPv6Address?: string;
+  LinkLocalIPs?: string[];
   Links?: string[];
   MacAddress?: string;
   DriverOpts?: Record<string, string>;

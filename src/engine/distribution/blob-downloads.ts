@@ -4,6 +4,10 @@
  * (max-concurrent-downloads), shared by every pull that wants the same blob at once, and resumed
  * with a Range request when an earlier attempt was cut short (client gone, berthd killed).
  *
+ * The file is written by berthd itself, or by a writer its first caller gives (BlobWriter: the
+ * native extractor, which unpacks the same bytes as it writes and hashes them, so berthd only moves
+ * them from the socket to a pipe).
+ *
  * A download whose every waiter has gone is cancelled and keeps its partial file for the next
  * attempt; a download that failed for any other reason (digest mismatch, a stalled registry, a
  * 500) removes it, so nothing half-made stays behind.
@@ -12,7 +16,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { errnoCode, invalidParameter, wrap } from '../../common/errors.js';
@@ -22,6 +26,22 @@ import { Semaphore } from '../../storage/semaphore.js';
 
 /** Opens the blob at `offset` (the source answers where it really starts: 0 if it ignores ranges). */
 export type BlobSource = (offset: number, signal: AbortSignal) => Promise<{ stream: Readable; offset: number }>;
+
+/** What a writer of the blob's file computed over every byte the file holds. */
+export interface WrittenBlob {
+  digest: Digest;
+  size: number;
+}
+
+/**
+ * Writes a download's bytes to its partial file in berthd's place, hashing every byte the file
+ * holds: `body` is the response from `offset` on (the bytes before it are in the file already,
+ * from an earlier attempt), appended to the file at `path`. The writer calls `check` once the file
+ * holds them all; `check` throws when they are not the blob's, and then the writer must fail. The
+ * promise it returns settles when it is done (rejecting before `check` fails the download).
+ * Returns undefined to decline: berthd writes the file itself then.
+ */
+export type BlobWriter = (body: Readable, file: { path: string; offset: number; check(blob: WrittenBlob): void }) => Promise<unknown> | undefined;
 
 export interface DownloadListener {
   /** The download waits for a free place. */
@@ -81,10 +101,10 @@ export class BlobDownloads {
    * Resolves once the blob is in the content store, held by `lease`. Joins a download of the same
    * blob already under way; `signal` withdraws this caller (the download stops when nobody waits).
    */
-  async fetch(digest: Digest, size: number, source: BlobSource, listener: DownloadListener, lease: Lease, signal: AbortSignal): Promise<void> {
+  async fetch(digest: Digest, size: number, source: BlobSource, listener: DownloadListener, lease: Lease, signal: AbortSignal, writer?: BlobWriter): Promise<void> {
     digestHex(digest);
     signal.throwIfAborted();
-    const joined = this.active.get(digest) ?? this.start(digest, size, source, lease);
+    const joined = this.active.get(digest) ?? this.start(digest, size, source, lease, writer);
     joined.waiters++;
     joined.listeners.add(listener);
     const withdraw = () => {
@@ -107,7 +127,7 @@ export class BlobDownloads {
     }
   }
 
-  private start(digest: Digest, size: number, source: BlobSource, lease: Lease): Download {
+  private start(digest: Digest, size: number, source: BlobSource, lease: Lease, writer: BlobWriter | undefined): Download {
     let verify!: { resolve: () => void; reject: (err: unknown) => void };
     const verified = new Promise<void>((resolve, reject) => (verify = { resolve, reject }));
     verified.catch(() => undefined);
@@ -120,7 +140,7 @@ export class BlobDownloads {
       // Readers following the file learn that no more bytes will come.
       this.wake(download);
     };
-    download.done = this.run(digest, size, source, download, lease, () => ended())
+    download.done = this.run(digest, size, source, writer, download, lease, () => ended())
       .then(() => ended(), (err: unknown) => {
         ended(err);
         throw err;
@@ -136,7 +156,7 @@ export class BlobDownloads {
   }
 
   /** `verified`: called once the file holds every byte and they match the digest, before it is published. */
-  private async run(digest: Digest, size: number, source: BlobSource, download: Download, lease: Lease, verified: () => void): Promise<void> {
+  private async run(digest: Digest, size: number, source: BlobSource, writer: BlobWriter | undefined, download: Download, lease: Lease, verified: () => void): Promise<void> {
     const { listeners, abort: { signal } } = download;
     // A blob stored already (an earlier pull cut short after it) is not fetched again; a partial
     // file of an older attempt is of no use then, and a reader must not take it for the blob.
@@ -148,24 +168,29 @@ export class BlobDownloads {
     const release = await this.slots.acquire(signal).finally(() => clearImmediate(waitTimer));
     const path = this.partialPath(digest);
     try {
-      const hash = createHash('sha256');
-      const have = await this.resumePoint(path, size, hash);
+      const have = await this.resumePoint(path, size);
       const { stream, offset } = await source(have, signal);
       const restart = offset !== have;
       // Started over in a new file: a reader holding the old one sees it end unverified, never a
       // mix of the two.
       if (restart) await rm(path, { force: true });
-      const file = await open(path, offset === have && have > 0 ? 'a' : 'w');
-      let written = offset === have ? have : 0;
-      try {
-        const restarted = restart ? createHash('sha256') : hash;
-        written = await this.copy(download, stream, file, restarted, written, size, signal);
-        await file.close().catch(() => undefined);
-        if (written !== size) throw invalidParameter(`downloading blob ${digest}: expected ${size} bytes, got ${written}`);
-        const actual = `sha256:${restarted.digest('hex')}`;
-        if (actual !== digest) throw invalidParameter(`filesystem layer verification failed for digest ${digest}: got ${actual}`);
-      } finally {
-        await file.close().catch(() => undefined);
+      const start = restart ? 0 : have;
+      // The file exists from here on, whoever writes it: a reader following the download opens it.
+      const file = await open(path, start > 0 ? 'a' : 'w');
+      const handedOver = writer && this.handOver(download, stream, writer, { digest, size, path, offset: start }, signal);
+      if (handedOver) {
+        await file.close();
+        await handedOver;
+      } else {
+        try {
+          const hash = createHash('sha256');
+          if (start > 0) await this.hashFile(path, start, hash);
+          const written = await this.copy(download, stream, file, hash, start, size, signal);
+          await file.close().catch(() => undefined);
+          checkBlob(digest, size, { digest: `sha256:${hash.digest('hex')}`, size: written });
+        } finally {
+          await file.close().catch(() => undefined);
+        }
       }
       verified();
       await this.content.adopt(path, { digest, size }, lease);
@@ -178,8 +203,8 @@ export class BlobDownloads {
     }
   }
 
-  /** Bytes of a partial file kept from an earlier attempt, hashed into `hash`; 0 when there is none usable. */
-  private async resumePoint(path: string, size: number, hash: Hash): Promise<number> {
+  /** Bytes of a partial file kept from an earlier attempt; 0 when there is none usable. */
+  private async resumePoint(path: string, size: number): Promise<number> {
     let have: number;
     try {
       have = (await stat(path)).size;
@@ -191,8 +216,75 @@ export class BlobDownloads {
       await rm(path, { force: true });
       return 0;
     }
-    for await (const chunk of createReadStream(path, { end: have - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
     return have;
+  }
+
+  private async hashFile(path: string, bytes: number, hash: Hash): Promise<void> {
+    for await (const chunk of createReadStream(path, { end: bytes - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  }
+
+  /**
+   * Gives the response to the caller's writer (see BlobWriter), counted on the way; resolves once
+   * the writer has checked the file's bytes against the blob. Undefined when the writer declines.
+   */
+  private handOver(download: Download, stream: Readable, writer: BlobWriter, file: { digest: Digest; size: number; path: string; offset: number }, signal: AbortSignal): Promise<void> | undefined {
+    // The response's own failure (a stall, a reset, the abort) is the download's, rather than what
+    // the writer makes of the bytes it did not get.
+    let streamError: unknown;
+    stream.once('error', (err) => (streamError ??= err));
+    const body = this.counter(download, file.offset, file.size);
+    let checked!: () => void;
+    const check = new Promise<void>((resolve) => (checked = resolve));
+    const writing = writer(body, {
+      path: file.path,
+      offset: file.offset,
+      check: (blob) => {
+        checkBlob(file.digest, file.size, blob);
+        checked();
+      },
+    });
+    if (!writing) {
+      body.destroy();
+      return undefined;
+    }
+    const onAbort = () => stream.destroy(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pipelineCallback(stream, body, () => signal.removeEventListener('abort', onAbort));
+    // It may fail after the check (the layer's own registration): not the download's concern.
+    writing.catch(() => undefined);
+    return Promise.race([
+      check,
+      writing.then(
+        () => {
+          throw new Error(`writing blob ${file.digest}: the writer ended without checking it`);
+        },
+        (err: unknown) => {
+          throw streamError ?? err;
+        },
+      ),
+    ]);
+  }
+
+  /**
+   * What the response goes through to a writer of the caller's: counted for progress, refused past
+   * `size`, waking the readers that follow the file (the writer appends to it as it goes).
+   */
+  private counter(download: Download, start: number, size: number): Transform {
+    let received = start;
+    let reported = 0;
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        received += chunk.length;
+        if (received > size) return callback(invalidParameter(`the registry sent more than the ${size} bytes the manifest gives`));
+        this.wake(download);
+        const now = performance.now();
+        if (now - reported >= 100 || received === size) {
+          reported = now;
+          download.listeners.forEach((l) => l.progress(received, size));
+        }
+        callback(null, chunk);
+      },
+    });
   }
 
   private wake(download: Download): void {
@@ -304,6 +396,12 @@ export class BlobDownloads {
     report();
     return written;
   }
+}
+
+/** Fails unless the bytes written are the blob's: its size, then its digest. */
+function checkBlob(digest: Digest, size: number, written: WrittenBlob): void {
+  if (written.size !== size) throw invalidParameter(`downloading blob ${digest}: expected ${size} bytes, got ${written.size}`);
+  if (written.digest !== digest) throw invalidParameter(`filesystem layer verification failed for digest ${digest}: got ${written.digest}`);
 }
 
 /** The chunks of `write` from file offset `position` on (the first one cut), or undefined if it does not hold that offset. */

@@ -17,7 +17,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ImageConfig } from '../images/image-config.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { familiarRepository, familiarString, parseNormalisedNamed, type Reference } from '../images/reference.js';
-import type { BlobDownloads } from './blob-downloads.js';
+import type { BlobDownloads, BlobWriter } from './blob-downloads.js';
 import type { BlobSources } from './blob-sources.js';
 import { fetchConfig } from './config-blob.js';
 import { choosePlatform, parseManifest, parsePlatform, platformString, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
@@ -214,8 +214,10 @@ export class PullService {
 
   /**
    * Downloads a layer and registers it over `parent` (the chain ID of the layer under it, once
-   * that is registered), unpacking as the first bytes arrive. A layer stored (verified) before
-   * its unpacking starts is unpacked from the content store's file.
+   * that is registered), unpacking as the first bytes arrive: where it can start at once, the
+   * extractor is the download's writer (it writes and hashes the blob's file as it unpacks the
+   * bytes: see unpackDownload); otherwise it follows the download's file. A layer stored
+   * (verified) before its unpacking starts is unpacked from the content store's file.
    */
   private fetchLayer(
     client: RegistryClient,
@@ -229,13 +231,18 @@ export class PullService {
     let firstBytes!: () => void;
     const started = new Promise<void>((resolve) => (firstBytes = resolve));
     let stored = false;
-    const downloaded = this.download(client, layer, progress, lease, signal, () => firstBytes()).then(() => void (stored = true));
+    let written: Promise<Layer> | undefined;
+    const writer: BlobWriter | undefined = isZstd(layer)
+      ? undefined
+      : (body, file) => (written = this.unpackDownload(layer, body, file, parent, progress));
+    const downloaded = this.download(client, layer, progress, lease, signal, () => firstBytes(), writer).then(() => void (stored = true));
     const registered = (async () => {
       await Promise.race([started, downloaded]);
       return await (
-        stored && (await this.isPlainTar(layer, diffId))
+        written ??
+        (stored && (await this.isPlainTar(layer, diffId))
           ? this.unpackStored(layer, diffId, parent, progress)
-          : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, signal), parent, progress)
+          : this.unpack(layer, diffId, this.deps.downloads.follow(layer.digest, layer.size, signal), parent, progress))
       ).catch(
         // A download that failed (a digest mismatch, a stall) cut the unpacking short: its error is the cause.
         async (err: unknown) => {
@@ -264,7 +271,7 @@ export class PullService {
     }
   }
 
-  private async download(client: RegistryClient, layer: Descriptor, progress: ProgressSink, lease: Lease, signal: AbortSignal, onBytes: () => void): Promise<void> {
+  private async download(client: RegistryClient, layer: Descriptor, progress: ProgressSink, lease: Lease, signal: AbortSignal, onBytes: () => void, writer: BlobWriter | undefined): Promise<void> {
     const id = shortDigest(layer.digest);
     await this.deps.downloads.fetch(
       layer.digest,
@@ -282,9 +289,28 @@ export class PullService {
       },
       lease,
       signal,
+      writer,
     );
     progress({ status: 'Verifying Checksum', progressDetail: {}, id });
     progress({ status: 'Download complete', progressDetail: {}, id });
+  }
+
+  /**
+   * The download's writer (see BlobWriter): registers the layer from the response's bytes, the
+   * extractor writing and hashing the blob's file as it unpacks them, so berthd only moves them
+   * from the socket to its pipe; the diff ID comes from the same pass. Declines (undefined) when
+   * the unpacking could not start at once (no unpack slot free, or a driver that unpacks a layer
+   * only once its parent is registered): the response would wait idle, and the download goes to
+   * its file then.
+   */
+  private unpackDownload(layer: Descriptor, body: Readable, file: Parameters<BlobWriter>[1], parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> | undefined {
+    if (!this.deps.layers.unpacksAtOnce()) return undefined;
+    const counted = extractingCounter(layer, file.offset, progress);
+    pipeline(body, counted, () => undefined);
+    return this.deps.layers.registerBeforeParent(counted, parent, { blob: { path: file.path, check: file.check } }).catch((err: unknown) => {
+      counted.destroy();
+      throw wrap(err, `failed to register layer ${shortDigest(layer.digest)}`);
+    });
   }
 
   /** Whether a stored blob is the uncompressed tar the config names: diff ID = digest, no compression's magic number. */
@@ -322,19 +348,7 @@ export class PullService {
    */
   private async unpack(layer: Descriptor, diffId: Digest, followed: Readable, parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
-    let current = 0;
-    let reported = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        current += chunk.length;
-        const now = performance.now();
-        if (now - reported >= 100 || current === layer.size) {
-          reported = now;
-          progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
-        }
-        callback(null, chunk);
-      },
-    });
+    const counted = extractingCounter(layer, 0, progress);
     let blob = followed;
     try {
       const read = await readHead(followed, COMPRESSION_MAGIC_BYTES);
@@ -349,6 +363,32 @@ export class PullService {
       throw wrap(err, `failed to register layer ${id}`);
     }
   }
+}
+
+/**
+ * A pass-through that tells "Extracting" progress of `layer` (at most every 100 ms, and at its
+ * last byte) as the unpacking reads its bytes, from `start` on.
+ */
+function extractingCounter(layer: Descriptor, start: number, progress: ProgressSink): Transform {
+  const id = shortDigest(layer.digest);
+  let current = start;
+  let reported = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      current += chunk.length;
+      const now = performance.now();
+      if (now - reported >= 100 || current === layer.size) {
+        reported = now;
+        progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
+/** zstd layers are decompressed in berthd (see extractTar), so they cannot be their download's writer. */
+function isZstd(layer: Descriptor): boolean {
+  return /zstd/.test(layer.mediaType);
 }
 
 /** Enough of a blob's first bytes to tell its compression by magic number. */

@@ -222,7 +222,8 @@ export class ContainerAttacher implements ContainerNetworking {
         },
       },
     };
-    return { networkId: network.Id, interfaceName, ip: address, prefix: ipam.prefixOf(network), gateway: pool.Gateway, mac, aliases: userDefined ? [name, ...aliases] : [], options };
+    const linkLocal = endpoint.IPAMConfig?.LinkLocalIPs ?? [];
+    return { networkId: network.Id, interfaceName, ip: address, prefix: ipam.prefixOf(network), gateway: pool.Gateway, mac, aliases: userDefined ? [name, ...aliases] : [], linkLocal, options };
   }
 
   /** The record's endpoint on a network as inspect shows it while the container runs. */

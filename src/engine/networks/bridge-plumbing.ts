@@ -15,6 +15,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, readdir, writeFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, wrap } from '../../common/errors.js';
@@ -29,7 +30,7 @@ const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 export type Plugged = 'netavark' | 'iproute2';
 
 /** What the plumbing needs of an attachment. */
-export type Pluggable = Pick<Attachment, 'interfaceName' | 'ip' | 'prefix' | 'gateway' | 'mac' | 'options'>;
+export type Pluggable = Pick<Attachment, 'interfaceName' | 'ip' | 'prefix' | 'gateway' | 'mac' | 'linkLocal' | 'options'>;
 
 export class BridgePlumbing {
   private readonly serial = new Semaphore(1);
@@ -52,6 +53,12 @@ export class BridgePlumbing {
       if (makeNetns.length > 0) await ip([], makeNetns);
       await this.netavark.setup(netnsPath, attachment.options);
       await hairpinOn(network.network_interface);
+      const linkLocal = linkLocalLines(attachment);
+      if (linkLocal.length > 0) {
+        await ip(['-n', basename(netnsPath)], linkLocal).catch((err: unknown) => {
+          throw wrap(err, `adding the link-local addresses of ${attachment.interfaceName}`);
+        });
+      }
       return 'netavark';
     });
   }
@@ -127,11 +134,17 @@ async function plug(netnsPath: string, a: Pluggable, first: string[]): Promise<v
       'link set lo up',
       `addr add ${a.ip}/${a.prefix} brd + dev ${a.interfaceName}`,
       `link set ${a.interfaceName} up`,
+      ...linkLocalLines(a),
       ...(network.internal ? [] : [`route add default via ${a.gateway} dev ${a.interfaceName} proto static metric ${metric}`]),
     ]);
   } catch (err) {
     throw wrap(err, `plugging ${a.interfaceName} into ${network.network_interface}`);
   }
+}
+
+/** libnetwork's masks for link-local addresses: /16 for IPv4 (169.254.0.0/16), /64 for IPv6 (fe80::/64). */
+function linkLocalLines(a: Pluggable): string[] {
+  return (a.linkLocal ?? []).map((address) => `addr add ${address}/${isIPv4(address) ? 16 : 64} dev ${a.interfaceName}`);
 }
 
 let ipv6: Promise<boolean> | undefined;

@@ -7,6 +7,7 @@ import { conflict, invalidParameter } from '../../common/errors.js';
 import type { ContainerRecord, StoredEndpoint } from '../containers/model.js';
 import type { EndpointRequest } from '../containers/spec.js';
 import type { EndpointSettings } from '../../wire/containers.js';
+import { isIP } from 'node:net';
 import { parseMac } from '../../common/mac-address.js';
 import { parseIp } from './ipv4.js';
 import type { NetworkRecord } from './model.js';
@@ -49,16 +50,30 @@ export function endpointFor(network: NetworkRecord, request: Partial<EndpointReq
     if (parseIp(request.IPv4Address) === undefined) throw invalidParameter(`invalid IPv4 address: ${request.IPv4Address}`);
   }
   if (request.Aliases?.length && !isUserDefined(network)) throw invalidParameter('network-scoped alias is supported only for containers in user defined networks');
+  for (const address of request.LinkLocalIPs ?? []) {
+    if (!isLinkLocalCandidate(address)) throw invalidParameter(`invalid link-local IP address: ${address}`);
+  }
   const mac = request.MacAddress ? parseMac(request.MacAddress) : undefined;
   if (request.MacAddress && mac === undefined) throw invalidParameter(`invalid MAC address ${request.MacAddress}`);
   return {
     ...emptyEndpoint(network.Id),
     ...(mac !== undefined && { MacAddress: mac, DesiredMacAddress: mac }),
-    IPAMConfig: request.IPv4Address ? { IPv4Address: request.IPv4Address } : null,
+    IPAMConfig: ipamConfigOf(request),
     Aliases: request.Aliases?.length ? [...request.Aliases] : null,
     Links: request.Links?.length ? [...request.Links] : null,
     DriverOpts: request.DriverOpts && Object.keys(request.DriverOpts).length > 0 ? { ...request.DriverOpts } : null,
   };
+}
+
+/** What moby accepts as a link-local address: any address Go's net.ParseIP reads (no zone), but not an unspecified one. */
+function isLinkLocalCandidate(address: string): boolean {
+  return isIP(address) !== 0 && !address.includes('%') && !address.split(/[:.]/).every((group) => /^0*$/.test(group));
+}
+
+/** The endpoint's IPAMConfig as inspect shows it: the addresses asked for, null when none was. */
+function ipamConfigOf(request: Partial<EndpointRequest>): EndpointSettings['IPAMConfig'] {
+  const linkLocal = request.LinkLocalIPs?.length ? { LinkLocalIPs: [...request.LinkLocalIPs] } : {};
+  return request.IPv4Address || linkLocal.LinkLocalIPs ? { ...(request.IPv4Address && { IPv4Address: request.IPv4Address }), ...linkLocal } : null;
 }
 
 const given = (value: unknown) => value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0) && !(typeof value === 'object' && Object.keys(value as object).length === 0);
@@ -124,7 +139,7 @@ export function planEndpoints(
   const add = (name: string, network: NetworkRecord | undefined, request: Partial<EndpointRequest>) => {
     if (result[network?.Name ?? name]) throw conflict(`endpoint with name already exists in network ${network?.Name ?? name}`);
     if (network && network.Driver !== 'bridge' && network !== primary) throw invalidParameter(`Container cannot be connected to network endpoints: ${network.Name}`);
-    result[network?.Name ?? name] = network ? endpointFor(network, request) : { ...emptyEndpoint(''), Aliases: request.Aliases?.length ? [...request.Aliases] : null, IPAMConfig: request.IPv4Address ? { IPv4Address: request.IPv4Address } : null };
+    result[network?.Name ?? name] = network ? endpointFor(network, request) : { ...emptyEndpoint(''), Aliases: request.Aliases?.length ? [...request.Aliases] : null, IPAMConfig: ipamConfigOf(request) };
   };
   add(modeName, primary, forPrimary ?? {});
   for (const request of endpoints) if (request !== primaryRequest) add(request.network, find(request.network), request);

@@ -29,6 +29,8 @@ export interface Attachment {
   gateway: string;
   mac: string;
   aliases: string[];
+  /** Link-local addresses added to the interface (--link-local-ip); absent in sandboxes stored before them. */
+  linkLocal?: string[];
   /** Exactly what netavark's setup was given (its teardown needs the same). */
   options: NetavarkOptions;
 }

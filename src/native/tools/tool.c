@@ -25,6 +25,12 @@ static void json_string(FILE *out, const char *text) {
   fputc('"', out);
 }
 
+static void (*failure_fields)(FILE *out);
+
+void tool_on_failure(void (*fields)(FILE *out)) {
+  failure_fields = fields;
+}
+
 void tool_fail(int err, const char *format, ...) {
   char message[8192];
   va_list args;
@@ -39,6 +45,12 @@ void tool_fail(int err, const char *format, ...) {
   if (code) {
     fputs(",\"code\":", stderr);
     json_string(stderr, code);
+  }
+  if (failure_fields) {
+    /* Once: a failure inside it must not call it again. */
+    void (*fields)(FILE *out) = failure_fields;
+    failure_fields = NULL;
+    fields(stderr);
   }
   fputs("}\n", stderr);
   exit(1);

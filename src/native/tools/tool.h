@@ -7,10 +7,17 @@
 #define BERTH_TOOL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Reports `err` (an errno value, 0 for none) with a printf-style message and exits with status 1. */
 __attribute__((noreturn, format(printf, 2, 3))) void tool_fail(int err, const char *format, ...);
+
+/*
+ * Has tool_fail call `fields` (NULL: nothing) before it closes the failure's JSON object, to add
+ * fields the tool can still report (each printed as `,"name":value`).
+ */
+void tool_on_failure(void (*fields)(FILE *out));
 
 /* Writes all of `buf` or fails (EINTR retried); `what` names the output in the failure. */
 void tool_write_all(int fd, const void *buf, size_t len, const char *what);

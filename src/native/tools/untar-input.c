@@ -2,6 +2,7 @@
 #include "untar-input.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,17 @@
 /* Tar bytes are handed out of a buffer this big: a 1 MiB file is one read and one write. */
 #define BUFFER_BYTES (1024 * 1024)
 #define RAW_BYTES (256 * 1024)
+/* A download's pipe holds this much: fewer wake-ups of this process and of berthd's writes. */
+#define PIPE_BYTES (1024 * 1024)
+/*
+ * The blob's file is handed to the disk every this many bytes (writeback started, not awaited), so
+ * that the fsync which publishes it in the content store waits only for the tail.
+ */
+#define WRITEBACK_BYTES (8 * 1024 * 1024)
 
 struct input {
   int fd;
-  /* --follow: the file is still being written; its writer speaks on FOLLOW_FD (see untar.c). */
+  /* input_follow: the file is still being written; its writer speaks on FOLLOW_FD. */
   bool follow;
   bool gzip;
   bool gzip_done;
@@ -28,24 +36,58 @@ struct input {
   size_t start, end;
   EVP_MD_CTX *sha;
   uint64_t total;
+  /* The blob's file (-1: none), whether its own bytes are all read, its hash and size. */
+  int blob_fd;
+  bool blob_file_read;
+  EVP_MD_CTX *blob_sha;
+  uint64_t blob_total;
+  uint64_t blob_handed_to_disk;
+  char blob_digest[72];
+  /* Bytes read ahead to tell the compression, handed out again first. */
+  unsigned char head[2];
+  size_t head_len, head_pos;
+  /* What failed in source_try (for the failure message). */
+  const char *failed;
 };
 
-struct input *input_open(int fd, bool gzip, bool digest, bool follow) {
+static EVP_MD_CTX *sha256_start(void) {
+  EVP_MD_CTX *sha = EVP_MD_CTX_new();
+  if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) tool_fail(0, "starting sha256");
+  return sha;
+}
+
+static void sha256_hex(EVP_MD_CTX *sha, char digest[72]) {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(sha, hash, &length) != 1 || length != 32) tool_fail(0, "sha256 of the layer");
+  memcpy(digest, "sha256:", 7);
+  for (unsigned int i = 0; i < length; i++) sprintf(digest + 7 + 2 * i, "%02x", hash[i]);
+}
+
+static struct input *input_new(int fd, int blob_fd, bool digest) {
   struct input *in = tool_checked(calloc(1, sizeof *in));
   in->buf = tool_checked(malloc(BUFFER_BYTES));
+  in->raw = tool_checked(malloc(RAW_BYTES));
   in->fd = fd;
-  in->follow = follow;
-  in->gzip = gzip;
-  if (gzip) {
-    in->raw = tool_checked(malloc(RAW_BYTES));
-    /* 16 + MAX_WBITS: a gzip wrapper, not zlib's own. */
-    if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK) tool_fail(0, "starting zlib");
-  }
-  if (digest) {
-    in->sha = EVP_MD_CTX_new();
-    if (!in->sha || EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1) tool_fail(0, "starting sha256");
-  }
+  in->blob_fd = blob_fd;
+  if (digest) in->sha = sha256_start();
   return in;
+}
+
+static void start_gzip(struct input *in) {
+  in->gzip = true;
+  /* 16 + MAX_WBITS: a gzip wrapper, not zlib's own. */
+  if (inflateInit2(&in->z, 16 + MAX_WBITS) != Z_OK) tool_fail(0, "starting zlib");
+}
+
+struct input *input_open(int fd, bool gzip, bool digest) {
+  struct input *in = input_new(fd, -1, digest);
+  if (gzip) start_gzip(in);
+  return in;
+}
+
+void input_follow(struct input *in) {
+  in->follow = true;
 }
 
 /*
@@ -66,29 +108,85 @@ static void wait_for_writer(struct input *in) {
   }
 }
 
-/* Some bytes of the input (0 only at its end); a followed file's end is where its writer says. */
-static size_t read_some(struct input *in, void *buf, size_t len) {
+/*
+ * The layer's next bytes as they came (compressed or not): the blob file's own first, then the
+ * descriptor's, appended to the blob file; all hashed as the blob. 0 at the end; -1 on an error,
+ * with errno and in->failed set.
+ */
+static ssize_t source_try(struct input *in, unsigned char *buf, size_t len) {
+  if (in->head_pos < in->head_len) {
+    size_t n = in->head_len - in->head_pos;
+    if (n > len) n = len;
+    memcpy(buf, in->head + in->head_pos, n);
+    in->head_pos += n;
+    return (ssize_t)n;
+  }
+  ssize_t n;
+  if (in->blob_fd >= 0 && !in->blob_file_read) {
+    do n = read(in->blob_fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return in->failed = "reading the blob file", -1;
+    if (n > 0) {
+      if (EVP_DigestUpdate(in->blob_sha, buf, (size_t)n) != 1) return errno = 0, in->failed = "sha256 of the blob", -1;
+      in->blob_total += (uint64_t)n;
+      return n;
+    }
+    in->blob_file_read = true;
+  }
   for (;;) {
-    ssize_t n = read(in->fd, buf, len);
-    if (n > 0) return (size_t)n;
-    if (n == 0) {
-      if (!in->follow) return 0;
-      wait_for_writer(in);
-    } else if (errno != EINTR) {
-      tool_fail(errno, "reading the layer");
+    do n = read(in->fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    if (n != 0 || !in->follow) break;
+    wait_for_writer(in);
+  }
+  if (n < 0) return in->failed = "reading the layer", -1;
+  if (n > 0 && in->blob_fd >= 0) {
+    /* O_APPEND: every write lands at the end of the file. */
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(in->blob_fd, buf + done, (size_t)(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return in->failed = "writing the blob file", -1;
+      done += w;
+    }
+    if (EVP_DigestUpdate(in->blob_sha, buf, (size_t)n) != 1) return errno = 0, in->failed = "sha256 of the blob", -1;
+    in->blob_total += (uint64_t)n;
+    if (in->blob_total - in->blob_handed_to_disk >= WRITEBACK_BYTES) {
+      /* Only a head start: a failure here is the final fsync's to report. */
+      (void)sync_file_range(in->blob_fd, (off_t)in->blob_handed_to_disk, (off_t)(in->blob_total - in->blob_handed_to_disk), SYNC_FILE_RANGE_WRITE);
+      in->blob_handed_to_disk = in->blob_total;
     }
   }
+  return n;
 }
 
-static size_t read_full(struct input *in, unsigned char *buf, size_t len) {
+static size_t source_read(struct input *in, unsigned char *buf, size_t len) {
+  ssize_t n = source_try(in, buf, len);
+  if (n < 0) tool_fail(errno, "%s", in->failed);
+  return (size_t)n;
+}
+
+/* Reads until `len` bytes or the end of the layer. */
+static size_t source_read_full(struct input *in, unsigned char *buf, size_t len) {
   size_t done = 0;
-  for (size_t n; done < len && (n = read_some(in, buf + done, len - done)) > 0;) done += n;
+  for (size_t n; done < len && (n = source_read(in, buf + done, len - done)) > 0;) done += n;
   return done;
+}
+
+struct input *input_open_blob(int fd, int blob_fd, bool digest) {
+  struct input *in = input_new(fd, blob_fd, false);
+  in->blob_sha = sha256_start();
+  /* Only a privileged or small enough size is granted; the default one still works. */
+  (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
+  in->head_len = source_read_full(in, in->head, sizeof in->head);
+  if (in->head_len == 2 && in->head[0] == 0x1f && in->head[1] == 0x8b) start_gzip(in);
+  /* A plain blob is the tar itself: its digest is the diff ID, not hashed twice. */
+  if (digest && in->gzip) in->sha = sha256_start();
+  return in;
 }
 
 static bool read_raw(struct input *in) {
   if (in->raw_eof) return false;
-  size_t n = read_full(in, in->raw, RAW_BYTES);
+  size_t n = source_read_full(in, in->raw, RAW_BYTES);
   if (n < RAW_BYTES) in->raw_eof = true;
   in->z.next_in = in->raw;
   in->z.avail_in = (uInt)n;
@@ -112,7 +210,7 @@ static size_t inflate_some(struct input *in) {
         unsigned char keep[2];
         size_t kept = in->z.avail_in;
         memcpy(keep, in->z.next_in, kept);
-        size_t n = read_full(in, in->raw + kept, RAW_BYTES - kept);
+        size_t n = source_read_full(in, in->raw + kept, RAW_BYTES - kept);
         if (n < RAW_BYTES - kept) in->raw_eof = true;
         memcpy(in->raw, keep, kept);
         in->z.next_in = in->raw;
@@ -132,11 +230,8 @@ static size_t inflate_some(struct input *in) {
 
 static bool refill(struct input *in) {
   in->start = 0;
-  in->end = in->gzip ? inflate_some(in) : (size_t)0;
-  if (!in->gzip) {
-    /* One read, not a full buffer: a pipe gives what the writer has put in so far. */
-    in->end = read_some(in, in->buf, BUFFER_BYTES);
-  }
+  /* Plain: one read, not a full buffer: a pipe gives what the writer has put in so far. */
+  in->end = in->gzip ? inflate_some(in) : source_read(in, in->buf, BUFFER_BYTES);
   if (in->end == 0) return false;
   in->total += in->end;
   if (in->sha && EVP_DigestUpdate(in->sha, in->buf, in->end) != 1) tool_fail(0, "sha256 of the layer");
@@ -174,15 +269,32 @@ bool input_skip(struct input *in, uint64_t len) {
   return true;
 }
 
+/* With a blob: what follows a gzip stream's end is still the blob's. */
+static void read_blob_to_end(struct input *in) {
+  while (source_read(in, in->raw, RAW_BYTES) > 0) {
+  }
+}
+
 uint64_t input_finish(struct input *in, char digest[72]) {
   in->start = in->end;
   while (refill(in)) in->start = in->end;
-  if (in->sha) {
-    unsigned char hash[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(in->sha, hash, &length) != 1 || length != 32) tool_fail(0, "sha256 of the layer");
-    memcpy(digest, "sha256:", 7);
-    for (unsigned int i = 0; i < length; i++) sprintf(digest + 7 + 2 * i, "%02x", hash[i]);
+  if (in->blob_fd >= 0) {
+    read_blob_to_end(in);
+    sha256_hex(in->blob_sha, in->blob_digest);
+    if (!in->gzip) memcpy(digest, in->blob_digest, sizeof in->blob_digest);
   }
+  if (in->sha) sha256_hex(in->sha, digest);
   return in->total;
+}
+
+uint64_t input_blob(struct input *in, char digest[72]) {
+  memcpy(digest, in->blob_digest, sizeof in->blob_digest);
+  return in->blob_total;
+}
+
+void input_report_blob(struct input *in, FILE *out) {
+  for (ssize_t n; (n = source_try(in, in->raw, RAW_BYTES)) != 0;)
+    if (n < 0) return;
+  sha256_hex(in->blob_sha, in->blob_digest);
+  fprintf(out, ",\"blob\":{\"digest\":\"%s\",\"size\":%llu}", in->blob_digest, (unsigned long long)in->blob_total);
 }

@@ -2,6 +2,12 @@
  * berth-untar's input: the layer tar from a descriptor, gunzipped on the way when asked, counted
  * and (when asked) hashed as the uncompressed tar it is, so berthd gets the diff ID from the same
  * pass that unpacks the layer.
+ *
+ * With a blob file (input_open_blob), the input is a blob being downloaded: the bytes the file
+ * holds already (a download resumed) come first, then the descriptor's, which are appended to the
+ * file as they are read; the blob's sha256 and size are computed over all of them, and its
+ * compression is told by its magic number. berthd then only moves the bytes from the socket to
+ * the pipe: the file, both hashes and the unpacking are done here, in one pass.
  */
 #ifndef BERTH_UNTAR_INPUT_H
 #define BERTH_UNTAR_INPUT_H
@@ -9,14 +15,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct input;
+
+struct input *input_open(int fd, bool gzip, bool digest);
 
 /* The descriptor a followed file's writer speaks on (berth-untar --follow). */
 #define FOLLOW_FD 3
 
-/* `follow`: `fd` is a file still being written, read as it grows (see wait_for_writer). */
-struct input *input_open(int fd, bool gzip, bool digest, bool follow);
+/*
+ * The input is a file still being written (not a blob's download), read as it grows: at its end
+ * for now, the writer on FOLLOW_FD says whether more comes (see wait_for_writer).
+ */
+void input_follow(struct input *in);
+
+/* input_open for a blob: `blob_fd` is the blob's file, open for reading and appending. */
+struct input *input_open_blob(int fd, int blob_fd, bool digest);
 
 /* Up to `max` bytes of the tar at *data (valid until the next call); 0 only at the end of input. */
 size_t input_take(struct input *in, size_t max, const unsigned char **data);
@@ -33,5 +48,16 @@ bool input_skip(struct input *in, uint64_t len);
  * hashing was asked for.
  */
 uint64_t input_finish(struct input *in, char digest[72]);
+
+/* With a blob: its "sha256:<hex>" into `digest` (72 bytes) and its size, once input_finish has read it all. */
+uint64_t input_blob(struct input *in, char digest[72]);
+
+/*
+ * With a blob, after a failure: reads the rest of the descriptor into the blob file, as far as it
+ * goes without an error, and prints `,"blob":{"digest":…,"size":…}` to `out`, so that berthd can
+ * still tell a blob that does not match its digest (the likelier cause) from a broken tar. Prints
+ * nothing when the blob could not be read to its end.
+ */
+void input_report_blob(struct input *in, FILE *out);
 
 #endif

@@ -1,19 +1,25 @@
 /*
  * berth-untar: unpacks an image layer's tar into a layer directory.
  *
- *   berth-untar DEST overlay|delete [--gzip] [--digest] [--follow] < layer.tar
+ *   berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH | --follow] < layer.tar
  *
  * It chroots into DEST before it reads a byte, so no name, '..' or symlink in the tar can reach
  * outside it; the names are still checked the way Docker's layer extraction checks them (see
  * untar-paths.h), and whiteouts are kept or carried out per the mode (see untar-write.h).
  * --gzip: the input is gzip-compressed (berthd sniffed it). --digest: hash the uncompressed tar.
+ * --blob PATH: the input is a blob being downloaded, written to PATH as it is read (see
+ * input_open_blob: PATH's own bytes come first, a gzip blob is told by its magic number).
  * --follow: stdin is a file berthd is still writing (a blob being stored), read as it grows: on
  * descriptor 3 berthd writes '+' after each write and 'E' once the file is whole; 3 closing
  * without 'E' fails the layer. The unpack then ends about when the blob is stored.
  * On success it writes one JSON line to stdout: {"size": bytes of the uncompressed tar,
- * "diffId": "sha256:…" with --digest}. On failure: see tool.h.
+ * "diffId": "sha256:…" with --digest, "blob": {"digest": "sha256:…", "size": bytes} with --blob}.
+ * On failure: see tool.h; with --blob the failure also gives "blob" when the rest of the input
+ * could still be read into PATH.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +31,13 @@
 #include "untar-paths.h"
 #include "untar-write.h"
 
-static const char USAGE[] = "usage: berth-untar DEST overlay|delete [--gzip] [--digest] [--follow] < layer.tar";
+static const char USAGE[] = "usage: berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH | --follow] < layer.tar";
+
+static struct input *blob_input;
+
+static void report_blob(FILE *out) {
+  input_report_blob(blob_input, out);
+}
 
 int main(int argc, char **argv) {
   if (argc < 3) tool_fail(0, "%s", USAGE);
@@ -34,15 +46,27 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[2], "delete") == 0) mode = WHITEOUTS_DELETE;
   else tool_fail(0, "%s", USAGE);
   bool gzip = false, digest = false, follow = false;
+  const char *blob = NULL;
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--gzip") == 0) gzip = true;
     else if (strcmp(argv[i], "--digest") == 0) digest = true;
+    else if (strcmp(argv[i], "--blob") == 0 && i + 1 < argc) blob = argv[++i];
     else if (strcmp(argv[i], "--follow") == 0) follow = true;
     else tool_fail(0, "%s", USAGE);
   }
+  /* A blob's compression is told by its magic number. */
+  if (blob && (gzip || follow)) tool_fail(0, "%s", USAGE);
+  /* Opened before the chroot: the blob is outside the layer. */
+  int blob_fd = -1;
+  if (blob && (blob_fd = open(blob, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) tool_fail(errno, "opening the blob file %s", blob);
   tool_enter_root(argv[1]);
 
-  struct input *in = input_open(STDIN_FILENO, gzip, digest, follow);
+  struct input *in = blob ? input_open_blob(STDIN_FILENO, blob_fd, digest) : input_open(STDIN_FILENO, gzip, digest);
+  if (follow) input_follow(in);
+  if (blob) {
+    blob_input = in;
+    tool_on_failure(report_blob);
+  }
   struct entry e = {0};
   while (entry_next(in, &e)) {
     char *path = entry_path(e.name);
@@ -69,9 +93,16 @@ int main(int argc, char **argv) {
 
   char diff_id[72] = "";
   unsigned long long size = input_finish(in, diff_id);
-  char line[160];
-  int length = digest ? snprintf(line, sizeof line, "{\"size\":%llu,\"diffId\":\"%s\"}\n", size, diff_id)
-                      : snprintf(line, sizeof line, "{\"size\":%llu}\n", size);
+  tool_on_failure(NULL);
+  char line[320];
+  int length = snprintf(line, sizeof line, "{\"size\":%llu", size);
+  if (digest) length += snprintf(line + length, sizeof line - (size_t)length, ",\"diffId\":\"%s\"", diff_id);
+  if (blob) {
+    char blob_digest[72];
+    unsigned long long blob_size = input_blob(in, blob_digest);
+    length += snprintf(line + length, sizeof line - (size_t)length, ",\"blob\":{\"digest\":\"%s\",\"size\":%llu}", blob_digest, blob_size);
+  }
+  length += snprintf(line + length, sizeof line - (size_t)length, "}\n");
   tool_write_all(STDOUT_FILENO, line, (size_t)length, "the result");
   return 0;
 }

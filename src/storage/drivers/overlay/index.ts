@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type Extracted, type LayerDiffEntry } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
 import { MNT_DETACH, mountFrom, umount2, umount2Async } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
@@ -151,7 +151,7 @@ class OverlayDriver implements StorageDriver {
     return packDiffToFile(join(this.dir(id), 'diff'), await this.diffEntries(id), path);
   }
 
-  private async diffEntries(id: string): Promise<DiffEntry[]> {
+  private async diffEntries(id: string): Promise<LayerDiffEntry[]> {
     return withParentFolders(await this.layerChanges(id));
   }
 

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { extractTar, packDiff, packDiffToFile, type DiffEntry, type Extracted } from '../../../archive/index.js';
+import { extractTar, packDiff, packDiffToFile, type Extracted, type LayerDiffEntry } from '../../../archive/index.js';
 import { writeFileAtomic } from '../../../common/atomic-file.js';
 import { MNT_DETACH, umount2 } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
@@ -111,7 +111,7 @@ class VfsDriver implements StorageDriver {
     return packDiffToFile(this.dir(id), await this.diffEntries(id), path);
   }
 
-  private async diffEntries(id: string): Promise<DiffEntry[]> {
+  private async diffEntries(id: string): Promise<LayerDiffEntry[]> {
     return withParentFolders(await this.layerChanges(id));
   }
 
