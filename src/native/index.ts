@@ -1,7 +1,7 @@
 /**
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
  * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
- * (a promise) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * and waitExit (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
  * `err.path`, `err.errno`.
  */
 import { createRequire } from 'node:module';
@@ -18,6 +18,14 @@ interface NativeAddon {
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): Buffer;
   chroot(path: string): void;
+  spawnDetached(path: string, args: string[], env: string[], cwd: string, pipes: number): SpawnedChild;
+  waitExit(pid: number): Promise<number | null>;
+}
+
+/** A child started by spawnDetached: its pid, and the daemon's ends of its fds 2, 3, …. */
+export interface SpawnedChild {
+  pid: number;
+  fds: number[];
 }
 
 // This file runs from dist/src/native/, three levels below the repository root.
@@ -75,4 +83,20 @@ export function llistxattr(path: string): string[] {
 
 export function chroot(path: string): void {
   addon.chroot(path);
+}
+
+/**
+ * posix_spawn of `path` (absolute; no PATH search) in a new session, working directory `cwd`,
+ * default signal dispositions, /dev/null as its stdin and stdout and `pipes` socket pairs as its
+ * fds 2, 3, … (the daemon's ends, close-on-exec, in `fds`). A vfork: the event loop is held only
+ * while the child execs, where child_process.spawn first copies the daemon's page tables. The
+ * caller must reap the child with waitExit.
+ */
+export function spawnDetached(path: string, args: string[], env: Record<string, string>, cwd: string, pipes: number): SpawnedChild {
+  return addon.spawnDetached(path, [path, ...args], Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd, pipes);
+}
+
+/** Waits (on libuv's thread pool) for a child of spawnDetached to exit: its exit code, or null when a signal ended it. */
+export function waitExit(pid: number): Promise<number | null> {
+  return addon.waitExit(pid);
 }
