@@ -149,13 +149,29 @@ static napi_value Umount2(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* What every thread-pool job starts with: its work item and the promise it settles. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+} AsyncJob;
+
+/* Queues `job` (an AsyncJob first) on libuv's thread pool; returns the promise it settles. */
+static napi_value queue_job(napi_env env, const char *name, napi_async_execute_callback execute,
+                            napi_async_complete_callback complete, AsyncJob *job) {
+  napi_value promise, resource_name;
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_async_work(env, NULL, resource_name, execute, complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 /*
  * umount2(target, flags) on libuv's thread pool, resolving a promise: unmounting an overlay syncs
  * its upper filesystem, which must not stall the event loop.
  */
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
+  AsyncJob job;
   char *target;
   int flags;
   int err;
@@ -170,15 +186,15 @@ static void umount_execute(napi_env env, void *data) {
 static void umount_complete(napi_env env, napi_status status, void *data) {
   (void)status;
   UmountJob *job = data;
-  if (job->err == 0) napi_resolve_deferred(env, job->deferred, undefined(env));
-  else napi_reject_deferred(env, job->deferred, errno_error(env, job->err, "umount2", job->target));
-  napi_delete_async_work(env, job->work);
+  if (job->err == 0) napi_resolve_deferred(env, job->job.deferred, undefined(env));
+  else napi_reject_deferred(env, job->job.deferred, errno_error(env, job->err, "umount2", job->target));
+  napi_delete_async_work(env, job->job.work);
   free(job->target);
   free(job);
 }
 
 static napi_value Umount2Async(napi_env env, napi_callback_info info) {
-  napi_value argv[2], promise, name;
+  napi_value argv[2];
   char *target = NULL;
   uint32_t flags;
   if (!(get_args(env, info, 2, argv) && get_string(env, argv, 0, 0, &target) && get_uint32(env, argv, 1, &flags))) {
@@ -188,11 +204,7 @@ static napi_value Umount2Async(napi_env env, napi_callback_info info) {
   UmountJob *job = calloc(1, sizeof *job);
   job->target = target;
   job->flags = (int)flags;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "berth:umount2", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, umount_execute, umount_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_job(env, "berth:umount2", umount_execute, umount_complete, &job->job);
 }
 
 /* mknod(path, mode, dev): dev is the encoded makedev(major, minor), see index.ts. */
@@ -424,8 +436,7 @@ out:
 
 /* waitExit(pid): waitpid on libuv's thread pool; resolves with the exit code, or null after a signal. */
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
+  AsyncJob job;
   pid_t pid;
   int status;
   int err;
@@ -447,27 +458,23 @@ static void wait_complete(napi_env env, napi_status status, void *data) {
   WaitJob *job = data;
   napi_value value;
   if (job->err != 0) {
-    napi_reject_deferred(env, job->deferred, errno_error(env, job->err, "waitpid", ""));
+    napi_reject_deferred(env, job->job.deferred, errno_error(env, job->err, "waitpid", ""));
   } else {
     if (WIFEXITED(job->status)) napi_create_int32(env, WEXITSTATUS(job->status), &value);
     else napi_get_null(env, &value);
-    napi_resolve_deferred(env, job->deferred, value);
+    napi_resolve_deferred(env, job->job.deferred, value);
   }
-  napi_delete_async_work(env, job->work);
+  napi_delete_async_work(env, job->job.work);
   free(job);
 }
 
 static napi_value WaitExit(napi_env env, napi_callback_info info) {
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   uint32_t pid;
   if (!(get_args(env, info, 1, argv) && get_uint32(env, argv, 0, &pid))) return undefined(env);
   WaitJob *job = calloc(1, sizeof *job);
   job->pid = (pid_t)pid;
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "berth:waitExit", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, wait_execute, wait_complete, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_job(env, "berth:waitExit", wait_execute, wait_complete, &job->job);
 }
 
 static napi_value Init(napi_env env, napi_value exports) {

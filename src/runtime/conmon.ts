@@ -34,6 +34,8 @@ export interface LaunchOptions {
   persistDir: string;
   /** Removes the cgroups a failed create left. */
   removeCgroups: (cgroupsPath: string) => Promise<void>;
+  /** conmon runs the runtime's delete once the exit is recorded; false when berthd does it (crun-delete.ts). */
+  exitCommand: boolean;
 }
 
 /** Files conmon leaves in the bundle; removed after a failed create. */
@@ -66,8 +68,7 @@ function conmonArgs(opts: LaunchOptions): string[] {
     ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),
     // Run once the exit is recorded (conmon waits for it before it leaves): the runtime's state
     // and cgroups go while berthd handles the exit, instead of after it (ConmonRuntime.delete).
-    '--exit-command', exit.path,
-    ...exit.args.flatMap((arg) => ['--exit-command-arg', arg]),
+    ...(opts.exitCommand ? ['--exit-command', exit.path, ...exit.args.flatMap((arg) => ['--exit-command-arg', arg])] : []),
   ]; // prettier-ignore
 }
 
