@@ -16,7 +16,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { startCrunContainer } from './crun-start.js';
-import { deleteEndedCrunState, deletesEndedRunItself } from './crun-delete.js';
+import { conmonDeletesAtExit, deleteEndedCrunState, deletesEndedRunItself } from './crun-delete.js';
 import { launchExec } from './conmon-exec.js';
 import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
@@ -141,7 +141,7 @@ export class ConmonRuntime implements ContainerRuntime {
       exitDir: this.host.paths.exits,
       persistDir,
       removeCgroups: (cgroupsPath) => removeContainerCgroups(cgroupsPath, this.host.cgroupRoot),
-      exitCommand: !deletesEndedRunItself(this.oci, spec),
+      exitCommand: conmonDeletesAtExit(this.oci, spec),
     });
     if (compileKey) await this.host.seccompPrograms.remember(compileKey, this.oci, id);
     return { pid };
@@ -181,9 +181,9 @@ export class ConmonRuntime implements ContainerRuntime {
     const spec = await readJson<OciSpec>(join(bundleDir, 'config.json'));
     const cgroupsPath = spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`;
     const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
-    // After an exit, conmon runs the runtime's delete itself (its exit command) before it leaves,
-    // or leaves it to berthd (crun-delete.ts); the runtime is called here only when neither
-    // happened (conmon killed, a run never started, a live container deleted with force).
+    // After an exit, conmon has run crun's delete (its exit command) before it left, or berthd
+    // deletes crun's state itself (crun-delete.ts); the runtime is called here otherwise (runc and
+    // others, conmon killed, a run never started, a live container deleted with force).
     const exited = conmonPid > 0 && (await this.exitRecorded(id));
     if (exited) await this.awaitConmonExit(conmonPid, id);
     // The cgroups before the bundle: the bundle's config.json says where they are.

@@ -34,7 +34,7 @@ export interface LaunchOptions {
   persistDir: string;
   /** Removes the cgroups a failed create left. */
   removeCgroups: (cgroupsPath: string) => Promise<void>;
-  /** conmon runs the runtime's delete once the exit is recorded; false when berthd does it (crun-delete.ts). */
+  /** conmon runs the runtime's delete once the exit is recorded (see crun-delete.ts for when). */
   exitCommand: boolean;
 }
 
@@ -67,7 +67,7 @@ function conmonArgs(opts: LaunchOptions): string[] {
     ...(opts.tty ? ['-t'] : opts.stdin ? ['-i'] : []),
     ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),
     // Run once the exit is recorded (conmon waits for it before it leaves): the runtime's state
-    // and cgroups go while berthd handles the exit, instead of after it (ConmonRuntime.delete).
+    // and cgroups go while berthd handles the exit, instead of after it (crun-delete.ts).
     ...(opts.exitCommand ? ['--exit-command', exit.path, ...exit.args.flatMap((arg) => ['--exit-command-arg', arg])] : []),
   ]; // prettier-ignore
 }
