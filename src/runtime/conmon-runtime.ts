@@ -178,24 +178,28 @@ export class ConmonRuntime implements ContainerRuntime {
    */
   async delete(id: string, options: { force: boolean }): Promise<void> {
     const bundleDir = this.bundle(id);
-    const spec = await readJson<OciSpec>(join(bundleDir, 'config.json'));
+    const [spec, conmonPidText, exitRecorded] = await Promise.all([
+      readJson<OciSpec>(join(bundleDir, 'config.json')),
+      readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'),
+      this.exitRecorded(id),
+    ]);
     const cgroupsPath = spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`;
-    const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
+    const conmonPid = Number(conmonPidText);
     // After an exit, conmon has run crun's delete (its exit command) before it left, or berthd
     // deletes crun's state itself (crun-delete.ts); the runtime is called here otherwise (runc and
     // others, conmon killed, a run never started, a live container deleted with force).
-    const exited = conmonPid > 0 && (await this.exitRecorded(id));
+    const exited = conmonPid > 0 && exitRecorded;
     if (exited) await this.awaitConmonExit(conmonPid, id);
-    // The cgroups before the bundle: the bundle's config.json says where they are.
-    if (exited && spec && deletesEndedRunItself(this.oci, spec)) {
-      await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
-      await deleteEndedCrunState(this.oci.root, id);
-    } else {
+    const deletesItself = exited && spec !== undefined && deletesEndedRunItself(this.oci, spec);
+    if (!deletesItself) {
       if (await mayHoldState(this.oci, id)) await deleteContainer(this.oci, id, options);
       if (conmonPid > 0 && !exited) await this.awaitConmonExit(conmonPid, id);
-      await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     }
+    // The cgroups before the bundle (its config.json says where they are) and crun's state (as
+    // crun orders them).
+    await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     await Promise.all([
+      deletesItself ? deleteEndedCrunState(this.oci.root, id) : undefined,
       rm(bundleDir, { recursive: true, force: true }),
       rm(this.host.paths.persist(id), { recursive: true, force: true }),
       rm(this.host.paths.execs(id), { recursive: true, force: true }),
