@@ -1,14 +1,15 @@
 /*
  * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
- * mknod, lsetxattr, lgetxattr, llistxattr, chroot; and posix_spawn of a program in its own session,
- * with a wait for its exit (spawnDetached, waitExit).
- * Every function but umount2Async and waitExit is synchronous and throws an Error shaped like Node's fs errors
+ * mknod, lsetxattr, lgetxattr, llistxattr, chroot; posix_spawn of a program in its own session,
+ * with a wait for its exit (spawnDetached, waitExit); and a recursive removal (removeTree).
+ * Every function but umount2Async, waitExit and removeTree is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -477,6 +478,65 @@ static napi_value WaitExit(napi_env env, napi_callback_info info) {
   return queue_job(env, "berth:waitExit", wait_execute, wait_complete, &job->job);
 }
 
+/*
+ * removeTree(path): `rm -rf` on libuv's thread pool, as one job. Node's recursive rm makes some
+ * twenty round trips between the event loop and the pool for a small folder (lstat, rmdir that
+ * fails, readdir, each child); here it is nftw's walk, children first, never following a
+ * symlink nor entering another mount (its contents are not this tree's: the folder holding the
+ * mount point then fails with ENOTEMPTY). A path that does not exist is removed already.
+ */
+typedef struct {
+  AsyncJob job;
+  char *path;
+  int err;
+  char failed_path[MAX_STRING];
+} RemoveJob;
+
+static __thread int remove_error;
+static __thread char *remove_failed_path;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)ftw;
+  int failed = type == FTW_DP ? rmdir(path) : unlink(path);
+  if (failed != 0 && errno != ENOENT) {
+    remove_error = errno;
+    snprintf(remove_failed_path, MAX_STRING, "%s", path);
+    return 1;
+  }
+  return 0;
+}
+
+static void remove_execute(napi_env env, void *data) {
+  (void)env;
+  RemoveJob *job = data;
+  remove_error = 0;
+  remove_failed_path = job->failed_path;
+  snprintf(job->failed_path, MAX_STRING, "%s", job->path);
+  if (nftw(job->path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 && remove_error == 0 && errno != ENOENT) {
+    remove_error = errno;
+  }
+  job->err = remove_error;
+}
+
+static void remove_complete(napi_env env, napi_status status, void *data) {
+  (void)status;
+  RemoveJob *job = data;
+  if (job->err == 0) napi_resolve_deferred(env, job->job.deferred, undefined(env));
+  else napi_reject_deferred(env, job->job.deferred, errno_error(env, job->err, "rm", job->failed_path));
+  napi_delete_async_work(env, job->job.work);
+  free(job->path);
+  free(job);
+}
+
+static napi_value RemoveTree(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char *path = NULL;
+  if (!(get_args(env, info, 1, argv) && get_string(env, argv, 0, 0, &path))) return undefined(env);
+  RemoveJob *job = calloc(1, sizeof *job);
+  job->path = path;
+  return queue_job(env, "berth:removeTree", remove_execute, remove_complete, &job->job);
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"mount", NULL, Mount, NULL, NULL, NULL, napi_default, NULL},
@@ -490,6 +550,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
     {"spawnDetached", NULL, SpawnDetached, NULL, NULL, NULL, napi_default, NULL},
     {"waitExit", NULL, WaitExit, NULL, NULL, NULL, napi_default, NULL},
+    {"removeTree", NULL, RemoveTree, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -1,7 +1,7 @@
 /**
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
  * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
- * and waitExit (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * waitExit and removeTree (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
  * `err.path`, `err.errno`.
  */
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ interface NativeAddon {
   chroot(path: string): void;
   spawnDetached(path: string, args: string[], env: string[], cwd: string, pipes: number): SpawnedChild;
   waitExit(pid: number): Promise<number | null>;
+  removeTree(path: string): Promise<void>;
 }
 
 /** A child started by spawnDetached: its pid, and the daemon's ends of its fds 2, 3, …. */
@@ -99,4 +100,13 @@ export function spawnDetached(path: string, args: string[], env: Record<string, 
 /** Waits (on libuv's thread pool) for a child of spawnDetached to exit: its exit code, or null when a signal ended it. */
 export function waitExit(pid: number): Promise<number | null> {
   return addon.waitExit(pid);
+}
+
+/**
+ * `rm -rf path` as one job on libuv's thread pool (Node's recursive rm makes a round trip per
+ * call, some twenty for a small folder). Symlinks are removed, not followed; another mount inside
+ * the tree is not entered (the folder that holds it fails with ENOTEMPTY). A missing path is no error.
+ */
+export function removeTree(path: string): Promise<void> {
+  return addon.removeTree(path);
 }

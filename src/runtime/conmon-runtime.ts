@@ -8,6 +8,7 @@ import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
+import { removeTree } from '../native/index.js';
 import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
 import { readCgroupProcesses, readContainerStats } from './cgroup-stats.js';
@@ -200,9 +201,9 @@ export class ConmonRuntime implements ContainerRuntime {
     await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     await Promise.all([
       deletesItself ? deleteEndedCrunState(this.oci.root, id) : undefined,
-      rm(bundleDir, { recursive: true, force: true }),
-      rm(this.host.paths.persist(id), { recursive: true, force: true }),
-      rm(this.host.paths.execs(id), { recursive: true, force: true }),
+      removeTree(bundleDir),
+      removeTree(this.host.paths.persist(id)),
+      removeTree(this.host.paths.execs(id)),
     ]);
   }
 

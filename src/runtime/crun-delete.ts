@@ -16,8 +16,8 @@
  * removed the state folder under it); berthd runs their delete after the exit (ConmonRuntime).
  * crun's start is berthd's own (crun-start.ts), over before the program can run.
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeTree } from '../native/index.js';
 import type { OciSpec } from './oci-spec.js';
 import type { Runtime } from './runtime.js';
 
@@ -37,5 +37,5 @@ function ownPidNamespace(spec: OciSpec): boolean {
 
 /** crun's state of an ended run (call after its cgroups are removed, as crun orders them). */
 export async function deleteEndedCrunState(root: string, id: string): Promise<void> {
-  await rm(join(root, id), { recursive: true, force: true });
+  await removeTree(join(root, id));
 }
