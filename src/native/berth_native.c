@@ -1,8 +1,8 @@
 /*
  * The few Linux syscalls Node cannot make: mount (also from another working directory), umount2,
  * mknod, lsetxattr, lgetxattr, llistxattr, chroot; posix_spawn of a program in its own session,
- * with a wait for its exit (spawnDetached, waitExit); and a recursive removal (removeTree).
- * Every function but umount2Async, waitExit and removeTree is synchronous and throws an Error shaped like Node's fs errors
+ * and reaping it (spawnDetached, reapChild); and a recursive removal (removeTree).
+ * Every function but umount2Async and removeTree is synchronous and throws an Error shaped like Node's fs errors
  * (err.code = 'EPERM', err.errno = -1, err.syscall = 'mount', err.path = target), so callers
  * handle them with the same errnoCode() checks as any fs failure.
  */
@@ -435,47 +435,26 @@ out:
   return result ? result : undefined(env);
 }
 
-/* waitExit(pid): waitpid on libuv's thread pool; resolves with the exit code, or null after a signal. */
-typedef struct {
-  AsyncJob job;
-  pid_t pid;
-  int status;
-  int err;
-} WaitJob;
-
-static void wait_execute(napi_env env, void *data) {
-  (void)env;
-  WaitJob *job = data;
-  while (waitpid(job->pid, &job->status, 0) < 0) {
-    if (errno != EINTR) {
-      job->err = errno;
-      return;
-    }
-  }
-}
-
-static void wait_complete(napi_env env, napi_status status, void *data) {
-  (void)status;
-  WaitJob *job = data;
-  napi_value value;
-  if (job->err != 0) {
-    napi_reject_deferred(env, job->job.deferred, errno_error(env, job->err, "waitpid", ""));
-  } else {
-    if (WIFEXITED(job->status)) napi_create_int32(env, WEXITSTATUS(job->status), &value);
-    else napi_get_null(env, &value);
-    napi_resolve_deferred(env, job->job.deferred, value);
-  }
-  napi_delete_async_work(env, job->job.work);
-  free(job);
-}
-
-static napi_value WaitExit(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
+/*
+ * reapChild(pid): waitpid(pid, WNOHANG). undefined while the child runs; then its exit code, or
+ * null when a signal ended it. Not a blocking wait on the thread pool: a pool thread held per
+ * starting container would stall every file call of the daemon when a few start at once.
+ */
+static napi_value ReapChild(napi_env env, napi_callback_info info) {
+  napi_value argv[1], value;
   uint32_t pid;
   if (!(get_args(env, info, 1, argv) && get_uint32(env, argv, 0, &pid))) return undefined(env);
-  WaitJob *job = calloc(1, sizeof *job);
-  job->pid = (pid_t)pid;
-  return queue_job(env, "berth:waitExit", wait_execute, wait_complete, &job->job);
+  int status = 0;
+  pid_t reaped;
+  while ((reaped = waitpid((pid_t)pid, &status, WNOHANG)) < 0 && errno == EINTR) {}
+  if (reaped < 0) {
+    throw_errno(env, errno, "waitpid", "");
+    return undefined(env);
+  }
+  if (reaped == 0) return undefined(env);
+  if (WIFEXITED(status)) napi_create_int32(env, WEXITSTATUS(status), &value);
+  else napi_get_null(env, &value);
+  return value;
 }
 
 /*
@@ -549,7 +528,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"llistxattr", NULL, Llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"chroot", NULL, Chroot, NULL, NULL, NULL, napi_default, NULL},
     {"spawnDetached", NULL, SpawnDetached, NULL, NULL, NULL, napi_default, NULL},
-    {"waitExit", NULL, WaitExit, NULL, NULL, NULL, napi_default, NULL},
+    {"reapChild", NULL, ReapChild, NULL, NULL, NULL, napi_default, NULL},
     {"removeTree", NULL, RemoveTree, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);

@@ -1,12 +1,13 @@
 /**
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
  * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
- * waitExit and removeTree (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * and removeTree (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
  * `err.path`, `err.errno`.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -19,7 +20,7 @@ interface NativeAddon {
   llistxattr(path: string): Buffer;
   chroot(path: string): void;
   spawnDetached(path: string, args: string[], env: string[], cwd: string, pipes: number): SpawnedChild;
-  waitExit(pid: number): Promise<number | null>;
+  reapChild(pid: number): number | null | undefined;
   removeTree(path: string): Promise<void>;
 }
 
@@ -97,9 +98,17 @@ export function spawnDetached(path: string, args: string[], env: Record<string, 
   return addon.spawnDetached(path, [path, ...args], Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd, pipes);
 }
 
-/** Waits (on libuv's thread pool) for a child of spawnDetached to exit: its exit code, or null when a signal ended it. */
-export function waitExit(pid: number): Promise<number | null> {
-  return addon.waitExit(pid);
+/**
+ * Waits for a child of spawnDetached to exit: its exit code, or null when a signal ended it.
+ * Polled (waitpid WNOHANG, 1 ms, then less often): the children this is for leave within
+ * milliseconds, and a blocking waitpid would hold a thread of libuv's pool meanwhile.
+ */
+export async function waitExit(pid: number): Promise<number | null> {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    const status = addon.reapChild(pid);
+    if (status !== undefined) return status;
+    await sleep(delay);
+  }
 }
 
 /**
