@@ -1,13 +1,14 @@
 /**
  * Typed wrappers around the berth_native addon (src/native/berth_native.c, built by
  * `npx node-gyp rebuild` into build/Release/berth_native.node). Every function but umount2Async
- * (a promise) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
+ * and removeTree (promises) is synchronous; all throw errors shaped like Node's fs errors: `err.code` ('EPERM'), `err.syscall` ('mount'),
  * `err.path`, `err.errno`. The xattr functions take a path as a string or as a Buffer of its raw bytes
  * (a name that is not UTF-8).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -19,6 +20,15 @@ interface NativeAddon {
   lgetxattr(path: string | Buffer, name: string): Buffer | null;
   llistxattr(path: string | Buffer): Buffer;
   chroot(path: string): void;
+  spawnDetached(path: string, args: string[], env: string[], cwd: string, pipes: number): SpawnedChild;
+  reapChild(pid: number): number | null | undefined;
+  removeTree(path: string): Promise<void>;
+}
+
+/** A child started by spawnDetached: its pid, and the daemon's ends of its fds 2, 3, …. */
+export interface SpawnedChild {
+  pid: number;
+  fds: number[];
 }
 
 // This file runs from dist/src/native/, three levels below the repository root.
@@ -76,4 +86,37 @@ export function llistxattr(path: string | Buffer): string[] {
 
 export function chroot(path: string): void {
   addon.chroot(path);
+}
+
+/**
+ * posix_spawn of `path` (absolute; no PATH search) in a new session, working directory `cwd`,
+ * default signal dispositions, /dev/null as its stdin and stdout and `pipes` socket pairs as its
+ * fds 2, 3, … (the daemon's ends, close-on-exec, in `fds`). A vfork: the event loop is held only
+ * while the child execs, where child_process.spawn first copies the daemon's page tables. The
+ * caller must reap the child with waitExit.
+ */
+export function spawnDetached(path: string, args: string[], env: Record<string, string>, cwd: string, pipes: number): SpawnedChild {
+  return addon.spawnDetached(path, [path, ...args], Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd, pipes);
+}
+
+/**
+ * Waits for a child of spawnDetached to exit: its exit code, or null when a signal ended it.
+ * Polled (waitpid WNOHANG, 1 ms, then less often): the children this is for leave within
+ * milliseconds, and a blocking waitpid would hold a thread of libuv's pool meanwhile.
+ */
+export async function waitExit(pid: number): Promise<number | null> {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    const status = addon.reapChild(pid);
+    if (status !== undefined) return status;
+    await sleep(delay);
+  }
+}
+
+/**
+ * `rm -rf path` as one job on libuv's thread pool (Node's recursive rm makes a round trip per
+ * call, some twenty for a small folder). Symlinks are removed, not followed; another mount inside
+ * the tree is not entered (the folder that holds it fails with ENOTEMPTY). A missing path is no error.
+ */
+export function removeTree(path: string): Promise<void> {
+  return addon.removeTree(path);
 }

@@ -9,14 +9,12 @@
  * process; the sync pipe says `{"data": PID}` (or -1 and the runtime's complaint), and at the end
  * `{"data": STATUS}`.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { writeJsonAtomic } from '../common/atomic-file.js';
 import { BerthError } from '../common/errors.js';
 import { connectAttach, type AttachSocket } from './attach-socket.js';
-import { ownPipes, processExit, readAll, syncMessages } from './conmon-pipes.js';
+import { conmonEnv, readAll, spawnConmon, syncMessages } from './conmon-pipes.js';
 import { execFailure } from './create-error.js';
 import { readExitCode } from './exit-files.js';
 import type { OciSpec } from './oci-spec.js';
@@ -71,20 +69,20 @@ export async function launchExec(opts: ExecLaunch): Promise<LaunchedExec> {
   await mkdir(join(dir, 'exit'), { recursive: true });
   await mkdir(join(dir, 'persist'), { recursive: true });
   await writeJsonAtomic(join(dir, 'process.json'), opts.process, { durable: false });
-  const child = spawn(opts.conmonPath, execArgs(opts), {
-    cwd: dir,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
-  });
-  const [, , stderrPipe, syncPipe, startPipe, attachPipe] = child.stdio as unknown as [null, null, Readable, Readable, Writable, Readable];
-  const closePipes = ownPipes(child);
+  const child = await Promise.resolve()
+    .then(() => spawnConmon(opts.conmonPath, execArgs(opts), dir, conmonEnv({ _OCI_ATTACHPIPE: '5' }), 4))
+    .catch(async (err: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    });
+  const [stderrPipe, syncPipe, startPipe, attachPipe] = child.pipes;
+  const { closePipes } = child;
   const stderr = readAll(stderrPipe);
   const sync = syncMessages(syncPipe);
   let socket: AttachSocket | undefined;
   try {
     startPipe.write(Buffer.of(0));
-    const [ready] = await Promise.all([syncMessages(attachPipe).next(), processExit(child)]);
+    const [ready] = await Promise.all([syncMessages(attachPipe).next(), child.exited]);
     if (!ready || ready.data < 0) {
       const complaint = (await stderr).trim();
       throw new BerthError('internal', `conmon could not set up the exec: ${ready?.message ?? (complaint || 'no error output')}`);

@@ -8,6 +8,7 @@ import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeJsonAtomic } from '../common/atomic-file.js';
+import { removeTree } from '../native/index.js';
 import { conflict, errnoCode, notFound, unavailable } from '../common/errors.js';
 import { attachConnection, connectAttach } from './attach-socket.js';
 import { readCgroupProcesses, readContainerStats } from './cgroup-stats.js';
@@ -16,6 +17,7 @@ import { liftPidsLimit, removeContainerCgroups, type CgroupInfo } from './cgroup
 import { availableCapabilities } from './capabilities.js';
 import { launchContainer } from './conmon.js';
 import { startCrunContainer } from './crun-start.js';
+import { conmonDeletesAtExit, deleteEndedCrunState, deletesEndedRunItself } from './crun-delete.js';
 import { launchExec } from './conmon-exec.js';
 import { launchDirectExec, runsExecDirectly } from './direct-exec.js';
 import { reopenLog, resizeTty } from './conmon-ctl.js';
@@ -140,6 +142,7 @@ export class ConmonRuntime implements ContainerRuntime {
       exitDir: this.host.paths.exits,
       persistDir,
       removeCgroups: (cgroupsPath) => removeContainerCgroups(cgroupsPath, this.host.cgroupRoot),
+      exitCommand: conmonDeletesAtExit(this.oci, spec),
     });
     if (compileKey) await this.host.seccompPrograms.remember(compileKey, this.oci, id);
     return { pid };
@@ -176,21 +179,31 @@ export class ConmonRuntime implements ContainerRuntime {
    */
   async delete(id: string, options: { force: boolean }): Promise<void> {
     const bundleDir = this.bundle(id);
-    const cgroupsPath = await this.cgroupsPath(id);
-    const conmonPid = Number(await readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'));
-    // After an exit, conmon runs the runtime's delete itself (its exit command) before it leaves;
-    // the runtime is called here only when that did not happen (conmon killed, a run never
-    // started, a live container deleted with force).
-    const exited = conmonPid > 0 && (await this.exitRecorded(id));
+    const [spec, conmonPidText, exitRecorded] = await Promise.all([
+      readJson<OciSpec>(join(bundleDir, 'config.json')),
+      readFile(join(bundleDir, 'conmon.pid'), 'utf8').catch(() => '0'),
+      this.exitRecorded(id),
+    ]);
+    const cgroupsPath = spec?.linux.cgroupsPath || `${this.host.cgroupParent}/${id}`;
+    const conmonPid = Number(conmonPidText);
+    // After an exit, conmon has run crun's delete (its exit command) before it left, or berthd
+    // deletes crun's state itself (crun-delete.ts); the runtime is called here otherwise (runc and
+    // others, conmon killed, a run never started, a live container deleted with force).
+    const exited = conmonPid > 0 && exitRecorded;
     if (exited) await this.awaitConmonExit(conmonPid, id);
-    if (await mayHoldState(this.oci, id)) await deleteContainer(this.oci, id, options);
-    if (conmonPid > 0 && !exited) await this.awaitConmonExit(conmonPid, id);
-    // The cgroups before the bundle: the bundle's config.json says where they are.
+    const deletesItself = exited && spec !== undefined && deletesEndedRunItself(this.oci, spec);
+    if (!deletesItself) {
+      if (await mayHoldState(this.oci, id)) await deleteContainer(this.oci, id, options);
+      if (conmonPid > 0 && !exited) await this.awaitConmonExit(conmonPid, id);
+    }
+    // The cgroups before the bundle (its config.json says where they are) and crun's state (as
+    // crun orders them).
     await removeContainerCgroups(cgroupsPath, this.host.cgroupRoot);
     await Promise.all([
-      rm(bundleDir, { recursive: true, force: true }),
-      rm(this.host.paths.persist(id), { recursive: true, force: true }),
-      rm(this.host.paths.execs(id), { recursive: true, force: true }),
+      deletesItself ? deleteEndedCrunState(this.oci.root, id) : undefined,
+      removeTree(bundleDir),
+      removeTree(this.host.paths.persist(id)),
+      removeTree(this.host.paths.execs(id)),
     ]);
   }
 

@@ -7,12 +7,10 @@
  * ctl fifo (conmon-ctl.ts), the exit files and the exec mode (conmon-exec.ts); ConmonRuntime
  * (conmon-runtime.ts) puts them together.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { BerthError, invalidParameter } from '../common/errors.js';
-import { ownPipes, pipeClosed, processExit, readAll, syncMessages, type SyncMessage } from './conmon-pipes.js';
+import { conmonEnv, pipeClosed, readAll, spawnConmon, syncMessages, type ConmonChild, type SyncMessage } from './conmon-pipes.js';
 import { createFailure } from './create-error.js';
 import type { OciSpec } from './oci-spec.js';
 import { deleteCommand, deleteContainer, runtimeGlobalArgs, type Runtime } from './runtime.js';
@@ -36,6 +34,8 @@ export interface LaunchOptions {
   persistDir: string;
   /** Removes the cgroups a failed create left. */
   removeCgroups: (cgroupsPath: string) => Promise<void>;
+  /** conmon runs the runtime's delete once the exit is recorded (see crun-delete.ts for when). */
+  exitCommand: boolean;
 }
 
 /** Files conmon leaves in the bundle; removed after a failed create. */
@@ -58,15 +58,17 @@ function conmonArgs(opts: LaunchOptions): string[] {
     '--full-attach',
     // No --log-size-max: conmon would empty the file, losing lines; berthd rotates instead.
     '-l', opts.logPath === undefined ? 'none' : `k8s-file:${opts.logPath}`,
+    // conmon fsyncs the log before it writes the exit file, a journal commit (1–7 ms here) on the
+    // path of every exit, `run --rm`'s answer included; dockerd's json-file log is never synced.
+    '--no-sync-log',
     // After daemonizing conmon's stderr is /dev/null: its errors reach only syslog.
     '--log-level', 'warning', '--syslog',
     // With a tty, conmon's -t carries stdin too; -i is for pipes.
     ...(opts.tty ? ['-t'] : opts.stdin ? ['-i'] : []),
     ...runtimeGlobalArgs(opts.runtime).flatMap((arg) => ['--runtime-arg', arg]),
     // Run once the exit is recorded (conmon waits for it before it leaves): the runtime's state
-    // and cgroups go while berthd handles the exit, instead of after it (ConmonRuntime.delete).
-    '--exit-command', exit.path,
-    ...exit.args.flatMap((arg) => ['--exit-command-arg', arg]),
+    // and cgroups go while berthd handles the exit, instead of after it (crun-delete.ts).
+    ...(opts.exitCommand ? ['--exit-command', exit.path, ...exit.args.flatMap((arg) => ['--exit-command-arg', arg])] : []),
   ]; // prettier-ignore
 }
 
@@ -95,39 +97,33 @@ async function readBundleSpec(bundleDir: string): Promise<OciSpec | undefined> {
  */
 export async function launchContainer(opts: LaunchOptions): Promise<{ pid: number }> {
   if (opts.logPath?.includes(':')) throw invalidParameter(`log path may not contain ':': ${opts.logPath}`);
-  const binary = opts.conmonPath;
   // conmon dies without an exit file if the persist dir is missing.
   await mkdir(opts.persistDir, { recursive: true });
-  const child = spawn(binary, conmonArgs(opts), {
-    cwd: opts.bundleDir,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-  });
-  const [, , stderrPipe, syncPipe, startPipe] = child.stdio as [null, null, Readable, Readable, NodeJS.WritableStream];
-  const closePipes = ownPipes(child);
-  // Only the first conmon ever holds stderr (the daemonized one points it at /dev/null).
-  const stderr = readAll(stderrPipe);
+  let child: ConmonChild | undefined;
   let sync: SyncMessage | undefined;
   try {
+    child = spawnConmon(opts.conmonPath, conmonArgs(opts), opts.bundleDir, conmonEnv(), 3);
+    const [stderrPipe, syncPipe, startPipe] = child.pipes;
+    // Only the first conmon ever holds stderr (the daemonized one points it at /dev/null).
+    const stderr = readAll(stderrPipe);
     startPipe.end(Buffer.of(0)); // conmon waits for this byte before it forks
-    [sync] = await Promise.all([syncMessages(syncPipe).next(), processExit(child)]);
+    [sync] = await Promise.all([syncMessages(syncPipe).next(), child.exited]);
     if (!sync) {
       const complaint = (await stderr).trim();
       throw new BerthError('internal', `conmon exited before the container was created: ${complaint || 'no error output'}`);
     }
   } catch (err) {
-    closePipes();
+    child?.closePipes();
     await cleanUpFailedCreate(opts, await readBundleSpec(opts.bundleDir));
     throw err;
   }
   if (sync.data > 0) {
-    closePipes();
+    child.closePipes();
     return { pid: sync.data };
   }
   // conmon exits after reporting the failure; wait for that, so no conmon outlives the error.
-  await pipeClosed(syncPipe);
-  closePipes();
+  await pipeClosed(child.pipes[1]);
+  child.closePipes();
   const spec = await readBundleSpec(opts.bundleDir);
   await cleanUpFailedCreate(opts, spec);
   throw createFailure(sync.message ?? 'unknown error', spec?.process.args[0] ?? '');

@@ -123,6 +123,10 @@ export class ExecService {
       const began = performance.now();
       const request = await execRequest(record, id, options);
       process = await this.options.containers.runtimeOf(record).exec(record.id, request);
+      // The spec's consoleSize (how moby sizes an exec's terminal) is not applied by crun to an
+      // exec: its terminal starts 0x0, and the client's own resize comes a round trip later, after
+      // a quick program has read its size. So it is set as soon as the process runs.
+      if (options.tty && options.consoleSize) await process.resize(options.consoleSize.height, options.consoleSize.width).catch(() => {});
       this.options.logger.debug('exec started', { id, pid: process.pid, ms: +(performance.now() - began).toFixed(2) });
       entry.process = process;
       entry.pid = process.pid;

@@ -4,6 +4,7 @@ import { conflict, invalidParameter, notFound } from '../../common/errors.js';
 import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID } from '../../common/ids.js';
 import type { ContainerRecord } from './model.js';
+import { removeTree } from '../../native/index.js';
 
 const RECORD_FILE = 'config.v2.json';
 /** A record holds the container's environment (often secrets): root only, as dockerd keeps it. */
@@ -126,6 +127,6 @@ export class ContainerStore {
 
   /** The folder of a deleted record. */
   async removeDir(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    await removeTree(this.dir(id));
   }
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractTar, packDiff, packDiffToFile, type Extracted, type LayerDiffEntry } from '../../../archive/index.js';
 import { alreadyExists, BerthError, conflict, errnoCode, invalidParameter, notFound, unavailable, wrap } from '../../../common/errors.js';
-import { MNT_DETACH, mountFrom, umount2, umount2Async } from '../../../native/index.js';
+import { MNT_DETACH, mountFrom, removeTree, umount2, umount2Async } from '../../../native/index.js';
 import { layerChanges, withParentFolders, type LayerChange } from '../../changes.js';
 import { registerStorageDriver, type ApplyDiffOptions, type Change, type StorageDriver, type Usage } from '../../driver.js';
 import type { Digest } from '../../digest.js';
@@ -199,7 +199,7 @@ class OverlayDriver implements StorageDriver {
     const short = await this.readLink(id);
     if (short !== undefined) await rm(this.linkPath(short), { force: true });
     else await this.removeLinksTo(id);
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
   }
 
   async status(): Promise<Array<[string, string]>> {
