@@ -482,7 +482,7 @@ static napi_value ReapChild(napi_env env, napi_callback_info info) {
  * removeTree(path): `rm -rf` on libuv's thread pool, as one job. Node's recursive rm makes some
  * twenty round trips between the event loop and the pool for a small folder (lstat, rmdir that
  * fails, readdir, each child); here it is nftw's walk, children first, never following a
- * symlink nor entering another mount (its contents are not this tree's: the folder holding the
+ * symlink nor entering a mount of another file system (FTW_MOUNT; its contents are not this tree's: the folder holding the
  * mount point then fails with ENOTEMPTY). A path that does not exist is removed already.
  */
 typedef struct {
@@ -497,7 +497,8 @@ static __thread char *remove_failed_path;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
   (void)st, (void)ftw;
-  int failed = type == FTW_DP ? rmdir(path) : unlink(path);
+  // A folder that could not be read (FTW_DNR) is still a folder: rmdir says whether it was empty.
+  int failed = type == FTW_DP || type == FTW_DNR ? rmdir(path) : unlink(path);
   if (failed != 0 && errno != ENOENT) {
     remove_error = errno;
     snprintf(remove_failed_path, MAX_STRING, "%s", path);
@@ -512,8 +513,17 @@ static void remove_execute(napi_env env, void *data) {
   remove_error = 0;
   remove_failed_path = job->failed_path;
   snprintf(job->failed_path, MAX_STRING, "%s", job->path);
-  if (nftw(job->path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0 && remove_error == 0 && errno != ENOENT) {
-    remove_error = errno;
+  // A folder removed by someone else during the walk ends it with ENOENT: the walk is made again
+  // while the tree itself is still there, so that nothing of it is left behind unreported.
+  struct stat top;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    if (nftw(job->path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 || remove_error != 0) break;
+    if (errno != ENOENT) {
+      remove_error = errno;
+      break;
+    }
+    if (lstat(job->path, &top) != 0) break;
+    if (attempt == 2) remove_error = ENOTEMPTY;
   }
   job->err = remove_error;
 }

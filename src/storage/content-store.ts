@@ -141,7 +141,7 @@ export class ContentStore {
         // The other reader finishes its hashing meanwhile.
         await file.sync();
       } finally {
-        await writeback.settled();
+        await writeback.settled().catch(() => undefined);
         await file.close();
       }
       const digest = hashed ? await digestOf(temp, size, hashed) : (`sha256:${hash!.digest('hex')}` as const);
@@ -305,11 +305,13 @@ async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
  * time, not awaited by the writes), so that the disk writes while the rest of the blob arrives
  * and the fsync that makes it durable waits only for the tail: for a 100 MiB layer that fsync
  * alone took 50–80 ms at the end of every commit and load. A background flush that fails is
- * only a lost head start: the final fsync reports the disk's failure.
+ * reported by settled(): the kernel reports a writeback error once per open file, so the final
+ * fsync on the same descriptor could succeed after the data was lost.
  */
 class EarlyWriteback {
   private unflushed = 0;
   private inFlight: Promise<void> | undefined;
+  private failure: unknown;
 
   constructor(private readonly file: FileHandle) {}
 
@@ -319,12 +321,16 @@ class EarlyWriteback {
     this.unflushed = 0;
     this.inFlight = this.file.datasync().then(
       () => (this.inFlight = undefined),
-      () => (this.inFlight = undefined),
+      (err: unknown) => {
+        this.failure ??= err;
+        this.inFlight = undefined;
+      },
     );
   }
 
-  /** Waits for a flush under way: the file must not be closed under it. */
+  /** Waits for a flush under way (the file must not be closed under it); rejects if any failed. */
   async settled(): Promise<void> {
     await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
   }
 }

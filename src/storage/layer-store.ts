@@ -15,6 +15,12 @@ import { Semaphore } from './semaphore.js';
 
 /** Layers unpacked at once per store (per daemon); more imports wait their turn. */
 export const MAX_CONCURRENT_UNPACKS = 4;
+/**
+ * Guessed layers unpacked at once (registerAhead), apart from the slots above: a guess is fed at
+ * the pace of the client uploading the archive, and slow clients must not hold up pulls and
+ * imports.
+ */
+export const MAX_CONCURRENT_GUESSES = 2;
 
 export interface Layer {
   /** Names the layer with everything under it (see chainId in digest.ts). */
@@ -85,6 +91,7 @@ export class LayerStore {
   private readonly retains = new RefCounts();
   private readonly layerSizes = new Map<Digest, number>();
   private readonly unpacks = new Semaphore(MAX_CONCURRENT_UNPACKS);
+  private readonly guesses = new Semaphore(MAX_CONCURRENT_GUESSES);
   // One metadata change at a time; the slow parts (unpacking) run outside it.
   private serial: Promise<unknown> = Promise.resolve();
 
@@ -161,14 +168,14 @@ export class LayerStore {
   /**
    * registerBeforeParent() for bytes that may turn out not to be a layer at all (a big file of an
    * image archive, whose manifest comes after it): starts only where the driver fills a layer
-   * before its parent is known and an unpack slot is free now, else returns undefined and
+   * before its parent is known and a guess's slot is free now, else returns undefined and
    * nothing is started, so the caller never waits for a slot on a guess. Rejecting `parent`
    * drops the unpacked copy (the registration then rejects with that reason). `growing`: `diff`
    * is a file still being written (see ExtractOptions.growing).
    */
   registerAhead(diff: Readable, parent: Promise<string | null>, options: { growing?: GrowingFile } = {}): AheadRegistration | undefined {
     if (!this.driver.setParent) return undefined;
-    const release = this.unpacks.tryAcquire();
+    const release = this.guesses.tryAcquire();
     if (!release) return undefined;
     parent.catch(() => undefined);
     const unpacked = this.registerUnpacking(diff, null, { growing: options.growing }).finally(release);

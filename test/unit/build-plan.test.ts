@@ -221,6 +221,7 @@ test('RUN heredocs as BuildKit runs them: the body as the script, a #! script as
     { command: ['/bin/sh', '-c', 'cat <<A >/a && cat <<B >/b\nfirst\nA\nsecond\nB'], script: undefined },
   ]);
   assert.equal(createdBy[0], '/bin/sh -c echo one\necho two\n');
+  assert.throws(() => history(['FROM busybox', 'RUN <<"../../tmp/x"', '#!/bin/sh', 'true', '../../tmp/x'].join('\n')), /a heredoc run as a script cannot be named \.\.\/\.\.\/tmp\/x/);
 });
 
 test('the histories and configs Docker 20.10 recorded for the shared fixture images (fixture/app, fixture/caps)', () => {

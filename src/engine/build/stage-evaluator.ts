@@ -263,6 +263,8 @@ export class StageEvaluator {
     const first = files[0]!;
     const data = first.chomp ? chompHeredocContent(first.data) : first.data;
     if (!data.startsWith('#!')) return { instruction: { ...instruction, cmdLine: [data] } };
+    // The script is shown in SCRIPT_DIR under the heredoc's name: a '/' would place it elsewhere.
+    if (first.name.includes('/')) throw new Error(`a heredoc run as a script cannot be named ${first.name}: the name is its file's name in ${SCRIPT_DIR}`);
     const path = posix.join(SCRIPT_DIR, first.name);
     return { instruction: { ...instruction, cmdLine: [path] }, script: { path, data } };
   }

@@ -169,6 +169,10 @@ export class BlobDownloads {
     const path = this.partialPath(digest);
     try {
       const have = await this.resumePoint(path, size);
+      // The kept bytes are hashed before the request: hashed after it, a long prefix would leave
+      // the response unread for longer than the registry's stall timeout allows.
+      const resumed = createHash('sha256');
+      if (have > 0) await this.hashFile(path, have, resumed);
       const { stream, offset } = await source(have, signal);
       const restart = offset !== have;
       // Started over in a new file: a reader holding the old one sees it end unverified, never a
@@ -177,14 +181,15 @@ export class BlobDownloads {
       const start = restart ? 0 : have;
       // The file exists from here on, whoever writes it: a reader following the download opens it.
       const file = await open(path, start > 0 ? 'a' : 'w');
-      const handedOver = writer && this.handOver(download, stream, writer, { digest, size, path, offset: start }, signal);
+      // A resumed download is written here: the extractor would unpack the kept bytes before it
+      // read the response, and the response would stall meanwhile.
+      const handedOver = start === 0 && writer && this.handOver(download, stream, writer, { digest, size, path, offset: start }, signal);
       if (handedOver) {
         await file.close();
         await handedOver;
       } else {
         try {
-          const hash = createHash('sha256');
-          if (start > 0) await this.hashFile(path, start, hash);
+          const hash = start > 0 ? resumed : createHash('sha256');
           const written = await this.copy(download, stream, file, hash, start, size, signal);
           await file.close().catch(() => undefined);
           checkBlob(digest, size, { digest: `sha256:${hash.digest('hex')}`, size: written });

@@ -92,37 +92,44 @@ async function prepareImage(
   const registrations: Array<Promise<Digest>> = [];
   let registeredParent: Promise<Digest | null> = Promise.resolve(null);
   let parent: Digest | null = null;
-  for (const [i, layer] of image.layers.entries()) {
-    const blob = await contents.blob(layer.path, `layer ${i}`);
-    const chain = chainId(parent, diffIds[i]!);
-    // What the bytes are, not what a descriptor says they are, decides how they are read and saved.
-    const compression = compressionOf(await head(content, blob.digest));
-    blobs.push({ digest: blob.digest, size: blob.size, mediaType: layerMediaType(compression), diffId: diffIds[i]! });
-    let registration: Promise<Digest>;
-    if (layers.list().some((known) => known.chainId === chain)) {
-      layers.retain(chain);
-      held.push(chain);
-      registration = Promise.resolve(chain);
-    } else {
-      const parentOfThis = registeredParent;
-      const fromStore = () => registerLayer(stores, blob.digest, parentOfThis, i, compression === 'none');
-      // Unpacked while the archive came in, unless that failed: then again from the store, which
-      // says why if it fails again (a failed parent is reported as such, without a second try).
-      const unpacking = ahead.claim(blob.digest, parentOfThis)?.catch(async () => {
-        await parentOfThis;
-        return fromStore();
-      });
-      registration = (unpacking ?? fromStore()).then((registered) => {
-        held.push(registered.chainId);
-        if (registered.diffId !== diffIds[i]) {
-          throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);
-        }
-        return registered.chainId;
-      });
+  try {
+    for (const [i, layer] of image.layers.entries()) {
+      const blob = await contents.blob(layer.path, `layer ${i}`);
+      const chain = chainId(parent, diffIds[i]!);
+      // What the bytes are, not what a descriptor says they are, decides how they are read and saved.
+      const compression = compressionOf(await head(content, blob.digest));
+      blobs.push({ digest: blob.digest, size: blob.size, mediaType: layerMediaType(compression), diffId: diffIds[i]! });
+      let registration: Promise<Digest>;
+      if (layers.list().some((known) => known.chainId === chain)) {
+        layers.retain(chain);
+        held.push(chain);
+        registration = Promise.resolve(chain);
+      } else {
+        const parentOfThis = registeredParent;
+        const fromStore = () => registerLayer(stores, blob.digest, parentOfThis, i, compression === 'none');
+        // Unpacked while the archive came in, unless that failed: then again from the store, which
+        // says why if it fails again (a failed parent is reported as such, without a second try).
+        const unpacking = ahead.claim(blob.digest, parentOfThis)?.catch(async () => {
+          await parentOfThis;
+          return fromStore();
+        });
+        registration = (unpacking ?? fromStore()).then((registered) => {
+          held.push(registered.chainId);
+          if (registered.diffId !== diffIds[i]) {
+            throw invalidParameter(`invalid diffID for layer ${i}: expected ${diffIds[i]}, got ${registered.diffId}`);
+          }
+          return registered.chainId;
+        });
+      }
+      registrations.push(registration);
+      registeredParent = registration;
+      parent = chain;
     }
-    registrations.push(registration);
-    registeredParent = registration;
-    parent = chain;
+  } catch (err) {
+    // A later layer's blob is missing: the earlier layers' registrations (and their retries from
+    // the store) settle first, so that what they hold is in `held` when the load releases it.
+    await Promise.allSettled(registrations);
+    throw err;
   }
   // Every registration settles before a failure is reported: what they hold is released then.
   const failed = (await Promise.allSettled(registrations)).find((result) => result.status === 'rejected');
