@@ -41,11 +41,17 @@ describe('restart policies on real containers', { timeout: 240_000 }, () => {
   test('always: a crash loop backs off, shows as restarting in ps and inspect, and a stop ends it leaving nothing behind', async () => {
     await daemon.berth(['run', '-d', '--name', 'loop', '--restart', 'always', 'busybox', 'sh', '-c', 'exit 1']);
     // After a few restarts the back-off (100 ms doubling) is long enough to be seen.
-    await until('a restarting container in ps', async () => {
+    // ps and inspect both see it between two runs: the early waits are short, so an inspect made
+    // after the ps alone may already find the next run.
+    let restarting: Inspected | undefined;
+    await until('a restarting container in ps and inspect', async () => {
       const ps = await docker(daemon, ['ps', '--filter', 'status=restarting', '--format', '{{.Names}} {{.Status}}']);
-      return /^loop Restarting \(1\) .+ ago\n$/.test(ps.stdout);
+      if (!/^loop Restarting \(1\) .+ ago\n$/.test(ps.stdout)) return false;
+      const state = await inspect(daemon, 'loop');
+      if (state.State.Restarting) restarting = state;
+      return restarting !== undefined;
     });
-    const restarting = await inspect(daemon, 'loop');
+    assert.ok(restarting);
     assert.deepEqual([restarting.State.Running, restarting.State.Restarting, restarting.State.Pid], [true, true, 0]);
     assert.ok(restarting.RestartCount >= 1, `RestartCount ${restarting.RestartCount}`);
     // A sample taken inside one restarting wait (same count before and after), once the wait is
