@@ -4,7 +4,7 @@
  * server of the test's own. stop() ends every process it started and removes its folder.
  * Details: ../shared/notes/registry.md.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -201,10 +201,15 @@ export async function putBlob(registry: TestRegistry, repo: string, blob: Buffer
   if (put.status !== 201) throw new Error(`blob upload: ${put.status} ${await put.text()}`);
 }
 
-/** A layer as `putImage` stores it: its tar, gzipped or not, and the diff ID its config names (the tar's own when absent). */
+/**
+ * A layer as `putImage` stores it: its tar, gzipped or not, and the diff ID its config names (the
+ * tar's own when absent). `zstdAsGzip`: zstd bytes under the gzip media type, as a registry fed by
+ * a misconfigured tool serves them.
+ */
 export interface PutLayer {
   tar: Buffer;
   gzip?: boolean;
+  zstdAsGzip?: boolean;
   diffId?: string;
 }
 
@@ -214,7 +219,7 @@ export interface PutLayer {
  * its layer blobs.
  */
 export async function putImage(registry: TestRegistry, repo: string, tag: string, layers: PutLayer[]): Promise<number> {
-  const blobs = layers.map((layer) => (layer.gzip ? zlib.gzipSync(layer.tar) : layer.tar));
+  const blobs = layers.map((layer) => (layer.zstdAsGzip ? execFileSync('zstd', ['-q', '-c'], { input: layer.tar, maxBuffer: 1 << 28 }) : layer.gzip ? zlib.gzipSync(layer.tar) : layer.tar));
   for (const blob of blobs) await putBlob(registry, repo, blob);
   const diffIds = layers.map((layer) => layer.diffId ?? sha256Of(layer.tar));
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds }, history: layers.map(() => ({})) }));
@@ -224,7 +229,7 @@ export async function putImage(registry: TestRegistry, repo: string, tag: string
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha256Of(config) },
     layers: blobs.map((blob, i) => ({
-      mediaType: `application/vnd.docker.image.rootfs.diff.tar${layers[i]!.gzip ? '.gzip' : ''}`,
+      mediaType: `application/vnd.docker.image.rootfs.diff.tar${layers[i]!.gzip || layers[i]!.zstdAsGzip ? '.gzip' : ''}`,
       size: blob.length,
       digest: sha256Of(blob),
     })),

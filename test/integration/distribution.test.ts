@@ -505,6 +505,18 @@ for (const storageDriver of ['overlay', 'vfs']) {
       assert.deepEqual(await layerDirs(), []);
     });
 
+    test('a zstd layer under the gzip media type is pulled (its bytes, not its label, say how it is read)', async () => {
+      const base = { tar: await buildTar([{ name: 'zfile', content: Buffer.alloc(2 << 20, 7) }]), zstdAsGzip: true };
+      const top = { tar: await buildTar([{ name: 'plain', content: 'p' }]), gzip: true };
+      await putImage(reg, 'mislabelled', 'v1', [base, top]);
+      const pulled = await daemon.berth(['pull', `${reg.host}/mislabelled:v1`]);
+      assert.equal([...pulled.stdout.matchAll(/: Pull complete$/gm)].length, 2, pulled.stdout);
+      const files = await filesOf(`${reg.host}/mislabelled:v1`);
+      assert.deepEqual(Object.keys(files).sort(), ['plain', 'zfile']);
+      assert.equal(files.zfile!.length, 2 << 20);
+      await daemon.berth(['rmi', `${reg.host}/mislabelled:v1`]);
+    });
+
     test('a layer that fails (its diff ID is not the config\'s) fails the pull; the layers over it, unpacked already, are removed', async () => {
       const base = { tar: await buildTar([{ name: 'a', content: Buffer.alloc(2 << 20, 2) }]), diffId: `sha256:${'0'.repeat(64)}` };
       const upper = [1, 2].map(async (i) => ({ tar: await buildTar([{ name: `u${i}`, content: `${i}` }]) }));

@@ -23,6 +23,7 @@ import { errnoCode, invalidParameter, wrap } from '../../common/errors.js';
 import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { digestHex, type Digest } from '../../storage/digest.js';
 import { Semaphore } from '../../storage/semaphore.js';
+import { compressionOf, peekStream } from '../../archive/decompress.js';
 
 /** Opens the blob at `offset` (the source answers where it really starts: 0 if it ignores ranges). */
 export type BlobSource = (offset: number, signal: AbortSignal) => Promise<{ stream: Readable; offset: number }>;
@@ -173,17 +174,19 @@ export class BlobDownloads {
       // the response unread for longer than the registry's stall timeout allows.
       const resumed = createHash('sha256');
       if (have > 0) await this.hashFile(path, have, resumed);
-      const { stream, offset } = await source(have, signal);
+      const { stream: response, offset } = await source(have, signal);
       const restart = offset !== have;
       // Started over in a new file: a reader holding the old one sees it end unverified, never a
       // mix of the two.
       if (restart) await rm(path, { force: true });
       const start = restart ? 0 : have;
+      // A resumed download is written here: the extractor would unpack the kept bytes before it
+      // read the response, and the response would stall meanwhile. So is a zstd blob, whatever
+      // its media type says: the extractor reads gzip and plain tars only.
+      const { head, whole: stream } = start === 0 && writer ? await peekStream(response, 4) : { head: undefined, whole: response };
       // The file exists from here on, whoever writes it: a reader following the download opens it.
       const file = await open(path, start > 0 ? 'a' : 'w');
-      // A resumed download is written here: the extractor would unpack the kept bytes before it
-      // read the response, and the response would stall meanwhile.
-      const handedOver = start === 0 && writer && this.handOver(download, stream, writer, { digest, size, path, offset: start }, signal);
+      const handedOver = head !== undefined && compressionOf(head) !== 'zstd' && writer && this.handOver(download, stream, writer, { digest, size, path, offset: start }, signal);
       if (handedOver) {
         await file.close();
         await handedOver;
