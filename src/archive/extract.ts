@@ -56,6 +56,22 @@ export interface GrowingFile {
 export interface BlobFile {
   path: string;
   check(blob: { digest: `sha256:${string}`; size: number }): void;
+  /**
+   * The rest of the blob is read by the extractor from the registry's connection itself, not from
+   * the stream (see response-hand-off.ts); the stream then carries no bytes, and its closing
+   * before the extractor is done (the download given up) stops the extractor.
+   */
+  connection?: BlobConnection;
+}
+
+/** A registry's connection whose response body the extractor reads itself (berth-untar --socket). */
+export interface BlobConnection {
+  /** The connection's descriptor, berthd's copy: the extractor gets its own. */
+  fd: number;
+  /** The blob's size: the file's bytes and the connection's together. */
+  size: number;
+  /** Waiting this long for a byte fails the blob, as berthd's own stall timer would. */
+  stallTimeoutMs: number;
 }
 
 export interface Extracted {
@@ -77,8 +93,10 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   let source = tar;
   let compression: Compression | undefined;
   const args = [destDir, options.whiteouts];
+  const connection = options.blob?.connection;
   if (options.blob) {
     args.push('--blob', options.blob.path);
+    if (connection) args.push('--socket', String(connection.size), String(connection.stallTimeoutMs));
   } else if (options.decompress) {
     const { head, whole } = await peekHead(tar).catch((err: Error) => {
       throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
@@ -88,7 +106,7 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
     if (compression === 'gzip') args.push('--gzip');
   }
   if (options.digest) args.push('--digest');
-  const file = unreadFile(source);
+  const file = connection ? { fd: connection.fd } : unreadFile(source);
   if (options.growing) {
     if (!file) throw invalidParameter(`${context}: a layer being written is unpacked only from its file, plain or gzip`);
     args.push('--follow');
@@ -108,7 +126,13 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   );
 
   let feedError: unknown;
-  if (file) {
+  if (connection) {
+    // The helper reads the connection itself; the stream closing means the download was given up.
+    const giveUp = () => helper.kill('SIGKILL');
+    if (source.destroyed) giveUp();
+    source.once('close', giveUp);
+    void exited.then(() => source.off('close', giveUp));
+  } else if (file) {
     // The helper has its own copy of the descriptor and reads it from its start.
     source.destroy();
   } else {

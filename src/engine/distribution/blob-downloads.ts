@@ -5,8 +5,9 @@
  * with a Range request when an earlier attempt was cut short (client gone, berthd killed).
  *
  * The file is written by berthd itself, or by a writer its first caller gives (BlobWriter: the
- * native extractor, which unpacks the same bytes as it writes and hashes them, so berthd only moves
- * them from the socket to a pipe).
+ * native extractor, which unpacks the same bytes as it writes and hashes them). The writer gets the
+ * registry's connection itself when the response allows (see response-hand-off.ts), so no byte goes
+ * through berthd; otherwise berthd moves them from the socket to its pipe.
  *
  * A download whose every waiter has gone is cancelled and keeps its partial file for the next
  * attempt; a download that failed for any other reason (digest mismatch, a stalled registry, a
@@ -14,7 +15,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,9 +25,14 @@ import type { ContentStore, Lease } from '../../storage/content-store.js';
 import { digestHex, type Digest } from '../../storage/digest.js';
 import { Semaphore } from '../../storage/semaphore.js';
 import { compressionOf, peekStream } from '../../archive/decompress.js';
+import type { BlobConnection } from '../../archive/extract.js';
+import type { BodyHandOff, TakenBody } from './response-hand-off.js';
 
-/** Opens the blob at `offset` (the source answers where it really starts: 0 if it ignores ranges). */
-export type BlobSource = (offset: number, signal: AbortSignal) => Promise<{ stream: Readable; offset: number }>;
+/**
+ * Opens the blob at `offset` (the source answers where it really starts: 0 if it ignores ranges),
+ * with the hand-off of its connection when it has one (see response-hand-off.ts).
+ */
+export type BlobSource = (offset: number, signal: AbortSignal) => Promise<{ stream: Readable; offset: number; handOff?: BodyHandOff }>;
 
 /** What a writer of the blob's file computed over every byte the file holds. */
 export interface WrittenBlob {
@@ -41,8 +47,15 @@ export interface WrittenBlob {
  * holds them all; `check` throws when they are not the blob's, and then the writer must fail. The
  * promise it returns settles when it is done (rejecting before `check` fails the download).
  * Returns undefined to decline: berthd writes the file itself then.
+ *
+ * With `connection`, the writer reads the rest of the blob from the registry's connection itself
+ * (the file holds its first bytes already); `body` then carries no bytes: it is destroyed when the
+ * download is given up, and the writer destroys it once it is done with the connection.
  */
-export type BlobWriter = (body: Readable, file: { path: string; offset: number; check(blob: WrittenBlob): void }) => Promise<unknown> | undefined;
+export type BlobWriter = (
+  body: Readable,
+  file: { path: string; offset: number; check(blob: WrittenBlob): void; connection?: BlobConnection },
+) => Promise<unknown> | undefined;
 
 export interface DownloadListener {
   /** The download waits for a free place. */
@@ -174,12 +187,17 @@ export class BlobDownloads {
       // the response unread for longer than the registry's stall timeout allows.
       const resumed = createHash('sha256');
       if (have > 0) await this.hashFile(path, have, resumed);
-      const { stream: response, offset } = await source(have, signal);
+      const { stream: response, offset, handOff } = await source(have, signal);
       const restart = offset !== have;
       // Started over in a new file: a reader holding the old one sees it end unverified, never a
       // mix of the two.
       if (restart) await rm(path, { force: true });
       const start = restart ? 0 : have;
+      if (handOff && (await this.handOverConnection(download, response, handOff, start === 0 ? writer : undefined, { digest, size, path }, signal))) {
+        verified();
+        await this.content.adopt(path, { digest, size }, lease);
+        return;
+      }
       // A resumed download is written here: the extractor would unpack the kept bytes before it
       // read the response, and the response would stall meanwhile. So is a zstd blob, whatever
       // its media type says: the extractor reads gzip and plain tars only.
@@ -209,6 +227,74 @@ export class BlobDownloads {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Gives the writer the registry's connection of a whole response (see BlobWriter), the body bytes
+   * berthd read already put in the file first; resolves true once the writer has checked the
+   * file's bytes against the blob, false when there is no writer or it declines (the response is
+   * berthd's again then). A zstd blob is not handed over: the extractor reads gzip and plain tars.
+   */
+  private async handOverConnection(
+    download: Download,
+    response: Readable,
+    handOff: BodyHandOff,
+    writer: BlobWriter | undefined,
+    file: { digest: Digest; size: number; path: string },
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const taken = writer ? handOff.take() : undefined;
+    let writing: Promise<unknown> | undefined;
+    let checked!: () => void;
+    const check = new Promise<void>((resolve) => (checked = resolve));
+    if (taken && usableHead(taken, file.size)) {
+      await writeFile(file.path, taken.head);
+      writing = writer!(response, {
+        path: file.path,
+        offset: 0,
+        check: (blob) => {
+          checkBlob(file.digest, file.size, blob);
+          checked();
+        },
+        connection: { fd: taken.fd, size: file.size, stallTimeoutMs: taken.stallTimeoutMs },
+      });
+    }
+    if (!writing) {
+      handOff.giveBack(taken);
+      return false;
+    }
+    // The writer appends to the file: its size is the download's progress, and wakes its readers.
+    const poll = setInterval(() => {
+      stat(file.path).then(
+        ({ size: written }) => {
+          this.wake(download);
+          download.listeners.forEach((l) => l.progress(written, file.size));
+        },
+        () => undefined,
+      );
+    }, 100);
+    download.listeners.forEach((l) => l.progress(taken!.head.length, file.size));
+    const onAbort = () => response.destroy(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    // It may fail after the check (the layer's own registration): not the download's concern.
+    writing.catch(() => undefined);
+    try {
+      await Promise.race([
+        check,
+        writing.then(() => {
+          throw new Error(`writing blob ${file.digest}: the writer ended without checking it`);
+        }),
+      ]);
+    } finally {
+      clearInterval(poll);
+      signal.removeEventListener('abort', onAbort);
+      // The writer is done with the connection (it checks the blob, or fails, once the extractor
+      // has ended): berthd's copy of it goes.
+      response.destroy();
+    }
+    download.listeners.forEach((l) => l.progress(file.size, file.size));
+    return true;
   }
 
   /** Bytes of a partial file kept from an earlier attempt; 0 when there is none usable. */
@@ -404,6 +490,14 @@ export class BlobDownloads {
     report();
     return written;
   }
+}
+
+/**
+ * Whether a taken body can go to the extractor: its bytes are the blob's size, and enough of them
+ * are at hand to tell the compression, which is not zstd.
+ */
+function usableHead(taken: TakenBody, size: number): boolean {
+  return taken.head.length + taken.remaining === size && taken.head.length >= 4 && compressionOf(taken.head) !== 'zstd';
 }
 
 /** Fails unless the bytes written are the blob's: its size, then its digest. */

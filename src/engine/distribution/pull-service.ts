@@ -17,7 +17,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ImageConfig } from '../images/image-config.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { familiarRepository, familiarString, parseNormalisedNamed, type Reference } from '../images/reference.js';
-import type { BlobDownloads, BlobWriter } from './blob-downloads.js';
+import type { BlobDownloads, BlobWriter, WrittenBlob } from './blob-downloads.js';
 import type { BlobSources } from './blob-sources.js';
 import { fetchConfig } from './config-blob.js';
 import { choosePlatform, parseManifest, parsePlatform, platformString, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
@@ -277,8 +277,8 @@ export class PullService {
       layer.digest,
       layer.size,
       async (offset, abort) => {
-        const { stream, offset: start } = await client.getBlob(layer.digest, offset, abort);
-        return { stream, offset: start };
+        const { stream, offset: start, handOff } = await client.getBlob(layer.digest, offset, abort, true);
+        return { stream, offset: start, handOff };
       },
       {
         waiting: () => progress({ status: 'Waiting', progressDetail: {}, id }),
@@ -305,9 +305,21 @@ export class PullService {
    */
   private unpackDownload(layer: Descriptor, body: Readable, file: Parameters<BlobWriter>[1], parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> | undefined {
     if (!this.deps.layers.unpacksAtOnce()) return undefined;
-    const counted = extractingCounter(layer, file.offset, progress);
-    pipeline(body, counted, () => undefined);
-    return this.deps.layers.registerBeforeParent(counted, parent, { blob: { path: file.path, check: file.check } }).catch((err: unknown) => {
+    const { path, check, connection } = file;
+    // With the registry's connection, no byte passes here to be counted: "Extracting" is told at
+    // the start and once the blob is whole.
+    let counted = body;
+    if (connection) extracting(layer, progress, 0);
+    else pipeline(body, (counted = extractingCounter(layer, file.offset, progress)), () => undefined);
+    const blob = {
+      path,
+      connection,
+      check: (written: WrittenBlob) => {
+        check(written);
+        if (connection) extracting(layer, progress, layer.size);
+      },
+    };
+    return this.deps.layers.registerBeforeParent(counted, parent, { blob }).catch((err: unknown) => {
       counted.destroy();
       throw wrap(err, `failed to register layer ${shortDigest(layer.digest)}`);
     });
@@ -327,12 +339,11 @@ export class PullService {
    */
   private async unpackStored(layer: Descriptor, diffId: Digest, parent: Promise<Digest | null>, progress: ProgressSink): Promise<Layer> {
     const id = shortDigest(layer.digest);
-    const extracting = (current: number) => progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
-    extracting(0);
+    extracting(layer, progress, 0);
     const blob = await this.deps.content.open(layer.digest);
     try {
       const registered = await this.deps.layers.registerBeforeParent(blob, parent, { verifiedDiffId: diffId });
-      extracting(layer.size);
+      extracting(layer, progress, layer.size);
       return registered;
     } catch (err) {
       blob.destroy();
@@ -370,7 +381,6 @@ export class PullService {
  * last byte) as the unpacking reads its bytes, from `start` on.
  */
 function extractingCounter(layer: Descriptor, start: number, progress: ProgressSink): Transform {
-  const id = shortDigest(layer.digest);
   let current = start;
   let reported = 0;
   return new Transform({
@@ -379,11 +389,16 @@ function extractingCounter(layer: Descriptor, start: number, progress: ProgressS
       const now = performance.now();
       if (now - reported >= 100 || current === layer.size) {
         reported = now;
-        progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id });
+        extracting(layer, progress, current);
       }
       callback(null, chunk);
     },
   });
+}
+
+/** "Extracting" progress of `layer`: `current` bytes of its blob unpacked. */
+function extracting(layer: Descriptor, progress: ProgressSink, current: number): void {
+  progress({ status: 'Extracting', progressDetail: { current, total: layer.size }, progress: progressBar(current, layer.size), id: shortDigest(layer.digest) });
 }
 
 /** zstd layers are decompressed in berthd (see extractTar), so they cannot be their download's writer. */

@@ -15,6 +15,7 @@ import { RegistryAuth, repositoryScope, type Credentials } from './registry-auth
 import { registryError, transportError } from './registry-errors.js';
 import type { Endpoint, TlsFiles } from './registry-hosts.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES } from './manifest.js';
+import { bodyHandOff, stopBodyForHandOff, type BodyHandOff } from './response-hand-off.js';
 
 export interface TransportOptions {
   /** A request whose connection is idle this long (a registry stalling mid-blob) fails. */
@@ -122,13 +123,18 @@ export class RegistryClient {
   }
 
   /** A blob from `offset` on (a 206 when the registry honours the range, else the whole blob from 0). */
-  async getBlob(digest: Digest, offset = 0, signal?: AbortSignal): Promise<{ stream: IncomingMessage; offset: number; size?: number }> {
+  /**
+   * The blob's bytes from `offset` on (or from 0, when the registry ignores the range). With
+   * `handOff`, a whole plain-HTTP body comes with its hand-off (see response-hand-off.ts): another
+   * process may read it from the connection, and the caller must take it or give it back.
+   */
+  async getBlob(digest: Digest, offset = 0, signal?: AbortSignal, handOff = false): Promise<{ stream: IncomingMessage; offset: number; size?: number; handOff?: BodyHandOff }> {
     const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
-    const sent = await this.send('GET', `/v2/${this.path}/blobs/${digest}`, { scopes: this.scopes(['pull']), headers, signal });
+    const sent = await this.send('GET', `/v2/${this.path}/blobs/${digest}`, { scopes: this.scopes(['pull']), headers, signal, handOff });
     await this.expect(sent, [200, 206], 'GET');
     const length = Number(sent.headers['content-length']);
     const start = sent.status === 206 ? offset : 0;
-    return { stream: sent.body, offset: start, size: Number.isFinite(length) ? start + length : undefined };
+    return { stream: sent.body, offset: start, size: Number.isFinite(length) ? start + length : undefined, handOff: bodyHandOff(sent.body) };
   }
 
   async blobExists(digest: Digest, scopes: string[]): Promise<boolean> {
@@ -195,7 +201,7 @@ export class RegistryClient {
   async send(
     method: string,
     pathOrUrl: string,
-    request: { scopes: string[]; headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal },
+    request: { scopes: string[]; headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; handOff?: boolean },
   ): Promise<Sent> {
     for (;;) {
       const endpoint = this.endpoint;
@@ -226,7 +232,7 @@ export class RegistryClient {
     method: string,
     url: URL,
     endpoint: Endpoint,
-    request: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal },
+    request: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; handOff?: boolean },
     authorization: string | undefined,
   ): Promise<Sent> {
     let target = url;
@@ -234,7 +240,7 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'User-Agent': 'berth/0.1.0', ...request.headers };
       // A redirect to another host (a CDN) must not see the registry's credentials.
       if (authorization && target.host === url.host) headers.Authorization = authorization;
-      const response = await this.raw(method, target, endpoint, headers, request.body, request.signal);
+      const response = await this.raw(method, target, endpoint, headers, request.body, request.signal, request.handOff);
       const location = response.headers.location;
       if ((method === 'GET' || method === 'HEAD') && [301, 302, 303, 307, 308].includes(response.statusCode ?? 0) && location && hops < 5) {
         response.resume();
@@ -252,6 +258,7 @@ export class RegistryClient {
     headers: Record<string, string>,
     body: Buffer | Readable | undefined,
     signal: AbortSignal | undefined,
+    handOff = false,
   ): Promise<IncomingMessage> {
     const signals = [this.signal, signal].filter((s): s is AbortSignal => s !== undefined);
     const combined = signals.length > 0 ? AbortSignal.any(signals) : undefined;
@@ -273,6 +280,7 @@ export class RegistryClient {
       req.once('response', (response) => {
         answer = response;
         response.on('error', () => undefined);
+        if (handOff) stopBodyForHandOff(response, this.options.stallTimeoutMs);
         resolve(response);
       });
       if (body === undefined) req.end();

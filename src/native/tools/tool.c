@@ -94,3 +94,11 @@ void *tool_checked(void *allocated) {
   if (!allocated) tool_fail(ENOMEM, "allocating memory");
   return allocated;
 }
+
+unsigned long long tool_number(const char *text) {
+  char *end;
+  errno = 0;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-') tool_fail(0, "not a number: %s", text);
+  return value;
+}

@@ -28,6 +28,9 @@ size_t tool_read_full(int fd, void *buf, size_t len, const char *what);
 /* chroot(dir), chdir("/") and umask(0): from here on no name can resolve outside `dir`. */
 void tool_enter_root(const char *dir);
 
+/* A decimal argument of the command line, failing when it is not one. */
+unsigned long long tool_number(const char *text);
+
 /* `allocated` (what malloc and friends returned), failing when it is NULL. */
 void *tool_checked(void *allocated);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@ struct input {
   uint64_t blob_total;
   uint64_t blob_handed_to_disk;
   char blob_digest[72];
+  /* berth-untar --socket: the descriptor is the registry's connection (see struct socket_limits). */
+  bool socket;
+  struct socket_limits limits;
   /* Bytes read ahead to tell the compression, handed out again first. */
   unsigned char head[2];
   size_t head_len, head_pos;
@@ -109,6 +113,31 @@ static void wait_for_writer(struct input *in) {
 }
 
 /*
+ * One read of the descriptor. The registry's connection is read up to the blob's size only, each
+ * read once poll says a byte is there: it is blocking or not as its last user left it (libuv makes
+ * a child's stdin blocking, berthd's event loop makes it non-blocking), and a stall must fail.
+ */
+static ssize_t read_descriptor(struct input *in, unsigned char *buf, size_t len) {
+  if (!in->socket) return read(in->fd, buf, len);
+  if (in->blob_total >= in->limits.size) return 0;
+  if (len > in->limits.size - in->blob_total) len = (size_t)(in->limits.size - in->blob_total);
+  for (;;) {
+    struct pollfd ready = {.fd = in->fd, .events = POLLIN};
+    int polled = poll(&ready, 1, in->limits.stall_ms);
+    if (polled == 0) {
+      /* Not a failure here: after one, the rest of the blob is read as far as it goes. */
+      static char stalled[96];
+      snprintf(stalled, sizeof stalled, "net/http: timeout awaiting response body (no data for %d ms)", in->limits.stall_ms);
+      return errno = 0, in->failed = stalled, -1;
+    }
+    if (polled < 0 && errno == EINTR) continue;
+    if (polled < 0) return in->failed = "waiting for the registry", -1;
+    ssize_t n = read(in->fd, buf, len);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return n;
+  }
+}
+
+/*
  * The layer's next bytes as they came (compressed or not): the blob file's own first, then the
  * descriptor's, appended to the blob file; all hashed as the blob. 0 at the end; -1 on an error,
  * with errno and in->failed set.
@@ -134,12 +163,12 @@ static ssize_t source_try(struct input *in, unsigned char *buf, size_t len) {
     in->blob_file_read = true;
   }
   for (;;) {
-    do n = read(in->fd, buf, len);
+    do n = read_descriptor(in, buf, len);
     while (n < 0 && errno == EINTR);
     if (n != 0 || !in->follow) break;
     wait_for_writer(in);
   }
-  if (n < 0) return in->failed = "reading the layer", -1;
+  if (n < 0) return in->failed = in->failed ? in->failed : "reading the layer", -1;
   if (n > 0 && in->blob_fd >= 0) {
     /* O_APPEND: every write lands at the end of the file. */
     for (ssize_t done = 0; done < n;) {
@@ -172,9 +201,10 @@ static size_t source_read_full(struct input *in, unsigned char *buf, size_t len)
   return done;
 }
 
-struct input *input_open_blob(int fd, int blob_fd, bool digest) {
+struct input *input_open_blob(int fd, int blob_fd, bool digest, const struct socket_limits *socket) {
   struct input *in = input_new(fd, blob_fd, false);
   in->blob_sha = sha256_start();
+  if (socket) in->socket = true, in->limits = *socket;
   /* Only a privileged or small enough size is granted; the default one still works. */
   (void)fcntl(fd, F_SETPIPE_SZ, PIPE_BYTES);
   in->head_len = source_read_full(in, in->head, sizeof in->head);

@@ -30,8 +30,20 @@ struct input *input_open(int fd, bool gzip, bool digest);
  */
 void input_follow(struct input *in);
 
-/* input_open for a blob: `blob_fd` is the blob's file, open for reading and appending. */
-struct input *input_open_blob(int fd, int blob_fd, bool digest);
+/*
+ * A blob read from the registry's connection itself (berth-untar --socket): `size` bytes in all,
+ * the file's own and the socket's; waiting `stall_ms` for a byte fails.
+ */
+struct socket_limits {
+  uint64_t size;
+  int stall_ms;
+};
+
+/*
+ * input_open for a blob: `blob_fd` is the blob's file, open for reading and appending; `socket`
+ * (NULL: none) when `fd` is the registry's connection.
+ */
+struct input *input_open_blob(int fd, int blob_fd, bool digest, const struct socket_limits *socket);
 
 /* Up to `max` bytes of the tar at *data (valid until the next call); 0 only at the end of input. */
 size_t input_take(struct input *in, size_t max, const unsigned char **data);

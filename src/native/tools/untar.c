@@ -1,7 +1,7 @@
 /*
  * berth-untar: unpacks an image layer's tar into a layer directory.
  *
- *   berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH | --follow] < layer.tar
+ *   berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH [--socket SIZE STALL_MS] | --follow] < layer.tar
  *
  * It chroots into DEST before it reads a byte, so no name, '..' or symlink in the tar can reach
  * outside it; the names are still checked the way Docker's layer extraction checks them (see
@@ -16,6 +16,11 @@
  * "diffId": "sha256:…" with --digest, "blob": {"digest": "sha256:…", "size": bytes} with --blob}.
  * On failure: see tool.h; with --blob the failure also gives "blob" when the rest of the input
  * could still be read into PATH.
+ * --socket SIZE STALL_MS (with --blob): stdin is the registry's connection itself, its response's
+ * headers read by berthd, which wrote the body bytes it had read to PATH. The blob is SIZE bytes in
+ * all (PATH's and the socket's): no more is read from the socket, which may be non-blocking (it is
+ * shared with berthd's event loop, where it sits unread). Waiting STALL_MS for a byte fails, as a
+ * stalled registry fails berthd's own reads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +36,7 @@
 #include "untar-paths.h"
 #include "untar-write.h"
 
-static const char USAGE[] = "usage: berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH | --follow] < layer.tar";
+static const char USAGE[] = "usage: berth-untar DEST overlay|delete [--gzip] [--digest] [--blob PATH [--socket SIZE STALL_MS] | --follow] < layer.tar";
 
 static struct input *blob_input;
 
@@ -47,21 +52,24 @@ int main(int argc, char **argv) {
   else tool_fail(0, "%s", USAGE);
   bool gzip = false, digest = false, follow = false;
   const char *blob = NULL;
+  const char *socket_size = NULL, *socket_stall = NULL;
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--gzip") == 0) gzip = true;
     else if (strcmp(argv[i], "--digest") == 0) digest = true;
     else if (strcmp(argv[i], "--blob") == 0 && i + 1 < argc) blob = argv[++i];
     else if (strcmp(argv[i], "--follow") == 0) follow = true;
+    else if (strcmp(argv[i], "--socket") == 0 && i + 2 < argc) socket_size = argv[++i], socket_stall = argv[++i];
     else tool_fail(0, "%s", USAGE);
   }
   /* A blob's compression is told by its magic number. */
-  if (blob && (gzip || follow)) tool_fail(0, "%s", USAGE);
+  if ((blob && (gzip || follow)) || (socket_size && !blob)) tool_fail(0, "%s", USAGE);
   /* Opened before the chroot: the blob is outside the layer. */
   int blob_fd = -1;
   if (blob && (blob_fd = open(blob, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) tool_fail(errno, "opening the blob file %s", blob);
   tool_enter_root(argv[1]);
 
-  struct input *in = blob ? input_open_blob(STDIN_FILENO, blob_fd, digest) : input_open(STDIN_FILENO, gzip, digest);
+  struct input *in = blob ? input_open_blob(STDIN_FILENO, blob_fd, digest, socket_size ? &(struct socket_limits){tool_number(socket_size), (int)tool_number(socket_stall)} : NULL)
+                          : input_open(STDIN_FILENO, gzip, digest);
   if (follow) input_follow(in);
   if (blob) {
     blob_input = in;
