@@ -226,6 +226,11 @@ export class ContentStore {
     return file.createReadStream({ highWaterMark: 1024 * 1024 });
   }
 
+  /** The blob's open file, for a reader of its own (a push sends it through reused buffers); the caller closes it. */
+  async openFile(digest: string): Promise<FileHandle> {
+    return this.missingAsNotFound(digest, () => open(this.blobPath(digest), 'r'));
+  }
+
   async list(): Promise<Digest[]> {
     const names = await readdir(this.blobDir);
     return names.map((hex) => `sha256:${hex}` as const).filter(isDigest);
