@@ -95,8 +95,7 @@ export class PushService {
     for (const blob of layers) progress({ status: 'Preparing', progressDetail: {}, id: shortId(blob.diffId) });
     // One authorised request first, so the concurrent uploads below start with a token; it is
     // also the config's HEAD check.
-    const configPresent = await client.blobExists(image.id as Digest, scopes);
-    const config = await this.deps.content.read(image.id);
+    const [configPresent, config] = await Promise.all([client.blobExists(image.id as Digest, scopes), this.deps.content.read(image.id)]);
     // The config goes up beside the layers (it shows no progress; only the manifest must come last).
     const configUpload = configPresent ? Promise.resolve() : client.uploadBlob(image.id as Digest, config.length, config, scopes);
     configUpload.catch(() => undefined);
