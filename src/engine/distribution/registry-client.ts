@@ -162,6 +162,8 @@ export class RegistryClient {
   async uploadBlob(digest: Digest, size: number, body: Buffer | BodyWriter, scopes: string[]): Promise<void> {
     const started = await this.send('POST', `/v2/${this.path}/blobs/uploads/`, { scopes, headers: { 'Content-Length': '0' } });
     await this.expect(started, [202], 'POST');
+    // Read to its end, the 202's (empty) body frees its connection for the PUT, which would otherwise open another.
+    started.body.resume();
     const location = started.headers.location;
     if (!location) throw unavailable(`the registry answered the upload of ${digest} without a Location`);
     const target = new URL(location, this.endpoint.base);
