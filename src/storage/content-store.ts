@@ -221,7 +221,7 @@ export class ContentStore {
   }
 
   async open(digest: string): Promise<Readable> {
-    const file = await this.missingAsNotFound(digest, () => open(this.blobPath(digest), 'r'));
+    const file = await this.openFile(digest);
     // 1 MiB reads: layer blobs stream out (save, push) and into unpacking in fewer, larger chunks.
     return file.createReadStream({ highWaterMark: 1024 * 1024 });
   }
