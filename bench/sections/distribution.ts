@@ -3,16 +3,18 @@
  * registry (Debian's docker-registry, plain HTTP on 127.0.0.1), and a pull where 2 of the 3
  * layers are present already. The image is written into the registry directly (random bytes, so
  * nothing compresses or dedupes); each pull starts from an image store without it, each push
- * goes to an empty registry. BENCH_PULL_TIMELINE=N adds N pulls of each kind through the API,
+ * goes to an empty registry. The timed commands run `berth` as it is installed (bin/berth, from
+ * its startup snapshot), as the containers section times it, not `node bin/berth`, which loads
+ * the CLI's modules first (about 150 ms more per call). BENCH_PULL_TIMELINE=N adds N pulls of each kind through the API,
  * printing when each layer's download, unpacking and registration ended (see pullTimeline).
  */
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { installed, percentile } from '../measure.js';
+import { installed, percentile, run } from '../measure.js';
 import { putImage, startRegistry } from '../../test/helpers/registry.js';
 import { buildTar } from '../../test/unit/archive-fixtures.js';
-import type { TestDaemon } from '../../test/helpers/berthd.js';
+import { BERTH, type TestDaemon } from '../../test/helpers/berthd.js';
 
 const MIB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_REGISTRY_RUNS ?? 5);
@@ -21,11 +23,16 @@ async function layer(bytes: number, name: string): Promise<Buffer> {
   return buildTar([{ name, type: 'file', mode: 0o644, content: randomFillSync(Buffer.alloc(bytes)) }]);
 }
 
-/** CPU (user + system, ms) berthd and its reaped children (the extract helpers) have used so far. */
-function daemonCpuMs(daemon: TestDaemon): number {
+/** CPU (user + system, ms) a process (berthd, the registry) and its reaped children (berthd's extract helpers) have used so far. */
+function cpuMs(pid: number): number {
   // Fields after the command's closing parenthesis: utime is the 12th, then stime, cutime, cstime.
-  const fields = readFileSync(`/proc/${daemon.process.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) * 10;
+}
+
+/** One timed `berth` call, as a user runs it. */
+function berth(daemon: TestDaemon, args: string[]): () => Promise<unknown> {
+  return () => run(BERTH, args, { env: daemon.env });
 }
 
 /**
@@ -73,21 +80,29 @@ async function pullTimeline(daemon: TestDaemon, name: string): Promise<string> {
 interface Timing {
   wallMs: number;
   cpuMs: number;
+  /** The CPU of the registry pushed to, for pushes. */
+  registryCpuMs?: number;
 }
 
-async function timed(daemon: TestDaemon, work: () => Promise<unknown>): Promise<Timing> {
-  const cpu = daemonCpuMs(daemon);
+async function timed(daemon: TestDaemon, work: () => Promise<unknown>, registryPid?: number): Promise<Timing> {
+  const cpu = cpuMs(daemon.process.pid!);
+  const registryCpu = registryPid === undefined ? 0 : cpuMs(registryPid);
   const start = process.hrtime.bigint();
   await work();
-  return { wallMs: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: daemonCpuMs(daemon) - cpu };
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  return { wallMs, cpuMs: cpuMs(daemon.process.pid!) - cpu, registryCpuMs: registryPid === undefined ? undefined : cpuMs(registryPid) - registryCpu };
 }
 
+/** Throughput in the issue's unit (decimal MB/s) and in MiB/s. */
+const rate = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0).padStart(4)} MB/s = ${(bytes / MIB / (ms / 1000)).toFixed(0).padStart(4)} MiB/s`;
+
 function report(label: string, timings: Timing[], bytes: number): void {
-  const sorted = timings.map((t) => t.wallMs).sort((a, b) => a - b);
-  const cpu = timings.map((t) => t.cpuMs).sort((a, b) => a - b);
-  const p50 = percentile(sorted, 50);
+  const p50Of = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+  const walls = timings.map((t) => t.wallMs).sort((a, b) => a - b);
+  const p50 = percentile(walls, 50);
+  const registry = timings.every((t) => t.registryCpuMs !== undefined) ? `, registry cpu p50 ${p50Of(timings.map((t) => t.registryCpuMs!)).toFixed(0)} ms` : '';
   console.log(
-    `  ${label.padEnd(52)} p50 ${p50.toFixed(0).padStart(6)} ms   ${(bytes / MIB / (p50 / 1000)).toFixed(0).padStart(5)} MiB/s   (best ${(bytes / MIB / (sorted[0]! / 1000)).toFixed(0)} MiB/s)   berthd cpu p50 ${percentile(cpu, 50).toFixed(0)} ms`,
+    `  ${label.padEnd(52)} p50 ${p50.toFixed(0).padStart(6)} ms   ${rate(bytes, p50)}   (best ${rate(bytes, walls[0]!).trim()})   berthd cpu p50 ${p50Of(timings.map((t) => t.cpuMs)).toFixed(0)} ms${registry}`,
   );
 }
 
@@ -103,7 +118,7 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
 
     const pulls: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
-      pulls.push(await timed(daemon, () => daemon.berth(['pull', '-q', `${name}:v1`])));
+      pulls.push(await timed(daemon, berth(daemon, ['pull', '-q', `${name}:v1`])));
       if (i < RUNS - 1) await daemon.berth(['rmi', `${name}:v1`]);
     }
     report('berth pull (cold)', pulls, bytes);
@@ -114,7 +129,7 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
 
     const partial: Timing[] = [];
     for (let i = 0; i < RUNS; i++) {
-      partial.push(await timed(daemon, () => daemon.berth(['pull', '-q', `${name}:v2`])));
+      partial.push(await timed(daemon, berth(daemon, ['pull', '-q', `${name}:v2`])));
       await daemon.berth(['rmi', `${name}:v2`]);
     }
     report('berth pull, 2 of 3 layers present (25 MiB fetched)', partial, thirdChanged[2]!.length);
@@ -129,7 +144,7 @@ export async function distributionSection(daemon: TestDaemon): Promise<void> {
       try {
         const pushed = `${target.host}/bench/big:v1`;
         await daemon.berth(['tag', `${name}:v1`, pushed]);
-        pushes.push(await timed(daemon, () => daemon.berth(['push', '-q', pushed])));
+        pushes.push(await timed(daemon, berth(daemon, ['push', '-q', pushed]), target.pid));
         await daemon.berth(['rmi', pushed]);
       } finally {
         await target.stop();

@@ -221,9 +221,14 @@ export class ContentStore {
   }
 
   async open(digest: string): Promise<Readable> {
-    const file = await this.missingAsNotFound(digest, () => open(this.blobPath(digest), 'r'));
+    const file = await this.openFile(digest);
     // 1 MiB reads: layer blobs stream out (save, push) and into unpacking in fewer, larger chunks.
     return file.createReadStream({ highWaterMark: 1024 * 1024 });
+  }
+
+  /** The blob's open file, for a reader of its own (a push sends it through reused buffers); the caller closes it. */
+  async openFile(digest: string): Promise<FileHandle> {
+    return this.missingAsNotFound(digest, () => open(this.blobPath(digest), 'r'));
   }
 
   async list(): Promise<Digest[]> {

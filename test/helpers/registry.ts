@@ -21,6 +21,8 @@ export interface TestRegistry {
   host: string;
   url: string;
   dir: string;
+  /** The registry's process (for its CPU time). */
+  pid: number;
   /** PEM of the test CA (TLS mode). */
   caPem?: string;
   /** Requests the token server answered (bearer mode): their scopes. */
@@ -183,7 +185,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       if (ready) break;
       await new Promise((r) => setTimeout(r, 10));
     }
-    return { host: `127.0.0.1:${port}`, url, dir, caPem, tokenScopes, stop };
+    return { host: `127.0.0.1:${port}`, url, dir, pid: child.pid!, caPem, tokenScopes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,7 +5,7 @@
  * registry that misbehaves on purpose: each leaves no image, no blob and no download behind.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -188,6 +188,32 @@ describe('distribution', () => {
     const always = await daemon.berth(['run', '--rm', '--pull', 'always', name, 'true']);
     assert.match(always.stderr, /Image is up to date/);
     await daemon.berth(['rmi', name]);
+  });
+
+  test('a push of layers of several MiB: each blob arrives whole (the registry checks its digest), with "Pushing" up to its size', async () => {
+    const source = await registry();
+    const target = await registry();
+    const tars = await Promise.all([5, 3].map((mib, i) => buildTar([{ name: `f${i}.bin`, type: 'file', mode: 0o644, content: randomBytes(mib * 1024 * 1024 + 777) }])));
+    await putImage(source, 'big/layers', 'v1', tars.map((tar) => ({ tar })));
+    await daemon.berth(['pull', '-q', `${source.host}/big/layers:v1`]);
+    await daemon.berth(['tag', `${source.host}/big/layers:v1`, `${target.host}/big/layers:v1`]);
+    const pushed = await rawRequest(daemon.socket, 'POST', `/v1.50/images/${encodeURIComponent(`${target.host}/big/layers`)}/push?tag=v1`);
+    const lines = pushed.body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } });
+    assert.equal(lines.find((l) => l.error)?.error, undefined);
+    for (const tar of tars) {
+      const digest = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
+      const blob = Buffer.from(await (await fetch(`${target.url}/v2/big/layers/blobs/${digest}`)).arrayBuffer());
+      assert.ok(blob.equals(tar), `the registry's ${digest} is not the blob pushed`);
+    }
+    const pushing = lines.filter((l) => l.status === 'Pushing');
+    for (const id of new Set(pushing.map((l) => l.id))) {
+      const currents = pushing.filter((l) => l.id === id).map((l) => l.progressDetail!.current!);
+      assert.deepEqual(currents, [...currents].sort((a, b) => a - b));
+      assert.ok(tars.some((tar) => tar.length === currents.at(-1)), `the last "Pushing" of ${id} says ${currents.at(-1)} bytes`);
+    }
+    assert.equal(new Set(pushing.map((l) => l.id)).size, 2);
+    assert.equal(lines.filter((l) => l.status === 'Pushed').length, 2);
+    await daemon.berth(['rmi', `${source.host}/big/layers:v1`, `${target.host}/big/layers:v1`]);
   });
 
   test('pull --all-tags fetches every tag of the repository; push -a pushes every local tag', async () => {

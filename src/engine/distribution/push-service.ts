@@ -8,6 +8,7 @@
 import { invalidParameter, notFound } from '../../common/errors.js';
 import type { ContentStore } from '../../storage/content-store.js';
 import { sha256Digest, type Digest } from '../../storage/digest.js';
+import { sendFile } from '../../storage/file-sender.js';
 import { Semaphore } from '../../storage/semaphore.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Image, ImageStore } from '../images/image-store.js';
@@ -20,7 +21,7 @@ import { repositoryScope } from './registry-auth.js';
 import type { RegistryClient } from './registry-client.js';
 import type { RegistrySessions } from './registry-sessions.js';
 import type { ProgressSink } from './pull-service.js';
-import { Transform, type Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 export interface PushRequest {
   /** The repository, maybe with a tag: "localhost:5000/app" or "localhost:5000/app:v1". */
@@ -94,10 +95,9 @@ export class PushService {
     for (const blob of layers) progress({ status: 'Preparing', progressDetail: {}, id: shortId(blob.diffId) });
     // One authorised request first, so the concurrent uploads below start with a token; it is
     // also the config's HEAD check.
-    const configPresent = await client.blobExists(image.id as Digest, scopes);
-    const config = await this.deps.content.read(image.id);
+    const [configPresent, config] = await Promise.all([client.blobExists(image.id as Digest, scopes), this.deps.content.read(image.id)]);
     // The config goes up beside the layers (it shows no progress; only the manifest must come last).
-    const configUpload = configPresent ? Promise.resolve() : client.uploadBlob(image.id as Digest, config.length, async () => this.deps.content.open(image.id), scopes);
+    const configUpload = configPresent ? Promise.resolve() : client.uploadBlob(image.id as Digest, config.length, config, scopes);
     configUpload.catch(() => undefined);
     await Promise.all([...layers.map((blob) => this.pushLayer(client, blob, mountFrom.get(blob.digest), scopes, progress, signal)), configUpload]);
     const manifest = dockerManifestBytes(
@@ -128,29 +128,26 @@ export class PushService {
       if (mountSource && (await client.mountBlob(blob.digest, mountSource, scopes))) {
         return progress({ status: `Mounted from ${mountSource}`, progressDetail: {}, id });
       }
-      await client.uploadBlob(blob.digest, blob.size, async () => counted(await this.deps.content.open(blob.digest), blob.size, id, progress), scopes);
+      await client.uploadBlob(blob.digest, blob.size, (request) => this.sendLayer(blob, request, id, progress), scopes);
       progress({ status: 'Pushed', progressDetail: {}, id });
     } finally {
       release();
     }
   }
-}
 
-/** The blob's bytes, reporting "Pushing" as they go out (at most every 100 ms). */
-function counted(blob: Readable, total: number, id: string, progress: ProgressSink): Readable {
-  let current = 0;
-  let reported = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      current += chunk.length;
-      const now = performance.now();
-      if (now - reported >= 100 || current === total) {
+  /** The layer's blob from its file into the upload's request, reporting "Pushing" as it goes out (at most every 100 ms). */
+  private async sendLayer(blob: Image['layerBlobs'][number], request: Writable, id: string, progress: ProgressSink): Promise<void> {
+    const file = await this.deps.content.openFile(blob.digest);
+    let reported = 0;
+    try {
+      await sendFile(file, blob.size, request, (current) => {
+        const now = performance.now();
+        if (now - reported < 100 && current < blob.size) return;
         reported = now;
-        progress({ status: 'Pushing', progressDetail: { current, total }, progress: progressBar(current, total), id });
-      }
-      callback(null, chunk);
-    },
-  });
-  blob.on('error', (err) => counter.destroy(err));
-  return blob.pipe(counter);
+        progress({ status: 'Pushing', progressDetail: { current, total: blob.size }, progress: progressBar(current, blob.size), id });
+      });
+    } finally {
+      await file.close();
+    }
+  }
 }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { BerthError, unavailable } from '../../common/errors.js';
 import type { Digest } from '../../storage/digest.js';
 import { RegistryAuth, repositoryScope, type Credentials } from './registry-auth.js';
@@ -46,6 +46,12 @@ export class RegistryAgents {
     this.agents.clear();
   }
 }
+
+/**
+ * A body the request writes itself: it writes into the request and ends it (a blob sent from its
+ * file through reused buffers, see storage/file-sender.ts). Like a stream, it can be sent once.
+ */
+export type BodyWriter = (request: Writable) => Promise<void>;
 
 interface Sent {
   status: number;
@@ -159,9 +165,11 @@ export class RegistryClient {
   }
 
   /** Uploads a blob: a POST for the session, then one PUT streaming the bytes with the digest. */
-  async uploadBlob(digest: Digest, size: number, body: () => Promise<Readable>, scopes: string[]): Promise<void> {
+  async uploadBlob(digest: Digest, size: number, body: Buffer | BodyWriter, scopes: string[]): Promise<void> {
     const started = await this.send('POST', `/v2/${this.path}/blobs/uploads/`, { scopes, headers: { 'Content-Length': '0' } });
     await this.expect(started, [202], 'POST');
+    // Read to its end, the 202's (empty) body frees its connection for the PUT, which would otherwise open another.
+    started.body.resume();
     const location = started.headers.location;
     if (!location) throw unavailable(`the registry answered the upload of ${digest} without a Location`);
     const target = new URL(location, this.endpoint.base);
@@ -169,7 +177,7 @@ export class RegistryClient {
     const sent = await this.send('PUT', target.toString(), {
       scopes,
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
-      body: await body(),
+      body,
     });
     await this.expect(sent, [201], 'PUT');
   }
@@ -196,12 +204,12 @@ export class RegistryClient {
   /**
    * Sends a request, answering one 401 with authorisation and trying the next endpoint when one
    * cannot be reached (HTTPS refused by a plain-HTTP insecure registry, a mirror down). Bodies
-   * given as streams cannot be sent twice: those requests get their authorisation beforehand.
+   * written by a BodyWriter cannot be sent twice: those requests get their authorisation beforehand.
    */
   async send(
     method: string,
     pathOrUrl: string,
-    request: { scopes: string[]; headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; handOff?: boolean },
+    request: { scopes: string[]; headers?: Record<string, string>; body?: Buffer | BodyWriter; signal?: AbortSignal; handOff?: boolean },
   ): Promise<Sent> {
     for (;;) {
       const endpoint = this.endpoint;
@@ -210,7 +218,7 @@ export class RegistryClient {
         let authorization = this.auth.header(request.scopes);
         let sent = await this.once(method, url, endpoint, request, authorization);
         if (sent.status === 401) {
-          const retry = !isStream(request.body) && (await this.auth.answer(String(sent.headers['www-authenticate'] ?? ''), request.scopes, authorization !== undefined));
+          const retry = !isWriter(request.body) && (await this.auth.answer(String(sent.headers['www-authenticate'] ?? ''), request.scopes, authorization !== undefined));
           if (retry) {
             sent.body.resume();
             authorization = this.auth.header(request.scopes);
@@ -219,7 +227,7 @@ export class RegistryClient {
         }
         return sent;
       } catch (err) {
-        if (err instanceof BerthError || this.endpoints.length === 1 || isStream(request.body) || this.signal?.aborted || request.signal?.aborted) {
+        if (err instanceof BerthError || this.endpoints.length === 1 || isWriter(request.body) || this.signal?.aborted || request.signal?.aborted) {
           throw err instanceof BerthError ? err : transportError(err, method, url.toString());
         }
         this.endpoints = this.endpoints.slice(1);
@@ -232,7 +240,7 @@ export class RegistryClient {
     method: string,
     url: URL,
     endpoint: Endpoint,
-    request: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal; handOff?: boolean },
+    request: { headers?: Record<string, string>; body?: Buffer | BodyWriter; signal?: AbortSignal; handOff?: boolean },
     authorization: string | undefined,
   ): Promise<Sent> {
     let target = url;
@@ -256,7 +264,7 @@ export class RegistryClient {
     url: URL,
     endpoint: Endpoint,
     headers: Record<string, string>,
-    body: Buffer | Readable | undefined,
+    body: Buffer | BodyWriter | undefined,
     signal: AbortSignal | undefined,
     handOff = false,
   ): Promise<IncomingMessage> {
@@ -285,10 +293,7 @@ export class RegistryClient {
       });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
-      else {
-        body.once('error', (err) => req.destroy(err));
-        body.pipe(req);
-      }
+      else body(req).catch((err: Error) => req.destroy(err));
     });
   }
 
@@ -306,6 +311,6 @@ export class RegistryClient {
   }
 }
 
-function isStream(body: Buffer | Readable | undefined): body is Readable {
-  return body !== undefined && !Buffer.isBuffer(body);
+function isWriter(body: Buffer | BodyWriter | undefined): body is BodyWriter {
+  return typeof body === 'function';
 }
