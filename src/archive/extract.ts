@@ -58,20 +58,24 @@ export interface BlobFile {
   check(blob: { digest: `sha256:${string}`; size: number }): void;
   /**
    * The rest of the blob is read by the extractor from the registry's connection itself, not from
-   * the stream (see response-hand-off.ts); the stream then carries no bytes, and its closing
-   * before the extractor is done (the download given up) stops the extractor.
+   * the stream (see response-hand-off.ts); the stream then carries no bytes.
    */
   connection?: BlobConnection;
 }
 
 /** A registry's connection whose response body the extractor reads itself (berth-untar --socket). */
 export interface BlobConnection {
-  /** The connection's descriptor, berthd's copy: the extractor gets its own. */
+  /**
+   * The connection's descriptor, berthd's copy, open until the extraction has settled: the
+   * extractor gets its own.
+   */
   fd: number;
   /** The blob's size: the file's bytes and the connection's together. */
   size: number;
-  /** Waiting this long for a byte fails the blob, as berthd's own stall timer would. */
+  /** Waiting this long for a byte fails the blob, as berthd's own stall timer would (0: no limit). */
   stallTimeoutMs: number;
+  /** The download given up: the extractor is not started, or is stopped. */
+  signal: AbortSignal;
 }
 
 export interface Extracted {
@@ -96,7 +100,7 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
   const connection = options.blob?.connection;
   if (options.blob) {
     args.push('--blob', options.blob.path);
-    if (connection) args.push('--socket', String(connection.size), String(connection.stallTimeoutMs));
+    if (connection) args.push('--socket', String(connection.size), String(Math.ceil(connection.stallTimeoutMs)));
   } else if (options.decompress) {
     const { head, whole } = await peekHead(tar).catch((err: Error) => {
       throw invalidParameter(`${context}: reading the layer: ${err.message}`, err);
@@ -111,7 +115,12 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
     if (!file) throw invalidParameter(`${context}: a layer being written is unpacked only from its file, plain or gzip`);
     args.push('--follow');
   }
-  const helper = spawn(UNTAR, args, { stdio: [file?.fd ?? 'pipe', 'pipe', 'pipe', ...(options.growing ? ['pipe' as const] : [])] });
+  connection?.signal.throwIfAborted();
+  const helper = spawn(UNTAR, args, {
+    stdio: [file?.fd ?? 'pipe', 'pipe', 'pipe', ...(options.growing ? ['pipe' as const] : [])],
+    // Reading a connection, it dies with berthd (see untar.c), which it tells by this.
+    ...(connection ? { env: { BERTH_PARENT_PID: String(process.pid) } } : {}),
+  });
   const channel = helper.stdio[3] as Writable | null | undefined;
   if (options.growing && channel) options.growing.follow(channel);
   const stdout: Buffer[] = [];
@@ -127,11 +136,10 @@ export async function extractTar(tar: Readable, destDir: string, options: Extrac
 
   let feedError: unknown;
   if (connection) {
-    // The helper reads the connection itself; the stream closing means the download was given up.
+    // The helper reads the connection itself, until the download is given up.
     const giveUp = () => helper.kill('SIGKILL');
-    if (source.destroyed) giveUp();
-    source.once('close', giveUp);
-    void exited.then(() => source.off('close', giveUp));
+    connection.signal.addEventListener('abort', giveUp, { once: true });
+    void exited.then(() => connection.signal.removeEventListener('abort', giveUp));
   } else if (file) {
     // The helper has its own copy of the descriptor and reads it from its start.
     source.destroy();

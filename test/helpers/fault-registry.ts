@@ -23,6 +23,8 @@ export interface FaultRegistry {
     garbageLayer?: boolean;
     /** Send this many bytes of the layer, then hold the connection open with nothing more. */
     stallLayerAfter?: number;
+    /** Send this many bytes of the layer, then close the connection. */
+    cutLayerAfter?: number;
     manifestStatus?: number;
     manifestBody?: Buffer;
     /** Send the layer in 8 pieces this many ms apart. */
@@ -78,6 +80,7 @@ export async function startFaultRegistry(layerBytes = 256 * 1024): Promise<Fault
       });
       res.writeHead(start > 0 ? 206 : 200, { 'Content-Length': body.length, 'Content-Type': 'application/octet-stream', ...(start > 0 ? { 'Content-Range': `bytes ${start}-${layer.length - 1}/${layer.length}` } : {}) });
       if (faults.stallLayerAfter !== undefined) return void res.write(body.subarray(0, faults.stallLayerAfter));
+      if (faults.cutLayerAfter !== undefined) return void res.write(body.subarray(0, faults.cutLayerAfter), () => res.socket?.destroy());
       if (faults.slowLayerMs !== undefined) {
         const piece = Math.ceil(body.length / 8);
         let sent = 0;

@@ -410,6 +410,7 @@ describe('distribution', () => {
     ['a malformed manifest', { manifestBody: Buffer.from('{"schemaVersion":2,"layers":"x"}') }, /malformed manifest/],
     ['an oversized manifest', { manifestBody: Buffer.alloc(5 * 1024 * 1024, 0x20) }, /malformed manifest: \d+ bytes is more than/],
     ['a registry stalling mid-blob', { stallLayerAfter: 1000 }, /timeout/],
+    ['a registry closing the connection mid-blob', { cutLayerAfter: 70_000 }, /expected 263680 bytes, got 70000/],
   ];
   for (const [what, faults, error] of faultCases) {
     test(`${what}: a clear error, nothing left behind`, async () => {
@@ -461,7 +462,47 @@ describe('distribution', () => {
     assert.deepEqual(faulty.layerRanges.slice(ranges + 1), ['bytes=50000-']);
     await daemon.berth(['rmi', `${faulty.host}/test/img`]);
   });
+
+  test('the extractor reading the registry\'s connection dies with berthd: the partial file stops growing, the next pull resumes it', async () => {
+    // A registry still sending: an extractor left running would go on appending to the file the
+    // next berthd resumes.
+    faulty.faults = { slowLayerMs: 400 };
+    const ranges = faulty.layerRanges.length;
+    const cut = pullRaw(daemon, `${faulty.host}/test/img`).catch(() => undefined);
+    const extractor = await socketExtractor();
+    daemon.process.kill('SIGKILL');
+    await cut;
+    for (let i = 0; i < 100 && (await isRunning(extractor)); i++) await sleep(20);
+    assert.equal(await isRunning(extractor), false, 'the extractor outlived berthd');
+    const partial = join(daemon.dataRoot, 'distribution/downloads', `${faulty.layerDigest.replace('sha256:', '')}.partial`);
+    const kept = (await stat(partial)).size;
+    await sleep(900); // two more of the registry's pieces, had anything gone on reading them
+    assert.equal((await stat(partial)).size, kept);
+    faulty.faults = {};
+    await daemon.restart();
+    assert.equal(pullError(await pullRaw(daemon, `${faulty.host}/test/img`)), '');
+    assert.deepEqual(faulty.layerRanges.slice(ranges + 1), [`bytes=${kept}-`]);
+    await daemon.berth(['rmi', `${faulty.host}/test/img`]);
+  });
 });
+
+/** The pid of a berth-untar reading a registry's connection itself (--socket), once one runs. */
+async function socketExtractor(): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(pid)) continue;
+      const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (argv.includes('berth-untar') && argv.includes('\0--socket\0')) return Number(pid);
+    }
+    await sleep(10);
+  }
+  throw new Error('no berth-untar read a registry connection itself');
+}
+
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/s.test(stat);
+}
 
 /**
  * Layers over layers, on both storage drivers: on overlay the layers of a pull unpack at once and

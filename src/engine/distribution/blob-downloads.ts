@@ -247,52 +247,55 @@ export class BlobDownloads {
     let writing: Promise<unknown> | undefined;
     let checked!: () => void;
     const check = new Promise<void>((resolve) => (checked = resolve));
-    if (taken && usableHead(taken, file.size)) {
-      await writeFile(file.path, taken.head);
-      writing = writer!(response, {
-        path: file.path,
-        offset: 0,
-        check: (blob) => {
-          checkBlob(file.digest, file.size, blob);
-          checked();
-        },
-        connection: { fd: taken.fd, size: file.size, stallTimeoutMs: taken.stallTimeoutMs },
-      });
-    }
-    if (!writing) {
-      handOff.giveBack(taken);
-      return false;
-    }
+    let progressing = true;
     // The writer appends to the file: its size is the download's progress, and wakes its readers.
     const poll = setInterval(() => {
       stat(file.path).then(
         ({ size: written }) => {
+          if (!progressing) return;
           this.wake(download);
           download.listeners.forEach((l) => l.progress(written, file.size));
         },
         () => undefined,
       );
     }, 100);
-    download.listeners.forEach((l) => l.progress(taken!.head.length, file.size));
-    const onAbort = () => response.destroy(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    // It may fail after the check (the layer's own registration): not the download's concern.
-    writing.catch(() => undefined);
     try {
+      if (taken && usableHead(taken, file.size)) {
+        await writeFile(file.path, taken.head);
+        writing = writer!(response, {
+          path: file.path,
+          offset: 0,
+          check: (blob) => {
+            checkBlob(file.digest, file.size, blob);
+            checked();
+          },
+          connection: { fd: taken.fd, size: file.size, stallTimeoutMs: taken.stallTimeoutMs, signal },
+        });
+      }
+      if (!writing) {
+        handOff.giveBack(taken);
+        return false;
+      }
+      download.listeners.forEach((l) => l.progress(taken!.head.length, file.size));
+      // It may fail after the check (the layer's own registration): not the download's concern.
+      writing.catch(() => undefined);
       await Promise.race([
         check,
         writing.then(() => {
           throw new Error(`writing blob ${file.digest}: the writer ended without checking it`);
         }),
       ]);
-    } finally {
-      clearInterval(poll);
-      signal.removeEventListener('abort', onAbort);
-      // The writer is done with the connection (it checks the blob, or fails, once the extractor
-      // has ended): berthd's copy of it goes.
+    } catch (err) {
+      // Taken and not given back: the connection is of no more use.
       response.destroy();
+      throw err;
+    } finally {
+      progressing = false;
+      clearInterval(poll);
     }
+    // The writer is done with the connection (it checks the blob once the extractor has ended):
+    // berthd's copy of it goes.
+    response.destroy();
     download.listeners.forEach((l) => l.progress(file.size, file.size));
     return true;
   }

@@ -323,11 +323,8 @@ int main(int argc, char **argv) {
   else if (argc != 2) tool_fail(0, "%s", "usage: berth-pack [--blob PATH] TOP < entries");
   const char *top = argv[argc - 1];
   /* A daemon killed mid-commit takes its packer along: the packer must not make its blob file in
-   * an ingest folder the next daemon has already swept. BERTH_PARENT_PID (the daemon's pid) tells
-   * a daemon that died before the prctl, whose child is then already someone else's. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) tool_fail(errno, "%s", "prctl PR_SET_PDEATHSIG");
-  const char *parent = getenv("BERTH_PARENT_PID");
-  if (parent && getppid() != (pid_t)atol(parent)) tool_fail(0, "%s", "the daemon that started berth-pack is gone");
+   * an ingest folder the next daemon has already swept. */
+  tool_die_with_daemon();
 
   size_t len;
   char *entries = read_entries(&len);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,4 +103,10 @@ unsigned long long tool_number(const char *text) {
   unsigned long long value = strtoull(text, &end, 10);
   if (errno != 0 || end == text || *end != '\0' || text[0] == '-') tool_fail(0, "not a number: %s", text);
   return value;
+}
+
+void tool_die_with_daemon(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) tool_fail(errno, "%s", "prctl PR_SET_PDEATHSIG");
+  const char *parent = getenv("BERTH_PARENT_PID");
+  if (parent && getppid() != (pid_t)atol(parent)) tool_fail(0, "%s", "the daemon that started the tool is gone");
 }

@@ -28,6 +28,12 @@ size_t tool_read_full(int fd, void *buf, size_t len, const char *what);
 /* chroot(dir), chdir("/") and umask(0): from here on no name can resolve outside `dir`. */
 void tool_enter_root(const char *dir);
 
+/*
+ * The tool is killed when the daemon that started it dies. BERTH_PARENT_PID (the daemon's pid)
+ * tells a daemon that died before this call, whose child is then already someone else's.
+ */
+void tool_die_with_daemon(void);
+
 /* A decimal argument of the command line, failing when it is not one. */
 unsigned long long tool_number(const char *text);
 

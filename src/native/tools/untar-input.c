@@ -121,12 +121,13 @@ static ssize_t read_descriptor(struct input *in, unsigned char *buf, size_t len)
   if (!in->socket) return read(in->fd, buf, len);
   if (in->blob_total >= in->limits.size) return 0;
   if (len > in->limits.size - in->blob_total) len = (size_t)(in->limits.size - in->blob_total);
+  static char stalled[96];
+  /* Once stalled, for good: the failure's report of the blob does not wait a second time. */
+  if (stalled[0]) return errno = 0, in->failed = stalled, -1;
   for (;;) {
     struct pollfd ready = {.fd = in->fd, .events = POLLIN};
-    int polled = poll(&ready, 1, in->limits.stall_ms);
+    int polled = poll(&ready, 1, in->limits.stall_ms > 0 ? in->limits.stall_ms : -1);
     if (polled == 0) {
-      /* Not a failure here: after one, the rest of the blob is read as far as it goes. */
-      static char stalled[96];
       snprintf(stalled, sizeof stalled, "net/http: timeout awaiting response body (no data for %d ms)", in->limits.stall_ms);
       return errno = 0, in->failed = stalled, -1;
     }

@@ -32,7 +32,7 @@ void input_follow(struct input *in);
 
 /*
  * A blob read from the registry's connection itself (berth-untar --socket): `size` bytes in all,
- * the file's own and the socket's; waiting `stall_ms` for a byte fails.
+ * the file's own and the socket's; waiting `stall_ms` for a byte fails (0: no limit).
  */
 struct socket_limits {
   uint64_t size;

@@ -20,7 +20,9 @@
  * headers read by berthd, which wrote the body bytes it had read to PATH. The blob is SIZE bytes in
  * all (PATH's and the socket's): no more is read from the socket, which may be non-blocking (it is
  * shared with berthd's event loop, where it sits unread). Waiting STALL_MS for a byte fails, as a
- * stalled registry fails berthd's own reads.
+ * stalled registry fails berthd's own reads (0: no limit, as for berthd). The extractor dies with
+ * berthd then: nothing else would stop it reading a connection the next berthd knows nothing of,
+ * into a partial file that berthd resumes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +65,7 @@ int main(int argc, char **argv) {
   }
   /* A blob's compression is told by its magic number. */
   if ((blob && (gzip || follow)) || (socket_size && !blob)) tool_fail(0, "%s", USAGE);
+  if (socket_size) tool_die_with_daemon();
   /* Opened before the chroot: the blob is outside the layer. */
   int blob_fd = -1;
   if (blob && (blob_fd = open(blob, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) tool_fail(errno, "opening the blob file %s", blob);
