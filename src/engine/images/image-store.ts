@@ -361,11 +361,13 @@ export class ImageStore {
     await this.tags.set(canonicalString(ref), imageId);
     const image = this.images.get(imageId)!;
     image.lastTagTime = new Date().toISOString();
-    await writeJsonAtomic(this.metaPath(imageId), {
-      lastTagTime: image.lastTagTime,
-      layerBlobs: image.layerBlobs,
-      parent: image.parent,
-    } satisfies ImageMetadata);
+    // Only the time changes (the layers and parent were made durable with the image): a crash
+    // may keep the previous time, as Docker's SetLastUpdated, so the rename is not synced.
+    await writeJsonAtomic(
+      this.metaPath(imageId),
+      { lastTagTime: image.lastTagTime, layerBlobs: image.layerBlobs, parent: image.parent } satisfies ImageMetadata,
+      { durable: 'contents' },
+    );
   }
 
   /** Bytes of an image layer (its uncompressed tar), for history. */
