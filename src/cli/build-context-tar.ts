@@ -6,10 +6,13 @@
  * modes and times kept, links stored as links. A Dockerfile from stdin or from outside the
  * context is added under `.dockerfile.<random>` and named in the `dockerfile` parameter.
  *
- * The tar is made here block by block (tar-stream's header codec, no pack stream): a fully
- * cached build is mostly this CLI sending the context, and the pack and pipeline streams between
- * the file and the socket cost more CPU than reading the file. An unchanged context gives the
- * same bytes every time, which is what lets berthd recognise it without unpacking it again.
+ * The tar is made here block by block (no pack stream): a fully cached build is mostly this CLI
+ * sending the context, and pack and pipeline streams between the file and the socket cost more
+ * CPU than reading the file. Headers are written as Go's archive/tar writes the docker CLI's
+ * (numbers zero-padded and NUL-terminated), so for a context whose names fit a ustar header
+ * the tar is byte for byte the docker CLI's: an unchanged context gives the same bytes from
+ * either client, which is what lets berthd recognise it without unpacking it again. Longer or
+ * non-ASCII names take a PAX header (tar-stream's codec).
  */
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -80,19 +83,59 @@ async function* walk(root: string, rel: string, matcher: PatternMatcher | undefi
   }
 }
 
-/** The header blocks of an entry: ustar, preceded by a PAX header when a name does not fit (as tar-stream's pack). */
-function* entry(header: Headers): Generator<Buffer> {
-  const plain = encode(header);
+const TYPEFLAGS = { file: '0', symlink: '2', directory: '5' } as const;
+
+/** Writes a number as Go's archive/tar does: octal, zero-padded to the field's width less one, then NUL. */
+function goOctal(block: Buffer, offset: number, width: number, value: number): boolean {
+  const digits = value.toString(8);
+  if (digits.length > width - 1) return false;
+  block.write(digits.padStart(width - 1, '0'), offset, 'latin1');
+  return true;
+}
+
+/** The ustar header Go's archive/tar writes for the docker CLI's context, or undefined when a name or number does not fit one. */
+function goUstarHeader(header: Headers & { type: keyof typeof TYPEFLAGS }): Buffer | undefined {
+  const { name, linkname = '' } = header;
+  const fits = (text: string) => text.length <= 100 && /^[\x01-\x7f]*$/.test(text);
+  if (!fits(name) || !fits(linkname ?? '')) return undefined;
+  const block = Buffer.alloc(BLOCK);
+  block.write(name, 0, 'latin1');
+  const numbers: [number, number, number][] = [
+    [100, 8, header.mode ?? 0],
+    [108, 8, header.uid ?? 0],
+    [116, 8, header.gid ?? 0],
+    [124, 12, header.size ?? 0],
+    [136, 12, Math.floor((header.mtime ?? new Date(0)).getTime() / 1000)],
+    [329, 8, 0],
+    [337, 8, 0],
+  ];
+  for (const [offset, width, value] of numbers) if (!goOctal(block, offset, width, value)) return undefined;
+  block.write(TYPEFLAGS[header.type], 156, 'latin1');
+  if (linkname) block.write(linkname, 157, 'latin1');
+  block.write('ustar\u000000', 257, 'latin1');
+  // The checksum counts its own field as spaces, and is written as six digits, NUL, space.
+  block.fill(' ', 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.fill(0, 148, 156);
+  goOctal(block, 148, 7, sum);
+  block.write(' ', 155, 'latin1');
+  return block;
+}
+
+/** The header blocks of an entry: ustar as Go writes it, or a PAX header first when a name does not fit (as tar-stream's pack). */
+function* entry(header: Headers & { type: keyof typeof TYPEFLAGS }): Generator<Buffer> {
+  const plain = goUstarHeader(header) ?? encode(header);
   if (plain) {
     yield plain;
     return;
   }
   const pax = encodePax({ name: header.name, linkname: header.linkname });
-  const paxHeader = { ...header, name: 'PaxHeader', linkname: header.linkname && 'PaxHeader', size: pax.length };
-  yield encode({ ...paxHeader, type: 'pax-header' })!;
+  const named = { ...header, name: 'PaxHeader', linkname: header.linkname && 'PaxHeader' };
+  yield encode({ ...named, type: 'pax-header', size: pax.length })!;
   yield pax;
   yield* padding(pax.length);
-  yield encode(paxHeader)!;
+  yield encode(named)!;
 }
 
 /** Exactly `size` bytes of the file (its size when it was listed), in fresh buffers the socket may still hold. */
