@@ -29,14 +29,12 @@ export async function removeInterruptedWrites(dir: string): Promise<void> {
  * Writes `data` to `path` so that a reader (or a crash) sees either the old or the new content,
  * never a mix: temporary file in the same folder, fsync, rename, fsync the folder.
  * `durable: false` skips both fsyncs, for state that is rebuilt on restart anyway (kept off the
- * container start path, where every fsync costs milliseconds). `durable: 'contents'` syncs the
- * new file but not the rename (Docker's AtomicWriteFile): a crash never leaves the file empty or
- * torn, but may keep its old content, for a rewrite whose old content is as good.
+ * container start path, where every fsync costs milliseconds).
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  options: { mode?: number; durable?: boolean | 'contents'; createDir?: boolean } = {},
+  options: { mode?: number; durable?: boolean; createDir?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
   if (options.createDir !== false) await mkdir(dir, { recursive: true });
@@ -57,13 +55,13 @@ export async function writeFileAtomic(
     await rm(tmp, { force: true });
     throw err;
   }
-  if (options.durable === undefined || options.durable === true) await fsyncDir(dir);
+  if (options.durable !== false) await fsyncDir(dir);
 }
 
 export async function writeJsonAtomic(
   path: string,
   value: unknown,
-  options?: { mode?: number; durable?: boolean | 'contents'; createDir?: boolean },
+  options?: { mode?: number; durable?: boolean; createDir?: boolean },
 ): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value), options);
 }
