@@ -58,10 +58,12 @@ test('a body shorter or longer than the earlier one is spooled whole', async () 
   }
 });
 
-test('with no earlier body, the body is spooled', async () => {
-  const spool = spoolPath();
-  assert.equal(await receiveContext(body(earlierBytes, 100_000), undefined, spool), false);
-  assert.ok((await readFile(spool)).equals(earlierBytes));
+test('with no earlier body, or one gone, the body is spooled', async () => {
+  for (const gone of [undefined, join(scratch, 'no-such.tar')]) {
+    const spool = spoolPath();
+    assert.equal(await receiveContext(body(earlierBytes, 100_000), gone, spool), false);
+    assert.ok((await readFile(spool)).equals(earlierBytes));
+  }
 });
 
 test('a body that fails midway leaves no spool', async () => {

@@ -26,8 +26,10 @@ class EarlierBody {
 
   private constructor(private readonly file: FileHandle) {}
 
-  static async open(path: string): Promise<EarlierBody> {
-    return new EarlierBody(await open(path, 'r'));
+  /** Undefined when the earlier body cannot be read: the body is then spooled as with none. */
+  static async open(path: string): Promise<EarlierBody | undefined> {
+    const file = await open(path, 'r').catch(() => undefined);
+    return file && new EarlierBody(file);
   }
 
   /** Whether `chunk` is what comes next in the earlier body. After a false, only copyAgreed and close are left. */
