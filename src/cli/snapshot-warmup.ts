@@ -8,7 +8,7 @@
  * socket are gone, and each line ran on its own context, as every call does.
  */
 import { createServer, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -51,6 +51,9 @@ const ANSWERS: Record<string, unknown> = {
   ],
 };
 
+/** What a build answers once the context has come: the quiet stream of a cached build. */
+const BUILT = `{"aux":{"ID":"sha256:${CONTAINER_ID}"}}\r\n`;
+
 /** What an attach answers: the switch to the raw stream, then one frame of output on stdout. */
 const ATTACHED =
   'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n' +
@@ -64,7 +67,20 @@ const LINES = [
   ['images'],
   ['run', '--rm', '--network', 'none', 'busybox', 'true'],
   ['run', '-d', 'busybox', 'true'],
+  // Packing and sending a context (a few files, a .dockerignore), then the build's JSON stream.
+  ['build', '-q', '-t', 'warm-up', '{context}'],
 ];
+
+/** A small context for the build line: a Dockerfile, a file to copy, an ignored one. */
+function makeContext(dir: string): string {
+  const context = join(dir, 'context');
+  mkdirSync(join(context, 'sub'), { recursive: true });
+  writeFileSync(join(context, 'Dockerfile'), 'FROM busybox\nCOPY sub /sub\n');
+  writeFileSync(join(context, '.dockerignore'), '*.log\n');
+  writeFileSync(join(context, 'sub', 'file.txt'), 'warm\n');
+  writeFileSync(join(context, 'ignored.log'), 'not sent\n');
+  return context;
+}
 
 export async function warmUp(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-cli-warmup-'));
@@ -72,7 +88,9 @@ export async function warmUp(): Promise<void> {
   const server = createServer(answer);
   try {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
-    for (const args of LINES) {
+    const context = makeContext(dir);
+    for (const line of LINES) {
+      const args = line.map((arg) => (arg === '{context}' ? context : arg));
       const errors: string[] = [];
       const code = await runCommandLine(args, sinkContext(socketPath, errors));
       // A line that fails warms up only its failure: say so, rather than build a slower CLI quietly.
@@ -93,6 +111,12 @@ function answer(socket: Socket): void {
     if (!head.includes('\r\n\r\n')) return;
     const [method, target = ''] = head.split(' ', 2);
     const route = `${method} ${target.replace(/^\/v[\d.]+/, '').replace(/\?.*$/, '').replace(CONTAINER_ID, '{id}')}`;
+    if (route === 'POST /build') {
+      // Answered once the whole chunked body is in, as berthd answers a cached build.
+      if (!head.endsWith('\r\n0\r\n\r\n')) return;
+      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${BUILT.length}\r\n\r\n${BUILT}`);
+      return;
+    }
     if (route === 'POST /containers/{id}/attach') {
       socket.end(ATTACHED, 'latin1');
       return;

@@ -118,9 +118,13 @@ async function sendChunked(socket: Socket, body: Readable): Promise<void> {
     for await (const chunk of body) {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       if (data.length === 0) continue;
+      // One writev for the chunk's size line, data and end, rather than three writes.
+      socket.cork();
       socket.write(`${data.length.toString(16)}\r\n`);
       socket.write(data);
-      if (!socket.write('\r\n')) await new Promise((resolve) => socket.once('drain', resolve));
+      const flowing = socket.write('\r\n');
+      socket.uncork();
+      if (!flowing) await new Promise((resolve) => socket.once('drain', resolve));
     }
     socket.write('0\r\n\r\n');
   } catch (err) {

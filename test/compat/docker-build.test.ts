@@ -104,17 +104,18 @@ describe('docker build (classic builder) against berthd', { timeout: 240_000 }, 
     const firstId = first.stdout.match(/Successfully built (\w+)/)![1];
     assert.equal(again.stdout.match(/Successfully built (\w+)/)![1], firstId);
 
-    // The unchanged context's root was kept and used again: still one root, the same.
-    const roots = async () => readdir(join(daemon.dataRoot, 'builder', 'contexts'));
+    // The unchanged context's root was kept, with the body it was unpacked from, and used
+    // again: still one root, the same.
+    const roots = async () => (await readdir(join(daemon.dataRoot, 'builder', 'contexts'))).sort();
     const kept = await roots();
-    assert.equal(kept.length, 1);
+    assert.deepEqual(kept, [kept[0], `${kept[0]}.tar`]);
     assert.equal((await dockerBuild(daemon, ['-t', 'cached', dir])).code, 0);
     assert.deepEqual(await roots(), kept);
 
     await writeFile(join(dir, 'hello.txt'), 'changed\n');
     const changed = await dockerBuild(daemon, ['-t', 'cached', dir]);
     const replaced = await roots();
-    assert.equal(replaced.length, 1);
+    assert.deepEqual(replaced, [replaced[0], `${replaced[0]}.tar`]);
     assert.notDeepEqual(replaced, kept);
     assert.equal(changed.code, 0, changed.stderr);
     assert.equal(changed.stdout.split('\n').filter((line) => line === ' ---> Using cache').length, 1, changed.stdout);

@@ -1,30 +1,32 @@
 /**
- * Build roots kept for the next build of the same context. The request body is spooled to a
- * file while its sha256 is taken; a body with the same digest (and the same `dockerfile`) as
- * the last successful build's reuses that build's root instead of unpacking it again — the
- * docker CLI sends the same bytes for an unchanged context (modes, times and names kept), and
- * unpacking through the confined extractor is most of a fully cached build's time. Otherwise
- * the spool is unpacked by readBuildContext as usual. Only the root of a build that succeeded
- * is kept, one at a time; roots are read-only to builds (COPY reads them), and one in use is
- * removed only when its last build lets go. Everything here lives under the builder's
- * `contexts` folder with build-context.ts's prefix, so a restart sweeps it all.
+ * Build roots kept for the next build of the same context. A body equal byte for byte (and with
+ * the same `dockerfile`) to the last successful build's uses that build's root again instead of
+ * unpacking it: the docker CLI and `berth build` send the same bytes for an unchanged context
+ * (names, modes and times kept), and unpacking through the confined extractor is most of a fully
+ * cached build's time otherwise. The kept root's body stays beside it (`<root>.tar`) so that
+ * context-receive.ts can compare a new body with it as it arrives, writing nothing when they
+ * agree; a body that differs is spooled and unpacked by readBuildContext as usual. Only the root
+ * of a build that succeeded is kept, one at a time; roots are read-only to builds (COPY reads
+ * them), and one in use is removed only when its last build lets go. Everything here lives under
+ * the builder's `contexts` folder with build-context.ts's prefix, so a restart sweeps it all.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { readBuildContext, type BuildContext } from './build-context.js';
+import { receiveContext } from './context-receive.js';
 import type { ResolvedSources } from './copy-sources.js';
-
-const SPOOL_BATCH = 1024 * 1024;
 
 /** What COPY resolved and hashed in a root, by its sources and destination: the root never changes. */
 export type ResolvedMemo = Map<string, ResolvedSources>;
 
 interface KeptRoot {
-  key: string;
+  /** The `dockerfile` parameter it was built with. */
+  dockerfile: string;
+  /** The body it was unpacked from. */
+  body: string;
   context: BuildContext;
   resolved: ResolvedMemo;
   users: number;
@@ -38,73 +40,57 @@ export interface LeasedContext extends BuildContext {
   resolved: ResolvedMemo;
 }
 
-/**
- * The body's chunks hashed, and handed on in batches of SPOOL_BATCH bytes: the docker CLI sends
- * a context in chunks of ~32 KiB, and writing each one (~480 writes for 10 MiB) cost twice the
- * CPU of hashing and writing the same bytes a megabyte at a time.
- */
-function hashedBatches(hash: Hash): Transform {
-  let batch: Buffer[] = [];
-  let size = 0;
-  const take = () => {
-    const joined = Buffer.concat(batch, size);
-    batch = [];
-    size = 0;
-    return joined;
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      batch.push(chunk);
-      size += chunk.length;
-      done(null, size >= SPOOL_BATCH ? take() : undefined);
-    },
-    flush(done) {
-      done(null, size > 0 ? take() : undefined);
-    },
-  });
-}
-
 export class BuildContexts {
   private kept: KeptRoot | undefined;
 
   constructor(private readonly dir: string) {}
 
-  async open(body: Readable, dockerfile: string | undefined): Promise<LeasedContext> {
+  async open(body: Readable, dockerfile = ''): Promise<LeasedContext> {
     const spool = join(this.dir, `context-spool-${randomBytes(8).toString('hex')}.tar`);
+    const kept = this.kept?.dockerfile === dockerfile ? this.kept : undefined;
+    // Held while its body is compared: another build's success may replace it meanwhile.
+    if (kept) kept.users++;
+    let same: boolean;
     try {
-      const hash = createHash('sha256');
-      await pipeline(body, hashedBatches(hash), createWriteStream(spool, { mode: 0o600 }));
-      const key = `${hash.digest('hex')}\0${dockerfile ?? ''}`;
-      const kept = this.kept;
-      if (kept && kept.key === key && !kept.retired) return this.lease(kept);
-      const context = await readBuildContext(createReadStream(spool), { dir: this.dir, dockerfile });
-      let entry: KeptRoot | undefined;
-      let disposed = false;
-      const resolved: ResolvedMemo = new Map();
-      return {
-        ...context,
-        resolved,
-        keep: async () => {
-          if (entry || disposed) return;
-          await this.retire();
-          entry = { key, context, resolved, users: 1, retired: false };
-          this.kept = entry;
-        },
-        dispose: async () => {
-          if (disposed) return;
-          disposed = true;
-          if (entry) await this.release(entry);
-          else await context.dispose();
-        },
-      };
-    } finally {
-      await rm(spool, { force: true });
+      same = await receiveContext(body, kept?.body, spool);
+    } catch (err) {
+      if (kept) await this.release(kept);
+      throw err;
     }
+    if (kept && same) return this.lease(kept);
+    if (kept) await this.release(kept);
+    let context: BuildContext;
+    try {
+      context = await readBuildContext(createReadStream(spool), { dir: this.dir, dockerfile: dockerfile || undefined });
+    } catch (err) {
+      await rm(spool, { force: true });
+      throw err;
+    }
+    let entry: KeptRoot | undefined;
+    let disposed = false;
+    const resolved: ResolvedMemo = new Map();
+    return {
+      ...context,
+      resolved,
+      keep: async () => {
+        if (entry || disposed) return;
+        const kept = { dockerfile, body: `${context.root}.tar`, context, resolved, users: 1, retired: false };
+        await rename(spool, kept.body);
+        await this.retire();
+        entry = kept;
+        this.kept = entry;
+      },
+      dispose: async () => {
+        if (disposed) return;
+        disposed = true;
+        if (entry) await this.release(entry);
+        else await Promise.all([context.dispose(), rm(spool, { force: true })]);
+      },
+    };
   }
 
+  /** A build's use of the kept root, whose `users` the caller already counted. */
   private lease(kept: KeptRoot): LeasedContext {
-    kept.users++;
     let released = false;
     return {
       ...kept.context,
@@ -123,11 +109,15 @@ export class BuildContexts {
     if (!old) return;
     old.retired = true;
     this.kept = undefined;
-    if (old.users === 0) await old.context.dispose();
+    if (old.users === 0) await removeKept(old);
   }
 
   private async release(kept: KeptRoot): Promise<void> {
     kept.users--;
-    if (kept.users === 0 && kept.retired) await kept.context.dispose();
+    if (kept.users === 0 && kept.retired) await removeKept(kept);
   }
+}
+
+function removeKept(kept: KeptRoot): Promise<unknown> {
+  return Promise.all([kept.context.dispose(), rm(kept.body, { force: true })]);
 }

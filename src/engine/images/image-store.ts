@@ -1,8 +1,8 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict, invalidParameter, notFound } from '../../common/errors.js';
-import { readJsonIfExists, removeInterruptedWrites, writeJsonAtomic } from '../../common/atomic-file.js';
+import { readJsonIfExists, removeInterruptedWrites, writeFileAtomic, writeJsonAtomic } from '../../common/atomic-file.js';
 import { FULL_ID, shortId } from '../../common/ids.js';
 import type { ContentStore } from '../../storage/content-store.js';
 import { ingestLayer, ingestPackedLayer, type LayerBlob, type LayerPacker } from '../../storage/layer-ingest.js';
@@ -36,10 +36,20 @@ export interface Image {
 }
 
 interface ImageMetadata {
+  /** The tag time of images tagged before it moved to its own file (TAG_TIME). */
   lastTagTime?: string;
   layerBlobs?: LayerBlob[];
   parent?: string;
 }
+
+/**
+ * LastTagTime lives beside an image's metadata, in `<id>.tagtime`, rewritten on every tag (as
+ * Docker's SetLastUpdated) without an fsync: it is the only thing a tag changes, and every build
+ * ends with one, so its durable write was the slowest part of a fully cached build. A crash may
+ * keep the previous time, or leave the file torn (then ignored); the image itself is never at
+ * stake, its metadata file being written durably once, when it is stored.
+ */
+const TAG_TIME = '.tagtime';
 
 /** How an image made by `addLayeredImage` is described, once its new layer's diff ID is known. */
 export type LayeredConfig = (layer: { diffId: Digest; empty: boolean }) => ImageConfig;
@@ -98,6 +108,10 @@ export class ImageStore {
       if (!FULL_ID.test(entry.replace(/\.json$/, ''))) continue;
       await store.load(`sha256:${entry.replace(/\.json$/, '')}`);
     }
+    // Tag times of images a crash cut short in their deletion.
+    for (const entry of entries) {
+      if (entry.endsWith(TAG_TIME) && !store.images.has(`sha256:${entry.slice(0, -TAG_TIME.length)}`)) await rm(join(metaDir, entry), { force: true });
+    }
     // Layers and blobs of imports and loads a crash cut short, and of images deleted just before it.
     await layers.removeUnreferenced();
     await store.collectGarbage();
@@ -122,9 +136,10 @@ export class ImageStore {
   private async load(id: string): Promise<Image> {
     const config = JSON.parse((await this.content.read(id)).toString('utf8')) as ImageConfig;
     const meta = (await readJsonIfExists<ImageMetadata>(this.metaPath(id))) ?? {};
+    const lastTagTime = (await this.readTagTime(id)) ?? meta.lastTagTime;
     const chainIds = chainIdsOf(config.rootfs.diff_ids);
     const size = chainIds.reduce((total, layerId) => total + this.layers.get(layerId).size, 0);
-    const image: Image = { id, config, chainIds, size, lastTagTime: meta.lastTagTime, layerBlobs: meta.layerBlobs ?? [], parent: meta.parent };
+    const image: Image = { id, config, chainIds, size, lastTagTime, layerBlobs: meta.layerBlobs ?? [], parent: meta.parent };
     if (chainIds.length > 0) this.layers.retain(chainIds[chainIds.length - 1]);
     this.images.set(id, image);
     return image;
@@ -132,6 +147,16 @@ export class ImageStore {
 
   private metaPath(id: string): string {
     return join(this.metaDir, `${id.replace(/^sha256:/, '')}.json`);
+  }
+
+  private tagTimePath(id: string): string {
+    return join(this.metaDir, `${id.replace(/^sha256:/, '')}${TAG_TIME}`);
+  }
+
+  /** The tag time written last, undefined when there is none or a crash left it torn. */
+  private async readTagTime(id: string): Promise<string | undefined> {
+    const text = await readFile(this.tagTimePath(id), 'utf8').catch(() => '');
+    return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(text) ? text : undefined;
   }
 
   list(): Image[] {
@@ -361,11 +386,7 @@ export class ImageStore {
     await this.tags.set(canonicalString(ref), imageId);
     const image = this.images.get(imageId)!;
     image.lastTagTime = new Date().toISOString();
-    await writeJsonAtomic(this.metaPath(imageId), {
-      lastTagTime: image.lastTagTime,
-      layerBlobs: image.layerBlobs,
-      parent: image.parent,
-    } satisfies ImageMetadata);
+    await writeFileAtomic(this.tagTimePath(imageId), image.lastTagTime, { durable: false });
   }
 
   /** Bytes of an image layer (its uncompressed tar), for history. */
@@ -524,6 +545,7 @@ export class ImageStore {
   private async deleteImage(image: Image): Promise<void> {
     this.images.delete(image.id);
     await rm(this.metaPath(image.id), { force: true });
+    await rm(this.tagTimePath(image.id), { force: true });
     if (image.chainIds.length > 0) await this.layers.release(image.chainIds[image.chainIds.length - 1]);
     // Its config and layer blobs, unless another image shares them.
     await this.collectGarbage();
