@@ -11,8 +11,9 @@
  * CPU than reading the file. Headers are written as Go's archive/tar writes the docker CLI's
  * (numbers zero-padded and NUL-terminated), so for a context whose names fit a ustar header
  * the tar is byte for byte the docker CLI's: an unchanged context gives the same bytes from
- * either client, which is what lets berthd recognise it without unpacking it again. Longer or
- * non-ASCII names take a PAX header (tar-stream's codec).
+ * either client, which is what lets berthd recognise it without unpacking it again. Other names
+ * (over 100 characters, or not ASCII) go through tar-stream's codec: a ustar prefix split or a
+ * PAX header, which Go's writer may do otherwise, so such a context is not shared by the two.
  */
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,6 +88,7 @@ const TYPEFLAGS = { file: '0', symlink: '2', directory: '5' } as const;
 
 /** Writes a number as Go's archive/tar does: octal, zero-padded to the field's width less one, then NUL. */
 function goOctal(block: Buffer, offset: number, width: number, value: number): boolean {
+  if (value < 0) return false;
   const digits = value.toString(8);
   if (digits.length > width - 1) return false;
   block.write(digits.padStart(width - 1, '0'), offset, 'latin1');
@@ -124,7 +126,11 @@ function goUstarHeader(header: Headers & { type: keyof typeof TYPEFLAGS }): Buff
 }
 
 /** The header blocks of an entry: ustar as Go writes it, or a PAX header first when a name does not fit (as tar-stream's pack). */
-function* entry(header: Headers & { type: keyof typeof TYPEFLAGS }): Generator<Buffer> {
+function* entry(entryHeader: Headers & { type: keyof typeof TYPEFLAGS }): Generator<Buffer> {
+  // A time the ustar field cannot hold (before 1970, after 2242) is sent as the nearest it can:
+  // berthd's extractor refuses a negative number (a COPY of such a file gives it the clamped time).
+  const seconds = Math.min(Math.max(Math.floor((entryHeader.mtime ?? new Date(0)).getTime() / 1000), 0), 0o77777777777);
+  const header = { ...entryHeader, mtime: new Date(seconds * 1000) };
   const plain = goUstarHeader(header) ?? encode(header);
   if (plain) {
     yield plain;

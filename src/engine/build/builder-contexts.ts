@@ -16,6 +16,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readBuildContext, type BuildContext } from './build-context.js';
+import { wrap } from '../../common/errors.js';
 import { receiveContext } from './context-receive.js';
 import type { ResolvedSources } from './copy-sources.js';
 
@@ -55,7 +56,7 @@ export class BuildContexts {
       same = await receiveContext(body, kept?.body, spool);
     } catch (err) {
       if (kept) await this.release(kept);
-      throw err;
+      throw wrap(err, 'receiving the build context');
     }
     if (kept && same) return this.lease(kept);
     if (kept) await this.release(kept);
@@ -72,13 +73,14 @@ export class BuildContexts {
     return {
       ...context,
       resolved,
+      // Best effort: the build has succeeded and tagged already, and a root not kept only costs
+      // the next build an unpacking (dispose removes it and the spool then).
       keep: async () => {
         if (entry || disposed) return;
         const kept = { dockerfile, body: `${context.root}.tar`, context, resolved, users: 1, retired: false };
-        await rename(spool, kept.body);
-        await this.retire();
+        if (!(await rename(spool, kept.body).then(() => true, () => false))) return;
         entry = kept;
-        this.kept = entry;
+        await this.replaceKept(kept);
       },
       dispose: async () => {
         if (disposed) return;
@@ -104,12 +106,21 @@ export class BuildContexts {
     };
   }
 
-  private async retire(): Promise<void> {
+  /** `builder prune`: the kept root and its body go (now, or when the builds using it end). */
+  forgetKept(): Promise<void> {
+    return this.replaceKept(undefined);
+  }
+
+  /**
+   * `kept` becomes the kept root, in one step with no wait: of two builds that end together, each
+   * retires the one before it, and none is left neither kept nor retired.
+   */
+  private async replaceKept(kept: KeptRoot | undefined): Promise<void> {
     const old = this.kept;
+    this.kept = kept;
     if (!old) return;
     old.retired = true;
-    this.kept = undefined;
-    if (old.users === 0) await removeKept(old);
+    if (old.users === 0) await removeKept(old).catch(() => undefined);
   }
 
   private async release(kept: KeptRoot): Promise<void> {

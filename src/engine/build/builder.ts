@@ -154,8 +154,9 @@ export class Builder {
   }
 
   /** `docker builder prune` (POST /build/prune). */
-  prune(options: PruneOptions): Promise<PruneResult> {
+  async prune(options: PruneOptions): Promise<PruneResult> {
     const { images, containers } = this.deps;
+    await this.contexts.forgetKept();
     return pruneBuildCache(this.cache, images, (id) => containers.usersOfImage(id), options);
   }
 

@@ -159,6 +159,7 @@ export class RegistryClient {
       return true;
     }
     await this.expect(sent, [202], 'POST');
+    sent.body.resume();
     const location = sent.headers.location;
     if (location) await this.send('DELETE', location, { scopes }).then((r) => r.body.resume(), () => undefined);
     return false;
@@ -179,7 +180,12 @@ export class RegistryClient {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body,
     });
-    await this.expect(sent, [201], 'PUT');
+    // Answered before the whole body went (a refused token, a full disk): the writer stops with
+    // the request, rather than write on until the stall timeout.
+    await this.expect(sent, [201], 'PUT').catch((err: unknown) => {
+      (sent.body as IncomingMessage & { req?: { destroy(): void } }).req?.destroy();
+      throw err;
+    });
   }
 
   /** PUT of a manifest under a tag (or its digest); resolves with the digest the registry gives it. */
@@ -227,7 +233,10 @@ export class RegistryClient {
         }
         return sent;
       } catch (err) {
-        if (err instanceof BerthError || this.endpoints.length === 1 || isWriter(request.body) || this.signal?.aborted || request.signal?.aborted) {
+        // Only a read moves on to the next endpoint: a write belongs to an upload session (or a
+        // manifest) of this one, and the other requests of a push under way go on using it.
+        const read = method === 'GET' || method === 'HEAD';
+        if (err instanceof BerthError || this.endpoints.length === 1 || !read || this.signal?.aborted || request.signal?.aborted) {
           throw err instanceof BerthError ? err : transportError(err, method, url.toString());
         }
         this.endpoints = this.endpoints.slice(1);

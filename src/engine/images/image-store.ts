@@ -45,9 +45,11 @@ interface ImageMetadata {
 /**
  * LastTagTime lives beside an image's metadata, in `<id>.tagtime`, rewritten on every tag (as
  * Docker's SetLastUpdated) without an fsync: it is the only thing a tag changes, and every build
- * ends with one, so its durable write was the slowest part of a fully cached build. A crash may
- * keep the previous time, or leave the file torn (then ignored); the image itself is never at
- * stake, its metadata file being written durably once, when it is stored.
+ * ends with one, so its durable write was the slowest part of a fully cached build. After a
+ * crash the file may hold the previous time, or be empty or torn: it is ignored then, and the
+ * image shows the time its metadata holds (none for an image tagged only since), as for an image
+ * never tagged. The image itself is never at stake, its metadata file being written durably
+ * once, when it is stored.
  */
 const TAG_TIME = '.tagtime';
 
