@@ -89,7 +89,6 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
   const host = `unix://${socket}`;
   const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host, ...(options.dockerConfig ? { DOCKER_CONFIG: options.dockerConfig } : {}) };
   const args = [
-    BERTHD,
     '--host', host,
     '--data-root', dataRoot,
     '--exec-root', execRoot,
@@ -110,7 +109,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<TestDaem
     const log = () => readFile(logPath, 'utf8').catch(() => '');
     const startsBefore = occurrences(await log(), STARTED);
     const fd = openSync(logPath, 'a');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...options.env } });
+    // Started as its users start it, bin/berthd itself: its first line gives node's flags.
+    const child = spawn(BERTHD, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...options.env } });
     closeSync(fd); // the daemon holds its own copy
     await waitForStart(child, log, startsBefore);
     return child;
