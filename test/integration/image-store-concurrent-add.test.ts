@@ -5,34 +5,16 @@
  * image took them for present and downloaded nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
-import { ImageStore } from '../../src/engine/images/image-store.js';
-import { ContentStore } from '../../src/storage/content-store.js';
 import { sha256Digest } from '../../src/storage/digest.js';
-import { storageDriverFactory } from '../../src/storage/driver.js';
-import '../../src/storage/drivers/overlay/index.js';
-import { LayerStore } from '../../src/storage/layer-store.js';
-import { unmountAllUnder } from '../../src/storage/mounts.js';
+import { openImageStores, storageRoot } from '../helpers/storage-root.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
 
-let root: string;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'berth-image-store-'));
-});
-after(async () => {
-  await unmountAllUnder(root);
-  await rm(root, { recursive: true, force: true });
-});
+const scratch = storageRoot('berth-image-store-');
 
 test('an image config added twice at once is one image; removing it releases its layer', async () => {
-  const content = await ContentStore.open(join(root, 'content'));
-  const layers = await LayerStore.open(join(root, 'layers'), await storageDriverFactory('overlay')!(join(root, 'layers', 'overlay')));
-  const images = await ImageStore.open(join(root, 'images'), content, layers);
+  const { layers, images } = await openImageStores(scratch());
   const tar = await buildTar([{ name: 'file', content: 'data' }]);
   const layer = await layers.register(streamOf(tar), null);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffId] } }));

@@ -5,31 +5,16 @@
  * the image, also when a crash cut the image's deletion short.
  */
 import assert from 'node:assert/strict';
-import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ImageStore } from '../../src/engine/images/image-store.js';
-import { ContentStore } from '../../src/storage/content-store.js';
-import { storageDriverFactory } from '../../src/storage/driver.js';
-import '../../src/storage/drivers/overlay/index.js';
-import { LayerStore } from '../../src/storage/layer-store.js';
-import { unmountAllUnder } from '../../src/storage/mounts.js';
+import { test } from 'node:test';
+import type { ImageStore } from '../../src/engine/images/image-store.js';
+import { openImageStores, storageRoot } from '../helpers/storage-root.js';
 
-let root: string;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'berth-image-tag-time-'));
-});
-after(async () => {
-  await unmountAllUnder(root);
-  await rm(root, { recursive: true, force: true });
-});
+const scratch = storageRoot('berth-image-tag-time-');
 
 async function openStore(): Promise<ImageStore> {
-  const content = await ContentStore.open(join(root, 'content'));
-  const layers = await LayerStore.open(join(root, 'layers'), await storageDriverFactory('overlay')!(join(root, 'layers', 'overlay')));
-  return ImageStore.open(join(root, 'images'), content, layers);
+  return (await openImageStores(scratch())).images;
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -38,8 +23,8 @@ test('a tag moves LastTagTime without rewriting the metadata; it survives a reop
   let images = await openStore();
   const image = await images.addImage({ architecture: 'amd64', os: 'linux', created: '2020-01-01T00:00:00Z', config: {}, rootfs: { type: 'layers', diff_ids: [] } });
   const hex = image.id.replace('sha256:', '');
-  const meta = join(root, 'images', 'images', `${hex}.json`);
-  const tagTime = join(root, 'images', 'images', `${hex}.tagtime`);
+  const meta = join(scratch(), 'images', 'images', `${hex}.json`);
+  const tagTime = join(scratch(), 'images', 'images', `${hex}.tagtime`);
   const metaBefore = { text: await readFile(meta, 'utf8'), ino: (await stat(meta)).ino };
 
   await images.tag(image.id, 'tagged', 'one');

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { isKind } from '../../src/common/errors.js';
 import { storageDriverFactory } from '../../src/storage/driver.js';
 import '../../src/storage/drivers/overlay/index.js';
@@ -14,23 +13,15 @@ import { ContentStore } from '../../src/storage/content-store.js';
 import { chainId, sha256Digest } from '../../src/storage/digest.js';
 import { ingestPackedLayer } from '../../src/storage/layer-ingest.js';
 import { LayerStore, MAX_CONCURRENT_UNPACKS } from '../../src/storage/layer-store.js';
-import { unmountAllUnder } from '../../src/storage/mounts.js';
+import { storageRoot } from '../helpers/storage-root.js';
 import { buildTar, streamOf } from '../unit/archive-fixtures.js';
 
-let root: string;
+const scratch = storageRoot('berth-layer-store-');
 
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'berth-layer-store-'));
-});
-after(async () => {
-  await unmountAllUnder(root);
-  await rm(root, { recursive: true, force: true });
-});
-
-/** A fresh store on the overlay driver, in its own folder under `root`. */
+/** A fresh store on the overlay driver, in its own folder under the scratch folder. */
 async function openStore(name: string): Promise<LayerStore> {
-  const driver = await storageDriverFactory('overlay')!(join(root, name, 'overlay'));
-  return LayerStore.open(join(root, name), driver);
+  const driver = await storageDriverFactory('overlay')!(join(scratch(), name, 'overlay'));
+  return LayerStore.open(join(scratch(), name), driver);
 }
 
 test('registers layers by chain ID from plain or gzipped tars', async () => {
@@ -55,7 +46,7 @@ test('dedupes a layer registered twice and keeps it until the last release', asy
   const tar = await buildTar([{ name: 'same', content: 'same' }]);
   const [first, second] = await Promise.all([store.register(streamOf(tar), null), store.register(streamOf(tar), null)]);
   assert.deepEqual(second, first);
-  assert.equal((await readdir(join(root, 'dedupe', 'overlay'))).filter((name) => name !== 'l').length, 1);
+  assert.equal((await readdir(join(scratch(), 'dedupe', 'overlay'))).filter((name) => name !== 'l').length, 1);
   await store.release(first.chainId);
   assert.deepEqual(store.get(first.chainId), first);
   await store.release(first.chainId);
@@ -88,15 +79,15 @@ test('forgets a registration cut short by a crash and reloads finished layers', 
   const layer = await store.register(streamOf(await buildTar([{ name: 'kept', content: 'x' }])), null);
   await store.createContainerLayer('c2', layer.chainId);
   // What a crash between driver.create and writing layer.json leaves behind.
-  const driverRoot = join(root, 'crash', 'overlay');
+  const driverRoot = join(scratch(), 'crash', 'overlay');
   const orphan = 'f'.repeat(32);
   await (await storageDriverFactory('overlay')!(driverRoot)).create(orphan, null);
-  await writeFile(join(root, 'crash', 'pending', orphan), '');
+  await writeFile(join(scratch(), 'crash', 'pending', orphan), '');
 
   const reopened = await openStore('crash');
   assert.deepEqual(reopened.get(layer.chainId), layer);
   assert.equal(existsSync(join(driverRoot, orphan)), false);
-  assert.deepEqual(await readdir(join(root, 'crash', 'pending')), []);
+  assert.deepEqual(await readdir(join(scratch(), 'crash', 'pending')), []);
   const rootfs = await reopened.mountContainerLayer('c2');
   assert.equal(await readFile(join(rootfs, 'kept'), 'utf8'), 'x');
   await reopened.unmountContainerLayer('c2');
@@ -132,14 +123,14 @@ test('reports a container layer’s changes, diff and sizes (SizeRw, SizeRootFs)
   await store.release(base.chainId);
 });
 
-/** A fresh store on `driver`, in its own folder under `root`. */
+/** A fresh store on `driver`, in its own folder under the scratch folder. */
 async function openStoreOn(driver: 'overlay' | 'vfs', name: string): Promise<LayerStore> {
-  return LayerStore.open(join(root, name), await storageDriverFactory(driver)!(join(root, name, driver)));
+  return LayerStore.open(join(scratch(), name), await storageDriverFactory(driver)!(join(scratch(), name, driver)));
 }
 
 /** The driver layers a store of `name` has on disk (made, being made or being removed). */
 async function driverLayers(driver: 'overlay' | 'vfs', name: string): Promise<string[]> {
-  const dir = driver === 'overlay' ? join(root, name, 'overlay') : join(root, name, 'vfs', 'dir');
+  const dir = driver === 'overlay' ? join(scratch(), name, 'overlay') : join(scratch(), name, 'vfs', 'dir');
   return (await readdir(dir)).filter((entry) => entry !== 'l');
 }
 
@@ -184,7 +175,7 @@ test('registerBeforeParent on overlay: a child unpacks before its parent, then i
   const child = store.registerBeforeParent(streamOf(childTar), parent.then((layer) => layer.chainId));
   // The child's files are all there while its parent's diff has not even begun.
   await until('the child is unpacked', async () => {
-    for (const id of await driverLayers('overlay', 'early')) if (existsSync(join(root, 'early', 'overlay', id, 'diff', 'added'))) return true;
+    for (const id of await driverLayers('overlay', 'early')) if (existsSync(join(scratch(), 'early', 'overlay', id, 'diff', 'added'))) return true;
     return false;
   });
   assert.deepEqual(store.list(), []);
@@ -242,7 +233,7 @@ for (const driver of ['overlay', 'vfs'] as const) {
     await assert.rejects(child, (err) => isKind(err, 'invalid-parameter'));
     assert.deepEqual(store.list(), []);
     assert.deepEqual(await driverLayers(driver, name), []);
-    assert.deepEqual(await readdir(join(root, name, 'pending')), []);
+    assert.deepEqual(await readdir(join(scratch(), name, 'pending')), []);
   });
 }
 
@@ -270,7 +261,7 @@ test('registerBeforeParent: at most MAX_CONCURRENT_UNPACKS unpack at once; one w
   const base = store.registerBeforeParent(diffs[0]!, Promise.resolve(null));
   const parentId = base.then((layer) => layer.chainId);
   const children = diffs.slice(1).map((diff) => store.registerBeforeParent(diff, parentId));
-  const pending = () => readdir(join(root, 'bounded', 'pending'));
+  const pending = () => readdir(join(scratch(), 'bounded', 'pending'));
   await until('four layers unpack', async () => (await pending()).length === 4);
   // The fifth waits for a place: a few turns of the event loop change nothing.
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -292,22 +283,22 @@ test('registerBeforeParent: a layer unpacked and waiting for its parent when the
   let failParent!: (err: Error) => void;
   const child = store.registerBeforeParent(streamOf(childTar), new Promise<string>((_, reject) => (failParent = reject)));
   await until('the child is unpacked', async () => {
-    for (const id of await driverLayers('overlay', 'killed')) if (existsSync(join(root, 'killed', 'overlay', id, 'diff', 'added'))) return true;
+    for (const id of await driverLayers('overlay', 'killed')) if (existsSync(join(scratch(), 'killed', 'overlay', id, 'diff', 'added'))) return true;
     return false;
   });
   // What a kill -9 leaves: the store reopened from its files as at the next start.
   const reopened = await openStoreOn('overlay', 'killed');
   assert.deepEqual(reopened.list(), []);
   assert.deepEqual(await driverLayers('overlay', 'killed'), []);
-  assert.deepEqual(await readdir(join(root, 'killed', 'pending')), []);
+  assert.deepEqual(await readdir(join(scratch(), 'killed', 'pending')), []);
   failParent(new Error('the parent failed'));
   await assert.rejects(child, /the parent failed/);
 });
 
 test('a container layer packed into the content store becomes a layer unpacked from its blob; a failed pack leaves no file', async () => {
   const store = await openStore('packed');
-  const content = await ContentStore.open(join(root, 'packed', 'content'));
-  const ingestDir = join(root, 'packed', 'content', 'ingest');
+  const content = await ContentStore.open(join(scratch(), 'packed', 'content'));
+  const ingestDir = join(scratch(), 'packed', 'content', 'ingest');
   const base = await store.register(streamOf(await buildTar([{ name: 'etc/hostname', content: 'base' }])), null);
   await store.createContainerLayer('c4', base.chainId);
   const rootfs = await store.mountContainerLayer('c4');
